@@ -1,0 +1,288 @@
+"""The asyncio client: request a signature, read its state, await it, verify it."""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.parse
+from collections.abc import AsyncGenerator
+from types import TracebackType
+
+import attrs
+import httpx
+
+from . import _polling, _signing, _validation, _wire
+from ._auth import Credentials
+from ._errors import (
+    KakaocertError,
+    MalformedResponse,
+    RequestNotSent,
+    TransportError,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
+from ._http import NEVER, SAFE_TO_REPEAT, UNSENT_ONLY, RetryPolicy
+from ._models import ESignReceipt, ESignRequest, ESignStatus, ESignVerification
+from ._session import Session
+from ._version import __version__
+
+API_URL = "https://kakaocert-api.linkhub.co.kr"
+"""The KakaoCert API (production)."""
+AUTH_URL = "https://auth.linkhub.co.kr"
+"""The Linkhub auth service (production)."""
+
+_USER_AGENT = f"kakaocert-async/{__version__} httpx/{httpx.__version__}"
+_REQUEST_PATH = "/SignToken/Request"
+
+
+class Client:
+    """An asyncio client of the KakaoCert e-signature service.
+
+    One ``Client`` holds one connection pool, one clock offset and one session
+    token per client code: create it once (per event loop) and share it.
+
+    Arguments:
+        link_id: The partner's LinkID.
+        secret_key: The partner's SecretKey (base64). Never shown in a repr.
+        base_url: The KakaoCert API; :data:`API_URL` by default.
+        auth_url: The Linkhub auth service; :data:`AUTH_URL` by default.
+        timeout: Seconds to wait on each HTTP exchange (not used with ``http_client``,
+            whose own timeouts apply).
+        use_server_time: Stamp ``x-lh-date`` by the auth server's clock, read
+            once; ``False`` trusts the local clock.
+        ip_restrict: ``False`` asks for tokens usable from any IP
+            (``x-lh-forwarded: *``).
+        http_client: An ``httpx.AsyncClient`` to send with, used as given and
+            not closed by this client.
+
+    >>> import asyncio
+    >>> from kakaocert_async.sandbox import Sandbox
+    >>> async def main() -> str:
+    ...     async with Sandbox(sign_after=0.0) as sandbox, sandbox.client() as client:
+    ...         receipt = await client.request_esign(sandbox.client_code, ESignRequest(
+    ...             call_center_num="1600-9854", expires_in=60, receiver_birthday="19900108",
+    ...             receiver_hp="01012341234", receiver_name="홍길동", token="동의합니다",
+    ...             tms_title="약관 동의", allow_simple_regist=True, verify_name=True))
+    ...         status = await client.await_signed(sandbox.client_code, receipt.receipt_id,
+    ...                                            interval=0.01)
+    ...         return status.state.name
+    >>> asyncio.run(main())
+    'SIGNED'
+    """
+
+    def __init__(
+        self,
+        link_id: str,
+        secret_key: str,
+        *,
+        base_url: str = API_URL,
+        auth_url: str = AUTH_URL,
+        timeout: float = 10.0,
+        use_server_time: bool = True,
+        ip_restrict: bool = True,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        _validation.check_text("link_id", link_id, max_length=100)
+        if not isinstance(secret_key, str):
+            raise ValidationError("secret_key", "must be a string (the SecretKey, base64)")
+        try:
+            key = _signing.decode_secret_key(secret_key)
+        except ValueError:
+            raise ValidationError("secret_key", "must be the SecretKey, in base64") from None
+        _validation.check_seconds(timeout, "timeout")
+        _validation.check_bool(use_server_time, "use_server_time")
+        _validation.check_bool(ip_restrict, "ip_restrict")
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ValidationError("http_client", "must be an httpx.AsyncClient")
+
+        self._base_url = _service_url("base_url", base_url)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        self._closed = False
+        self._session = Session(
+            self._http,
+            api_url=self._base_url,
+            auth_url=_service_url("auth_url", auth_url),
+            credentials=Credentials(link_id, key),
+            use_server_time=use_server_time,
+            ip_restrict=ip_restrict,
+            user_agent=_USER_AGENT,
+        )
+        self._link_id = link_id
+
+    def __repr__(self) -> str:
+        return f"<Client link_id={self._link_id!r} base_url={self._base_url!r}>"
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was the caller's). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._session.close()
+        if self._owns_http:
+            await self._http.aclose()
+
+    # The operations -------------------------------------------------------
+
+    async def request_esign(
+        self, client_code: str, request: ESignRequest, app_to_app: bool = False
+    ) -> ESignReceipt:
+        """Ask the receiver to sign ``request.token`` (RequestESign).
+
+        Sends the receiver a KakaoTalk message, or, with ``app_to_app=True``,
+        returns a ``tx_id`` for your app to hand to KakaoTalk. Not idempotent:
+        it is repeated only when the request provably never left
+        (:class:`RequestNotSent`), never after a timeout or a 5xx.
+        """
+        self._check_open()
+        _validation.check_client_code(client_code)
+        if not isinstance(request, ESignRequest):
+            kind = type(request).__name__
+            raise ValidationError("request", f"must be an ESignRequest, got {kind}")
+        attrs.validate(request)
+        _validation.check_bool(app_to_app, "app_to_app")
+        label = f"POST {_REQUEST_PATH}"
+        body = _wire.encode_request(request, app_to_app=app_to_app)
+        answer = await self._session.post(
+            client_code, _REQUEST_PATH, body, label=label, policy=UNSENT_ONLY
+        )
+        return _wire.decode(answer, ESignReceipt, label=label)
+
+    async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
+        """Read the state of a request (GetESignState). Safe to repeat; retried on failures."""
+        self._check_open()
+        _validation.check_client_code(client_code)
+        _validation.check_receipt_id(receipt_id)
+        return await self._read_state(client_code, receipt_id, SAFE_TO_REPEAT, None)
+
+    async def verify_esign(
+        self, client_code: str, receipt_id: str, signature: str | None = None
+    ) -> ESignVerification:
+        """Verify a signed request and get its signed data (VerifyESign). Once only.
+
+        Call it after the state is :attr:`SignState.SIGNED`. ``signature`` is for
+        App to App: the value your app got from KakaoTalk (``sig`` on iOS,
+        ``signature`` on Android). The service answers a receipt's verify only
+        once, so it is never retried: if the answer is lost after sending,
+        :class:`VerifyOutcomeUnknown` says so.
+        """
+        self._check_open()
+        _validation.check_client_code(client_code)
+        _validation.check_receipt_id(receipt_id)
+        path = f"/SignToken/Verify/{receipt_id}"
+        label = f"GET {path}"
+        if signature is not None:
+            _validation.check_signature(signature)
+            path += "/" + urllib.parse.quote(signature, safe="")
+            label += "/<signature>"
+        try:
+            answer = await self._session.get(client_code, path, label=label, policy=NEVER)
+            return _wire.decode(answer, ESignVerification, label=label)
+        except RequestNotSent:
+            raise
+        except (TransportError, MalformedResponse) as lost:
+            raise VerifyOutcomeUnknown(
+                f"{label}: the verify was sent but its answer was lost ({lost.message}); the"
+                " service answers verify once, so the receipt may be consumed. Check"
+                " get_esign_state(): verify_dt is set if it went through.",
+                receipt_id=receipt_id,
+            ) from lost
+
+    async def await_signed(
+        self,
+        client_code: str,
+        receipt_id: str,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> ESignStatus:
+        """Poll the state until it is signed or expired, and return that state.
+
+        Polls at once, then every ``interval`` seconds (2 by default). Ends by
+        ``timeout`` seconds if given, else a few seconds after the receipt
+        expires; if it is still pending then, raises :class:`SignTimeout`.
+        Failed polls are retried until then. Check ``state`` of the result:
+        :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
+        """
+        last: ESignStatus | None = None
+        iterator = self.watch_esign_state(
+            client_code, receipt_id, timeout=timeout, interval=interval
+        )
+        async with contextlib.aclosing(iterator) as states:
+            async for last in states:  # noqa: B007 -- the last state is the answer
+                pass
+        assert last is not None
+        return last
+
+    def watch_esign_state(
+        self,
+        client_code: str,
+        receipt_id: str,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> AsyncGenerator[ESignStatus, None]:
+        """Like :meth:`await_signed`, but yields every state read, for progress displays.
+
+        The last one yielded is signed or expired; :class:`SignTimeout` ends it
+        otherwise. Arguments are checked at once, before iteration starts.
+        """
+        self._check_open()
+        _validation.check_client_code(client_code)
+        _validation.check_receipt_id(receipt_id)
+        if timeout is not None:
+            _validation.check_seconds(timeout, "timeout")
+        if interval is None:
+            interval = _polling.DEFAULT_INTERVAL
+        _validation.check_seconds(interval, "interval")
+        # Between polls, a failing read is retried until the deadline.
+        patient = RetryPolicy(attempts=None, repeat_answered=True, wait_max=interval)
+
+        async def fetch(deadline: float | None) -> ESignStatus:
+            policy = SAFE_TO_REPEAT if deadline is None else patient
+            return await self._read_state(client_code, receipt_id, policy, deadline)
+
+        return _polling.watch(
+            fetch, self._session.clock.now, timeout=timeout, interval=interval
+        )
+
+    # ----------------------------------------------------------------------
+
+    async def _read_state(
+        self, client_code: str, receipt_id: str, policy: RetryPolicy, deadline: float | None
+    ) -> ESignStatus:
+        label = f"GET /SignToken/Status/{receipt_id}"
+        answer = await self._session.get(
+            client_code,
+            f"/SignToken/Status/{receipt_id}",
+            label=label,
+            policy=policy,
+            deadline=deadline,
+        )
+        return _wire.decode(answer, ESignStatus, label=label)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise KakaocertError("this Client is closed; create a new one")
+
+
+def _service_url(field: str, url: object) -> str:
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise ValidationError(field, "must be an http:// or https:// URL")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise ValidationError(field, "must be a valid URL") from None
+    if not parsed.host or parsed.query or parsed.fragment:
+        raise ValidationError(field, "must be a URL with a host and no query")
+    return url.rstrip("/")

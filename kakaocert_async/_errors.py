@@ -1,0 +1,137 @@
+"""The exceptions this SDK raises, and nothing else.
+
+Every error carries ``code`` (an int) and ``message`` (a str), like the official
+SDKs' ``KakaocertException``. ``code`` is the service's own negative 8-digit code
+when the service sent one; errors found on this side use ``-99999999``, as the
+official SDKs do. ::
+
+    KakaocertError
+    ├── ValidationError        (also ValueError)  bad input, found before any network call
+    ├── APIError                                  the service answered with an error
+    ├── TransportError                            no usable answer: connect/read failure, timeout
+    │   ├── RequestNotSent                        could not connect: the request never left
+    │   ├── MalformedResponse                     an answer came, but not one we can read
+    │   └── VerifyOutcomeUnknown                  a verify was sent and its answer was lost
+    └── SignTimeout            (also TimeoutError) await_signed ran out of time while pending
+
+No message ever holds the secret key, a session token, a signature header or the
+receiver's name, phone or birthday.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._models import ESignStatus
+
+CLIENT_ERROR_CODE = -99999999
+"""The code of every error that did not come with a code from the service."""
+
+
+class KakaocertError(Exception):
+    """Base of every error raised by ``kakaocert_async``."""
+
+    code: int
+    message: str
+
+    def __init__(self, message: str, *, code: int = CLIENT_ERROR_CODE) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class ValidationError(KakaocertError, ValueError):
+    """An argument breaks a documented limit; nothing was sent.
+
+    ``field`` names the offending field or argument (e.g. ``"receiver_hp"``).
+    """
+
+    field: str
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+
+
+class APIError(KakaocertError):
+    """The service (or a gateway in front of it) answered with an error.
+
+    ``http_status`` is the HTTP status; ``code`` the service's error code, or
+    ``-99999999`` when the body held none (an HTML page from a gateway, say),
+    in which case ``message`` quotes the start of the body.
+    """
+
+    http_status: int
+    retry_after: float | None
+    """Seconds the server asked to wait (``Retry-After``), if it said."""
+
+    def __init__(
+        self, message: str, *, code: int, http_status: int, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.http_status = http_status
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message} (HTTP {self.http_status})"
+
+
+class TransportError(KakaocertError):
+    """No usable answer came back: the connection failed, timed out or broke.
+
+    The underlying exception, if any, is chained as ``__cause__``.
+    """
+
+
+class RequestNotSent(TransportError):
+    """The connection could not be made (refused, DNS, connect timeout).
+
+    The request provably never left, so it is safe to send again, even
+    ``request_esign``.
+    """
+
+
+class MalformedResponse(TransportError):
+    """The service answered success, but the body is not what the protocol promises.
+
+    ``http_status`` is the status that came with it.
+    """
+
+    http_status: int
+
+    def __init__(self, message: str, *, http_status: int) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class VerifyOutcomeUnknown(TransportError):
+    """A verify request was sent, but its answer was lost.
+
+    The service answers verify only once per receipt, so the receipt may now be
+    consumed and its signed data gone. It is never retried automatically: check
+    the receipt's state (``verify_dt`` is set once a verify went through) and
+    decide what to do. ``receipt_id`` names the receipt.
+    """
+
+    receipt_id: str
+
+    def __init__(self, message: str, *, receipt_id: str) -> None:
+        super().__init__(message)
+        self.receipt_id = receipt_id
+
+
+class SignTimeout(KakaocertError, TimeoutError):
+    """``await_signed`` ran out of time while the receipt was still pending.
+
+    ``last_status`` is the last state read (``None`` if no poll succeeded).
+    """
+
+    last_status: ESignStatus | None
+
+    def __init__(self, message: str, *, last_status: ESignStatus | None) -> None:
+        super().__init__(message)
+        self.last_status = last_status

@@ -1,0 +1,61 @@
+"""Share one in-flight coroutine among every caller that asks for the same key.
+
+A thousand concurrent first calls for a client code make one token request.
+The shared work runs in its own task, so a cancelled caller does not cancel it
+for the others; when the last caller gives up, the work is cancelled too, so
+nothing is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class _Flight(Generic[T]):
+    __slots__ = ("task", "waiters")
+
+    def __init__(self, task: asyncio.Task[T]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
+class SingleFlight(Generic[T]):
+    """``await flights.run(key, work)``: one ``work()`` at a time per key, result shared."""
+
+    __slots__ = ("_flights",)
+
+    def __init__(self) -> None:
+        self._flights: dict[Hashable, _Flight[T]] = {}
+
+    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = self._flights[key] = self._launch(key, work)
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                flight.task.cancel()
+
+    def _launch(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> _Flight[T]:
+        flight = _Flight(asyncio.ensure_future(work()))
+        flight.task.add_done_callback(lambda _: self._land(key, flight))
+        return flight
+
+    def _land(self, key: Hashable, flight: _Flight[T]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        # Retrieve the outcome so an error nobody awaited is not reported as lost.
+        if not flight.task.cancelled():
+            flight.task.exception()
+
+    def cancel_all(self) -> None:
+        """Cancel every flight (when the owner closes)."""
+        for flight in list(self._flights.values()):
+            flight.task.cancel()

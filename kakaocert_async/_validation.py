@@ -1,0 +1,135 @@
+"""The input rules of the service manual, checked before anything is sent.
+
+Each check raises :class:`ValidationError` naming the field and the rule it
+breaks; it never echoes the value, which may be personal data. The rules come
+from the seed manual's lengths and formats; ``attrs`` validators for the model
+fields are built from the same checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ._errors import ValidationError
+
+_DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")}
+# C0 controls and DEL, except tab, line feed and carriage return, which a
+# message text may hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+MAX_SIGNATURE_LENGTH = 2000
+"""An App to App signature is not limited by the manual; this cap keeps the URL sane."""
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def check_text(field: str, value: object, *, max_length: int, required: bool = True) -> None:
+    """Check a free-text field: a ``str`` of valid Unicode, no control characters,
+    at most ``max_length`` characters, and not blank when ``required``."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, got {_type_name(value)}")
+    if required and not value.strip():
+        raise ValidationError(field, "is required and must not be empty")
+    if len(value) > max_length:
+        raise ValidationError(
+            field, f"must be at most {max_length} characters, got {len(value)}"
+        )
+    if _CONTROL.search(value):
+        raise ValidationError(field, "must not contain control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "must be valid Unicode text (no lone surrogates)") from None
+
+
+def _check_digits(field: str, value: object, pattern: str, rule: str) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string of {rule}, got {_type_name(value)}")
+    if not _DIGITS[pattern].fullmatch(value):
+        raise ValidationError(field, f"must be {rule}")
+
+
+def check_client_code(value: object, field: str = "client_code") -> None:
+    """이용기관코드: exactly 12 ASCII digits."""
+    _check_digits(field, value, "12", "exactly 12 digits (이용기관코드)")
+
+
+def check_receipt_id(value: object, field: str = "receipt_id") -> None:
+    """접수아이디: 1 to 20 ASCII digits, so it can never change a URL path."""
+    _check_digits(field, value, "1,20", "1 to 20 digits (접수아이디)")
+
+
+def check_phone(value: object, field: str = "receiver_hp") -> None:
+    """A mobile number: 10 or 11 ASCII digits, no hyphens."""
+    _check_digits(field, value, "10,11", "10 or 11 digits without hyphens")
+
+
+def check_birthday(value: object, field: str = "receiver_birthday") -> None:
+    """A real calendar date written ``YYYYMMDD``, from 1900 and not in the future."""
+    _check_digits(field, value, "8", "a date written YYYYMMDD")
+    assert isinstance(value, str)
+    try:
+        born = dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        raise ValidationError(field, "must be a real calendar date written YYYYMMDD") from None
+    # A day of slack: the receiver's "today" in Korea may be tomorrow here.
+    if born.year < 1900 or born > dt.date.today() + dt.timedelta(days=1):
+        raise ValidationError(field, "must be a date between 1900 and today")
+
+
+def check_expires_in(value: object, field: str = "expires_in") -> None:
+    """Seconds until the request expires: an int (not a bool) in 1..1000."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"must be an int of seconds, got {_type_name(value)}")
+    if not 1 <= value <= 1000:
+        raise ValidationError(field, f"must be between 1 and 1000 seconds, got {value}")
+
+
+def check_bool(value: object, field: str) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(field, f"must be True or False, got {_type_name(value)}")
+
+
+def check_signature(value: object, field: str = "signature") -> None:
+    """An App to App signature: non-empty text that travels as one path segment."""
+    check_text(field, value, max_length=MAX_SIGNATURE_LENGTH)
+    if value in {".", ".."}:
+        raise ValidationError(field, "must not be '.' or '..'")
+
+
+def check_seconds(value: object, field: str, *, minimum: float = 0.0) -> None:
+    """A duration in seconds: a real number greater than ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(field, f"must be a number of seconds, got {_type_name(value)}")
+    if not minimum < value < float("inf"):  # also refuses NaN
+        raise ValidationError(field, f"must be a finite number of seconds above {minimum:g}")
+
+
+# attrs validators, one per kind of field ------------------------------------
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def text(max_length: int, *, required: bool = True) -> Validator:
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and not required:
+            return
+        check_text(attribute.name, value, max_length=max_length, required=required)
+
+    return validate
+
+
+def by(check: Callable[[object, str], None]) -> Validator:
+    """An attrs validator that runs ``check(value, field_name)``."""
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        check(value, attribute.name)
+
+    return validate
