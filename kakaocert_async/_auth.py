@@ -17,7 +17,7 @@ import attrs
 import httpx
 
 from . import _signing, _wire
-from ._errors import MalformedResponse
+from ._errors import APIError, MalformedResponse
 from ._http import SAFE_TO_REPEAT, Sender
 from ._models import TokenGrant, TokenRequest
 from ._singleflight import SingleFlight
@@ -217,5 +217,16 @@ class Linkhub:
             return self._http.build_request("POST", self._token_url, headers=headers, content=body)
 
         label = f"POST {_signing.TOKEN_PATH}"
-        answer = await self._sender.send(prepare, label=label, policy=SAFE_TO_REPEAT)
+        try:
+            answer = await self._sender.send(prepare, label=label, policy=SAFE_TO_REPEAT)
+        except APIError as refused:
+            if refused.http_status != 401 or not clock.uses_server_time:
+                raise
+            # The date may be what was refused: the server's clock moved since
+            # it was read. Read it again and ask once more.
+            log.debug(
+                "%s: refused with HTTP 401 [%d]; reading the server clock", label, refused.code
+            )
+            clock.resync()
+            answer = await self._sender.send(prepare, label=label, policy=SAFE_TO_REPEAT)
         return _wire.decode(answer, TokenGrant, label=label)

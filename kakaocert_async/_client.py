@@ -53,6 +53,9 @@ class Client:
             (``x-lh-forwarded: *``).
         http_client: An ``httpx.AsyncClient`` to send with, used as given and
             not closed by this client.
+        transport: An httpx transport for the client's own connection pool
+            instead of the network: the sandbox's in-process one, or
+            ``httpx.MockTransport`` in tests.
 
     >>> import asyncio
     >>> from kakaocert_async.sandbox import Sandbox
@@ -80,6 +83,7 @@ class Client:
         use_server_time: bool = True,
         ip_restrict: bool = True,
         http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         _validation.check_text("link_id", link_id, max_length=100)
         if not isinstance(secret_key, str):
@@ -93,10 +97,15 @@ class Client:
         _validation.check_bool(ip_restrict, "ip_restrict")
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ValidationError("http_client", "must be an httpx.AsyncClient")
+        if transport is not None:
+            if not isinstance(transport, httpx.AsyncBaseTransport):
+                raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
+            if http_client is not None:
+                raise ValidationError("transport", "give http_client or transport, not both")
 
         self._base_url = _service_url("base_url", base_url)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
         self._closed = False
         self._session = Session(
             self._http,
@@ -244,7 +253,7 @@ class Client:
             _validation.check_seconds(timeout, "timeout")
         if interval is None:
             interval = _polling.DEFAULT_INTERVAL
-        _validation.check_seconds(interval, "interval")
+        _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
         # Between polls, a failing read is retried until the deadline.
         patient = RetryPolicy(attempts=None, repeat_answered=True, wait_max=interval)
 
@@ -252,9 +261,7 @@ class Client:
             policy = SAFE_TO_REPEAT if deadline is None else patient
             return await self._read_state(client_code, receipt_id, policy, deadline)
 
-        return _polling.watch(
-            fetch, self._session.clock.now, timeout=timeout, interval=interval
-        )
+        return _polling.watch(fetch, self._session.clock.now, timeout=timeout, interval=interval)
 
     # ----------------------------------------------------------------------
 

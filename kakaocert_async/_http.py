@@ -34,6 +34,8 @@ log = logging.getLogger("kakaocert_async")
 MAX_BODY_BYTES = 1 << 20
 """Larger answers are refused: the biggest real one (signed data) is a few KiB."""
 _EXCERPT_CHARS = 160
+MAX_RETRY_AFTER = 30.0
+"""A longer ``Retry-After`` is not waited out: the error is raised at once."""
 
 
 @attrs.frozen(kw_only=True)
@@ -62,11 +64,14 @@ class RetryPolicy:
                 return False
             if error.retry_after is not None:
                 wait = error.retry_after
-                if deadline is not None and time.monotonic() + wait > deadline:
-                    return False
+                if wait > MAX_RETRY_AFTER or (
+                    deadline is not None and time.monotonic() + wait > deadline
+                ):
+                    return False  # the caller hears it now, with retry_after on the error
                 return wait
             return True
-        return isinstance(error, TransportError)
+        # An unreadable answer is not a passing fault: asking again gets the same.
+        return isinstance(error, TransportError) and not isinstance(error, MalformedResponse)
 
 
 SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat_answered=True)

@@ -17,6 +17,8 @@ from ._models import ESignStatus
 
 DEFAULT_INTERVAL = 2.0
 """Seconds between polls."""
+MIN_INTERVAL = 0.01
+"""A shorter interval would hammer the service."""
 EXPIRY_GRACE = 5.0
 """Seconds to keep polling past ``expire_dt``: the service flips the state a moment late."""
 MAX_EXPIRES_IN = 1000

@@ -149,9 +149,10 @@ class Session:
         except KakaocertError:
             return
         if abs(skew) > _SKEW_HINT_SECONDS:
+            direction = "ahead of" if skew < 0 else "behind"
             refused.message += (
-                f" (the local clock is {skew:+.0f} s off the auth server's, and the service"
-                " rejects an x-lh-date that far off: create the Client with"
+                f" (the local clock is {abs(skew):.0f} s {direction} the auth server's, and the"
+                " service rejects an x-lh-date that far off: create the Client with"
                 " use_server_time=True to correct for it)"
             )
             refused.args = (refused.message,)

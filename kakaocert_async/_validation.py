@@ -21,6 +21,7 @@ _DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")
 # C0 controls and DEL, except tab, line feed and carriage return, which a
 # message text may hold.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
 
 MAX_SIGNATURE_LENGTH = 2000
 """An App to App signature is not limited by the manual; this cap keeps the URL sane."""
@@ -38,9 +39,7 @@ def check_text(field: str, value: object, *, max_length: int, required: bool = T
     if required and not value.strip():
         raise ValidationError(field, "is required and must not be empty")
     if len(value) > max_length:
-        raise ValidationError(
-            field, f"must be at most {max_length} characters, got {len(value)}"
-        )
+        raise ValidationError(field, f"must be at most {max_length} characters, got {len(value)}")
     if _CONTROL.search(value):
         raise ValidationError(field, "must not contain control characters")
     try:
@@ -100,16 +99,21 @@ def check_bool(value: object, field: str) -> None:
 def check_signature(value: object, field: str = "signature") -> None:
     """An App to App signature: non-empty text that travels as one path segment."""
     check_text(field, value, max_length=MAX_SIGNATURE_LENGTH)
+    assert isinstance(value, str)
+    if _LINE_BREAKS.search(value):
+        raise ValidationError(field, "must not contain control characters")
     if value in {".", ".."}:
         raise ValidationError(field, "must not be '.' or '..'")
 
 
-def check_seconds(value: object, field: str, *, minimum: float = 0.0) -> None:
-    """A duration in seconds: a real number greater than ``minimum``."""
+def check_seconds(value: object, field: str, *, at_least: float = 0.0) -> None:
+    """A duration in seconds: a finite real number, above 0 and not below ``at_least``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(field, f"must be a number of seconds, got {_type_name(value)}")
-    if not minimum < value < float("inf"):  # also refuses NaN
-        raise ValidationError(field, f"must be a finite number of seconds above {minimum:g}")
+    if not 0 < value < float("inf"):  # also refuses NaN
+        raise ValidationError(field, "must be a finite number of seconds above 0")
+    if value < at_least:
+        raise ValidationError(field, f"must be at least {at_least:g} seconds")
 
 
 # attrs validators, one per kind of field ------------------------------------

@@ -9,6 +9,7 @@ in Korea time. The sandbox uses the same converter in the other direction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -102,8 +103,8 @@ ERROR_WIRE_NAMES = {"code": "code", "message": "message"}
 # Scalars, strictly ---------------------------------------------------------
 
 
-def _strict(kind: type[T], name: str) -> Callable[[object, type[T]], T]:
-    def structure(value: object, _: type[T]) -> T:
+def _strict(kind: type[T], name: str) -> Callable[[object, Any], T]:
+    def structure(value: object, _: object) -> T:
         # bool is an int subclass; an int field must not take true/false.
         if type(value) is not kind:
             raise WireError(f"expected {name}, got {type(value).__name__}")
@@ -112,8 +113,24 @@ def _strict(kind: type[T], name: str) -> Callable[[object, type[T]], T]:
     return structure
 
 
+def _strict_or_null(kind: type[T], name: str) -> Callable[[object, Any], T | None]:
+    # One hook per optional type (rather than cattrs's generic Optional
+    # dispatch): a state has twenty of them and is read on every poll.
+    def structure(value: object, _: object) -> T | None:
+        if value is None or type(value) is kind:
+            return value
+        raise WireError(f"expected {name} or null, got {type(value).__name__}")
+
+    return structure
+
+
+@functools.lru_cache(maxsize=4096)
 def parse_kst(value: str) -> dt.datetime:
-    """``yyyyMMddHHmmss`` (Korea time) -> an aware datetime."""
+    """``yyyyMMddHHmmss`` (Korea time) -> an aware datetime.
+
+    Cached: every poll of a receipt repeats its request and expiry times, and
+    receipts made in the same second share them.
+    """
     if len(value) != 14 or not value.isascii() or not value.isdigit():
         raise WireError("expected a yyyyMMddHHmmss timestamp")
     return dt.datetime(
@@ -154,9 +171,11 @@ def format_utc(value: dt.datetime, *, milliseconds: bool = False) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _structure_kst(value: object, _: type[dt.datetime]) -> dt.datetime:
+def _structure_kst(value: object, _: object) -> dt.datetime | None:
+    if value is None:
+        return None
     if type(value) is not str:
-        raise WireError(f"expected a yyyyMMddHHmmss string, got {type(value).__name__}")
+        raise WireError(f"expected a yyyyMMddHHmmss string or null, got {type(value).__name__}")
     return parse_kst(value)
 
 
@@ -164,6 +183,12 @@ def _structure_utc(value: object, _: type[dt.datetime]) -> dt.datetime:
     if type(value) is not str:
         raise WireError(f"expected a UTC time string, got {type(value).__name__}")
     return parse_utc(value)
+
+
+def _structure_strings(value: object, _: object) -> tuple[str, ...]:
+    if type(value) is not list or not all(type(item) is str for item in value):
+        raise WireError("expected a list of strings")
+    return tuple(value)
 
 
 def _structure_state(value: object, _: type[SignState]) -> SignState:
@@ -177,11 +202,12 @@ def _structure_state(value: object, _: type[SignState]) -> SignState:
 
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter()
-    converter.register_structure_hook(str, _strict(str, "a string"))
-    converter.register_structure_hook(int, _strict(int, "an integer"))
-    converter.register_structure_hook(bool, _strict(bool, "true or false"))
+    for kind, name in ((str, "a string"), (int, "an integer"), (bool, "true or false")):
+        converter.register_structure_hook(kind, _strict(kind, name))
+        converter.register_structure_hook(kind | None, _strict_or_null(kind, name))
     converter.register_structure_hook(SignState, _structure_state)
-    converter.register_structure_hook(dt.datetime, _structure_kst)
+    converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_strings)
+    converter.register_structure_hook(dt.datetime | None, _structure_kst)
     converter.register_unstructure_hook(dt.datetime, format_kst)
     converter.register_unstructure_hook(SignState, int)
 

@@ -1,0 +1,140 @@
+"""The protocol's checks of one HTTP request, as pure functions that raise :class:`Rejected`.
+
+Headers, dates, the two ``<LinkID> <hmac>`` header forms and the JSON bodies;
+the bodies are structured by the package's own wire converter, and a refusal
+names the offending field by its wire name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import cattrs
+
+from kakaocert_async import _signing, _wire
+from kakaocert_async._errors import ValidationError
+from kakaocert_async._models import ESignRequest, TokenRequest
+
+from ._rejections import Rejected, Rejection
+
+Headers = Mapping[str, str]
+"""Request headers; a plain dict must use lower-case names."""
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z")
+_REQUIRED_WIRE = frozenset(
+    _wire.REQUEST_WIRE_NAMES[a.name]
+    for a in attrs.fields(ESignRequest)
+    if a.default is attrs.NOTHING
+)
+
+
+def utc(when: float) -> dt.datetime:
+    """Epoch seconds -> an aware UTC datetime."""
+    return dt.datetime.fromtimestamp(when, tz=dt.timezone.utc)
+
+
+def version(headers: Headers, name: str) -> None:
+    """``name`` (``x-lh-version`` or ``x-pb-version``) is ``2.0``."""
+    if headers.get(name) != _signing.API_VERSION:
+        raise Rejected(Rejection.VERSION, f"{name}: {_signing.API_VERSION}")
+
+
+def date(headers: Headers, now: float, tolerance: float) -> str:
+    """``x-lh-date``, well formed and within ``tolerance`` seconds of ``now``."""
+    value = headers.get("x-lh-date")
+    if value is None:
+        raise Rejected(Rejection.DATE_MISSING)
+    if not _DATE.fullmatch(value):
+        raise Rejected(Rejection.DATE_MALFORMED)
+    try:
+        when = _wire.parse_utc(value).timestamp()
+    except _wire.WireError:
+        raise Rejected(Rejection.DATE_MALFORMED) from None
+    if abs(when - now) > tolerance:
+        raise Rejected(Rejection.DATE_SKEWED, f"{when - now:+.0f} s; tolerance {tolerance:g} s")
+    return value
+
+
+def json_content(headers: Headers) -> None:
+    """``Content-Type`` is ``application/json`` (any case, parameters ignored)."""
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise Rejected(Rejection.CONTENT_TYPE)
+
+
+def signed_by(value: str | None, scheme: str | None, rejection: Rejection) -> tuple[str, str]:
+    """``[<scheme> ]<LinkID> <signature>`` -> (LinkID, signature)."""
+    parts = (value or "").split()
+    if scheme is not None:
+        if not parts or parts[0].upper() != scheme:
+            raise Rejected(rejection)
+        parts = parts[1:]
+    if len(parts) != 2:
+        raise Rejected(rejection)
+    return parts[0], parts[1]
+
+
+def bearer(headers: Headers) -> str:
+    """The session token of ``Authorization: Bearer <token>``."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Rejected(Rejection.BEARER_MISSING)
+    return token
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object."""
+    try:
+        data = _wire.loads(body)
+    except _wire.WireError as exc:
+        raise Rejected(Rejection.BODY_MALFORMED, str(exc)) from None
+    if not isinstance(data, dict):
+        raise Rejected(Rejection.BODY_MALFORMED, f"got a JSON {type(data).__name__}")
+    return data
+
+
+def token_request(data: dict[str, Any]) -> TokenRequest:
+    """A token request body: ``{"access_id": str, "scope": [str, ...]}``."""
+    # cattrs would take a string as a sequence of one-letter scopes.
+    if not isinstance(data.get("scope"), list):
+        raise Rejected(Rejection.TOKEN_BODY_INVALID, "scope must be a list of strings")
+    try:
+        return _wire.structure(data, TokenRequest)
+    except _wire.WireError as exc:
+        raise Rejected(Rejection.TOKEN_BODY_INVALID, str(exc)) from None
+
+
+def esign_request(data: dict[str, Any]) -> tuple[ESignRequest, bool]:
+    """A request body: the ESignRequest and the App to App flag, or the first bad field."""
+    try:
+        request = _wire.converter.structure(data, ESignRequest)
+    except cattrs.BaseValidationError as exc:
+        failures, others = exc.group_exceptions()
+        if failures:
+            error, note = failures[0]
+            raise _field_refusal(data, error, note.name) from None
+        error = others[0]
+        field = error.field if isinstance(error, ValidationError) else "?"
+        raise _field_refusal(data, error, field) from None
+    app_to_app = data.get(_wire.APP_TO_APP)
+    if app_to_app is None:
+        return request, False
+    if type(app_to_app) is not bool:
+        raise Rejected(Rejection.FIELD_TYPE, "expected true or false", field=_wire.APP_TO_APP)
+    return request, app_to_app
+
+
+def _field_refusal(data: dict[str, Any], error: BaseException, field: str) -> Rejected:
+    wire = _wire.REQUEST_WIRE_NAMES.get(field, field)
+    if isinstance(error, KeyError) or (wire in _REQUIRED_WIRE and data.get(wire) is None):
+        return Rejected(Rejection.FIELD_MISSING, field=wire)
+    if isinstance(error, ValidationError):
+        # The rule names the Python field; the answer names the wire field.
+        rule = error.message.removeprefix(f"{error.field}: ")
+        return Rejected(Rejection.FIELD_INVALID, rule, field=wire)
+    return Rejected(Rejection.FIELD_TYPE, str(error), field=wire)

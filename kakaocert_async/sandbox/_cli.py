@@ -1,0 +1,170 @@
+"""The ``sandbox`` command: run the sandbox on a port, printing its URL and credentials."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kakaocert_async._errors import ValidationError
+
+from ._faults import Action, Fault, FaultSpecError
+from ._sandbox import Sandbox, SandboxUnavailable, require_extra
+from ._settings import (
+    DEFAULT_CLIENT_CODE,
+    DEFAULT_LINK_ID,
+    DEFAULT_SECRET_KEY,
+    DEFAULT_TOKEN_TTL,
+)
+
+DEFAULT_PORT = 8100
+DEFAULT_SIGN_AFTER = 3.0
+
+_FAULT_HELP = """\
+fault SPEC is ACTION[:key=value,...]; ACTION is delay, error or drop; keys:
+  endpoint=NAME   time, token, request, status or verify (repeat, or join with +)
+  every=N         strike on every N-th matching call
+  times=N         strike N times, then stop
+  window=A-B      strike only from A to B seconds after start
+  seconds=S       delay: seconds to wait (delay:S for short)
+  status=CODE     error: the HTTP status (503)
+  body=KIND       error: html, empty or json (html)
+  retry_after=S   error: send Retry-After
+  processed=BOOL  error/drop: run the call first (drop: true, error: false)
+examples:
+  --fault error:endpoint=status,every=3 --fault drop:endpoint=verify,times=1
+  --fault error:window=10-20,body=empty --latency 0.2
+"""
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("expected 0 or more seconds")
+    return value
+
+
+def _offset(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+
+
+def _sign_after(text: str) -> float | None:
+    return None if text.lower() in {"never", "none"} else _seconds(text)
+
+
+def _fault(text: str) -> Fault:
+    try:
+        return Fault.parse(text)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``sandbox`` subcommand to ``commands``."""
+    parser = commands.add_parser(
+        "sandbox",
+        help="run a local KakaoCert sandbox (auth and API on one origin)",
+        description="Run a local KakaoCert that speaks the real protocol, for development.",
+        epilog=_FAULT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    add("--port", type=int, default=DEFAULT_PORT, help=f"port; 0 picks a free one ({DEFAULT_PORT})")
+    add("--link-id", default=DEFAULT_LINK_ID, help=f"LinkID to accept ({DEFAULT_LINK_ID})")
+    add("--secret-key", default=DEFAULT_SECRET_KEY, help="SecretKey to accept (base64)")
+    add("--client-code", default=DEFAULT_CLIENT_CODE, help="default client code to print")
+    add(
+        "--sign-after",
+        type=_sign_after,
+        default=DEFAULT_SIGN_AFTER,
+        metavar="S",
+        help=f"seconds until a request is signed, or 'never' ({DEFAULT_SIGN_AFTER:g})",
+    )
+    add("--token-ttl", type=_seconds, default=DEFAULT_TOKEN_TTL, metavar="S", help="token life")
+    add("--clock-offset", type=_offset, default=0.0, metavar="S", help="shift the clock by S")
+    add("--latency", type=_seconds, default=0.0, metavar="S", help="delay every answer by S")
+    add("--fault", type=_fault, action="append", default=[], metavar="SPEC", help="see below")
+    add(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (info; debug also logs each request)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 2 on bad settings or a missing extra."""
+    faults: list[Fault] = list(args.fault)
+    if args.latency:
+        faults.insert(0, Fault(action=Action.DELAY, seconds=args.latency))
+    try:
+        sandbox = Sandbox(
+            link_id=args.link_id,
+            secret_key=args.secret_key,
+            client_code=args.client_code,
+            sign_after=args.sign_after,
+            token_ttl=args.token_ttl,
+            clock_offset=args.clock_offset,
+            faults=faults,
+        )
+        require_extra()
+    except (ValidationError, SandboxUnavailable) as exc:
+        print(f"kakaocert-async sandbox: {exc}", file=sys.stderr)
+        return 2
+
+    from ._server import run_forever
+
+    try:
+        run_forever(
+            sandbox.app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            on_started=lambda url: print(banner(sandbox, url), flush=True),
+        )
+    except OSError as exc:
+        print(
+            f"kakaocert-async sandbox: cannot listen on {args.host}:{args.port}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def banner(sandbox: Sandbox, url: str) -> str:
+    """What the command prints once listening."""
+    settings = sandbox.settings
+    sign_after = (
+        "never (sign with the control API)"
+        if settings.sign_after is None
+        else (f"{settings.sign_after:g} s")
+    )
+    lines = [
+        f"KakaoCert sandbox on {url}  (auth and API: use it as both base_url and auth_url)",
+        f"  link_id      {settings.link_id}",
+        f"  secret_key   {settings.secret_key}",
+        f"  client_code  {settings.client_code}  (any 12-digit code is accepted)",
+        f"  sign_after   {sign_after}",
+        f"  token_ttl    {settings.token_ttl:g} s",
+    ]
+    if settings.clock_offset:
+        lines.append(f"  clock        {settings.clock_offset:+g} s off this machine's")
+    for fault in sandbox.faults.listing():
+        lines.append(f"  fault        {fault['spec']}")
+    lines += [
+        f"  control      {url}/_sandbox/stats, {url}/_sandbox/receipts/<id>/sign, ...",
+        "",
+        f"  Client({settings.link_id!r}, {settings.secret_key!r},",
+        f"         base_url={url!r}, auth_url={url!r})",
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)

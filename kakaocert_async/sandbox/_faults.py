@@ -1,0 +1,369 @@
+"""Injected misbehaviour: latency, 5xx answers and dropped connections, and when they strike.
+
+A :class:`Fault` says what happens (``action``), at which endpoints, and when:
+on every ``every``-th matching arrival, for ``times`` arrivals then no more,
+inside a ``window`` of the sandbox clock; conditions combine (all must hold),
+and a fault with none strikes on every matching arrival. :class:`FaultPlan`
+holds the active faults and decides, per arrival, what the app must do.
+
+Actions:
+
+- ``delay``: wait ``seconds`` before answering (delays of all striking faults add up).
+- ``error``: answer ``status`` (503 by default) with an HTML page, an empty body or
+  an error JSON (``body``), without running the endpoint, or after running it
+  when ``processed`` is true (a gateway timing out on a call that went through).
+- ``drop``: run the endpoint (``processed``, the default), then start the answer
+  and break the connection; the client sees a transport error (in-process, the
+  app raises :class:`ConnectionDropped` and the sandbox's transport turns it into
+  ``httpx.RemoteProtocolError``; a real server sends a truncated answer).
+
+When several faults strike one arrival, the delays add up and the first
+``error`` or ``drop`` added wins; each striking fault uses up one of its ``times``.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ._service import ENDPOINTS
+
+
+class ConnectionDropped(Exception):
+    """Raised by the app to break the connection mid-answer (a drop fault)."""
+
+
+class Action(str, enum.Enum):
+    """What a fault does."""
+
+    DELAY = "delay"
+    ERROR = "error"
+    DROP = "drop"
+
+
+class Body(str, enum.Enum):
+    """What an ``error`` fault answers with."""
+
+    HTML = "html"
+    """A gateway's HTML error page."""
+    EMPTY = "empty"
+    """Nothing at all."""
+    JSON = "json"
+    """The protocol's error JSON, code ``-11090005``."""
+
+
+class FaultSpecError(ValueError):
+    """A fault that cannot be: the message says which option is wrong."""
+
+
+def _window(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return _number(value[0]), _number(value[1])
+    raise FaultSpecError("window must be [start, end] seconds")
+
+
+def _whole(value: Any) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise FaultSpecError(f"expected a whole number, got {value!r}")
+
+
+def _number(value: Any) -> float:
+    if type(value) in (int, float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise FaultSpecError(f"expected a number of seconds, got {value!r}")
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "yes", "1", "false", "no", "0"}:
+        return value.lower() in {"true", "yes", "1"}
+    raise FaultSpecError(f"expected true or false, got {value!r}")
+
+
+def _names(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset([value])
+    if isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    raise FaultSpecError("endpoints must be a list of names")
+
+
+def _check_positive(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (type(value) is not int or value < 1):
+        raise FaultSpecError(f"{attribute.name} must be a whole number of 1 or more")
+
+
+def _check_endpoints(_: object, attribute: attrs.Attribute[Any], value: frozenset[str]) -> None:
+    unknown = sorted(set(value) - set(ENDPOINTS))
+    if unknown:
+        raise FaultSpecError(f"unknown endpoints {unknown}; use {', '.join(ENDPOINTS)}")
+
+
+def _check_window(
+    _: object, attribute: attrs.Attribute[Any], value: tuple[float, float] | None
+) -> None:
+    if value is not None and not (len(value) == 2 and 0 <= value[0] < value[1]):
+        raise FaultSpecError("window must be (start, end) seconds with 0 <= start < end")
+
+
+def _check_status(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    if type(value) is not int or not 400 <= value <= 599:
+        raise FaultSpecError("status must be an HTTP error status, 400 to 599")
+
+
+def _check_seconds(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not 0 <= value < float("inf"):
+        raise FaultSpecError(f"{attribute.name} must be 0 or more seconds")
+
+
+@attrs.frozen(kw_only=True)
+class Fault:
+    """One injected misbehaviour. See the module docstring for the rules."""
+
+    action: Action = attrs.field(converter=Action)
+    endpoints: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_names, validator=_check_endpoints
+    )
+    """Where it strikes: names from ``time, token, request, status, verify``; empty: all."""
+    every: int | None = attrs.field(default=None, validator=_check_positive)
+    """Strike on the N-th, 2N-th, ... matching arrival since the fault was added."""
+    times: int | None = attrs.field(default=None, validator=_check_positive)
+    """Strike this many times, then the fault is spent and removed."""
+    window: tuple[float, float] | None = attrs.field(
+        default=None, converter=_window, validator=_check_window
+    )
+    """Strike only from ``start`` to ``end`` seconds after the fault was added (sandbox clock)."""
+    seconds: float = attrs.field(default=0.0, converter=float, validator=_check_seconds)
+    """``delay``: the seconds to wait."""
+    status: int = attrs.field(default=503, validator=_check_status)
+    """``error``: the HTTP status."""
+    body: Body = attrs.field(default=Body.HTML, converter=Body)
+    """``error``: what the answer holds."""
+    retry_after: float | None = attrs.field(default=None, validator=_check_seconds)
+    """``error``: a ``Retry-After`` header, in seconds."""
+    processed: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    """``error`` / ``drop``: run the endpoint first (state changes happen)."""
+
+    @processed.default
+    def _processed_by_default(self) -> bool:
+        return self.action is Action.DROP
+
+    @classmethod
+    def parse(cls, spec: str) -> Fault:
+        """A fault from ``ACTION[:key=value,...]``, e.g. ``error:endpoint=status,every=3``.
+
+        Keys are the field names (``endpoint`` may repeat, or join names with ``+``);
+        ``window`` is ``START-END`` seconds. ``delay:0.2`` is short for ``delay:seconds=0.2``.
+        """
+        action, _, rest = spec.strip().partition(":")
+        options: dict[str, Any] = {}
+        endpoints: list[str] = []
+        for item in filter(None, (part.strip() for part in rest.split(","))):
+            key, sep, value = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep:
+                if action == Action.DELAY.value and not options:
+                    key, value = "seconds", item
+                else:
+                    raise FaultSpecError(f"{item!r}: expected key=value")
+            if key in {"endpoint", "endpoints"}:
+                endpoints.extend(name.strip() for name in value.split("+"))
+            elif key == "window":
+                start, dash, end = value.partition("-")
+                if not dash:
+                    raise FaultSpecError("window must be START-END seconds, e.g. 10-20")
+                options["window"] = (start, end)
+            else:
+                options[key] = value.strip()
+        if endpoints:
+            options["endpoints"] = endpoints
+        return cls.from_options(action.strip(), options)
+
+    @classmethod
+    def from_options(cls, action: object, options: Mapping[str, Any]) -> Fault:
+        """A fault from a mapping of field names to values (JSON values or CLI strings)."""
+        coerce: dict[str, Callable[[Any], Any]] = {
+            "endpoints": _names,
+            "every": _whole,
+            "times": _whole,
+            "window": _window,
+            "seconds": _number,
+            "status": _whole,
+            "body": str,
+            "retry_after": _number,
+            "processed": _flag,
+        }
+        kwargs: dict[str, Any] = {}
+        for key, value in options.items():
+            if key not in coerce:
+                raise FaultSpecError(f"unknown option {key!r}; use {', '.join(coerce)}")
+            kwargs[key] = None if value is None else coerce[key](value)
+        try:
+            return cls(action=action, **kwargs)
+        except FaultSpecError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise FaultSpecError(f"not a fault: {exc}") from None
+
+    def spec(self) -> str:
+        """The fault in :meth:`parse`'s syntax, naming only what differs from the defaults."""
+        default = Fault(action=self.action)
+        parts = []
+        for field in attrs.fields(Fault)[1:]:
+            value = getattr(self, field.name)
+            if value == getattr(default, field.name):
+                continue
+            if field.name == "endpoints":
+                parts.append("endpoint=" + "+".join(sorted(value)))
+            elif field.name == "window":
+                parts.append(f"window={value[0]:g}-{value[1]:g}")
+            elif isinstance(value, enum.Enum):
+                parts.append(f"{field.name}={value.value}")
+            elif isinstance(value, bool):
+                parts.append(f"{field.name}={str(value).lower()}")
+            else:
+                parts.append(f"{field.name}={value:g}")
+        return self.action.value + (":" + ",".join(parts) if parts else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fault as JSON-ready data; ``from_options(action, rest)`` reads it back."""
+        return {
+            "action": self.action.value,
+            "endpoints": sorted(self.endpoints),
+            "every": self.every,
+            "times": self.times,
+            "window": None if self.window is None else list(self.window),
+            "seconds": self.seconds,
+            "status": self.status,
+            "body": self.body.value,
+            "retry_after": self.retry_after,
+            "processed": self.processed,
+        }
+
+
+@attrs.frozen
+class Decision:
+    """What to do with one arrival."""
+
+    delay: float = 0.0
+    fault: Fault | None = None
+    """The ``error`` or ``drop`` fault that strikes, if any."""
+
+
+NO_FAULT = Decision()
+
+
+@attrs.define
+class _Active:
+    id: int
+    fault: Fault
+    added_at: float
+    arrivals: int = 0
+    struck: int = 0
+
+    def strikes(self, endpoint: str, now: float) -> bool:
+        fault = self.fault
+        if fault.endpoints and endpoint not in fault.endpoints:
+            return False
+        if fault.window is not None:
+            start, end = fault.window
+            if not self.added_at + start <= now < self.added_at + end:
+                return False
+        self.arrivals += 1
+        if fault.every is not None and self.arrivals % fault.every:
+            return False
+        self.struck += 1
+        return True
+
+    @property
+    def spent(self) -> bool:
+        return self.fault.times is not None and self.struck >= self.fault.times
+
+
+class FaultPlan:
+    """The active faults, in the order added; thread-safe."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._active: list[_Active] = []
+        self._ids = itertools.count(1)
+
+    def add(self, fault: Fault) -> int:
+        """Activate ``fault`` now; returns its id (for :meth:`remove`)."""
+        if not isinstance(fault, Fault):
+            raise TypeError(f"expected a Fault, got {type(fault).__name__}")
+        with self._lock:
+            active = _Active(next(self._ids), fault, self._clock())
+            self._active.append(active)
+            return active.id
+
+    def extend(self, faults: Iterable[Fault]) -> None:
+        for fault in faults:
+            self.add(fault)
+
+    def remove(self, fault_id: int) -> bool:
+        """Deactivate one fault; ``False`` if it was not active (or is spent)."""
+        with self._lock:
+            before = len(self._active)
+            self._active = [a for a in self._active if a.id != fault_id]
+            return len(self._active) < before
+
+    def clear(self) -> None:
+        """Deactivate every fault."""
+        with self._lock:
+            self._active = []
+
+    def __len__(self) -> int:
+        return len(self._active)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """The active faults as JSON-ready data, with ids and how often each struck."""
+        with self._lock:
+            return [
+                {
+                    "id": a.id,
+                    **a.fault.to_dict(),
+                    "spec": a.fault.spec(),
+                    "arrivals": a.arrivals,
+                    "struck": a.struck,
+                }
+                for a in self._active
+            ]
+
+    def decide(self, endpoint: str) -> Decision:
+        """Count this arrival against every fault and say what happens to it."""
+        if not self._active:
+            return NO_FAULT
+        with self._lock:
+            now = self._clock()
+            delay = 0.0
+            chosen: Fault | None = None
+            for active in self._active:
+                if not active.strikes(endpoint, now):
+                    continue
+                if active.fault.action is Action.DELAY:
+                    delay += active.fault.seconds
+                elif chosen is None:
+                    chosen = active.fault
+            if any(a.spent for a in self._active):
+                self._active = [a for a in self._active if not a.spent]
+        if delay == 0.0 and chosen is None:
+            return NO_FAULT
+        return Decision(delay, chosen)

@@ -1,0 +1,148 @@
+"""One signature request's life in the sandbox, computed lazily from the clock.
+
+A receipt is pending until it is signed (``sign_at`` reached, or a command) or
+expires (``expires_at`` reached, or a command); nothing runs in the background:
+each look at a receipt first settles what the clock says has happened since.
+The App to App values and the signed data are derived from the sandbox key and
+the receipt id, so they are the same every time they are asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+
+import attrs
+
+from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async._wire import KST
+
+
+@attrs.define(kw_only=True, slots=True)
+class Receipt:
+    """The sandbox's record of one request (times are sandbox-clock epoch seconds)."""
+
+    receipt_id: str
+    client_code: str
+    request: ESignRequest
+    app_to_app: bool
+    tx_id: str | None
+    signature: str | None
+    """App to App: what KakaoTalk hands the partner's app, and verify must carry."""
+    requested_at: float
+    expires_at: float
+    sign_at: float | None
+    """When the receiver will sign by itself (``None``: only on command)."""
+    viewed_at: float | None = None
+    signed_at: float | None = None
+    verified_at: float | None = None
+
+    def settle(self, now: float) -> SignState:
+        """Bring the record up to ``now`` and return the state."""
+        if self.signed_at is None:
+            sign_at = self.sign_at
+            if sign_at is not None and sign_at <= now and sign_at < self.expires_at:
+                self._mark_signed(sign_at)
+            elif now >= self.expires_at:
+                return SignState.EXPIRED
+            else:
+                return SignState.PENDING
+        return SignState.SIGNED
+
+    def sign(self, now: float) -> bool:
+        """The receiver signs now; ``False`` if it is no longer pending."""
+        if self.settle(now) is not SignState.PENDING:
+            return False
+        self._mark_signed(now)
+        return True
+
+    def expire(self, now: float) -> bool:
+        """The request expires now; ``False`` if it is no longer pending."""
+        if self.settle(now) is not SignState.PENDING:
+            return False
+        self.expires_at = now
+        return True
+
+    def open(self, now: float) -> bool:
+        """The receiver opens the KakaoTalk message now; ``False`` if no longer pending."""
+        if self.settle(now) is not SignState.PENDING:
+            return False
+        if self.viewed_at is None:
+            self.viewed_at = now
+        return True
+
+    def _mark_signed(self, when: float) -> None:
+        self.signed_at = when
+        if self.viewed_at is None or self.viewed_at > when:
+            self.viewed_at = when
+
+    def status(self, now: float, *, client_name: str) -> ESignStatus:
+        """The ResultESignObj of this receipt at ``now``."""
+        state = self.settle(now)
+        request = self.request
+        sub_client = request.sub_client_id
+        return ESignStatus(
+            receipt_id=self.receipt_id,
+            client_code=self.client_code,
+            client_name=client_name,
+            sub_client_name=None if sub_client is None else f"{client_name} ({sub_client})",
+            sub_client_code=sub_client,
+            state=state,
+            expires_in=request.expires_in,
+            call_center_num=request.call_center_num,
+            tms_title=request.tms_title,
+            tms_message=request.tms_message,
+            allow_simple_regist=request.allow_simple_regist,
+            verify_name=request.verify_name,
+            request_dt=_kst(self.requested_at),
+            expire_dt=_kst(self.expires_at),
+            reg_dt=_kst(self.requested_at),
+            view_dt=_kst(self.viewed_at),
+            complete_dt=_kst(self.signed_at),
+            verify_dt=_kst(self.verified_at),
+            payload=request.payload,
+            app_to_app=self.app_to_app,
+            tx_id=self.tx_id,
+        )
+
+
+def _kst(when: float | None) -> dt.datetime | None:
+    return None if when is None else dt.datetime.fromtimestamp(when, tz=KST)
+
+
+class ReceiptIds:
+    """Receipt ids shaped like the real ones: ``0`` + ``yyMMddHHmmss`` (KST) + 5 digits."""
+
+    __slots__ = ("_sequence",)
+
+    def __init__(self) -> None:
+        self._sequence = 0
+
+    def next(self, now: float) -> str:
+        self._sequence = self._sequence % 99999 + 1
+        stamp = dt.datetime.fromtimestamp(now, tz=KST).strftime("%y%m%d%H%M%S")
+        return f"0{stamp}{self._sequence:05d}"
+
+
+def _derive(key: bytes, purpose: str, receipt_id: str) -> bytes:
+    return hmac.new(key, f"{purpose}\n{receipt_id}".encode(), hashlib.sha256).digest()
+
+
+def tx_id(key: bytes, receipt_id: str) -> str:
+    """The App to App KakaoTalk transaction id of a receipt."""
+    return str(uuid.UUID(bytes=_derive(key, "tx_id", receipt_id)[:16], version=4))
+
+
+def app_signature(key: bytes, receipt_id: str) -> str:
+    """The App to App signature of a receipt: base64 that starts ``+/`` and ends ``=``,
+    so it only survives the trip as a path segment when percent-encoded."""
+    return base64.b64encode(b"\xfb\xff" + _derive(key, "signature", receipt_id)[:18]).decode()
+
+
+def signed_data(key: bytes, receipt: Receipt) -> str:
+    """Opaque base64 standing in for the signed data (about 1 KiB, the same every time)."""
+    seed = _derive(key, "signedData", f"{receipt.receipt_id}\n{receipt.request.token}")
+    return base64.b64encode(b"\x30\x82\x03\x00" + hashlib.shake_256(seed).digest(768)).decode()

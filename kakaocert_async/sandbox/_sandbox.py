@@ -1,0 +1,247 @@
+"""The :class:`Sandbox` facade: settings, service, faults, app, clients and servers as one."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterable, Iterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from kakaocert_async._client import Client
+from kakaocert_async._models import ESignStatus
+
+from ._faults import Fault, FaultPlan
+from ._service import Service
+from ._settings import (
+    DATE_TOLERANCE,
+    DEFAULT_CLIENT_CODE,
+    DEFAULT_CLIENT_NAME,
+    DEFAULT_LINK_ID,
+    DEFAULT_SECRET_KEY,
+    DEFAULT_TOKEN_TTL,
+    Clock,
+    Settings,
+)
+from ._transport import DEFAULT_CLIENT_IP, SandboxTransport
+
+INSTALL_HINT = "pip install 'kakaocert-async[sandbox]'"
+_EXTRA_MODULES = frozenset({"starlette", "uvicorn", "anyio"})
+
+IN_PROCESS_URL = "http://kakaocert-sandbox.invalid"
+"""The base URL of in-process clients (both auth and API); never resolved."""
+
+
+class SandboxUnavailable(ImportError):
+    """starlette or uvicorn, which the sandbox's server side needs, is not installed."""
+
+
+@contextlib.contextmanager
+def _extra() -> Iterator[None]:
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in _EXTRA_MODULES:
+            raise
+        raise SandboxUnavailable(
+            f"the KakaoCert sandbox needs starlette and uvicorn ({exc}): {INSTALL_HINT}"
+        ) from exc
+
+
+def require_extra() -> None:
+    """Raise :class:`SandboxUnavailable` now if the ``sandbox`` extra is missing."""
+    with _extra():
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+
+
+class Sandbox:
+    """A local KakaoCert (Linkhub auth and the API on one origin) that speaks the real protocol.
+
+    In-process by default (no sockets)::
+
+        async with Sandbox(sign_after=1.0) as sandbox, sandbox.client() as client:
+            receipt = await client.request_esign(sandbox.client_code, request)
+
+    or on a real port with :meth:`serve` / :meth:`serve_in_thread`. Every
+    argument is a :class:`Settings` field; ``faults`` are added at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        link_id: str = DEFAULT_LINK_ID,
+        secret_key: str = DEFAULT_SECRET_KEY,
+        client_code: str = DEFAULT_CLIENT_CODE,
+        client_name: str = DEFAULT_CLIENT_NAME,
+        token_ttl: float = DEFAULT_TOKEN_TTL,
+        sign_after: float | None = None,
+        clock_offset: float = 0.0,
+        clock: Clock = time.time,
+        date_tolerance: float = DATE_TOLERANCE,
+        faults: Iterable[Fault] = (),
+    ) -> None:
+        self.settings = Settings(
+            link_id=link_id,
+            secret_key=secret_key,
+            client_code=client_code,
+            client_name=client_name,
+            token_ttl=token_ttl,
+            sign_after=sign_after,
+            clock_offset=clock_offset,
+            clock=clock,
+            date_tolerance=date_tolerance,
+        )
+        self.service = Service(self.settings)
+        """The emulated service: its methods are synchronous and thread-safe."""
+        self.faults = FaultPlan(self.service.now)
+        """The active faults: ``add``, ``remove``, ``clear``, ``listing``."""
+        self.faults.extend(faults)
+        self._app: Any = None
+        self._clients: weakref.WeakSet[Client] = weakref.WeakSet()
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"<Sandbox link_id={s.link_id!r} client_code={s.client_code!r}"
+            f" sign_after={s.sign_after!r} receipts={len(self.service)}>"
+        )
+
+    # Credentials -----------------------------------------------------------
+
+    @property
+    def link_id(self) -> str:
+        return self.settings.link_id
+
+    @property
+    def secret_key(self) -> str:
+        return self.settings.secret_key
+
+    @property
+    def client_code(self) -> str:
+        """The default client code (any 12-digit code is accepted)."""
+        return self.settings.client_code
+
+    # The app and in-process clients -----------------------------------------
+
+    @property
+    def app(self) -> Any:
+        """The ASGI app (Starlette), built on first use."""
+        if self._app is None:
+            with _extra():
+                from ._app import build_app
+            self._app = build_app(self.service, self.faults)
+        return self._app
+
+    url = IN_PROCESS_URL
+
+    def transport(self, *, client_ip: str = DEFAULT_CLIENT_IP) -> SandboxTransport:
+        """An httpx transport into :attr:`app`, calling from ``client_ip``."""
+        return SandboxTransport(self.app, client_ip=client_ip)
+
+    def http_client(
+        self, *, client_ip: str = DEFAULT_CLIENT_IP, **kwargs: Any
+    ) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` on :attr:`url`, for raw calls; close it yourself."""
+        return httpx.AsyncClient(
+            transport=self.transport(client_ip=client_ip), base_url=self.url, **kwargs
+        )
+
+    def client(self, *, client_ip: str = DEFAULT_CLIENT_IP, **kwargs: Any) -> Client:
+        """A :class:`kakaocert_async.Client` wired to the sandbox in-process.
+
+        ``kwargs`` go to ``Client`` (``timeout``, ``use_server_time``,
+        ``ip_restrict``, ...; not ``http_client`` or ``transport``, which are the
+        sandbox's). Close it (``async with``); the sandbox closes any left open
+        when it closes.
+        """
+        client = Client(
+            self.link_id,
+            self.secret_key,
+            base_url=self.url,
+            auth_url=self.url,
+            transport=self.transport(client_ip=client_ip),
+            **kwargs,
+        )
+        self._clients.add(client)
+        return client
+
+    # Control -------------------------------------------------------------------
+
+    async def sign(self, receipt_id: str) -> ESignStatus:
+        """The receiver signs the (pending) receipt now."""
+        return self.service.sign(receipt_id)
+
+    async def expire(self, receipt_id: str) -> ESignStatus:
+        """The (pending) receipt expires now."""
+        return self.service.expire(receipt_id)
+
+    async def open(self, receipt_id: str) -> ESignStatus:
+        """The receiver opens the KakaoTalk message now (``viewDT``)."""
+        return self.service.open(receipt_id)
+
+    def state(self, receipt_id: str) -> ESignStatus:
+        """A receipt's state, read directly (no token, not counted)."""
+        return self.service.status(receipt_id)
+
+    def signature(self, receipt_id: str) -> str:
+        """The App to App signature KakaoTalk would hand the partner's app for this receipt."""
+        return self.service.signature(receipt_id)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Arrivals per endpoint: time, token, request, status, verify, control, other."""
+        return self.service.stats
+
+    def reset_stats(self) -> None:
+        self.service.reset_stats()
+
+    def now(self) -> float:
+        """The sandbox clock (epoch seconds)."""
+        return self.service.now()
+
+    # Real servers ----------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def serve(
+        self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
+    ) -> AsyncIterator[str]:
+        """Serve on a real socket from this event loop; yields ``http://host:port``."""
+        app = self.app
+        with _extra():
+            from ._server import serve
+        async with serve(app, host=host, port=port, **uvicorn_options) as url:
+            yield url
+
+    @contextlib.contextmanager
+    def serve_in_thread(
+        self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
+    ) -> Iterator[str]:
+        """Serve on a real socket from a background thread; yields ``http://host:port``."""
+        app = self.app
+        with _extra():
+            from ._server import serve_in_thread
+        with serve_in_thread(app, host=host, port=port, **uvicorn_options) as url:
+            yield url
+
+    # Lifetime ------------------------------------------------------------------
+
+    async def __aenter__(self) -> Sandbox:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the clients it made that are still open. The sandbox itself holds nothing."""
+        clients, self._clients = list(self._clients), weakref.WeakSet()
+        for client in clients:
+            await client.aclose()

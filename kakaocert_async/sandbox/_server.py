@@ -1,0 +1,172 @@
+"""Serve the sandbox app with uvicorn on a real socket: in a task, in a thread, or forever.
+
+The socket is bound here, before uvicorn starts, so ``port=0`` yields the port
+actually picked and a port in use fails with ``OSError`` instead of uvicorn
+exiting the process. Embedded servers leave signal handling to the host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from typing import Any
+
+import uvicorn
+
+from ._faults import ConnectionDropped
+
+STARTUP_TIMEOUT = 10.0
+
+
+class _DropFilter(logging.Filter):
+    """Silences uvicorn's traceback for a connection the sandbox dropped on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_info = record.exc_info
+        return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
+
+
+_DROP_FILTER = _DropFilter()
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to its host program."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        pass
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``port=0``: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _config(app: Any, *, log_level: str, access_log: bool, **options: Any) -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+    return uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level=log_level,
+        access_log=access_log,
+        **options,
+    )
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    app: Any, *, host: str, port: int, log_level: str = "warning", **options: Any
+) -> AsyncIterator[str]:
+    """Serve ``app`` in a task of the running loop; yields the base URL."""
+    sock = bind(host, port)
+    try:
+        config = _config(app, log_level=log_level, access_log=False, log_config=None, **options)
+        server = _EmbeddedServer(config)
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("the sandbox server stopped while starting")
+                await asyncio.sleep(0.005)
+            yield url_of(sock)
+        finally:
+            server.should_exit = True
+            await task
+    finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    app: Any, *, host: str, port: int, log_level: str = "warning", **options: Any
+) -> Iterator[str]:
+    """Serve ``app`` from a daemon thread with its own loop; yields the base URL."""
+    sock = bind(host, port)
+    try:
+        config = _config(app, log_level=log_level, access_log=False, log_config=None, **options)
+        server = _EmbeddedServer(config)
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            except BaseException as exc:  # reported to the starting thread
+                failures.append(exc)
+
+        thread = threading.Thread(target=run, name="kakaocert-sandbox", daemon=True)
+        thread.start()
+        try:
+            _wait(lambda: server.started or not thread.is_alive())
+            if not server.started:
+                raise RuntimeError("the sandbox server did not start") from (
+                    failures[0] if failures else None
+                )
+            yield url_of(sock)
+        finally:
+            server.should_exit = True
+            thread.join()
+    finally:
+        sock.close()
+
+
+def _wait(ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the sandbox server did not start in time")
+        time.sleep(0.005)
+
+
+def run_forever(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    on_started: Callable[[str], None],
+    log_level: str = "info",
+) -> None:
+    """Serve ``app`` until interrupted (Ctrl-C); ``on_started(url)`` once listening."""
+    sock = bind(host, port)
+    config = _config(app, log_level=log_level, access_log=log_level == "debug")
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                break
+            await asyncio.sleep(0.01)
+        if server.started:
+            on_started(url_of(sock))
+        await task
+
+    try:
+        asyncio.run(main())
+    finally:
+        sock.close()

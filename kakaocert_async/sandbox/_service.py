@@ -1,0 +1,302 @@
+"""The emulated service: tokens, receipts and every rule the real one enforces (no HTTP).
+
+Each protocol call takes the request as data (headers, body bytes, caller's IP)
+and returns the JSON-ready answer or raises :class:`Rejected`. Lookups are
+dictionary hits; nothing scans all receipts or tokens. One lock makes every
+call atomic, so a server thread and a test thread can share the service.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from kakaocert_async import _signing, _validation, _wire
+from kakaocert_async._errors import ValidationError
+from kakaocert_async._models import (
+    ESignReceipt,
+    ESignStatus,
+    ESignVerification,
+    SignState,
+    TokenGrant,
+)
+
+from . import _checks, _receipts
+from ._checks import Headers
+from ._receipts import Receipt
+from ._rejections import Rejected, Rejection
+from ._settings import Settings
+
+ENDPOINTS = ("time", "token", "request", "status", "verify")
+"""The protocol's endpoints, as named in stats and fault targets."""
+COUNTERS = (*ENDPOINTS, "control", "other")
+"""Every counter in :attr:`Service.stats`: ``other`` is unknown paths and wrong methods."""
+
+
+@attrs.define(slots=True)
+class _Token:
+    link_id: str
+    client_code: str
+    ip: str | None
+    """The only IP it may be used from; ``None``: any (``x-lh-forwarded: *``)."""
+    expires_at: float
+    scope: frozenset[str]
+
+
+class Service:
+    """The state and rules of the emulated KakaoCert service."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._key = settings.key
+        self._lock = threading.Lock()
+        # Tokens in the order issued: with one TTL, also the order they expire.
+        self._tokens: OrderedDict[str, _Token] = OrderedDict()
+        self._receipts: dict[str, Receipt] = {}
+        self._ids = _receipts.ReceiptIds()
+        self._counts = dict.fromkeys(COUNTERS, 0)
+
+    def now(self) -> float:
+        """The sandbox clock (epoch seconds)."""
+        return self.settings.now()
+
+    # Counters ----------------------------------------------------------------
+
+    def count(self, endpoint: str) -> None:
+        """Count one arrival at ``endpoint`` (one of :data:`COUNTERS`)."""
+        with self._lock:
+            self._counts[endpoint] += 1
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Arrivals per endpoint so far, refused and faulted ones included."""
+        with self._lock:
+            return dict(self._counts)
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._counts = dict.fromkeys(COUNTERS, 0)
+
+    # GET /Time -----------------------------------------------------------------
+
+    def server_time(self) -> str:
+        """``YYYY-MM-DDTHH:MM:SS.fffZ`` by the sandbox clock."""
+        return _wire.format_utc(_checks.utc(self.now()), milliseconds=True)
+
+    # POST /KAKAOCERT/Token -----------------------------------------------------
+
+    def grant_token(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
+        """A session token for the client code in the body."""
+        settings = self.settings
+        now = self.now()
+        _checks.version(headers, "x-lh-version")
+        date = _checks.date(headers, now, self.settings.date_tolerance)
+        link_id, signature = _checks.signed_by(
+            headers.get("authorization"), "LINKHUB", Rejection.LINKHUB_AUTH_MISSING
+        )
+        if link_id != settings.link_id:
+            raise Rejected(Rejection.LINK_ID_UNKNOWN)
+        forwarded = headers.get("x-lh-forwarded")
+        if forwarded is not None and forwarded != _signing.FORWARDED_ANY:
+            raise Rejected(Rejection.FORWARDED_INVALID)
+        target = _signing.token_target(body, date, forwarded=forwarded)
+        if not _signing.same_signature(_signing.hmac_b64(self._key, target), signature):
+            raise Rejected(Rejection.TOKEN_HMAC_MISMATCH)
+        _checks.json_content(headers)
+        token_request = _checks.token_request(_checks.json_object(body))
+        try:
+            _validation.check_client_code(token_request.access_id, "access_id")
+        except ValidationError:
+            raise Rejected(Rejection.ACCESS_ID_INVALID, field="access_id") from None
+
+        session_token = secrets.token_urlsafe(32)
+        expires_at = float(math.floor(now + settings.token_ttl))
+        ip = None if forwarded is not None else client_ip
+        token = _Token(
+            link_id, token_request.access_id, ip, expires_at, frozenset(token_request.scope)
+        )
+        with self._lock:
+            self._prune_tokens(now)
+            self._tokens[session_token] = token
+        grant = _wire.converter.unstructure(
+            TokenGrant(session_token=session_token, expiration=_checks.utc(expires_at))
+        )
+        return {
+            "session_token": grant["session_token"],
+            "serviceID": "KAKAOCERT",
+            "linkID": link_id,
+            "usercode": token.client_code,
+            "ipaddress": client_ip,
+            "expiration": grant["expiration"],
+            "scope": list(token_request.scope),
+        }
+
+    def _prune_tokens(self, now: float) -> None:
+        tokens = self._tokens
+        while tokens:
+            oldest = next(iter(tokens.values()))
+            if oldest.expires_at > now:
+                break
+            tokens.popitem(last=False)
+
+    # POST /SignToken/Request ---------------------------------------------------
+
+    def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
+        """Register a signature request; its receipt id (and App to App ``tx_id``)."""
+        now = self.now()
+        _checks.version(headers, "x-lh-version")
+        date = _checks.date(headers, now, self.settings.date_tolerance)
+        token = self._authorize(headers, client_ip, now)
+        link_id, signature = _checks.signed_by(
+            headers.get("x-kc-auth"), None, Rejection.KC_AUTH_MISSING
+        )
+        if link_id != token.link_id:
+            raise Rejected(Rejection.KC_AUTH_LINK_ID)
+        expected = _signing.hmac_b64(self._key, _signing.request_target(body, date))
+        if not _signing.same_signature(expected, signature):
+            raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
+        _checks.json_content(headers)
+        request, app_to_app = _checks.esign_request(_checks.json_object(body))
+
+        sign_after = self.settings.sign_after
+        with self._lock:
+            receipt_id = self._ids.next(now)
+            while receipt_id in self._receipts:
+                receipt_id = self._ids.next(now)
+            receipt = Receipt(
+                receipt_id=receipt_id,
+                client_code=token.client_code,
+                request=request,
+                app_to_app=app_to_app,
+                tx_id=_receipts.tx_id(self._key, receipt_id) if app_to_app else None,
+                signature=_receipts.app_signature(self._key, receipt_id) if app_to_app else None,
+                requested_at=now,
+                expires_at=now + request.expires_in,
+                sign_at=None if sign_after is None else now + sign_after,
+            )
+            self._receipts[receipt_id] = receipt
+        answer: dict[str, Any] = _wire.converter.unstructure(
+            ESignReceipt(receipt_id=receipt_id, tx_id=receipt.tx_id)
+        )
+        return answer
+
+    # GET /SignToken/Status/{id} and /SignToken/Verify/{id}[/{signature}] -------
+
+    def esign_status(self, headers: Headers, receipt_id: str, *, client_ip: str) -> dict[str, Any]:
+        """The ResultESignObj of a receipt of the token's client code."""
+        now = self.now()
+        with self._lock:
+            receipt = self._own_receipt(headers, receipt_id, client_ip, now)
+            status = receipt.status(now, client_name=self.settings.client_name)
+        answer: dict[str, Any] = _wire.converter.unstructure(status)
+        return answer
+
+    def verify_esign(
+        self, headers: Headers, receipt_id: str, signature: str | None, *, client_ip: str
+    ) -> dict[str, Any]:
+        """The signed data of a signed receipt, once; App to App needs its signature."""
+        now = self.now()
+        with self._lock:
+            receipt = self._own_receipt(headers, receipt_id, client_ip, now)
+            if receipt.verified_at is not None:
+                raise Rejected(Rejection.ALREADY_VERIFIED)
+            state = receipt.settle(now)
+            if state is SignState.PENDING:
+                raise Rejected(Rejection.NOT_SIGNED)
+            if state is SignState.EXPIRED:
+                raise Rejected(Rejection.RECEIPT_EXPIRED)
+            if receipt.signature is None:
+                if signature:
+                    raise Rejected(Rejection.SIGNATURE_UNEXPECTED)
+            elif not signature:
+                raise Rejected(Rejection.SIGNATURE_MISSING)
+            elif not _signing.same_signature(receipt.signature, signature):
+                raise Rejected(Rejection.SIGNATURE_MISMATCH)
+            receipt.verified_at = now
+        verification = ESignVerification(
+            receipt_id=receipt_id, signed_data=_receipts.signed_data(self._key, receipt)
+        )
+        answer: dict[str, Any] = _wire.converter.unstructure(verification)
+        return answer
+
+    # Control: what the receiver does, and peeks -------------------------------
+
+    def sign(self, receipt_id: str) -> ESignStatus:
+        """The receiver signs now (the receipt must be pending)."""
+        return self._command(receipt_id, Receipt.sign, "only a pending receipt can be signed")
+
+    def expire(self, receipt_id: str) -> ESignStatus:
+        """The request expires now (the receipt must be pending)."""
+        return self._command(receipt_id, Receipt.expire, "only a pending receipt can expire")
+
+    def open(self, receipt_id: str) -> ESignStatus:
+        """The receiver opens the message now: sets ``viewDT`` (the receipt must be pending)."""
+        return self._command(receipt_id, Receipt.open, "only a pending receipt can be opened")
+
+    def status(self, receipt_id: str) -> ESignStatus:
+        """The state of any receipt, without the protocol's checks."""
+        now = self.now()
+        with self._lock:
+            return self._receipt(receipt_id).status(now, client_name=self.settings.client_name)
+
+    def signature(self, receipt_id: str) -> str:
+        """The App to App signature of a receipt (what KakaoTalk gives the partner's app)."""
+        with self._lock:
+            receipt = self._receipt(receipt_id)
+        if receipt.signature is None:
+            raise Rejected(Rejection.STATE_CONFLICT, "not an App to App receipt")
+        return receipt.signature
+
+    def __len__(self) -> int:
+        """The number of receipts."""
+        return len(self._receipts)
+
+    def _command(
+        self, receipt_id: str, action: Callable[[Receipt, float], bool], refusal: str
+    ) -> ESignStatus:
+        now = self.now()
+        with self._lock:
+            receipt = self._receipt(receipt_id)
+            if not action(receipt, now):
+                raise Rejected(Rejection.STATE_CONFLICT, refusal)
+            return receipt.status(now, client_name=self.settings.client_name)
+
+    # Checks --------------------------------------------------------------------
+
+    def _receipt(self, receipt_id: str) -> Receipt:
+        receipt = self._receipts.get(receipt_id)
+        if receipt is None:
+            raise Rejected(Rejection.RECEIPT_UNKNOWN)
+        return receipt
+
+    def _own_receipt(
+        self, headers: Headers, receipt_id: str, client_ip: str, now: float
+    ) -> Receipt:
+        _checks.version(headers, "x-pb-version")
+        token = self._authorize(headers, client_ip, now)
+        try:
+            _validation.check_receipt_id(receipt_id)
+        except ValidationError:
+            raise Rejected(Rejection.RECEIPT_ID_INVALID) from None
+        receipt = self._receipt(receipt_id)
+        if receipt.client_code != token.client_code:
+            raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
+        return receipt
+
+    def _authorize(self, headers: Headers, client_ip: str, now: float) -> _Token:
+        token = self._tokens.get(_checks.bearer(headers))
+        if token is None:
+            raise Rejected(Rejection.TOKEN_UNKNOWN)
+        if now >= token.expires_at:
+            raise Rejected(Rejection.TOKEN_EXPIRED)
+        if token.ip is not None and token.ip != client_ip:
+            raise Rejected(Rejection.TOKEN_IP_MISMATCH)
+        if self.settings.required_scope not in token.scope:
+            raise Rejected(Rejection.SCOPE_MISSING)
+        return token

@@ -1,0 +1,112 @@
+"""The sandbox's settings and its documented, made-up default credentials."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from math import isfinite
+from typing import Any
+
+import attrs
+
+from kakaocert_async import _signing, _validation
+from kakaocert_async._errors import ValidationError
+
+DEFAULT_LINK_ID = "SANDBOX"
+"""The LinkID the sandbox accepts unless told otherwise."""
+DEFAULT_SECRET_KEY_BYTES = b"kakaocert-async sandbox: not a real SecretKey"
+"""The raw key behind :data:`DEFAULT_SECRET_KEY`; public, so worthless outside the sandbox."""
+DEFAULT_SECRET_KEY = base64.b64encode(DEFAULT_SECRET_KEY_BYTES).decode("ascii")
+"""The SecretKey the sandbox accepts unless told otherwise (base64)."""
+DEFAULT_CLIENT_CODE = "020040000001"
+"""The client code the documentation uses (the official SDKs' examples use it too).
+Any other 12-digit code is accepted as well, as if it were registered."""
+DEFAULT_CLIENT_NAME = "샌드박스 이용기관"
+DEFAULT_TOKEN_TTL = 3600.0
+DATE_TOLERANCE = 300.0
+"""An ``x-lh-date`` may be this many seconds off the sandbox clock, either way."""
+ESIGN_SCOPE = "310"
+"""The token scope the e-sign calls need (the official SDKs ask for member, 310, 320, 330;
+310 is taken to be the e-sign one, 320 identity and 330 direct debit)."""
+
+Clock = Callable[[], float]
+_Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _check_link_id(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _validation.check_text(attribute.name, value, max_length=100)
+    assert isinstance(value, str)
+    if value != value.strip() or " " in value:
+        raise ValidationError(attribute.name, "must not contain spaces")
+
+
+def _check_secret_key(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(attribute.name, "must be a string (base64)")
+    try:
+        _signing.decode_secret_key(value)
+    except ValueError:
+        raise ValidationError(attribute.name, "must be base64 of the raw key") from None
+
+
+def _check_client_code(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _validation.check_client_code(value, attribute.name)
+
+
+def _seconds(*, at_least: float | None = None, optional: bool = False) -> _Validator:
+    """A finite number of seconds, not below ``at_least`` (``None`` too if ``optional``)."""
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float) or not isfinite(value):
+            raise ValidationError(attribute.name, "must be a finite number of seconds")
+        if at_least is not None and value < at_least:
+            raise ValidationError(attribute.name, f"must be at least {at_least:g} seconds")
+
+    return validate
+
+
+def _check_clock(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise ValidationError(attribute.name, "must be a callable returning epoch seconds")
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """How the sandbox behaves. Every field has a documented default."""
+
+    link_id: str = attrs.field(default=DEFAULT_LINK_ID, validator=_check_link_id)
+    """The partner LinkID it accepts."""
+    secret_key: str = attrs.field(
+        default=DEFAULT_SECRET_KEY, validator=_check_secret_key, repr=False
+    )
+    """The partner SecretKey it checks signatures with (base64)."""
+    client_code: str = attrs.field(default=DEFAULT_CLIENT_CODE, validator=_check_client_code)
+    """The client code to use by default; any 12-digit code is accepted."""
+    client_name: str = attrs.field(default=DEFAULT_CLIENT_NAME, validator=_validation.text(80))
+    """``clientName`` in every state."""
+    token_ttl: float = attrs.field(default=DEFAULT_TOKEN_TTL, validator=_seconds(at_least=1.0))
+    """Seconds a session token is good for (its expiration is cut to whole seconds)."""
+    sign_after: float | None = attrs.field(
+        default=None, validator=_seconds(at_least=0.0, optional=True)
+    )
+    """Seconds after a request until the receiver "signs" it; ``None``: only on command."""
+    clock_offset: float = attrs.field(default=0.0, validator=_seconds())
+    """Seconds added to ``clock()`` for the sandbox's own clock (``GET /Time`` reports it)."""
+    clock: Clock = attrs.field(default=time.time, validator=_check_clock, repr=False)
+    """Epoch seconds; inject one to move time in tests."""
+    date_tolerance: float = attrs.field(default=DATE_TOLERANCE, validator=_seconds(at_least=0.0))
+    """Seconds an ``x-lh-date`` may be off the sandbox clock."""
+    required_scope: str = attrs.field(default=ESIGN_SCOPE, validator=_validation.text(20))
+    """The scope a token needs for the SignToken calls."""
+
+    @property
+    def key(self) -> bytes:
+        """The raw HMAC key of :attr:`secret_key`."""
+        return _signing.decode_secret_key(self.secret_key)
+
+    def now(self) -> float:
+        """The sandbox clock, in epoch seconds."""
+        return self.clock() + self.clock_offset

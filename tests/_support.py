@@ -1,0 +1,127 @@
+"""Test support: credentials, canned answers and a respx stand-in for the service."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import respx
+
+from kakaocert_async import ESignRequest
+
+LINK_ID = "TESTLINK"
+# base64 of b"0123456789abcdef0123456789abcdef": a made-up key for tests only.
+SECRET_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+KEY = b"0123456789abcdef0123456789abcdef"
+CLIENT_CODE = "020040000001"
+RECEIPT_ID = "022112815423700001"
+API = "https://kakaocert-api.linkhub.co.kr"
+AUTH = "https://auth.linkhub.co.kr"
+
+
+def utc(seconds: float, *, millis: bool = True) -> str:
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return text + (".000Z" if millis else "Z")
+
+
+def kst(seconds: float) -> str:
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds + 9 * 3600))
+
+
+def status_json(
+    state: int = 0, *, receipt_id: str = RECEIPT_ID, **extra: object
+) -> dict[str, object]:
+    now = time.time()
+    body: dict[str, object] = {
+        "receiptID": receipt_id,
+        "clientCode": CLIENT_CODE,
+        "clientName": "테스트",
+        "subClientName": None,
+        "subClientCode": None,
+        "state": state,
+        "expires_in": 300,
+        "callCenterNum": "1600-9854",
+        "tmstitle": "계약 서명",
+        "tmsmessage": None,
+        "allowSimpleRegistYN": True,
+        "verifyNameYN": False,
+        "requestDT": kst(now),
+        "expireDT": kst(now + 300),
+        "regDT": kst(now),
+        "viewDT": None,
+        "completeDT": None,
+        "verifyDT": None,
+        "payload": "memo",
+        "appUseYN": False,
+        "tx_id": None,
+    }
+    body.update(extra)
+    return body
+
+
+def make_request(**changes: object) -> ESignRequest:
+    fields: dict[str, object] = {
+        "call_center_num": "1600-9854",
+        "expires_in": 300,
+        "receiver_birthday": "19900108",
+        "receiver_hp": "01012341234",
+        "receiver_name": "홍길동",
+        "token": "전자서명 원문",
+        "tms_title": "계약 서명",
+        "allow_simple_regist": True,
+        "verify_name": False,
+    }
+    fields.update(changes)
+    return ESignRequest(**fields)  # type: ignore[arg-type]
+
+
+class Service:
+    """A respx router standing in for Linkhub auth and the KakaoCert API."""
+
+    def __init__(self, router: respx.MockRouter) -> None:
+        self.router = router
+        self.server_offset = 0.0
+        self.token_ttl = 3600.0
+        self.tokens_issued = 0
+        self.time = router.get(f"{AUTH}/Time", name="time").mock(side_effect=self._time)
+        self.token = router.post(f"{AUTH}/KAKAOCERT/Token", name="token").mock(
+            side_effect=self._token
+        )
+        self.request = router.post(f"{API}/SignToken/Request", name="request").respond(
+            200, json={"receiptId": RECEIPT_ID, "tx_id": None}
+        )
+        self.status = router.get(
+            url__regex=rf"^{API}/SignToken/Status/[0-9]+$", name="status"
+        ).respond(200, json=status_json())
+        self.verify = router.get(url__regex=rf"^{API}/SignToken/Verify/.+", name="verify").respond(
+            200, json={"receiptId": RECEIPT_ID, "signedData": "c2lnbmVkLWRhdGE="}
+        )
+
+    def _time(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=utc(time.time() + self.server_offset))
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        self.tokens_issued += 1
+        body = json.loads(request.content)
+        expiration = utc(time.time() + self.server_offset + self.token_ttl)
+        return httpx.Response(
+            200,
+            json={
+                "session_token": f"session-token-{self.tokens_issued}",
+                "serviceID": "KAKAOCERT",
+                "linkID": LINK_ID,
+                "usercode": body["access_id"],
+                "ipaddress": "127.0.0.1",
+                "expiration": expiration,
+                "scope": body["scope"],
+            },
+        )
+
+    @property
+    def api_calls(self) -> int:
+        return self.request.call_count + self.status.call_count + self.verify.call_count
+
+    @property
+    def calls(self) -> int:
+        return len(self.router.calls)

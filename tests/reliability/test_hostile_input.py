@@ -1,0 +1,220 @@
+"""Fuzzed input: each outcome is a request with good data, or a ValidationError and none sent."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+import pytest
+import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kakaocert_async import Client, ESignRequest, ValidationError
+from tests._support import (
+    API,
+    CLIENT_CODE,
+    LINK_ID,
+    RECEIPT_ID,
+    SECRET_KEY,
+    Service,
+    make_request,
+    status_json,
+)
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True),
+    st.binary(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.text(max_size=30),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=600),
+    st.text(alphabet="0123456789", max_size=22),
+    st.sampled_from(["/", "..", "../x", "?a=1", "#f", "%2F", "\\", "\x00", "\ud800", "١٢٣", " "]),
+)
+
+GOOD = {
+    "call_center_num": "1600-9854",
+    "expires_in": 300,
+    "receiver_birthday": "19900108",
+    "receiver_hp": "01012341234",
+    "receiver_name": "홍길동",
+    "token": "전자서명 원문",
+    "tms_title": "계약 서명",
+    "allow_simple_regist": True,
+    "verify_name": False,
+}
+OPTIONAL = ("tms_message", "sub_client_id", "payload")
+LIMITS = {
+    "call_center_num": 20,
+    "receiver_name": 20,
+    "token": 500,
+    "tms_title": 40,
+    "tms_message": 500,
+    "sub_client_id": 12,
+    "payload": 200,
+}
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@st.composite
+def request_fields(draw: st.DrawFn) -> dict[str, Any]:
+    fields: dict[str, Any] = dict(GOOD)
+    for name in draw(st.sets(st.sampled_from([*GOOD, *OPTIONAL]), min_size=1, max_size=3)):
+        fields[name] = draw(junk)
+    return fields
+
+
+def run(
+    make: Callable[[Client], Awaitable[object]], *, signed: bool = False
+) -> tuple[object, int, list[Any]]:
+    """Run one call against a mocked service: (outcome, API requests sent, the requests)."""
+
+    async def main() -> object:
+        async with Client(LINK_ID, SECRET_KEY) as client:
+            try:
+                return await make(client)
+            except ValidationError as error:
+                return error
+
+    with respx.mock(assert_all_called=False) as router:
+        service = Service(router)
+        if signed:
+            service.status.respond(200, json=status_json(1))
+        outcome = asyncio.run(main())
+        sent = [call.request for call in router.calls if call.request.url.host.startswith("kakao")]
+        return outcome, service.api_calls, sent
+
+
+def assert_good_request_data(request: ESignRequest) -> None:
+    """The limits, checked independently of the SDK's own checks."""
+    for name, limit in LIMITS.items():
+        value = getattr(request, name)
+        if value is None and name in OPTIONAL:
+            continue
+        assert isinstance(value, str)
+        assert len(value) <= limit
+        assert not CONTROL.search(value)
+        value.encode("utf-8")
+        if name not in OPTIONAL:
+            assert value.strip()
+    assert type(request.expires_in) is int
+    assert 1 <= request.expires_in <= 1000
+    assert re.fullmatch(r"[0-9]{10,11}", request.receiver_hp)
+    assert re.fullmatch(r"[0-9]{8}", request.receiver_birthday)
+    dt.datetime.strptime(request.receiver_birthday, "%Y%m%d")
+    assert type(request.allow_simple_regist) is bool
+    assert type(request.verify_name) is bool
+
+
+@SETTINGS
+@given(fields=request_fields())
+def test_any_request_fields_give_a_good_request_or_a_validation_error(
+    fields: dict[str, Any],
+) -> None:
+    try:
+        request = ESignRequest(**fields)
+    except ValidationError as error:
+        refused: ValidationError | None = error
+    else:
+        refused = None
+    if refused is not None:
+        assert refused.field in fields
+        assert refused.code == -99999999
+        return
+    assert_good_request_data(request)
+    _, api_calls, sent = run(lambda c: c.request_esign(CLIENT_CODE, request))
+    assert api_calls == 1
+    body = json.loads(sent[0].content)
+    assert body["ReceiverHP"] == request.receiver_hp
+    assert body["Token"] == request.token
+
+
+@SETTINGS
+@given(client_code=junk, receipt_id=junk)
+def test_state_arguments_cannot_send_bad_data_or_change_the_path(
+    client_code: object, receipt_id: object
+) -> None:
+    outcome, api_calls, sent = run(lambda c: c.get_esign_state(client_code, receipt_id))  # type: ignore[arg-type]
+    if isinstance(outcome, ValidationError):
+        assert outcome.field in {"client_code", "receipt_id"}
+        assert api_calls == 0
+        return
+    assert isinstance(client_code, str)
+    assert re.fullmatch(r"[0-9]{12}", client_code)
+    assert isinstance(receipt_id, str)
+    assert re.fullmatch(r"[0-9]{1,20}", receipt_id)
+    assert [str(r.url) for r in sent] == [f"{API}/SignToken/Status/{receipt_id}"]
+
+
+@SETTINGS
+@given(receipt_id=junk, signature=st.one_of(st.none(), junk))
+def test_verify_arguments_cannot_change_the_path(receipt_id: object, signature: object) -> None:
+    outcome, api_calls, sent = run(
+        lambda c: c.verify_esign(CLIENT_CODE, receipt_id, signature)  # type: ignore[arg-type]
+    )
+    if isinstance(outcome, ValidationError):
+        assert outcome.field in {"receipt_id", "signature"}
+        assert api_calls == 0
+        return
+    assert api_calls == 1
+    segments = sent[0].url.raw_path.decode("ascii").split("/")
+    assert segments[:4] == ["", "SignToken", "Verify", receipt_id]
+    if signature is None:
+        assert len(segments) == 4
+    else:
+        assert len(segments) == 5
+        assert urllib.parse.unquote(segments[4], errors="strict") == signature
+        assert segments[4] not in {".", ".."}
+
+
+@SETTINGS
+@given(app_to_app=junk)
+def test_app_to_app_must_be_a_bool(app_to_app: object) -> None:
+    outcome, api_calls, _ = run(
+        lambda c: c.request_esign(CLIENT_CODE, make_request(), app_to_app)  # type: ignore[arg-type]
+    )
+    if isinstance(app_to_app, bool):
+        assert api_calls == 1
+    else:
+        assert isinstance(outcome, ValidationError)
+        assert outcome.field == "app_to_app"
+        assert api_calls == 0
+
+
+@SETTINGS
+@given(timeout=junk, interval=junk)
+def test_await_signed_arguments(timeout: object, interval: object) -> None:
+    outcome, api_calls, _ = run(
+        lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, timeout=timeout, interval=interval),  # type: ignore[arg-type]
+        signed=True,
+    )
+    if isinstance(outcome, ValidationError):
+        assert outcome.field in {"timeout", "interval"}
+        assert api_calls == 0
+    else:
+        assert api_calls == 1
+
+
+def test_request_objects_that_skipped_their_checks_are_caught() -> None:
+    request = make_request()
+    object.__setattr__(request, "receiver_hp", "010-1234-1234")
+    outcome, api_calls, _ = run(lambda c: c.request_esign(CLIENT_CODE, request))
+    assert isinstance(outcome, ValidationError)
+    assert outcome.field == "receiver_hp"
+    assert api_calls == 0
+
+
+@pytest.mark.parametrize("field", [a.name for a in attrs.fields(ESignRequest)])
+def test_every_field_has_a_validator(field: str) -> None:
+    assert attrs.fields_dict(ESignRequest)[field].validator is not None

@@ -1,0 +1,126 @@
+"""The /_sandbox control routes over HTTP, and unknown paths and methods."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kakaocert_async.sandbox import Rejection, Sandbox, _rejections
+from tests.sandbox._raw import Raw, assert_refused
+
+
+async def test_sign_open_and_expire_over_http(raw: Raw, sandbox: Sandbox) -> None:
+    token = await raw.session()
+    first = (await raw.receipt(token))["receiptId"]
+    second = (await raw.receipt(token))["receiptId"]
+
+    opened = await raw.http.post(f"/_sandbox/receipts/{first}/open")
+    assert opened.status_code == 200
+    assert opened.json()["viewDT"] is not None
+    assert opened.json()["state"] == 0
+    signed = await raw.http.post(f"/_sandbox/receipts/{first}/sign")
+    assert signed.json()["state"] == 1
+    expired = await raw.http.post(f"/_sandbox/receipts/{second}/expire")
+    assert expired.json()["state"] == 2
+
+    state = await raw.http.get(f"/_sandbox/receipts/{first}")
+    assert state.json()["receiptID"] == first
+    assert state.json()["completeDT"] is not None
+
+    assert_refused(
+        await raw.http.post(f"/_sandbox/receipts/{second}/sign"), Rejection.STATE_CONFLICT
+    )
+    assert_refused(await raw.http.post(f"/_sandbox/receipts/{first}/explode"), Rejection.NOT_FOUND)
+    assert_refused(
+        await raw.http.post("/_sandbox/receipts/000000000000000009/sign"), Rejection.RECEIPT_UNKNOWN
+    )
+
+
+async def test_the_app_to_app_signature_over_http(raw: Raw, sandbox: Sandbox) -> None:
+    token = await raw.session()
+    app = (await raw.receipt(token, isAppUseYN=True))["receiptId"]
+    talk = (await raw.receipt(token))["receiptId"]
+    response = await raw.http.get(f"/_sandbox/receipts/{app}/signature")
+    assert response.json() == {"receiptId": app, "signature": sandbox.signature(app)}
+    assert_refused(
+        await raw.http.get(f"/_sandbox/receipts/{talk}/signature"), Rejection.STATE_CONFLICT
+    )
+
+
+async def test_stats_count_every_arrival_and_reset(raw: Raw, sandbox: Sandbox) -> None:
+    await raw.http.get("/Time")
+    await raw.token(key=b"wrong")  # refused, still counted
+    await raw.http.get("/SignToken/Status/1")  # refused, still counted
+    await raw.http.get("/nowhere")
+    await raw.http.get("/SignToken/Request")  # wrong method
+    response = await raw.http.get("/_sandbox/stats")
+    assert response.json() == {
+        "time": 1,
+        "token": 1,
+        "request": 0,
+        "status": 1,
+        "verify": 0,
+        "control": 1,
+        "other": 2,
+    }
+    reset = await raw.http.delete("/_sandbox/stats")
+    assert reset.json()["time"] == 0
+    assert sandbox.stats["control"] == 0
+    assert sandbox.stats["time"] == 0
+
+
+async def test_faults_over_http(raw: Raw, sandbox: Sandbox) -> None:
+    added = await raw.http.post(
+        "/_sandbox/faults",
+        json={"action": "error", "endpoints": ["time"], "every": 2, "body": "json", "status": 500},
+    )
+    assert added.status_code == 200, added.text
+    fault_id = added.json()["id"]
+    assert [(await raw.http.get("/Time")).status_code for _ in range(4)] == [200, 500, 200, 500]
+    listing = (await raw.http.get("/_sandbox/faults")).json()["faults"]
+    assert listing[0]["id"] == fault_id
+    assert listing[0]["arrivals"] == 4
+    assert listing[0]["struck"] == 2
+    assert (await raw.http.delete(f"/_sandbox/faults/{fault_id}")).json() == {"faults": []}
+    assert_refused(await raw.http.delete(f"/_sandbox/faults/{fault_id}"), Rejection.NOT_FOUND)
+
+    await raw.http.post("/_sandbox/faults", json={"action": "drop", "endpoints": ["verify"]})
+    assert len(sandbox.faults) == 1
+    assert (await raw.http.delete("/_sandbox/faults")).json() == {"faults": []}
+    assert len(sandbox.faults) == 0
+
+
+async def test_bad_fault_requests_are_refused(raw: Raw) -> None:
+    for body in (b"{", b"[]", b'{"action": "explode"}', b'{"action": "error", "every": "x"}'):
+        response = await raw.http.post("/_sandbox/faults", content=body)
+        assert_refused(response, Rejection.CONTROL_INVALID)
+
+
+async def test_settings_over_http(raw: Raw, sandbox: Sandbox) -> None:
+    body = (await raw.http.get("/_sandbox/settings")).json()
+    assert body["linkID"] == sandbox.link_id
+    assert body["clientCode"] == sandbox.client_code
+    assert body["signAfter"] is None
+    assert "secret" not in str(body).lower()
+
+
+async def test_unknown_paths_and_methods_answer_error_json(raw: Raw) -> None:
+    assert_refused(await raw.http.get("/SignToken/Nothing"), Rejection.NOT_FOUND)
+    response = await raw.http.delete("/SignToken/Request")
+    assert_refused(response, Rejection.METHOD_NOT_ALLOWED)
+    assert "POST" in response.headers["allow"]
+    # No redirects for a trailing slash.
+    assert_refused(await raw.http.get("/Time/"), Rejection.NOT_FOUND)
+
+
+def test_the_error_table_is_documented_in_both_places() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "sandbox.md").read_text("utf-8")
+    module_doc = _rejections.__doc__ or ""
+    codes = [r.code for r in Rejection]
+    assert len(set(codes)) == len(codes)
+    for rejection in Rejection:
+        assert -99999999 <= rejection.code <= -10000000  # negative, 8 digits
+        status = "5xx" if rejection is Rejection.INJECTED_FAULT else str(rejection.http_status)
+        assert f"| `{rejection.name}` | `{rejection.code}` | {status} |" in docs, rejection
+        assert f"| {rejection.text} |" in docs, rejection
+        row = f"{rejection.name:<25}{rejection.code}  {status}"
+        assert row in module_doc, rejection

@@ -1,0 +1,252 @@
+"""The pytest fixture, the command line, and importing without the ``sandbox`` extra."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kakaocert_async import SignState
+from kakaocert_async.__main__ import build_parser, main
+from kakaocert_async.sandbox import DEFAULT_LINK_ID, DEFAULT_SECRET_KEY, Action, Sandbox
+from kakaocert_async.sandbox import _cli as sandbox_cli
+from tests._support import make_request
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = "kakaocert_async.sandbox.pytest_plugin"
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+# The fixture -------------------------------------------------------------------------
+
+
+async def test_the_fixture_gives_a_ready_sandbox(kakaocert_sandbox: Sandbox) -> None:
+    async with kakaocert_sandbox.client() as client:
+        receipt = await client.request_esign(kakaocert_sandbox.client_code, make_request())
+        status = await kakaocert_sandbox.sign(receipt.receipt_id)
+    assert status.state is SignState.SIGNED
+
+
+@pytest.mark.kakaocert_sandbox(sign_after=0, token_ttl=120)
+def test_the_marker_sets_the_fixtures_settings(kakaocert_sandbox: Sandbox) -> None:
+    assert kakaocert_sandbox.settings.sign_after == 0
+    assert kakaocert_sandbox.settings.token_ttl == 120
+
+
+def test_the_plugin_works_in_a_users_suite(tmp_path: Path) -> None:
+    """One line in a user's test: the fixture, with pytest-asyncio in strict mode."""
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+        "filterwarnings = error\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+
+            import pytest
+
+            from kakaocert_async import ESignRequest, SignState
+
+            REQUEST = ESignRequest(
+                call_center_num="1600-9854", expires_in=60, receiver_birthday="19900108",
+                receiver_hp="01012341234", receiver_name="홍길동", token="동의",
+                tms_title="동의", allow_simple_regist=True, verify_name=True,
+            )
+
+            async def flow(sandbox):
+                async with sandbox.client() as client:
+                    code = sandbox.client_code
+                    receipt = await client.request_esign(code, REQUEST)
+                    return await client.get_esign_state(code, receipt.receipt_id)
+
+            @pytest.mark.asyncio
+            @pytest.mark.kakaocert_sandbox(sign_after=0)
+            async def test_async(kakaocert_sandbox):
+                assert (await flow(kakaocert_sandbox)).state is SignState.SIGNED
+
+            def test_sync(kakaocert_sandbox):
+                assert asyncio.run(flow(kakaocert_sandbox)).state is SignState.PENDING
+            """
+        ),
+        encoding="utf-8",
+    )
+    # Installed, the entry point loads the plugin; in a bare checkout, -p does.
+    plugins = {e.value for e in importlib.metadata.entry_points(group="pytest11")}
+    load = [] if PLUGIN in plugins else ["-p", PLUGIN]
+    result = subprocess.run(  # noqa: S603 -- this Python, fixed arguments
+        [sys.executable, "-m", "pytest", *load, "--strict-markers", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_importing_without_starlette_works_and_using_it_says_how_to_install() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["starlette"] = None  # as if not installed
+        sys.modules["uvicorn"] = None
+        import kakaocert_async.sandbox
+        import kakaocert_async.sandbox.pytest_plugin
+        from kakaocert_async.sandbox import Sandbox, SandboxUnavailable
+        sandbox = Sandbox()
+        try:
+            sandbox.app
+        except SandboxUnavailable as exc:
+            print(exc)
+        from kakaocert_async.__main__ import main
+        print("exit", main(["sandbox", "--port", "0"]))
+        """
+    )
+    result = subprocess.run(  # noqa: S603 -- this Python, fixed arguments
+        [sys.executable, "-c", script],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'kakaocert-async[sandbox]'" in result.stdout
+    assert "exit 2" in result.stdout
+    assert "pip install 'kakaocert-async[sandbox]'" in result.stderr
+
+
+# The command line ------------------------------------------------------------------
+
+
+def test_the_sandbox_command_reads_every_option() -> None:
+    args = build_parser().parse_args(
+        [
+            "sandbox",
+            "--host",
+            "0.0.0.0",  # noqa: S104
+            "--port",
+            "9000",
+            "--link-id",
+            "ME",
+            "--secret-key",
+            "c2VjcmV0",
+            "--client-code",
+            "111111111111",
+            "--sign-after",
+            "never",
+            "--token-ttl",
+            "60",
+            "--clock-offset",
+            "-30",
+            "--latency",
+            "0.1",
+            "--fault",
+            "error:endpoint=status,every=3",
+            "--fault",
+            "drop:endpoint=verify,times=1",
+        ]
+    )
+    assert args.port == 9000
+    assert args.sign_after is None
+    assert args.clock_offset == -30
+    assert [f.action for f in args.fault] == [Action.ERROR, Action.DROP]
+
+
+def test_the_defaults() -> None:
+    args = build_parser().parse_args(["sandbox"])
+    assert (args.host, args.port) == ("127.0.0.1", 8100)
+    assert args.sign_after == 3.0
+    assert args.link_id == DEFAULT_LINK_ID
+    assert args.secret_key == DEFAULT_SECRET_KEY
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sandbox", "--fault", "explode"],
+        ["sandbox", "--sign-after", "-1"],
+        ["sandbox", "--latency", "soon"],
+        ["sandbox", "--port", "http"],
+        [],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+
+
+def test_bad_settings_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--client-code", "123"]) == 2
+    assert "client_code" in capsys.readouterr().err
+
+
+def test_the_command_serves_and_prints_the_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: dict[str, object] = {}
+
+    def fake_run_forever(app: object, **options: object) -> None:
+        served.update(options, app=app)
+        on_started = options["on_started"]
+        assert callable(on_started)
+        on_started("http://127.0.0.1:8100")
+
+    from kakaocert_async.sandbox import _server
+
+    monkeypatch.setattr(_server, "run_forever", fake_run_forever)
+    assert main(["sandbox", "--latency", "0.5", "--fault", "drop:endpoint=verify"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8100" in out
+    assert DEFAULT_LINK_ID in out
+    assert DEFAULT_SECRET_KEY in out
+    assert "020040000001" in out
+    assert "fault        delay:seconds=0.5" in out
+    assert "fault        drop:endpoint=verify" in out
+    assert served["host"] == "127.0.0.1"
+    assert served["port"] == 8100
+
+
+def test_the_banner_without_auto_signing() -> None:
+    text = sandbox_cli.banner(Sandbox(sign_after=None, clock_offset=5), "http://[::1]:1")
+    assert "never" in text
+    assert "+5 s" in text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_python_m_kakaocert_async_sandbox_end_to_end() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kakaocert_async", "sandbox", "--port", "0", "--log-level", "error"],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline()]
+        while banner[-1] and not banner[-1].startswith("Press Ctrl+C"):
+            banner.append(process.stdout.readline())
+        url = banner[0].split(" on ", 1)[1].split()[0]
+        response = httpx.get(f"{url}/Time", timeout=10)
+        assert response.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert any("SANDBOX" in line for line in banner)

@@ -1,0 +1,98 @@
+"""The sandbox on a real loopback port: serve() in this loop, serve_in_thread() for sync code."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from kakaocert_async import Client, SignState, VerifyOutcomeUnknown
+from kakaocert_async.sandbox import Fault, Rejection, Sandbox
+from tests._support import make_request
+from tests.sandbox._raw import Raw
+
+IN_USE = "in use|usage"  # "Address already in use"; Windows: "Only one usage of each ..."
+
+
+async def test_a_whole_flow_over_a_real_port() -> None:
+    sandbox = Sandbox()
+    async with sandbox.serve(host="127.0.0.1", port=0) as url:
+        assert url.startswith("http://127.0.0.1:")
+        assert not url.endswith(":0")
+        async with Client(
+            sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url
+        ) as client:
+            code = sandbox.client_code
+            receipt = await client.request_esign(code, make_request(), app_to_app=True)
+            await sandbox.sign(receipt.receipt_id)
+            status = await client.get_esign_state(code, receipt.receipt_id)
+            assert status.state is SignState.SIGNED
+            verification = await client.verify_esign(
+                code, receipt.receipt_id, sandbox.signature(receipt.receipt_id)
+            )
+            assert verification.signed_data
+    assert sandbox.stats["verify"] == 1
+
+
+async def test_the_signed_data_is_gzipped_for_clients_that_accept_it() -> None:
+    sandbox = Sandbox(sign_after=0.0)
+    async with sandbox.serve() as url:
+        raw = Raw(sandbox, url=url)
+        try:
+            token = await raw.session()
+            receipt_id = (await raw.receipt(token))["receiptId"]
+            status = await raw.status(token, receipt_id, headers={"Accept-Encoding": "gzip"})
+            verify = await raw.verify(token, receipt_id, headers={"Accept-Encoding": "gzip"})
+        finally:
+            await raw.aclose()
+    assert "content-encoding" not in status.headers  # small answers are sent as they are
+    assert verify.status_code == 200, verify.text
+    assert verify.headers["content-encoding"] == "gzip"
+    assert verify.json()["receiptId"] == receipt_id
+
+
+async def test_a_drop_on_a_real_server_breaks_the_connection_mid_answer() -> None:
+    sandbox = Sandbox(faults=[Fault(action="drop", endpoints=["verify"], times=1)])
+    async with (
+        sandbox.serve() as url,
+        Client(sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url) as client,
+    ):
+        code = sandbox.client_code
+        receipt = await client.request_esign(code, make_request())
+        await sandbox.sign(receipt.receipt_id)
+        with pytest.raises(VerifyOutcomeUnknown):
+            await client.verify_esign(code, receipt.receipt_id)
+        status = await client.get_esign_state(code, receipt.receipt_id)
+        assert status.verify_dt is not None
+
+
+def test_serve_in_thread_for_sync_code() -> None:
+    sandbox = Sandbox()
+    with sandbox.serve_in_thread() as url, httpx.Client(base_url=url) as http:
+        assert http.get("/Time").text.endswith("Z")
+        refused = http.get("/SignToken/Status/1", headers={"x-pb-version": "2.0"})
+        assert refused.status_code == 401
+        assert refused.json()["code"] == Rejection.BEARER_MISSING.code
+    assert sandbox.stats["time"] == 1
+    with pytest.raises(httpx.ConnectError), httpx.Client(base_url=url) as http:
+        http.get("/Time")
+
+
+def test_a_port_in_use_is_an_oserror() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=IN_USE), Sandbox().serve_in_thread(port=port):
+            pass  # pragma: no cover
+
+
+async def test_serve_async_port_in_use_is_an_oserror() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=IN_USE):
+            async with Sandbox().serve(port=port):
+                pass  # pragma: no cover
