@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ import attrs
 import httpx
 
 from . import _signing, _wire
-from ._errors import APIError, MalformedResponse
+from ._errors import APIError, KakaocertError, MalformedResponse
 from ._http import SAFE_TO_REPEAT, Sender
 from ._models import TokenGrant, TokenRequest
 from ._singleflight import SingleFlight
@@ -32,6 +33,9 @@ RENEW_MARGIN = 60.0
 
 RESYNC_AFTER = 6 * 3600.0
 """Read the server's time again after this many seconds."""
+
+SKEW_HINT_SECONDS = 60.0
+"""A local clock this far off the server's is named in a date rejection (local clock in use)."""
 
 Clock = Callable[[], float]
 
@@ -48,32 +52,47 @@ class Credentials:
         return f"{self.link_id} {_signing.hmac_b64(self.key, target)}"
 
 
+@functools.lru_cache(maxsize=4)
+def _format_date(second: int) -> str:
+    # Cached: every call within the same second carries the same date.
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
 class ServerClock:
     """The time by the auth server's clock, for ``x-lh-date``.
 
     With a ``read_server_time`` coroutine, the offset from the local clock is
     read on first use (one request, however many callers), kept, and read again
-    after :data:`RESYNC_AFTER` or after :meth:`resync`. Without one, the local
-    clock is used as is.
+    after :data:`RESYNC_AFTER` or after :meth:`resync`. Without one, or with
+    ``use_server_time=False``, the local clock is used as is (and the server's
+    is read only to explain a rejected date: :meth:`explain`).
     """
 
     def __init__(
         self,
         read_server_time: Callable[[], Awaitable[float]] | None,
         *,
+        use_server_time: bool = True,
         wall: Clock = time.time,
         monotonic: Clock = time.monotonic,
     ) -> None:
         self._read = read_server_time
+        self._use = use_server_time and read_server_time is not None
         self._wall = wall
         self._monotonic = monotonic
         self._offset = 0.0
         self._synced_at: float | None = None
+        self._syncs = 0
         self._flights: SingleFlight[None] = SingleFlight()
 
     @property
     def uses_server_time(self) -> bool:
-        return self._read is not None
+        return self._use
+
+    @property
+    def syncs(self) -> int:
+        """How many times the offset has been read (for :meth:`resync`)."""
+        return self._syncs
 
     @property
     def offset(self) -> float:
@@ -82,7 +101,7 @@ class ServerClock:
 
     async def now(self) -> float:
         """Seconds since the epoch, by the server's clock."""
-        if self._read is not None and (
+        if self._use and (
             self._synced_at is None or self._monotonic() - self._synced_at > RESYNC_AFTER
         ):
             await self._flights.run(None, self._sync)
@@ -90,11 +109,17 @@ class ServerClock:
 
     async def date(self) -> str:
         """``x-lh-date``: ``YYYY-MM-DDTHH:MM:SSZ`` by the server's clock."""
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(await self.now()))
+        return _format_date(int(await self.now()))
 
-    def resync(self) -> None:
-        """Read the server's time again before the next date (after a rejected date)."""
-        self._synced_at = None
+    def resync(self, stamped_after: int | None = None) -> None:
+        """Read the server's time again before the next date (after a rejected date).
+
+        ``stamped_after``: the :attr:`syncs` count when the rejected date was
+        stamped; if the offset was read again since, it is fresh and kept (many
+        calls refused at once cause one read).
+        """
+        if stamped_after is None or stamped_after == self._syncs:
+            self._synced_at = None
 
     async def measure_offset(self) -> float:
         """Read the server's time now and return the offset, without keeping it."""
@@ -104,9 +129,28 @@ class ServerClock:
         after = self._wall()
         return server - (before + after) / 2
 
+    async def explain(self, refused: APIError) -> None:
+        """With the local clock in use, add to ``refused`` how far it is off the
+        server's, when that is far enough to be why a date was rejected."""
+        if self._use or self._read is None:
+            return
+        try:
+            skew = await self.measure_offset()
+        except KakaocertError:
+            return
+        if abs(skew) > SKEW_HINT_SECONDS:
+            direction = "ahead of" if skew < 0 else "behind"
+            refused.message += (
+                f" (the local clock is {abs(skew):.0f} s {direction} the auth server's, and the"
+                " service rejects an x-lh-date that far off: create the Client with"
+                " use_server_time=True to correct for it)"
+            )
+            refused.args = (refused.message,)
+
     async def _sync(self) -> None:
         self._offset = await self.measure_offset()
         self._synced_at = self._monotonic()
+        self._syncs += 1
         log.debug("server clock offset: %+.3f s", self._offset)
 
     def close(self) -> None:
@@ -220,7 +264,10 @@ class Linkhub:
         try:
             answer = await self._sender.send(prepare, label=label, policy=SAFE_TO_REPEAT)
         except APIError as refused:
-            if refused.http_status != 401 or not clock.uses_server_time:
+            if refused.http_status != 401:
+                raise
+            if not clock.uses_server_time:
+                await clock.explain(refused)
                 raise
             # The date may be what was refused: the server's clock moved since
             # it was read. Read it again and ask once more.

@@ -7,7 +7,6 @@ import urllib.parse
 from collections.abc import AsyncGenerator
 from types import TracebackType
 
-import attrs
 import httpx
 
 from . import _polling, _signing, _validation, _wire
@@ -15,8 +14,6 @@ from ._auth import Credentials
 from ._errors import (
     KakaocertError,
     MalformedResponse,
-    RequestNotSent,
-    TransportError,
     ValidationError,
     VerifyOutcomeUnknown,
 )
@@ -158,7 +155,6 @@ class Client:
         if not isinstance(request, ESignRequest):
             kind = type(request).__name__
             raise ValidationError("request", f"must be an ESignRequest, got {kind}")
-        attrs.validate(request)
         _validation.check_bool(app_to_app, "app_to_app")
         label = f"POST {_REQUEST_PATH}"
         body = _wire.encode_request(request, app_to_app=app_to_app)
@@ -182,8 +178,10 @@ class Client:
         Call it after the state is :attr:`SignState.SIGNED`. ``signature`` is for
         App to App: the value your app got from KakaoTalk (``sig`` on iOS,
         ``signature`` on Android). The service answers a receipt's verify only
-        once, so it is never retried: if the answer is lost after sending,
-        :class:`VerifyOutcomeUnknown` says so.
+        once, so it is never retried: if the answer is lost after sending (a
+        timeout, a broken connection, an unreadable answer, or a 5xx from a
+        gateway rather than the service's own error), :class:`VerifyOutcomeUnknown`
+        says so. An error before sending (no token, no connection) is raised as is.
         """
         self._check_open()
         _validation.check_client_code(client_code)
@@ -194,18 +192,20 @@ class Client:
             _validation.check_signature(signature)
             path += "/" + urllib.parse.quote(signature, safe="")
             label += "/<signature>"
-        try:
-            answer = await self._session.get(client_code, path, label=label, policy=NEVER)
-            return _wire.decode(answer, ESignVerification, label=label)
-        except RequestNotSent:
-            raise
-        except (TransportError, MalformedResponse) as lost:
-            raise VerifyOutcomeUnknown(
-                f"{label}: the verify was sent but its answer was lost ({lost.message}); the"
+
+        def lost(error: KakaocertError) -> VerifyOutcomeUnknown:
+            return VerifyOutcomeUnknown(
+                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
                 " service answers verify once, so the receipt may be consumed. Check"
                 " get_esign_state(): verify_dt is set if it went through.",
                 receipt_id=receipt_id,
-            ) from lost
+            )
+
+        answer = await self._session.get(client_code, path, label=label, policy=NEVER, on_lost=lost)
+        try:
+            return _wire.decode(answer, ESignVerification, label=label)
+        except MalformedResponse as unreadable:
+            raise lost(unreadable) from unreadable
 
     async def await_signed(
         self,
@@ -220,7 +220,9 @@ class Client:
         Polls at once, then every ``interval`` seconds (2 by default). Ends by
         ``timeout`` seconds if given, else a few seconds after the receipt
         expires; if it is still pending then, raises :class:`SignTimeout`.
-        Failed polls are retried until then. Check ``state`` of the result:
+        Failed polls are retried until then, and a state that cannot be read by
+        then is a :class:`SignTimeout` too (``__cause__`` is the last failure).
+        Check ``state`` of the result:
         :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
         """
         last: ESignStatus | None = None
@@ -261,7 +263,13 @@ class Client:
             policy = SAFE_TO_REPEAT if deadline is None else patient
             return await self._read_state(client_code, receipt_id, policy, deadline)
 
-        return _polling.watch(fetch, self._session.clock.now, timeout=timeout, interval=interval)
+        return _polling.watch(
+            fetch,
+            self._session.clock.now,
+            receipt_id=receipt_id,
+            timeout=timeout,
+            interval=interval,
+        )
 
     # ----------------------------------------------------------------------
 

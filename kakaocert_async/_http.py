@@ -3,8 +3,10 @@
 Nothing here knows about tokens or signatures: a caller hands over a coroutine
 that builds a fresh, signed request for each attempt. What comes back is the
 body of a 200 answer; everything else becomes an exception of ``_errors``:
-an error answer is an :class:`APIError`, a lost one a :class:`TransportError`,
-an unreadable one a :class:`MalformedResponse`. No httpx exception escapes.
+an error answer is an :class:`APIError` (even with an unreadable body), a lost
+one a :class:`TransportError`, an unreadable 200 a :class:`MalformedResponse`.
+Bodies are capped at :data:`MAX_BODY_BYTES`, inflated or not. No httpx exception
+escapes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+import random
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 
 import attrs
@@ -35,7 +39,26 @@ MAX_BODY_BYTES = 1 << 20
 """Larger answers are refused: the biggest real one (signed data) is a few KiB."""
 _EXCERPT_CHARS = 160
 MAX_RETRY_AFTER = 30.0
-"""A longer ``Retry-After`` is not waited out: the error is raised at once."""
+"""A longer ``Retry-After`` is not waited out: the error is raised at once (with a
+deadline, the deadline is the bound instead)."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure that may pass if the request is made again: no answer came (connect
+    error, timeout, reset), or a 429 or 5xx answer. An unreadable answer is not one:
+    asking again gets the same."""
+    if isinstance(error, APIError):
+        return error.http_status == 429 or error.http_status >= 500
+    return isinstance(error, TransportError) and not isinstance(error, MalformedResponse)
+
+
+def answer_lost(error: BaseException) -> bool:
+    """The request may have been processed, but the service's own answer never came:
+    no answer or an unreadable one after sending, or a 5xx without the service's error
+    body (a gateway's page: it says nothing of what the service did)."""
+    if isinstance(error, APIError):
+        return error.http_status >= 500 and error.code == CLIENT_ERROR_CODE
+    return isinstance(error, TransportError) and not isinstance(error, RequestNotSent)
 
 
 @attrs.frozen(kw_only=True)
@@ -54,24 +77,25 @@ class RetryPolicy:
     wait_max: float = 2.0
 
     def should_retry(self, error: Exception, deadline: float | None) -> bool | float:
-        """stamina's backoff hook: False, True (default backoff) or seconds to wait."""
-        if isinstance(error, RequestNotSent):
-            return True
-        if not self.repeat_answered:
+        """stamina's backoff hook: False, True (default backoff) or seconds to wait.
+
+        With a ``deadline`` (``time.monotonic()``), nothing is repeated once it has
+        passed, and a ``Retry-After`` is waited out only if it ends before it;
+        without one, a ``Retry-After`` over :data:`MAX_RETRY_AFTER` is not.
+        """
+        if not isinstance(error, RequestNotSent) and not (
+            self.repeat_answered and is_transient(error)
+        ):
             return False
-        if isinstance(error, APIError):
-            if error.http_status != 429 and error.http_status < 500:
-                return False
-            if error.retry_after is not None:
-                wait = error.retry_after
-                if wait > MAX_RETRY_AFTER or (
-                    deadline is not None and time.monotonic() + wait > deadline
-                ):
-                    return False  # the caller hears it now, with retry_after on the error
-                return wait
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return False
+        wait = error.retry_after if isinstance(error, APIError) else None
+        if wait is None:
             return True
-        # An unreadable answer is not a passing fault: asking again gets the same.
-        return isinstance(error, TransportError) and not isinstance(error, MalformedResponse)
+        if wait > (MAX_RETRY_AFTER if remaining is None else remaining):
+            return False  # the caller hears it now, with retry_after on the error
+        return wait
 
 
 SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat_answered=True)
@@ -115,8 +139,21 @@ class Sender:
             first_failure = error
 
         timeout = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+        next_wait = 0.0
+
+        def backoff(error: Exception) -> bool | float:
+            decision = policy.should_retry(error, deadline)
+            if decision is True and deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining < policy.wait_max:
+                    # stamina's backoff could sleep past the deadline (its timeout
+                    # is only checked between attempts): wait until it at most.
+                    jitter = random.uniform(0, policy.wait_initial)  # noqa: S311
+                    return min(remaining, next_wait + jitter)
+            return decision
+
         attempts = stamina.retry_context(
-            on=lambda error: policy.should_retry(error, deadline),
+            on=backoff,
             attempts=policy.attempts,
             timeout=timeout,
             wait_initial=policy.wait_initial,
@@ -125,6 +162,7 @@ class Sender:
         )
         async for attempt in attempts:
             with attempt:
+                next_wait = attempt.next_wait
                 if attempt.num == 1:
                     # Replay the first failure so stamina counts it and backs off.
                     raise first_failure
@@ -139,24 +177,26 @@ class Sender:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise _lost(label, exc) from exc
+        status = response.status_code
+        unreadable = None
         try:
-            body = await _read_capped(response, label)
-        except httpx.DecodingError as exc:
-            raise MalformedResponse(
-                f"{label}: the answer could not be decoded ({_describe(exc)})",
-                http_status=response.status_code,
-            ) from exc
+            body = await _read_capped(response)
+        except _Unreadable as problem:
+            if status == 200:
+                raise MalformedResponse(f"{label}: {problem}", http_status=status) from None
+            # An error answer's status still says what happened (and whether to retry).
+            body, unreadable = b"", str(problem)
         except httpx.HTTPError as exc:
             raise _lost(label, exc) from exc
         finally:
             await response.aclose()
 
-        status = response.status_code
         if log.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
             log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, status, len(body), elapsed)
         if status != 200:
-            raise _api_error(label, status, body, response.headers.get("retry-after"))
+            retry_after = _parse_retry_after(response.headers.get("retry-after"))
+            raise _api_error(label, status, body, retry_after, unreadable)
         return body
 
 
@@ -172,39 +212,88 @@ def _lost(label: str, exc: httpx.HTTPError) -> TransportError:
     return TransportError(f"{label}: the answer was lost ({_describe(exc)})")
 
 
-async def _read_capped(response: httpx.Response, label: str) -> bytes:
+class _Unreadable(Exception):
+    """A body too large, or whose encoding is broken; the message says which."""
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The decoded body, if it is at most :data:`MAX_BODY_BYTES`.
+
+    gzip is inflated here, at most the room left at a time, rather than by httpx,
+    which inflates each chunk whole: a few KiB of gzip can hold gigabytes.
+    """
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise MalformedResponse(
-            f"{label}: the answer is {length} bytes, over the {MAX_BODY_BYTES} byte limit",
-            http_status=response.status_code,
-        )
-    chunks = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise MalformedResponse(
-                f"{label}: the answer is over the {MAX_BODY_BYTES} byte limit",
-                http_status=response.status_code,
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+        raise _Unreadable(f"the answer is {length} bytes, over the {MAX_BODY_BYTES} byte limit")
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    inflater = None
+    # Other encodings (never asked for), and answers already read and decoded
+    # (``httpx.MockTransport``'s), are left to httpx.
+    if encoding in _INFLATED and not response.is_stream_consumed:
+        inflater = _Inflater(encoding)
+    body = bytearray()
+    try:
+        chunks = response.aiter_bytes() if inflater is None else response.aiter_raw()
+        async for chunk in chunks:
+            room = MAX_BODY_BYTES - len(body)
+            body += chunk if inflater is None else inflater.inflate(chunk, room)
+            if len(body) > MAX_BODY_BYTES:
+                raise _Unreadable(f"the answer is over the {MAX_BODY_BYTES} byte limit")
+    except httpx.DecodingError as exc:
+        raise _Unreadable(f"the answer could not be decoded ({_describe(exc)})") from None
+    if inflater is not None:
+        inflater.finish()
+    return bytes(body)
 
 
-def _api_error(label: str, status: int, body: bytes, retry_after: str | None) -> APIError:
-    wait = _parse_retry_after(retry_after)
+_INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+class _Inflater:
+    """Inflates a gzip (or zlib, for ``deflate``) stream, a bounded amount at a time."""
+
+    __slots__ = ("_encoding", "_fed", "_zlib")
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
+        self._fed = False
+
+    def inflate(self, chunk: bytes, room: int) -> bytes:
+        """Up to ``room + 1`` bytes of output: one more than fits says it does not."""
+        if not chunk or self._zlib.eof:
+            return b""
+        self._fed = True
+        try:
+            return self._zlib.decompress(chunk, room + 1)
+        except zlib.error as exc:
+            raise _Unreadable(
+                f"the {self._encoding} encoding of the answer is broken ({exc})"
+            ) from None
+
+    def finish(self) -> None:
+        if self._fed and not self._zlib.eof:
+            raise _Unreadable(f"the {self._encoding}-encoded answer is cut short")
+
+
+def _api_error(
+    label: str, status: int, body: bytes, retry_after: float | None, unreadable: str | None = None
+) -> APIError:
     try:
         answer = _wire.structure(_wire.loads(body), _wire.ErrorBody)
     except _wire.WireError:
         reason = httpx.codes.get_reason_phrase(status)
+        if unreadable is None:
+            detail = f"without an error body: {_excerpt(body)}"
+        else:
+            detail = f"with an unreadable body ({unreadable})"
         return APIError(
-            f"{label}: HTTP {status} {reason} without an error body: {_excerpt(body)}",
+            f"{label}: HTTP {status} {reason} {detail}",
             code=CLIENT_ERROR_CODE,
             http_status=status,
-            retry_after=wait,
+            retry_after=retry_after,
         )
-    return APIError(answer.message, code=answer.code, http_status=status, retry_after=wait)
+    return APIError(answer.message, code=answer.code, http_status=status, retry_after=retry_after)
 
 
 def _excerpt(body: bytes) -> str:

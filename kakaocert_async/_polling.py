@@ -1,7 +1,10 @@
 """Poll a receipt's state until it is signed or expired: ``watch`` and its deadline.
 
-The first poll is immediate, then one every ``interval`` (shortened by up to a
-tenth, at random, so that many waiters do not poll in step). The wait ends at
+The first poll is immediate, then one every ``interval`` plus a little jitter
+(at most 25 ms, so that many waiters do not poll in step). Polls are never
+closer than ``interval``, so a wait of T seconds costs at most ceil(T /
+interval) + 1 polls, and a signature is seen within one interval (and the
+jitter) of happening. The wait ends at
 ``timeout`` if given, else when the receipt expires plus a short grace.
 """
 
@@ -12,7 +15,8 @@ import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
-from ._errors import SignTimeout
+from ._errors import APIError, KakaocertError, SignTimeout
+from ._http import is_transient
 from ._models import ESignStatus
 
 DEFAULT_INTERVAL = 2.0
@@ -23,7 +27,8 @@ EXPIRY_GRACE = 5.0
 """Seconds to keep polling past ``expire_dt``: the service flips the state a moment late."""
 MAX_EXPIRES_IN = 1000
 """The longest a request can live; the fallback when a state has no expiry on it."""
-_JITTER = 0.1
+MAX_JITTER = 0.025
+"""Seconds at most added to an interval, at random (and at most 5 % of it)."""
 
 FetchState = Callable[[float | None], Awaitable[ESignStatus]]
 """Reads the state once; the argument is the deadline (monotonic) for its retries."""
@@ -44,27 +49,56 @@ async def watch(
     fetch: FetchState,
     server_now: Callable[[], Awaitable[float]],
     *,
+    receipt_id: str,
     timeout: float | None,
     interval: float,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> AsyncGenerator[ESignStatus, None]:
     """Yield each state read, ending after a signed or expired one.
 
-    Raises :class:`SignTimeout` when the deadline passes while still pending.
+    Once the deadline is known, a poll that fails for a passing reason (its own
+    retries gave up, or the token or clock could not be read) is a missed poll:
+    the next one comes an interval later (or after the ``Retry-After`` asked
+    for), until the deadline. Raises :class:`SignTimeout` when the deadline
+    passes while still pending, with the last failure, if any, as its cause.
     """
     started = monotonic()
     deadline = None if timeout is None else started + timeout
-    status = await fetch(deadline)
-    yield status
-    if deadline is None:
-        deadline = monotonic() + seconds_left(status, await server_now())
-    while not status.is_final:
+    status: ESignStatus | None = None
+    while True:
+        failure: KakaocertError | None = None
+        try:
+            status = await fetch(deadline)
+        except KakaocertError as error:
+            if deadline is None or not is_transient(error):
+                raise
+            failure = error
+        else:
+            yield status
+            if status.is_final:
+                return
+            if deadline is None:
+                deadline = monotonic() + seconds_left(status, await server_now())
+        assert deadline is not None
         now = monotonic()
         if now >= deadline:
             raise SignTimeout(
-                f"receipt {status.receipt_id} is still pending after {now - started:.1f} s",
-                last_status=status,
-            )
-        await asyncio.sleep(min(interval * (1 - _JITTER * random.random()), deadline - now))  # noqa: S311
-        status = await fetch(deadline)
-        yield status
+                _timeout_message(receipt_id, now - started, status, failure), last_status=status
+            ) from failure
+        wait = interval + random.uniform(0.0, min(interval * 0.05, MAX_JITTER))  # noqa: S311
+        if isinstance(failure, APIError) and failure.retry_after is not None:
+            wait = max(wait, failure.retry_after)
+        await asyncio.sleep(min(wait, deadline - now))
+
+
+def _timeout_message(
+    receipt_id: str, elapsed: float, status: ESignStatus | None, failure: KakaocertError | None
+) -> str:
+    if failure is None:
+        return f"receipt {receipt_id} is still pending after {elapsed:.1f} s"
+    if status is None:
+        return f"receipt {receipt_id}: no state could be read in {elapsed:.1f} s ({failure})"
+    return (
+        f"receipt {receipt_id} is still pending after {elapsed:.1f} s as last read;"
+        f" the last poll failed ({failure})"
+    )

@@ -3,7 +3,8 @@
 A 401 answer means the session token (or, on a signed call, the date) was
 refused: the token is dropped, a new one fetched (shared by every caller that
 saw the refusal), the server clock re-read for signed calls, and the call made
-once more. Anything else is the caller's to handle.
+once more. Anything else is the caller's to handle; a caller that must know when
+its request may have been processed without an answer (verify) gives ``on_lost``.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeAlias
 
 import httpx
 
 from . import _signing
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
-from ._errors import APIError, KakaocertError
-from ._http import RetryPolicy, Sender
+from ._errors import APIError, KakaocertError, TransportError
+from ._http import RetryPolicy, Sender, answer_lost
 
 log = logging.getLogger("kakaocert_async")
 
-_SKEW_HINT_SECONDS = 60.0
+OnLost: TypeAlias = Callable[[KakaocertError], KakaocertError]
+"""Turns the error of a request that may have been processed, its answer lost, into
+the one to raise."""
 
 
 class Session:
@@ -51,8 +55,7 @@ class Session:
             forwarded=None if ip_restrict else _signing.FORWARDED_ANY,
             headers=common,
         )
-        self._server_clock = ServerClock(linkhub.server_time)
-        self.clock = self._server_clock if use_server_time else ServerClock(None)
+        self.clock = ServerClock(linkhub.server_time, use_server_time=use_server_time)
         self.tokens = TokenCache(functools.partial(linkhub.grant, clock=self.clock), self.clock)
         self._get_headers = {**common, "x-pb-version": _signing.API_VERSION}
         self._post_headers = {
@@ -69,6 +72,7 @@ class Session:
         label: str,
         policy: RetryPolicy,
         deadline: float | None = None,
+        on_lost: OnLost | None = None,
     ) -> bytes:
         """``GET {api}{path}`` with the bearer token; the 200 body."""
         url = self._api_url + path
@@ -77,7 +81,9 @@ class Session:
             headers = {**self._get_headers, "Authorization": f"Bearer {token}"}
             return self._http.build_request("GET", url, headers=headers)
 
-        return await self._call(client_code, prepare, label=label, policy=policy, deadline=deadline)
+        return await self._call(
+            client_code, prepare, label=label, policy=policy, deadline=deadline, on_lost=on_lost
+        )
 
     async def post(
         self,
@@ -115,13 +121,16 @@ class Session:
         policy: RetryPolicy,
         deadline: float | None,
         signed: bool = False,
+        on_lost: OnLost | None = None,
     ) -> bytes:
         for renewed in (False, True):
             # Token and clock come first, with their own retries: a failure
-            # there is theirs, and never multiplies this call's attempts.
+            # there is theirs, and never multiplies this call's attempts (nor
+            # is it a lost answer: the call was not sent).
             token = await self.tokens.token(client_code)
             if signed:
                 await self.clock.now()
+            stamped_after = self.clock.syncs
             try:
                 return await self._sender.send(
                     functools.partial(prepare, token),
@@ -129,34 +138,21 @@ class Session:
                     policy=policy,
                     deadline=deadline,
                 )
-            except APIError as refused:
-                if refused.http_status != 401:
+            except (APIError, TransportError) as error:
+                if on_lost is not None and answer_lost(error):
+                    raise on_lost(error) from error
+                if not isinstance(error, APIError) or error.http_status != 401:
                     raise
                 if renewed:
-                    if signed and not self.clock.uses_server_time:
-                        await self._explain_skew(refused)
+                    if signed:
+                        await self.clock.explain(error)
                     raise
-                log.debug("%s: refused with HTTP 401 [%d]; renewing the token", label, refused.code)
+                log.debug("%s: refused with HTTP 401 [%d]; renewing the token", label, error.code)
                 self.tokens.discard(client_code, token)
                 if signed and self.clock.uses_server_time:
-                    self.clock.resync()
+                    self.clock.resync(stamped_after)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _explain_skew(self, refused: APIError) -> None:
-        """With the local clock in use, say so when it is far off the server's."""
-        try:
-            skew = await self._server_clock.measure_offset()
-        except KakaocertError:
-            return
-        if abs(skew) > _SKEW_HINT_SECONDS:
-            direction = "ahead of" if skew < 0 else "behind"
-            refused.message += (
-                f" (the local clock is {abs(skew):.0f} s {direction} the auth server's, and the"
-                " service rejects an x-lh-date that far off: create the Client with"
-                " use_server_time=True to correct for it)"
-            )
-            refused.args = (refused.message,)
 
     def close(self) -> None:
         self.tokens.close()
-        self._server_clock.close()
+        self.clock.close()

@@ -2,8 +2,8 @@
 
 A thousand concurrent first calls for a client code make one token request.
 The shared work runs in its own task, so a cancelled caller does not cancel it
-for the others; when the last caller gives up, the work is cancelled too, so
-nothing is left running.
+for the others; when the last caller gives up, the work is cancelled too, and
+that caller returns only once it has stopped, so nothing is left running.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ class SingleFlight(Generic[T]):
         finally:
             flight.waiters -= 1
             if flight.waiters == 0 and not flight.task.done():
+                # A caller arriving from now on starts afresh, not on cancelled work.
+                if self._flights.get(key) is flight:
+                    del self._flights[key]
                 flight.task.cancel()
+                await asyncio.wait([flight.task])
 
     def _launch(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> _Flight[T]:
         flight = _Flight(asyncio.ensure_future(work()))

@@ -19,8 +19,8 @@ from ._errors import ValidationError
 
 _DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")}
 # C0 controls and DEL, except tab, line feed and carriage return, which a
-# message text may hold.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# message text may hold; and lone surrogates, which cannot be sent as UTF-8.
+_UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\t\n\r]")
 
 MAX_SIGNATURE_LENGTH = 2000
@@ -36,16 +36,15 @@ def check_text(field: str, value: object, *, max_length: int, required: bool = T
     at most ``max_length`` characters, and not blank when ``required``."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {_type_name(value)}")
-    if required and not value.strip():
+    if required and (not value or value.isspace()):
         raise ValidationError(field, "is required and must not be empty")
     if len(value) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters, got {len(value)}")
-    if _CONTROL.search(value):
+    bad = _UNSENDABLE.search(value)
+    if bad is not None:
+        if "\ud800" <= bad.group() <= "\udfff":
+            raise ValidationError(field, "must be valid Unicode text (no lone surrogates)")
         raise ValidationError(field, "must not contain control characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(field, "must be valid Unicode text (no lone surrogates)") from None
 
 
 def _check_digits(field: str, value: object, pattern: str, rule: str) -> None:

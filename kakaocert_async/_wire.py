@@ -253,9 +253,12 @@ converter = _make_converter()
 # Bytes <-> objects ---------------------------------------------------------
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(data: object) -> bytes:
     """Compact UTF-8 JSON: the exact bytes that are sent and signed."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(data).encode("utf-8")
 
 
 def encode_request(request: ESignRequest, *, app_to_app: bool) -> bytes:

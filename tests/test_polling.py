@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import time
 
 import httpx
@@ -198,3 +199,17 @@ async def test_many_waiters_each_get_their_answer(client: Client, service: Servi
     assert all(r.state is SignState.SIGNED for r in results)
     assert all(polls[rid] == int(rid) % 3 + 1 for rid in ids)
     assert service.token.call_count == 1
+
+
+async def test_polls_are_never_closer_than_the_interval(client: Client, service: Service) -> None:
+    seen: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(asyncio.get_running_loop().time())
+        return httpx.Response(200, json=status_json(1 if len(seen) == 6 else 0))
+
+    service.status.side_effect = answer
+    await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.02)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(seen)]
+    assert len(gaps) == 5
+    assert min(gaps) >= 0.02

@@ -127,6 +127,7 @@ class _Routes:
             ),
             Route(f"{p}/stats", control(self.stats), methods=["GET", "DELETE"]),
             Route(f"{p}/settings", control(self.settings), methods=["GET"]),
+            Route(f"{p}/tokens", control(self.tokens), methods=["DELETE"]),
             Route(f"{p}/faults", control(self.fault_list), methods=["GET", "POST", "DELETE"]),
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
             Route(f"{p}/receipts/{{receipt_id}}", control(self.receipt), methods=["GET"]),
@@ -226,6 +227,9 @@ class _Routes:
         if request.method == "DELETE":
             self.service.reset_stats()
         return _json(self.service.stats)
+
+    async def tokens(self, request: Request) -> Response:
+        return _json({"revoked": self.service.revoke_tokens()})
 
     async def settings(self, request: Request) -> Response:
         settings = self.service.settings

@@ -100,7 +100,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted; 2 on bad settings or a missing extra."""
+    """Serve until interrupted; 1 on bad settings, a missing extra or a busy port."""
     faults: list[Fault] = list(args.fault)
     if args.latency:
         faults.insert(0, Fault(action=Action.DELAY, seconds=args.latency))
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         require_extra()
     except (ValidationError, SandboxUnavailable) as exc:
         print(f"kakaocert-async sandbox: {exc}", file=sys.stderr)
-        return 2
+        return 1
 
     from ._server import run_forever
 

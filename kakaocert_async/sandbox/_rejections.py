@@ -22,7 +22,7 @@ FORWARDED_INVALID        -11010004  400   token: ``x-lh-forwarded`` is not ``*``
 TOKEN_BODY_INVALID       -11010005  400   token: body not ``{"access_id": str, "scope": [str]}``
 ACCESS_ID_INVALID        -11010006  400   token: ``access_id`` is not a 12-digit client code
 BEARER_MISSING           -11020001  401   no ``Authorization: Bearer <token>``
-TOKEN_UNKNOWN            -11020002  401   a session token the sandbox never issued
+TOKEN_UNKNOWN            -11020002  401   a session token the sandbox never issued (or revoked)
 TOKEN_EXPIRED            -11020003  401   a session token past its expiration
 TOKEN_IP_MISMATCH        -11020004  403   an IP-bound token used from another IP
 SCOPE_MISSING            -11020005  403   a token without the e-sign scope ``310``

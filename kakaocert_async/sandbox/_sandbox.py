@@ -183,6 +183,11 @@ class Sandbox:
         """The receiver opens the KakaoTalk message now (``viewDT``)."""
         return self.service.open(receipt_id)
 
+    def revoke_tokens(self) -> int:
+        """Invalidate every session token issued so far (their next use is refused
+        with 401, and a client must renew); returns how many were live."""
+        return self.service.revoke_tokens()
+
     def state(self, receipt_id: str) -> ESignStatus:
         """A receipt's state, read directly (no token, not counted)."""
         return self.service.status(receipt_id)

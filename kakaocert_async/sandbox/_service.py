@@ -137,6 +137,14 @@ class Service:
             "scope": list(token_request.scope),
         }
 
+    def revoke_tokens(self) -> int:
+        """Invalidate every session token issued so far, as the service may at any
+        time: using one is then refused as unknown (401). Returns how many were live."""
+        with self._lock:
+            revoked = len(self._tokens)
+            self._tokens.clear()
+        return revoked
+
     def _prune_tokens(self, now: float) -> None:
         tokens = self._tokens
         while tokens:

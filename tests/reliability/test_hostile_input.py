@@ -16,7 +16,8 @@ import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kakaocert_async import Client, ESignRequest, ValidationError
+from kakaocert_async import APIError, Client, ESignRequest, KakaocertError, ValidationError
+from kakaocert_async.sandbox import Rejection, Sandbox
 from tests._support import (
     API,
     CLIENT_CODE,
@@ -206,15 +207,55 @@ def test_await_signed_arguments(timeout: object, interval: object) -> None:
         assert api_calls == 1
 
 
-def test_request_objects_that_skipped_their_checks_are_caught() -> None:
-    request = make_request()
-    object.__setattr__(request, "receiver_hp", "010-1234-1234")
-    outcome, api_calls, _ = run(lambda c: c.request_esign(CLIENT_CODE, request))
-    assert isinstance(outcome, ValidationError)
-    assert outcome.field == "receiver_hp"
-    assert api_calls == 0
-
-
 @pytest.mark.parametrize("field", [a.name for a in attrs.fields(ESignRequest)])
 def test_every_field_has_a_validator(field: str) -> None:
     assert attrs.fields_dict(ESignRequest)[field].validator is not None
+
+
+# End to end: what the sandbox receives ---------------------------------------------
+
+HOSTILE_SEGMENTS = ["/", "../..", "a/../b", "?x=1", "#top", "%2F", "%", "\\", "서명", "x y", "./"]
+
+
+@pytest.mark.parametrize("signature", HOSTILE_SEGMENTS)
+async def test_a_hostile_signature_arrives_as_one_path_segment(signature: str) -> None:
+    sandbox = Sandbox()
+    async with sandbox, sandbox.client() as client:
+        code = sandbox.client_code
+        receipt = await client.request_esign(code, make_request(), app_to_app=True)
+        await sandbox.sign(receipt.receipt_id)
+        # It reaches the verify route, for this receipt, with exactly this
+        # signature, which is not the right one.
+        with pytest.raises(APIError) as mismatch:
+            await client.verify_esign(code, receipt.receipt_id, signature)
+        verified = await client.verify_esign(
+            code, receipt.receipt_id, sandbox.signature(receipt.receipt_id)
+        )
+    assert mismatch.value.code == Rejection.SIGNATURE_MISMATCH.code
+    assert verified.receipt_id == receipt.receipt_id
+    assert sandbox.stats["verify"] == 2
+    assert sandbox.stats["other"] == 0
+
+
+@SETTINGS
+@given(receipt_id=junk, signature=st.one_of(st.none(), junk))
+def test_fuzzed_verify_arguments_reach_only_the_verify_route(
+    receipt_id: object, signature: object
+) -> None:
+    async def main() -> KakaocertError:
+        async with sandbox, sandbox.client() as client:
+            try:
+                await client.verify_esign(sandbox.client_code, receipt_id, signature)  # type: ignore[arg-type]
+            except KakaocertError as error:
+                return error
+        raise AssertionError("no such receipt: the verify cannot succeed")
+
+    sandbox = Sandbox()
+    outcome = asyncio.run(main())
+    if isinstance(outcome, ValidationError):
+        assert sandbox.stats["verify"] == 0
+    else:
+        assert isinstance(outcome, APIError)
+        assert outcome.code in {Rejection.RECEIPT_UNKNOWN.code, Rejection.RECEIPT_ID_INVALID.code}
+        assert sandbox.stats["verify"] == 1
+    assert sandbox.stats["other"] == 0

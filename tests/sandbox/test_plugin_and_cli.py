@@ -126,7 +126,7 @@ def test_importing_without_starlette_works_and_using_it_says_how_to_install() ->
     )
     assert result.returncode == 0, result.stderr
     assert "pip install 'kakaocert-async[sandbox]'" in result.stdout
-    assert "exit 2" in result.stdout
+    assert "exit 1" in result.stdout
     assert "pip install 'kakaocert-async[sandbox]'" in result.stderr
 
 
@@ -185,14 +185,15 @@ def test_the_defaults() -> None:
         [],
     ],
 )
-def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_exit_1(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # 1, not argparse's 2: the command line keeps 2 for "expired".
     with pytest.raises(SystemExit) as exited:
         main(argv)
-    assert exited.value.code == 2
+    assert exited.value.code == 1
 
 
-def test_bad_settings_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sandbox", "--client-code", "123"]) == 2
+def test_bad_settings_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--client-code", "123"]) == 1
     assert "client_code" in capsys.readouterr().err
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 
 from kakaocert_async import Client, SignState, VerifyOutcomeUnknown
 from kakaocert_async.sandbox import Fault, Rejection, Sandbox
+from kakaocert_async.sandbox._server import bind
 from tests._support import make_request
 from tests.sandbox._raw import Raw
 
@@ -96,3 +98,25 @@ async def test_serve_async_port_in_use_is_an_oserror() -> None:
         with pytest.raises(OSError, match=IN_USE):
             async with Sandbox().serve(port=port):
                 pass  # pragma: no cover
+
+
+async def test_served_connections_send_without_delay() -> None:
+    """Accepted sockets get TCP_NODELAY (else each keep-alive answer waits ~40 ms)."""
+    nodelay: list[int] = []
+
+    def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    listener = bind("127.0.0.1", 0)
+    server = await asyncio.start_server(accepted, sock=listener)
+    async with server:
+        _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+        for _ in range(1000):
+            if nodelay:
+                break
+            await asyncio.sleep(0.001)
+        writer.close()
+        await writer.wait_closed()
+    assert nodelay == [1]

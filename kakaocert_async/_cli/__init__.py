@@ -1,0 +1,74 @@
+"""The command line, ``kakaocert-async COMMAND`` (also ``python -m kakaocert_async``).
+
+Commands: ``request``, ``state``, ``wait`` and ``verify`` call the service with
+the credentials of the ``KAKAOCERT_*`` environment variables; ``demo`` runs a
+whole signature on the in-process sandbox (or ``--live``); ``sandbox`` serves the
+sandbox on a port. Each command is a subparser that sets ``run(args) -> int``.
+
+Exit status: 0 done (signed, for ``wait`` and ``demo``), 2 expired, 3 timed out,
+1 any other error (bad arguments included), with one line on stderr. See
+``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import cast
+
+from kakaocert_async._version import __version__
+from kakaocert_async.sandbox import _cli as sandbox_cli
+
+from . import _commands, _demo
+from ._base import (
+    EXIT_ERROR,
+    EXIT_EXPIRED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    PROG,
+    Commands,
+    Parser,
+)
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_EXPIRED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TIMEOUT",
+    "build_parser",
+    "main",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog=PROG,
+        description="KakaoCert e-signatures from the command line, and a local sandbox.",
+        epilog=(
+            "exit status: 0 done (wait, demo: signed), 2 expired, 3 timed out, 1 error.\n"
+            "Credentials come from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"
+            " KAKAOCERT_CLIENT_CODE;\nsee COMMAND --help, and docs/cli.md."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = cast(
+        Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    )
+    _commands.add_parsers(commands)
+    _demo.add_parser(commands)
+    sandbox_cli.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status.
+
+    Bad arguments print one line and raise ``SystemExit(1)``, as ``--help`` and
+    ``--version`` raise ``SystemExit(0)``.
+    """
+    args = build_parser().parse_args(argv)
+    status: int = args.run(args)
+    return status

@@ -1,0 +1,230 @@
+"""What every command shares: the parser, exit codes, errors, the environment and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import IO, NoReturn, TypeAlias
+
+import attrs
+import cattrs
+
+from kakaocert_async import _validation
+from kakaocert_async._client import API_URL, AUTH_URL, Client
+from kakaocert_async._errors import (
+    CLIENT_ERROR_CODE,
+    APIError,
+    KakaocertError,
+    MalformedResponse,
+    RequestNotSent,
+    SignTimeout,
+    TransportError,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
+from kakaocert_async._models import SignState
+
+PROG = "kakaocert-async"
+
+EXIT_OK = 0
+"""Done (for ``wait`` and ``demo``: signed)."""
+EXIT_ERROR = 1
+"""Any error, bad arguments included."""
+EXIT_EXPIRED = 2
+"""The request expired before it was signed."""
+EXIT_TIMEOUT = 3
+"""``--timeout`` passed (or the receipt outlived its expiry) while still pending."""
+EXIT_INTERRUPTED = 130
+"""Ctrl+C."""
+
+LINK_ID_VAR = "KAKAOCERT_LINK_ID"
+SECRET_KEY_VAR = "KAKAOCERT_SECRET_KEY"  # noqa: S105 -- a variable's name
+CLIENT_CODE_VAR = "KAKAOCERT_CLIENT_CODE"
+API_URL_VAR = "KAKAOCERT_API_URL"
+AUTH_URL_VAR = "KAKAOCERT_AUTH_URL"
+CALL_CENTER_VAR = "KAKAOCERT_CALL_CENTER"
+DEBUG_VAR = "KAKAOCERT_DEBUG"
+CREDENTIAL_VARS = (LINK_ID_VAR, SECRET_KEY_VAR, CLIENT_CODE_VAR)
+
+# The flag (or argument) behind each field a ValidationError may name.
+FLAGS = {
+    "receiver_name": "--name",
+    "receiver_hp": "--phone",
+    "receiver_birthday": "--birthday",
+    "tms_title": "--title",
+    "token": "--token",
+    "expires_in": "--expires-in",
+    "tms_message": "--message",
+    "payload": "--payload",
+    "call_center_num": "--call-center",
+    "sub_client_id": "--sub-client-id",
+    "receipt_id": "ID",
+    "signature": "--signature",
+    "interval": "--interval",
+    "timeout": "--timeout",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr and exit 1.
+
+    (argparse's own status, 2, means "expired" here.) Subparsers inherit the class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What ``add_subparsers()`` returns: each command adds its parser to it."""
+
+
+class CommandError(Exception):
+    """A failure the command explains in one line; ``status`` is the exit code."""
+
+    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+
+
+def describe_error(exc: BaseException) -> str:
+    """The one-line message for an error: what kind, and the SDK's own words."""
+    if isinstance(exc, ValidationError):
+        flag = FLAGS.get(exc.field)
+        return exc.message + (f" ({flag})" if flag else "")
+    if isinstance(exc, KakaocertError):
+        if isinstance(exc, APIError):
+            kind = "service error"
+        elif isinstance(exc, VerifyOutcomeUnknown):
+            kind = "verify outcome unknown"
+        elif isinstance(exc, RequestNotSent):
+            kind = "cannot connect"
+        elif isinstance(exc, MalformedResponse):
+            kind = "unreadable answer"
+        elif isinstance(exc, TransportError):
+            kind = "connection failed"
+        elif isinstance(exc, SignTimeout):
+            kind = "timed out"
+        else:
+            kind = "error"
+        detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)
+        return f"{kind}: {detail}"
+    if isinstance(exc, CommandError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+def report(message: str, *, stream: IO[str] | None = None) -> None:
+    """Write ``kakaocert-async: MESSAGE`` as one line to stderr."""
+    print(f"{PROG}: {one_line(message)}", file=stream or sys.stderr, flush=True)
+
+
+def run(command: Callable[[], Awaitable[int]]) -> int:
+    """Run an async command; map every failure to its exit code and a one-line message."""
+    try:
+        return asyncio.run(_awaited(command))
+    except KeyboardInterrupt:
+        report("interrupted")
+        return EXIT_INTERRUPTED
+    except CommandError as exc:
+        report(exc.message)
+        return exc.status
+    except SignTimeout as exc:
+        report(describe_error(exc))
+        return EXIT_TIMEOUT
+    except KakaocertError as exc:
+        report(describe_error(exc))
+        return EXIT_ERROR
+    except Exception as exc:
+        if os.environ.get(DEBUG_VAR):
+            raise
+        report(f"unexpected {describe_error(exc)} (set {DEBUG_VAR}=1 to see the traceback)")
+        return EXIT_ERROR
+
+
+async def _awaited(command: Callable[[], Awaitable[int]]) -> int:
+    return await command()
+
+
+# The service, from the environment ----------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Service:
+    """Where and as whom to call: ``KAKAOCERT_*`` environment variables."""
+
+    link_id: str
+    secret_key: str = attrs.field(repr=False)
+    client_code: str
+    api_url: str = API_URL
+    auth_url: str = AUTH_URL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Service:
+        """Read the credentials and URLs; a :class:`CommandError` names what is missing."""
+        env = os.environ if environ is None else environ
+        missing = [name for name in CREDENTIAL_VARS if not env.get(name, "").strip()]
+        if missing:
+            names = ", ".join(missing[:-1]) + " and " + missing[-1] if missing[1:] else missing[0]
+            verb = "are" if missing[1:] else "is"
+            raise CommandError(
+                f"{names} {verb} not set (the partner's LinkID, SecretKey and 12-digit client code)"
+            )
+        client_code = env[CLIENT_CODE_VAR].strip()
+        try:
+            _validation.check_client_code(client_code, CLIENT_CODE_VAR)
+        except ValidationError as exc:
+            raise CommandError(exc.message) from None
+        return cls(
+            link_id=env[LINK_ID_VAR].strip(),
+            secret_key=env[SECRET_KEY_VAR].strip(),
+            client_code=client_code,
+            api_url=env.get(API_URL_VAR, "").strip() or API_URL,
+            auth_url=env.get(AUTH_URL_VAR, "").strip() or AUTH_URL,
+        )
+
+    def client(self) -> Client:
+        """A :class:`Client` of this service (close it)."""
+        try:
+            return Client(
+                self.link_id, self.secret_key, base_url=self.api_url, auth_url=self.auth_url
+            )
+        except ValidationError as exc:
+            variable = {
+                "link_id": LINK_ID_VAR,
+                "secret_key": SECRET_KEY_VAR,
+                "base_url": API_URL_VAR,
+                "auth_url": AUTH_URL_VAR,
+            }.get(exc.field, exc.field)
+            rule = exc.message.removeprefix(f"{exc.field}: ")
+            raise CommandError(f"{variable}: {rule}") from None
+
+
+# JSON output ------------------------------------------------------------------------
+
+_json = cattrs.Converter()
+_json.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+_json.register_unstructure_hook(SignState, lambda state: state.name.lower())
+
+
+def to_plain(model: object) -> dict[str, object]:
+    """A model as a dict of its (snake_case) field names; datetimes as ISO 8601 strings,
+    a state as ``"pending"``, ``"signed"`` or ``"expired"``."""
+    data: dict[str, object] = _json.unstructure(model)
+    return data
+
+
+def to_json(model: object) -> str:
+    """One line of JSON: :func:`to_plain` of ``model``."""
+    return json.dumps(to_plain(model), ensure_ascii=False)

@@ -1,0 +1,232 @@
+"""The ``demo`` command: request, await and verify one signature, showing each step.
+
+On the in-process sandbox by default (it signs ``--sign-after`` seconds after the
+request; no network, no credentials); with ``--live``, on the real service, with
+the credentials from the environment and the receiver from the flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from typing import IO, TYPE_CHECKING
+
+from kakaocert_async._client import Client
+from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+
+from . import _progress
+from ._base import (
+    CALL_CENTER_VAR,
+    EXIT_EXPIRED,
+    EXIT_OK,
+    CommandError,
+    Commands,
+    Service,
+    run,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DEFAULT_SIGN_AFTER = 3.0
+SANDBOX_INTERVAL = 0.5
+LIVE_INTERVAL = 2.0
+TITLE = "kakaocert-async 데모"
+TOKEN = "kakaocert-async demo: 이 문장에 전자서명합니다."  # noqa: S105 -- the text signed
+# The manual's example receiver; the sandbox sends no message to anyone.
+SANDBOX_RECEIVER = {"name": "홍길동", "phone": "01012341234", "birthday": "19900108"}
+SANDBOX_CALL_CENTER = "1600-0000"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("expected 0 or more seconds")
+    return value
+
+
+def _sign_after(text: str) -> float | None:
+    return None if text.lower() in {"never", "none"} else _seconds(text)
+
+
+def add_parser(commands: Commands) -> None:
+    """Add the ``demo`` subcommand to ``commands``."""
+    parser = commands.add_parser(
+        "demo",
+        help="request, await and verify one signature, step by step (sandbox or --live)",
+        description=(
+            "Request a signature, wait for it with progress, verify it and print the signed\n"
+            "data: on an in-process sandbox (no network, no credentials), or with --live on\n"
+            "the real service."
+        ),
+        epilog=(
+            "live: credentials from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"
+            " KAKAOCERT_CLIENT_CODE\n(KAKAOCERT_API_URL and KAKAOCERT_AUTH_URL to point"
+            " elsewhere); --name, --phone, --birthday\nand --call-center (or"
+            f" ${CALL_CENTER_VAR}) are then required.\n\n"
+            "exit status: 0 signed and verified, 2 expired, 3 timed out, 1 error"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "--live",
+        action="store_true",
+        help="use the real service instead of the sandbox: a KakaoTalk message is sent",
+    )
+    add(
+        "--sign-after",
+        type=_sign_after,
+        default=DEFAULT_SIGN_AFTER,
+        metavar="S",
+        help=f"sandbox: seconds until the receiver signs, or 'never' ({DEFAULT_SIGN_AFTER:g})",
+    )
+    add(
+        "--expires-in",
+        type=int,
+        default=300,
+        metavar="S",
+        help="seconds the receiver has to sign (300)",
+    )
+    add(
+        "--interval",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help=f"seconds between polls ({SANDBOX_INTERVAL:g} on the sandbox, {LIVE_INTERVAL:g} live)",
+    )
+    add("--timeout", type=_seconds, default=None, metavar="S", help="give up after S seconds")
+    receiver = parser.add_argument_group("the receiver (--live; never printed)")
+    receiver.add_argument("--name", help="the receiver's name")
+    receiver.add_argument("--phone", help="mobile number, digits only")
+    receiver.add_argument("--birthday", help="date of birth, YYYYMMDD")
+    add("--call-center", metavar="NUMBER", help="your customer-service number")
+    add("--title", default=TITLE, help="the request's title")
+    add("--token", default=TOKEN, help="the text to sign")
+    parser.set_defaults(run=run_demo)
+
+
+class _Printer:
+    """Lines on stdout: styled by rich on a terminal, plain otherwise."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.console: Console | None = _progress.rich_console(stream)
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        if self.console is None:
+            print(text, file=self.stream, flush=True)
+        else:
+            self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+    def arrow(self) -> str:
+        return " → " if self.console is not None else " -> "
+
+    def progress(self) -> _progress.Progress:
+        return _progress.progress_for(self.stream, indent=3, console=self.console)
+
+
+def _request(args: argparse.Namespace) -> ESignRequest:
+    receiver = {key: getattr(args, key) for key in SANDBOX_RECEIVER}
+    call_center = args.call_center or os.environ.get(CALL_CENTER_VAR, "").strip()
+    if args.live:
+        missing = [f"--{key}" for key, value in receiver.items() if not value]
+        if missing:
+            raise CommandError(
+                f"demo --live needs the receiver's --name, --phone and --birthday"
+                f" (missing: {', '.join(missing)})"
+            )
+        if not call_center:
+            raise CommandError(
+                "demo --live needs --call-center (your customer-service number),"
+                f" or {CALL_CENTER_VAR}"
+            )
+    else:
+        receiver = {key: value or SANDBOX_RECEIVER[key] for key, value in receiver.items()}
+    return ESignRequest(
+        call_center_num=call_center or SANDBOX_CALL_CENTER,
+        expires_in=args.expires_in,
+        receiver_birthday=receiver["birthday"],
+        receiver_hp=receiver["phone"],
+        receiver_name=receiver["name"],
+        token=args.token,
+        tms_title=args.title,
+        allow_simple_regist=False,
+        verify_name=True,
+    )
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    return run(lambda: demo(args, sys.stdout))
+
+
+async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
+    """The demo itself; its exit status."""
+    started = time.monotonic()
+    out = _Printer(stream)
+    request = _request(args)  # checked first: nothing is sent if it is wrong
+    async with contextlib.AsyncExitStack() as stack:
+        client: Client
+        if args.live:
+            service = Service.from_env()
+            client = await stack.enter_async_context(service.client())
+            client_code = service.client_code
+            interval = args.interval or LIVE_INTERVAL
+            out.line(
+                f"KakaoCert demo on the service at {service.api_url} (client code {client_code})",
+                style="bold",
+            )
+        else:
+            from kakaocert_async.sandbox import Sandbox, SandboxUnavailable, require_extra
+
+            try:
+                require_extra()
+            except SandboxUnavailable as exc:
+                raise CommandError(f"{exc} (or run the demo --live)") from None
+            sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
+            client = sandbox.client()  # closed with the sandbox
+            client_code = sandbox.client_code
+            interval = args.interval or SANDBOX_INTERVAL
+            signs = (
+                "never signs by itself"
+                if args.sign_after is None
+                else f"the receiver signs {args.sign_after:g} s after the request"
+            )
+            out.line(f"KakaoCert demo on the in-process sandbox ({signs})", style="bold")
+
+        receipt = await client.request_esign(client_code, request)
+        out.line(f"1. request_esign {out.arrow()}receipt_id {receipt.receipt_id}", style="cyan")
+
+        out.line(f"2. await_signed   polling every {interval:g} s", style="cyan")
+        seen: list[SignState] = []
+        last: ESignStatus | None = None
+        states = client.watch_esign_state(
+            client_code, receipt.receipt_id, interval=interval, timeout=args.timeout
+        )
+        with out.progress() as progress:
+            async with contextlib.aclosing(states):
+                async for last in states:
+                    progress.update(last)
+                    if not seen or seen[-1] is not last.state:
+                        seen.append(last.state)
+        out.line("   states seen: " + out.arrow().join(s.name.lower() for s in seen))
+        assert last is not None
+        if last.state is SignState.EXPIRED:
+            out.line("The request expired before it was signed.", style="bold red")
+            return EXIT_EXPIRED
+
+        verification = await client.verify_esign(client_code, receipt.receipt_id)
+        signed_data = verification.signed_data
+        out.line(
+            f"3. verify_esign  {out.arrow()}signed_data ({len(signed_data)} characters):",
+            style="cyan",
+        )
+        out.line(signed_data)
+    out.line(f"Signed and verified in {time.monotonic() - started:.1f} s.", style="bold green")
+    return EXIT_OK

@@ -1,0 +1,203 @@
+"""Progress while a signature is awaited: a live line on a terminal, plain lines otherwise.
+
+``progress_for(stream)`` picks one: a rich live display (spinner, state, seconds
+left, ticking between polls) when ``stream`` is a terminal and rich is installed
+(the ``cli`` extra), else :class:`PlainProgress`, which prints a line when the
+state changes and, while pending, every ``heartbeat`` seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+
+from kakaocert_async._models import ESignStatus, SignState
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.padding import Padding
+
+Clock = Callable[[], float]
+_Self = TypeVar("_Self", bound="_Context")
+
+HEARTBEAT = 30.0
+"""Seconds between plain lines while nothing changes."""
+
+
+def seconds_left(status: ESignStatus, now: float) -> float | None:
+    """Seconds from ``now`` (epoch) until the receipt expires; ``None`` if unknown."""
+    if status.expire_dt is not None:
+        expires_at = status.expire_dt.timestamp()
+    elif status.request_dt is not None and status.expires_in is not None:
+        expires_at = status.request_dt.timestamp() + status.expires_in
+    else:
+        return None
+    return max(expires_at - now, 0.0)
+
+
+def describe(status: ESignStatus, now: float) -> str:
+    """One status in words: ``pending, 57 s left``, ``pending (opened), 3 s left``,
+    ``signed`` or ``expired``."""
+    if status.state is not SignState.PENDING:
+        return status.state.name.lower()
+    text = "pending (opened)" if status.view_dt is not None else "pending"
+    left = seconds_left(status, now)
+    return text if left is None else f"{text}, {math.ceil(left)} s left"
+
+
+class Progress(Protocol):
+    """Shows the states of one receipt as they are read."""
+
+    def __enter__(self) -> Progress: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def update(self, status: ESignStatus) -> None: ...
+
+
+class _Context:
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        pass
+
+
+class NoProgress(_Context):
+    """Shows nothing (``--quiet``)."""
+
+    def update(self, status: ESignStatus) -> None:
+        pass
+
+
+class PlainProgress(_Context):
+    """One line per change of state (or opening), and a heartbeat line while pending."""
+
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        label: str = "",
+        indent: int = 0,
+        clock: Clock = time.time,
+        heartbeat: float = HEARTBEAT,
+    ) -> None:
+        self._stream = stream
+        self._prefix = " " * indent + label
+        self._clock = clock
+        self._heartbeat = heartbeat
+        self._shown: tuple[SignState, bool] | None = None
+        self._shown_at = 0.0
+
+    def update(self, status: ESignStatus) -> None:
+        now = self._clock()
+        key = (status.state, status.view_dt is not None)
+        if key == self._shown and now - self._shown_at < self._heartbeat:
+            return
+        self._shown, self._shown_at = key, now
+        print(f"{self._prefix}{describe(status, now)}", file=self._stream, flush=True)
+
+
+class RichProgress(_Context):
+    """A spinner with the state and the seconds left, redrawn several times a second;
+    on exit it leaves one line: the last state read."""
+
+    def __init__(
+        self, console: Console, *, label: str = "", indent: int = 0, clock: Clock = time.time
+    ) -> None:
+        from rich.live import Live
+        from rich.padding import Padding
+        from rich.spinner import Spinner
+
+        self._console = console
+        self._label = label
+        self._indent = " " * indent
+        self._clock = clock
+        self._status: ESignStatus | None = None
+        self._spinner = Spinner("dots", text=f"{label}reading the state", style="cyan")
+        self._renderable = Padding(self._spinner, (0, 0, 0, indent))
+        self._live = Live(
+            get_renderable=self._render,
+            console=console,
+            transient=True,
+            refresh_per_second=8,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+
+    def __enter__(self) -> RichProgress:
+        self._live.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._live.stop()
+        status = self._status
+        if status is not None:
+            style = {SignState.SIGNED: "bold green", SignState.EXPIRED: "bold red"}
+            mark = {SignState.SIGNED: "✔ ", SignState.EXPIRED: "✘ "}
+            self._console.print(
+                f"{self._indent}{mark.get(status.state, '… ')}{self._label}"
+                f"{describe(status, self._clock())}",
+                style=style.get(status.state, "yellow"),
+                highlight=False,
+                markup=False,
+            )
+
+    def update(self, status: ESignStatus) -> None:
+        self._status = status
+        self._live.refresh()
+
+    def _render(self) -> Padding:
+        if self._status is not None:
+            self._spinner.update(text=f"{self._label}{describe(self._status, self._clock())}")
+        return self._renderable
+
+
+def rich_console(stream: IO[str]) -> Console | None:
+    """A rich console on ``stream`` if it is a terminal and rich is installed, else ``None``."""
+    isatty = getattr(stream, "isatty", None)
+    if not (callable(isatty) and isatty()):
+        return None
+    try:
+        from rich.console import Console
+    except ImportError:
+        return None
+    return Console(file=stream)
+
+
+def progress_for(
+    stream: IO[str],
+    *,
+    quiet: bool = False,
+    label: str = "",
+    indent: int = 0,
+    console: Console | None = None,
+) -> Progress:
+    """The progress display for ``stream``: rich on a terminal, plain lines otherwise.
+
+    Each line is ``indent`` spaces, ``label``, then the state in words.
+    """
+    if quiet:
+        return NoProgress()
+    console = console or rich_console(stream)
+    if console is not None:
+        return RichProgress(console, label=label, indent=indent)
+    return PlainProgress(stream, label=label, indent=indent)
