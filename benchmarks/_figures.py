@@ -27,10 +27,8 @@ class Figure:
     met: bool | None = None
 
     def shown(self) -> str:
-        if self.unit in {"", "calls", "flows", "requests"} or self.value >= 1000:
+        if self.value == int(self.value) or self.value >= 100:
             text = f"{self.value:,.0f}"
-        elif self.value >= 100:
-            text = f"{self.value:.0f}"
         else:
             text = f"{self.value:.2f}"
         return f"{text} {self.unit}".strip()

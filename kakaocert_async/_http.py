@@ -222,10 +222,17 @@ async def _read_capped(response: httpx.Response) -> bytes:
     gzip is inflated here, at most the room left at a time, rather than by httpx,
     which inflates each chunk whole: a few KiB of gzip can hold gigabytes.
     """
-    length = response.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise _Unreadable(f"the answer is {length} bytes, over the {MAX_BODY_BYTES} byte limit")
-    encoding = response.headers.get("content-encoding", "").strip().lower()
+    length, encoding = _framing(response)
+    if length is not None and length.isdigit():
+        if int(length) > MAX_BODY_BYTES:
+            raise _Unreadable(f"the answer is {length} bytes, over the {MAX_BODY_BYTES} byte limit")
+        if not encoding or encoding == "identity":
+            # The common case, read in one go: the framing (h11) reads no more
+            # than the announced length, which is within the cap.
+            try:
+                return await response.aread()
+            except httpx.DecodingError as exc:
+                raise _Unreadable(f"the answer could not be decoded ({_describe(exc)})") from None
     inflater = None
     # Other encodings (never asked for), and answers already read and decoded
     # (``httpx.MockTransport``'s), are left to httpx.
@@ -247,6 +254,22 @@ async def _read_capped(response: httpx.Response) -> bytes:
 
 
 _INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+def _framing(response: httpx.Response) -> tuple[str | None, str]:
+    """``Content-Length`` (or None) and ``Content-Encoding`` (lower case, or "").
+
+    One pass over the raw headers: this runs on every answer, and two
+    ``Headers.get`` calls cost more than the scan.
+    """
+    length, encoding = None, ""
+    for name, value in response.headers.raw:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            length = value.decode("latin-1")
+        elif lowered == b"content-encoding":
+            encoding = value.decode("latin-1").strip().lower()
+    return length, encoding
 
 
 class _Inflater:

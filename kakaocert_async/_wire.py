@@ -282,9 +282,17 @@ def structure(data: Any, cls: type[T]) -> T:
     if not isinstance(data, dict):
         raise WireError(f"expected a JSON object, got {type(data).__name__}")
     try:
-        return converter.structure(data, cls)
+        hook = _HOOKS.get(cls)
+        if hook is None:
+            # The converter's dispatch, once per class rather than once per answer.
+            hook = _HOOKS[cls] = converter.get_structure_hook(cls)
+        result: T = hook(data, cls)
     except Exception as exc:
         raise WireError(_describe(exc, cls)) from None
+    return result
+
+
+_HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 
 
 def decode(body: bytes, cls: type[T], *, label: str) -> T:
