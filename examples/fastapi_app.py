@@ -44,14 +44,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import attrs
+from _service import connect  # examples/_service.py
 from attrs import AttrsInstance
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from kakaocert_async import (
-    API_URL,
-    AUTH_URL,
     APIError,
     Client,
     ESignRequest,
@@ -67,7 +66,6 @@ from kakaocert_async import (
 )
 from kakaocert_async.sandbox import Sandbox
 
-CREDENTIALS = ("KAKAOCERT_LINK_ID", "KAKAOCERT_SECRET_KEY", "KAKAOCERT_CLIENT_CODE")
 SANDBOX_SIGN_AFTER = 10.0
 SANDBOX_CALL_CENTER = "1600-0000"
 
@@ -83,27 +81,15 @@ class Backend:
 
 
 @contextlib.asynccontextmanager
-async def connect(sandbox: Sandbox | None = None) -> AsyncIterator[Backend]:
+async def open_backend(sandbox: Sandbox | None = None) -> AsyncIterator[Backend]:
     """The real service if the credentials are set, else ``sandbox`` (or a new one)."""
-    values = [os.environ.get(name, "") for name in CREDENTIALS]
-    if sandbox is None and all(values):
-        link_id, secret_key, client_code = values
-        call_center = os.environ.get("KAKAOCERT_CALL_CENTER", "")
-        if not call_center:
-            raise RuntimeError("set KAKAOCERT_CALL_CENTER: the number shown in the message")
-        async with Client(
-            link_id,
-            secret_key,
-            base_url=os.environ.get("KAKAOCERT_API_URL", API_URL),
-            auth_url=os.environ.get("KAKAOCERT_AUTH_URL", AUTH_URL),
-        ) as client:
-            yield Backend(client, client_code, call_center)
-        return
-    if sandbox is None and any(values):
-        raise RuntimeError(f"set all of {', '.join(CREDENTIALS)}, or none for the sandbox")
-    sandbox = sandbox or Sandbox(sign_after=SANDBOX_SIGN_AFTER)
-    async with sandbox, sandbox.client() as client:
-        yield Backend(client, sandbox.client_code, SANDBOX_CALL_CENTER, sandbox)
+    async with connect(sandbox=sandbox, sign_after=SANDBOX_SIGN_AFTER) as (client, code, box):
+        call_center = SANDBOX_CALL_CENTER
+        if box is None:
+            call_center = os.environ.get("KAKAOCERT_CALL_CENTER", "")
+            if not call_center:
+                raise SystemExit("set KAKAOCERT_CALL_CENTER: the number shown in the message")
+        yield Backend(client, code, call_center, box)
 
 
 def create_app(sandbox: Sandbox | None = None) -> FastAPI:
@@ -111,7 +97,7 @@ def create_app(sandbox: Sandbox | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with connect(sandbox) as backend:
+        async with open_backend(sandbox) as backend:
             app.state.backend = backend
             yield
 

@@ -25,14 +25,13 @@ import argparse
 import asyncio
 import contextlib
 import math
-import os
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
+
+from _service import connect  # examples/_service.py
 
 from kakaocert_async import (
-    API_URL,
-    AUTH_URL,
     Client,
     ESignRequest,
     ESignStatus,
@@ -40,9 +39,6 @@ from kakaocert_async import (
     SignState,
     SignTimeout,
 )
-from kakaocert_async.sandbox import Sandbox
-
-CREDENTIALS = ("KAKAOCERT_LINK_ID", "KAKAOCERT_SECRET_KEY", "KAKAOCERT_CLIENT_CODE")
 
 
 def progress_line(status: ESignStatus, elapsed: float) -> str:
@@ -73,26 +69,6 @@ async def wait_for_signature(
     return last
 
 
-@contextlib.asynccontextmanager
-async def connect(sign_after: float) -> AsyncIterator[tuple[Client, str, Sandbox | None]]:
-    """The real service if the credentials are set, else an in-process sandbox."""
-    values = [os.environ.get(name, "") for name in CREDENTIALS]
-    if all(values):
-        link_id, secret_key, client_code = values
-        async with Client(
-            link_id,
-            secret_key,
-            base_url=os.environ.get("KAKAOCERT_API_URL", API_URL),
-            auth_url=os.environ.get("KAKAOCERT_AUTH_URL", AUTH_URL),
-        ) as client:
-            yield client, client_code, None
-    elif any(values):
-        raise SystemExit(f"set all of {', '.join(CREDENTIALS)}, or none for the sandbox")
-    else:
-        async with Sandbox(sign_after=sign_after) as sandbox, sandbox.client() as client:
-            yield client, sandbox.client_code, sandbox
-
-
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Wait for a KakaoCert signature.")
     parser.add_argument("receipt_id", nargs="?", metavar="RECEIPT_ID")
@@ -102,7 +78,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sign-after", type=float, default=3.0, help="sandbox: seconds")
     args = parser.parse_args(argv)
 
-    async with connect(args.sign_after) as (client, client_code, sandbox):
+    async with connect(sign_after=args.sign_after) as (client, client_code, sandbox):
         receipt_id = args.receipt_id
         if sandbox is not None:
             request = ESignRequest(

@@ -34,19 +34,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import os
 import sqlite3
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 
+from _service import connect  # examples/_service.py
+
 from kakaocert_async import (
-    API_URL,
-    AUTH_URL,
     Client,
     ESignRequest,
     KakaocertError,
@@ -63,7 +61,6 @@ VERIFIED = "verified"
 EXPIRED = "expired"
 FAILED = "failed"
 
-CREDENTIALS = ("KAKAOCERT_LINK_ID", "KAKAOCERT_SECRET_KEY", "KAKAOCERT_CLIENT_CODE")
 STORE_ATTEMPTS = 3
 STORE_BACKOFF = 0.05
 """Seconds before the second attempt to store signed data (then twice that, ...)."""
@@ -318,26 +315,6 @@ class Worker:
 # Running it -----------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def connect(sign_after: float) -> AsyncIterator[tuple[Client, str, Sandbox | None]]:
-    """The real service if the credentials are set, else an in-process sandbox."""
-    values = [os.environ.get(name, "") for name in CREDENTIALS]
-    if all(values):
-        link_id, secret_key, client_code = values
-        async with Client(
-            link_id,
-            secret_key,
-            base_url=os.environ.get("KAKAOCERT_API_URL", API_URL),
-            auth_url=os.environ.get("KAKAOCERT_AUTH_URL", AUTH_URL),
-        ) as client:
-            yield client, client_code, None
-    elif any(values):
-        raise SystemExit(f"set all of {', '.join(CREDENTIALS)}, or none for the sandbox")
-    else:
-        async with Sandbox(sign_after=sign_after) as sandbox, sandbox.client() as client:
-            yield client, sandbox.client_code, sandbox
-
-
 async def sandbox_receipts(sandbox: Sandbox, client: Client, count: int) -> list[str]:
     """Make ``count`` requests on the sandbox; the last one expires unsigned."""
     request = ESignRequest(
@@ -376,7 +353,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    async with connect(args.sign_after) as (client, client_code, sandbox):
+    async with connect(sign_after=args.sign_after) as (client, client_code, sandbox):
         if sandbox is not None:
             receipt_ids = await sandbox_receipts(sandbox, client, 5)
             db = args.db or ":memory:"

@@ -296,7 +296,7 @@ async def test_app_refuses_half_the_credentials(
 ) -> None:
     monkeypatch.setenv("KAKAOCERT_LINK_ID", "SANDBOX")
     app = fastapi_app.create_app()
-    with pytest.raises(RuntimeError, match="set all of KAKAOCERT_LINK_ID"):
+    with pytest.raises(SystemExit, match="set all of KAKAOCERT_LINK_ID"):
         async with app.router.lifespan_context(app):
             pass
 

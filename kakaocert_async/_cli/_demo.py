@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING
 
 from kakaocert_async._client import Client
 from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async.sandbox._cli import seconds_arg, sign_after_arg
 
 from . import _progress
 from ._base import (
@@ -39,20 +40,6 @@ TOKEN = "kakaocert-async demo: 이 문장에 전자서명합니다."  # noqa: S1
 # The manual's example receiver; the sandbox sends no message to anyone.
 SANDBOX_RECEIVER = {"name": "홍길동", "phone": "01012341234", "birthday": "19900108"}
 SANDBOX_CALL_CENTER = "1600-0000"
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError("expected 0 or more seconds")
-    return value
-
-
-def _sign_after(text: str) -> float | None:
-    return None if text.lower() in {"never", "none"} else _seconds(text)
 
 
 def add_parser(commands: Commands) -> None:
@@ -82,7 +69,7 @@ def add_parser(commands: Commands) -> None:
     )
     add(
         "--sign-after",
-        type=_sign_after,
+        type=sign_after_arg,
         default=DEFAULT_SIGN_AFTER,
         metavar="S",
         help=f"sandbox: seconds until the receiver signs, or 'never' ({DEFAULT_SIGN_AFTER:g})",
@@ -96,12 +83,12 @@ def add_parser(commands: Commands) -> None:
     )
     add(
         "--interval",
-        type=_seconds,
+        type=seconds_arg,
         default=None,
         metavar="S",
         help=f"seconds between polls ({SANDBOX_INTERVAL:g} on the sandbox, {LIVE_INTERVAL:g} live)",
     )
-    add("--timeout", type=_seconds, default=None, metavar="S", help="give up after S seconds")
+    add("--timeout", type=seconds_arg, default=None, metavar="S", help="give up after S seconds")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
     receiver.add_argument("--name", help="the receiver's name")
     receiver.add_argument("--phone", help="mobile number, digits only")

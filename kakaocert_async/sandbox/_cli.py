@@ -36,7 +36,8 @@ examples:
 """
 
 
-def _seconds(text: str) -> float:
+def seconds_arg(text: str) -> float:
+    """argparse type: 0 or more seconds."""
     try:
         value = float(text)
     except ValueError:
@@ -53,8 +54,9 @@ def _offset(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
 
 
-def _sign_after(text: str) -> float | None:
-    return None if text.lower() in {"never", "none"} else _seconds(text)
+def sign_after_arg(text: str) -> float | None:
+    """argparse type: seconds until the receiver signs, or ``never``."""
+    return None if text.lower() in {"never", "none"} else seconds_arg(text)
 
 
 def _fault(text: str) -> Fault:
@@ -81,14 +83,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--client-code", default=DEFAULT_CLIENT_CODE, help="default client code to print")
     add(
         "--sign-after",
-        type=_sign_after,
+        type=sign_after_arg,
         default=DEFAULT_SIGN_AFTER,
         metavar="S",
         help=f"seconds until a request is signed, or 'never' ({DEFAULT_SIGN_AFTER:g})",
     )
-    add("--token-ttl", type=_seconds, default=DEFAULT_TOKEN_TTL, metavar="S", help="token life")
+    add("--token-ttl", type=seconds_arg, default=DEFAULT_TOKEN_TTL, metavar="S", help="token life")
     add("--clock-offset", type=_offset, default=0.0, metavar="S", help="shift the clock by S")
-    add("--latency", type=_seconds, default=0.0, metavar="S", help="delay every answer by S")
+    add("--latency", type=seconds_arg, default=0.0, metavar="S", help="delay every answer by S")
     add("--fault", type=_fault, action="append", default=[], metavar="SPEC", help="see below")
     add(
         "--log-level",
