@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 
+from kakaocert_async._arguments import seconds
 from kakaocert_async._errors import SignTimeout
 from kakaocert_async._models import ESignRequest, ESignStatus, SignState
 
@@ -35,13 +36,6 @@ environment:
 """
 _EXIT_HELP = "exit status: 0 done, 1 error"
 _WAIT_EXIT_HELP = "exit status: 0 signed, 2 expired, 3 timed out, 1 error"
-
-
-def _seconds(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
 
 
 def _add(
@@ -121,10 +115,10 @@ def add_parsers(commands: Commands) -> None:
     )
     add = parser.add_argument
     add("receipt_id", metavar="ID", help="the receipt id")
-    add("--interval", type=_seconds, default=2.0, metavar="S", help="seconds between polls (2)")
+    add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
     add(
         "--timeout",
-        type=_seconds,
+        type=seconds,
         default=None,
         metavar="S",
         help="give up after S seconds (default: a few seconds after the request expires)",

@@ -14,9 +14,9 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING
 
+from kakaocert_async._arguments import seconds, sign_after
 from kakaocert_async._client import Client
 from kakaocert_async._models import ESignRequest, ESignStatus, SignState
-from kakaocert_async.sandbox._cli import seconds_arg, sign_after_arg
 
 from . import _progress
 from ._base import (
@@ -69,7 +69,7 @@ def add_parser(commands: Commands) -> None:
     )
     add(
         "--sign-after",
-        type=sign_after_arg,
+        type=sign_after,
         default=DEFAULT_SIGN_AFTER,
         metavar="S",
         help=f"sandbox: seconds until the receiver signs, or 'never' ({DEFAULT_SIGN_AFTER:g})",
@@ -83,12 +83,12 @@ def add_parser(commands: Commands) -> None:
     )
     add(
         "--interval",
-        type=seconds_arg,
+        type=seconds,
         default=None,
         metavar="S",
         help=f"seconds between polls ({SANDBOX_INTERVAL:g} on the sandbox, {LIVE_INTERVAL:g} live)",
     )
-    add("--timeout", type=seconds_arg, default=None, metavar="S", help="give up after S seconds")
+    add("--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
     receiver.add_argument("--name", help="the receiver's name")
     receiver.add_argument("--phone", help="mobile number, digits only")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kakaocert_async._arguments import any_seconds, seconds, sign_after
 from kakaocert_async._errors import ValidationError
 
 from ._faults import Action, Fault, FaultSpecError
@@ -36,29 +37,6 @@ examples:
 """
 
 
-def seconds_arg(text: str) -> float:
-    """argparse type: 0 or more seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError("expected 0 or more seconds")
-    return value
-
-
-def _offset(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-
-
-def sign_after_arg(text: str) -> float | None:
-    """argparse type: seconds until the receiver signs, or ``never``."""
-    return None if text.lower() in {"never", "none"} else seconds_arg(text)
-
-
 def _fault(text: str) -> Fault:
     try:
         return Fault.parse(text)
@@ -83,14 +61,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--client-code", default=DEFAULT_CLIENT_CODE, help="default client code to print")
     add(
         "--sign-after",
-        type=sign_after_arg,
+        type=sign_after,
         default=DEFAULT_SIGN_AFTER,
         metavar="S",
         help=f"seconds until a request is signed, or 'never' ({DEFAULT_SIGN_AFTER:g})",
     )
-    add("--token-ttl", type=seconds_arg, default=DEFAULT_TOKEN_TTL, metavar="S", help="token life")
-    add("--clock-offset", type=_offset, default=0.0, metavar="S", help="shift the clock by S")
-    add("--latency", type=seconds_arg, default=0.0, metavar="S", help="delay every answer by S")
+    add("--token-ttl", type=seconds, default=DEFAULT_TOKEN_TTL, metavar="S", help="token life")
+    add("--clock-offset", type=any_seconds, default=0.0, metavar="S", help="shift the clock by S")
+    add("--latency", type=seconds, default=0.0, metavar="S", help="delay every answer by S")
     add("--fault", type=_fault, action="append", default=[], metavar="SPEC", help="see below")
     add(
         "--log-level",
