@@ -44,18 +44,8 @@ junk = st.one_of(
     st.sampled_from(["/", "..", "../x", "?a=1", "#f", "%2F", "\\", "\x00", "\ud800", "١٢٣", " "]),
 )
 
-GOOD = {
-    "call_center_num": "1600-9854",
-    "expires_in": 300,
-    "receiver_birthday": "19900108",
-    "receiver_hp": "01012341234",
-    "receiver_name": "홍길동",
-    "token": "전자서명 원문",
-    "tms_title": "계약 서명",
-    "allow_simple_regist": True,
-    "verify_name": False,
-}
 OPTIONAL = ("tms_message", "sub_client_id", "payload")
+GOOD = {k: v for k, v in attrs.asdict(make_request()).items() if k not in OPTIONAL}
 LIMITS = {
     "call_center_num": 20,
     "receiver_name": 20,
