@@ -3,9 +3,12 @@
 >>> from kakaocert_async import Client, ESignRequest, SignState
 """
 
+import logging
+
 from ._client import API_URL, AUTH_URL, Client
 from ._errors import (
     APIError,
+    ClientClosed,
     KakaocertError,
     MalformedResponse,
     RequestNotSent,
@@ -14,14 +17,20 @@ from ._errors import (
     ValidationError,
     VerifyOutcomeUnknown,
 )
+from ._http import set_testing
 from ._models import ESignReceipt, ESignRequest, ESignStatus, ESignVerification, SignState
 from ._version import __version__
+
+# A library's logger: records reach the application's handlers if it configured
+# logging, and are never printed on their own (not even WARNING) if it did not.
+logging.getLogger("kakaocert_async").addHandler(logging.NullHandler())
 
 __all__ = [
     "API_URL",
     "AUTH_URL",
     "APIError",
     "Client",
+    "ClientClosed",
     "ESignReceipt",
     "ESignRequest",
     "ESignStatus",
@@ -35,4 +44,5 @@ __all__ = [
     "ValidationError",
     "VerifyOutcomeUnknown",
     "__version__",
+    "set_testing",
 ]

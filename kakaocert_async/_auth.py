@@ -1,10 +1,14 @@
 """Linkhub authentication: the partner's keys, the server clock and the token cache.
 
 - :class:`Credentials` signs HMAC targets with the SecretKey (never shown).
-- :class:`ServerClock` stamps ``x-lh-date``: the local clock plus the auth
+- :class:`ServerClock` stamps the date header: the local clock plus the auth
   server's offset, read once from ``GET /Time`` and refreshed rarely.
-- :class:`TokenCache` holds one session token per client code and renews it
-  shortly before it expires; concurrent callers share one token request.
+- :class:`TokenCache` holds one session token per subject (a client code for
+  KakaoCert 2.x) and renews it shortly before it expires; concurrent callers
+  share one token request, and each waits for it no longer than its own deadline.
+- :class:`Linkhub` makes the two calls of the auth service, once each: the call
+  that needed them is the one that retries (``_session``), so a failure is never
+  retried at two levels.
 """
 
 from __future__ import annotations
@@ -15,21 +19,24 @@ import time
 from collections.abc import Awaitable, Callable
 
 import attrs
-import httpx
 
 from . import _signing, _wire
 from ._errors import APIError, KakaocertError, MalformedResponse
-from ._http import SAFE_TO_REPEAT, Sender
+from ._http import SINGLE, Sender
 from ._models import TokenGrant, TokenRequest
+from ._secret import Headers, Secret
 from ._singleflight import SingleFlight
 
 log = logging.getLogger("kakaocert_async")
 
-SCOPE = ("member", "310", "320", "330")
-"""The scopes the official SDK asks for: KakaoCert's e-sign, identity and CMS services."""
-
 RENEW_MARGIN = 60.0
 """Renew a token this many seconds before it expires (at most half its lifetime)."""
+
+MIN_TOKEN_LIFETIME = 1.0
+"""A token granted with less life than this left (by the server's clock) is refused."""
+
+REFUSED_TOKEN_BACKOFF = 5.0
+"""After a token was refused as already expired, seconds before asking again."""
 
 RESYNC_AFTER = 6 * 3600.0
 """Read the server's time again after this many seconds."""
@@ -45,11 +52,15 @@ class Credentials:
     """A partner's LinkID and the raw key of its SecretKey."""
 
     link_id: str
-    key: bytes = attrs.field(repr=False)
+    key: Secret[bytes]
 
-    def sign(self, target: str) -> str:
-        """``<LinkID> <b64 HMAC-SHA256(target)>``, the form both signature headers take."""
-        return f"{self.link_id} {_signing.hmac_b64(self.key, target)}"
+    def hmac(self, target: str) -> str:
+        """``b64 HMAC-SHA256(target)`` with the SecretKey."""
+        return _signing.hmac_b64(self.key.reveal(), target)
+
+    def sign(self, target: str) -> Secret[str]:
+        """``<LinkID> <b64 HMAC-SHA256(target)>``, the form both 2.x signature headers take."""
+        return Secret(f"{self.link_id} {self.hmac(target)}")
 
 
 @functools.lru_cache(maxsize=4)
@@ -59,7 +70,7 @@ def _format_date(second: int) -> str:
 
 
 class ServerClock:
-    """The time by the auth server's clock, for ``x-lh-date``.
+    """The time by the auth server's clock, for the date header of signed calls.
 
     With a ``read_server_time`` coroutine, the offset from the local clock is
     read on first use (one request, however many callers), kept, and read again
@@ -99,17 +110,22 @@ class ServerClock:
         """Seconds to add to the local clock to get the server's (0 until synced)."""
         return self._offset
 
-    async def now(self) -> float:
-        """Seconds since the epoch, by the server's clock."""
+    async def now(self, deadline: float | None = None) -> float:
+        """Seconds since the epoch, by the server's clock (reading it first if due;
+        waiting for that no longer than ``deadline``, a ``time.monotonic()``)."""
         if self._use and (
             self._synced_at is None or self._monotonic() - self._synced_at > RESYNC_AFTER
         ):
-            await self._flights.run(None, self._sync)
+            await self._flights.run(None, self._sync, deadline=deadline, waiting_for="GET /Time")
         return self._wall() + self._offset
 
-    async def date(self) -> str:
-        """``x-lh-date``: ``YYYY-MM-DDTHH:MM:SSZ`` by the server's clock."""
-        return _format_date(int(await self.now()))
+    def estimate(self) -> float:
+        """:meth:`now` without reading the server: the offset as last read."""
+        return self._wall() + self._offset
+
+    async def date(self, deadline: float | None = None) -> str:
+        """``YYYY-MM-DDTHH:MM:SSZ`` by the server's clock."""
+        return _format_date(int(await self.now(deadline)))
 
     def resync(self, stamped_after: int | None = None) -> None:
         """Read the server's time again before the next date (after a rejected date).
@@ -118,7 +134,7 @@ class ServerClock:
         stamped; if the offset was read again since, it is fresh and kept (many
         calls refused at once cause one read).
         """
-        if stamped_after is None or stamped_after == self._syncs:
+        if self._use and (stamped_after is None or stamped_after == self._syncs):
             self._synced_at = None
 
     async def measure_offset(self) -> float:
@@ -142,7 +158,7 @@ class ServerClock:
             direction = "ahead of" if skew < 0 else "behind"
             refused.message += (
                 f" (the local clock is {abs(skew):.0f} s {direction} the auth server's, and the"
-                " service rejects an x-lh-date that far off: create the Client with"
+                " service rejects a date that far off: create the Client with"
                 " use_server_time=True to correct for it)"
             )
             refused.args = (refused.message,)
@@ -159,48 +175,72 @@ class ServerClock:
 
 @attrs.frozen
 class _Cached:
-    token: str = attrs.field(repr=False)
+    token: Secret[str]
     renew_at: float
     """``time.monotonic()`` after which the token is renewed."""
 
 
+Grant = Callable[[str], Awaitable[TokenGrant]]
+
+
 class TokenCache:
-    """Session tokens per client code, renewed shortly before they expire."""
+    """Session tokens per subject, renewed shortly before they expire."""
 
     def __init__(
         self,
-        grant: Callable[[str], Awaitable[TokenGrant]],
+        grant: Grant,
         clock: ServerClock,
         *,
         monotonic: Clock = time.monotonic,
+        label: str = f"POST {_signing.TOKEN_PATH}",
     ) -> None:
         self._grant = grant
         self._clock = clock
         self._monotonic = monotonic
+        self._label = label
         self._tokens: dict[str, _Cached] = {}
-        self._flights: SingleFlight[str] = SingleFlight()
+        self._refused: dict[str, float] = {}
+        self._flights: SingleFlight[Secret[str]] = SingleFlight()
 
-    async def token(self, client_code: str) -> str:
-        """A usable session token for ``client_code``."""
-        cached = self._tokens.get(client_code)
+    async def token(self, subject: str, deadline: float | None = None) -> Secret[str]:
+        """A usable session token for ``subject``, waiting at most until ``deadline``."""
+        cached = self._tokens.get(subject)
         if cached is not None and self._monotonic() < cached.renew_at:
             return cached.token
-        return await self._flights.run(client_code, lambda: self._renew(client_code))
+        refused_until = self._refused.get(subject)
+        if refused_until is not None:
+            if self._monotonic() < refused_until:
+                raise self._expired_on_arrival(again_in=refused_until - self._monotonic())
+            del self._refused[subject]
+        return await self._flights.run(
+            subject, lambda: self._renew(subject), deadline=deadline, waiting_for=self._label
+        )
 
-    def discard(self, client_code: str, token: str) -> None:
+    def discard(self, subject: str, token: Secret[str]) -> None:
         """Forget ``token`` (the service rejected it), unless it was already replaced."""
-        cached = self._tokens.get(client_code)
+        cached = self._tokens.get(subject)
         if cached is not None and cached.token == token:
-            del self._tokens[client_code]
+            del self._tokens[subject]
 
-    async def _renew(self, client_code: str) -> str:
-        grant = await self._grant(client_code)
+    async def _renew(self, subject: str) -> Secret[str]:
+        grant = await self._grant(subject)
         lifetime = grant.expiration.timestamp() - await self._clock.now()
-        margin = min(RENEW_MARGIN, max(lifetime, 0.0) / 2)
-        renew_at = self._monotonic() + lifetime - margin
-        self._tokens[client_code] = _Cached(grant.session_token, renew_at)
-        log.debug("session token for client %s: renewed, good for %.0f s", client_code, lifetime)
+        if lifetime < MIN_TOKEN_LIFETIME:
+            # Asking again at once would get another such token: back off instead
+            # of making one token request per call.
+            self._refused[subject] = self._monotonic() + REFUSED_TOKEN_BACKOFF
+            raise self._expired_on_arrival(again_in=REFUSED_TOKEN_BACKOFF)
+        margin = min(RENEW_MARGIN, lifetime / 2)
+        self._tokens[subject] = _Cached(grant.session_token, self._monotonic() + lifetime - margin)
+        log.debug("session token: renewed, good for %.0f s", lifetime)
         return grant.session_token
+
+    def _expired_on_arrival(self, *, again_in: float) -> MalformedResponse:
+        return MalformedResponse(
+            f"{self._label}: the service granted a token that expires at once (by its own"
+            f" clock); not asking again for {again_in:.0f} s",
+            http_status=200,
+        )
 
     def close(self) -> None:
         self._flights.cancel_all()
@@ -208,72 +248,71 @@ class TokenCache:
 
 
 class Linkhub:
-    """The two calls of the Linkhub auth service: ``GET /Time`` and ``POST /KAKAOCERT/Token``."""
+    """The two calls of the Linkhub auth service: ``GET /Time`` and the token grant.
+
+    Each is made once (policy :data:`~kakaocert_async._http.SINGLE`): the call that
+    needed the token or the time is repeated by its own policy, which fetches
+    them again, so a failure here is retried at one level only.
+    """
 
     def __init__(
         self,
         sender: Sender,
-        http: httpx.AsyncClient,
         auth_url: str,
         credentials: Credentials,
         *,
+        token_path: str,
+        scope: tuple[str, ...],
         forwarded: str | None,
         headers: dict[str, str],
     ) -> None:
         self._sender = sender
-        self._http = http
         self._time_url = f"{auth_url}/Time"
-        self._token_url = f"{auth_url}{_signing.TOKEN_PATH}"
+        self._token_url = f"{auth_url}{token_path}"
+        self._token_path = token_path
+        self._scope = scope
         self._credentials = credentials
         self._forwarded = forwarded
         self._headers = headers
+        self.token_label = f"POST {token_path}"
 
     async def server_time(self) -> float:
         """The auth server's clock, in seconds since the epoch."""
+        headers: Headers = dict(self._headers)
 
-        async def prepare() -> httpx.Request:
-            return self._http.build_request("GET", self._time_url, headers=self._headers)
+        async def prepare(_: float | None) -> tuple[str, str, Headers, None]:
+            return "GET", self._time_url, headers, None
 
-        body = await self._sender.send(prepare, label="GET /Time", policy=SAFE_TO_REPEAT)
+        body = await self._sender.send(prepare, label="GET /Time", policy=SINGLE)
         try:
             return _wire.parse_utc(body.decode("ascii")).timestamp()
         except (UnicodeDecodeError, _wire.WireError) as exc:
             raise MalformedResponse(f"GET /Time: {exc}", http_status=200) from None
 
-    async def grant(self, client_code: str, clock: ServerClock) -> TokenGrant:
-        """A new session token for ``client_code``."""
+    async def grant(self, access_id: str, clock: ServerClock) -> TokenGrant:
+        """A new session token for ``access_id`` (a client code, or "" for Barocert)."""
         body = _wire.dumps(
-            _wire.converter.unstructure(TokenRequest(access_id=client_code, scope=SCOPE))
+            _wire.converter.unstructure(TokenRequest(access_id=access_id, scope=self._scope))
         )
+        label = self.token_label
 
-        async def prepare() -> httpx.Request:
-            date = await clock.date()
-            target = _signing.token_target(body, date, forwarded=self._forwarded)
-            headers = {
+        async def prepare(deadline: float | None) -> tuple[str, str, Headers, bytes]:
+            date = await clock.date(deadline)
+            target = _signing.linkhub_target(
+                body, date, forwarded=self._forwarded, path=self._token_path
+            )
+            headers: Headers = {
                 **self._headers,
                 "x-lh-date": date,
                 "x-lh-version": _signing.API_VERSION,
-                "Authorization": f"LINKHUB {self._credentials.sign(target)}",
+                "Authorization": Secret(
+                    f"LINKHUB {self._credentials.link_id} {self._credentials.hmac(target)}"
+                ),
                 "Content-Type": "application/json",
             }
             if self._forwarded is not None:
                 headers["x-lh-forwarded"] = self._forwarded
-            return self._http.build_request("POST", self._token_url, headers=headers, content=body)
+            return "POST", self._token_url, headers, body
 
-        label = f"POST {_signing.TOKEN_PATH}"
-        try:
-            answer = await self._sender.send(prepare, label=label, policy=SAFE_TO_REPEAT)
-        except APIError as refused:
-            if refused.http_status != 401:
-                raise
-            if not clock.uses_server_time:
-                await clock.explain(refused)
-                raise
-            # The date may be what was refused: the server's clock moved since
-            # it was read. Read it again and ask once more.
-            log.debug(
-                "%s: refused with HTTP 401 [%d]; reading the server clock", label, refused.code
-            )
-            clock.resync()
-            answer = await self._sender.send(prepare, label=label, policy=SAFE_TO_REPEAT)
+        answer = await self._sender.send(prepare, label=label, policy=SINGLE)
         return _wire.decode(answer, TokenGrant, label=label)

@@ -7,6 +7,7 @@ import urllib.parse
 from collections.abc import AsyncGenerator
 from types import TracebackType
 
+import aiohttp
 import httpx
 
 from . import _polling, _signing, _validation, _wire
@@ -17,17 +18,21 @@ from ._errors import (
     ValidationError,
     VerifyOutcomeUnknown,
 )
-from ._http import NEVER, SAFE_TO_REPEAT, UNSENT_ONLY, RetryPolicy
+from ._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, RetryPolicy, Sender
+from ._lifecycle import Calls
 from ._models import ESignReceipt, ESignRequest, ESignStatus, ESignVerification
-from ._session import Session
+from ._secret import Secret
+from ._session import KakaoCert2, Session
+from ._transports import AiohttpBackend, Backend, HttpxBackend, respx_is_active
 from ._version import __version__
 
 API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
 AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service (production)."""
+DEFAULT_MAX_CONNECTIONS = 100
+"""Connections a Client opens at most (callers beyond wait their turn, in order)."""
 
-_USER_AGENT = f"kakaocert-async/{__version__} httpx/{httpx.__version__}"
 _REQUEST_PATH = "/SignToken/Request"
 
 
@@ -42,17 +47,23 @@ class Client:
         secret_key: The partner's SecretKey (base64). Never shown in a repr.
         base_url: The KakaoCert API; :data:`API_URL` by default.
         auth_url: The Linkhub auth service; :data:`AUTH_URL` by default.
-        timeout: Seconds to wait on each HTTP exchange (not used with ``http_client``,
-            whose own timeouts apply).
+        timeout: Seconds one attempt of an HTTP exchange may take in all: waiting
+            for a free connection, connecting, sending, and reading the answer's
+            headers and body (with ``http_client``, its own timeouts apply too).
         use_server_time: Stamp ``x-lh-date`` by the auth server's clock, read
             once; ``False`` trusts the local clock.
         ip_restrict: ``False`` asks for tokens usable from any IP
             (``x-lh-forwarded: *``).
+        max_connections: Connections open at most; callers beyond that wait their
+            turn in arrival order.
         http_client: An ``httpx.AsyncClient`` to send with, used as given and
             not closed by this client.
-        transport: An httpx transport for the client's own connection pool
-            instead of the network: the sandbox's in-process one, or
-            ``httpx.MockTransport`` in tests.
+        transport: An httpx transport to send through instead of the network:
+            the sandbox's in-process one, or ``httpx.MockTransport`` in tests.
+
+    Without ``http_client`` or ``transport`` the client sends with aiohttp, its
+    fastest path; with either, through httpx (and so while respx is mocking
+    httpx, so that the mock sees every call). :attr:`http_backend` says which.
 
     >>> import asyncio
     >>> from kakaocert_async.sandbox import Sandbox
@@ -79,19 +90,21 @@ class Client:
         timeout: float = 10.0,
         use_server_time: bool = True,
         ip_restrict: bool = True,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        _validation.check_text("link_id", link_id, max_length=100)
+        _validation.check_link_id(link_id)
         if not isinstance(secret_key, str):
             raise ValidationError("secret_key", "must be a string (the SecretKey, base64)")
         try:
-            key = _signing.decode_secret_key(secret_key)
+            key = Secret(_signing.decode_secret_key(secret_key))
         except ValueError:
             raise ValidationError("secret_key", "must be the SecretKey, in base64") from None
         _validation.check_seconds(timeout, "timeout")
         _validation.check_bool(use_server_time, "use_server_time")
         _validation.check_bool(ip_restrict, "ip_restrict")
+        _validation.check_count(max_connections, "max_connections", at_most=10_000)
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ValidationError("http_client", "must be an httpx.AsyncClient")
         if transport is not None:
@@ -99,24 +112,50 @@ class Client:
                 raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
             if http_client is not None:
                 raise ValidationError("transport", "give http_client or transport, not both")
-
         self._base_url = _service_url("base_url", base_url)
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
-        self._closed = False
+        auth_url = _service_url("auth_url", auth_url)
+
+        backend: Backend
+        if http_client is not None:
+            backend = HttpxBackend(client=http_client)
+        elif transport is not None:
+            backend = HttpxBackend(transport=transport)
+        elif respx_is_active():
+            # A test mocking httpx with respx must see this client's calls, not
+            # have them go around the mock to the network.
+            backend = HttpxBackend(
+                client=httpx.AsyncClient(timeout=httpx.Timeout(None, connect=timeout)),
+                owned=True,
+            )
+        else:
+            backend = AiohttpBackend(max_connections=max_connections, connect_timeout=timeout)
+        self._backend = backend
+        library = aiohttp if backend.name == "aiohttp" else httpx
+        headers = {
+            "User-Agent": f"kakaocert-async/{__version__} {backend.name}/{library.__version__}",
+            "Accept-Encoding": "gzip",
+        }
+        sender = Sender(backend, timeout=timeout, max_connections=max_connections)
         self._session = Session(
-            self._http,
+            sender,
+            dialect=KakaoCert2(headers),
             api_url=self._base_url,
-            auth_url=_service_url("auth_url", auth_url),
+            auth_url=auth_url,
             credentials=Credentials(link_id, key),
             use_server_time=use_server_time,
             ip_restrict=ip_restrict,
-            user_agent=_USER_AGENT,
+            headers=headers,
         )
+        self._calls = Calls()
         self._link_id = link_id
 
     def __repr__(self) -> str:
         return f"<Client link_id={self._link_id!r} base_url={self._base_url!r}>"
+
+    @property
+    def http_backend(self) -> str:
+        """``"aiohttp"`` (the default) or ``"httpx"`` (``http_client``, ``transport``, respx)."""
+        return self._backend.name
 
     async def __aenter__(self) -> Client:
         return self
@@ -130,13 +169,16 @@ class Client:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless it was the caller's). Safe to call twice."""
-        if self._closed:
+        """Close the connection pool (unless it was the caller's). Safe to call twice.
+
+        Calls still in flight end with :class:`ClientClosed`, and so do polling
+        iterators made before.
+        """
+        if self._calls.closed:
             return
-        self._closed = True
+        await self._calls.close()
         self._session.close()
-        if self._owns_http:
-            await self._http.aclose()
+        await self._backend.aclose()
 
     # The operations -------------------------------------------------------
 
@@ -150,25 +192,28 @@ class Client:
         it is repeated only when the request provably never left
         (:class:`RequestNotSent`), never after a timeout or a 5xx.
         """
-        self._check_open()
         _validation.check_client_code(client_code)
         if not isinstance(request, ESignRequest):
             kind = type(request).__name__
             raise ValidationError("request", f"must be an ESignRequest, got {kind}")
         _validation.check_bool(app_to_app, "app_to_app")
         label = f"POST {_REQUEST_PATH}"
-        body = _wire.encode_request(request, app_to_app=app_to_app)
-        answer = await self._session.post(
-            client_code, _REQUEST_PATH, body, label=label, policy=UNSENT_ONLY
-        )
+        with self._calls.track():
+            answer = await self._session.post(
+                client_code,
+                _REQUEST_PATH,
+                Secret(_wire.encode_request(request, app_to_app=app_to_app)),
+                label=label,
+                policy=UNSENT_ONLY,
+            )
         return _wire.decode(answer, ESignReceipt, label=label)
 
     async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
         """Read the state of a request (GetESignState). Safe to repeat; retried on failures."""
-        self._check_open()
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
-        return await self._read_state(client_code, receipt_id, SAFE_TO_REPEAT, None)
+        with self._calls.track():
+            return await self._read_state(client_code, receipt_id, SAFE_TO_REPEAT, None)
 
     async def verify_esign(
         self, client_code: str, receipt_id: str, signature: str | None = None
@@ -183,7 +228,6 @@ class Client:
         gateway rather than the service's own error), :class:`VerifyOutcomeUnknown`
         says so. An error before sending (no token, no connection) is raised as is.
         """
-        self._check_open()
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
         path = f"/SignToken/Verify/{receipt_id}"
@@ -201,7 +245,10 @@ class Client:
                 receipt_id=receipt_id,
             )
 
-        answer = await self._session.get(client_code, path, label=label, policy=NEVER, on_lost=lost)
+        with self._calls.track():
+            answer = await self._session.get(
+                client_code, path, label=label, policy=VERIFY_ONCE, on_lost=lost
+            )
         try:
             return _wire.decode(answer, ESignVerification, label=label)
         except MalformedResponse as unreadable:
@@ -220,16 +267,15 @@ class Client:
         Polls at once, then every ``interval`` seconds (2 by default). Ends by
         ``timeout`` seconds if given, else a few seconds after the receipt
         expires; if it is still pending then, raises :class:`SignTimeout`.
-        Failed polls are retried until then, and a state that cannot be read by
-        then is a :class:`SignTimeout` too (``__cause__`` is the last failure).
-        Check ``state`` of the result:
-        :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
+        Everything beneath, token and clock reads included, keeps to that
+        deadline. A poll that fails for a passing reason is missed and made
+        again shortly; a state that cannot be read by then is a
+        :class:`SignTimeout` too (``__cause__`` is the last failure). Check
+        ``state`` of the result: :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
         """
         last: ESignStatus | None = None
-        iterator = self.watch_esign_state(
-            client_code, receipt_id, timeout=timeout, interval=interval
-        )
-        async with contextlib.aclosing(iterator) as states:
+        states = self.watch_esign_state(client_code, receipt_id, timeout=timeout, interval=interval)
+        async with contextlib.aclosing(states):
             async for last in states:  # noqa: B007 -- the last state is the answer
                 pass
         assert last is not None
@@ -248,7 +294,6 @@ class Client:
         The last one yielded is signed or expired; :class:`SignTimeout` ends it
         otherwise. Arguments are checked at once, before iteration starts.
         """
-        self._check_open()
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
         if timeout is not None:
@@ -256,20 +301,19 @@ class Client:
         if interval is None:
             interval = _polling.DEFAULT_INTERVAL
         _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
-        # Between polls, a failing read is retried until the deadline.
-        patient = RetryPolicy(attempts=None, repeat_answered=True, wait_max=interval)
+        self._calls.check()
 
-        async def fetch(deadline: float | None) -> ESignStatus:
-            policy = SAFE_TO_REPEAT if deadline is None else patient
-            return await self._read_state(client_code, receipt_id, policy, deadline)
+        async def read(deadline: float) -> ESignStatus:
+            return await self._read_state(client_code, receipt_id, SINGLE, deadline)
 
-        return _polling.watch(
-            fetch,
-            self._session.clock.now,
+        states = _polling.watch(
+            read,
+            self._session.clock.estimate,
             receipt_id=receipt_id,
             timeout=timeout,
             interval=interval,
         )
+        return self._calls.guard(states)
 
     # ----------------------------------------------------------------------
 
@@ -286,10 +330,6 @@ class Client:
         )
         return _wire.decode(answer, ESignStatus, label=label)
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise KakaocertError("this Client is closed; create a new one")
-
 
 def _service_url(field: str, url: object) -> str:
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
@@ -300,4 +340,6 @@ def _service_url(field: str, url: object) -> str:
         raise ValidationError(field, "must be a valid URL") from None
     if not parsed.host or parsed.query or parsed.fragment:
         raise ValidationError(field, "must be a URL with a host and no query")
+    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
+        raise ValidationError(field, "must be written in printable ASCII (punycode a host)")
     return url.rstrip("/")

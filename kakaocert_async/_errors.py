@@ -12,7 +12,13 @@ official SDKs do. ::
     │   ├── RequestNotSent                        could not connect: the request never left
     │   ├── MalformedResponse                     an answer came, but not one we can read
     │   └── VerifyOutcomeUnknown                  a verify was sent and its answer was lost
-    └── SignTimeout            (also TimeoutError) await_signed ran out of time while pending
+    ├── SignTimeout            (also TimeoutError) await_signed ran out of time while pending
+    └── ClientClosed                              the Client was closed (before or during the call)
+
+Two questions every error answers for itself, so that no caller needs a table of
+carve-outs: :attr:`~KakaocertError.is_transient` (may asking again later
+succeed?) and :attr:`~KakaocertError.answer_lost` (may the service have done
+what was asked, with its answer lost on the way back?).
 
 No message ever holds the secret key, a session token, a signature header or the
 receiver's name, phone or birthday.
@@ -23,7 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._models import ESignStatus
+    from ._models import Status
 
 CLIENT_ERROR_CODE = -99999999
 """The code of every error that did not come with a code from the service."""
@@ -42,6 +48,18 @@ class KakaocertError(Exception):
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
+
+    @property
+    def is_transient(self) -> bool:
+        """May the same call succeed if made again a little later? (A passing
+        network or service failure, as opposed to a refusal or bad input.)"""
+        return False
+
+    @property
+    def answer_lost(self) -> bool:
+        """May the service have processed the call, its own answer never arriving?
+        (What makes a lost verify an unknown outcome.)"""
+        return False
 
 
 class ValidationError(KakaocertError, ValueError):
@@ -79,12 +97,31 @@ class APIError(KakaocertError):
     def __str__(self) -> str:
         return f"[{self.code}] {self.message} (HTTP {self.http_status})"
 
+    @property
+    def is_transient(self) -> bool:
+        """A 429 or a 5xx: the service, or a gateway, is busy or failing for now."""
+        return self.http_status == 429 or self.http_status >= 500
+
+    @property
+    def answer_lost(self) -> bool:
+        """A 5xx without the service's error body: a gateway's page, which says
+        nothing of what the service behind it did."""
+        return self.http_status >= 500 and self.code == CLIENT_ERROR_CODE
+
 
 class TransportError(KakaocertError):
     """No usable answer came back: the connection failed, timed out or broke.
 
     The underlying exception, if any, is chained as ``__cause__``.
     """
+
+    @property
+    def is_transient(self) -> bool:
+        return True
+
+    @property
+    def answer_lost(self) -> bool:
+        return True
 
 
 class RequestNotSent(TransportError):
@@ -93,6 +130,10 @@ class RequestNotSent(TransportError):
     The request provably never left, so it is safe to send again, even
     ``request_esign``.
     """
+
+    @property
+    def answer_lost(self) -> bool:
+        return False
 
 
 class MalformedResponse(TransportError):
@@ -106,6 +147,11 @@ class MalformedResponse(TransportError):
     def __init__(self, message: str, *, http_status: int) -> None:
         super().__init__(message)
         self.http_status = http_status
+
+    @property
+    def is_transient(self) -> bool:
+        """Asking again would get the same unreadable answer."""
+        return False
 
 
 class VerifyOutcomeUnknown(TransportError):
@@ -123,15 +169,30 @@ class VerifyOutcomeUnknown(TransportError):
         super().__init__(message)
         self.receipt_id = receipt_id
 
+    @property
+    def is_transient(self) -> bool:
+        """Never: a verify is not repeated."""
+        return False
+
 
 class SignTimeout(KakaocertError, TimeoutError):
     """``await_signed`` ran out of time while the receipt was still pending.
 
-    ``last_status`` is the last state read (``None`` if no poll succeeded).
+    ``last_status`` is the last state read (``None`` if no poll succeeded): an
+    ``ESignStatus``, or the status class of the receipt's kind.
     """
 
-    last_status: ESignStatus | None
+    last_status: Status | None
 
-    def __init__(self, message: str, *, last_status: ESignStatus | None) -> None:
+    def __init__(self, message: str, *, last_status: Status | None) -> None:
         super().__init__(message)
         self.last_status = last_status
+
+
+class ClientClosed(KakaocertError):
+    """The :class:`~kakaocert_async.Client` was closed before or while the call ran.
+
+    Calls in flight when ``aclose()`` is called end with this error (not a bare
+    ``CancelledError``), and so does a ``watch_esign_state`` iterator made before
+    the close. Create a new Client to go on.
+    """

@@ -1,27 +1,41 @@
-"""The one place that sends a request: retries by policy, reads the body, maps errors.
+"""The one place that sends: a fair queue, one deadline per attempt, retries by policy, errors.
 
 Nothing here knows about tokens or signatures: a caller hands over a coroutine
-that builds a fresh, signed request for each attempt. What comes back is the
-body of a 200 answer; everything else becomes an exception of ``_errors``:
-an error answer is an :class:`APIError` (even with an unreadable body), a lost
-one a :class:`TransportError`, an unreadable 200 a :class:`MalformedResponse`.
-Bodies are capped at :data:`MAX_BODY_BYTES`, inflated or not. No httpx exception
-escapes.
+that prepares a fresh request for each attempt (reading the token, the clock).
+What comes back is the body of a 200 answer; everything else becomes an
+exception of ``_errors``: an error answer is an :class:`APIError` (even with an
+unreadable body), a lost one a :class:`TransportError`, an unreadable 200 a
+:class:`MalformedResponse`. No library exception escapes.
+
+- **Fair**: at most ``max_connections`` exchanges at once; callers beyond that
+  wait in a first-come, first-served queue (:class:`Gate`), so under load the
+  slowest call stays close to the median.
+- **Bounded**: one attempt (queueing, connecting, sending, the answer's headers
+  and body) ends within ``timeout`` seconds, and never after the caller's
+  deadline. Bodies are capped at :data:`MAX_BODY_BYTES`, inflated or not.
+- **Retried by policy** (:class:`RetryPolicy`), with exponential backoff and
+  jitter that never sleeps past the deadline. Whether an error may pass is the
+  error's own :attr:`~KakaocertError.is_transient`; a retry is logged at INFO on
+  the ``kakaocert_async`` logger, never printed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import datetime as dt
 import email.utils
 import logging
 import random
+import sys
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Literal
 
 import attrs
 import httpx
-import stamina
 
 from . import _wire
 from ._errors import (
@@ -32,89 +46,219 @@ from ._errors import (
     RequestNotSent,
     TransportError,
 )
+from ._secret import Headers, Secret
+from ._transports import MAX_BODY_BYTES, Backend, Lost, NotSent, TooLarge
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout_at
+else:  # pragma: no cover - Python 3.10
+    from async_timeout import timeout_at
 
 log = logging.getLogger("kakaocert_async")
 
-MAX_BODY_BYTES = 1 << 20
-"""Larger answers are refused: the biggest real one (signed data) is a few KiB."""
+__all__ = ["MAX_BODY_BYTES", "Gate", "RetryPolicy", "Sender", "set_testing"]
+
 _EXCERPT_CHARS = 160
 MAX_RETRY_AFTER = 30.0
 """A longer ``Retry-After`` is not waited out: the error is raised at once (with a
 deadline, the deadline is the bound instead)."""
+ABSURD_RETRY_AFTER = 86400.0
+"""A ``Retry-After`` beyond a day is taken for garbage and ignored."""
+MAX_ENCODINGS = 4
+"""``Content-Encoding`` layers inflated at most (gzip inside gzip, ...)."""
 
 
-def is_transient(error: BaseException) -> bool:
-    """A failure that may pass if the request is made again: no answer came (connect
-    error, timeout, reset), or a 429 or 5xx answer. An unreadable answer is not one:
-    asking again gets the same."""
-    if isinstance(error, APIError):
-        return error.http_status == 429 or error.http_status >= 500
-    return isinstance(error, TransportError) and not isinstance(error, MalformedResponse)
+# Backoff, and its testing switch ------------------------------------------------
+
+_testing = False
 
 
-def answer_lost(error: BaseException) -> bool:
-    """The request may have been processed, but the service's own answer never came:
-    no answer or an unreadable one after sending, or a 5xx without the service's error
-    body (a gateway's page: it says nothing of what the service did)."""
-    if isinstance(error, APIError):
-        return error.http_status >= 500 and error.code == CLIENT_ERROR_CODE
-    return isinstance(error, TransportError) and not isinstance(error, RequestNotSent)
+def set_testing(enabled: bool) -> contextlib.AbstractContextManager[None]:
+    """Skip the SDK's backoff waits between retries (attempt counts stay the same).
+
+    For your own tests of failure handling, so that they do not wait out the
+    exponential backoff (``Retry-After`` included). It changes nothing else: the
+    polling interval of ``await_signed`` still applies. Takes effect at once and
+    returns a context manager that restores the previous setting::
+
+        with kakaocert_async.set_testing(True):
+            ...
+
+    >>> import kakaocert_async
+    >>> with kakaocert_async.set_testing(True):
+    ...     kakaocert_async._http.SAFE_TO_REPEAT.wait_before(
+    ...         2, kakaocert_async.TransportError("lost"), stage="sent", deadline=None)
+    0.0
+    """
+    global _testing
+    previous, _testing = _testing, enabled
+
+    @contextlib.contextmanager
+    def restore() -> Iterator[None]:
+        global _testing
+        try:
+            yield
+        finally:
+            _testing = previous
+
+    return restore()
+
+
+def backoff(failures: int, *, initial: float = 0.1, cap: float = 2.0) -> float:
+    """Seconds to wait after the ``failures``-th failure in a row: ``initial``
+    doubling up to ``cap``, plus up to ``initial`` of jitter."""
+    base = initial * 2.0 ** min(failures - 1, 32)
+    return min(base, cap) + random.uniform(0.0, initial)  # noqa: S311 -- jitter, not secrets
 
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """When a failed attempt may be repeated, and how often.
 
-    ``repeat_answered`` allows repeating after the server may have seen the
-    request (timeouts, resets, 429 and 5xx answers); without it only a request
-    that never left (connection refused, DNS failure) is repeated.
+    Only an error that may pass (:attr:`~KakaocertError.is_transient`) is ever
+    repeated, within ``attempts`` in all. A failure before the request was
+    handed to the wire (its token or the clock could not be read) may always be
+    repeated; once the exchange began, ``repeat`` says what may be:
+
+    - ``"any"``: anything (reading twice does no harm);
+    - ``"unsent"``: only a request that provably never left (the connection
+      could not be made): a repeat of one the service may have seen could act twice;
+    - ``"never"``: nothing (the service answers it once).
     """
 
-    attempts: int | None
-    """Attempts in all, the first included; ``None``: until the deadline."""
-    repeat_answered: bool
+    attempts: int
+    """Attempts in all, the first included."""
+    repeat: Literal["any", "unsent", "never"]
     wait_initial: float = 0.1
     wait_max: float = 2.0
 
-    def should_retry(self, error: Exception, deadline: float | None) -> bool | float:
-        """stamina's backoff hook: False, True (default backoff) or seconds to wait.
+    def wait_before(
+        self, attempt: int, error: KakaocertError, *, stage: Stage, deadline: float | None
+    ) -> float | None:
+        """Seconds to wait before attempt number ``attempt``, or ``None``: give up.
 
-        With a ``deadline`` (``time.monotonic()``), nothing is repeated once it has
-        passed, and a ``Retry-After`` is waited out only if it ends before it;
-        without one, a ``Retry-After`` over :data:`MAX_RETRY_AFTER` is not.
+        With a ``deadline`` (``time.monotonic()``), nothing is tried that could
+        not start before it, and a ``Retry-After`` is waited out only if it ends
+        before it; without one, a ``Retry-After`` over :data:`MAX_RETRY_AFTER` is not.
         """
-        if not isinstance(error, RequestNotSent) and not (
-            self.repeat_answered and is_transient(error)
-        ):
-            return False
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return False
-        wait = error.retry_after if isinstance(error, APIError) else None
-        if wait is None:
-            return True
-        if wait > (MAX_RETRY_AFTER if remaining is None else remaining):
-            return False  # the caller hears it now, with retry_after on the error
+        if attempt > self.attempts or not error.is_transient:
+            return None
+        if stage == "sent" and self.repeat != "any":
+            return None
+        if stage == "refused" and self.repeat == "never":
+            return None
+        wait = backoff(attempt - 1, initial=self.wait_initial, cap=self.wait_max)
+        retry_after = error.retry_after if isinstance(error, APIError) else None
+        if retry_after is not None:
+            if deadline is None and retry_after > MAX_RETRY_AFTER:
+                return None  # the caller hears it now, with retry_after on the error
+            wait = max(wait, retry_after)
+        if _testing:
+            wait = 0.0
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            return None
         return wait
 
 
-SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat_answered=True)
-"""State, token and time: reading twice does no harm."""
-UNSENT_ONLY = RetryPolicy(attempts=3, repeat_answered=False)
-"""Request: a repeat would send the receiver a second KakaoTalk message."""
-NEVER = RetryPolicy(attempts=1, repeat_answered=False)
-"""Verify: the service answers it once; a repeat can only fail."""
+Stage = Literal["before", "refused", "sent"]
+"""Where an attempt failed: before the exchange (token, clock), at connecting (the
+request never left), or after the request may have left."""
 
-Prepare = Callable[[], Awaitable[httpx.Request]]
+SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat="any")
+"""State reads: reading twice does no harm."""
+UNSENT_ONLY = RetryPolicy(attempts=5, repeat="unsent")
+"""Request: a repeat would send the receiver a second KakaoTalk message."""
+VERIFY_ONCE = RetryPolicy(attempts=5, repeat="never")
+"""Verify: the service answers it once, so the exchange itself is never repeated
+(only a failure to get its token or date is)."""
+SINGLE = RetryPolicy(attempts=1, repeat="never")
+"""Each poll of a wait (the polling loop is where a wait's patience lives), and
+token and clock reads (the call that needed them repeats them)."""
+
+
+# The queue ----------------------------------------------------------------------
+
+
+class Gate:
+    """At most ``size`` holders at once; the others wait in arrival order.
+
+    A released place is handed straight to the longest waiter, so a newcomer
+    can never overtake the queue. A waiter that gives up (cancelled, timed out)
+    leaves it; one cancelled just as a place was handed to it passes it on.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a place while giving up: pass it on
+            raise
+
+    def release(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
+
+# Sending ------------------------------------------------------------------------
+
+Prepared = tuple[str, str, Headers, "bytes | Secret[bytes] | None"]
+"""Method, absolute URL, headers and body of one attempt (secrets still wrapped)."""
+Prepare = Callable[[float | None], Awaitable[Prepared]]
+"""Builds one attempt's request; the argument is the caller's deadline (monotonic),
+which bounds whatever it waits for (a token, the clock)."""
+OnLost = Callable[[KakaocertError], KakaocertError]
+"""Turns the error of a request that may have been processed, its answer lost,
+into the one to raise (for verify: :class:`VerifyOutcomeUnknown`)."""
+
+
+class NotSentBecause(Exception):
+    """Wraps an error raised before the request was sent (a token or clock read
+    failed): a failure that a policy may repeat even when a request may not be."""
+
+    def __init__(self, error: KakaocertError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class Sender:
-    """Sends prepared requests on one ``httpx.AsyncClient``."""
+    """Sends prepared requests through one :class:`Backend`, fairly and within deadlines."""
 
-    __slots__ = ("_http",)
+    __slots__ = ("_backend", "_gate", "_timeout")
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, backend: Backend, *, timeout: float, max_connections: int) -> None:
+        self._backend = backend
+        self._timeout = timeout
+        self._gate = Gate(max_connections)
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @property
+    def waiting(self) -> int:
+        """Callers queued for a connection right now."""
+        return self._gate.waiting
 
     async def send(
         self,
@@ -123,185 +267,189 @@ class Sender:
         label: str,
         policy: RetryPolicy,
         deadline: float | None = None,
+        on_lost: OnLost | None = None,
     ) -> bytes:
-        """Send ``await prepare()`` and return the 200 body, repeating by ``policy``.
+        """Send ``await prepare(deadline)`` and return the 200 body, repeating by ``policy``.
 
-        ``label`` names the call in logs and errors (never a secret). ``deadline``
-        (``time.monotonic()``) bounds the retries.
+        ``label`` names the call in logs and errors (never a secret).
         """
-        # The first attempt skips the retry machinery: most calls succeed, and
-        # they should not pay for it.
+        attempt = 1
+        stage: Stage
+        while True:
+            try:
+                return await self._attempt(prepare, label, deadline, on_lost)
+            except NotSentBecause as before:
+                error, stage = before.error, "before"
+            except KakaocertError as failure:
+                error = failure
+                stage = "refused" if isinstance(failure, RequestNotSent) else "sent"
+            attempt += 1
+            wait = policy.wait_before(attempt, error, stage=stage, deadline=deadline)
+            if wait is None:
+                raise error
+            log.info(
+                "%s: %s; trying again in %.2f s (attempt %d of %d)",
+                label,
+                error,
+                wait,
+                attempt,
+                policy.attempts,
+                extra={"kakaocert_retry": (label, attempt, wait)},
+            )
+            await asyncio.sleep(wait)
+
+    async def _attempt(
+        self, prepare: Prepare, label: str, deadline: float | None, on_lost: OnLost | None
+    ) -> bytes:
         try:
-            return await self._attempt(prepare, label)
+            method, url, headers, body = await prepare(deadline)
         except KakaocertError as error:
-            if policy.attempts == 1 or policy.should_retry(error, deadline) is False:
-                raise
-            first_failure = error
-
-        timeout = None if deadline is None else max(deadline - time.monotonic(), 0.001)
-        next_wait = 0.0
-
-        def backoff(error: Exception) -> bool | float:
-            decision = policy.should_retry(error, deadline)
-            if decision is True and deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining < policy.wait_max:
-                    # stamina's backoff could sleep past the deadline (its timeout
-                    # is only checked between attempts): wait until it at most.
-                    jitter = random.uniform(0, policy.wait_initial)  # noqa: S311
-                    return min(remaining, next_wait + jitter)
-            return decision
-
-        attempts = stamina.retry_context(
-            on=backoff,
-            attempts=policy.attempts,
-            timeout=timeout,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_initial,
-        )
-        async for attempt in attempts:
-            with attempt:
-                next_wait = attempt.next_wait
-                if attempt.num == 1:
-                    # Replay the first failure so stamina counts it and backs off.
-                    raise first_failure
-                log.debug("%s: attempt %d", label, attempt.num)
-                return await self._attempt(prepare, label)
-        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
-
-    async def _attempt(self, prepare: Prepare, label: str) -> bytes:
-        request = await prepare()
+            raise NotSentBecause(error) from None
+        now = time.monotonic()
+        limit = now + self._timeout
+        if deadline is not None and deadline < limit:
+            limit = deadline
+            if limit <= now:
+                raise NotSentBecause(
+                    RequestNotSent(f"{label}: the deadline passed; the request was not sent")
+                )
+        gate = self._gate
+        queued = True
         started = time.perf_counter()
+        # Library exceptions are described, never chained, and the error is raised
+        # outside the handler: their frames hold the request's header values.
+        failure: KakaocertError | None = None
         try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise _lost(label, exc) from exc
-        status = response.status_code
+            async with timeout_at(limit):
+                await gate.acquire()
+                queued = False
+                try:
+                    answer = await self._backend.exchange(method, url, headers, body)
+                finally:
+                    gate.release()
+        except asyncio.TimeoutError:
+            seconds = limit - now
+            if queued:
+                failure = RequestNotSent(
+                    f"{label}: no connection came free in {seconds:.3g} s; the request was not sent"
+                )
+            else:
+                failure = TransportError(
+                    f"{label}: timed out: no complete answer within {seconds:.3g} s"
+                )
+        except NotSent as exc:
+            failure = RequestNotSent(f"{label}: {exc}; the request was not sent")
+            failure.__cause__ = detached(exc.__cause__)
+        except Lost as exc:
+            failure = TransportError(f"{label}: {exc}")
+            failure.__cause__ = detached(exc.__cause__)
+        except TooLarge as exc:
+            failure = _too_large(label, exc)
+        if failure is not None:
+            raise _lost(failure, on_lost)
+        status = answer.status
         unreadable = None
         try:
-            body = await _read_capped(response)
-        except _Unreadable as problem:
+            data = decode(answer.body, answer.encoding)
+        except Unreadable as problem:
             if status == 200:
-                raise MalformedResponse(f"{label}: {problem}", http_status=status) from None
-            # An error answer's status still says what happened (and whether to retry).
-            body, unreadable = b"", str(problem)
-        except httpx.HTTPError as exc:
-            raise _lost(label, exc) from exc
-        finally:
-            await response.aclose()
-
+                failure = MalformedResponse(f"{label}: {problem}", http_status=status)
+            else:
+                # An error answer's status still says what happened (and whether to retry).
+                data, unreadable = b"", str(problem)
+        if failure is not None:
+            raise _lost(failure, on_lost)
         if log.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
-            log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, status, len(body), elapsed)
+            log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, status, len(data), elapsed)
         if status != 200:
-            retry_after = _parse_retry_after(response.headers.get("retry-after"))
-            raise _api_error(label, status, body, retry_after, unreadable)
-        return body
+            retry_after = parse_retry_after(answer.retry_after)
+            raise _lost(api_error(label, status, data, retry_after, unreadable), on_lost)
+        return data
 
 
-def _lost(label: str, exc: httpx.HTTPError) -> TransportError:
-    """The error for an attempt that got no answer."""
-    log.debug("%s: no answer (%s)", label, type(exc).__name__)
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return RequestNotSent(
-            f"{label}: could not connect ({_describe(exc)}); the request was not sent"
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return TransportError(f"{label}: timed out waiting for the answer ({_describe(exc)})")
-    return TransportError(f"{label}: the answer was lost ({_describe(exc)})")
-
-
-class _Unreadable(Exception):
-    """A body too large, or whose encoding is broken; the message says which."""
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    """The decoded body, if it is at most :data:`MAX_BODY_BYTES`.
-
-    gzip is inflated here, at most the room left at a time, rather than by httpx,
-    which inflates each chunk whole: a few KiB of gzip can hold gigabytes.
-    """
-    length, encoding = _framing(response)
-    if length is not None and length.isdigit():
-        if int(length) > MAX_BODY_BYTES:
-            raise _Unreadable(f"the answer is {length} bytes, over the {MAX_BODY_BYTES} byte limit")
-        if not encoding or encoding == "identity":
-            # The common case, read in one go: the framing (h11) reads no more
-            # than the announced length, which is within the cap.
-            try:
-                return await response.aread()
-            except httpx.DecodingError as exc:
-                raise _Unreadable(f"the answer could not be decoded ({_describe(exc)})") from None
-    inflater = None
-    # Other encodings (never asked for), and answers already read and decoded
-    # (``httpx.MockTransport``'s), are left to httpx.
-    if encoding in _INFLATED and not response.is_stream_consumed:
-        inflater = _Inflater(encoding)
-    body = bytearray()
+def detached(exc: BaseException | None) -> BaseException | None:
+    """A copy of a library's exception to chain as ``__cause__``: the same type and
+    arguments, but no traceback (whose frames hold the request's header values)
+    and no request attached. ``None`` if it cannot be rebuilt from its arguments."""
+    if exc is None:
+        return None
     try:
-        chunks = response.aiter_bytes() if inflater is None else response.aiter_raw()
-        async for chunk in chunks:
-            room = MAX_BODY_BYTES - len(body)
-            body += chunk if inflater is None else inflater.inflate(chunk, room)
-            if len(body) > MAX_BODY_BYTES:
-                raise _Unreadable(f"the answer is over the {MAX_BODY_BYTES} byte limit")
-    except httpx.DecodingError as exc:
-        raise _Unreadable(f"the answer could not be decoded ({_describe(exc)})") from None
-    if inflater is not None:
-        inflater.finish()
-    return bytes(body)
+        copy = type(exc)(*exc.args)
+    except Exception:
+        return None
+    return copy
+
+
+def _lost(error: KakaocertError, on_lost: OnLost | None) -> KakaocertError:
+    """``error``, or what ``on_lost`` makes of it (chained) when the answer may be lost."""
+    if on_lost is not None and error.answer_lost:
+        wrapped = on_lost(error)
+        wrapped.__cause__ = error
+        return wrapped
+    return error
+
+
+def _too_large(label: str, exc: TooLarge) -> KakaocertError:
+    if exc.status == 200:
+        return MalformedResponse(f"{label}: {exc}", http_status=200)
+    return APIError(
+        f"{label}: HTTP {exc.status} with an unreadable body ({exc})",
+        code=CLIENT_ERROR_CODE,
+        http_status=exc.status,
+    )
+
+
+# Bodies ---------------------------------------------------------------------------
+
+
+class Unreadable(Exception):
+    """A body too large, or whose encoding is broken or unknown; the message says which."""
 
 
 _INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
+_PLAIN = frozenset({"", "identity"})
 
 
-def _framing(response: httpx.Response) -> tuple[str | None, str]:
-    """``Content-Length`` (or None) and ``Content-Encoding`` (lower case, or "").
-
-    One pass over the raw headers: this runs on every answer, and two
-    ``Headers.get`` calls cost more than the scan.
-    """
-    length, encoding = None, ""
-    for name, value in response.headers.raw:
-        lowered = name.lower()
-        if lowered == b"content-length":
-            length = value.decode("latin-1")
-        elif lowered == b"content-encoding":
-            encoding = value.decode("latin-1").strip().lower()
-    return length, encoding
-
-
-class _Inflater:
-    """Inflates a gzip (or zlib, for ``deflate``) stream, a bounded amount at a time."""
-
-    __slots__ = ("_encoding", "_fed", "_zlib")
-
-    def __init__(self, encoding: str) -> None:
-        self._encoding = encoding
-        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
-        self._fed = False
-
-    def inflate(self, chunk: bytes, room: int) -> bytes:
-        """Up to ``room + 1`` bytes of output: one more than fits says it does not."""
-        if not chunk or self._zlib.eof:
-            return b""
-        self._fed = True
-        try:
-            return self._zlib.decompress(chunk, room + 1)
-        except zlib.error as exc:
-            raise _Unreadable(
-                f"the {self._encoding} encoding of the answer is broken ({exc})"
-            ) from None
-
-    def finish(self) -> None:
-        if self._fed and not self._zlib.eof:
-            raise _Unreadable(f"the {self._encoding}-encoded answer is cut short")
+def decode(body: bytes, encoding: str) -> bytes:
+    """``body`` with every ``Content-Encoding`` layer undone, at most
+    :data:`MAX_BODY_BYTES` at every step: a few KiB of gzip can hold gigabytes,
+    so each layer is inflated only as far as the cap, never whole."""
+    if encoding in _PLAIN:
+        return body
+    codings = [coding.strip() for coding in encoding.split(",")]
+    codings = [coding for coding in codings if coding not in _PLAIN]
+    if len(codings) > MAX_ENCODINGS:
+        raise Unreadable(f"the answer has {len(codings)} content encodings")
+    unknown = [coding for coding in codings if coding not in _INFLATED]
+    if unknown:
+        raise Unreadable(f"the answer has an unknown content encoding ({unknown[0][:20]!r})")
+    for coding in reversed(codings):  # the last applied comes off first
+        body = _inflate(body, coding)
+    return body
 
 
-def _api_error(
+def _inflate(body: bytes, coding: str) -> bytes:
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
+    try:
+        data = inflater.decompress(body, MAX_BODY_BYTES + 1)
+    except zlib.error as exc:
+        raise Unreadable(f"the {coding} encoding of the answer is broken ({exc})") from None
+    if len(data) > MAX_BODY_BYTES or inflater.unconsumed_tail:
+        raise Unreadable(f"the answer inflates to over the {MAX_BODY_BYTES} byte limit")
+    if not inflater.eof:
+        raise Unreadable(f"the {coding}-encoded answer is cut short")
+    return data
+
+
+# Errors ---------------------------------------------------------------------------
+
+
+def api_error(
     label: str, status: int, body: bytes, retry_after: float | None, unreadable: str | None = None
 ) -> APIError:
+    """The :class:`APIError` of a non-200 answer: the service's code and message if
+    the body is its error JSON, else the status and an excerpt of the body."""
     try:
         answer = _wire.structure(_wire.loads(body), _wire.ErrorBody)
     except _wire.WireError:
@@ -326,22 +474,24 @@ def _excerpt(body: bytes) -> str:
     return repr(text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else ""))
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds to wait: delta-seconds or an HTTP date."""
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds to wait (delta-seconds or an HTTP date), or
+    ``None`` when absent, unparseable or absurd (over a day)."""
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max((when - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0.0)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if value.isascii() and value.isdigit():
+        seconds = float(value) if len(value) <= 9 else ABSURD_RETRY_AFTER + 1
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            return None
+        try:
+            seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        except OverflowError:  # pragma: no cover - dates are bounded by the parser
+            return None
+        seconds = max(seconds, 0.0)
+    return None if seconds > ABSURD_RETRY_AFTER else seconds

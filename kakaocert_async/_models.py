@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Protocol
 
 import attrs
 
 from . import _validation as v
+from ._secret import Secret
 
 
 def _masked(_: object) -> str:
@@ -20,6 +22,26 @@ def _masked(_: object) -> str:
 
 def _length_only(value: str) -> str:
     return f"<{len(value)} chars>"
+
+
+class Status(Protocol):
+    """What every kind of status has in common: what the polling loop reads."""
+
+    @property
+    def receipt_id(self) -> str: ...
+    @property
+    def state(self) -> int: ...
+    @property
+    def is_final(self) -> bool:
+        """True once the state will not change any more."""
+        ...
+
+    @property
+    def expire_dt(self) -> dt.datetime | None: ...
+    @property
+    def request_dt(self) -> dt.datetime | None: ...
+    @property
+    def expires_in(self) -> int | None: ...
 
 
 class SignState(enum.IntEnum):
@@ -148,6 +170,7 @@ class TokenRequest:
 class TokenGrant:
     """A Linkhub session token, as the auth service grants it (internal)."""
 
-    session_token: str = attrs.field(repr=False)
+    session_token: Secret[str]
+    """Masked everywhere; a printable ASCII word (checked by ``_wire``)."""
     expiration: dt.datetime
     """When the token stops working (UTC, by the auth server's clock)."""

@@ -1,68 +1,133 @@
-"""One authenticated API call: token, date and signature, sent once more if the token is refused.
+"""One authenticated call: token, date and signature, made once more if refused with 401.
 
-A 401 answer means the session token (or, on a signed call, the date) was
-refused: the token is dropped, a new one fetched (shared by every caller that
-saw the refusal), the server clock re-read for signed calls, and the call made
-once more. Anything else is the caller's to handle; a caller that must know when
-its request may have been processed without an answer (verify) gives ``on_lost``.
+This is the SDK's one 401 path. A 401 means the service refused the session
+token, the date, or (from the auth service) the token request's date. Each
+remedy is tried once per call: the token used is dropped (every caller refused
+with it shares one new token request), and the server clock is read again (once,
+however many callers were refused); then the call is made again. A 401 that no
+remedy is left for is the caller's, with an explanation added when the local
+clock is the likely cause.
+
+How a generation of the API authenticates is its :class:`Dialect`: KakaoCert 2.x
+(:class:`KakaoCert2`) today; Barocert shares everything else.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeAlias
-
-import httpx
+from typing import Protocol
 
 from . import _signing
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
-from ._errors import APIError, KakaocertError, TransportError
-from ._http import RetryPolicy, Sender, answer_lost
+from ._errors import APIError
+from ._http import OnLost, RetryPolicy, Sender
+from ._secret import Headers, Secret
 
 log = logging.getLogger("kakaocert_async")
 
-OnLost: TypeAlias = Callable[[KakaocertError], KakaocertError]
-"""Turns the error of a request that may have been processed, its answer lost, into
-the one to raise."""
+SCOPE = ("member", "310", "320", "330")
+"""The scopes the official SDK asks for: KakaoCert's e-sign, identity and CMS services."""
+
+
+class Dialect(Protocol):
+    """How one generation of the API gets its tokens and authenticates its calls."""
+
+    token_path: str
+    """The Linkhub token request's path (``/KAKAOCERT/Token``)."""
+    scope: tuple[str, ...]
+
+    def subject(self, client_code: str) -> str:
+        """The token request's ``access_id``, which is also the token cache's key."""
+        ...
+
+    def get_headers(self, token: Secret[str]) -> Headers:
+        """The headers of an unsigned GET."""
+        ...
+
+    def post_headers(
+        self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
+    ) -> Headers:
+        """The headers of a signed POST of ``body`` to ``path`` at ``date``."""
+        ...
+
+
+class KakaoCert2:
+    """KakaoCert 2.x: a token per client code, ``x-kc-auth`` over body, date and version."""
+
+    token_path = _signing.TOKEN_PATH
+    scope: tuple[str, ...] = SCOPE
+
+    def __init__(self, common: dict[str, str]) -> None:
+        self._get = {**common, "x-pb-version": _signing.API_VERSION}
+        self._post = {
+            **common,
+            "x-lh-version": _signing.API_VERSION,
+            "Content-Type": "application/json; charset=utf8",
+        }
+
+    def subject(self, client_code: str) -> str:
+        return client_code
+
+    def get_headers(self, token: Secret[str]) -> Headers:
+        headers: Headers = dict(self._get)
+        headers["Authorization"] = Secret(f"Bearer {token.reveal()}")
+        return headers
+
+    def post_headers(
+        self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
+    ) -> Headers:
+        headers: Headers = dict(self._post)
+        headers["Authorization"] = Secret(f"Bearer {token.reveal()}")
+        headers["x-lh-date"] = date
+        headers["x-kc-auth"] = credentials.sign(_signing.request_target(body, date))
+        return headers
+
+
+class _Attempted:
+    """What one attempt used: the token, and the clock's sync count when it was stamped."""
+
+    __slots__ = ("stamped", "token")
+
+    def __init__(self, stamped: int) -> None:
+        self.token: Secret[str] | None = None
+        self.stamped = stamped
 
 
 class Session:
-    """Authenticated calls to the KakaoCert API for one partner (LinkID)."""
+    """Authenticated calls to one API for one partner (LinkID)."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        sender: Sender,
         *,
+        dialect: Dialect,
         api_url: str,
         auth_url: str,
         credentials: Credentials,
         use_server_time: bool,
         ip_restrict: bool,
-        user_agent: str,
+        headers: dict[str, str],
     ) -> None:
-        self._http = http
+        self._sender = sender
+        self._dialect = dialect
         self._api_url = api_url
         self._credentials = credentials
-        self._sender = Sender(http)
-        common = {"User-Agent": user_agent, "Accept-Encoding": "gzip"}
         linkhub = Linkhub(
-            self._sender,
-            http,
+            sender,
             auth_url,
             credentials,
+            token_path=dialect.token_path,
+            scope=dialect.scope,
             forwarded=None if ip_restrict else _signing.FORWARDED_ANY,
-            headers=common,
+            headers=headers,
         )
         self.clock = ServerClock(linkhub.server_time, use_server_time=use_server_time)
-        self.tokens = TokenCache(functools.partial(linkhub.grant, clock=self.clock), self.clock)
-        self._get_headers = {**common, "x-pb-version": _signing.API_VERSION}
-        self._post_headers = {
-            **common,
-            "x-lh-version": _signing.API_VERSION,
-            "Content-Type": "application/json; charset=utf8",
-        }
+        self.tokens = TokenCache(
+            functools.partial(linkhub.grant, clock=self.clock),
+            self.clock,
+            label=linkhub.token_label,
+        )
 
     async def get(
         self,
@@ -75,83 +140,87 @@ class Session:
         on_lost: OnLost | None = None,
     ) -> bytes:
         """``GET {api}{path}`` with the bearer token; the 200 body."""
-        url = self._api_url + path
-
-        async def prepare(token: str) -> httpx.Request:
-            headers = {**self._get_headers, "Authorization": f"Bearer {token}"}
-            return self._http.build_request("GET", url, headers=headers)
-
         return await self._call(
-            client_code, prepare, label=label, policy=policy, deadline=deadline, on_lost=on_lost
+            client_code, path, None, label=label, policy=policy, deadline=deadline, on_lost=on_lost
         )
 
     async def post(
         self,
         client_code: str,
         path: str,
-        body: bytes,
+        body: Secret[bytes],
         *,
         label: str,
         policy: RetryPolicy,
         deadline: float | None = None,
+        on_lost: OnLost | None = None,
     ) -> bytes:
-        """``POST {api}{path}`` with the bearer token, ``x-lh-date`` and ``x-kc-auth``."""
-        url = self._api_url + path
-
-        async def prepare(token: str) -> httpx.Request:
-            date = await self.clock.date()
-            headers = {
-                **self._post_headers,
-                "Authorization": f"Bearer {token}",
-                "x-lh-date": date,
-                "x-kc-auth": self._credentials.sign(_signing.request_target(body, date)),
-            }
-            return self._http.build_request("POST", url, headers=headers, content=body)
-
+        """``POST {api}{path}``, signed; the 200 body. ``body`` stays wrapped (it
+        holds the receiver's personal data) until it is written to the wire."""
         return await self._call(
-            client_code, prepare, label=label, policy=policy, deadline=deadline, signed=True
+            client_code, path, body, label=label, policy=policy, deadline=deadline, on_lost=on_lost
         )
 
     async def _call(
         self,
         client_code: str,
-        prepare: Callable[[str], Awaitable[httpx.Request]],
+        path: str,
+        secret_body: Secret[bytes] | None,
         *,
         label: str,
         policy: RetryPolicy,
         deadline: float | None,
-        signed: bool = False,
-        on_lost: OnLost | None = None,
+        on_lost: OnLost | None,
     ) -> bytes:
-        for renewed in (False, True):
-            # Token and clock come first, with their own retries: a failure
-            # there is theirs, and never multiplies this call's attempts (nor
-            # is it a lost answer: the call was not sent).
-            token = await self.tokens.token(client_code)
-            if signed:
-                await self.clock.now()
-            stamped_after = self.clock.syncs
+        dialect, clock, tokens = self._dialect, self.clock, self.tokens
+        subject = dialect.subject(client_code)
+        url = self._api_url + path
+        method = "GET" if secret_body is None else "POST"
+        attempted = _Attempted(clock.syncs)
+
+        async def prepare(deadline: float | None) -> tuple[str, str, Headers, Secret[bytes] | None]:
+            # Read afresh for every attempt: a retry after a long outage must not
+            # carry a token (or a date) that went stale in between.
+            token = attempted.token = await tokens.token(subject, deadline)
+            if secret_body is None:
+                return method, url, dialect.get_headers(token), None
+            date = await clock.date(deadline)
+            attempted.stamped = clock.syncs
+            headers = dialect.post_headers(
+                token, date, secret_body.reveal(), path, self._credentials
+            )
+            return method, url, headers, secret_body
+
+        renewed_token = resynced = False
+        while True:
+            attempted.token = None
+            attempted.stamped = clock.syncs
             try:
                 return await self._sender.send(
-                    functools.partial(prepare, token),
-                    label=label,
-                    policy=policy,
-                    deadline=deadline,
+                    prepare, label=label, policy=policy, deadline=deadline, on_lost=on_lost
                 )
-            except (APIError, TransportError) as error:
-                if on_lost is not None and answer_lost(error):
-                    raise on_lost(error) from error
-                if not isinstance(error, APIError) or error.http_status != 401:
+            except APIError as error:
+                if error.http_status != 401:
                     raise
-                if renewed:
-                    if signed:
-                        await self.clock.explain(error)
+                # Each remedy is tried once per call: a new token if the call's own
+                # token was refused; a fresh reading of the server's clock if a date
+                # was (this call's, or, when no token was had, the token request's).
+                granting = attempted.token is None
+                dated = secret_body is not None or granting
+                renew = not granting and not renewed_token
+                resync = dated and clock.uses_server_time and not resynced
+                if not (renew or resync):
+                    if dated:
+                        await clock.explain(error)
                     raise
-                log.debug("%s: refused with HTTP 401 [%d]; renewing the token", label, error.code)
-                self.tokens.discard(client_code, token)
-                if signed and self.clock.uses_server_time:
-                    self.clock.resync(stamped_after)
-        raise AssertionError("unreachable")  # pragma: no cover
+                log.debug("%s: refused with HTTP 401 [%d]; renewing", label, error.code)
+                if renew:
+                    assert attempted.token is not None
+                    tokens.discard(subject, attempted.token)
+                    renewed_token = True
+                if resync:
+                    clock.resync(attempted.stamped)
+                    resynced = True
 
     def close(self) -> None:
         self.tokens.close()

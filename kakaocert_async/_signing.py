@@ -40,10 +40,18 @@ def hmac_b64(key: bytes, target: str) -> str:
     )
 
 
+def linkhub_target(
+    body: bytes, date: str, *, forwarded: str | None = None, path: str = TOKEN_PATH
+) -> str:
+    """What ``Authorization: LINKHUB <LinkID> <hmac>`` signs on a Linkhub token request
+    (``POST /KAKAOCERT/Token`` by default; Barocert's is ``/BAROCERT/Token``)."""
+    forwarded_line = f"{forwarded}\n" if forwarded is not None else ""
+    return f"POST\n{sha256_b64(body)}\n{date}\n{forwarded_line}{API_VERSION}\n{path}"
+
+
 def token_target(body: bytes, date: str, *, forwarded: str | None = None) -> str:
     """What ``Authorization: LINKHUB <LinkID> <hmac>`` signs on ``POST /KAKAOCERT/Token``."""
-    forwarded_line = f"{forwarded}\n" if forwarded is not None else ""
-    return f"POST\n{sha256_b64(body)}\n{date}\n{forwarded_line}{API_VERSION}\n{TOKEN_PATH}"
+    return linkhub_target(body, date, forwarded=forwarded)
 
 
 def request_target(body: bytes, date: str) -> str:

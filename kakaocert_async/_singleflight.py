@@ -1,16 +1,25 @@
 """Share one in-flight coroutine among every caller that asks for the same key.
 
 A thousand concurrent first calls for a client code make one token request.
-The shared work runs in its own task, so a cancelled caller does not cancel it
-for the others; when the last caller gives up, the work is cancelled too, and
-that caller returns only once it has stopped, so nothing is left running.
+The shared work runs in its own task, so a cancelled caller (or one whose
+deadline passed) does not cancel it for the others; when the last caller gives
+up, the work is cancelled too, and that caller returns only once it has
+stopped, so nothing is left running.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
+
+from ._errors import ClientClosed, TransportError
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout_at
+else:  # pragma: no cover - Python 3.10
+    from async_timeout import timeout_at
 
 T = TypeVar("T")
 
@@ -31,13 +40,39 @@ class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._flights: dict[Hashable, _Flight[T]] = {}
 
-    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
+    async def run(
+        self,
+        key: Hashable,
+        work: Callable[[], Awaitable[T]],
+        *,
+        deadline: float | None = None,
+        waiting_for: str = "a shared call",
+    ) -> T:
+        """The result of the flight for ``key`` (started if there is none).
+
+        A caller waits no longer than its ``deadline`` (``time.monotonic()``):
+        then it gets a :class:`TransportError` naming ``waiting_for``, and the
+        flight goes on for the others. If the flight is cancelled by
+        :meth:`cancel_all` (the owner closed), its callers get :class:`ClientClosed`.
+        """
         flight = self._flights.get(key)
         if flight is None:
             flight = self._flights[key] = self._launch(key, work)
         flight.waiters += 1
         try:
-            return await asyncio.shield(flight.task)
+            if deadline is None:
+                return await asyncio.shield(flight.task)
+            try:
+                async with timeout_at(deadline):
+                    return await asyncio.shield(flight.task)
+            except asyncio.TimeoutError:
+                raise TransportError(f"{waiting_for}: no answer before the deadline") from None
+        except asyncio.CancelledError:
+            if flight.task.cancelled() and not _being_cancelled():
+                raise ClientClosed(
+                    f"the Client was closed while waiting for {waiting_for}"
+                ) from None
+            raise
         finally:
             flight.waiters -= 1
             if flight.waiters == 0 and not flight.task.done():
@@ -63,3 +98,16 @@ class SingleFlight(Generic[T]):
         """Cancel every flight (when the owner closes)."""
         for flight in list(self._flights.values()):
             flight.task.cancel()
+
+
+if sys.version_info >= (3, 11):
+
+    def _being_cancelled() -> bool:
+        """Whether the current task itself was asked to stop (not just the work it awaited)."""
+        task = asyncio.current_task()
+        return task is not None and task.cancelling() > 0
+
+else:  # pragma: no cover - Python 3.10 cannot tell
+
+    def _being_cancelled() -> bool:
+        return False

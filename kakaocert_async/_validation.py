@@ -47,6 +47,32 @@ def check_text(field: str, value: object, *, max_length: int, required: bool = T
         raise ValidationError(field, "must not contain control characters")
 
 
+_HEADER_WORD = re.compile(r"[!-~]+")
+
+
+def check_link_id(value: object, field: str = "link_id") -> None:
+    """The partner's LinkID: it travels in headers, so printable ASCII without
+    spaces (no line breaks, no non-ASCII letters), at most 100 characters."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, got {_type_name(value)}")
+    if not value:
+        raise ValidationError(field, "is required and must not be empty")
+    if len(value) > 100:
+        raise ValidationError(field, f"must be at most 100 characters, got {len(value)}")
+    if not _HEADER_WORD.fullmatch(value):
+        raise ValidationError(
+            field, "must be printable ASCII without spaces (it is sent in a header)"
+        )
+
+
+def check_count(value: object, field: str, *, at_most: int) -> None:
+    """A whole number from 1 to ``at_most`` (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"must be an int, got {_type_name(value)}")
+    if not 1 <= value <= at_most:
+        raise ValidationError(field, f"must be between 1 and {at_most}, got {value}")
+
+
 def _check_digits(field: str, value: object, pattern: str, rule: str) -> None:
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string of {rule}, got {_type_name(value)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ from ._models import (
     TokenGrant,
     TokenRequest,
 )
+from ._secret import Secret
 
 T = TypeVar("T")
 
@@ -185,6 +187,24 @@ def _structure_utc(value: object, _: type[dt.datetime]) -> dt.datetime:
     return parse_utc(value)
 
 
+MAX_TOKEN_CHARS = 4096
+_TOKEN = re.compile(r"[!-~]+")
+"""A session token goes into a header as is: a printable ASCII word, nothing else."""
+
+
+def _structure_token(value: object, _: object) -> Secret[str]:
+    # The value is never echoed: it is a credential, however malformed.
+    if type(value) is not str:
+        raise WireError(f"expected a string, got {type(value).__name__}")
+    if len(value) > MAX_TOKEN_CHARS or not _TOKEN.fullmatch(value):
+        raise WireError("not a printable ASCII word (it cannot go into a header)")
+    return Secret(value)
+
+
+def _unstructure_token(value: Secret[str]) -> str:
+    return value.reveal()
+
+
 def _structure_strings(value: object, _: object) -> tuple[str, ...]:
     if type(value) is not list or not all(type(item) is str for item in value):
         raise WireError("expected a list of strings")
@@ -238,6 +258,7 @@ def _make_converter() -> cattrs.Converter:
     both_ways(
         TokenGrant,
         TOKEN_WIRE_NAMES,
+        session_token={"struct_hook": _structure_token, "unstruct_hook": _unstructure_token},
         expiration={"struct_hook": _structure_utc, "unstruct_hook": _format_expiration},
     )
     return converter

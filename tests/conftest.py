@@ -6,16 +6,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import respx
-import stamina
 
+import kakaocert_async
 from kakaocert_async import Client
 from tests._support import LINK_ID, SECRET_KEY, Service
 
 
 @pytest.fixture(autouse=True)
 def _no_retry_waits() -> Iterator[None]:
-    """Retries keep their attempt counts but do not wait (stamina's testing switch)."""
-    with stamina.set_testing(True, attempts=1000, cap=True):
+    """Retries keep their attempt counts but do not wait (the SDK's testing switch)."""
+    with kakaocert_async.set_testing(True):
         yield
 
 

@@ -14,6 +14,7 @@ import pytest
 from kakaocert_async import APIError, Client, _signing
 from kakaocert_async._auth import ServerClock, TokenCache
 from kakaocert_async._models import TokenGrant
+from kakaocert_async._secret import Secret
 from tests._support import CLIENT_CODE, KEY, LINK_ID, RECEIPT_ID, SECRET_KEY, Service, make_request
 
 OTHER_CODE = "020040000002"
@@ -118,16 +119,16 @@ async def test_the_token_is_renewed_shortly_before_it_expires() -> None:
     async def grant(client_code: str) -> TokenGrant:
         grants.append(client_code)
         expires = dt.datetime.fromtimestamp(now[0] + 600, dt.timezone.utc)
-        return TokenGrant(session_token=f"t{len(grants)}", expiration=expires)
+        return TokenGrant(session_token=Secret(f"t{len(grants)}"), expiration=expires)
 
     clock = ServerClock(None, wall=lambda: now[0], monotonic=lambda: now[0])
     tokens = TokenCache(grant, clock, monotonic=lambda: now[0])
 
-    assert await tokens.token(CLIENT_CODE) == "t1"
+    assert (await tokens.token(CLIENT_CODE)).reveal() == "t1"
     now[0] += 539  # 61 s left: still good
-    assert await tokens.token(CLIENT_CODE) == "t1"
+    assert (await tokens.token(CLIENT_CODE)).reveal() == "t1"
     now[0] += 2  # 59 s left: inside the renewal margin
-    assert await tokens.token(CLIENT_CODE) == "t2"
+    assert (await tokens.token(CLIENT_CODE)).reveal() == "t2"
     assert grants == [CLIENT_CODE, CLIENT_CODE]
 
 
@@ -139,16 +140,16 @@ async def test_a_short_lived_token_is_renewed_at_half_its_life() -> None:
         nonlocal count
         count += 1
         return TokenGrant(
-            session_token=f"t{count}",
+            session_token=Secret(f"t{count}"),
             expiration=dt.datetime.fromtimestamp(now[0] + 2, dt.timezone.utc),
         )
 
     tokens = TokenCache(grant, ServerClock(None, wall=lambda: now[0]), monotonic=lambda: now[0])
-    assert await tokens.token(CLIENT_CODE) == "t1"
+    assert (await tokens.token(CLIENT_CODE)).reveal() == "t1"
     now[0] = 0.9
-    assert await tokens.token(CLIENT_CODE) == "t1"
+    assert (await tokens.token(CLIENT_CODE)).reveal() == "t1"
     now[0] = 1.1
-    assert await tokens.token(CLIENT_CODE) == "t2"
+    assert (await tokens.token(CLIENT_CODE)).reveal() == "t2"
 
 
 async def test_expiration_is_read_by_the_server_clock() -> None:
@@ -160,7 +161,7 @@ async def test_expiration_is_read_by_the_server_clock() -> None:
 
     async def grant(client_code: str) -> TokenGrant:
         expires = dt.datetime.fromtimestamp(now[0] + 3600 + 600, dt.timezone.utc)
-        return TokenGrant(session_token="t", expiration=expires)
+        return TokenGrant(session_token=Secret("t"), expiration=expires)
 
     clock = ServerClock(server_time, wall=lambda: now[0], monotonic=lambda: now[0])
     tokens = TokenCache(grant, clock, monotonic=lambda: now[0])
@@ -196,9 +197,9 @@ async def test_a_second_401_is_raised(client: Client, service: Service) -> None:
     assert service.token.call_count == 2
 
 
-async def test_a_thousand_calls_refused_together_cause_one_renewal(
-    client: Client, service: Service
-) -> None:
+async def test_a_thousand_calls_refused_together_cause_one_renewal(service: Service) -> None:
+    # A thousand calls in flight at once: as many connections as callers.
+    client = Client(LINK_ID, SECRET_KEY, max_connections=1000)
     await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
     good = service.status.return_value
     all_sent = asyncio.Event()
@@ -216,7 +217,10 @@ async def test_a_thousand_calls_refused_together_cause_one_renewal(
         return httpx.Response(401, json={"code": -99999970, "message": "토큰이 만료되었습니다."})
 
     service.status.side_effect = answer
-    await asyncio.gather(*(client.get_esign_state(CLIENT_CODE, RECEIPT_ID) for _ in range(1000)))
+    async with client:
+        await asyncio.gather(
+            *(client.get_esign_state(CLIENT_CODE, RECEIPT_ID) for _ in range(1000))
+        )
     assert arrived == 1000
     assert service.token.call_count == 2
     assert service.status.call_count == 1 + 2000

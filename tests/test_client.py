@@ -327,7 +327,12 @@ async def test_transport_failures_become_transport_errors(
     with pytest.raises(kind) as caught:
         await client.request_esign(CLIENT_CODE, make_request())
     assert type(caught.value) is kind
-    assert caught.value.__cause__ is failure
+    # The original is chained, detached from its traceback and request (whose
+    # frames and headers hold the session token).
+    cause = caught.value.__cause__
+    assert type(cause) is type(failure)
+    assert str(cause) == str(failure)
+    assert cause.__traceback__ is None
     assert "POST /SignToken/Request" in caught.value.message
 
 
@@ -400,11 +405,12 @@ async def test_a_callers_http_client_is_used_and_left_open(service: Service) -> 
 
 async def test_one_connection_pool_per_client_closed_on_exit(service: Service) -> None:
     client = Client(LINK_ID, SECRET_KEY)
-    http = client._http
+    assert client.http_backend == "httpx"  # respx is mocking httpx: the client sees it
+    http = client._backend._client  # type: ignore[attr-defined]
     async with client:
         await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
         await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
-        assert client._http is http
+        assert client._backend._client is http  # type: ignore[attr-defined]
     assert http.is_closed
     await client.aclose()  # twice is fine
     with pytest.raises(KakaocertError, match="closed"):

@@ -90,7 +90,7 @@ async def test_request_that_never_connects_says_so(client: Client, service: Serv
     service.request.side_effect = httpx.ConnectError("refused")
     with pytest.raises(RequestNotSent, match="not sent"):
         await client.request_esign(CLIENT_CODE, make_request())
-    assert service.request.call_count == 3
+    assert service.request.call_count == 5  # UNSENT_ONLY: five attempts, all refused
 
 
 @pytest.mark.parametrize(

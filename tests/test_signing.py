@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from kakaocert_async import _signing, _wire
-from kakaocert_async._auth import SCOPE
 from kakaocert_async._models import TokenRequest
+from kakaocert_async._session import SCOPE
 from tests._support import KEY, SECRET_KEY, make_request
 
 DATE = "2026-11-28T05:00:00Z"

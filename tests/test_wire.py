@@ -10,6 +10,7 @@ import pytest
 from kakaocert_async import ESignReceipt, ESignStatus, ESignVerification, SignState, _wire
 from kakaocert_async._errors import MalformedResponse
 from kakaocert_async._models import TokenGrant, TokenRequest
+from kakaocert_async._secret import Secret
 from tests._support import make_request, status_json
 
 KST = dt.timezone(dt.timedelta(hours=9))
@@ -157,7 +158,8 @@ def test_times_without_z_are_refused(text: str) -> None:
 
 def test_expiration_is_written_with_milliseconds_as_the_official_sdk_expects() -> None:
     grant = TokenGrant(
-        session_token="t", expiration=dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.timezone.utc)
+        session_token=Secret("t"),
+        expiration=dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.timezone.utc),
     )
     assert _wire.converter.unstructure(grant)["expiration"] == "2026-11-28T05:00:00.000Z"
 

@@ -26,6 +26,7 @@ from kakaocert_async._models import (
     SignState,
     TokenGrant,
 )
+from kakaocert_async._secret import Secret
 
 from . import _checks, _receipts
 from ._checks import Headers
@@ -125,7 +126,7 @@ class Service:
             self._prune_tokens(now)
             self._tokens[session_token] = token
         grant = _wire.converter.unstructure(
-            TokenGrant(session_token=session_token, expiration=_checks.utc(expires_at))
+            TokenGrant(session_token=Secret(session_token), expiration=_checks.utc(expires_at))
         )
         return {
             "session_token": grant["session_token"],

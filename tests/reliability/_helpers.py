@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -10,7 +11,6 @@ from typing import Any
 
 import attrs
 import httpx
-import stamina.instrumentation
 
 from kakaocert_async import Client
 from kakaocert_async.sandbox import Sandbox
@@ -96,33 +96,46 @@ def served_client(sandbox: Sandbox, url: str, **options: Any) -> Client:
 
 @attrs.frozen
 class Retry:
-    """A retry stamina scheduled: when (``time.monotonic()``), and its details."""
+    """A retry the SDK scheduled (as logged): when (``time.monotonic()``), which call,
+    which attempt comes next and how long it waits."""
 
     at: float
-    details: stamina.instrumentation.RetryDetails
-
-    @property
-    def wait(self) -> float:
-        return self.details.wait_for
+    label: str
+    attempt: int
+    wait: float
 
     @property
     def ends(self) -> float:
         """When the wait before the next attempt ends."""
-        return self.at + self.details.wait_for
+        return self.at + self.wait
+
+
+class _RetryHandler(logging.Handler):
+    def __init__(self, seen: list[Retry]) -> None:
+        super().__init__(logging.INFO)
+        self.seen = seen
+
+    def emit(self, record: logging.LogRecord) -> None:
+        retry = getattr(record, "kakaocert_retry", None)
+        if retry is not None:
+            label, attempt, wait = retry
+            self.seen.append(Retry(time.monotonic(), label, attempt, wait))
 
 
 @contextmanager
 def retries_seen() -> Iterator[list[Retry]]:
-    """Every retry stamina schedules, while inside."""
+    """Every retry the SDK schedules (from its INFO log records), while inside."""
     seen: list[Retry] = []
-    previous = stamina.instrumentation.get_on_retry_hooks()
-    stamina.instrumentation.set_on_retry_hooks(
-        [lambda details: seen.append(Retry(time.monotonic(), details))]
-    )
+    logger = logging.getLogger("kakaocert_async")
+    handler = _RetryHandler(seen)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
         yield seen
     finally:
-        stamina.instrumentation.set_on_retry_hooks(previous)
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def struck(sandbox: Sandbox, fault_id: int) -> int:

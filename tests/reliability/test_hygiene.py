@@ -17,7 +17,6 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import attrs
-import httpcore
 import pytest
 
 from kakaocert_async import Client, SignState
@@ -68,9 +67,8 @@ async def _setup(sandbox: Sandbox, served: bool) -> AsyncIterator[tuple[Client, 
             yield client, receipt.receipt_id
 
 
-def _connections_in_use(client: Client) -> list[httpcore.AsyncConnectionInterface]:
-    pool = client._http._transport._pool  # type: ignore[attr-defined]
-    return [c for c in pool.connections if not (c.is_idle() or c.is_closed())]
+def _connections_in_use(client: Client) -> int | None:
+    return client._backend.connections_in_use()
 
 
 @pytest.mark.parametrize("served", [False, True], ids=["in-process", "served"])
@@ -104,7 +102,8 @@ async def test_cancelling_an_operation_in_flight_leaves_nothing_behind(
 
         assert asyncio.all_tasks() == before
         if served:
-            assert _connections_in_use(client) == []
+            assert client.http_backend == "aiohttp"
+            assert _connections_in_use(client) == 0
         if operation.endpoint:
             sandbox.faults.remove(fault)
         if name.startswith("await"):
@@ -139,9 +138,10 @@ async def test_closing_the_client_closes_its_connections() -> None:
             receipt = await client.request_esign(sandbox.client_code, make_request())
             await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.01)
             await client.verify_esign(sandbox.client_code, receipt.receipt_id)
-            pool = client._http._transport._pool  # type: ignore[attr-defined]
-            assert pool.connections
-        assert pool.connections == []
+            connector = client._backend._connector  # type: ignore[attr-defined]
+            assert connector._conns  # idle keep-alive connections, ready for reuse
+        assert connector.closed
+        assert not connector._conns
 
 
 async def test_flows_leave_no_resource_warning() -> None:

@@ -135,7 +135,7 @@ def _record_tokens(sandbox: Sandbox, issued: list[str]) -> None:
 @pytest.fixture
 def everything_logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)  # the root logger: every library's records
-    for name in ("kakaocert_async", "httpx", "httpcore", "stamina"):
+    for name in ("kakaocert_async", "httpx", "httpcore", "aiohttp"):
         caplog.set_level(logging.DEBUG, logger=name)
     return caplog
 
@@ -244,7 +244,7 @@ async def test_no_secret_or_personal_data_is_ever_shown(
     assert sum(1 for r in tap.sent if "authorization" in r.headers) >= 20
     assert sum(1 for r in tap.sent if "x-kc-auth" in r.headers) >= 8
     loggers = {name.partition(".")[0] for name, _ in evidence.logged}
-    assert {"kakaocert_async", "httpx", "httpcore", "stamina"} <= loggers
+    assert {"kakaocert_async", "httpcore"} <= loggers
 
     assert [name for name, secret in secrets.items() if evidence.holds(secret)] == []
     # The App to App signature: not in this package's own logs or errors.

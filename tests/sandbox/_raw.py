@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from kakaocert_async import _signing, _wire
-from kakaocert_async._auth import SCOPE
+from kakaocert_async._session import SCOPE
 from kakaocert_async.sandbox import Rejection, Sandbox
 
 BASE = "http://sandbox.test"

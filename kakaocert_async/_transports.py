@@ -1,0 +1,329 @@
+"""The sending interface: one HTTP exchange on the wire, by aiohttp (the default) or by httpx.
+
+A :class:`Backend` takes a method, an absolute URL, headers and a body, and
+returns the :class:`Answer`: status, the headers that matter, and the body as it
+came (still encoded, at most :data:`MAX_BODY_BYTES`). It knows nothing of
+tokens, retries, deadlines or the protocol; ``_http`` does those, the same way
+for every backend. A backend's failures are the three :class:`ExchangeFailed`
+kinds, so that ``_http`` can tell a request that never left from one whose
+answer was lost.
+
+- :class:`AiohttpBackend` owns an ``aiohttp`` session: the default, and the
+  fastest (measured in ``benchmarks/``).
+- :class:`HttpxBackend` sends through an ``httpx`` transport or client, for
+  ``Client(transport=...)``, ``Client(http_client=...)``, ``httpx.MockTransport``
+  and respx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Protocol
+
+import aiohttp
+import httpx
+import yarl
+from aiohttp.helpers import get_env_proxy_for_url
+
+from ._secret import Headers, Secret, reveal_body, reveal_headers
+
+MAX_BODY_BYTES = 1 << 20
+"""Larger answers are refused: the biggest real one (signed data) is a few KiB."""
+
+
+class Answer:
+    """An HTTP answer: ``encoding`` is the ``Content-Encoding`` list, lower case and
+    comma-joined ("" when absent); ``body`` is as received, not yet decoded."""
+
+    __slots__ = ("body", "encoding", "retry_after", "status")
+
+    def __init__(self, status: int, encoding: str, retry_after: str | None, body: bytes) -> None:
+        self.status = status
+        self.encoding = encoding
+        self.retry_after = retry_after
+        self.body = body
+
+
+class ExchangeFailed(Exception):
+    """No answer could be had; the message says why (never a header value)."""
+
+
+class NotSent(ExchangeFailed):
+    """The connection could not be made: the request never left."""
+
+
+class Lost(ExchangeFailed):
+    """The request may have left, but no complete answer came back."""
+
+
+class TooLarge(ExchangeFailed):
+    """The answer is over :data:`MAX_BODY_BYTES`; the rest was not read."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+class Backend(Protocol):
+    """What ``_http`` needs of an HTTP library."""
+
+    name: str
+    """``"aiohttp"`` or ``"httpx"``: which path a Client is on."""
+
+    async def exchange(
+        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+    ) -> Answer:
+        """Send one request and read its answer (raises :class:`ExchangeFailed`).
+
+        The only place where the :class:`~kakaocert_async._secret.Secret` values
+        of ``headers`` and ``body`` are revealed.
+        """
+        ...
+
+    def connections_in_use(self) -> int | None:
+        """Connections lent out right now (``None`` when the backend cannot tell)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def describe(exc: BaseException) -> str:
+    """``TypeName: text`` of a library error, for messages."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _too_large(status: int, size: object) -> TooLarge:
+    return TooLarge(status, f"the answer is {size} bytes, over the {MAX_BODY_BYTES} byte limit")
+
+
+def _declared_length(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    # ASCII digits only: str.isdigit() also takes '²' and other digit-like signs.
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
+# aiohttp ---------------------------------------------------------------------
+
+
+class AiohttpBackend:
+    """Exchanges on an ``aiohttp`` session of its own, opened on first use.
+
+    The session is made in the running loop on the first exchange (aiohttp binds
+    it to that loop). Nothing is decoded, followed or stored by aiohttp: no
+    automatic decompression (``_http`` inflates, bounded), no redirects, no
+    cookies. Proxies come from the environment (``HTTPS_PROXY`` ...), looked up
+    once per origin rather than on every request.
+    """
+
+    name = "aiohttp"
+
+    def __init__(self, *, max_connections: int, connect_timeout: float) -> None:
+        self._max_connections = max_connections
+        self._connect_timeout = connect_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._connector: aiohttp.TCPConnector | None = None
+        self._proxies: dict[str, str | None] = {}
+        self._closed = False
+
+    def _open(self) -> aiohttp.ClientSession:
+        self._connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
+        self._session = aiohttp.ClientSession(
+            connector=self._connector,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            skip_auto_headers=("User-Agent",),
+        )
+        return self._session
+
+    def _proxy(self, url: yarl.URL) -> str | None:
+        origin = f"{url.scheme}://{url.host}:{url.port}"
+        try:
+            return self._proxies[origin]
+        except KeyError:
+            pass
+        try:
+            proxy: object | None = get_env_proxy_for_url(url)[0]
+        except LookupError:
+            proxy = None
+        found = self._proxies[origin] = None if proxy is None else str(proxy)
+        return found
+
+    async def exchange(
+        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+    ) -> Answer:
+        if self._closed:
+            raise NotSent("the connection pool is closed")
+        session = self._session or self._open()
+        # encoded=True: the URL goes out byte for byte as built (an App to App
+        # signature in the path included), neither parsed nor re-quoted.
+        target = yarl.URL(url, encoded=True)
+        try:
+            response = await session.request(
+                method,
+                target,
+                headers=reveal_headers(headers),
+                data=reveal_body(body),
+                allow_redirects=False,
+                proxy=self._proxy(target),
+            )
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise NotSent(f"could not connect ({describe(exc)})") from exc
+        except aiohttp.ClientError as exc:
+            raise Lost(f"the answer was lost ({describe(exc)})") from exc
+        try:
+            status = response.status
+            response_headers = response.headers
+            length = _declared_length(response_headers.get("Content-Length"))
+            if length is not None and length > MAX_BODY_BYTES:
+                raise _too_large(status, length)
+            try:
+                if length is not None:
+                    # Exactly the announced length (within the cap): one read.
+                    data = await response.read()
+                else:
+                    data = await _read_capped(response.content, status)
+            except aiohttp.ClientError as exc:
+                raise Lost(f"the answer was cut short ({describe(exc)})") from exc
+            encodings = response_headers.getall("Content-Encoding", ())
+            encoding = ",".join(encodings).lower() if encodings else ""
+            return Answer(status, encoding, response_headers.get("Retry-After"), data)
+        except BaseException:
+            response.close()  # never reuse a connection with an answer half read
+            raise
+        finally:
+            response.release()
+
+    def connections_in_use(self) -> int | None:
+        # aiohttp keeps lent-out connections in this set; it has no public count.
+        acquired = getattr(self._connector, "_acquired", None)
+        return 0 if acquired is None else len(acquired)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
+
+
+async def _read_capped(content: aiohttp.StreamReader, status: int) -> bytes:
+    """A body of unannounced length, refused as soon as it passes the cap."""
+    data = bytearray()
+    while True:
+        chunk = await content.readany()
+        if not chunk:
+            return bytes(data)
+        data += chunk
+        if len(data) > MAX_BODY_BYTES:
+            raise _too_large(status, f"over {MAX_BODY_BYTES}")
+
+
+# httpx -------------------------------------------------------------------------
+
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class HttpxBackend:
+    """Exchanges through an httpx transport (handed requests directly) or client.
+
+    With ``transport``, requests go straight to it (``httpx.AsyncClient.send``
+    costs more than the exchange), and it is closed with the backend; with
+    ``client``, through ``client.send``, and closed here only if ``owned``.
+    Either way the body is read raw (httpx decodes nothing) and capped while it
+    is read.
+    """
+
+    name = "httpx"
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        client: httpx.AsyncClient | None = None,
+        owned: bool = False,
+    ) -> None:
+        if (transport is None) == (client is None):
+            raise TypeError("give a transport or a client")
+        self._transport = transport
+        self._client = client
+        self._owned = owned
+
+    async def exchange(
+        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+    ) -> Answer:
+        try:
+            if self._client is not None:
+                # build_request: the client's own default headers, auth and cookies apply.
+                request = self._client.build_request(
+                    method, url, headers=reveal_headers(headers), content=reveal_body(body)
+                )
+                response = await self._client.send(request, stream=True, follow_redirects=False)
+            else:
+                assert self._transport is not None
+                request = httpx.Request(
+                    method, url, headers=reveal_headers(headers), content=reveal_body(body)
+                )
+                response = await self._transport.handle_async_request(request)
+        except _NOT_SENT as exc:
+            raise NotSent(f"could not connect ({describe(exc)})") from exc
+        except httpx.HTTPError as exc:
+            raise Lost(f"the answer was lost ({describe(exc)})") from exc
+        try:
+            status = response.status_code
+            length = _declared_length(response.headers.get("content-length"))
+            if length is not None and length > MAX_BODY_BYTES:
+                raise _too_large(status, length)
+            encodings = response.headers.get_list("content-encoding")
+            encoding = ",".join(encodings).lower() if encodings else ""
+            if response.is_stream_consumed:
+                # Read (and decoded) already, by a wrapping transport or a mock.
+                if len(response.content) > MAX_BODY_BYTES:
+                    raise _too_large(status, len(response.content))
+                return Answer(status, "", response.headers.get("retry-after"), response.content)
+            data = bytearray()
+            try:
+                async for chunk in response.aiter_raw():
+                    data += chunk
+                    if len(data) > MAX_BODY_BYTES:
+                        raise _too_large(status, f"over {MAX_BODY_BYTES}")
+            except httpx.HTTPError as exc:
+                raise Lost(f"the answer was cut short ({describe(exc)})") from exc
+            return Answer(status, encoding, response.headers.get("retry-after"), bytes(data))
+        finally:
+            await _close_shielded(response)
+
+    def connections_in_use(self) -> int | None:
+        return None
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+        elif self._client is not None and self._owned:
+            await self._client.aclose()
+
+
+async def _close_shielded(response: httpx.Response) -> None:
+    """Close even when cancelled: a response left open keeps its connection lent out."""
+    closing = asyncio.ensure_future(response.aclose())
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        await asyncio.wait([closing])
+        raise
+
+
+def respx_is_active() -> bool:
+    """Whether respx is mocking httpx right now (so that the default Client sends
+    through httpx, where the mock sees it, rather than around it by aiohttp)."""
+    mocks = sys.modules.get("respx.mocks")
+    registry = getattr(getattr(mocks, "Mocker", None), "registry", None)
+    if not registry:
+        return False
+    return any(getattr(mocker, "_patches", None) for mocker in registry.values())
