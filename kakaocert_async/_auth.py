@@ -32,8 +32,9 @@ log = logging.getLogger("kakaocert_async")
 RENEW_MARGIN = 60.0
 """Renew a token this many seconds before it expires (at most half its lifetime)."""
 
-MIN_TOKEN_LIFETIME = 1.0
-"""A token granted with less life than this left (by the server's clock) is refused."""
+MIN_TOKEN_LIFETIME = 0.0
+"""A token granted with no more life than this left (by the server's clock) is refused:
+it would be asked for again on every call."""
 
 REFUSED_TOKEN_BACKOFF = 5.0
 """After a token was refused as already expired, seconds before asking again."""
@@ -225,7 +226,7 @@ class TokenCache:
     async def _renew(self, subject: str) -> Secret[str]:
         grant = await self._grant(subject)
         lifetime = grant.expiration.timestamp() - await self._clock.now()
-        if lifetime < MIN_TOKEN_LIFETIME:
+        if lifetime <= MIN_TOKEN_LIFETIME:
             # Asking again at once would get another such token: back off instead
             # of making one token request per call.
             self._refused[subject] = self._monotonic() + REFUSED_TOKEN_BACKOFF

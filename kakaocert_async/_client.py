@@ -117,15 +117,16 @@ class Client:
 
         backend: Backend
         if http_client is not None:
-            backend = HttpxBackend(client=http_client)
+            backend = HttpxBackend(client=http_client, mocked=respx_is_active())
         elif transport is not None:
-            backend = HttpxBackend(transport=transport)
+            backend = HttpxBackend(transport=transport, timeout=timeout, mocked=respx_is_active())
         elif respx_is_active():
             # A test mocking httpx with respx must see this client's calls, not
             # have them go around the mock to the network.
             backend = HttpxBackend(
                 client=httpx.AsyncClient(timeout=httpx.Timeout(None, connect=timeout)),
                 owned=True,
+                mocked=True,
             )
         else:
             backend = AiohttpBackend(max_connections=max_connections, connect_timeout=timeout)

@@ -18,6 +18,7 @@ answer was lost.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from typing import Protocol
 
@@ -27,6 +28,8 @@ import yarl
 from aiohttp.helpers import get_env_proxy_for_url
 
 from ._secret import Headers, Secret, reveal_body, reveal_headers
+
+log = logging.getLogger("kakaocert_async")
 
 MAX_BODY_BYTES = 1 << 20
 """Larger answers are refused: the biggest real one (signed data) is a few KiB."""
@@ -238,6 +241,17 @@ class HttpxBackend:
     ``client``, through ``client.send``, and closed here only if ``owned``.
     Either way the body is read raw (httpx decodes nothing) and capped while it
     is read.
+
+    httpcore's connection pool can lose track of a connection when an exchange
+    is cancelled at the wrong moment (httpcore 1.0.x): after enough cancels,
+    every connection stays "in use" and every call waits for one. So where such
+    a pool is underneath (an ``httpx.AsyncHTTPTransport``, given or a client's
+    own), a caller's cancellation (or deadline) never reaches into httpx:
+    the exchange runs in a task of its own, which a cancelled caller leaves to
+    finish in the background, bounded by httpx's own timeouts (``timeout`` for a
+    transport; the client's own for a client); :meth:`aclose` ends whatever is
+    left. Other transports (the sandbox's, ``httpx.MockTransport``, wrappers)
+    are simply cancelled.
     """
 
     name = "httpx"
@@ -248,19 +262,47 @@ class HttpxBackend:
         transport: httpx.AsyncBaseTransport | None = None,
         client: httpx.AsyncClient | None = None,
         owned: bool = False,
+        timeout: float = 10.0,
+        mocked: bool = False,
     ) -> None:
         if (transport is None) == (client is None):
             raise TypeError("give a transport or a client")
         self._transport = transport
         self._client = client
         self._owned = owned
+        self._timeout = httpx.Timeout(timeout)
+        self._running: set[asyncio.Task[Answer]] = set()
+        inner = transport if transport is not None else getattr(client, "_transport", None)
+        # (respx replaces the pool's work while it mocks: nothing to protect then.)
+        self._pooled = isinstance(inner, httpx.AsyncHTTPTransport) and not mocked
 
     async def exchange(
         self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
     ) -> Answer:
+        if not self._pooled:
+            return await self._exchange(method, url, headers, body)
+        task = asyncio.ensure_future(self._exchange(method, url, headers, body))
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                log.debug("an exchange of a cancelled call goes on in the background")
+            raise
+
+    def _finished(self, task: asyncio.Task[Answer]) -> None:
+        self._running.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a cancelled caller's outcome is nobody's
+
+    async def _exchange(
+        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+    ) -> Answer:
         try:
             if self._client is not None:
-                # build_request: the client's own default headers, auth and cookies apply.
+                # build_request: the client's own default headers, auth, cookies and
+                # timeouts apply.
                 request = self._client.build_request(
                     method, url, headers=reveal_headers(headers), content=reveal_body(body)
                 )
@@ -268,7 +310,11 @@ class HttpxBackend:
             else:
                 assert self._transport is not None
                 request = httpx.Request(
-                    method, url, headers=reveal_headers(headers), content=reveal_body(body)
+                    method,
+                    url,
+                    headers=reveal_headers(headers),
+                    content=reveal_body(body),
+                    extensions={"timeout": self._timeout.as_dict()},
                 )
                 response = await self._transport.handle_async_request(request)
         except _NOT_SENT as exc:
@@ -297,26 +343,29 @@ class HttpxBackend:
                 raise Lost(f"the answer was cut short ({describe(exc)})") from exc
             return Answer(status, encoding, response.headers.get("retry-after"), bytes(data))
         finally:
-            await _close_shielded(response)
+            await response.aclose()
 
     def connections_in_use(self) -> int | None:
-        return None
+        pool = getattr(self._transport or getattr(self._client, "_transport", None), "_pool", None)
+        connections = getattr(pool, "connections", None)
+        if connections is None:
+            return None
+        return sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
+
+    @property
+    def running(self) -> int:
+        """Exchanges under way, those of cancelled callers included."""
+        return len(self._running)
 
     async def aclose(self) -> None:
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.wait(list(self._running))
         if self._transport is not None:
             await self._transport.aclose()
         elif self._client is not None and self._owned:
             await self._client.aclose()
-
-
-async def _close_shielded(response: httpx.Response) -> None:
-    """Close even when cancelled: a response left open keeps its connection lent out."""
-    closing = asyncio.ensure_future(response.aclose())
-    try:
-        await asyncio.shield(closing)
-    except asyncio.CancelledError:
-        await asyncio.wait([closing])
-        raise
 
 
 def respx_is_active() -> bool:

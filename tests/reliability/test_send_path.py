@@ -1,0 +1,463 @@
+"""The send path: deadlines that hold, clean cancels and closes, quiet retries, fairness.
+
+- With the service unreachable or hung, ``await_signed(timeout=T)`` and the
+  CLI's ``wait --timeout T`` end by T plus a small grace, token and clock reads
+  included; a server that trickles its answer cannot hold an exchange past
+  ``timeout``.
+- A thousand calls cancelled at random points leave no connection in use and no
+  task behind, and the next call works at once.
+- Closing a Client ends every call in flight (token fetch, state read, wait
+  between polls, a polling iterator) with ``ClientClosed``.
+- A 401 after an outage longer than a token's life is ridden out.
+- A retry prints nothing when the application has not configured logging.
+- Callers beyond the pool's size are served in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import httpx
+import pytest
+import respx
+
+from kakaocert_async import (
+    Client,
+    ClientClosed,
+    KakaocertError,
+    RequestNotSent,
+    SignState,
+    SignTimeout,
+    TransportError,
+    VerifyOutcomeUnknown,
+)
+from kakaocert_async._cli import EXIT_TIMEOUT, main
+from kakaocert_async._http import Gate
+from kakaocert_async.sandbox import Fault, Sandbox
+from tests._served import SERVICE_VARS
+from tests._support import CLIENT_CODE, LINK_ID, SECRET_KEY, make_request
+from tests.reliability._helpers import Tap, served_client
+from tests.reliability._raw_server import (
+    HANG,
+    RawRequest,
+    RawServer,
+    Step,
+    answer,
+    time_answer,
+    token_answer,
+)
+
+RECEIPT = "022112815423700001"
+GRACE = 0.5
+"""What the issue allows past a deadline: await_signed(timeout=2) ends within 2.5 s."""
+
+
+def _closed_port() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def _client(url: str, *, timeout: float = 10.0) -> Client:
+    return Client(LINK_ID, SECRET_KEY, base_url=url, auth_url=url, timeout=timeout)
+
+
+# Deadlines ------------------------------------------------------------------------------
+
+
+async def test_await_signed_ends_by_its_timeout_with_the_service_unreachable() -> None:
+    async with Client(LINK_ID, SECRET_KEY, base_url=_closed_port(), auth_url=_closed_port()) as c:
+        started = time.monotonic()
+        with pytest.raises(SignTimeout) as timed_out:
+            await c.await_signed(CLIENT_CODE, RECEIPT, timeout=2)
+        elapsed = time.monotonic() - started
+    assert 2 <= elapsed < 2 + GRACE
+    # No state was ever read: the token could not be had, poll after poll.
+    assert timed_out.value.last_status is None
+    assert isinstance(timed_out.value.__cause__, RequestNotSent)
+
+
+@pytest.mark.parametrize("hung", ["Time", "KAKAOCERT/Token", "SignToken/Status"])
+async def test_await_signed_ends_by_its_timeout_when_the_service_hangs(hung: str) -> None:
+    """Whatever hangs (the clock, the token, the state), the caller's deadline holds:
+    token and clock reads are bounded by it too, not by their own schedule."""
+
+    def script(request: RawRequest) -> list[Step]:
+        return [HANG]
+
+    def auth(request: RawRequest) -> list[Step]:
+        if request.path == f"/{hung}":
+            return [HANG]
+        return [time_answer() if request.path == "/Time" else token_answer()]
+
+    server = RawServer(script, auth=auth)
+    async with server.serve() as url, _client(url) as c:
+        started = time.monotonic()
+        with pytest.raises(SignTimeout):
+            await c.await_signed(CLIENT_CODE, RECEIPT, timeout=1.5, interval=0.1)
+        elapsed = time.monotonic() - started
+    assert 1.5 <= elapsed < 1.5 + GRACE
+    assert server.count(f"/{hung}") >= 1
+
+
+def test_the_cli_wait_ends_by_its_timeout_with_the_service_unreachable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in SERVICE_VARS:
+        monkeypatch.delenv(name, raising=False)
+    url = _closed_port()
+    monkeypatch.setenv("KAKAOCERT_LINK_ID", LINK_ID)
+    monkeypatch.setenv("KAKAOCERT_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("KAKAOCERT_CLIENT_CODE", CLIENT_CODE)
+    monkeypatch.setenv("KAKAOCERT_API_URL", url)
+    monkeypatch.setenv("KAKAOCERT_AUTH_URL", url)
+    started = time.monotonic()
+    assert main(["wait", RECEIPT, "--timeout", "2", "--quiet"]) == EXIT_TIMEOUT
+    elapsed = time.monotonic() - started
+    assert elapsed < 2 + GRACE
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1  # one line, however many retries
+
+
+def _trickle(request: RawRequest) -> list[Step]:
+    """Headers at once, then the body one byte every 50 ms: each read is quick."""
+    body = b'{"receiptID": "022112815423700001", "state": 0}'
+    head = answer(200, body)[: -len(body)]
+    steps: list[Step] = [head]
+    for byte in body:
+        steps += [bytes([byte]), 0.05]
+    return steps
+
+
+@pytest.mark.parametrize("operation", ["request", "verify", "state"])
+async def test_a_trickling_server_cannot_hold_an_exchange_past_its_timeout(operation: str) -> None:
+    server = RawServer(_trickle)
+    timeout = 0.3
+    async with server.serve() as url, _client(url, timeout=timeout) as client:
+        calls = {
+            "request": lambda: client.request_esign(CLIENT_CODE, make_request()),
+            "verify": lambda: client.verify_esign(CLIENT_CODE, RECEIPT),
+            "state": lambda: client.get_esign_state(CLIENT_CODE, RECEIPT),
+        }
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="timed out"):
+            await calls[operation]()
+        elapsed = time.monotonic() - started
+    api_calls = len(server.requests) - server.count("/Time") - server.count("/KAKAOCERT")
+    if operation == "state":
+        # Reading is safe to repeat: five attempts, each cut at the timeout.
+        assert api_calls == 5
+        assert elapsed < 5 * timeout + 2.0  # the attempts, and the backoff between them
+    else:
+        # Request and verify are never repeated once sent.
+        assert api_calls == 1
+        assert elapsed < timeout + 0.2
+
+
+async def test_a_lost_verify_on_a_trickling_server_is_an_unknown_outcome() -> None:
+    server = RawServer(_trickle)
+    async with server.serve() as url, _client(url, timeout=0.3) as client:
+        with pytest.raises(VerifyOutcomeUnknown):
+            await client.verify_esign(CLIENT_CODE, RECEIPT)
+
+
+# Cancellation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx client", "httpx transport"])
+async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
+    backend: str,
+) -> None:
+    sandbox = Sandbox(sign_after=0.05)
+    rng = random.Random(20261128)
+    limits = httpx.Limits(max_connections=20)
+    options: dict[str, object] = {
+        "aiohttp": {},
+        "httpx client": {"http_client": httpx.AsyncClient(limits=limits)},
+        "httpx transport": {"transport": httpx.AsyncHTTPTransport(limits=limits)},
+    }[backend]
+    with sandbox.serve_in_thread() as url:
+        # A little latency on every endpoint, so that cancels land everywhere:
+        # queued for a connection, connecting, sending, awaiting and reading.
+        sandbox.faults.add(Fault(action="delay", seconds=0.002))
+        async with served_client(sandbox, url, max_connections=20, **options) as client:
+            receipts = [
+                (await client.request_esign(sandbox.client_code, make_request())).receipt_id
+                for _ in range(5)
+            ]
+            before = asyncio.all_tasks()
+
+            async def call(number: int) -> None:
+                receipt_id = receipts[number % len(receipts)]
+                kind = number % 3
+                if kind == 0:
+                    await client.get_esign_state(sandbox.client_code, receipt_id)
+                elif kind == 1:
+                    await client.await_signed(sandbox.client_code, receipt_id, interval=0.01)
+                else:
+                    await client.request_esign(sandbox.client_code, make_request())
+
+            async def cancelled(number: int) -> bool:
+                try:
+                    async with asyncio.timeout(rng.uniform(0.0, 0.03)):
+                        await call(number)
+                except TimeoutError:
+                    return True
+                return False
+
+            outcomes = []
+            for batch in range(10):  # 100 at a time: more callers than connections
+                outcomes += await asyncio.gather(*(cancelled(batch * 100 + n) for n in range(100)))
+            assert sum(outcomes) >= 500  # most were cut short somewhere
+            if backend != "aiohttp":
+                # httpx exchanges of cancelled calls finish in the background
+                # (cancelling httpcore mid-exchange corrupts its pool): soon.
+                for _ in range(500):
+                    if client._backend.running == 0:  # type: ignore[attr-defined]
+                        break
+                    await asyncio.sleep(0.01)
+            assert client._backend.connections_in_use() == 0
+            assert client._session._sender.waiting == 0
+            assert asyncio.all_tasks() == before
+            sandbox.faults.clear()
+            started = time.monotonic()
+            status = await client.get_esign_state(sandbox.client_code, receipts[0])
+            assert time.monotonic() - started < 0.5  # at once: no pool to wait for
+            assert status.state is SignState.SIGNED
+        if backend == "httpx client":
+            await options["http_client"].aclose()  # type: ignore[attr-defined]
+
+
+# Closing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "warm"),
+    [("token", False), ("time", False), ("status", True), ("", True)],
+    ids=["first token fetch", "first clock read", "state read", "between polls"],
+)
+async def test_closing_ends_calls_in_flight_with_a_kakaocert_error(
+    endpoint: str, warm: bool
+) -> None:
+    sandbox = Sandbox()
+    with sandbox.serve_in_thread() as url:
+        async with sandbox.client() as setup:
+            receipt = (await setup.request_esign(sandbox.client_code, make_request())).receipt_id
+        client = served_client(sandbox, url)
+        if warm:
+            await client.get_esign_state(sandbox.client_code, receipt)
+        if endpoint:
+            sandbox.faults.add(Fault(action="delay", seconds=0.5, endpoints=[endpoint]))
+        before = asyncio.all_tasks()
+        waits = [
+            asyncio.ensure_future(client.await_signed(sandbox.client_code, receipt, interval=60))
+            for _ in range(3)
+        ]
+        # Single reads are in flight only while something holds them up.
+        reads = [
+            asyncio.ensure_future(client.get_esign_state(sandbox.client_code, receipt))
+            for _ in range(3 if endpoint else 0)
+        ]
+        watch = client.watch_esign_state(sandbox.client_code, receipt, interval=60)
+        first = await watch.__anext__() if not endpoint else None
+        await asyncio.sleep(0.1)
+        await client.aclose()
+        for call in [*waits, *reads]:
+            with pytest.raises(ClientClosed, match="closed"):
+                await call
+        with pytest.raises(ClientClosed):
+            await watch.__anext__()
+        assert first is None or first.state is SignState.PENDING
+        assert asyncio.all_tasks() == before
+        # Closed means closed: a new call says so too.
+        with pytest.raises(ClientClosed):
+            await client.get_esign_state(sandbox.client_code, receipt)
+        sandbox.faults.clear()
+
+
+async def test_a_polling_iterator_made_before_the_close_ends_with_client_closed() -> None:
+    sandbox = Sandbox()
+    async with sandbox:
+        client = sandbox.client()
+        watch = client.watch_esign_state(sandbox.client_code, "1", interval=60)
+        await client.aclose()
+        with pytest.raises(ClientClosed):
+            await watch.__anext__()
+
+
+async def test_the_callers_own_cancel_is_still_a_cancel_during_a_close() -> None:
+    sandbox = Sandbox()
+    async with sandbox, sandbox.client() as setup:
+        receipt = (await setup.request_esign(sandbox.client_code, make_request())).receipt_id
+        client = sandbox.client()
+        await client.get_esign_state(sandbox.client_code, receipt)
+        task = asyncio.ensure_future(client.await_signed(sandbox.client_code, receipt, interval=60))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await client.aclose()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+# Tokens and outages ------------------------------------------------------------------------
+
+
+class _RevokeAfter(httpx.AsyncBaseTransport):
+    """Revokes every token just before the first state read from ``when`` on."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._inner = sandbox.transport()
+        self.when = float("inf")
+        self.revoked = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        status_read = request.url.path.startswith("/SignToken/Status/")
+        if status_read and not self.revoked and time.monotonic() >= self.when:
+            self._sandbox.revoke_tokens()
+            self.revoked = True
+        return await self._inner.handle_async_request(request)
+
+
+async def test_a_401_after_an_outage_longer_than_a_token_is_ridden_out(real_backoff: None) -> None:
+    # Tokens live 2 s (renewed about every second); state reads fail for 2.3 s;
+    # as they come back, the token in use is refused (revoked): the first read
+    # after the outage gets a 401, the token is renewed, and the wait goes on.
+    sandbox = Sandbox(sign_after=2.9, token_ttl=2)
+    revoking = _RevokeAfter(sandbox)
+    tap = Tap(revoking)
+    client = Client(
+        sandbox.link_id, sandbox.secret_key, base_url=sandbox.url, auth_url=sandbox.url,
+        transport=tap,
+    )  # fmt: skip
+    async with sandbox, client:
+        receipt = await client.request_esign(sandbox.client_code, make_request())
+        sandbox.faults.add(Fault(action="error", endpoints=["status"], window=(0.3, 2.6)))
+        revoking.when = time.monotonic() + 2.6 + 0.01  # just after the outage
+        status = await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.1)
+    assert status.state is SignState.SIGNED
+    assert tap.count("status", 503) >= 10  # the outage was real, and outlived a token
+    assert revoking.revoked
+    assert tap.count("status", 401) == 1  # the stale token, refused once, then replaced
+
+
+# Quiet unless asked --------------------------------------------------------------------------
+
+
+def test_a_retried_call_prints_nothing_when_logging_is_not_configured() -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio
+        from kakaocert_async import Client
+        from kakaocert_async.sandbox import Fault, Sandbox
+
+        async def main():
+            sandbox = Sandbox()
+            with sandbox.serve_in_thread() as url:
+                async with Client(sandbox.link_id, sandbox.secret_key,
+                                  base_url=url, auth_url=url) as client:
+                    async with sandbox.client() as setup:
+                        receipt = await setup.request_esign(sandbox.client_code, REQUEST)
+                    sandbox.faults.add(Fault(action="error", endpoints=["status"], times=3))
+                    status = await client.get_esign_state(sandbox.client_code,
+                                                          receipt.receipt_id)
+                    print(status.state.name, sandbox.stats["status"])
+
+        from tests._support import make_request
+        REQUEST = make_request()
+        asyncio.run(main())
+        """
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(  # noqa: S603 -- our own interpreter and script
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["PENDING", "4"]  # three failures, retried, then read
+    assert done.stderr == ""
+
+
+# Fairness -------------------------------------------------------------------------------------
+
+
+async def test_callers_beyond_the_pool_are_served_in_arrival_order() -> None:
+    gate = Gate(2)
+    order: list[int] = []
+
+    async def caller(number: int) -> None:
+        await gate.acquire()
+        try:
+            order.append(number)
+            await asyncio.sleep(0.001)
+        finally:
+            gate.release()
+
+    tasks = []
+    for number in range(50):
+        tasks.append(asyncio.ensure_future(caller(number)))
+        await asyncio.sleep(0)  # each arrives before the next
+    await asyncio.gather(*tasks)
+    assert order == list(range(50))
+
+
+async def test_a_queued_caller_that_gives_up_leaves_the_queue_and_passes_nothing_by() -> None:
+    gate = Gate(1)
+    await gate.acquire()
+    waiting = [asyncio.ensure_future(gate.acquire()) for _ in range(3)]
+    await asyncio.sleep(0)
+    waiting[0].cancel()  # gives up while queued
+    await asyncio.sleep(0)
+    gate.release()  # the place goes to the next one still waiting
+    await asyncio.sleep(0)
+    assert waiting[0].cancelled()
+    assert waiting[1].done()
+    assert not waiting[2].done()
+    # Handed a place just as it is cancelled: it passes the place on.
+    gate.release()
+    waiting[2].cancel()
+    await asyncio.sleep(0)
+    await gate.acquire()  # would wait forever had the place been lost
+    assert gate.waiting == 0
+
+
+# Which path ----------------------------------------------------------------------------------
+
+
+async def test_the_default_client_sends_with_aiohttp_and_httpx_when_asked() -> None:
+    sandbox = Sandbox()
+    with sandbox.serve_in_thread() as url:
+        async with Client(sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url) as c:
+            assert c.http_backend == "aiohttp"
+            with pytest.raises(KakaocertError):  # an unknown receipt, refused by the sandbox
+                await c.get_esign_state(sandbox.client_code, "1")
+        async with (
+            httpx.AsyncClient() as http,
+            Client(
+                sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url, http_client=http
+            ) as c,
+        ):
+            assert c.http_backend == "httpx"
+            with pytest.raises(KakaocertError):  # an unknown receipt, refused by the sandbox
+                await c.get_esign_state(sandbox.client_code, "1")
+        assert sandbox.stats["status"] == 2
+
+
+async def test_respx_sees_the_default_client() -> None:
+    """While respx mocks httpx, a default Client sends through httpx, so that a test's
+    mock sees its calls instead of their going to the network around it."""
+    async with Client(LINK_ID, SECRET_KEY) as plain:
+        assert plain.http_backend == "aiohttp"
+    with respx.mock(assert_all_called=False) as router:
+        route = router.get("https://auth.linkhub.co.kr/Time").respond(500)
+        async with Client(LINK_ID, SECRET_KEY) as mocked:
+            assert mocked.http_backend == "httpx"
+            with pytest.raises(KakaocertError):
+                await mocked.request_esign(CLIENT_CODE, make_request())
+        assert route.call_count == 5
