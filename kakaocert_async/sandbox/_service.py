@@ -28,13 +28,14 @@ from kakaocert_async._models import (
 )
 
 from . import _checks, _receipts
+from ._barocert_service import ENDPOINTS as BAROCERT_ENDPOINTS
 from ._checks import Headers
 from ._receipts import Receipt
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
 
-ENDPOINTS = ("time", "token", "request", "status", "verify")
-"""The protocol's endpoints, as named in stats and fault targets."""
+ENDPOINTS = ("time", "token", "request", "status", "verify", *BAROCERT_ENDPOINTS)
+"""The protocol's endpoints, as named in stats and fault targets (Barocert's: ``barocert.*``)."""
 COUNTERS = (*ENDPOINTS, "control", "other")
 """Every counter in :attr:`Service.stats`: ``other`` is unknown paths and wrong methods."""
 
