@@ -116,7 +116,27 @@ def _bank_service_type(value: object) -> object:
 
 
 @attrs.frozen(kw_only=True)
-class IdentityRequest:
+class _Request:
+    """What every request has: who is asked, for how long, and how it reaches them."""
+
+    receiver_hp: str = _secret(v.by(v.check_phone))
+    """수신자 휴대폰번호: 10 or 11 digits, no hyphens."""
+    receiver_name: str = _secret(v.text(80))
+    """수신자 성명 (≤ 80)."""
+    receiver_birthday: str = _secret(v.by(v.check_birthday))
+    """수신자 생년월일, ``YYYYMMDD``."""
+    extra_message: str | None = _secret(bv.text(None, required=False), optional=True)
+    """인증요청 메시지 부가내용 (no public limit)."""
+    expire_in: int = attrs.field(validator=v.by(v.check_expires_in))
+    """Seconds the receiver has to answer: 1..1000."""
+    app_to_app: bool = attrs.field(default=False, validator=v.by(v.check_bool))
+    """App to App (``appUseYN``): your app opens KakaoTalk with the answer's ``scheme``."""
+    return_url: str | None = attrs.field(default=None, validator=bv.text(None, required=False))
+    """App to App: where KakaoTalk returns to (no public limit)."""
+
+
+@attrs.frozen(kw_only=True)
+class IdentityRequest(_Request):
     """본인인증 요청 (KakaoIdentity): ask the receiver to prove who they are.
 
     Plaintext in: the SDK encrypts ``receiver_*``, ``extra_message`` and ``token``.
@@ -130,56 +150,28 @@ class IdentityRequest:
     False
     """
 
-    receiver_hp: str = _secret(v.by(v.check_phone))
-    """수신자 휴대폰번호: 10 or 11 digits, no hyphens."""
-    receiver_name: str = _secret(v.text(80))
-    """수신자 성명 (≤ 80)."""
-    receiver_birthday: str = _secret(v.by(v.check_birthday))
-    """수신자 생년월일, ``YYYYMMDD``."""
     req_title: str = attrs.field(validator=v.text(40))
     """인증요청 메시지 제목 (≤ 40)."""
-    extra_message: str | None = _secret(bv.text(None, required=False), optional=True)
-    """인증요청 메시지 부가내용 (no public limit)."""
-    expire_in: int = attrs.field(validator=v.by(v.check_expires_in))
-    """Seconds the receiver has to answer: 1..1000."""
     token: str = _secret(v.text(40))
     """토큰 원문 (≤ 40): a one-time value, returned as ``signed_data`` by verify."""
-    app_to_app: bool = attrs.field(default=False, validator=v.by(v.check_bool))
-    """App to App (``appUseYN``): your app opens KakaoTalk with the answer's ``scheme``."""
-    return_url: str | None = attrs.field(default=None, validator=bv.text(None, required=False))
-    """App to App: where KakaoTalk returns to (no public limit)."""
 
 
 @attrs.frozen(kw_only=True)
-class SignRequest:
+class SignRequest(_Request):
     """전자서명(단건) 요청 (KakaoSign): ask the receiver to sign one document.
 
     Give ``sign_title`` or ``req_title`` (or both). Plaintext in: the SDK encrypts
     ``receiver_*``, ``extra_message`` and ``token``.
     """
 
-    receiver_hp: str = _secret(v.by(v.check_phone))
-    """수신자 휴대폰번호: 10 or 11 digits, no hyphens."""
-    receiver_name: str = _secret(v.text(80))
-    """수신자 성명 (≤ 80)."""
-    receiver_birthday: str = _secret(v.by(v.check_birthday))
-    """수신자 생년월일, ``YYYYMMDD``."""
     sign_title: str | None = attrs.field(default=None, validator=v.text(40, required=False))
     """서명 요청 제목 (≤ 40); required unless ``req_title`` is given."""
     req_title: str | None = attrs.field(default=None, validator=v.text(40, required=False))
     """인증요청 메시지 제목 (≤ 40); required unless ``sign_title`` is given."""
-    extra_message: str | None = _secret(bv.text(None, required=False), optional=True)
-    """인증요청 메시지 부가내용 (no public limit)."""
-    expire_in: int = attrs.field(validator=v.by(v.check_expires_in))
-    """Seconds the receiver has to answer: 1..1000."""
     token: str = _secret(v.text(2800))
     """서명 원문 (≤ 2800): the text, or with ``TokenType.HASH`` the document's hash."""
     token_type: TokenType = attrs.field(converter=_token_type, validator=bv.member_of(TokenType))
     """``TokenType.TEXT`` or ``TokenType.HASH`` (``"TEXT"``/``"HASH"`` are accepted)."""
-    app_to_app: bool = attrs.field(default=False, validator=v.by(v.check_bool))
-    """App to App (``appUseYN``)."""
-    return_url: str | None = attrs.field(default=None, validator=bv.text(None, required=False))
-    """App to App: where KakaoTalk returns to (no public limit)."""
 
     def __attrs_post_init__(self) -> None:
         if self.sign_title is None and self.req_title is None:
@@ -197,57 +189,33 @@ class SignDocument:
 
 
 @attrs.frozen(kw_only=True)
-class MultiSignRequest:
+class MultiSignRequest(_Request):
     """전자서명(복수) 요청 (KakaoMultiSign): ask the receiver to sign 1 to 20 documents.
 
     Plaintext in: the SDK encrypts ``receiver_*``, ``extra_message`` and every
     document's ``token``.
     """
 
-    receiver_hp: str = _secret(v.by(v.check_phone))
-    """수신자 휴대폰번호: 10 or 11 digits, no hyphens."""
-    receiver_name: str = _secret(v.text(80))
-    """수신자 성명 (≤ 80)."""
-    receiver_birthday: str = _secret(v.by(v.check_birthday))
-    """수신자 생년월일, ``YYYYMMDD``."""
     req_title: str = attrs.field(validator=v.text(40))
     """인증요청 메시지 제목 (≤ 40)."""
-    extra_message: str | None = _secret(bv.text(None, required=False), optional=True)
-    """인증요청 메시지 부가내용 (no public limit)."""
-    expire_in: int = attrs.field(validator=v.by(v.check_expires_in))
-    """Seconds the receiver has to answer: 1..1000."""
     documents: tuple[SignDocument, ...] = attrs.field(
         converter=bv.as_tuple, validator=bv.documents(SignDocument), repr=_count
     )
     """The documents (``tokens``): 1 to 20, signed in this order."""
     token_type: TokenType = attrs.field(converter=_token_type, validator=bv.member_of(TokenType))
     """``TokenType.TEXT`` or ``TokenType.HASH``, for every document."""
-    app_to_app: bool = attrs.field(default=False, validator=v.by(v.check_bool))
-    """App to App (``appUseYN``)."""
-    return_url: str | None = attrs.field(default=None, validator=bv.text(None, required=False))
-    """App to App: where KakaoTalk returns to (no public limit)."""
 
 
 @attrs.frozen(kw_only=True)
-class CMSRequest:
+class CMSRequest(_Request):
     """출금동의 요청 (KakaoCMS): ask the receiver to consent to a bank withdrawal.
 
     Plaintext in: the SDK encrypts ``receiver_*``, ``extra_message``, ``request_corp``
     and every ``bank_*`` field.
     """
 
-    receiver_hp: str = _secret(v.by(v.check_phone))
-    """수신자 휴대폰번호: 10 or 11 digits, no hyphens."""
-    receiver_name: str = _secret(v.text(80))
-    """수신자 성명 (≤ 80)."""
-    receiver_birthday: str = _secret(v.by(v.check_birthday))
-    """수신자 생년월일, ``YYYYMMDD``."""
     req_title: str = attrs.field(validator=v.text(40))
     """인증요청 메시지 제목 (≤ 40)."""
-    extra_message: str | None = _secret(bv.text(None, required=False), optional=True)
-    """인증요청 메시지 부가내용 (no public limit)."""
-    expire_in: int = attrs.field(validator=v.by(v.check_expires_in))
-    """Seconds the receiver has to answer: 1..1000."""
     request_corp: str = _secret(v.text(100))
     """청구기관명 (≤ 100)."""
     bank_name: str = _secret(v.text(100))
@@ -265,10 +233,6 @@ class CMSRequest:
         metadata={ENCRYPTED: True},
     )
     """출금 유형: ``CMS``, ``FIRM`` or ``GIRO`` (sent encrypted, as the examples do)."""
-    app_to_app: bool = attrs.field(default=False, validator=v.by(v.check_bool))
-    """App to App (``appUseYN``)."""
-    return_url: str | None = attrs.field(default=None, validator=bv.text(None, required=False))
-    """App to App: where KakaoTalk returns to (no public limit)."""
 
 
 Request = IdentityRequest | SignRequest | MultiSignRequest | CMSRequest

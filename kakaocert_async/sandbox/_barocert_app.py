@@ -8,6 +8,7 @@ login's free-form transaction id may hold percent-encoded characters.
 
 from __future__ import annotations
 
+import functools
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,129 +46,57 @@ def raw_path(request: Request) -> str:
     return bytes(raw).split(b"?", 1)[0].decode("latin-1")
 
 
-def _segments(request: Request, template: str, count: int) -> list[str]:
-    """The last ``count`` segments of the raw path, decoded; the raw path must have as
-    many segments as the route's ``template`` (an encoded ``/`` stays in its segment)."""
+def _segments(request: Request, template: str) -> dict[str, str]:
+    """The values of the ``template``'s parameters, from the raw path, decoded. The raw
+    path must have as many segments as the template (an encoded ``/`` stays in its
+    segment), else it is not found."""
     parts = raw_path(request).split("/")
-    if len(parts) != template.count("/") + 1:
+    names = template.split("/")
+    if len(parts) != len(names):
         raise Rejected(Rejection.NOT_FOUND)
-    return [urllib.parse.unquote(part) for part in parts[-count:]]
+    return {
+        name.strip("{}").partition(":")[0]: urllib.parse.unquote(part)
+        for name, part in zip(names, parts, strict=True)
+        if name.startswith("{")
+    }
 
 
 def routes(wrap: Wrap, control: WrapControl, service: BarocertService) -> list[Route]:
     """The Barocert routes, wrapped by the app's ``wrap`` (protocol) and ``control``."""
-    table = [
-        Route("/BAROCERT/Token", wrap(endpoint(None, "token"), _token(service)), methods=["POST"])
-    ]
+    table: list[Route] = []
+
+    def add(template: str, method: str, name: str, call: Callable[..., dict[str, Any]]) -> None:
+        table.append(Route(template, wrap(name, _handler(call, template)), methods=[method]))
+
+    add("/BAROCERT/Token", "POST", endpoint(None, "token"), service.grant_token)
     for kind in Kind:
         base = f"/KAKAO/{kind.value}"
-        request, status = f"{base}/{{client_code}}", f"{base}/{{client_code}}/{{receipt_id}}"
+        request = f"{base}/{{client_code}}"
+        status = f"{base}/{{client_code}}/{{receipt_id}}"
         verify = f"{base}/Verify/{{client_code}}/{{receipt_id}}"
-        table += [
-            Route(
-                request,
-                wrap(endpoint(kind, "request"), _request(service, kind, request)),
-                methods=["POST"],
-            ),
-            Route(
-                verify,
-                wrap(endpoint(kind, "verify"), _verify(service, kind, verify)),
-                methods=["POST"],
-            ),
-            Route(
-                status,
-                wrap(endpoint(kind, "status"), _status(service, kind, status)),
-                methods=["GET"],
-            ),
-            # The .NET Core SDK posts verify to the status path.
-            Route(
-                status,
-                wrap(endpoint(kind, "verify"), _verify(service, kind, status)),
-                methods=["POST"],
-            ),
-        ]
-    # The .NET Core SDK's form (no /Verify/) too.
-    for login in (
-        "/KAKAO/Login/Verify/{client_code}/{tx_id:path}",
-        "/KAKAO/Login/{client_code}/{tx_id:path}",
-    ):
-        handler = wrap(endpoint(None, "login.verify"), _verify_login(service, login))
-        table.append(Route(login, handler, methods=["POST"]))
+        verify_call = functools.partial(service.verify, kind)
+        add(request, "POST", endpoint(kind, "request"), functools.partial(service.request, kind))
+        add(status, "GET", endpoint(kind, "status"), functools.partial(service.status, kind))
+        add(verify, "POST", endpoint(kind, "verify"), verify_call)
+        add(status, "POST", endpoint(kind, "verify"), verify_call)  # the .NET Core SDK's path
+    login = endpoint(None, "login.verify")
+    add("/KAKAO/Login/Verify/{client_code}/{tx_id:path}", "POST", login, service.verify_login)
+    add("/KAKAO/Login/{client_code}/{tx_id:path}", "POST", login, service.verify_login)
     return table + _control_routes(control, service)
 
 
-# The protocol ------------------------------------------------------------------
+def _handler(call: Callable[..., dict[str, Any]], template: str) -> Handler:
+    """An endpoint that hands ``call`` the request as data: headers, body bytes, the raw
+    path, the caller's IP and the path's parameters."""
 
-
-def _token(service: BarocertService) -> Handler:
-    async def token(request: Request) -> Response:
-        body = await request.body()
-        return _json(service.grant_token(request.headers, body, client_ip=_client_ip(request)))
-
-    return token
-
-
-def _request(service: BarocertService, kind: Kind, template: str) -> Handler:
     async def handle(request: Request) -> Response:
         body = await request.body()
-        (client_code,) = _segments(request, template, 1)
-        answer = service.request(
-            kind,
+        answer = call(
             request.headers,
             body,
             path=raw_path(request),
-            client_code=client_code,
             client_ip=_client_ip(request),
-        )
-        return _json(answer)
-
-    return handle
-
-
-def _status(service: BarocertService, kind: Kind, template: str) -> Handler:
-    async def handle(request: Request) -> Response:
-        client_code, receipt_id = _segments(request, template, 2)
-        answer = service.status(
-            kind,
-            request.headers,
-            client_code=client_code,
-            receipt_id=receipt_id,
-            client_ip=_client_ip(request),
-        )
-        return _json(answer)
-
-    return handle
-
-
-def _verify(service: BarocertService, kind: Kind, template: str) -> Handler:
-    async def handle(request: Request) -> Response:
-        body = await request.body()
-        client_code, receipt_id = _segments(request, template, 2)
-        answer = service.verify(
-            kind,
-            request.headers,
-            body,
-            path=raw_path(request),
-            client_code=client_code,
-            receipt_id=receipt_id,
-            client_ip=_client_ip(request),
-        )
-        return _json(answer)
-
-    return handle
-
-
-def _verify_login(service: BarocertService, template: str) -> Handler:
-    async def handle(request: Request) -> Response:
-        body = await request.body()
-        client_code, tx_id = _segments(request, template, 2)
-        answer = service.verify_login(
-            request.headers,
-            body,
-            path=raw_path(request),
-            client_code=client_code,
-            tx_id=tx_id,
-            client_ip=_client_ip(request),
+            **_segments(request, template),
         )
         return _json(answer)
 

@@ -19,7 +19,8 @@ from kakaocert_async.barocert import _validation as barocert_validation
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._models import REQUEST_OF, Kind, SignDocument
 
-from ._checks import _DATE, Headers
+from . import _checks
+from ._checks import Headers
 from ._rejections import Rejected, Rejection
 
 T = TypeVar("T")
@@ -34,20 +35,17 @@ def version(headers: Headers, *names: str) -> None:
         raise Rejected(Rejection.BC_VERSION, f"{' or '.join(names)}: {VERSION}")
 
 
+BC_DATE = _checks.DateHeader(
+    "x-bc-date",
+    Rejection.BC_DATE_MISSING,
+    Rejection.BC_DATE_MALFORMED,
+    Rejection.BC_DATE_SKEWED,
+)
+
+
 def date(headers: Headers, now: float, tolerance: float) -> str:
     """``x-bc-date``, well formed and within ``tolerance`` seconds of ``now``."""
-    value = headers.get("x-bc-date")
-    if value is None:
-        raise Rejected(Rejection.BC_DATE_MISSING)
-    if not _DATE.fullmatch(value):
-        raise Rejected(Rejection.BC_DATE_MALFORMED)
-    try:
-        when = _wire.parse_utc(value).timestamp()
-    except _wire.WireError:
-        raise Rejected(Rejection.BC_DATE_MALFORMED) from None
-    if abs(when - now) > tolerance:
-        raise Rejected(Rejection.BC_DATE_SKEWED, f"{when - now:+.0f} s; tolerance {tolerance:g} s")
-    return value
+    return _checks.date(headers, now, tolerance, header=BC_DATE)
 
 
 def signature(headers: Headers) -> str:

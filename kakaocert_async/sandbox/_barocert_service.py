@@ -10,14 +10,9 @@ the other.
 
 from __future__ import annotations
 
-import math
-import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-
-import attrs
 
 from kakaocert_async import _signing, _wire
 from kakaocert_async.barocert import _crypto
@@ -30,6 +25,7 @@ from . import _checks
 from ._checks import Headers
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
+from ._tokens import Tokens
 
 SERVICE_ID = "BAROCERT"
 LOGIN_SCOPE = "405"
@@ -57,15 +53,6 @@ ENDPOINTS = (
 """Every Barocert endpoint name (``/Time`` is shared with 2.x: ``time``)."""
 
 
-@attrs.define(slots=True)
-class _Token:
-    link_id: str
-    ip: str | None
-    """The only IP it may be used from; ``None``: any (``x-lh-forwarded: *``)."""
-    expires_at: float
-    scope: frozenset[str]
-
-
 class BarocertService:
     """The state and rules of the emulated Barocert Kakao service."""
 
@@ -77,7 +64,7 @@ class BarocertService:
         except ValueError:
             self._cipher = None  # requests are refused, saying why
         self._lock = threading.Lock()
-        self._tokens: OrderedDict[str, _Token] = OrderedDict()
+        self._tokens = Tokens()
         self._receipts: dict[str, records.BarocertReceipt] = {}
         self._logins: dict[str, records.Login] = {}
         self._ids = records.ReceiptIds()
@@ -87,51 +74,34 @@ class BarocertService:
 
     # POST /BAROCERT/Token ------------------------------------------------------
 
-    def grant_token(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
-        """A session token for the LinkID (``access_id`` empty: not bound to a client code)."""
+    def grant_token(
+        self, headers: Headers, body: bytes, *, path: str = "", client_ip: str
+    ) -> dict[str, Any]:
+        """A session token for the LinkID (``access_id`` empty: not bound to a client code).
+        ``path`` is not signed by its own name here: the token target names it."""
         settings = self.settings
         now = self.now()
-        _checks.version(headers, "x-lh-version")
-        date = _checks.date(headers, now, settings.date_tolerance)
-        link_id, signature = _checks.signed_by(
-            headers.get("authorization"), "LINKHUB", Rejection.LINKHUB_AUTH_MISSING
+        link_id, forwarded, token_request = _checks.token_call(
+            headers, body, settings=settings, now=now, path=_signing.BAROCERT_TOKEN_PATH
         )
-        if link_id != settings.link_id:
-            raise Rejected(Rejection.LINK_ID_UNKNOWN)
-        forwarded = headers.get("x-lh-forwarded")
-        if forwarded is not None and forwarded != _signing.FORWARDED_ANY:
-            raise Rejected(Rejection.FORWARDED_INVALID)
-        target = _signing.barocert_token_target(body, date, forwarded=forwarded)
-        if not _signing.same_signature(_signing.hmac_b64(self._key, target), signature):
-            raise Rejected(Rejection.TOKEN_HMAC_MISMATCH)
-        _checks.json_content(headers)
-        token_request = _checks.token_request(_checks.json_object(body))
         if token_request.access_id != barocert_wire.ACCESS_ID:
             raise Rejected(Rejection.BC_ACCESS_ID, field="access_id")
 
-        session_token = secrets.token_urlsafe(32)
-        expires_at = float(math.floor(now + settings.token_ttl))
-        ip = None if forwarded is not None else client_ip
-        token = _Token(link_id, ip, expires_at, frozenset(token_request.scope))
         with self._lock:
-            _prune(self._tokens, now)
-            self._tokens[session_token] = token
-        return {
-            "session_token": session_token,
-            "serviceID": SERVICE_ID,
-            "linkID": link_id,
-            "usercode": "",
-            "ipaddress": client_ip,
-            "expiration": _wire.format_utc(_checks.utc(expires_at), milliseconds=True),
-            "scope": list(token_request.scope),
-        }
+            session_token, token = self._tokens.issue(
+                link_id=link_id,
+                client_code=token_request.access_id,
+                ip=None if forwarded is not None else client_ip,
+                scope=token_request.scope,
+                now=now,
+                ttl=settings.token_ttl,
+            )
+        return token.grant(session_token, service_id=SERVICE_ID, client_ip=client_ip)
 
     def revoke_tokens(self) -> int:
         """Invalidate every Barocert session token issued so far; returns how many were live."""
         with self._lock:
-            revoked = len(self._tokens)
-            self._tokens.clear()
-        return revoked
+            return self._tokens.revoke()
 
     # POST /KAKAO/<Kind>/<clientCode> -------------------------------------------
 
@@ -175,9 +145,18 @@ class BarocertService:
     # GET /KAKAO/<Kind>/<clientCode>/<receiptID> --------------------------------
 
     def status(
-        self, kind: Kind, headers: Headers, *, client_code: str, receipt_id: str, client_ip: str
+        self,
+        kind: Kind,
+        headers: Headers,
+        body: bytes = b"",
+        *,
+        path: str = "",
+        client_code: str,
+        receipt_id: str,
+        client_ip: str,
     ) -> dict[str, Any]:
-        """The state of a receipt of ``kind`` and ``client_code``."""
+        """The state of a receipt of ``kind`` and ``client_code`` (a GET: no body, and
+        nothing signed, so ``body`` and ``path`` go unused)."""
         now = self.now()
         checks.version(headers, "x-pb-version", "x-bc-version")
         self._authorize(headers, KIND_SCOPE[kind], client_ip, now)
@@ -359,13 +338,7 @@ class BarocertService:
             raise Rejected(Rejection.BC_HMAC_MISMATCH)
 
     def _authorize(self, headers: Headers, scope: str, client_ip: str, now: float) -> None:
-        token = self._tokens.get(_checks.bearer(headers))
-        if token is None:
-            raise Rejected(Rejection.TOKEN_UNKNOWN)
-        if now >= token.expires_at:
-            raise Rejected(Rejection.TOKEN_EXPIRED)
-        if token.ip is not None and token.ip != client_ip:
-            raise Rejected(Rejection.TOKEN_IP_MISMATCH)
+        token = self._tokens.check(headers, client_ip, now)
         if scope not in token.scope:
             raise Rejected(Rejection.BC_SCOPE_MISSING, f"needs {scope}")
 
@@ -374,11 +347,3 @@ def _within_window(signed_at: float, now: float) -> None:
     late = now - signed_at - records.VERIFY_WINDOW
     if late > 0:
         raise Rejected(Rejection.BC_VERIFY_TOO_LATE, f"{late:.0f} s past the 10 minutes")
-
-
-def _prune(tokens: OrderedDict[str, _Token], now: float) -> None:
-    while tokens:
-        oldest = next(iter(tokens.values()))
-        if oldest.expires_at > now:
-            break
-        tokens.popitem(last=False)

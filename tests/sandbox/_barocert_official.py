@@ -28,8 +28,7 @@ import attrs
 import pytest
 
 from kakaocert_async import _signing
-from kakaocert_async.barocert import Kind, hash_file
-from kakaocert_async.barocert import _crypto
+from kakaocert_async.barocert import Kind, _crypto, hash_file
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._models import REQUEST_OF
 from kakaocert_async.sandbox import Sandbox
@@ -209,25 +208,20 @@ def run_every_operation(
     calls: dict[str, list[Call]] = {}
     code = sandbox.client_code
 
-    def run(name: str, action: Callable[[], Any]) -> Any:
+    def run(name: str, operation: str, *args: Any) -> Any:
         start = len(recorder.calls)
-        answers[name] = action()
+        answers[name] = getattr(service, operation)(code, *args)
         calls[name] = recorder.calls[start:]
         return answers[name]
 
     for kind, build in BUILDERS.items():
         method = METHOD[kind]
-        receipt = run(
-            f"request{method}", lambda: getattr(service, f"request{method}")(code, build(service))
-        )
-        receipt_id = receipt.receiptID
-        get_status = getattr(service, f"get{method}Status")
-        run(f"get{method}Status", lambda: get_status(code, receipt_id))
+        receipt_id = run(f"request{method}", f"request{method}", build(service)).receiptID
+        run(f"get{method}Status", f"get{method}Status", receipt_id)
         sandbox.barocert.sign(receipt_id)
-        answers[f"get{method}Status (signed)"] = get_status(code, receipt_id)
-        run(f"verify{method}", lambda: getattr(service, f"verify{method}")(code, receipt_id))
-    tx_id = sandbox.barocert.login()
-    run("verifyLogin", lambda: service.verifyLogin(code, tx_id))
+        run(f"get{method}Status (signed)", f"get{method}Status", receipt_id)
+        run(f"verify{method}", f"verify{method}", receipt_id)
+    run("verifyLogin", "verifyLogin", sandbox.barocert.login())
     return answers, calls
 
 

@@ -25,10 +25,16 @@ from tests.sandbox._raw import BASE, _merge
 class BarocertRaw:
     """Builds and sends Barocert calls by hand; ``headers={"x": None}`` removes a header."""
 
-    def __init__(self, sandbox: Sandbox, *, client_ip: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        *,
+        client_ip: str = "127.0.0.1",
+        cipher: _crypto.Cipher | None = None,
+    ) -> None:
         self.sandbox = sandbox
         self.key = _signing.decode_secret_key(sandbox.secret_key)
-        self.cipher = _crypto.Cipher(self.key)
+        self.cipher = cipher or _crypto.Cipher(self.key)
         # The sandbox's transport: a dropped connection is an httpx transport error.
         self.http = httpx.AsyncClient(
             transport=sandbox.transport(client_ip=client_ip), base_url=BASE

@@ -498,3 +498,15 @@ async def test_a_transaction_id_is_read_from_the_raw_path(
     assert "%2F" in str(response.request.url)
     response = await bc.post(f"/KAKAO/Login/Verify/{sandbox.client_code}/01/odd")
     assert_refused(response, Rejection.NOT_FOUND)
+
+
+async def test_a_sandbox_key_that_is_not_an_aes_256_key_says_so() -> None:
+    # 2.x takes a key of any length for its HMACs; Barocert needs 32 bytes to decrypt.
+    sandbox = Sandbox(secret_key=base64.b64encode(b"sixteen byte key").decode())
+    bc = BarocertRaw(sandbox, cipher=Cipher(bytes(32)))
+    try:
+        response = await bc.request(Kind.IDENTITY)
+    finally:
+        await bc.aclose()
+    assert_refused(response, Rejection.BC_CIPHERTEXT_INVALID, "receiverHP")
+    assert "not an AES-256 key (32 bytes)" in response.json()["message"]
