@@ -78,7 +78,7 @@ class BarocertService:
         self, headers: Headers, body: bytes, *, path: str = "", client_ip: str
     ) -> dict[str, Any]:
         """A session token for the LinkID (``access_id`` empty: not bound to a client code).
-        ``path`` is not signed by its own name here: the token target names it."""
+        ``path`` goes unused: the token target always names ``/BAROCERT/Token``."""
         settings = self.settings
         now = self.now()
         link_id, forwarded, token_request = _checks.token_call(

@@ -203,7 +203,8 @@ class Sandbox:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Arrivals per endpoint: time, token, request, status, verify, control, other."""
+        """Arrivals per endpoint: time, token, request, status, verify, the ``barocert.*``
+        ones, control, other."""
         return self.service.stats
 
     def reset_stats(self) -> None:
