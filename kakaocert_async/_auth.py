@@ -299,7 +299,7 @@ class Linkhub:
 
         async def prepare(deadline: float | None) -> tuple[str, str, Headers, bytes]:
             date = await clock.date(deadline)
-            target = _signing.linkhub_target(
+            target = _signing.token_target(
                 body, date, forwarded=self._forwarded, path=self._token_path
             )
             headers: Headers = {

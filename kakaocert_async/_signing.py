@@ -1,7 +1,8 @@
 """Linkhub request signatures: the HMAC targets of the protocol, and their keys.
 
-Pure functions, shared by the client (which signs) and the sandbox (which checks).
-Known-answer tests pin them to values computed by ``openssl``.
+Pure functions, shared by the client (which signs) and the sandbox (which checks),
+for both generations: KakaoCert 2.x and Barocert. Known-answer tests pin them to
+values computed by ``openssl`` (2.x) and to the protocol note's vectors (Barocert).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ API_VERSION = "2.0"
 TOKEN_PATH = "/KAKAOCERT/Token"  # noqa: S105 -- a URL path, not a password
 FORWARDED_ANY = "*"
 """The ``x-lh-forwarded`` value that lifts the token's IP restriction."""
+BAROCERT_TOKEN_PATH = "/BAROCERT/Token"  # noqa: S105 -- a URL path, not a password
+BAROCERT_API_VERSION = "2.1"
+"""``x-bc-version`` (POST) and ``x-pb-version`` (GET) of Barocert API calls."""
 
 
 def decode_secret_key(secret_key: str) -> bytes:
@@ -40,23 +44,31 @@ def hmac_b64(key: bytes, target: str) -> str:
     )
 
 
-def linkhub_target(
+def token_target(
     body: bytes, date: str, *, forwarded: str | None = None, path: str = TOKEN_PATH
 ) -> str:
-    """What ``Authorization: LINKHUB <LinkID> <hmac>`` signs on a Linkhub token request
-    (``POST /KAKAOCERT/Token`` by default; Barocert's is ``/BAROCERT/Token``)."""
+    """What ``Authorization: LINKHUB <LinkID> <hmac>`` signs on ``POST /KAKAOCERT/Token``
+    (or on the token ``path`` of another Linkhub service)."""
     forwarded_line = f"{forwarded}\n" if forwarded is not None else ""
     return f"POST\n{sha256_b64(body)}\n{date}\n{forwarded_line}{API_VERSION}\n{path}"
-
-
-def token_target(body: bytes, date: str, *, forwarded: str | None = None) -> str:
-    """What ``Authorization: LINKHUB <LinkID> <hmac>`` signs on ``POST /KAKAOCERT/Token``."""
-    return linkhub_target(body, date, forwarded=forwarded)
 
 
 def request_target(body: bytes, date: str) -> str:
     """What ``x-kc-auth: <LinkID> <hmac>`` signs on ``POST /SignToken/Request`` (no path line)."""
     return f"POST\n{sha256_b64(body)}\n{date}\n{API_VERSION}\n"
+
+
+def barocert_token_target(body: bytes, date: str, *, forwarded: str | None = None) -> str:
+    """What ``Authorization: LINKHUB <LinkID> <hmac>`` signs on ``POST /BAROCERT/Token``."""
+    return token_target(body, date, forwarded=forwarded, path=BAROCERT_TOKEN_PATH)
+
+
+def barocert_target(body: bytes, date: str, path: str) -> str:
+    """What ``x-bc-auth: <hmac>`` signs on a Barocert ``POST``: the path (as sent, with
+    client code and receipt id) on a line of its own; no hash line for an empty body
+    (the verify calls), and no API version."""
+    hash_line = f"{sha256_b64(body)}\n" if body else ""
+    return f"POST\n{hash_line}{date}\n{path}\n"
 
 
 def same_signature(expected: str, given: str) -> bool:

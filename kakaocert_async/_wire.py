@@ -232,14 +232,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(SignState, int)
 
     def both_ways(cls: type[Any], names: dict[str, str], **extra: Any) -> None:
-        assert set(names) == {a.name for a in attrs.fields(cls)}, cls
-        renames: dict[str, Any] = {
-            field: override(rename=wire, **extra.get(field, {})) for field, wire in names.items()
-        }
-        converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
-        converter.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, converter, **renames)
-        )
+        _rename_both_ways(converter, cls, names, **extra)
 
     # Optional request fields the caller left out stay off the wire.
     omit_none = {"omit_if_default": True}
@@ -264,11 +257,33 @@ def _make_converter() -> cattrs.Converter:
     return converter
 
 
+def _rename_both_ways(
+    converter: cattrs.Converter, cls: type[Any], names: dict[str, str], **extra: Any
+) -> None:
+    assert set(names) == {a.name for a in attrs.fields(cls)}, cls
+    renames: dict[str, Any] = {
+        field: override(rename=wire, **extra.get(field, {})) for field, wire in names.items()
+    }
+    converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
+    converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter, **renames))
+
+
 def _format_expiration(value: dt.datetime) -> str:
     return format_utc(value, milliseconds=True)
 
 
 converter = _make_converter()
+
+
+def register(cls: type[Any], names: dict[str, str], **extra: Any) -> None:
+    """Teach :data:`converter` another attrs class: ``names`` maps every field to its
+    wire name; ``extra`` holds per-field cattrs overrides (``omit_if_default``, hooks).
+
+    For models defined outside this module (the Barocert ones), registered when their
+    module is imported; the scalar hooks above apply to their fields too.
+    """
+    _rename_both_ways(converter, cls, names, **extra)
+    _HOOKS.pop(cls, None)
 
 
 # Bytes <-> objects ---------------------------------------------------------

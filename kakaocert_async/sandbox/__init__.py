@@ -1,4 +1,5 @@
-"""A local KakaoCert: Linkhub auth and the e-sign API on one origin, as strict as the real one.
+"""A local KakaoCert: Linkhub auth, the e-sign API and Barocert on one origin, as strict as
+the real ones.
 
 >>> from kakaocert_async.sandbox import Sandbox
 >>> sandbox = Sandbox()
@@ -10,6 +11,8 @@ extra); using :attr:`Sandbox.app` or serving does, and says how to install them.
 See ``docs/sandbox.md``.
 """
 
+from ._barocert_records import PERSONAL_DATA_IV, PERSONAL_DATA_KEY, decrypt_personal_data
+from ._barocert_service import BarocertService
 from ._faults import Action, Body, ConnectionDropped, Decision, Fault, FaultPlan, FaultSpecError
 from ._rejections import Rejected, Rejection
 from ._sandbox import IN_PROCESS_URL, INSTALL_HINT, Sandbox, SandboxUnavailable, require_extra
@@ -38,7 +41,10 @@ __all__ = [
     "ESIGN_SCOPE",
     "INSTALL_HINT",
     "IN_PROCESS_URL",
+    "PERSONAL_DATA_IV",
+    "PERSONAL_DATA_KEY",
     "Action",
+    "BarocertService",
     "Body",
     "ConnectionDropped",
     "Decision",
@@ -52,5 +58,6 @@ __all__ = [
     "SandboxUnavailable",
     "Service",
     "Settings",
+    "decrypt_personal_data",
     "require_extra",
 ]

@@ -25,6 +25,8 @@ from starlette.types import Receive, Scope, Send
 
 from kakaocert_async import _wire
 
+from ._barocert_app import routes as barocert_routes
+from ._barocert_service import BarocertService
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
 from ._rejections import Rejected, Rejection
 from ._service import Service
@@ -43,9 +45,14 @@ _HTML_PAGE = (
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def build_app(service: Service, faults: FaultPlan) -> Starlette:
-    """The ASGI app serving ``service``, misbehaving as ``faults`` say."""
-    routes = _Routes(service, faults)
+def build_app(
+    service: Service, faults: FaultPlan, barocert: BarocertService | None = None
+) -> Starlette:
+    """The ASGI app serving ``service`` (and ``barocert``, on the same origin),
+    misbehaving as ``faults`` say."""
+    if barocert is None:
+        barocert = BarocertService(service.settings)
+    routes = _Routes(service, faults, barocert)
     app = Starlette(
         routes=routes.table(),
         middleware=[Middleware(GZipMiddleware, minimum_size=GZIP_MIN_SIZE)],
@@ -106,9 +113,10 @@ class _Dropped(Response):
 
 
 class _Routes:
-    def __init__(self, service: Service, faults: FaultPlan) -> None:
+    def __init__(self, service: Service, faults: FaultPlan, barocert: BarocertService) -> None:
         self.service = service
         self.faults = faults
+        self.barocert = barocert
 
     def table(self) -> list[Route]:
         protocol, control = self._protocol, self._control
@@ -141,6 +149,7 @@ class _Routes:
                 control(self.command),
                 methods=["POST"],
             ),
+            *barocert_routes(protocol, control, self.barocert),
         ]
 
     # Wrappers ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import cattrs
@@ -20,6 +20,7 @@ from kakaocert_async._errors import ValidationError
 from kakaocert_async._models import ESignRequest, TokenRequest
 
 from ._rejections import Rejected, Rejection
+from ._settings import Settings
 
 Headers = Mapping[str, str]
 """Request headers; a plain dict must use lower-case names."""
@@ -43,20 +44,58 @@ def version(headers: Headers, name: str) -> None:
         raise Rejected(Rejection.VERSION, f"{name}: {_signing.API_VERSION}")
 
 
-def date(headers: Headers, now: float, tolerance: float) -> str:
-    """``x-lh-date``, well formed and within ``tolerance`` seconds of ``now``."""
-    value = headers.get("x-lh-date")
+class DateHeader(NamedTuple):
+    """A date header and its refusals: missing, malformed, too far off the clock."""
+
+    name: str
+    missing: Rejection
+    malformed: Rejection
+    skewed: Rejection
+
+
+LH_DATE = DateHeader(
+    "x-lh-date", Rejection.DATE_MISSING, Rejection.DATE_MALFORMED, Rejection.DATE_SKEWED
+)
+
+
+def date(headers: Headers, now: float, tolerance: float, *, header: DateHeader = LH_DATE) -> str:
+    """``x-lh-date`` (or ``header``), well formed and within ``tolerance`` seconds of ``now``."""
+    value = headers.get(header.name)
     if value is None:
-        raise Rejected(Rejection.DATE_MISSING)
+        raise Rejected(header.missing)
     if not _DATE.fullmatch(value):
-        raise Rejected(Rejection.DATE_MALFORMED)
+        raise Rejected(header.malformed)
     try:
         when = _wire.parse_utc(value).timestamp()
     except _wire.WireError:
-        raise Rejected(Rejection.DATE_MALFORMED) from None
+        raise Rejected(header.malformed) from None
     if abs(when - now) > tolerance:
-        raise Rejected(Rejection.DATE_SKEWED, f"{when - now:+.0f} s; tolerance {tolerance:g} s")
+        raise Rejected(header.skewed, f"{when - now:+.0f} s; tolerance {tolerance:g} s")
     return value
+
+
+def token_call(
+    headers: Headers, body: bytes, *, settings: Settings, now: float, path: str
+) -> tuple[str, str | None, TokenRequest]:
+    """A Linkhub token call to ``path`` (2.x's or Barocert's), checked in order: version,
+    date, ``Authorization: LINKHUB <LinkID> <hmac>`` with the known LinkID,
+    ``x-lh-forwarded``, the HMAC, the content type and the body. Returns the LinkID,
+    ``x-lh-forwarded`` (``None``: the token is bound to the caller's IP) and the body."""
+    version(headers, "x-lh-version")
+    when = date(headers, now, settings.date_tolerance)
+    link_id, signature = signed_by(
+        headers.get("authorization"), "LINKHUB", Rejection.LINKHUB_AUTH_MISSING
+    )
+    if link_id != settings.link_id:
+        raise Rejected(Rejection.LINK_ID_UNKNOWN)
+    forwarded = headers.get("x-lh-forwarded")
+    if forwarded is not None and forwarded != _signing.FORWARDED_ANY:
+        raise Rejected(Rejection.FORWARDED_INVALID)
+    target = _signing.token_target(body, when, forwarded=forwarded, path=path)
+    if not _signing.same_signature(_signing.hmac_b64(settings.key, target), signature):
+        raise Rejected(Rejection.TOKEN_HMAC_MISMATCH)
+    json_content(headers)
+    return link_id, forwarded, token_request(json_object(body))
 
 
 def json_content(headers: Headers) -> None:

@@ -46,7 +46,28 @@ METHOD_NOT_ALLOWED       -11090002  405   a known path with the wrong method
 STATE_CONFLICT           -11090003  409   control: sign/expire/open a receipt no longer pending
 CONTROL_INVALID          -11090004  400   control: a malformed control request (a fault spec)
 INJECTED_FAULT           -11090005  5xx   an injected fault answering with an error JSON body
+BC_VERSION               -12000001  400   Barocert: ``x-bc-version``/``x-pb-version`` not ``2.1``
+BC_DATE_MISSING          -12000002  401   Barocert: no ``x-bc-date``
+BC_DATE_MALFORMED        -12000003  401   Barocert: ``x-bc-date`` not ``YYYY-MM-DDTHH:MM:SS[.fff]Z``
+BC_DATE_SKEWED           -12000004  401   Barocert: ``x-bc-date`` over 300 s off the clock
+BC_ACCESS_ID             -12010001  400   Barocert token: ``access_id`` is not empty
+BC_SCOPE_MISSING         -12020001  403   Barocert: no scope ``401``..``405`` for the call
+BC_AUTH_MISSING          -12020002  401   Barocert POST: no ``x-bc-auth``
+BC_HMAC_MISMATCH         -12020003  401   Barocert POST: ``x-bc-auth`` does not match
+BC_ENCRYPTION_MODE       -12030001  400   Barocert request: ``x-bc-encryptionmode`` not ``GCM``
+BC_CIPHERTEXT_INVALID    -12030002  400   Barocert request: a plaintext where a ciphertext is due
+BC_VERIFY_BODY           -12030003  400   Barocert verify: a body where none is due
+BC_CLIENT_CODE_INVALID   -12040001  400   Barocert: a client code that is not 12 digits
+BC_RECEIPT_ID_INVALID    -12040002  400   Barocert: a receipt id that is not 32 digits
+BC_VERIFY_TOO_LATE       -12040003  409   Barocert verify: over 10 minutes after signing
+BC_LOGIN_UNKNOWN         -12040004  404   Barocert login verify: an unknown transaction id
 =======================  =========  ====  ==================================================
+
+Barocert calls also answer the shared refusals where the rule is the same: the token
+endpoint's (``VERSION`` to ``TOKEN_BODY_INVALID``, with ``x-lh-*`` headers), the
+session token's (``BEARER_MISSING`` to ``TOKEN_IP_MISMATCH``), the body's
+(``CONTENT_TYPE``, ``BODY_MALFORMED``, ``FIELD_*``) and the receipt's
+(``RECEIPT_UNKNOWN`` to ``ALREADY_VERIFIED``).
 """
 
 from __future__ import annotations
@@ -121,6 +142,37 @@ class Rejection(enum.Enum):
     STATE_CONFLICT = (-11090003, 409, "현재 상태에서는 할 수 없는 작업입니다.")
     CONTROL_INVALID = (-11090004, 400, "샌드박스 제어 요청이 올바르지 않습니다.")
     INJECTED_FAULT = (-11090005, 503, "일시적인 서비스 장애입니다. (샌드박스 장애 주입)")
+    # Barocert (sandbox/_barocert*.py): headers and the token
+    BC_VERSION = (-12000001, 400, "API 버전 헤더가 없거나 지원하지 않는 버전입니다. (2.1)")
+    BC_DATE_MISSING = (-12000002, 401, "x-bc-date 헤더가 없습니다.")
+    BC_DATE_MALFORMED = (
+        -12000003,
+        401,
+        "x-bc-date 형식이 올바르지 않습니다. (YYYY-MM-DDTHH:MM:SSZ)",
+    )
+    BC_DATE_SKEWED = (-12000004, 401, "x-bc-date가 서버 시간과 허용 범위 이상 차이가 납니다.")
+    BC_ACCESS_ID = (-12010001, 400, "바로써트 토큰 요청의 access_id는 빈 문자열이어야 합니다.")
+    # Barocert: the session token's scope and the request signature
+    BC_SCOPE_MISSING = (-12020001, 403, "세션토큰에 이 API의 권한(401~405)이 없습니다.")
+    BC_AUTH_MISSING = (-12020002, 401, "x-bc-auth 헤더가 없습니다.")
+    BC_HMAC_MISMATCH = (-12020003, 401, "요청 서명(x-bc-auth)이 일치하지 않습니다.")
+    # Barocert: bodies
+    BC_ENCRYPTION_MODE = (-12030001, 400, "x-bc-encryptionmode 헤더는 GCM 이어야 합니다.")
+    BC_CIPHERTEXT_INVALID = (
+        -12030002,
+        400,
+        "암호화 대상 항목이 올바른 암호문이 아닙니다. (AES-256-GCM, 비밀키)",
+    )
+    BC_VERIFY_BODY = (-12030003, 400, "검증 요청에는 본문을 보내지 않습니다.")
+    # Barocert: paths, receipts and login transactions
+    BC_CLIENT_CODE_INVALID = (-12040001, 400, "이용기관코드는 12자리 숫자입니다.")
+    BC_RECEIPT_ID_INVALID = (-12040002, 400, "접수아이디는 32자리 숫자입니다.")
+    BC_VERIFY_TOO_LATE = (
+        -12040003,
+        409,
+        "서명 완료 후 10분이 지나 검증할 수 없습니다.",
+    )
+    BC_LOGIN_UNKNOWN = (-12040004, 404, "존재하지 않는 트랜잭션 아이디입니다.")
 
 
 class Rejected(Exception):

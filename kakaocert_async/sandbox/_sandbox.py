@@ -14,6 +14,7 @@ import httpx
 from kakaocert_async._client import Client
 from kakaocert_async._models import ESignStatus
 
+from ._barocert_service import BarocertService
 from ._faults import Fault, FaultPlan
 from ._service import Service
 from ._settings import (
@@ -97,6 +98,10 @@ class Sandbox:
         )
         self.service = Service(self.settings)
         """The emulated service: its methods are synchronous and thread-safe."""
+        self.barocert = BarocertService(self.settings)
+        """The emulated Barocert service, on the same origin and credentials: its control
+        (``sign``, ``expire``, ``open``, ``refuse``, ``fail``, ``state``, ``request_of``,
+        ``login``, ``revoke_tokens``) is synchronous and thread-safe."""
         self.faults = FaultPlan(self.service.now)
         """The active faults: ``add``, ``remove``, ``clear``, ``listing``."""
         self.faults.extend(faults)
@@ -133,7 +138,7 @@ class Sandbox:
         if self._app is None:
             with _extra():
                 from ._app import build_app
-            self._app = build_app(self.service, self.faults)
+            self._app = build_app(self.service, self.faults, self.barocert)
         return self._app
 
     url = IN_PROCESS_URL
@@ -198,7 +203,8 @@ class Sandbox:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Arrivals per endpoint: time, token, request, status, verify, control, other."""
+        """Arrivals per endpoint: time, token, request, status, verify, the ``barocert.*``
+        ones, control, other."""
         return self.service.stats
 
     def reset_stats(self) -> None:

@@ -8,14 +8,9 @@ call atomic, so a server thread and a test thread can share the service.
 
 from __future__ import annotations
 
-import math
-import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-
-import attrs
 
 from kakaocert_async import _signing, _validation, _wire
 from kakaocert_async._errors import ValidationError
@@ -24,30 +19,20 @@ from kakaocert_async._models import (
     ESignStatus,
     ESignVerification,
     SignState,
-    TokenGrant,
 )
-from kakaocert_async._secret import Secret
 
 from . import _checks, _receipts
+from ._barocert_service import ENDPOINTS as BAROCERT_ENDPOINTS
 from ._checks import Headers
 from ._receipts import Receipt
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
+from ._tokens import Token, Tokens
 
-ENDPOINTS = ("time", "token", "request", "status", "verify")
-"""The protocol's endpoints, as named in stats and fault targets."""
+ENDPOINTS = ("time", "token", "request", "status", "verify", *BAROCERT_ENDPOINTS)
+"""The protocol's endpoints, as named in stats and fault targets (Barocert's: ``barocert.*``)."""
 COUNTERS = (*ENDPOINTS, "control", "other")
 """Every counter in :attr:`Service.stats`: ``other`` is unknown paths and wrong methods."""
-
-
-@attrs.define(slots=True)
-class _Token:
-    link_id: str
-    client_code: str
-    ip: str | None
-    """The only IP it may be used from; ``None``: any (``x-lh-forwarded: *``)."""
-    expires_at: float
-    scope: frozenset[str]
 
 
 class Service:
@@ -57,8 +42,7 @@ class Service:
         self.settings = settings
         self._key = settings.key
         self._lock = threading.Lock()
-        # Tokens in the order issued: with one TTL, also the order they expire.
-        self._tokens: OrderedDict[str, _Token] = OrderedDict()
+        self._tokens = Tokens()
         self._receipts: dict[str, Receipt] = {}
         self._ids = _receipts.ReceiptIds()
         self._counts = dict.fromkeys(COUNTERS, 0)
@@ -96,63 +80,30 @@ class Service:
         """A session token for the client code in the body."""
         settings = self.settings
         now = self.now()
-        _checks.version(headers, "x-lh-version")
-        date = _checks.date(headers, now, self.settings.date_tolerance)
-        link_id, signature = _checks.signed_by(
-            headers.get("authorization"), "LINKHUB", Rejection.LINKHUB_AUTH_MISSING
+        link_id, forwarded, token_request = _checks.token_call(
+            headers, body, settings=settings, now=now, path=_signing.TOKEN_PATH
         )
-        if link_id != settings.link_id:
-            raise Rejected(Rejection.LINK_ID_UNKNOWN)
-        forwarded = headers.get("x-lh-forwarded")
-        if forwarded is not None and forwarded != _signing.FORWARDED_ANY:
-            raise Rejected(Rejection.FORWARDED_INVALID)
-        target = _signing.token_target(body, date, forwarded=forwarded)
-        if not _signing.same_signature(_signing.hmac_b64(self._key, target), signature):
-            raise Rejected(Rejection.TOKEN_HMAC_MISMATCH)
-        _checks.json_content(headers)
-        token_request = _checks.token_request(_checks.json_object(body))
         try:
             _validation.check_client_code(token_request.access_id, "access_id")
         except ValidationError:
             raise Rejected(Rejection.ACCESS_ID_INVALID, field="access_id") from None
 
-        session_token = secrets.token_urlsafe(32)
-        expires_at = float(math.floor(now + settings.token_ttl))
-        ip = None if forwarded is not None else client_ip
-        token = _Token(
-            link_id, token_request.access_id, ip, expires_at, frozenset(token_request.scope)
-        )
         with self._lock:
-            self._prune_tokens(now)
-            self._tokens[session_token] = token
-        grant = _wire.converter.unstructure(
-            TokenGrant(session_token=Secret(session_token), expiration=_checks.utc(expires_at))
-        )
-        return {
-            "session_token": grant["session_token"],
-            "serviceID": "KAKAOCERT",
-            "linkID": link_id,
-            "usercode": token.client_code,
-            "ipaddress": client_ip,
-            "expiration": grant["expiration"],
-            "scope": list(token_request.scope),
-        }
+            session_token, token = self._tokens.issue(
+                link_id=link_id,
+                client_code=token_request.access_id,
+                ip=None if forwarded is not None else client_ip,
+                scope=token_request.scope,
+                now=now,
+                ttl=settings.token_ttl,
+            )
+        return token.grant(session_token, service_id="KAKAOCERT", client_ip=client_ip)
 
     def revoke_tokens(self) -> int:
         """Invalidate every session token issued so far, as the service may at any
         time: using one is then refused as unknown (401). Returns how many were live."""
         with self._lock:
-            revoked = len(self._tokens)
-            self._tokens.clear()
-        return revoked
-
-    def _prune_tokens(self, now: float) -> None:
-        tokens = self._tokens
-        while tokens:
-            oldest = next(iter(tokens.values()))
-            if oldest.expires_at > now:
-                break
-            tokens.popitem(last=False)
+            return self._tokens.revoke()
 
     # POST /SignToken/Request ---------------------------------------------------
 
@@ -298,14 +249,8 @@ class Service:
             raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
         return receipt
 
-    def _authorize(self, headers: Headers, client_ip: str, now: float) -> _Token:
-        token = self._tokens.get(_checks.bearer(headers))
-        if token is None:
-            raise Rejected(Rejection.TOKEN_UNKNOWN)
-        if now >= token.expires_at:
-            raise Rejected(Rejection.TOKEN_EXPIRED)
-        if token.ip is not None and token.ip != client_ip:
-            raise Rejected(Rejection.TOKEN_IP_MISMATCH)
+    def _authorize(self, headers: Headers, client_ip: str, now: float) -> Token:
+        token = self._tokens.check(headers, client_ip, now)
         if self.settings.required_scope not in token.scope:
             raise Rejected(Rejection.SCOPE_MISSING)
         return token

@@ -15,8 +15,9 @@ from kakaocert_async._errors import ValidationError
 
 DEFAULT_LINK_ID = "SANDBOX"
 """The LinkID the sandbox accepts unless told otherwise."""
-DEFAULT_SECRET_KEY_BYTES = b"kakaocert-async sandbox: not a real SecretKey"
-"""The raw key behind :data:`DEFAULT_SECRET_KEY`; public, so worthless outside the sandbox."""
+DEFAULT_SECRET_KEY_BYTES = b"kakaocert-async: not a real key."
+"""The raw key behind :data:`DEFAULT_SECRET_KEY`; public, so worthless outside the sandbox.
+32 bytes, as a real SecretKey's: Barocert uses it as an AES-256 key too."""
 DEFAULT_SECRET_KEY = base64.b64encode(DEFAULT_SECRET_KEY_BYTES).decode("ascii")
 """The SecretKey the sandbox accepts unless told otherwise (base64)."""
 DEFAULT_CLIENT_CODE = "020040000001"

@@ -14,6 +14,7 @@ from kakaocert_async.sandbox.pytest_plugin import (  # noqa: F401
     kakaocert_sandbox,
     pytest_configure,
 )
+from tests.sandbox._barocert_raw import BarocertRaw
 from tests.sandbox._raw import FakeClock, Raw
 
 
@@ -30,5 +31,13 @@ def sandbox(clock: FakeClock) -> Sandbox:
 @pytest.fixture
 async def raw(sandbox: Sandbox) -> AsyncIterator[Raw]:
     calls = Raw(sandbox)
+    yield calls
+    await calls.aclose()
+
+
+@pytest.fixture
+async def bc(sandbox: Sandbox) -> AsyncIterator[BarocertRaw]:
+    """Raw Barocert calls into the sandbox (fake clock)."""
+    calls = BarocertRaw(sandbox)
     yield calls
     await calls.aclose()

@@ -24,6 +24,8 @@ def test_the_documented_defaults() -> None:
     assert sandbox.secret_key == DEFAULT_SECRET_KEY
     assert base64.b64decode(DEFAULT_SECRET_KEY) == DEFAULT_SECRET_KEY_BYTES
     assert b"not a real" in DEFAULT_SECRET_KEY_BYTES
+    assert len(DEFAULT_SECRET_KEY_BYTES) == 32  # an AES-256 key, for Barocert
+    assert DEFAULT_SECRET_KEY == "a2FrYW9jZXJ0LWFzeW5jOiBub3QgYSByZWFsIGtleS4="  # as documented
     assert sandbox.settings.sign_after is None
     assert sandbox.settings.token_ttl == 3600
     assert DEFAULT_SECRET_KEY not in repr(sandbox.settings)

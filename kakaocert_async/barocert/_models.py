@@ -1,0 +1,342 @@
+"""Barocert's objects as frozen attrs classes, checked at their fields, plaintext in.
+
+Requests take the receiver's data in plain text; the fields the protocol note
+marks for encryption (``metadata[ENCRYPTED]``) are encrypted when the body is
+built (``_wire.encode_request``), and every one of them is masked in reprs.
+Field names are Pythonic; the wire names live in ``_wire``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import attrs
+
+from kakaocert_async import _validation as v
+from kakaocert_async._errors import ValidationError
+from kakaocert_async._models import _length_only
+
+from . import _validation as bv
+
+ENCRYPTED = "barocert.encrypted"
+"""Field metadata key: the field travels AES-256-GCM encrypted."""
+
+
+def _masked(value: object) -> str:
+    return "None" if value is None else "'***'"
+
+
+def _secret(validator: v.Validator, *, optional: bool = False, **kwargs: Any) -> Any:
+    """A field encrypted on the wire: masked in reprs."""
+    if optional:
+        kwargs.setdefault("default", None)
+    return attrs.field(validator=validator, repr=_masked, metadata={ENCRYPTED: True}, **kwargs)
+
+
+def _count(items: tuple[str, ...]) -> str:
+    return f"<{len(items)} items>"
+
+
+class Kind(str, enum.Enum):
+    """A kind of receipt; the value is its segment in the API paths (``/KAKAO/<value>/``)."""
+
+    IDENTITY = "Identity"
+    """본인인증: identity verification."""
+    SIGN = "Sign"
+    """전자서명(단건): one document signed."""
+    MULTI_SIGN = "MultiSign"
+    """전자서명(복수): up to 20 documents signed at once."""
+    CMS = "CMS"
+    """출금동의: consent to an automatic bank withdrawal."""
+
+
+class TokenType(str, enum.Enum):
+    """What ``token`` holds in a sign request (``tokenType``)."""
+
+    TEXT = "TEXT"
+    """The text the receiver signs."""
+    HASH = "HASH"
+    """A document's hash: :func:`hash_file` or :func:`hash_text` computes it."""
+
+
+class BankServiceType(str, enum.Enum):
+    """The kind of withdrawal a CMS request asks consent for (``bankServiceType``)."""
+
+    CMS = "CMS"
+    FIRM = "FIRM"
+    GIRO = "GIRO"
+
+
+class State(enum.IntEnum):
+    """The state of a receipt (``state`` on the wire).
+
+    0, 1 and 2 are documented; 3 and 4 are reported by Barocert's documentation but
+    not confirmed in a public source. A value this SDK does not know is kept, not
+    refused: ``State(7)`` is ``<State.UNKNOWN: 7>`` (compare with ``==``; its
+    :attr:`is_known` is false), so a new state reaches you instead of an error.
+    """
+
+    WAITING = 0
+    """대기: not answered yet."""
+    COMPLETED = 1
+    """완료: signed; verify it (once, within 10 minutes) to obtain the signed data."""
+    EXPIRED = 2
+    """만료: ``expire_in`` passed without an answer."""
+    REFUSED = 3
+    """거부 (inferred): the receiver declined."""
+    FAILED = 4
+    """실패 (inferred): the signature failed."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> State | None:
+        if type(value) is not int:
+            return None
+        unknown = int.__new__(cls, value)
+        unknown._name_ = "UNKNOWN"
+        unknown._value_ = value
+        return unknown
+
+    @property
+    def is_known(self) -> bool:
+        """False for a value this SDK does not know."""
+        return self._name_ != "UNKNOWN"
+
+
+def _token_type(value: object) -> object:
+    return bv.to_member(TokenType, value)
+
+
+def _bank_service_type(value: object) -> object:
+    return bv.to_member(BankServiceType, value)
+
+
+# Requests ------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _Request:
+    """What every request has: who is asked, for how long, and how it reaches them."""
+
+    receiver_hp: str = _secret(v.by(v.check_phone))
+    """수신자 휴대폰번호: 10 or 11 digits, no hyphens."""
+    receiver_name: str = _secret(v.text(80))
+    """수신자 성명 (≤ 80)."""
+    receiver_birthday: str = _secret(v.by(v.check_birthday))
+    """수신자 생년월일, ``YYYYMMDD``."""
+    extra_message: str | None = _secret(bv.text(None, required=False), optional=True)
+    """인증요청 메시지 부가내용 (no public limit)."""
+    expire_in: int = attrs.field(validator=v.by(v.check_expires_in))
+    """Seconds the receiver has to answer: 1..1000."""
+    app_to_app: bool = attrs.field(default=False, validator=v.by(v.check_bool))
+    """App to App (``appUseYN``): your app opens KakaoTalk with the answer's ``scheme``."""
+    return_url: str | None = attrs.field(default=None, validator=bv.text(None, required=False))
+    """App to App: where KakaoTalk returns to (no public limit)."""
+
+
+@attrs.frozen(kw_only=True)
+class IdentityRequest(_Request):
+    """본인인증 요청 (KakaoIdentity): ask the receiver to prove who they are.
+
+    Plaintext in: the SDK encrypts ``receiver_*``, ``extra_message`` and ``token``.
+    Verify gives back ``signed_data``: compare it with the ``token`` you sent.
+
+    >>> request = IdentityRequest(
+    ...     receiver_hp="01012341234", receiver_name="홍길동", receiver_birthday="19900108",
+    ...     req_title="본인인증 요청", expire_in=300, token="login-nonce-81f3",
+    ... )
+    >>> "홍길동" in repr(request) or "nonce" in repr(request)
+    False
+    """
+
+    req_title: str = attrs.field(validator=v.text(40))
+    """인증요청 메시지 제목 (≤ 40)."""
+    token: str = _secret(v.text(40))
+    """토큰 원문 (≤ 40): a one-time value, returned as ``signed_data`` by verify."""
+
+
+@attrs.frozen(kw_only=True)
+class SignRequest(_Request):
+    """전자서명(단건) 요청 (KakaoSign): ask the receiver to sign one document.
+
+    Give ``sign_title`` or ``req_title`` (or both). Plaintext in: the SDK encrypts
+    ``receiver_*``, ``extra_message`` and ``token``.
+    """
+
+    sign_title: str | None = attrs.field(default=None, validator=v.text(40, required=False))
+    """서명 요청 제목 (≤ 40); required unless ``req_title`` is given."""
+    req_title: str | None = attrs.field(default=None, validator=v.text(40, required=False))
+    """인증요청 메시지 제목 (≤ 40); required unless ``sign_title`` is given."""
+    token: str = _secret(v.text(2800))
+    """서명 원문 (≤ 2800): the text, or with ``TokenType.HASH`` the document's hash."""
+    token_type: TokenType = attrs.field(converter=_token_type, validator=bv.member_of(TokenType))
+    """``TokenType.TEXT`` or ``TokenType.HASH`` (``"TEXT"``/``"HASH"`` are accepted)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.sign_title is None and self.req_title is None:
+            raise ValidationError("sign_title", "give sign_title or req_title (≤ 40)")
+
+
+@attrs.frozen(kw_only=True)
+class SignDocument:
+    """One document of a multi-sign request: its title and what is signed."""
+
+    title: str = attrs.field(validator=v.text(40))
+    """서명 요청 제목 (≤ 40), shown for this document."""
+    token: str = _secret(v.text(2800))
+    """서명 원문 (≤ 2800): the text, or with ``TokenType.HASH`` the document's hash."""
+
+
+@attrs.frozen(kw_only=True)
+class MultiSignRequest(_Request):
+    """전자서명(복수) 요청 (KakaoMultiSign): ask the receiver to sign 1 to 20 documents.
+
+    Plaintext in: the SDK encrypts ``receiver_*``, ``extra_message`` and every
+    document's ``token``.
+    """
+
+    req_title: str = attrs.field(validator=v.text(40))
+    """인증요청 메시지 제목 (≤ 40)."""
+    documents: tuple[SignDocument, ...] = attrs.field(
+        converter=bv.as_tuple, validator=bv.documents(SignDocument), repr=_count
+    )
+    """The documents (``tokens``): 1 to 20, signed in this order."""
+    token_type: TokenType = attrs.field(converter=_token_type, validator=bv.member_of(TokenType))
+    """``TokenType.TEXT`` or ``TokenType.HASH``, for every document."""
+
+
+@attrs.frozen(kw_only=True)
+class CMSRequest(_Request):
+    """출금동의 요청 (KakaoCMS): ask the receiver to consent to a bank withdrawal.
+
+    Plaintext in: the SDK encrypts ``receiver_*``, ``extra_message``, ``request_corp``
+    and every ``bank_*`` field.
+    """
+
+    req_title: str = attrs.field(validator=v.text(40))
+    """인증요청 메시지 제목 (≤ 40)."""
+    request_corp: str = _secret(v.text(100))
+    """청구기관명 (≤ 100)."""
+    bank_name: str = _secret(v.text(100))
+    """은행명 (≤ 100)."""
+    bank_account_num: str = _secret(v.text(32))
+    """계좌번호 (≤ 32; hyphens allowed)."""
+    bank_account_name: str = _secret(v.text(100))
+    """예금주명 (≤ 100)."""
+    bank_account_birthday: str = _secret(v.by(v.check_birthday))
+    """예금주 생년월일, ``YYYYMMDD``."""
+    bank_service_type: BankServiceType = attrs.field(
+        converter=_bank_service_type,
+        validator=bv.member_of(BankServiceType),
+        repr=_masked,
+        metadata={ENCRYPTED: True},
+    )
+    """출금 유형: ``CMS``, ``FIRM`` or ``GIRO`` (sent encrypted, as the examples do)."""
+
+
+Request = IdentityRequest | SignRequest | MultiSignRequest | CMSRequest
+"""Any request; :data:`KIND_OF` says which kind of receipt it makes."""
+
+KIND_OF: dict[type[Any], Kind] = {
+    IdentityRequest: Kind.IDENTITY,
+    SignRequest: Kind.SIGN,
+    MultiSignRequest: Kind.MULTI_SIGN,
+    CMSRequest: Kind.CMS,
+}
+REQUEST_OF: dict[Kind, type[Any]] = {kind: cls for cls, kind in KIND_OF.items()}
+
+
+# Answers ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Receipt:
+    """The answer to a request: ``{"receiptID", "scheme"}``."""
+
+    receipt_id: str
+    """접수아이디 (32 digits): use it for status and verify."""
+    scheme: str | None = None
+    """App to App only: the KakaoTalk app scheme your app opens."""
+
+
+@attrs.frozen(kw_only=True)
+class Status:
+    """The state of a receipt (any kind). The ``*_dt`` fields are timezone-aware
+    datetimes in Korea time (UTC+9), or ``None`` while the event has not happened."""
+
+    receipt_id: str
+    client_code: str | None = None
+    state: State
+    expire_in: int | None = None
+    call_center_name: str | None = None
+    call_center_num: str | None = None
+    req_title: str | None = None
+    auth_category: str | None = None
+    return_url: str | None = None
+    token_type: str | None = None
+    """``TEXT`` or ``HASH`` for sign receipts (kept as text: informational)."""
+    request_dt: dt.datetime | None = None
+    view_dt: dt.datetime | None = None
+    complete_dt: dt.datetime | None = None
+    expire_dt: dt.datetime | None = None
+    verify_dt: dt.datetime | None = None
+    scheme: str | None = None
+    app_to_app: bool | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True once waiting is over: completed, expired, refused, failed, or a state this
+        SDK does not know (reported rather than waited on until a timeout)."""
+        return self.state != State.WAITING
+
+
+@attrs.frozen(kw_only=True)
+class _Verified:
+    """What every verify answer carries besides its signed data.
+
+    ``ci`` and the ``receiver_*`` fields come as the service sends them: base64
+    ciphertexts (AES-256-CTR) that Kakao's verification module decrypts with a
+    key of its own (not the SecretKey). The SDK passes them through untouched.
+    """
+
+    state: State | None = None
+    ci: str | None = attrs.field(default=None, repr=_masked)
+    """연계정보 (CI), encrypted; present only for partners approved to collect it."""
+    receiver_name: str | None = attrs.field(default=None, repr=_masked)
+    receiver_year: str | None = attrs.field(default=None, repr=_masked)
+    receiver_day: str | None = attrs.field(default=None, repr=_masked)
+    receiver_hp: str | None = attrs.field(default=None, repr=_masked)
+    receiver_gender: str | None = attrs.field(default=None, repr=_masked)
+    receiver_foreign: str | None = attrs.field(default=None, repr=_masked)
+    receiver_telco_type: str | None = attrs.field(default=None, repr=_masked)
+
+
+@attrs.frozen(kw_only=True)
+class Verification(_Verified):
+    """The answer to verifying an identity, sign or CMS receipt: given only once.
+
+    Identity: compare ``signed_data`` with the ``token`` you sent.
+    """
+
+    receipt_id: str
+    signed_data: str = attrs.field(repr=_length_only)
+    """전자서명 데이터 전문."""
+
+
+@attrs.frozen(kw_only=True)
+class MultiSignVerification(_Verified):
+    """The answer to verifying a multi-sign receipt: one signed data per document."""
+
+    receipt_id: str
+    multi_signed_data: tuple[str, ...] = attrs.field(repr=_count)
+    """전자서명 데이터 전문, in the order of the request's documents."""
+
+
+@attrs.frozen(kw_only=True)
+class LoginVerification(_Verified):
+    """The answer to verifying a login (간편로그인) transaction: given only once."""
+
+    tx_id: str
+    signed_data: str = attrs.field(repr=_length_only)
+    """전자서명 데이터 전문."""

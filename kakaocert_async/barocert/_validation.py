@@ -1,0 +1,107 @@
+"""Barocert's input rules (protocol note §2 and §6), on top of the shared ones.
+
+Where the note gives no limit, a field is checked for type and emptiness only
+(and, being text, for characters that cannot be sent). Every check raises
+:class:`ValidationError` naming the field and never echoing the value.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import sys
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+import attrs
+
+from kakaocert_async import _validation as v
+from kakaocert_async._errors import ValidationError
+
+E = TypeVar("E", bound=enum.Enum)
+
+RECEIPT_ID_DIGITS = 32
+MAX_DOCUMENTS = 20
+"""Multi-sign: at most this many documents per request."""
+
+_RECEIPT_ID = re.compile(rf"[0-9]{{{RECEIPT_ID_DIGITS}}}")
+
+
+def check_receipt_id(value: object, field: str = "receipt_id") -> None:
+    """A Barocert receipt id: exactly 32 ASCII digits, so it can never change a URL path."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string of 32 digits, got {type(value).__name__}")
+    if not _RECEIPT_ID.fullmatch(value):
+        raise ValidationError(field, "must be exactly 32 digits (접수아이디)")
+
+
+def check_tx_id(value: object, field: str = "tx_id") -> None:
+    """A login transaction id: free-form (the service sets no format), so only non-empty
+    text that can travel as one percent-encoded path segment."""
+    v.check_signature(value, field)
+
+
+def text(max_length: int | None, *, required: bool = True) -> v.Validator:
+    """A text field of at most ``max_length`` characters (``None``: no public limit,
+    so type and emptiness only); ``None`` is accepted when not ``required``."""
+    limit = sys.maxsize if max_length is None else max_length
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and not required:
+            return
+        # An optional field that is given must not be blank either.
+        v.check_text(attribute.name, value, max_length=limit, required=True)
+
+    return validate
+
+
+def to_member(kind: type[E], value: object) -> object:
+    """An attrs converter's body for an enum field: a member's value becomes the member;
+    anything else is left for :func:`member_of` to refuse by name."""
+    if isinstance(value, str) and not isinstance(value, kind):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def member_of(kind: type[E]) -> v.Validator:
+    """An enum field: a member of ``kind``."""
+    names = ", ".join(str(member.value) for member in kind)
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise ValidationError(attribute.name, f"must be one of {names}")
+
+    return validate
+
+
+def documents(item: type[Any]) -> v.Validator:
+    """A multi-sign document list: 1 to :data:`MAX_DOCUMENTS` ``item`` objects."""
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple):
+            kind = type(value).__name__
+            raise ValidationError(attribute.name, f"must be a list of {item.__name__}, got {kind}")
+        count = len(value)
+        if not 1 <= count <= MAX_DOCUMENTS:
+            raise ValidationError(
+                attribute.name, f"must hold 1 to {MAX_DOCUMENTS} documents, got {count}"
+            )
+        for index, document in enumerate(value):
+            if not isinstance(document, item):
+                raise ValidationError(
+                    f"{attribute.name}[{index}]",
+                    f"must be a {item.__name__}, got {type(document).__name__}",
+                )
+
+    return validate
+
+
+def as_tuple(value: object) -> object:
+    """Lists and other iterables (not text) become tuples; anything else is left for the
+    validator to refuse."""
+    if isinstance(value, str | bytes | dict) or not isinstance(value, Iterable):
+        return value
+    return tuple(value)
