@@ -89,7 +89,7 @@ async def run(*, calls: int, concurrency: int) -> list[Figure]:
             await _sequential(client, receipt.receipt_id, calls // 10 + 1)  # warm up
             sequential = await _sequential(client, receipt.receipt_id, calls)
             parallel = await _concurrent(client, receipt.receipt_id, calls, concurrency)
-            token = await client._session.tokens.token(DEFAULT_CLIENT_CODE)
+            token = (await client._session.tokens.token(DEFAULT_CLIENT_CODE)).reveal()
         raw = await _raw_httpx(url, token, receipt.receipt_id, calls)
         figures += [
             Figure(name, "kakaocert_async, sequential", sequential, "calls/s"),

@@ -5,38 +5,31 @@ from __future__ import annotations
 import contextlib
 import urllib.parse
 from collections.abc import AsyncGenerator
-from types import TracebackType
 
-import aiohttp
 import httpx
 
-from . import _polling, _signing, _validation, _wire
-from ._auth import Credentials
+from . import _polling, _validation, _wire
+from ._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection
 from ._errors import (
     KakaocertError,
     MalformedResponse,
     ValidationError,
     VerifyOutcomeUnknown,
 )
-from ._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, RetryPolicy, Sender
-from ._lifecycle import Calls
+from ._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, RetryPolicy
 from ._models import ESignReceipt, ESignRequest, ESignStatus, ESignVerification
 from ._secret import Secret
-from ._session import KakaoCert2, Session
-from ._transports import AiohttpBackend, Backend, HttpxBackend, respx_is_active
-from ._version import __version__
+from ._session import KakaoCert2
 
 API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
 AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service (production)."""
-DEFAULT_MAX_CONNECTIONS = 100
-"""Connections a Client opens at most (callers beyond wait their turn, in order)."""
 
 _REQUEST_PATH = "/SignToken/Request"
 
 
-class Client:
+class Client(ClientBase):
     """An asyncio client of the KakaoCert e-signature service.
 
     One ``Client`` holds one connection pool, one clock offset and one session
@@ -94,92 +87,21 @@ class Client:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        _validation.check_link_id(link_id)
-        if not isinstance(secret_key, str):
-            raise ValidationError("secret_key", "must be a string (the SecretKey, base64)")
-        try:
-            key = Secret(_signing.decode_secret_key(secret_key))
-        except ValueError:
-            raise ValidationError("secret_key", "must be the SecretKey, in base64") from None
-        _validation.check_seconds(timeout, "timeout")
-        _validation.check_bool(use_server_time, "use_server_time")
-        _validation.check_bool(ip_restrict, "ip_restrict")
-        _validation.check_count(max_connections, "max_connections", at_most=10_000)
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise ValidationError("http_client", "must be an httpx.AsyncClient")
-        if transport is not None:
-            if not isinstance(transport, httpx.AsyncBaseTransport):
-                raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
-            if http_client is not None:
-                raise ValidationError("transport", "give http_client or transport, not both")
-        self._base_url = _service_url("base_url", base_url)
-        auth_url = _service_url("auth_url", auth_url)
-
-        backend: Backend
-        if http_client is not None:
-            backend = HttpxBackend(client=http_client, mocked=respx_is_active())
-        elif transport is not None:
-            backend = HttpxBackend(transport=transport, timeout=timeout, mocked=respx_is_active())
-        elif respx_is_active():
-            # A test mocking httpx with respx must see this client's calls, not
-            # have them go around the mock to the network.
-            backend = HttpxBackend(
-                client=httpx.AsyncClient(timeout=httpx.Timeout(None, connect=timeout)),
-                owned=True,
-                mocked=True,
-            )
-        else:
-            backend = AiohttpBackend(max_connections=max_connections, connect_timeout=timeout)
-        self._backend = backend
-        library = aiohttp if backend.name == "aiohttp" else httpx
-        headers = {
-            "User-Agent": f"kakaocert-async/{__version__} {backend.name}/{library.__version__}",
-            "Accept-Encoding": "gzip",
-        }
-        sender = Sender(backend, timeout=timeout, max_connections=max_connections)
-        self._session = Session(
-            sender,
-            dialect=KakaoCert2(headers),
-            api_url=self._base_url,
+        self._connection = Connection(
+            link_id,
+            secret_key,
+            dialect=KakaoCert2,
+            base_url=base_url,
             auth_url=auth_url,
-            credentials=Credentials(link_id, key),
+            timeout=timeout,
             use_server_time=use_server_time,
             ip_restrict=ip_restrict,
-            headers=headers,
+            max_connections=max_connections,
+            http_client=http_client,
+            transport=transport,
         )
-        self._calls = Calls()
-        self._link_id = link_id
-
-    def __repr__(self) -> str:
-        return f"<Client link_id={self._link_id!r} base_url={self._base_url!r}>"
-
-    @property
-    def http_backend(self) -> str:
-        """``"aiohttp"`` (the default) or ``"httpx"`` (``http_client``, ``transport``, respx)."""
-        return self._backend.name
-
-    async def __aenter__(self) -> Client:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool (unless it was the caller's). Safe to call twice.
-
-        Calls still in flight end with :class:`ClientClosed`, and so do polling
-        iterators made before.
-        """
-        if self._calls.closed:
-            return
-        await self._calls.close()
-        self._session.close()
-        await self._backend.aclose()
+        self._session = self._connection.session
+        self._calls = self._connection.calls
 
     # The operations -------------------------------------------------------
 
@@ -330,17 +252,3 @@ class Client:
             deadline=deadline,
         )
         return _wire.decode(answer, ESignStatus, label=label)
-
-
-def _service_url(field: str, url: object) -> str:
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise ValidationError(field, "must be an http:// or https:// URL")
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        raise ValidationError(field, "must be a valid URL") from None
-    if not parsed.host or parsed.query or parsed.fragment:
-        raise ValidationError(field, "must be a URL with a host and no query")
-    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
-        raise ValidationError(field, "must be written in printable ASCII (punycode a host)")
-    return url.rstrip("/")

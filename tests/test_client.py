@@ -406,11 +406,11 @@ async def test_a_callers_http_client_is_used_and_left_open(service: Service) -> 
 async def test_one_connection_pool_per_client_closed_on_exit(service: Service) -> None:
     client = Client(LINK_ID, SECRET_KEY)
     assert client.http_backend == "httpx"  # respx is mocking httpx: the client sees it
-    http = client._backend._client  # type: ignore[attr-defined]
+    http = client._connection.backend._client  # type: ignore[attr-defined]
     async with client:
         await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
         await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
-        assert client._backend._client is http  # type: ignore[attr-defined]
+        assert client._connection.backend._client is http  # type: ignore[attr-defined]
     assert http.is_closed
     await client.aclose()  # twice is fine
     with pytest.raises(KakaocertError, match="closed"):

@@ -68,7 +68,7 @@ async def _setup(sandbox: Sandbox, served: bool) -> AsyncIterator[tuple[Client, 
 
 
 def _connections_in_use(client: Client) -> int | None:
-    return client._backend.connections_in_use()
+    return client._connection.backend.connections_in_use()
 
 
 @pytest.mark.parametrize("served", [False, True], ids=["in-process", "served"])
@@ -138,7 +138,7 @@ async def test_closing_the_client_closes_its_connections() -> None:
             receipt = await client.request_esign(sandbox.client_code, make_request())
             await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.01)
             await client.verify_esign(sandbox.client_code, receipt.receipt_id)
-            connector = client._backend._connector  # type: ignore[attr-defined]
+            connector = client._connection.backend._connector  # type: ignore[attr-defined]
             assert connector._conns  # idle keep-alive connections, ready for reuse
         assert connector.closed
         assert not connector._conns

@@ -220,11 +220,11 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
                 # httpx exchanges of cancelled calls finish in the background
                 # (cancelling httpcore mid-exchange corrupts its pool): soon.
                 for _ in range(500):
-                    if client._backend.running == 0:  # type: ignore[attr-defined]
+                    if client._connection.backend.running == 0:  # type: ignore[attr-defined]
                         break
                     await asyncio.sleep(0.01)
-            assert client._backend.connections_in_use() == 0
-            assert client._session._sender.waiting == 0
+            assert client._connection.backend.connections_in_use() == 0
+            assert client._connection.sender.waiting == 0
             assert asyncio.all_tasks() == before
             sandbox.faults.clear()
             started = time.monotonic()

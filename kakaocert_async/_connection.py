@@ -1,0 +1,181 @@
+"""What every client shares: its way to the wire, its session, its calls in flight and its close.
+
+KakaoCert 2.x's :class:`~kakaocert_async.Client` and Barocert's
+:class:`~kakaocert_async.barocert.Client` differ only in their operations and in
+their :class:`~kakaocert_async._session.Dialect`. Everything else, from the
+checks of their common arguments to the close that ends calls in flight, is
+built here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import TypeVar
+
+import aiohttp
+import httpx
+
+from . import _signing, _validation
+from ._auth import Credentials
+from ._errors import ValidationError
+from ._http import Sender
+from ._lifecycle import Calls
+from ._secret import Secret
+from ._session import Dialect, Session
+from ._transports import AiohttpBackend, Backend, HttpxBackend, respx_is_active
+from ._version import __version__
+
+C = TypeVar("C", bound="ClientBase")
+
+DEFAULT_MAX_CONNECTIONS = 100
+"""Connections a Client opens at most (callers beyond wait their turn, in order)."""
+
+
+class Connection:
+    """One partner's way to one API: the backend, the fair sender, the session, the calls.
+
+    Checks the arguments every client takes (raising :class:`ValidationError`
+    naming the argument) and chooses the backend: aiohttp unless an httpx
+    ``http_client`` or ``transport`` is given, or respx is mocking httpx.
+    """
+
+    def __init__(
+        self,
+        link_id: str,
+        secret_key: str,
+        *,
+        dialect: Callable[[dict[str, str]], Dialect],
+        base_url: str,
+        auth_url: str,
+        timeout: float,
+        use_server_time: bool,
+        ip_restrict: bool,
+        max_connections: int,
+        http_client: httpx.AsyncClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+        key_check: Callable[[bytes], object] | None = None,
+    ) -> None:
+        _validation.check_link_id(link_id)
+        if not isinstance(secret_key, str):
+            raise ValidationError("secret_key", "must be a string (the SecretKey, base64)")
+        try:
+            raw_key = _signing.decode_secret_key(secret_key)
+            if key_check is not None:
+                key_check(raw_key)
+        except ValueError as problem:
+            rule = "must be the SecretKey, in base64"
+            if key_check is not None and str(problem):
+                rule = f"{rule} ({problem})"
+            raise ValidationError("secret_key", rule) from None
+        self.key = Secret(raw_key)
+        _validation.check_seconds(timeout, "timeout")
+        _validation.check_bool(use_server_time, "use_server_time")
+        _validation.check_bool(ip_restrict, "ip_restrict")
+        _validation.check_count(max_connections, "max_connections", at_most=10_000)
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ValidationError("http_client", "must be an httpx.AsyncClient")
+        if transport is not None:
+            if not isinstance(transport, httpx.AsyncBaseTransport):
+                raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
+            if http_client is not None:
+                raise ValidationError("transport", "give http_client or transport, not both")
+        self.link_id = link_id
+        self.base_url = service_url("base_url", base_url)
+        auth_url = service_url("auth_url", auth_url)
+
+        self.backend = _backend(timeout, max_connections, http_client, transport)
+        library = aiohttp if self.backend.name == "aiohttp" else httpx
+        agent = f"kakaocert-async/{__version__} {self.backend.name}/{library.__version__}"
+        headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
+        self.sender = Sender(self.backend, timeout=timeout, max_connections=max_connections)
+        self.session = Session(
+            self.sender,
+            dialect=dialect(headers),
+            api_url=self.base_url,
+            auth_url=auth_url,
+            credentials=Credentials(link_id, self.key),
+            use_server_time=use_server_time,
+            ip_restrict=ip_restrict,
+            headers=headers,
+        )
+        self.calls = Calls()
+
+    async def aclose(self) -> None:
+        """End the calls in flight, then close the connections. Safe to call twice."""
+        if self.calls.closed:
+            return
+        await self.calls.close()
+        self.session.close()
+        await self.backend.aclose()
+
+
+def _backend(
+    timeout: float,
+    max_connections: int,
+    http_client: httpx.AsyncClient | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> Backend:
+    if http_client is not None:
+        return HttpxBackend(client=http_client, mocked=respx_is_active())
+    if transport is not None:
+        return HttpxBackend(transport=transport, timeout=timeout, mocked=respx_is_active())
+    if respx_is_active():
+        # A test mocking httpx with respx must see this client's calls, not
+        # have them go around the mock to the network.
+        return HttpxBackend(
+            client=httpx.AsyncClient(timeout=httpx.Timeout(None, connect=timeout)),
+            owned=True,
+            mocked=True,
+        )
+    return AiohttpBackend(max_connections=max_connections, connect_timeout=timeout)
+
+
+def service_url(field: str, url: object) -> str:
+    """A base URL, checked: http(s), a host, no query or fragment, printable ASCII."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise ValidationError(field, "must be an http:// or https:// URL")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise ValidationError(field, "must be a valid URL") from None
+    if not parsed.host or parsed.query or parsed.fragment:
+        raise ValidationError(field, "must be a URL with a host and no query")
+    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
+        raise ValidationError(field, "must be written in printable ASCII (punycode a host)")
+    return url.rstrip("/")
+
+
+class ClientBase:
+    """The lifetime of a client: ``async with``, ``aclose`` and which backend it uses."""
+
+    _connection: Connection
+
+    def __repr__(self) -> str:
+        connection = self._connection
+        name = type(self).__qualname__
+        return f"<{name} link_id={connection.link_id!r} base_url={connection.base_url!r}>"
+
+    @property
+    def http_backend(self) -> str:
+        """``"aiohttp"`` (the default) or ``"httpx"`` (``http_client``, ``transport``, respx)."""
+        return self._connection.backend.name
+
+    async def __aenter__(self: C) -> C:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was the caller's). Safe to call twice.
+
+        Calls still in flight end with :class:`~kakaocert_async.ClientClosed`, and
+        so do polling iterators made before.
+        """
+        await self._connection.aclose()
