@@ -1,4 +1,5 @@
-"""An asyncio SDK for KakaoCert e-signatures (Linkhub): request, await, verify.
+"""An asyncio SDK for KakaoCert (Linkhub): e-signatures, identity verification and CMS
+withdrawal consents; request, await, verify.
 
 >>> from kakaocert_async import Client, ESignRequest, SignState
 """
@@ -14,13 +15,31 @@ from ._errors import (
     ValidationError,
     VerifyOutcomeUnknown,
 )
-from ._models import ESignReceipt, ESignRequest, ESignStatus, ESignVerification, SignState
+from ._models import (
+    CMSReceipt,
+    CMSRequest,
+    CMSStatus,
+    CMSVerification,
+    ESignReceipt,
+    ESignRequest,
+    ESignStatus,
+    ESignVerification,
+    SignState,
+    VerifyAuthReceipt,
+    VerifyAuthRequest,
+    VerifyAuthStatus,
+    VerifyAuthVerification,
+)
 from ._version import __version__
 
 __all__ = [
     "API_URL",
     "AUTH_URL",
     "APIError",
+    "CMSReceipt",
+    "CMSRequest",
+    "CMSStatus",
+    "CMSVerification",
     "Client",
     "ESignReceipt",
     "ESignRequest",
@@ -33,6 +52,10 @@ __all__ = [
     "SignTimeout",
     "TransportError",
     "ValidationError",
+    "VerifyAuthReceipt",
+    "VerifyAuthRequest",
+    "VerifyAuthStatus",
+    "VerifyAuthVerification",
     "VerifyOutcomeUnknown",
     "__version__",
 ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._models import ESignStatus
+    from ._models import StatusBase
 
 CLIENT_ERROR_CODE = -99999999
 """The code of every error that did not come with a code from the service."""
@@ -127,11 +127,12 @@ class VerifyOutcomeUnknown(TransportError):
 class SignTimeout(KakaocertError, TimeoutError):
     """``await_signed`` ran out of time while the receipt was still pending.
 
-    ``last_status`` is the last state read (``None`` if no poll succeeded).
+    ``last_status`` is the last state read (``None`` if no poll succeeded): an
+    ``ESignStatus``, ``VerifyAuthStatus`` or ``CMSStatus``, as the receipt's kind.
     """
 
-    last_status: ESignStatus | None
+    last_status: StatusBase | None
 
-    def __init__(self, message: str, *, last_status: ESignStatus | None) -> None:
+    def __init__(self, message: str, *, last_status: StatusBase | None) -> None:
         super().__init__(message)
         self.last_status = last_status

@@ -14,10 +14,14 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TypeVar
 
 from ._errors import APIError, KakaocertError, SignTimeout
 from ._http import is_transient
-from ._models import ESignStatus
+from ._models import StatusBase
+
+S = TypeVar("S", bound=StatusBase)
+"""The status class of the receipt's kind: ESignStatus, VerifyAuthStatus or CMSStatus."""
 
 DEFAULT_INTERVAL = 2.0
 """Seconds between polls."""
@@ -30,11 +34,11 @@ MAX_EXPIRES_IN = 1000
 MAX_JITTER = 0.025
 """Seconds at most added to an interval, at random (and at most 5 % of it)."""
 
-FetchState = Callable[[float | None], Awaitable[ESignStatus]]
+FetchState = Callable[[float | None], Awaitable[S]]
 """Reads the state once; the argument is the deadline (monotonic) for its retries."""
 
 
-def seconds_left(status: ESignStatus, server_now: float) -> float:
+def seconds_left(status: StatusBase, server_now: float) -> float:
     """Seconds from ``server_now`` until the receipt expires, plus :data:`EXPIRY_GRACE`."""
     if status.expire_dt is not None:
         expires_at = status.expire_dt.timestamp()
@@ -46,14 +50,14 @@ def seconds_left(status: ESignStatus, server_now: float) -> float:
 
 
 async def watch(
-    fetch: FetchState,
+    fetch: FetchState[S],
     server_now: Callable[[], Awaitable[float]],
     *,
     receipt_id: str,
     timeout: float | None,
     interval: float,
     monotonic: Callable[[], float] = time.monotonic,
-) -> AsyncGenerator[ESignStatus, None]:
+) -> AsyncGenerator[S, None]:
     """Yield each state read, ending after a signed or expired one.
 
     Once the deadline is known, a poll that fails for a passing reason (its own
@@ -64,7 +68,7 @@ async def watch(
     """
     started = monotonic()
     deadline = None if timeout is None else started + timeout
-    status: ESignStatus | None = None
+    status: S | None = None
     while True:
         failure: KakaocertError | None = None
         try:
@@ -92,7 +96,7 @@ async def watch(
 
 
 def _timeout_message(
-    receipt_id: str, elapsed: float, status: ESignStatus | None, failure: KakaocertError | None
+    receipt_id: str, elapsed: float, status: StatusBase | None, failure: KakaocertError | None
 ) -> str:
     if failure is None:
         return f"receipt {receipt_id} is still pending after {elapsed:.1f} s"

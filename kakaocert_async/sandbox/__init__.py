@@ -1,4 +1,5 @@
-"""A local KakaoCert: Linkhub auth and the e-sign API on one origin, as strict as the real one.
+"""A local KakaoCert: Linkhub auth and the API (e-sign, identity, CMS) on one origin, as strict
+as the real one.
 
 >>> from kakaocert_async.sandbox import Sandbox
 >>> sandbox = Sandbox()
@@ -15,6 +16,7 @@ from ._rejections import Rejected, Rejection
 from ._sandbox import IN_PROCESS_URL, INSTALL_HINT, Sandbox, SandboxUnavailable, require_extra
 from ._service import COUNTERS, ENDPOINTS, Service
 from ._settings import (
+    CMS_SCOPE,
     DATE_TOLERANCE,
     DEFAULT_CLIENT_CODE,
     DEFAULT_LINK_ID,
@@ -22,11 +24,13 @@ from ._settings import (
     DEFAULT_SECRET_KEY_BYTES,
     DEFAULT_TOKEN_TTL,
     ESIGN_SCOPE,
+    IDENTITY_SCOPE,
     Settings,
 )
 from ._transport import SandboxTransport
 
 __all__ = [
+    "CMS_SCOPE",
     "COUNTERS",
     "DATE_TOLERANCE",
     "DEFAULT_CLIENT_CODE",
@@ -36,6 +40,7 @@ __all__ = [
     "DEFAULT_TOKEN_TTL",
     "ENDPOINTS",
     "ESIGN_SCOPE",
+    "IDENTITY_SCOPE",
     "INSTALL_HINT",
     "IN_PROCESS_URL",
     "Action",

@@ -52,6 +52,8 @@ async def test_stats_count_every_arrival_and_reset(raw: Raw, sandbox: Sandbox) -
     await raw.http.get("/SignToken/Status/1")  # refused, still counted
     await raw.http.get("/nowhere")
     await raw.http.get("/SignToken/Request")  # wrong method
+    await raw.http.get("/SignDirectDebit/Verify/1")  # refused, still counted
+    await raw.http.post("/SignIdentity/Request", content=b"{}")  # refused, still counted
     response = await raw.http.get("/_sandbox/stats")
     assert response.json() == {
         "time": 1,
@@ -59,6 +61,12 @@ async def test_stats_count_every_arrival_and_reset(raw: Raw, sandbox: Sandbox) -
         "request": 0,
         "status": 1,
         "verify": 0,
+        "identity.request": 1,
+        "identity.status": 0,
+        "identity.verify": 0,
+        "cms.request": 0,
+        "cms.status": 0,
+        "cms.verify": 1,
         "control": 1,
         "other": 2,
     }

@@ -113,8 +113,9 @@ def test_the_official_sdk_in_app_to_app_mode(served: tuple[Sandbox, Any]) -> Non
     receipt = service.requestESign(code, _request(), True)
     assert receipt.tx_id
     sandbox.service.sign(receipt.receiptId)
-    # The SDK puts the signature in the path as given: the caller must percent-encode it.
-    signature = urllib.parse.quote(sandbox.signature(receipt.receiptId), safe="")
+    # The SDK puts the signature in the path as given, "+", "/" and "=" included.
+    signature = sandbox.signature(receipt.receiptId)
+    assert {"+", "/", "="} <= set(signature)
     verification = service.verifyESign(code, receipt.receiptId, signature)
     assert verification.receiptId == receipt.receiptId
 
