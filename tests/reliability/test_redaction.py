@@ -75,6 +75,13 @@ class Evidence:
                 for linked in _chain(thing):
                     self.shown += [repr(linked), str(linked), repr(vars(linked))]
 
+    async def attempt(self, make: Any) -> None:
+        """Await ``make()`` and add its result, or the error it raised."""
+        try:
+            self.add(await make())
+        except KakaocertError as error:
+            self.add(error)
+
     def records(self, records: list[logging.LogRecord]) -> None:
         for record in records:
             text = record.getMessage() + "\n" + repr(vars(record))
@@ -154,11 +161,7 @@ async def test_no_secret_or_personal_data_is_ever_shown(
     code = sandbox.client_code
     evidence.add(sandbox, sandbox.settings, client)
 
-    async def attempt(make: Any) -> None:
-        try:
-            evidence.add(await make())
-        except KakaocertError as error:
-            evidence.add(error)
+    attempt = evidence.attempt
 
     async with sandbox, client:
         # A KakaoTalk flow, with a flaky state endpoint on the way.
@@ -272,11 +275,7 @@ async def test_identity_and_cms_flows_show_no_personal_data(
     receiver = {"receiver_name": NAME, "receiver_hp": PHONE, "receiver_birthday": BIRTHDAY}
     bank = {"bank_account_name": ACCOUNT_HOLDER, "bank_account_num": ACCOUNT}
 
-    async def attempt(make: Any) -> None:
-        try:
-            evidence.add(await make())
-        except KakaocertError as error:
-            evidence.add(error)
+    attempt = evidence.attempt
 
     async with sandbox, client:
         identity_request = make_verify_auth_request(**receiver)
