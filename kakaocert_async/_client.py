@@ -52,7 +52,7 @@ _USER_AGENT = f"kakaocert-async/{__version__} httpx/{httpx.__version__}"
 
 
 class Client:
-    """An asyncio client of the KakaoCert e-signature service.
+    """An asyncio client of KakaoCert: e-signatures, identity verification, CMS consents.
 
     One ``Client`` holds one connection pool, one clock offset and one session
     token per client code: create it once (per event loop) and share it.
