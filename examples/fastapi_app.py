@@ -1,4 +1,5 @@
-"""A FastAPI service that requests, tracks and verifies KakaoCert e-signatures.
+"""A FastAPI service that requests, tracks and verifies KakaoCert e-signatures, and checks
+a person's identity (본인인증).
 
 One ``Client`` is created in the app's lifespan and shared by every request.
 With ``KAKAOCERT_LINK_ID``, ``KAKAOCERT_SECRET_KEY``, ``KAKAOCERT_CLIENT_CODE`` and
@@ -19,6 +20,10 @@ and try it::
     curl -N localhost:8000/signatures/RECEIPT_ID/events     # Server-Sent Events
     curl -s -X POST localhost:8000/signatures/RECEIPT_ID/verify
 
+    curl -s localhost:8000/identity-checks -H 'content-type: application/json' -d '{
+      "receiver_name": "홍길동", "receiver_hp": "01012341234", "receiver_birthday": "19900108"}'
+    curl -s -X POST 'localhost:8000/identity-checks/RECEIPT_ID/verify?wait=30'
+
 Routes:
 
 - ``POST /signatures``: request a signature (JSON body) -> 201 ``{"receipt_id", "tx_id"}``.
@@ -26,6 +31,12 @@ Routes:
 - ``POST /signatures/{id}/verify``: verify it, once -> ``{"receipt_id", "signed_data"}``.
 - ``GET /signatures/{id}/events``: an ``event: state`` per change of state, ending
   with ``signed`` or ``expired`` (or an ``event: timeout`` / ``event: error``).
+- ``POST /identity-checks``: ask the person to prove who they are, by signing a
+  one-time token this app makes -> 201 ``{"receipt_id"}``.
+- ``GET /identity-checks/{id}``: its state.
+- ``POST /identity-checks/{id}/verify?wait=S``: wait up to ``S`` seconds for the
+  signature, then verify it, once -> ``{"receipt_id", "verified", "token",
+  "signed_data"}``; 409 if it expired.
 
 Errors: a bad field is 422 naming it (as FastAPI's own validation errors do); the
 service's refusals are 502 with its code (404 and 409 pass through: unknown
@@ -39,8 +50,9 @@ import contextlib
 import datetime as dt
 import json
 import os
+import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import attrs
@@ -62,6 +74,8 @@ from kakaocert_async import (
     SignTimeout,
     TransportError,
     ValidationError,
+    VerifyAuthReceipt,
+    VerifyAuthRequest,
     VerifyOutcomeUnknown,
 )
 from kakaocert_async.sandbox import Sandbox
@@ -78,6 +92,8 @@ class Backend:
     client_code: str
     call_center: str
     sandbox: Sandbox | None = None
+    nonces: dict[str, str] = field(default_factory=dict)
+    """The one-time token of each identity check, by receipt id (use your database)."""
 
 
 @contextlib.asynccontextmanager
@@ -101,12 +117,17 @@ def create_app(sandbox: Sandbox | None = None) -> FastAPI:
             app.state.backend = backend
             yield
 
-    app = FastAPI(title="KakaoCert e-signatures", lifespan=lifespan)
+    app = FastAPI(title="KakaoCert e-signatures and identity checks", lifespan=lifespan)
     app.add_exception_handler(KakaocertError, kakaocert_error)  # type: ignore[arg-type]
     app.add_api_route("/signatures", request_signature, methods=["POST"], status_code=201)
     app.add_api_route("/signatures/{receipt_id}", signature_state, methods=["GET"])
     app.add_api_route("/signatures/{receipt_id}/verify", verify_signature, methods=["POST"])
     app.add_api_route("/signatures/{receipt_id}/events", signature_events, methods=["GET"])
+    app.add_api_route("/identity-checks", request_identity_check, methods=["POST"], status_code=201)
+    app.add_api_route("/identity-checks/{receipt_id}", identity_check_state, methods=["GET"])
+    app.add_api_route(
+        "/identity-checks/{receipt_id}/verify", verify_identity_check, methods=["POST"]
+    )
     return app
 
 
@@ -157,6 +178,41 @@ class SignatureRequest(BaseModel):
         return ESignRequest(
             call_center_num=call_center,
             **self.model_dump(exclude={"app_to_app"}),
+        )
+
+
+class IdentityCheck(BaseModel):
+    """Who should prove their identity; the text they sign is a one-time token this app
+    makes (``VerifyAuthRequest`` checks the service's limits)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "receiver_name": "홍길동",
+                    "receiver_hp": "01012341234",
+                    "receiver_birthday": "19900108",
+                }
+            ]
+        },
+    )
+
+    receiver_name: str
+    receiver_hp: str
+    receiver_birthday: str
+    tms_title: str = "본인인증"
+    expires_in: int = 300
+    payload: str | None = None
+
+    def to_verify_auth(self, call_center: str, token: str) -> VerifyAuthRequest:
+        """The SDK's request; raises its ``ValidationError`` naming the field."""
+        return VerifyAuthRequest(
+            call_center_num=call_center,
+            token=token,
+            allow_simple_regist=False,
+            verify_name=True,  # the name must be the verified real name
+            **self.model_dump(),
         )
 
 
@@ -247,6 +303,49 @@ async def state_events(shared: Backend, first: ESignStatus, interval: float) -> 
         yield sse("timeout", {"receipt_id": first.receipt_id, "message": exc.message})
     except KakaocertError as exc:
         yield sse("error", {"receipt_id": first.receipt_id, **error_body(exc)})
+
+
+async def request_identity_check(body: IdentityCheck, shared: Shared) -> dict[str, Any]:
+    """Ask the person to verify their identity in KakaoTalk, by signing a fresh nonce."""
+    token = secrets.token_urlsafe(24)  # one-time: the signature is proof for this check only
+    request = body.to_verify_auth(shared.call_center, token)
+    receipt = await shared.client.request_verify_auth(shared.client_code, request)
+    shared.nonces[receipt.receipt_id] = token
+    return as_json(receipt)
+
+
+async def identity_check_state(receipt_id: str, shared: Shared) -> dict[str, Any]:
+    """The state of an identity check: ``pending``, ``signed`` or ``expired``."""
+    return as_json(await shared.client.get_verify_auth_state(shared.client_code, receipt_id))
+
+
+async def verify_identity_check(
+    receipt_id: str,
+    shared: Shared,
+    wait: Annotated[float, Query(ge=0.05, le=300.0)] = 30.0,
+    interval: Annotated[float, Query(ge=0.05, le=60.0)] = 2.0,
+) -> JSONResponse:
+    """Wait (up to ``wait`` seconds) until the person has signed, then verify, once.
+
+    A worker that only kept the receipt id rebuilds the receipt to wait for it:
+    ``VerifyAuthReceipt(receipt_id=...)``. Keep ``signed_data``: it is the proof,
+    and it contains the token this app made for the check.
+    """
+    receipt = VerifyAuthReceipt(receipt_id=receipt_id)
+    status = await shared.client.await_signed(
+        shared.client_code, receipt, timeout=wait, interval=interval
+    )
+    if status.state is SignState.EXPIRED:
+        detail = {"receipt_id": receipt_id, "state": "expired", "message": "the check expired"}
+        return JSONResponse({"detail": detail}, status_code=409)
+    verification = await shared.client.verify_auth(shared.client_code, receipt_id)
+    return JSONResponse(
+        {
+            **as_json(verification),
+            "verified": True,
+            "token": shared.nonces.pop(receipt_id, None),
+        }
+    )
 
 
 # Errors -------------------------------------------------------------------------

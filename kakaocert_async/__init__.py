@@ -1,4 +1,5 @@
-"""An asyncio SDK for KakaoCert e-signatures (Linkhub): request, await, verify.
+"""An asyncio SDK for KakaoCert (Linkhub): e-signatures, identity verification and CMS
+withdrawal consents; request, await, verify.
 
 >>> from kakaocert_async import Client, ESignRequest, SignState
 """
@@ -18,7 +19,21 @@ from ._errors import (
     VerifyOutcomeUnknown,
 )
 from ._http import set_testing
-from ._models import ESignReceipt, ESignRequest, ESignStatus, ESignVerification, SignState
+from ._models import (
+    CMSReceipt,
+    CMSRequest,
+    CMSStatus,
+    CMSVerification,
+    ESignReceipt,
+    ESignRequest,
+    ESignStatus,
+    ESignVerification,
+    SignState,
+    VerifyAuthReceipt,
+    VerifyAuthRequest,
+    VerifyAuthStatus,
+    VerifyAuthVerification,
+)
 from ._version import __version__
 
 # A library's logger: records reach the application's handlers if it configured
@@ -29,6 +44,10 @@ __all__ = [
     "API_URL",
     "AUTH_URL",
     "APIError",
+    "CMSReceipt",
+    "CMSRequest",
+    "CMSStatus",
+    "CMSVerification",
     "Client",
     "ClientClosed",
     "ESignReceipt",
@@ -42,6 +61,10 @@ __all__ = [
     "SignTimeout",
     "TransportError",
     "ValidationError",
+    "VerifyAuthReceipt",
+    "VerifyAuthRequest",
+    "VerifyAuthStatus",
+    "VerifyAuthVerification",
     "VerifyOutcomeUnknown",
     "__version__",
     "set_testing",

@@ -1,14 +1,19 @@
-"""The asyncio client: request a signature, read its state, await it, verify it."""
+"""The asyncio client: request a signature, read its state, await it, verify it.
+
+Three families of the same shape (e-signature, identity verification, CMS
+withdrawal consent) share one implementation of each call, told apart by
+``_families``' table.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import urllib.parse
 from collections.abc import AsyncGenerator
+from typing import overload
 
 import httpx
 
-from . import _polling, _validation, _wire
+from . import _families, _polling, _validation, _wire
 from ._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection
 from ._errors import (
     KakaocertError,
@@ -16,8 +21,24 @@ from ._errors import (
     ValidationError,
     VerifyOutcomeUnknown,
 )
+from ._families import CMS, ESIGN, IDENTITY, Family, ReceiptT, RequestT, StatusT, VerificationT
 from ._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, RetryPolicy
-from ._models import ESignReceipt, ESignRequest, ESignStatus, ESignVerification
+from ._models import (
+    CMSReceipt,
+    CMSRequest,
+    CMSStatus,
+    CMSVerification,
+    ESignReceipt,
+    ESignRequest,
+    ESignStatus,
+    ESignVerification,
+    ReceiptBase,
+    StatusBase,
+    VerifyAuthReceipt,
+    VerifyAuthRequest,
+    VerifyAuthStatus,
+    VerifyAuthVerification,
+)
 from ._secret import Secret
 from ._session import KakaoCert2
 
@@ -26,11 +47,9 @@ API_URL = "https://kakaocert-api.linkhub.co.kr"
 AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service (production)."""
 
-_REQUEST_PATH = "/SignToken/Request"
-
 
 class Client(ClientBase):
-    """An asyncio client of the KakaoCert e-signature service.
+    """An asyncio client of KakaoCert: e-signatures, identity verification, CMS consents.
 
     One ``Client`` holds one connection pool, one clock offset and one session
     token per client code: create it once (per event loop) and share it.
@@ -115,28 +134,11 @@ class Client(ClientBase):
         it is repeated only when the request provably never left
         (:class:`RequestNotSent`), never after a timeout or a 5xx.
         """
-        _validation.check_client_code(client_code)
-        if not isinstance(request, ESignRequest):
-            kind = type(request).__name__
-            raise ValidationError("request", f"must be an ESignRequest, got {kind}")
-        _validation.check_bool(app_to_app, "app_to_app")
-        label = f"POST {_REQUEST_PATH}"
-        with self._calls.track():
-            answer = await self._session.post(
-                client_code,
-                _REQUEST_PATH,
-                Secret(_wire.encode_request(request, app_to_app=app_to_app)),
-                label=label,
-                policy=UNSENT_ONLY,
-            )
-        return _wire.decode(answer, ESignReceipt, label=label)
+        return await self._request(ESIGN, client_code, request, app_to_app)
 
     async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
         """Read the state of a request (GetESignState). Safe to repeat; retried on failures."""
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        with self._calls.track():
-            return await self._read_state(client_code, receipt_id, SAFE_TO_REPEAT, None)
+        return await self._get_state(ESIGN, client_code, receipt_id)
 
     async def verify_esign(
         self, client_code: str, receipt_id: str, signature: str | None = None
@@ -145,47 +147,112 @@ class Client(ClientBase):
 
         Call it after the state is :attr:`SignState.SIGNED`. ``signature`` is for
         App to App: the value your app got from KakaoTalk (``sig`` on iOS,
-        ``signature`` on Android). The service answers a receipt's verify only
+        ``signature`` on Android), appended to the path as given, as the official
+        SDKs do. The service answers a receipt's verify only
         once, so it is never retried: if the answer is lost after sending (a
         timeout, a broken connection, an unreadable answer, or a 5xx from a
         gateway rather than the service's own error), :class:`VerifyOutcomeUnknown`
         says so. An error before sending (no token, no connection) is raised as is.
         """
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        path = f"/SignToken/Verify/{receipt_id}"
-        label = f"GET {path}"
-        if signature is not None:
-            _validation.check_signature(signature)
-            path += "/" + urllib.parse.quote(signature, safe="")
-            label += "/<signature>"
+        return await self._verify(ESIGN, client_code, receipt_id, signature)
 
-        def lost(error: KakaocertError) -> VerifyOutcomeUnknown:
-            return VerifyOutcomeUnknown(
-                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
-                " service answers verify once, so the receipt may be consumed. Check"
-                " get_esign_state(): verify_dt is set if it went through.",
-                receipt_id=receipt_id,
-            )
+    # Identity verification (본인인증) ---------------------------------------
 
-        with self._calls.track():
-            answer = await self._session.get(
-                client_code, path, label=label, policy=VERIFY_ONCE, on_lost=lost
-            )
-        try:
-            return _wire.decode(answer, ESignVerification, label=label)
-        except MalformedResponse as unreadable:
-            raise lost(unreadable) from unreadable
+    async def request_verify_auth(
+        self, client_code: str, request: VerifyAuthRequest
+    ) -> VerifyAuthReceipt:
+        """Ask the receiver to verify their identity by signing ``request.token``
+        (RequestVerifyAuth). Sends a KakaoTalk message; no App to App.
+
+        Not idempotent, like :meth:`request_esign`: repeated only when it provably
+        never left (:class:`RequestNotSent`).
+        """
+        return await self._request(IDENTITY, client_code, request, None)
+
+    async def get_verify_auth_state(self, client_code: str, receipt_id: str) -> VerifyAuthStatus:
+        """Read the state of an identity verification (GetVerifyAuthState). Safe to repeat."""
+        return await self._get_state(IDENTITY, client_code, receipt_id)
+
+    async def verify_auth(self, client_code: str, receipt_id: str) -> VerifyAuthVerification:
+        """Verify a signed identity verification and get its signed data (VerifyAuth). Once only.
+
+        As :meth:`verify_esign`: never retried; a lost answer is
+        :class:`VerifyOutcomeUnknown`.
+        """
+        return await self._verify(IDENTITY, client_code, receipt_id, None)
+
+    # CMS withdrawal consent (자동이체 출금동의) -----------------------------
+
+    async def request_cms(
+        self, client_code: str, request: CMSRequest, app_to_app: bool = False
+    ) -> CMSReceipt:
+        """Ask the receiver to consent to automatic withdrawals (RequestCMS).
+
+        Sends a KakaoTalk message, or, with ``app_to_app=True``, returns a
+        ``tx_id`` for your app. Not idempotent, like :meth:`request_esign`.
+        """
+        return await self._request(CMS, client_code, request, app_to_app)
+
+    async def get_cms_state(self, client_code: str, receipt_id: str) -> CMSStatus:
+        """Read the state of a withdrawal consent (GetCMSState). Safe to repeat."""
+        return await self._get_state(CMS, client_code, receipt_id)
+
+    async def verify_cms(
+        self, client_code: str, receipt_id: str, signature: str | None = None
+    ) -> CMSVerification:
+        """Verify a signed withdrawal consent and get its signed data (VerifyCMS). Once only.
+
+        ``signature`` is for App to App, as in :meth:`verify_esign`. Never retried;
+        a lost answer is :class:`VerifyOutcomeUnknown`.
+        """
+        return await self._verify(CMS, client_code, receipt_id, signature)
+
+    # Waiting, for every kind ----------------------------------------------
+
+    @overload
+    async def await_signed(
+        self,
+        client_code: str,
+        receipt: str | ESignReceipt,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> ESignStatus: ...
+
+    @overload
+    async def await_signed(
+        self,
+        client_code: str,
+        receipt: VerifyAuthReceipt,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> VerifyAuthStatus: ...
+
+    @overload
+    async def await_signed(
+        self,
+        client_code: str,
+        receipt: CMSReceipt,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> CMSStatus: ...
 
     async def await_signed(
         self,
         client_code: str,
-        receipt_id: str,
+        receipt: str | ESignReceipt | VerifyAuthReceipt | CMSReceipt,
         *,
         timeout: float | None = None,
         interval: float | None = None,
-    ) -> ESignStatus:
+    ) -> StatusBase:
         """Poll the state until it is signed or expired, and return that state.
+
+        ``receipt`` is what a request returned (an :class:`ESignReceipt`,
+        :class:`VerifyAuthReceipt` or :class:`CMSReceipt`; rebuild one from a stored
+        id with ``CMSReceipt(receipt_id=...)``), or an e-signature's receipt id. The
+        state returned is of the receipt's kind.
 
         Polls at once, then every ``interval`` seconds (2 by default). Ends by
         ``timeout`` seconds if given, else a few seconds after the receipt
@@ -196,13 +263,60 @@ class Client(ClientBase):
         :class:`SignTimeout` too (``__cause__`` is the last failure). Check
         ``state`` of the result: :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
         """
-        last: ESignStatus | None = None
-        states = self.watch_esign_state(client_code, receipt_id, timeout=timeout, interval=interval)
-        async with contextlib.aclosing(states):
+        family, receipt_id = _family_of(receipt)
+        last: StatusBase | None = None
+        iterator = self._watch(family, client_code, receipt_id, timeout=timeout, interval=interval)
+        async with contextlib.aclosing(iterator) as states:
             async for last in states:  # noqa: B007 -- the last state is the answer
                 pass
         assert last is not None
         return last
+
+    @overload
+    def watch_state(
+        self,
+        client_code: str,
+        receipt: str | ESignReceipt,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> AsyncGenerator[ESignStatus, None]: ...
+
+    @overload
+    def watch_state(
+        self,
+        client_code: str,
+        receipt: VerifyAuthReceipt,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> AsyncGenerator[VerifyAuthStatus, None]: ...
+
+    @overload
+    def watch_state(
+        self,
+        client_code: str,
+        receipt: CMSReceipt,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> AsyncGenerator[CMSStatus, None]: ...
+
+    def watch_state(
+        self,
+        client_code: str,
+        receipt: str | ESignReceipt | VerifyAuthReceipt | CMSReceipt,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> AsyncGenerator[StatusBase, None]:
+        """Like :meth:`await_signed`, but yields every state read, for progress displays.
+
+        The last one yielded is signed or expired; :class:`SignTimeout` ends it
+        otherwise. Arguments are checked at once, before iteration starts.
+        """
+        family, receipt_id = _family_of(receipt)
+        return self._watch(family, client_code, receipt_id, timeout=timeout, interval=interval)
 
     def watch_esign_state(
         self,
@@ -212,11 +326,91 @@ class Client(ClientBase):
         timeout: float | None = None,
         interval: float | None = None,
     ) -> AsyncGenerator[ESignStatus, None]:
-        """Like :meth:`await_signed`, but yields every state read, for progress displays.
+        """:meth:`watch_state` of an e-signature's receipt id."""
+        return self._watch(ESIGN, client_code, receipt_id, timeout=timeout, interval=interval)
 
-        The last one yielded is signed or expired; :class:`SignTimeout` ends it
-        otherwise. Arguments are checked at once, before iteration starts.
-        """
+    # The calls, for every family ------------------------------------------
+
+    async def _request(
+        self,
+        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        client_code: str,
+        request: RequestT,
+        app_to_app: bool | None,
+    ) -> ReceiptT:
+        _validation.check_client_code(client_code)
+        if not isinstance(request, family.request):
+            expected, kind = family.request.__name__, type(request).__name__
+            article = "an" if expected[0] in "AEIOU" else "a"
+            raise ValidationError("request", f"must be {article} {expected}, got {kind}")
+        if family.app_to_app:
+            _validation.check_bool(app_to_app, "app_to_app")
+        path = family.request_path
+        label = f"POST {path}"
+        body = Secret(
+            _wire.encode_request(request, app_to_app=app_to_app if family.app_to_app else None)
+        )
+        with self._calls.track():
+            answer = await self._session.post(
+                client_code, path, body, label=label, policy=UNSENT_ONLY
+            )
+        return _wire.decode(answer, family.receipt, label=label)
+
+    async def _get_state(
+        self,
+        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        client_code: str,
+        receipt_id: str,
+    ) -> StatusT:
+        _validation.check_client_code(client_code)
+        _validation.check_receipt_id(receipt_id)
+        with self._calls.track():
+            return await self._read_state(family, client_code, receipt_id, SAFE_TO_REPEAT, None)
+
+    async def _verify(
+        self,
+        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        client_code: str,
+        receipt_id: str,
+        signature: str | None,
+    ) -> VerificationT:
+        _validation.check_client_code(client_code)
+        _validation.check_receipt_id(receipt_id)
+        path = family.verify_prefix + receipt_id
+        label = f"GET {path}"
+        if signature is not None:
+            _validation.check_signature(signature)
+            # As given, as every official SDK sends it (PROTOCOL.md): check_signature
+            # refused whatever would change the URL's meaning.
+            path += "/" + signature
+            label += "/<signature>"
+
+        def lost(error: KakaocertError) -> VerifyOutcomeUnknown:
+            return VerifyOutcomeUnknown(
+                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
+                " service answers verify once, so the receipt may be consumed. Check"
+                f" {family.get_state}(): verify_dt is set if it went through.",
+                receipt_id=receipt_id,
+            )
+
+        with self._calls.track():
+            answer = await self._session.get(
+                client_code, path, label=label, policy=VERIFY_ONCE, on_lost=lost
+            )
+        try:
+            return _wire.decode(answer, family.verification, label=label)
+        except MalformedResponse as unreadable:
+            raise lost(unreadable) from unreadable
+
+    def _watch(
+        self,
+        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        client_code: str,
+        receipt_id: str,
+        *,
+        timeout: float | None,
+        interval: float | None,
+    ) -> AsyncGenerator[StatusT, None]:
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
         if timeout is not None:
@@ -226,8 +420,9 @@ class Client(ClientBase):
         _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
         self._calls.check()
 
-        async def read(deadline: float) -> ESignStatus:
-            return await self._read_state(client_code, receipt_id, SINGLE, deadline)
+        async def read(deadline: float) -> StatusT:
+            # One attempt per poll: the polling loop is where a wait's patience lives.
+            return await self._read_state(family, client_code, receipt_id, SINGLE, deadline)
 
         states = _polling.watch(
             read,
@@ -238,17 +433,33 @@ class Client(ClientBase):
         )
         return self._calls.guard(states)
 
-    # ----------------------------------------------------------------------
-
     async def _read_state(
-        self, client_code: str, receipt_id: str, policy: RetryPolicy, deadline: float | None
-    ) -> ESignStatus:
-        label = f"GET /SignToken/Status/{receipt_id}"
+        self,
+        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        client_code: str,
+        receipt_id: str,
+        policy: RetryPolicy,
+        deadline: float | None,
+    ) -> StatusT:
+        path = family.status_prefix + receipt_id
+        label = f"GET {path}"
         answer = await self._session.get(
-            client_code,
-            f"/SignToken/Status/{receipt_id}",
-            label=label,
-            policy=policy,
-            deadline=deadline,
+            client_code, path, label=label, policy=policy, deadline=deadline
         )
-        return _wire.decode(answer, ESignStatus, label=label)
+        return _wire.decode(answer, family.status, label=label)
+
+
+def _family_of(receipt: object) -> tuple[_families.AnyFamily, str]:
+    """The family of a receipt and its id; a plain ``str`` is an e-signature's id."""
+    if isinstance(receipt, str):
+        return ESIGN, receipt
+    family = None
+    if isinstance(receipt, ReceiptBase):
+        family = _families.of_receipt(receipt)
+    if family is None or not isinstance(receipt, ReceiptBase):
+        raise ValidationError(
+            "receipt_id",
+            "must be a string of 1 to 20 digits (접수아이디) or a receipt (ESignReceipt,"
+            f" VerifyAuthReceipt or CMSReceipt), got {type(receipt).__name__}",
+        )
+    return family, receipt.receipt_id

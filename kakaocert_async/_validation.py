@@ -21,24 +21,27 @@ _DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")
 # C0 controls and DEL, except tab, line feed and carriage return, which a
 # message text may hold; and lone surrogates, which cannot be sent as UTF-8.
 _UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_LINE_BREAKS = re.compile(r"[\t\n\r]")
-
-MAX_SIGNATURE_LENGTH = 2000
-"""An App to App signature is not limited by the manual; this cap keeps the URL sane."""
+# What would change a URL's meaning instead of being part of its path (PROTOCOL.md):
+# a query, a fragment, an escape, a Windows separator; and anything a request line
+# cannot hold (whitespace of any kind, C0 and C1 controls).
+_URL_SYNTAX = re.compile(r"[?#%\\]")
+_NOT_IN_A_REQUEST_LINE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def _type_name(value: object) -> str:
     return type(value).__name__
 
 
-def check_text(field: str, value: object, *, max_length: int, required: bool = True) -> None:
+def check_text(field: str, value: object, *, max_length: int | None, required: bool = True) -> None:
     """Check a free-text field: a ``str`` of valid Unicode, no control characters,
-    at most ``max_length`` characters, and not blank when ``required``."""
+    at most ``max_length`` characters (``None``: no limit is known), and not blank
+    when ``required``."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {_type_name(value)}")
     if required and (not value or value.isspace()):
         raise ValidationError(field, "is required and must not be empty")
-    if len(value) > max_length:
+    if max_length is not None and len(value) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters, got {len(value)}")
     bad = _UNSENDABLE.search(value)
     if bad is not None:
@@ -122,13 +125,26 @@ def check_bool(value: object, field: str) -> None:
 
 
 def check_signature(value: object, field: str = "signature") -> None:
-    """An App to App signature: non-empty text that travels as one path segment."""
-    check_text(field, value, max_length=MAX_SIGNATURE_LENGTH)
-    assert isinstance(value, str)
-    if _LINE_BREAKS.search(value):
-        raise ValidationError(field, "must not contain control characters")
-    if value in {".", ".."}:
-        raise ValidationError(field, "must not be '.' or '..'")
+    """An App to App signature, which the verify path carries as given (as the official
+    SDKs send it): refused only if it would change the URL's meaning.
+
+    That is ``?``, ``#``, ``%``, ``\\``, whitespace and control characters, and an
+    empty, ``.`` or ``..`` path segment (it may hold ``/``, as base64 does).
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, got {_type_name(value)}")
+    if not value:
+        raise ValidationError(field, "is required and must not be empty")
+    if _URL_SYNTAX.search(value):
+        raise ValidationError(field, "must not contain ?, #, % or \\ (they change the URL)")
+    if _NOT_IN_A_REQUEST_LINE.search(value):
+        raise ValidationError(field, "must not contain whitespace or control characters")
+    if _SURROGATES.search(value):
+        raise ValidationError(field, "must be valid Unicode text (no lone surrogates)")
+    if any(segment in {"", ".", ".."} for segment in value.split("/")):
+        raise ValidationError(
+            field, "must not have an empty, '.' or '..' segment (a leading, trailing or double /)"
+        )
 
 
 def check_seconds(value: object, field: str, *, at_least: float = 0.0) -> None:
@@ -146,7 +162,9 @@ def check_seconds(value: object, field: str, *, at_least: float = 0.0) -> None:
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
-def text(max_length: int, *, required: bool = True) -> Validator:
+def text(max_length: int | None, *, required: bool = True) -> Validator:
+    """An attrs validator of :func:`check_text`; ``None`` passes when not ``required``."""
+
     def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and not required:
             return

@@ -21,13 +21,22 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._errors import MalformedResponse
 from ._models import (
+    CMSReceipt,
+    CMSRequest,
+    CMSStatus,
+    CMSVerification,
     ESignReceipt,
     ESignRequest,
     ESignStatus,
     ESignVerification,
+    RequestBase,
     SignState,
     TokenGrant,
     TokenRequest,
+    VerifyAuthReceipt,
+    VerifyAuthRequest,
+    VerifyAuthStatus,
+    VerifyAuthVerification,
 )
 from ._secret import Secret
 
@@ -37,7 +46,7 @@ KST = dt.timezone(dt.timedelta(hours=9), "KST")
 """Korea Standard Time: the zone of every ``...DT`` field (no daylight saving)."""
 
 APP_TO_APP = "isAppUseYN"
-"""The request body's App to App flag: an argument of the call, not of ESignRequest."""
+"""The request body's App to App flag: an argument of the call, not of the request model."""
 
 _DT_FORMAT = "%Y%m%d%H%M%S"
 
@@ -70,8 +79,17 @@ REQUEST_WIRE_NAMES = {
     "verify_name": "isVerifyNameYN",
     "payload": "PayLoad",
 }
+"""ESignRequest's; the other families' requests add to them."""
+VERIFY_AUTH_REQUEST_WIRE_NAMES = {**REQUEST_WIRE_NAMES, "call_center_name": "CallCenterName"}
+CMS_REQUEST_WIRE_NAMES = {
+    **VERIFY_AUTH_REQUEST_WIRE_NAMES,
+    "bank_account_name": "BankAccountName",
+    "bank_account_num": "BankAccountNum",
+    "bank_code": "BankCode",
+    "client_user_id": "ClientUserID",
+}
 
-STATUS_WIRE_NAMES = {
+_COMMON_STATUS_WIRE_NAMES = {
     "receipt_id": "receiptID",
     "client_code": "clientCode",
     "client_name": "clientName",
@@ -91,15 +109,34 @@ STATUS_WIRE_NAMES = {
     "complete_dt": "completeDT",
     "verify_dt": "verifyDT",
     "payload": "payload",
-    "app_to_app": "appUseYN",
-    "tx_id": "tx_id",
 }
+STATUS_WIRE_NAMES = {**_COMMON_STATUS_WIRE_NAMES, "app_to_app": "appUseYN", "tx_id": "tx_id"}
+"""ESignStatus's."""
+VERIFY_AUTH_STATUS_WIRE_NAMES = {**_COMMON_STATUS_WIRE_NAMES, "call_center_name": "callCenterName"}
+CMS_STATUS_WIRE_NAMES = {**VERIFY_AUTH_STATUS_WIRE_NAMES, "app_to_app": "appUseYN"}
 
 RECEIPT_WIRE_NAMES = {"receipt_id": "receiptId", "tx_id": "tx_id"}
+VERIFY_AUTH_RECEIPT_WIRE_NAMES = {"receipt_id": "receiptId"}
 VERIFICATION_WIRE_NAMES = {"receipt_id": "receiptId", "signed_data": "signedData"}
 TOKEN_REQUEST_WIRE_NAMES = {"access_id": "access_id", "scope": "scope"}
 TOKEN_WIRE_NAMES = {"session_token": "session_token", "expiration": "expiration"}
 ERROR_WIRE_NAMES = {"code": "code", "message": "message"}
+
+WIRE_NAMES: dict[type[Any], dict[str, str]] = {
+    ESignRequest: REQUEST_WIRE_NAMES,
+    VerifyAuthRequest: VERIFY_AUTH_REQUEST_WIRE_NAMES,
+    CMSRequest: CMS_REQUEST_WIRE_NAMES,
+    ESignStatus: STATUS_WIRE_NAMES,
+    VerifyAuthStatus: VERIFY_AUTH_STATUS_WIRE_NAMES,
+    CMSStatus: CMS_STATUS_WIRE_NAMES,
+    ESignReceipt: RECEIPT_WIRE_NAMES,
+    VerifyAuthReceipt: VERIFY_AUTH_RECEIPT_WIRE_NAMES,
+    CMSReceipt: RECEIPT_WIRE_NAMES,
+    ESignVerification: VERIFICATION_WIRE_NAMES,
+    VerifyAuthVerification: VERIFICATION_WIRE_NAMES,
+    CMSVerification: VERIFICATION_WIRE_NAMES,
+}
+"""Field name -> wire name, for every model of the three families."""
 
 
 # Scalars, strictly ---------------------------------------------------------
@@ -231,21 +268,20 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(dt.datetime, format_kst)
     converter.register_unstructure_hook(SignState, int)
 
-    def both_ways(cls: type[Any], names: dict[str, str], **extra: Any) -> None:
-        _rename_both_ways(converter, cls, names, **extra)
+    def both_ways(
+        cls: type[Any], names: dict[str, str], *, table_order: bool = False, **extra: Any
+    ) -> None:
+        _rename_both_ways(converter, cls, names, table_order=table_order, **extra)
 
-    # Optional request fields the caller left out stay off the wire.
     omit_none = {"omit_if_default": True}
-    both_ways(
-        ESignRequest,
-        REQUEST_WIRE_NAMES,
-        tms_message=omit_none,
-        sub_client_id=omit_none,
-        payload=omit_none,
-    )
-    both_ways(ESignStatus, STATUS_WIRE_NAMES)
-    both_ways(ESignReceipt, RECEIPT_WIRE_NAMES)
-    both_ways(ESignVerification, VERIFICATION_WIRE_NAMES)
+    for cls, names in WIRE_NAMES.items():
+        if issubclass(cls, RequestBase):
+            # Optional request fields the caller left out stay off the wire; the body's
+            # keys follow the protocol's table, whichever class declares a field.
+            optional = {a.name: omit_none for a in attrs.fields(cls) if a.default is None}
+            both_ways(cls, names, table_order=True, **optional)
+        else:
+            both_ways(cls, names)
     both_ways(ErrorBody, ERROR_WIRE_NAMES)
     both_ways(TokenRequest, TOKEN_REQUEST_WIRE_NAMES)
     both_ways(
@@ -258,14 +294,32 @@ def _make_converter() -> cattrs.Converter:
 
 
 def _rename_both_ways(
-    converter: cattrs.Converter, cls: type[Any], names: dict[str, str], **extra: Any
+    converter: cattrs.Converter,
+    cls: type[Any],
+    names: dict[str, str],
+    *,
+    table_order: bool = False,
+    **extra: Any,
 ) -> None:
     assert set(names) == {a.name for a in attrs.fields(cls)}, cls
     renames: dict[str, Any] = {
         field: override(rename=wire, **extra.get(field, {})) for field, wire in names.items()
     }
     converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
-    converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter, **renames))
+    unstructure = make_dict_unstructure_fn(cls, converter, **renames)
+    if table_order:
+        unstructure = _in_order(unstructure, tuple(names.values()))
+    converter.register_unstructure_hook(cls, unstructure)
+
+
+def _in_order(
+    unstructure: Callable[[Any], dict[str, Any]], order: tuple[str, ...]
+) -> Callable[[Any], dict[str, Any]]:
+    def ordered(value: Any) -> dict[str, Any]:
+        data = unstructure(value)
+        return {key: data[key] for key in order if key in data}
+
+    return ordered
 
 
 def _format_expiration(value: dt.datetime) -> str:
@@ -297,10 +351,12 @@ def dumps(data: object) -> bytes:
     return _ENCODER.encode(data).encode("utf-8")
 
 
-def encode_request(request: ESignRequest, *, app_to_app: bool) -> bytes:
-    """The body of ``POST /SignToken/Request``."""
+def encode_request(request: RequestBase, *, app_to_app: bool | None) -> bytes:
+    """The body of a request (``POST /SignToken/Request`` and its kin); ``isAppUseYN``
+    only for a family that has App to App (``app_to_app`` not ``None``)."""
     body = converter.unstructure(request)
-    body[APP_TO_APP] = app_to_app
+    if app_to_app is not None:
+        body[APP_TO_APP] = app_to_app
     return dumps(body)
 
 

@@ -8,7 +8,7 @@ import time
 import httpx
 import respx
 
-from kakaocert_async import ESignRequest
+from kakaocert_async import CMSRequest, ESignRequest, VerifyAuthRequest
 
 LINK_ID = "TESTLINK"
 # base64 of b"0123456789abcdef0123456789abcdef": a made-up key for tests only.
@@ -60,20 +60,39 @@ def status_json(
     return body
 
 
+REQUEST_FIELDS: dict[str, object] = {
+    "call_center_num": "1600-9854",
+    "expires_in": 300,
+    "receiver_birthday": "19900108",
+    "receiver_hp": "01012341234",
+    "receiver_name": "홍길동",
+    "token": "전자서명 원문",
+    "tms_title": "계약 서명",
+    "allow_simple_regist": True,
+    "verify_name": False,
+}
+"""A good ESignRequest's fields; the other families' requests start from them."""
+BANK_FIELDS: dict[str, object] = {
+    "bank_account_name": "홍길동",
+    "bank_account_num": "9-4324-5**7-58",
+    "bank_code": "004",
+    "client_user_id": "clientUserID-0423-01",
+}
+
+
 def make_request(**changes: object) -> ESignRequest:
-    fields: dict[str, object] = {
-        "call_center_num": "1600-9854",
-        "expires_in": 300,
-        "receiver_birthday": "19900108",
-        "receiver_hp": "01012341234",
-        "receiver_name": "홍길동",
-        "token": "전자서명 원문",
-        "tms_title": "계약 서명",
-        "allow_simple_regist": True,
-        "verify_name": False,
-    }
-    fields.update(changes)
-    return ESignRequest(**fields)  # type: ignore[arg-type]
+    return ESignRequest(**{**REQUEST_FIELDS, **changes})  # type: ignore[arg-type]
+
+
+def make_verify_auth_request(**changes: object) -> VerifyAuthRequest:
+    fields = {**REQUEST_FIELDS, "token": "nonce-7f3a9c", "tms_title": "본인인증"}
+    return VerifyAuthRequest(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def make_cms_request(**changes: object) -> CMSRequest:
+    fields = {**REQUEST_FIELDS, **BANK_FIELDS, "tms_title": "자동이체 출금동의"}
+    del fields["token"]  # the official examples send none
+    return CMSRequest(**{**fields, **changes})  # type: ignore[arg-type]
 
 
 class Service:

@@ -675,3 +675,122 @@ def test_demo_live_on_a_served_sandbox(
     assert "   states seen: pending -> signed" in out
     assert sandbox.stats["verify"] == 1
     assert_no_personal_data(out)
+
+
+# Identity verification and CMS: the same four commands per family -----------------
+
+BANK_FLAGS = [
+    "--bank-account-name",
+    "예금주명",
+    "--bank-account-num",
+    "9-4324-5**7-58",
+    "--bank-code",
+    "004",
+    "--client-user-id",
+    "payer-0423",
+]
+
+
+def family_request(family: str, *extra: str) -> list[str]:
+    fields = ["--title", "본인인증", "--token", "nonce-1"] if family == "identity" else []
+    if family == "cms":
+        fields = ["--title", "출금동의", *BANK_FLAGS]
+    return [family, "request", *RECEIVER_FLAGS, *fields, *extra]
+
+
+def test_identity_request_state_wait_verify(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = dict(sandbox.stats)
+    assert main(family_request("identity", "--call-center-name", "고객센터")) == EXIT_OK
+    receipt_id = capsys.readouterr().out.strip()
+    assert receipt_id.isdigit()
+    assert main(["identity", "state", receipt_id, "--json"]) == EXIT_OK
+    state = json.loads(capsys.readouterr().out)
+    assert (state["state"], state["call_center_name"]) == ("pending", "고객센터")
+    sandbox.service.sign(receipt_id)
+    assert main(["identity", "wait", receipt_id, "--interval", "0.05", "-q"]) == EXIT_OK
+    assert capsys.readouterr().out.strip() == "signed"
+    assert main(["identity", "verify", receipt_id]) == EXIT_OK
+    signed = capsys.readouterr().out.strip()
+    assert signed == expected_signed_data(sandbox, receipt_id, "nonce-1")
+    calls = {name: sandbox.stats[name] - before[name] for name in before}
+    assert (calls["identity.request"], calls["identity.status"], calls["identity.verify"]) == (
+        1,
+        2,
+        1,
+    )
+    assert (calls["request"], calls["status"], calls["verify"]) == (0, 0, 0)
+
+
+def test_cms_app_to_app_request_wait_verify(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(family_request("cms", "--app-to-app")) == EXIT_OK
+    out, err = capsys.readouterr()
+    receipt_id, tx_id = out.split()
+    assert tx_id
+    for secret in ("예금주명", "9-4324-5**7-58", "payer-0423"):
+        assert secret not in out + err
+    sandbox.service.sign(receipt_id)
+    assert main(["cms", "wait", receipt_id, "--interval", "0.05", "--json", "-q"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["app_to_app"] is True
+    signature = sandbox.signature(receipt_id)
+    assert main(["cms", "verify", receipt_id, "--signature", signature, "--json"]) == EXIT_OK
+    body = json.loads(capsys.readouterr().out)
+    assert body == {
+        "receipt_id": receipt_id,
+        "signed_data": expected_signed_data(sandbox, receipt_id, ""),
+    }
+
+
+def test_cms_wait_on_an_expired_request_exits_2(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(family_request("cms")) == EXIT_OK
+    receipt_id = capsys.readouterr().out.strip()
+    sandbox.service.expire(receipt_id)
+    assert main(["cms", "wait", receipt_id, "-q"]) == EXIT_EXPIRED
+    assert capsys.readouterr().out.strip() == "expired"
+
+
+def test_the_esign_group_is_the_bare_commands(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["esign", *request_args()]) == EXIT_OK
+    receipt_id = capsys.readouterr().out.strip()
+    assert main(["esign", "state", receipt_id, "--json"]) == EXIT_OK
+    esign_group = json.loads(capsys.readouterr().out)
+    assert main(["state", receipt_id, "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == esign_group
+
+
+def test_a_bad_bank_field_names_its_flag_and_sends_nothing(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = sandbox.stats["cms.request"]
+    argv = family_request("cms")
+    argv[argv.index("--bank-code") + 1] = " "
+    assert main(argv) == EXIT_ERROR
+    line = one_error_line(capsys.readouterr().err)
+    assert line == "kakaocert-async: bank_code: is required and must not be empty (--bank-code)"
+    assert sandbox.stats["cms.request"] == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["identity", "verify", "1", "--signature", "x"], "unrecognized arguments"),
+        ([*family_request("identity"), "--app-to-app"], "unrecognized arguments"),
+        (family_request("cms")[:-2], "--client-user-id"),
+        (family_request("identity")[:-2], "--token"),
+        (["cms"], "required: COMMAND"),
+    ],
+)
+def test_each_family_takes_only_its_own_flags(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == EXIT_ERROR
+    assert words in capsys.readouterr().err

@@ -114,22 +114,73 @@ async def test_verify_returns_the_signed_data(client: Client, service: Service) 
 
 
 @pytest.mark.parametrize(
-    ("signature", "segment"),
+    "signature",
     [
-        ("abc", "abc"),
-        ("a/b+c=", "a%2Fb%2Bc%3D"),
-        ("../../Status/1", "..%2F..%2FStatus%2F1"),
-        ("x?y#z%w", "x%3Fy%23z%25w"),
-        ("back\\slash", "back%5Cslash"),
-        ("서명 값", "%EC%84%9C%EB%AA%85%20%EA%B0%92"),
+        "abc",
+        "a/b+c=",  # base64: sent as the official SDKs send it, not as %2F%2B%3D
+        "+/AbCd09+/xyz==",
+        "-_base64url_",
+        "a:b@c!$&'()*,;~.",
+        "...",  # not a dot segment
     ],
 )
-async def test_app_to_app_signature_is_one_percent_encoded_segment(
-    client: Client, service: Service, signature: str, segment: str
+async def test_app_to_app_signature_is_appended_to_the_path_as_given(
+    client: Client, service: Service, signature: str
 ) -> None:
     await client.verify_esign(CLIENT_CODE, RECEIPT_ID, signature)
     sent = service.verify.calls.last.request
-    assert sent.url.raw_path.decode() == f"/SignToken/Verify/{RECEIPT_ID}/{segment}"
+    assert sent.url.raw_path.decode() == f"/SignToken/Verify/{RECEIPT_ID}/{signature}"
+
+
+@pytest.mark.parametrize(
+    ("signature", "sent"),
+    [
+        # A URI cannot hold these raw: httpx escapes them, as .NET's System.Uri does.
+        ('a"b', "a%22b"),
+        ("서명", "%EC%84%9C%EB%AA%85"),
+        ("a{b}`<>", "a%7Bb%7D%60%3C%3E"),
+    ],
+)
+async def test_characters_no_uri_can_hold_are_percent_encoded(
+    client: Client, service: Service, signature: str, sent: str
+) -> None:
+    await client.verify_esign(CLIENT_CODE, RECEIPT_ID, signature)
+    raw_path = service.verify.calls.last.request.url.raw_path.decode()
+    assert raw_path == f"/SignToken/Verify/{RECEIPT_ID}/{sent}"
+
+
+@pytest.mark.parametrize(
+    ("signature", "words"),
+    [
+        ("", "empty"),
+        ("x?y", "?, #, %"),
+        ("x#y", "?, #, %"),
+        ("x%2Fy", "?, #, %"),
+        ("back\\slash", "?, #, %"),
+        ("a b", "whitespace"),
+        ("a\tb", "whitespace"),
+        ("a\u3000b", "whitespace"),
+        ("a\x00b", "control"),
+        ("a\x85b", "control"),
+        ("\ud800", "surrogates"),
+        ("/abc", "segment"),
+        ("abc/", "segment"),
+        ("a//b", "segment"),
+        (".", "segment"),
+        ("..", "segment"),
+        ("../../Status/1", "segment"),
+        ("a/./b", "segment"),
+        (b"abc", "string"),
+    ],
+)
+async def test_a_signature_that_would_change_the_url_is_refused_before_sending(
+    client: Client, service: Service, signature: str, words: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        await client.verify_esign(CLIENT_CODE, RECEIPT_ID, signature)
+    assert refused.value.field == "signature"
+    assert words in refused.value.message
+    assert service.calls == 0
 
 
 # Validation: a clear error and nothing sent ---------------------------------------
@@ -193,7 +244,7 @@ async def test_bad_receipt_ids_are_refused_before_any_request(
         (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, ""), "signature"),
         (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, ".."), "signature"),
         (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, "a\nb"), "signature"),
-        (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, "x" * 2001), "signature"),
+        (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, "a b"), "signature"),
         (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, 5), "signature"),
         (lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0), "interval"),
         (lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, interval=float("nan")), "interval"),

@@ -267,6 +267,72 @@ async def test_app_verifies_app_to_app_with_the_signature(
     assert verified.status_code == 200, verified.text
 
 
+IDENTITY_CHECK = {
+    "receiver_name": "홍길동",
+    "receiver_hp": "01012341234",
+    "receiver_birthday": "19900108",
+}
+
+
+async def test_app_checks_an_identity(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    response = await http.post("/identity-checks", json={**IDENTITY_CHECK, "payload": "user-7"})
+    assert response.status_code == 201, response.text
+    assert set(response.json()) == {"receipt_id"}
+    receipt_id = response.json()["receipt_id"]
+    state = (await http.get(f"/identity-checks/{receipt_id}")).json()
+    assert (state["state"], state["payload"]) == ("pending", "user-7")
+    assert sandbox.stats["identity.request"] == 1
+
+    polls = sandbox.stats["identity.status"]
+
+    async def person() -> None:
+        # Signs in KakaoTalk while the verify route is waiting.
+        await eventually(lambda: sandbox.stats["identity.status"] >= polls + 2)
+        await sandbox.sign(receipt_id)
+
+    signing = asyncio.create_task(person())
+    verified = await http.post(
+        f"/identity-checks/{receipt_id}/verify", params={"wait": 10, "interval": 0.05}
+    )
+    await signing
+    assert verified.status_code == 200, verified.text
+    body = verified.json()
+    assert (body["receipt_id"], body["verified"]) == (receipt_id, True)
+    # The one-time token this app made: the text the person signed.
+    token = body["token"]
+    assert len(token) >= 32
+    assert body["signed_data"] == expected_signed_data(sandbox, receipt_id, token)
+    assert sandbox.stats["identity.verify"] == 1
+    assert sandbox.stats["verify"] == sandbox.stats["status"] == 0
+
+    again = await http.post(f"/identity-checks/{receipt_id}/verify", params={"wait": 1})
+    assert again.status_code == 409
+    assert again.json()["detail"]["code"] == -11040006  # verified once only
+    assert sandbox.stats["identity.verify"] == 2
+
+
+async def test_app_identity_checks_expire_time_out_and_refuse_bad_fields(
+    http: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    bad = await http.post("/identity-checks", json={**IDENTITY_CHECK, "receiver_hp": "010"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "receiver_hp"]
+    assert sandbox.stats["identity.request"] == 0
+
+    pending = (await http.post("/identity-checks", json=IDENTITY_CHECK)).json()["receipt_id"]
+    timed_out = await http.post(
+        f"/identity-checks/{pending}/verify", params={"wait": 0.1, "interval": 0.05}
+    )
+    assert timed_out.status_code == 504
+    assert timed_out.json()["detail"]["error"] == "SignTimeout"
+
+    await sandbox.expire(pending)
+    expired = await http.post(f"/identity-checks/{pending}/verify")
+    assert expired.status_code == 409
+    assert expired.json()["detail"]["state"] == "expired"
+    assert sandbox.stats["identity.verify"] == 0
+
+
 async def test_app_runs_on_a_sandbox_without_credentials(fastapi_app: ModuleType) -> None:
     app = fastapi_app.app
     async with app.router.lifespan_context(app):

@@ -1,7 +1,8 @@
 """The command line, ``kakaocert-async COMMAND`` (also ``python -m kakaocert_async``).
 
 Commands: ``request``, ``state``, ``wait`` and ``verify`` call the service with
-the credentials of the ``KAKAOCERT_*`` environment variables; ``demo`` runs a
+the credentials of the ``KAKAOCERT_*`` environment variables (e-signatures; the
+same four for each family under ``esign``, ``identity`` and ``cms``); ``demo`` runs a
 whole signature on the in-process sandbox (or ``--live``); ``sandbox`` serves the
 sandbox on a port. Each command is a subparser that sets ``run(args) -> int``.
 
@@ -45,7 +46,10 @@ __all__ = [
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
-        description="KakaoCert e-signatures from the command line, and a local sandbox.",
+        description=(
+            "KakaoCert e-signatures, identity verification and CMS withdrawal consents from"
+            " the command line, and a local sandbox."
+        ),
         epilog=(
             "exit status: 0 done (wait, demo: signed), 2 expired, 3 timed out, 1 error.\n"
             "Credentials come from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"

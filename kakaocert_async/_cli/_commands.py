@@ -1,8 +1,10 @@
-"""The service commands: ``request``, ``state``, ``wait`` and ``verify``.
+"""The service commands: ``request``, ``state``, ``wait`` and ``verify``, for each family.
 
-Each reads the credentials from the environment (:class:`Service`), prints its
-result on stdout (plain, or one JSON object with ``--json``) and reports any
-failure as one line on stderr.
+The bare commands are the e-signature's (as they always were); ``esign``,
+``identity`` and ``cms`` each group the same four for their family
+(``kakaocert-async cms request ...``). Each reads the credentials from the
+environment (:class:`Service`), prints its result on stdout (plain, or one JSON
+object with ``--json``) and reports any failure as one line on stderr.
 """
 
 from __future__ import annotations
@@ -11,10 +13,26 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+import attrs
 
 from kakaocert_async._arguments import seconds
+from kakaocert_async._client import Client
 from kakaocert_async._errors import SignTimeout
-from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async._models import (
+    CMSReceipt,
+    CMSRequest,
+    ESignRequest,
+    ReceiptBase,
+    RequestBase,
+    SignState,
+    StatusBase,
+    VerificationBase,
+    VerifyAuthReceipt,
+    VerifyAuthRequest,
+)
 
 from . import _progress
 from ._base import (
@@ -38,6 +56,99 @@ _EXIT_HELP = "exit status: 0 done, 1 error"
 _WAIT_EXIT_HELP = "exit status: 0 signed, 2 expired, 3 timed out, 1 error"
 
 
+@attrs.frozen(kw_only=True)
+class Kind:
+    """A family as the command line offers it: its words, flags and calls."""
+
+    name: str
+    """The command group: ``esign``, ``identity`` or ``cms``."""
+    what: str
+    """What a request asks, after "ask a receiver to"."""
+    calls: tuple[str, str, str]
+    """The official SDK's names of request, state and verify (shown in the help)."""
+    request_class: Callable[..., RequestBase]
+    """Builds the family's request model from keyword arguments."""
+    app_to_app: bool
+    signed_text_help: str
+    token_required: bool = True
+    extra_flags: tuple[tuple[str, str, str, str, bool], ...] = ()
+    """``(flag, field, metavar, help, required)`` beyond the shared ones."""
+    extra_title: str = ""
+    request: Callable[[Client, str, Any, bool], Awaitable[ReceiptBase]]
+    state: Callable[[Client, str, str], Awaitable[StatusBase]]
+    watch: Callable[[Client, str, str, float | None, float], AsyncGenerator[StatusBase, None]]
+    verify: Callable[[Client, str, str, str | None], Awaitable[VerificationBase]]
+
+
+_CALL_CENTER_NAME = (
+    "--call-center-name",
+    "call_center_name",
+    "NAME",
+    "your call center's name, shown in the message",
+    False,
+)
+
+ESIGN = Kind(
+    name="esign",
+    what="sign a text",
+    calls=("RequestESign", "GetESignState", "VerifyESign"),
+    request_class=ESignRequest,
+    app_to_app=True,
+    signed_text_help="the text the receiver signs (≤ 500)",
+    request=lambda c, code, r, app: c.request_esign(code, r, app_to_app=app),
+    state=lambda c, code, rid: c.get_esign_state(code, rid),
+    watch=lambda c, code, rid, timeout, interval: c.watch_state(
+        code, rid, timeout=timeout, interval=interval
+    ),
+    verify=lambda c, code, rid, sig: c.verify_esign(code, rid, sig),
+)
+IDENTITY = Kind(
+    name="identity",
+    what="verify their identity (본인인증)",
+    calls=("RequestVerifyAuth", "GetVerifyAuthState", "VerifyAuth"),
+    request_class=VerifyAuthRequest,
+    app_to_app=False,
+    signed_text_help="the one-time text (a nonce) the receiver signs (≤ 500)",
+    extra_flags=(_CALL_CENTER_NAME,),
+    extra_title="identity verification",
+    request=lambda c, code, r, app: c.request_verify_auth(code, r),
+    state=lambda c, code, rid: c.get_verify_auth_state(code, rid),
+    watch=lambda c, code, rid, timeout, interval: c.watch_state(
+        code, VerifyAuthReceipt(receipt_id=rid), timeout=timeout, interval=interval
+    ),
+    verify=lambda c, code, rid, sig: c.verify_auth(code, rid),
+)
+CMS = Kind(
+    name="cms",
+    what="consent to automatic withdrawals, CMS 출금동의",
+    calls=("RequestCMS", "GetCMSState", "VerifyCMS"),
+    request_class=CMSRequest,
+    app_to_app=True,
+    signed_text_help="a text the receiver signs too (≤ 500; optional)",
+    token_required=False,
+    extra_flags=(
+        _CALL_CENTER_NAME,
+        ("--bank-account-name", "bank_account_name", "NAME", "the account holder (예금주명)", True),
+        ("--bank-account-num", "bank_account_num", "NUMBER", "the account (may be masked)", True),
+        ("--bank-code", "bank_code", "CODE", "the bank's code (은행코드), e.g. 004", True),
+        ("--client-user-id", "client_user_id", "ID", "your payer number (납부자번호)", True),
+    ),
+    extra_title="the withdrawal (account holder, number and payer number never printed)",
+    request=lambda c, code, r, app: c.request_cms(code, r, app_to_app=app),
+    state=lambda c, code, rid: c.get_cms_state(code, rid),
+    watch=lambda c, code, rid, timeout, interval: c.watch_state(
+        code, CMSReceipt(receipt_id=rid), timeout=timeout, interval=interval
+    ),
+    verify=lambda c, code, rid, sig: c.verify_cms(code, rid, sig),
+)
+KINDS = (ESIGN, IDENTITY, CMS)
+GROUP_HELP = {
+    "esign": "e-signatures: request, state, wait, verify (the same as the bare commands)",
+    "identity": "identity verification (본인인증): request, state, wait, verify",
+    "cms": "CMS withdrawal consent (자동이체 출금동의): request, state, wait, verify",
+}
+
+
 def _add(
     commands: Commands, name: str, *, summary: str, epilog: str = _EXIT_HELP
 ) -> argparse.ArgumentParser:
@@ -55,11 +166,26 @@ def _add(
 
 
 def add_parsers(commands: Commands) -> None:
-    """Add ``request``, ``state``, ``wait`` and ``verify`` to ``commands``."""
-    parser = _add(commands, "request", summary="ask a receiver to sign a text (RequestESign)")
+    """Add ``request``, ``state``, ``wait`` and ``verify`` (e-sign), and the
+    ``esign``, ``identity`` and ``cms`` groups of the same four, to ``commands``."""
+    _add_family(commands, ESIGN)
+    for kind in KINDS:
+        group = commands.add_parser(
+            kind.name,
+            help=GROUP_HELP[kind.name],
+            description=GROUP_HELP[kind.name][:1].upper() + GROUP_HELP[kind.name][1:] + ".",
+        )
+        actions = group.add_subparsers(dest="action", metavar="COMMAND", required=True)
+        _add_family(actions, kind)
+
+
+def _add_family(commands: Commands, kind: Kind) -> None:
+    request_call, state_call, verify_call = kind.calls
+    parser = _add(commands, "request", summary=f"ask a receiver to {kind.what} ({request_call})")
+    shown = "App to App: and the tx_id on a second line" if kind.app_to_app else "one line"
     parser.epilog = (
         f"{_ENV_HELP}  {CALL_CENTER_VAR}   the default of --call-center\n\n"
-        "prints the receipt id (App to App: and the tx_id on a second line)\n" + _EXIT_HELP
+        f"prints the receipt id ({shown})\n" + _EXIT_HELP
     )
     add = parser.add_argument
     receiver = parser.add_argument_group("the receiver (never printed)")
@@ -67,7 +193,7 @@ def add_parsers(commands: Commands) -> None:
     receiver.add_argument("--phone", required=True, help="mobile number, digits only: 01012341234")
     receiver.add_argument("--birthday", required=True, help="date of birth, YYYYMMDD")
     add("--title", required=True, help="the request's title, shown as 요청구분 (≤ 40)")
-    add("--token", required=True, help="the text the receiver signs (≤ 500)")
+    add("--token", required=kind.token_required, help=kind.signed_text_help)
     add(
         "--expires-in",
         type=int,
@@ -84,6 +210,10 @@ def add_parsers(commands: Commands) -> None:
         help=f"your customer-service number, shown in the message (${CALL_CENTER_VAR})",
     )
     add("--sub-client-id", metavar="CODE", help="alias code (별칭코드, ≤ 12)")
+    if kind.extra_flags:
+        own = parser.add_argument_group(kind.extra_title)
+        for flag, field, metavar, help_text, required in kind.extra_flags:
+            own.add_argument(flag, dest=field, metavar=metavar, required=required, help=help_text)
     add(
         "--allow-simple-regist",
         action=argparse.BooleanOptionalAction,
@@ -96,16 +226,17 @@ def add_parsers(commands: Commands) -> None:
         default=True,
         help="have the service check the name against the verified real name (yes)",
     )
-    add(
-        "--app-to-app",
-        action="store_true",
-        help="App to App: no KakaoTalk message; prints a tx_id for your app",
-    )
-    parser.set_defaults(run=run_request)
+    if kind.app_to_app:
+        add(
+            "--app-to-app",
+            action="store_true",
+            help="App to App: no KakaoTalk message; prints a tx_id for your app",
+        )
+    parser.set_defaults(run=run_request, kind=kind)
 
-    parser = _add(commands, "state", summary="read the state of a request (GetESignState)")
+    parser = _add(commands, "state", summary=f"read the state of a request ({state_call})")
     parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
-    parser.set_defaults(run=run_state)
+    parser.set_defaults(run=run_state, kind=kind)
 
     parser = _add(
         commands,
@@ -124,30 +255,37 @@ def add_parsers(commands: Commands) -> None:
         help="give up after S seconds (default: a few seconds after the request expires)",
     )
     add("-q", "--quiet", action="store_true", help="no progress on stderr")
-    parser.set_defaults(run=run_wait)
+    parser.set_defaults(run=run_wait, kind=kind)
 
     parser = _add(
         commands,
         "verify",
-        summary="verify a signed request and print its signed data, once (VerifyESign)",
+        summary=f"verify a signed request and print its signed data, once ({verify_call})",
     )
     add = parser.add_argument
     add("receipt_id", metavar="ID", help="the receipt id")
-    add("--signature", metavar="S", help="App to App: the signature your app got from KakaoTalk")
-    parser.set_defaults(run=run_verify)
+    if kind.app_to_app:
+        add(
+            "--signature",
+            metavar="S",
+            help="App to App: the signature your app got from KakaoTalk",
+        )
+    parser.set_defaults(run=run_verify, kind=kind)
 
 
 # request -------------------------------------------------------------------------
 
 
-def build_request(args: argparse.Namespace) -> ESignRequest:
-    """The :class:`ESignRequest` of the flags; raises the SDK's ``ValidationError``."""
+def build_request(args: argparse.Namespace) -> RequestBase:
+    """The request model of the flags' family; raises the SDK's ``ValidationError``."""
+    kind: Kind = getattr(args, "kind", ESIGN)
     call_center = args.call_center or os.environ.get(CALL_CENTER_VAR, "").strip()
     if not call_center:
         raise CommandError(
             f"--call-center is required (your customer-service number), or set {CALL_CENTER_VAR}"
         )
-    return ESignRequest(
+    own = {field: getattr(args, field) for _, field, _, _, _ in kind.extra_flags}
+    return kind.request_class(
         call_center_num=call_center,
         expires_in=args.expires_in,
         receiver_birthday=args.birthday,
@@ -160,23 +298,26 @@ def build_request(args: argparse.Namespace) -> ESignRequest:
         tms_message=args.message,
         sub_client_id=args.sub_client_id,
         payload=args.payload,
+        **own,
     )
 
 
 def run_request(args: argparse.Namespace) -> int:
+    kind: Kind = args.kind
+
     async def command() -> int:
         request = build_request(args)  # checked before anything else: nothing is sent
         service = Service.from_env()
         async with service.client() as client:
-            receipt = await client.request_esign(
-                service.client_code, request, app_to_app=args.app_to_app
-            )
+            app_to_app = bool(getattr(args, "app_to_app", False))
+            receipt = await kind.request(client, service.client_code, request, app_to_app)
         if args.json:
             print(to_json(receipt))
         else:
             print(receipt.receipt_id)
-            if receipt.tx_id is not None:
-                print(receipt.tx_id)
+            tx_id = getattr(receipt, "tx_id", None)
+            if tx_id is not None:
+                print(tx_id)
         return EXIT_OK
 
     return run(command)
@@ -185,7 +326,7 @@ def run_request(args: argparse.Namespace) -> int:
 # state -----------------------------------------------------------------------------
 
 
-def format_status(status: ESignStatus) -> str:
+def format_status(status: StatusBase) -> str:
     """The fields of a state that are set, one ``name  value`` line each."""
     fields = {k: v for k, v in to_plain(status).items() if v is not None}
     width = max(map(len, fields))
@@ -193,10 +334,12 @@ def format_status(status: ESignStatus) -> str:
 
 
 def run_state(args: argparse.Namespace) -> int:
+    kind: Kind = args.kind
+
     async def command() -> int:
         service = Service.from_env()
         async with service.client() as client:
-            status = await client.get_esign_state(service.client_code, args.receipt_id)
+            status = await kind.state(client, service.client_code, args.receipt_id)
         print(to_json(status) if args.json else format_status(status))
         return EXIT_OK
 
@@ -207,15 +350,17 @@ def run_state(args: argparse.Namespace) -> int:
 
 
 def run_wait(args: argparse.Namespace) -> int:
+    kind: Kind = args.kind
+
     async def command() -> int:
         service = Service.from_env()
-        last: ESignStatus | None = None
+        last: StatusBase | None = None
         progress = _progress.progress_for(
             sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  "
         )
         async with service.client() as client:
-            states = client.watch_esign_state(
-                service.client_code, args.receipt_id, timeout=args.timeout, interval=args.interval
+            states = kind.watch(
+                client, service.client_code, args.receipt_id, args.timeout, args.interval
             )
             try:
                 with progress:
@@ -238,11 +383,14 @@ def run_wait(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    kind: Kind = args.kind
+
     async def command() -> int:
         service = Service.from_env()
         async with service.client() as client:
-            verification = await client.verify_esign(
-                service.client_code, args.receipt_id, args.signature
+            signature = getattr(args, "signature", None)
+            verification = await kind.verify(
+                client, service.client_code, args.receipt_id, signature
             )
         print(to_json(verification) if args.json else verification.signed_data)
         return EXIT_OK

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
-from kakaocert_async._models import ESignStatus, SignState
+from kakaocert_async._models import SignState, StatusBase
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +27,7 @@ HEARTBEAT = 30.0
 """Seconds between plain lines while nothing changes."""
 
 
-def seconds_left(status: ESignStatus, now: float) -> float | None:
+def seconds_left(status: StatusBase, now: float) -> float | None:
     """Seconds from ``now`` (epoch) until the receipt expires; ``None`` if unknown."""
     if status.expire_dt is not None:
         expires_at = status.expire_dt.timestamp()
@@ -38,7 +38,7 @@ def seconds_left(status: ESignStatus, now: float) -> float | None:
     return max(expires_at - now, 0.0)
 
 
-def describe(status: ESignStatus, now: float) -> str:
+def describe(status: StatusBase, now: float) -> str:
     """One status in words: ``pending, 57 s left``, ``pending (opened), 3 s left``,
     ``signed`` or ``expired``."""
     if status.state is not SignState.PENDING:
@@ -60,7 +60,7 @@ class Progress(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
 
-    def update(self, status: ESignStatus) -> None: ...
+    def update(self, status: StatusBase) -> None: ...
 
 
 class _Context:
@@ -79,7 +79,7 @@ class _Context:
 class NoProgress(_Context):
     """Shows nothing (``--quiet``)."""
 
-    def update(self, status: ESignStatus) -> None:
+    def update(self, status: StatusBase) -> None:
         pass
 
 
@@ -102,7 +102,7 @@ class PlainProgress(_Context):
         self._shown: tuple[SignState, bool] | None = None
         self._shown_at = 0.0
 
-    def update(self, status: ESignStatus) -> None:
+    def update(self, status: StatusBase) -> None:
         now = self._clock()
         key = (status.state, status.view_dt is not None)
         if key == self._shown and now - self._shown_at < self._heartbeat:
@@ -126,7 +126,7 @@ class RichProgress(_Context):
         self._label = label
         self._indent = " " * indent
         self._clock = clock
-        self._status: ESignStatus | None = None
+        self._status: StatusBase | None = None
         self._spinner = Spinner("dots", text=f"{label}reading the state", style="cyan")
         self._renderable = Padding(self._spinner, (0, 0, 0, indent))
         self._live = Live(
@@ -161,7 +161,7 @@ class RichProgress(_Context):
                 markup=False,
             )
 
-    def update(self, status: ESignStatus) -> None:
+    def update(self, status: StatusBase) -> None:
         self._status = status
         self._live.refresh()
 

@@ -1,5 +1,5 @@
-"""A local KakaoCert: Linkhub auth, the e-sign API and Barocert on one origin, as strict as
-the real ones.
+"""A local KakaoCert: Linkhub auth, the 2.x API (e-sign, identity, CMS) and Barocert on one
+origin, as strict as the real ones.
 
 >>> from kakaocert_async.sandbox import Sandbox
 >>> sandbox = Sandbox()
@@ -18,6 +18,7 @@ from ._rejections import Rejected, Rejection
 from ._sandbox import IN_PROCESS_URL, INSTALL_HINT, Sandbox, SandboxUnavailable, require_extra
 from ._service import COUNTERS, ENDPOINTS, Service
 from ._settings import (
+    CMS_SCOPE,
     DATE_TOLERANCE,
     DEFAULT_CLIENT_CODE,
     DEFAULT_LINK_ID,
@@ -25,11 +26,13 @@ from ._settings import (
     DEFAULT_SECRET_KEY_BYTES,
     DEFAULT_TOKEN_TTL,
     ESIGN_SCOPE,
+    IDENTITY_SCOPE,
     Settings,
 )
 from ._transport import SandboxTransport
 
 __all__ = [
+    "CMS_SCOPE",
     "COUNTERS",
     "DATE_TOLERANCE",
     "DEFAULT_CLIENT_CODE",
@@ -39,6 +42,7 @@ __all__ = [
     "DEFAULT_TOKEN_TTL",
     "ENDPOINTS",
     "ESIGN_SCOPE",
+    "IDENTITY_SCOPE",
     "INSTALL_HINT",
     "IN_PROCESS_URL",
     "PERSONAL_DATA_IV",

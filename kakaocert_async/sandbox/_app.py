@@ -8,7 +8,6 @@ refusal. Nothing here decides a rule of the service.
 from __future__ import annotations
 
 import math
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -27,6 +26,8 @@ from kakaocert_async import _wire
 
 from ._barocert_app import routes as barocert_routes
 from ._barocert_service import BarocertService
+from ._families import CMS, IDENTITY
+from ._family_routes import family_routes, verify_segments
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
 from ._rejections import Rejected, Rejection
 from ._service import Service
@@ -133,6 +134,7 @@ class _Routes:
             Route(
                 f"{VERIFY_PREFIX}{{rest:path}}", protocol("verify", self.verify), methods=["GET"]
             ),
+            *family_routes(self.service, protocol, (IDENTITY, CMS)),
             Route(f"{p}/stats", control(self.stats), methods=["GET", "DELETE"]),
             Route(f"{p}/settings", control(self.settings), methods=["GET"]),
             Route(f"{p}/tokens", control(self.tokens), methods=["DELETE"]),
@@ -224,7 +226,7 @@ class _Routes:
         return _json(answer)
 
     async def verify(self, request: Request) -> Response:
-        receipt_id, signature = _verify_segments(request)
+        receipt_id, signature = verify_segments(request, VERIFY_PREFIX)
         answer = self.service.verify_esign(
             request.headers, receipt_id, signature, client_ip=_client_ip(request)
         )
@@ -292,18 +294,6 @@ class _Routes:
         if command is None:
             raise Rejected(Rejection.NOT_FOUND, "use sign, expire or open")
         return _json(_wire.converter.unstructure(command(receipt_id)))
-
-
-def _verify_segments(request: Request) -> tuple[str, str | None]:
-    """Receipt id and signature from the raw path: a signature may hold an encoded ``/``."""
-    raw: Any = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
-    path = bytes(raw).split(b"?", 1)[0].decode("latin-1")
-    parts = path[len(VERIFY_PREFIX) :].split("/")
-    if len(parts) > 2:
-        raise Rejected(Rejection.NOT_FOUND)
-    receipt_id = urllib.parse.unquote(parts[0])
-    signature = urllib.parse.unquote(parts[1]) if len(parts) == 2 else ""
-    return receipt_id, signature or None
 
 
 async def _control_json(request: Request) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import cattrs
 
 from kakaocert_async import _signing, _wire
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._models import ESignRequest, TokenRequest
+from kakaocert_async._families import ESIGN, AnyFamily
+from kakaocert_async._models import ESignRequest, RequestBase, TokenRequest
 
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
@@ -26,11 +27,18 @@ Headers = Mapping[str, str]
 """Request headers; a plain dict must use lower-case names."""
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z")
-_REQUIRED_WIRE = frozenset(
-    _wire.REQUEST_WIRE_NAMES[a.name]
-    for a in attrs.fields(ESignRequest)
-    if a.default is attrs.NOTHING
-)
+_READ_VERSIONS = ("x-pb-version", "x-lh-version")
+"""A GET's version header: the Python SDK sends the first, the .NET SDK the second."""
+
+
+def _required_wire_names(cls: type[RequestBase]) -> frozenset[str]:
+    names = _wire.WIRE_NAMES[cls]
+    return frozenset(names[a.name] for a in attrs.fields(cls) if a.default is attrs.NOTHING)
+
+
+_REQUIRED_WIRE = {
+    cls: _required_wire_names(cls) for cls in _wire.WIRE_NAMES if issubclass(cls, RequestBase)
+}
 
 
 def utc(when: float) -> dt.datetime:
@@ -42,6 +50,12 @@ def version(headers: Headers, name: str) -> None:
     """``name`` (``x-lh-version`` or ``x-pb-version``) is ``2.0``."""
     if headers.get(name) != _signing.API_VERSION:
         raise Rejected(Rejection.VERSION, f"{name}: {_signing.API_VERSION}")
+
+
+def read_version(headers: Headers) -> None:
+    """A GET carries ``x-pb-version: 2.0`` or ``x-lh-version: 2.0`` (official SDKs send either)."""
+    if not any(headers.get(name) == _signing.API_VERSION for name in _READ_VERSIONS):
+        raise Rejected(Rejection.VERSION, f"x-pb-version (or x-lh-version): {_signing.API_VERSION}")
 
 
 class DateHeader(NamedTuple):
@@ -148,29 +162,44 @@ def token_request(data: dict[str, Any]) -> TokenRequest:
         raise Rejected(Rejection.TOKEN_BODY_INVALID, str(exc)) from None
 
 
-def esign_request(data: dict[str, Any]) -> tuple[ESignRequest, bool]:
-    """A request body: the ESignRequest and the App to App flag, or the first bad field."""
+def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase, bool]:
+    """A request body of ``family``: its request model and the App to App flag, or the
+    first bad field. A family without App to App takes ``isAppUseYN`` only if false."""
+    cls: type[RequestBase] = family.request
     try:
-        request = _wire.converter.structure(data, ESignRequest)
+        request = _wire.converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
         failures, others = exc.group_exceptions()
         if failures:
             error, note = failures[0]
-            raise _field_refusal(data, error, note.name) from None
+            raise _field_refusal(data, error, note.name, cls) from None
         error = others[0]
         field = error.field if isinstance(error, ValidationError) else "?"
-        raise _field_refusal(data, error, field) from None
+        raise _field_refusal(data, error, field, cls) from None
     app_to_app = data.get(_wire.APP_TO_APP)
     if app_to_app is None:
         return request, False
     if type(app_to_app) is not bool:
         raise Rejected(Rejection.FIELD_TYPE, "expected true or false", field=_wire.APP_TO_APP)
+    if app_to_app and not family.app_to_app:
+        raise Rejected(
+            Rejection.FIELD_INVALID, "no App to App for this request", field=_wire.APP_TO_APP
+        )
     return request, app_to_app
 
 
-def _field_refusal(data: dict[str, Any], error: BaseException, field: str) -> Rejected:
-    wire = _wire.REQUEST_WIRE_NAMES.get(field, field)
-    if isinstance(error, KeyError) or (wire in _REQUIRED_WIRE and data.get(wire) is None):
+def esign_request(data: dict[str, Any]) -> tuple[ESignRequest, bool]:
+    """An e-sign request body: the ESignRequest and the App to App flag, or the first bad field."""
+    request, app_to_app = sign_request(data, ESIGN)
+    assert isinstance(request, ESignRequest)
+    return request, app_to_app
+
+
+def _field_refusal(
+    data: dict[str, Any], error: BaseException, field: str, cls: type[RequestBase]
+) -> Rejected:
+    wire = _wire.WIRE_NAMES[cls].get(field, field)
+    if isinstance(error, KeyError) or (wire in _REQUIRED_WIRE[cls] and data.get(wire) is None):
         return Rejected(Rejection.FIELD_MISSING, field=wire)
     if isinstance(error, ValidationError):
         # The rule names the Python field; the answer names the wire field.

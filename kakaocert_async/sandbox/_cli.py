@@ -22,8 +22,10 @@ DEFAULT_SIGN_AFTER = 3.0
 
 _FAULT_HELP = """\
 fault SPEC is ACTION[:key=value,...]; ACTION is delay, error or drop; keys:
-  endpoint=NAME   time, token, request, status or verify (repeat, or join with +);
-                  Barocert: barocert.token, barocert.sign.status, ... (docs/sandbox.md)
+  endpoint=NAME   time, token, request, status, verify (e-sign), identity.request,
+                  identity.status, identity.verify, cms.request, cms.status or
+                  cms.verify (repeat, or join with +); Barocert: barocert.token,
+                  barocert.sign.status, ... (docs/sandbox.md)
   every=N         strike on every N-th matching call
   times=N         strike N times, then stop
   window=A-B      strike only from A to B seconds after start

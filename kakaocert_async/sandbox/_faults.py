@@ -140,7 +140,9 @@ class Fault:
     endpoints: frozenset[str] = attrs.field(
         default=frozenset(), converter=_names, validator=_check_endpoints
     )
-    """Where it strikes: names from ``time, token, request, status, verify``; empty: all."""
+    """Where it strikes: names from :data:`ENDPOINTS` (``time``, ``token``, e-sign's
+    ``request``, ``status``, ``verify``, then ``identity.request`` ... ``cms.verify``);
+    empty: all."""
     every: int | None = attrs.field(default=None, validator=_check_positive)
     """Strike on the N-th, 2N-th, ... matching arrival since the fault was added."""
     times: int | None = attrs.field(default=None, validator=_check_positive)

@@ -1,4 +1,4 @@
-"""One signature request's life in the sandbox, computed lazily from the clock.
+"""One request's life in the sandbox (of any family), computed lazily from the clock.
 
 A receipt is pending until it is signed (``sign_at`` reached, or a command) or
 expires (``expires_at`` reached, or a command); nothing runs in the background:
@@ -13,11 +13,14 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import uuid
+from typing import Any
 
 import attrs
 
-from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async._families import FAMILIES, AnyFamily
+from kakaocert_async._models import RequestBase, SignState, StatusBase
 from kakaocert_async._wire import KST
 
 
@@ -27,7 +30,8 @@ class Receipt:
 
     receipt_id: str
     client_code: str
-    request: ESignRequest
+    family: AnyFamily
+    request: RequestBase
     app_to_app: bool
     tx_id: str | None
     signature: str | None
@@ -79,34 +83,52 @@ class Receipt:
         if self.viewed_at is None or self.viewed_at > when:
             self.viewed_at = when
 
-    def status(self, now: float, *, client_name: str) -> ESignStatus:
-        """The ResultESignObj of this receipt at ``now``."""
+    def status(self, now: float, *, client_name: str) -> StatusBase:
+        """The state of this receipt at ``now``, as its family's status class."""
         state = self.settle(now)
         request = self.request
         sub_client = request.sub_client_id
-        return ESignStatus(
-            receipt_id=self.receipt_id,
-            client_code=self.client_code,
-            client_name=client_name,
-            sub_client_name=None if sub_client is None else f"{client_name} ({sub_client})",
-            sub_client_code=sub_client,
-            state=state,
-            expires_in=request.expires_in,
-            call_center_num=request.call_center_num,
-            tms_title=request.tms_title,
-            tms_message=request.tms_message,
-            allow_simple_regist=request.allow_simple_regist,
-            verify_name=request.verify_name,
-            request_dt=_kst(self.requested_at),
-            expire_dt=_kst(self.expires_at),
-            reg_dt=_kst(self.requested_at),
-            view_dt=_kst(self.viewed_at),
-            complete_dt=_kst(self.signed_at),
-            verify_dt=_kst(self.verified_at),
-            payload=request.payload,
-            app_to_app=self.app_to_app,
-            tx_id=self.tx_id,
-        )
+        fields: dict[str, Any] = {
+            "receipt_id": self.receipt_id,
+            "client_code": self.client_code,
+            "client_name": client_name,
+            "sub_client_name": None if sub_client is None else f"{client_name} ({sub_client})",
+            "sub_client_code": sub_client,
+            "state": state,
+            "expires_in": request.expires_in,
+            "call_center_num": request.call_center_num,
+            "tms_title": request.tms_title,
+            "tms_message": request.tms_message,
+            "allow_simple_regist": request.allow_simple_regist,
+            "verify_name": request.verify_name,
+            "request_dt": _kst(self.requested_at),
+            "expire_dt": _kst(self.expires_at),
+            "reg_dt": _kst(self.requested_at),
+            "view_dt": _kst(self.viewed_at),
+            "complete_dt": _kst(self.signed_at),
+            "verify_dt": _kst(self.verified_at),
+            "payload": request.payload,
+        }
+        cls: type[StatusBase] = self.family.status
+        extra = _EXTRA_FIELDS[cls]
+        if extra:
+            own = {
+                "app_to_app": self.app_to_app,
+                "tx_id": self.tx_id,
+                "call_center_name": getattr(request, "call_center_name", None),
+            }
+            fields.update((name, own[name]) for name in extra)
+        status: StatusBase = cls(**fields)
+        return status
+
+
+def _extra_fields(cls: type[StatusBase]) -> tuple[str, ...]:
+    """The fields of ``cls`` beyond those every family's state has."""
+    common = attrs.fields_dict(StatusBase)
+    return tuple(name for name in attrs.fields_dict(cls) if name not in common)
+
+
+_EXTRA_FIELDS = {family.status: _extra_fields(family.status) for family in FAMILIES}
 
 
 def _kst(when: float | None) -> dt.datetime | None:
@@ -138,11 +160,18 @@ def tx_id(key: bytes, receipt_id: str) -> str:
 
 def app_signature(key: bytes, receipt_id: str) -> str:
     """The App to App signature of a receipt: base64 that starts ``+/`` and ends ``=``,
-    so it only survives the trip as a path segment when percent-encoded."""
-    return base64.b64encode(b"\xfb\xff" + _derive(key, "signature", receipt_id)[:18]).decode()
+    characters a client must send in the verify path as given (as the official SDKs
+    do), not percent-encoded. Never with ``//``, which the protocol refuses to send."""
+    for attempt in itertools.count():
+        derived = _derive(key, f"signature {attempt}" if attempt else "signature", receipt_id)
+        signature = base64.b64encode(b"\xfb\xff" + derived[:18]).decode()
+        if "//" not in signature:
+            return signature
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def signed_data(key: bytes, receipt: Receipt) -> str:
     """Opaque base64 standing in for the signed data (about 1 KiB, the same every time)."""
-    seed = _derive(key, "signedData", f"{receipt.receipt_id}\n{receipt.request.token}")
+    token = getattr(receipt.request, "token", None) or ""  # optional in CMS
+    seed = _derive(key, "signedData", f"{receipt.receipt_id}\n{token}")
     return base64.b64encode(b"\x30\x82\x03\x00" + hashlib.shake_256(seed).digest(768)).decode()

@@ -25,7 +25,7 @@ BEARER_MISSING           -11020001  401   no ``Authorization: Bearer <token>``
 TOKEN_UNKNOWN            -11020002  401   a session token the sandbox never issued (or revoked)
 TOKEN_EXPIRED            -11020003  401   a session token past its expiration
 TOKEN_IP_MISMATCH        -11020004  403   an IP-bound token used from another IP
-SCOPE_MISSING            -11020005  403   a token without the e-sign scope ``310``
+SCOPE_MISSING            -11020005  403   a token without the call's scope (310, 320 or 330)
 KC_AUTH_MISSING          -11020006  401   request: no ``x-kc-auth: <LinkID> <hmac>``
 KC_AUTH_LINK_ID          -11020007  401   request: ``x-kc-auth``'s LinkID is not the token's
 REQUEST_HMAC_MISMATCH    -11020008  401   request: the HMAC does not match the request target
@@ -33,7 +33,7 @@ FIELD_MISSING            -11030001  400   request: a required field is absent or
 FIELD_TYPE               -11030002  400   request: a field has the wrong JSON type
 FIELD_INVALID            -11030003  400   request: a field breaks a length, format or range limit
 RECEIPT_ID_INVALID       -11040001  400   a receipt id that is not 1 to 20 digits
-RECEIPT_UNKNOWN          -11040002  404   a receipt id the sandbox never issued
+RECEIPT_UNKNOWN          -11040002  404   a receipt id the sandbox never issued (in this family)
 RECEIPT_OTHER_CLIENT     -11040003  403   a receipt of another client code
 NOT_SIGNED               -11040004  409   verify while the receipt is pending
 RECEIPT_EXPIRED          -11040005  409   verify after the receipt expired
@@ -110,11 +110,11 @@ class Rejection(enum.Enum):
     TOKEN_UNKNOWN = (-11020002, 401, "유효하지 않은 세션토큰입니다.")
     TOKEN_EXPIRED = (-11020003, 401, "만료된 세션토큰입니다.")
     TOKEN_IP_MISMATCH = (-11020004, 403, "세션토큰이 발급된 IP가 아닌 곳에서 호출했습니다.")
-    SCOPE_MISSING = (-11020005, 403, "세션토큰에 전자서명(310) 권한이 없습니다.")
+    SCOPE_MISSING = (-11020005, 403, "세션토큰에 이 API의 권한(scope)이 없습니다.")
     KC_AUTH_MISSING = (-11020006, 401, "x-kc-auth 헤더가 '<LinkID> <서명>' 형식이 아닙니다.")
     KC_AUTH_LINK_ID = (-11020007, 401, "x-kc-auth의 LinkID가 세션토큰의 LinkID와 다릅니다.")
     REQUEST_HMAC_MISMATCH = (-11020008, 401, "요청 서명(x-kc-auth)이 일치하지 않습니다.")
-    # The body of POST /SignToken/Request
+    # The body of POST {SignToken,SignIdentity,SignDirectDebit}/Request
     FIELD_MISSING = (-11030001, 400, "필수 항목이 없습니다.")
     FIELD_TYPE = (-11030002, 400, "항목의 자료형이 올바르지 않습니다.")
     FIELD_INVALID = (-11030003, 400, "항목의 값이 길이 또는 형식 제한을 벗어났습니다.")

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from kakaocert_async._client import Client
-from kakaocert_async._models import ESignStatus
+from kakaocert_async._models import StatusBase
 
 from ._barocert_service import BarocertService
 from ._faults import Fault, FaultPlan
@@ -60,7 +60,8 @@ def require_extra() -> None:
 
 
 class Sandbox:
-    """A local KakaoCert (Linkhub auth and the API on one origin) that speaks the real protocol.
+    """A local KakaoCert (Linkhub auth and the API on one origin) that speaks the real protocol:
+    e-signatures, identity verification and CMS withdrawal consents.
 
     In-process by default (no sockets)::
 
@@ -176,15 +177,15 @@ class Sandbox:
 
     # Control -------------------------------------------------------------------
 
-    async def sign(self, receipt_id: str) -> ESignStatus:
+    async def sign(self, receipt_id: str) -> StatusBase:
         """The receiver signs the (pending) receipt now."""
         return self.service.sign(receipt_id)
 
-    async def expire(self, receipt_id: str) -> ESignStatus:
+    async def expire(self, receipt_id: str) -> StatusBase:
         """The (pending) receipt expires now."""
         return self.service.expire(receipt_id)
 
-    async def open(self, receipt_id: str) -> ESignStatus:
+    async def open(self, receipt_id: str) -> StatusBase:
         """The receiver opens the KakaoTalk message now (``viewDT``)."""
         return self.service.open(receipt_id)
 
@@ -193,8 +194,9 @@ class Sandbox:
         with 401, and a client must renew); returns how many were live."""
         return self.service.revoke_tokens()
 
-    def state(self, receipt_id: str) -> ESignStatus:
-        """A receipt's state, read directly (no token, not counted)."""
+    def state(self, receipt_id: str) -> StatusBase:
+        """A receipt's state, read directly (no token, not counted): an ESignStatus,
+        VerifyAuthStatus or CMSStatus, as the receipt's family."""
         return self.service.status(receipt_id)
 
     def signature(self, receipt_id: str) -> str:
@@ -203,8 +205,9 @@ class Sandbox:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Arrivals per endpoint: time, token, request, status, verify, the ``barocert.*``
-        ones, control, other."""
+        """Arrivals per endpoint: time, token, request, status, verify (e-sign),
+        identity.request ... cms.verify, the ``barocert.*`` ones, control, other (see
+        ``COUNTERS``)."""
         return self.service.stats
 
     def reset_stats(self) -> None:

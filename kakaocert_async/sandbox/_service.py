@@ -1,5 +1,8 @@
 """The emulated service: tokens, receipts and every rule the real one enforces (no HTTP).
 
+The three families (e-sign, identity verification, CMS withdrawal consent) share
+one implementation of each call, told apart by a :class:`ServedFamily`.
+
 Each protocol call takes the request as data (headers, body bytes, caller's IP)
 and returns the JSON-ready answer or raises :class:`Rejected`. Lookups are
 dictionary hits; nothing scans all receipts or tokens. One lock makes every
@@ -14,23 +17,21 @@ from typing import Any
 
 from kakaocert_async import _signing, _validation, _wire
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._models import (
-    ESignReceipt,
-    ESignStatus,
-    ESignVerification,
-    SignState,
-)
+from kakaocert_async._models import SignState, StatusBase
 
 from . import _checks, _receipts
 from ._barocert_service import ENDPOINTS as BAROCERT_ENDPOINTS
 from ._checks import Headers
+from ._families import ESIGN, FAMILY_ENDPOINTS, ServedFamily
 from ._receipts import Receipt
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
 from ._tokens import Token, Tokens
 
-ENDPOINTS = ("time", "token", "request", "status", "verify", *BAROCERT_ENDPOINTS)
-"""The protocol's endpoints, as named in stats and fault targets (Barocert's: ``barocert.*``)."""
+ENDPOINTS = ("time", "token", *FAMILY_ENDPOINTS, *BAROCERT_ENDPOINTS)
+"""The protocol's endpoints, as named in stats and fault targets: ``time``, ``token``,
+e-sign's ``request``, ``status`` and ``verify``, then ``identity.request`` ...
+``cms.verify`` (see ``_families``), then Barocert's ``barocert.*``."""
 COUNTERS = (*ENDPOINTS, "control", "other")
 """Every counter in :attr:`Service.stats`: ``other`` is unknown paths and wrong methods."""
 
@@ -105,14 +106,16 @@ class Service:
         with self._lock:
             return self._tokens.revoke()
 
-    # POST /SignToken/Request ---------------------------------------------------
+    # POST {family}/Request -----------------------------------------------------
 
-    def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
-        """Register a signature request; its receipt id (and App to App ``tx_id``)."""
+    def handle_request(
+        self, served: ServedFamily, headers: Headers, body: bytes, *, client_ip: str
+    ) -> dict[str, Any]:
+        """Register a request of ``served``'s family; its receipt id (and App to App ``tx_id``)."""
         now = self.now()
         _checks.version(headers, "x-lh-version")
         date = _checks.date(headers, now, self.settings.date_tolerance)
-        token = self._authorize(headers, client_ip, now)
+        token = self._authorize(headers, client_ip, now, served)
         link_id, signature = _checks.signed_by(
             headers.get("x-kc-auth"), None, Rejection.KC_AUTH_MISSING
         )
@@ -122,7 +125,8 @@ class Service:
         if not _signing.same_signature(expected, signature):
             raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
         _checks.json_content(headers)
-        request, app_to_app = _checks.esign_request(_checks.json_object(body))
+        family = served.family
+        request, app_to_app = _checks.sign_request(_checks.json_object(body), family)
 
         sign_after = self.settings.sign_after
         with self._lock:
@@ -132,6 +136,7 @@ class Service:
             receipt = Receipt(
                 receipt_id=receipt_id,
                 client_code=token.client_code,
+                family=family,
                 request=request,
                 app_to_app=app_to_app,
                 tx_id=_receipts.tx_id(self._key, receipt_id) if app_to_app else None,
@@ -142,28 +147,48 @@ class Service:
             )
             self._receipts[receipt_id] = receipt
         answer: dict[str, Any] = _wire.converter.unstructure(
-            ESignReceipt(receipt_id=receipt_id, tx_id=receipt.tx_id)
+            family.receipt(receipt_id=receipt_id, tx_id=receipt.tx_id)
+            if family.app_to_app
+            else family.receipt(receipt_id=receipt_id)
         )
         return answer
 
-    # GET /SignToken/Status/{id} and /SignToken/Verify/{id}[/{signature}] -------
+    def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
+        """Register a signature request; its receipt id (and App to App ``tx_id``)."""
+        return self.handle_request(ESIGN, headers, body, client_ip=client_ip)
 
-    def esign_status(self, headers: Headers, receipt_id: str, *, client_ip: str) -> dict[str, Any]:
-        """The ResultESignObj of a receipt of the token's client code."""
+    # GET {family}/Status/{id} and {family}/Verify/{id}[/{signature}] -------------
+
+    def handle_status(
+        self, served: ServedFamily, headers: Headers, receipt_id: str, *, client_ip: str
+    ) -> dict[str, Any]:
+        """The state of a receipt of ``served``'s family and the token's client code."""
         now = self.now()
         with self._lock:
-            receipt = self._own_receipt(headers, receipt_id, client_ip, now)
+            receipt = self._own_receipt(served, headers, receipt_id, client_ip, now)
             status = receipt.status(now, client_name=self.settings.client_name)
         answer: dict[str, Any] = _wire.converter.unstructure(status)
         return answer
 
-    def verify_esign(
-        self, headers: Headers, receipt_id: str, signature: str | None, *, client_ip: str
+    def esign_status(self, headers: Headers, receipt_id: str, *, client_ip: str) -> dict[str, Any]:
+        """The ResultESignObj of a receipt of the token's client code."""
+        return self.handle_status(ESIGN, headers, receipt_id, client_ip=client_ip)
+
+    def handle_verify(
+        self,
+        served: ServedFamily,
+        headers: Headers,
+        receipt_id: str,
+        signature: str | None,
+        *,
+        client_ip: str,
     ) -> dict[str, Any]:
         """The signed data of a signed receipt, once; App to App needs its signature."""
+        if signature is not None and not served.family.app_to_app:
+            raise Rejected(Rejection.NOT_FOUND, "this verify takes no signature")
         now = self.now()
         with self._lock:
-            receipt = self._own_receipt(headers, receipt_id, client_ip, now)
+            receipt = self._own_receipt(served, headers, receipt_id, client_ip, now)
             if receipt.verified_at is not None:
                 raise Rejected(Rejection.ALREADY_VERIFIED)
             state = receipt.settle(now)
@@ -179,28 +204,34 @@ class Service:
             elif not _signing.same_signature(receipt.signature, signature):
                 raise Rejected(Rejection.SIGNATURE_MISMATCH)
             receipt.verified_at = now
-        verification = ESignVerification(
+        verification = served.family.verification(
             receipt_id=receipt_id, signed_data=_receipts.signed_data(self._key, receipt)
         )
         answer: dict[str, Any] = _wire.converter.unstructure(verification)
         return answer
 
+    def verify_esign(
+        self, headers: Headers, receipt_id: str, signature: str | None, *, client_ip: str
+    ) -> dict[str, Any]:
+        """The signed data of a signed e-sign receipt, once."""
+        return self.handle_verify(ESIGN, headers, receipt_id, signature, client_ip=client_ip)
+
     # Control: what the receiver does, and peeks -------------------------------
 
-    def sign(self, receipt_id: str) -> ESignStatus:
+    def sign(self, receipt_id: str) -> StatusBase:
         """The receiver signs now (the receipt must be pending)."""
         return self._command(receipt_id, Receipt.sign, "only a pending receipt can be signed")
 
-    def expire(self, receipt_id: str) -> ESignStatus:
+    def expire(self, receipt_id: str) -> StatusBase:
         """The request expires now (the receipt must be pending)."""
         return self._command(receipt_id, Receipt.expire, "only a pending receipt can expire")
 
-    def open(self, receipt_id: str) -> ESignStatus:
+    def open(self, receipt_id: str) -> StatusBase:
         """The receiver opens the message now: sets ``viewDT`` (the receipt must be pending)."""
         return self._command(receipt_id, Receipt.open, "only a pending receipt can be opened")
 
-    def status(self, receipt_id: str) -> ESignStatus:
-        """The state of any receipt, without the protocol's checks."""
+    def status(self, receipt_id: str) -> StatusBase:
+        """The state of any receipt (of any family), without the protocol's checks."""
         now = self.now()
         with self._lock:
             return self._receipt(receipt_id).status(now, client_name=self.settings.client_name)
@@ -219,7 +250,7 @@ class Service:
 
     def _command(
         self, receipt_id: str, action: Callable[[Receipt, float], bool], refusal: str
-    ) -> ESignStatus:
+    ) -> StatusBase:
         now = self.now()
         with self._lock:
             receipt = self._receipt(receipt_id)
@@ -236,21 +267,27 @@ class Service:
         return receipt
 
     def _own_receipt(
-        self, headers: Headers, receipt_id: str, client_ip: str, now: float
+        self, served: ServedFamily, headers: Headers, receipt_id: str, client_ip: str, now: float
     ) -> Receipt:
-        _checks.version(headers, "x-pb-version")
-        token = self._authorize(headers, client_ip, now)
+        _checks.read_version(headers)
+        token = self._authorize(headers, client_ip, now, served)
         try:
             _validation.check_receipt_id(receipt_id)
         except ValidationError:
             raise Rejected(Rejection.RECEIPT_ID_INVALID) from None
         receipt = self._receipt(receipt_id)
+        if receipt.family is not served.family:
+            # Each family's calls know only its own receipts.
+            raise Rejected(Rejection.RECEIPT_UNKNOWN)
         if receipt.client_code != token.client_code:
             raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
         return receipt
 
-    def _authorize(self, headers: Headers, client_ip: str, now: float) -> Token:
+    def _authorize(
+        self, headers: Headers, client_ip: str, now: float, served: ServedFamily
+    ) -> Token:
         token = self._tokens.check(headers, client_ip, now)
-        if self.settings.required_scope not in token.scope:
-            raise Rejected(Rejection.SCOPE_MISSING)
+        scope = served.scope or self.settings.required_scope
+        if scope not in token.scope:
+            raise Rejected(Rejection.SCOPE_MISSING, f"needs {scope}")
         return token

@@ -30,6 +30,10 @@ DATE_TOLERANCE = 300.0
 ESIGN_SCOPE = "310"
 """The token scope the e-sign calls need (the official SDKs ask for member, 310, 320, 330;
 310 is taken to be the e-sign one, 320 identity and 330 direct debit)."""
+IDENTITY_SCOPE = "320"
+"""The token scope the identity verification (SignIdentity) calls need (an assumption)."""
+CMS_SCOPE = "330"
+"""The token scope the CMS withdrawal consent (SignDirectDebit) calls need (an assumption)."""
 
 Clock = Callable[[], float]
 _Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]

@@ -1,7 +1,9 @@
 """No secret, and nothing about the receiver, in any log, repr, str or error.
 
 Whole flows run against the sandbox (success, App to App, failures with faults,
-token renewals, refused dates, validation errors) with every logger captured at
+token renewals, refused dates, validation errors; e-signatures, then identity
+verification and CMS, whose bank details count as personal data too) with every
+logger captured at
 DEBUG, and the text of every record (its message, arguments and extra fields),
 and the repr, str and traceback of every object and exception that came out, is
 searched for: the secret key (base64 and raw), every session token the sandbox
@@ -33,7 +35,7 @@ from kakaocert_async import (
     VerifyOutcomeUnknown,
 )
 from kakaocert_async.sandbox import Fault, Sandbox
-from tests._support import make_request
+from tests._support import make_cms_request, make_request, make_verify_auth_request
 from tests.reliability._helpers import Tap, tapped_client
 from tests.sandbox._raw import FakeClock
 
@@ -72,6 +74,13 @@ class Evidence:
                 self.shown.append("".join(traceback.format_exception(thing)))
                 for linked in _chain(thing):
                     self.shown += [repr(linked), str(linked), repr(vars(linked))]
+
+    async def attempt(self, make: Any) -> None:
+        """Await ``make()`` and add its result, or the error it raised."""
+        try:
+            self.add(await make())
+        except KakaocertError as error:
+            self.add(error)
 
     def records(self, records: list[logging.LogRecord]) -> None:
         for record in records:
@@ -152,11 +161,7 @@ async def test_no_secret_or_personal_data_is_ever_shown(
     code = sandbox.client_code
     evidence.add(sandbox, sandbox.settings, client)
 
-    async def attempt(make: Any) -> None:
-        try:
-            evidence.add(await make())
-        except KakaocertError as error:
-            evidence.add(error)
+    attempt = evidence.attempt
 
     async with sandbox, client:
         # A KakaoTalk flow, with a flaky state endpoint on the way.
@@ -248,4 +253,62 @@ async def test_no_secret_or_personal_data_is_ever_shown(
 
     assert [name for name, secret in secrets.items() if evidence.holds(secret)] == []
     # The App to App signature: not in this package's own logs or errors.
+    assert not evidence.holds(signature, loggers="kakaocert_async")
+
+
+# The identity and CMS flows -----------------------------------------------------------
+
+ACCOUNT_HOLDER = "계좌주인"
+ACCOUNT = "3710265518"
+PAYER = "payer-5518-x"
+
+
+async def test_identity_and_cms_flows_show_no_personal_data(
+    everything_logged: pytest.LogCaptureFixture,
+) -> None:
+    sandbox = Sandbox(secret_key=SECRET_KEY)
+    issued: list[str] = []
+    _record_tokens(sandbox, issued)
+    evidence = Evidence()
+    client, tap = tapped_client(sandbox)
+    code = sandbox.client_code
+    receiver = {"receiver_name": NAME, "receiver_hp": PHONE, "receiver_birthday": BIRTHDAY}
+    bank = {"bank_account_name": ACCOUNT_HOLDER, "bank_account_num": ACCOUNT}
+
+    attempt = evidence.attempt
+
+    async with sandbox, client:
+        identity_request = make_verify_auth_request(**receiver)
+        cms_request = make_cms_request(**receiver, **bank, client_user_id=PAYER)
+        evidence.add(identity_request, cms_request)
+        identity = await client.request_verify_auth(code, identity_request)
+        cms = await client.request_cms(code, cms_request, app_to_app=True)
+        for receipt in (identity, cms):
+            await sandbox.sign(receipt.receipt_id)
+            evidence.add(receipt, await client.await_signed(code, receipt, interval=0.01))
+        evidence.add(await client.verify_auth(code, identity.receipt_id))
+        signature = sandbox.signature(cms.receipt_id)
+        evidence.add(await client.verify_cms(code, cms.receipt_id, signature))
+        await attempt(lambda: client.verify_cms(code, cms.receipt_id, signature))
+        # A verify whose answer is lost, and one refused.
+        talk = await client.request_cms(code, cms_request)
+        await sandbox.sign(talk.receipt_id)
+        sandbox.faults.add(Fault(action="drop", endpoints=["cms.verify"], times=1))
+        await attempt(lambda: client.verify_cms(code, talk.receipt_id))
+        await attempt(lambda: client.verify_cms(code, talk.receipt_id))
+        await attempt(lambda: client.get_cms_state(code, "99"))
+        for bad in ({"bank_account_num": ACCOUNT + "\x00"}, {"receiver_hp": PHONE + "0"}):
+            with pytest.raises(ValidationError) as invalid:
+                make_cms_request(**{**receiver, **bank, **bad})
+            evidence.add(invalid.value)
+
+    evidence.records(everything_logged.records)
+    secrets = {
+        **_secrets(sandbox, tap, issued),
+        "account holder": ACCOUNT_HOLDER,
+        "account number": ACCOUNT,
+        "payer number": PAYER,
+    }
+    assert sum(1 for r in tap.sent if "x-kc-auth" in r.headers) == 3
+    assert [name for name, secret in secrets.items() if evidence.holds(secret)] == []
     assert not evidence.holds(signature, loggers="kakaocert_async")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import urllib.parse
 from typing import Any
 
 import httpx
@@ -54,9 +53,34 @@ def request_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
+def identity_body(**changes: Any) -> dict[str, Any]:
+    """A valid ``POST /SignIdentity/Request`` body: ESign's without ``isAppUseYN``, plus
+    ``CallCenterName``."""
+    return request_body(**{"isAppUseYN": DROP, "CallCenterName": "고객센터", **changes})
+
+
+def cms_body(**changes: Any) -> dict[str, Any]:
+    """A valid ``POST /SignDirectDebit/Request`` body: ESign's (no ``Token``, as the
+    official examples send it) plus the bank fields."""
+    bank = {
+        "Token": DROP,
+        "BankAccountName": "홍길동",
+        "BankAccountNum": "9-4324-5**7-58",
+        "BankCode": "004",
+        "ClientUserID": "clientUserID-0423-01",
+    }
+    return request_body(**{**bank, **changes})
+
+
 _DROP = object()
 DROP = _DROP
 """``request_body(ReceiverHP=DROP)`` leaves the field out."""
+
+ESIGN = "/SignToken"
+IDENTITY = "/SignIdentity"
+CMS = "/SignDirectDebit"
+BODIES = {ESIGN: request_body, IDENTITY: identity_body, CMS: cms_body}
+"""A valid body of each family, by its path prefix."""
 
 
 def _merge(headers: dict[str, str], changes: dict[str, str | None] | None) -> dict[str, str]:
@@ -138,7 +162,9 @@ class Raw:
         key: bytes | None = None,
         link_id: str | None = None,
         headers: dict[str, str | None] | None = None,
+        family: str = ESIGN,
     ) -> httpx.Response:
+        """``POST {family}/Request``; ``family`` is a path prefix (``/SignToken``...)."""
         if body is None:
             body = request_body()
         content = _wire.dumps(body) if isinstance(body, dict) else body
@@ -152,12 +178,13 @@ class Raw:
             "Content-Type": "application/json; charset=utf8",
         }
         return await self.http.post(
-            "/SignToken/Request", content=content, headers=_merge(sent, headers)
+            f"{family}/Request", content=content, headers=_merge(sent, headers)
         )
 
-    async def receipt(self, token: str, **changes: Any) -> dict[str, Any]:
+    async def receipt(self, token: str, family: str = ESIGN, **changes: Any) -> dict[str, Any]:
         """A new receipt (the call must succeed): ``{"receiptId", "tx_id"}``."""
-        response = await self.request(token, request_body(**changes))
+        body = BODIES[family](**changes)
+        response = await self.request(token, body, family=family)
         assert response.status_code == 200, response.text
         answer: dict[str, Any] = response.json()
         return answer
@@ -166,10 +193,15 @@ class Raw:
         return _merge({"Authorization": f"Bearer {token}", "x-pb-version": "2.0"}, headers)
 
     async def status(
-        self, token: str, receipt_id: str, *, headers: dict[str, str | None] | None = None
+        self,
+        token: str,
+        receipt_id: str,
+        *,
+        headers: dict[str, str | None] | None = None,
+        family: str = ESIGN,
     ) -> httpx.Response:
         return await self.http.get(
-            f"/SignToken/Status/{receipt_id}", headers=self._get_headers(token, headers)
+            f"{family}/Status/{receipt_id}", headers=self._get_headers(token, headers)
         )
 
     async def verify(
@@ -179,10 +211,13 @@ class Raw:
         signature: str | None = None,
         *,
         headers: dict[str, str | None] | None = None,
+        family: str = ESIGN,
     ) -> httpx.Response:
-        path = f"/SignToken/Verify/{receipt_id}"
+        """``GET {family}/Verify/{id}[/{signature}]``, the signature as given (as the
+        official SDKs send it)."""
+        path = f"{family}/Verify/{receipt_id}"
         if signature is not None:
-            path += "/" + urllib.parse.quote(signature, safe="")
+            path += "/" + signature
         return await self.http.get(path, headers=self._get_headers(token, headers))
 
 

@@ -38,7 +38,7 @@ async def test_request_state_sign_verify(sandbox: Sandbox) -> None:
     }
 
 
-async def test_app_to_app_with_a_signature_that_needs_percent_encoding(sandbox: Sandbox) -> None:
+async def test_app_to_app_with_a_signature_of_plus_slash_and_equals(sandbox: Sandbox) -> None:
     async with sandbox.client() as client:
         code = sandbox.client_code
         receipt = await client.request_esign(code, make_request(), app_to_app=True)

@@ -52,12 +52,16 @@ async def test_stats_count_every_arrival_and_reset(raw: Raw, sandbox: Sandbox) -
     await raw.http.get("/SignToken/Status/1")  # refused, still counted
     await raw.http.get("/nowhere")
     await raw.http.get("/SignToken/Request")  # wrong method
+    await raw.http.get("/SignDirectDebit/Verify/1")  # refused, still counted
+    await raw.http.post("/SignIdentity/Request", content=b"{}")  # refused, still counted
     response = await raw.http.get("/_sandbox/stats")
     assert response.json() == {
         **dict.fromkeys(COUNTERS, 0),
         "time": 1,
         "token": 1,
         "status": 1,
+        "identity.request": 1,
+        "cms.verify": 1,
         "control": 1,
         "other": 2,
     }

@@ -1,62 +1,30 @@
 """Interoperability: the official synchronous SDK (kakaocert 2.52.0 + linkhub 1.6.0), unmodified,
-runs request -> state -> verify against the sandbox served on a loopback port.
-
-The SDK talks HTTPS to fixed hosts; the test points its auth URL at the sandbox
-with ``linkhub.authURL`` and hands it a plain-HTTP connection to the sandbox
-wherever it would open an HTTPS one. Its singletons are reset around the test.
+runs all nine of its operations — request, state and verify of e-signatures, identity
+verifications and CMS withdrawal consents — against the sandbox served on a loopback port.
 """
 
 from __future__ import annotations
 
-import http.client
-import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from kakaocert_async.sandbox import Rejection, Sandbox
+from tests.sandbox._official import IGNORE_UTCNOW, kakaocert, official_service
 
-kakaocert = pytest.importorskip(
-    "kakaocert", reason="the official SDK (kakaocert==2.52.0) is not installed"
-)
-linkhub = pytest.importorskip(
-    "linkhub", reason="the official SDK (linkhub==1.6.0) is not installed"
-)
-service_module = pytest.importorskip("kakaocert.kakaocertService")
-
-# The SDK calls datetime.utcnow(), deprecated since Python 3.12.
-pytestmark = pytest.mark.filterwarnings("ignore:datetime.datetime.utcnow:DeprecationWarning")
+pytestmark = IGNORE_UTCNOW
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Any]]:
     """The sandbox on a port, and a fresh official KakaocertService wired to it."""
     sandbox = Sandbox()
-    with sandbox.serve_in_thread(host="127.0.0.1", port=0) as url:
-        port = urllib.parse.urlsplit(url).port
-        opened: list[http.client.HTTPConnection] = []
-        plain = http.client.HTTPConnection
-
-        def to_sandbox(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
-            # Wherever the SDK opens a connection (HTTPS to the API, HTTP to the auth
-            # URL), open plain HTTP to the sandbox, and keep it to close at the end:
-            # the SDK replaces connections without closing them.
-            connection = plain("127.0.0.1", port, timeout=10)
-            opened.append(connection)
-            return connection
-
-        monkeypatch.setattr(service_module.httpclient, "HTTPSConnection", to_sandbox)
-        monkeypatch.setattr(http.client, "HTTPConnection", to_sandbox)
-        monkeypatch.setattr(service_module.Singleton, "_instances", {})
-        monkeypatch.setattr(linkhub.TokenInstance, "_ServiceURL", "")
-        linkhub.authURL(url)
-        service = service_module.KakaocertService(sandbox.link_id, sandbox.secret_key)
-        try:
-            yield sandbox, service
-        finally:
-            for connection in opened:
-                connection.close()
+    with (
+        sandbox.serve_in_thread(host="127.0.0.1", port=0) as url,
+        official_service(monkeypatch, url, sandbox.link_id, sandbox.secret_key) as service,
+    ):
+        yield sandbox, service
 
 
 def _request(**changes: Any) -> Any:
@@ -113,8 +81,9 @@ def test_the_official_sdk_in_app_to_app_mode(served: tuple[Sandbox, Any]) -> Non
     receipt = service.requestESign(code, _request(), True)
     assert receipt.tx_id
     sandbox.service.sign(receipt.receiptId)
-    # The SDK puts the signature in the path as given: the caller must percent-encode it.
-    signature = urllib.parse.quote(sandbox.signature(receipt.receiptId), safe="")
+    # The SDK puts the signature in the path as given, "+", "/" and "=" included.
+    signature = sandbox.signature(receipt.receiptId)
+    assert {"+", "/", "="} <= set(signature)
     verification = service.verifyESign(code, receipt.receiptId, signature)
     assert verification.receiptId == receipt.receiptId
 
@@ -129,3 +98,98 @@ def test_the_official_sdk_reads_the_sandboxs_errors(served: tuple[Sandbox, Any])
         service.requestESign(sandbox.client_code, _request(ReceiverHP="010-1234-1234"))
     assert invalid.value.code == Rejection.FIELD_INVALID.code
     assert "ReceiverHP" in invalid.value.message
+
+
+# Identity verification and CMS ------------------------------------------------------
+
+SHARED = {
+    "CallCenterNum": "1600-9854",
+    "Expires_in": 60,
+    "ReceiverBirthDay": "19900108",
+    "ReceiverHP": "01012341234",
+    "ReceiverName": "홍길동",
+    "SubClientID": "",  # as the official examples send it
+    "TMSMessage": "메시지 내용",
+    "isAllowSimpleRegistYN": False,
+    "isVerifyNameYN": True,
+    "PayLoad": "memo",
+}
+
+
+def test_the_official_sdk_runs_identity_verification(served: tuple[Sandbox, Any]) -> None:
+    sandbox, service = served
+    code = sandbox.client_code
+    request = kakaocert.RequestVerifyAuth(**SHARED, TMSTitle="본인인증", Token="nonce-1")
+    receipt = service.requestVerifyAuth(code, request)
+    assert len(receipt.receiptId) == 18
+
+    state = service.getVerifyAuthState(code, receipt.receiptId)
+    assert (state.state, state.receiptID, state.tmstitle) == (0, receipt.receiptId, "본인인증")
+
+    sandbox.service.sign(receipt.receiptId)
+    assert service.getVerifyAuthState(code, receipt.receiptId).state == 1
+    verification = service.verifyAuth(code, receipt.receiptId)
+    assert verification.receiptId == receipt.receiptId
+    assert verification.signedData
+    with pytest.raises(kakaocert.KakaocertException) as again:
+        service.verifyAuth(code, receipt.receiptId)
+    assert again.value.code == Rejection.ALREADY_VERIFIED.code
+    stats = sandbox.stats
+    assert (stats["identity.request"], stats["identity.status"], stats["identity.verify"]) == (
+        1,
+        2,
+        2,
+    )
+
+
+def _cms(**changes: Any) -> Any:
+    fields = {
+        **SHARED,
+        "TMSTitle": "자동이체 출금동의",
+        "BankAccountName": "예금주명",
+        "BankAccountNum": "9-4324-5**7-58",
+        "BankCode": "004",
+        "ClientUserID": "clientUserID-0423-01",
+    }
+    return kakaocert.RequestCMS(**{**fields, **changes})
+
+
+def test_the_official_sdk_runs_cms(served: tuple[Sandbox, Any]) -> None:
+    sandbox, service = served
+    code = sandbox.client_code
+    receipt = service.requestCMS(code, _cms())
+    assert receipt.tx_id is None
+    state = service.getCMSState(code, receipt.receiptId)
+    assert (state.state, state.appUseYN) == (0, False)
+    sandbox.service.sign(receipt.receiptId)
+    verification = service.verifyCMS(code, receipt.receiptId)
+    assert verification.receiptId == receipt.receiptId
+    assert verification.signedData
+
+
+def test_the_official_sdk_runs_cms_in_app_to_app_mode(served: tuple[Sandbox, Any]) -> None:
+    sandbox, service = served
+    code = sandbox.client_code
+    receipt = service.requestCMS(code, _cms(), True)
+    assert receipt.tx_id
+    sandbox.service.sign(receipt.receiptId)
+    signature = sandbox.signature(receipt.receiptId)
+    assert {"+", "/", "="} <= set(signature)
+    with pytest.raises(kakaocert.KakaocertException) as wrong:
+        service.verifyCMS(code, receipt.receiptId, "+/" + signature[2:][::-1])
+    assert wrong.value.code == Rejection.SIGNATURE_MISMATCH.code
+    verification = service.verifyCMS(code, receipt.receiptId, signature)
+    assert verification.receiptId == receipt.receiptId
+
+
+def test_the_official_sdk_reads_the_new_familys_errors(served: tuple[Sandbox, Any]) -> None:
+    sandbox, service = served
+    code = sandbox.client_code
+    with pytest.raises(kakaocert.KakaocertException) as missing:
+        service.requestCMS(code, _cms(BankCode=None))
+    assert missing.value.code == Rejection.FIELD_MISSING.code
+    assert "BankCode" in missing.value.message
+    esign = service.requestESign(code, _request())
+    with pytest.raises(kakaocert.KakaocertException) as unknown:
+        service.getCMSState(code, esign.receiptId)
+    assert unknown.value.code == Rejection.RECEIPT_UNKNOWN.code

@@ -15,9 +15,15 @@ import pytest
 
 from kakaocert_async import SignState
 from kakaocert_async.__main__ import build_parser, main
-from kakaocert_async.sandbox import DEFAULT_LINK_ID, DEFAULT_SECRET_KEY, Action, Sandbox
+from kakaocert_async.sandbox import (
+    DEFAULT_LINK_ID,
+    DEFAULT_SECRET_KEY,
+    Action,
+    Rejection,
+    Sandbox,
+)
 from kakaocert_async.sandbox import _cli as sandbox_cli
-from tests._support import make_request
+from tests._support import make_cms_request, make_request, make_verify_auth_request
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = "kakaocert_async.sandbox.pytest_plugin"
@@ -35,6 +41,20 @@ async def test_the_fixture_gives_a_ready_sandbox(kakaocert_sandbox: Sandbox) -> 
         receipt = await client.request_esign(kakaocert_sandbox.client_code, make_request())
         status = await kakaocert_sandbox.sign(receipt.receipt_id)
     assert status.state is SignState.SIGNED
+
+
+@pytest.mark.kakaocert_sandbox(sign_after=0)
+async def test_the_fixture_serves_identity_and_cms(kakaocert_sandbox: Sandbox) -> None:
+    code = kakaocert_sandbox.client_code
+    async with kakaocert_sandbox.client() as client:
+        identity = await client.request_verify_auth(code, make_verify_auth_request())
+        cms = await client.request_cms(code, make_cms_request(), app_to_app=True)
+        assert (await client.await_signed(code, identity, interval=0.01)).is_final
+        assert (await client.await_signed(code, cms, interval=0.01)).is_final
+        await client.verify_auth(code, identity.receipt_id)
+        await client.verify_cms(code, cms.receipt_id, kakaocert_sandbox.signature(cms.receipt_id))
+    stats = kakaocert_sandbox.stats
+    assert (stats["identity.verify"], stats["cms.verify"], stats["verify"]) == (1, 1, 0)
 
 
 @pytest.mark.kakaocert_sandbox(sign_after=0, token_ttl=120)
@@ -211,7 +231,13 @@ def test_the_command_serves_and_prints_the_credentials(
     from kakaocert_async.sandbox import _server
 
     monkeypatch.setattr(_server, "run_forever", fake_run_forever)
-    assert main(["sandbox", "--latency", "0.5", "--fault", "drop:endpoint=verify"]) == 0
+    faults = [
+        "--fault",
+        "drop:endpoint=verify",
+        "--fault",
+        "error:endpoint=cms.status+identity.verify",
+    ]
+    assert main(["sandbox", "--latency", "0.5", *faults]) == 0
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8100" in out
     assert DEFAULT_LINK_ID in out
@@ -219,6 +245,7 @@ def test_the_command_serves_and_prints_the_credentials(
     assert "020040000001" in out
     assert "fault        delay:seconds=0.5" in out
     assert "fault        drop:endpoint=verify" in out
+    assert "fault        error:endpoint=cms.status+identity.verify" in out
     assert served["host"] == "127.0.0.1"
     assert served["port"] == 8100
 
@@ -246,6 +273,13 @@ def test_python_m_kakaocert_async_sandbox_end_to_end() -> None:
         url = banner[0].split(" on ", 1)[1].split()[0]
         response = httpx.get(f"{url}/Time", timeout=10)
         assert response.status_code == 200
+        # The served sandbox has every family's routes: a bare call is refused by
+        # the route itself (no version header), not as an unknown path.
+        for path in ("/SignIdentity/Status/1", "/SignDirectDebit/Verify/1/+/x="):
+            refused = httpx.get(f"{url}{path}", timeout=10).json()
+            assert refused["code"] == Rejection.VERSION.code
+        stats = httpx.get(f"{url}/_sandbox/stats", timeout=10).json()
+        assert (stats["identity.status"], stats["cms.verify"], stats["other"]) == (1, 1, 0)
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)

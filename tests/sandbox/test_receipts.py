@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import urllib.parse
 
 import pytest
 
@@ -288,22 +289,22 @@ async def test_verify_of_an_expired_receipt_is_refused(raw: Raw, sandbox: Sandbo
     assert_refused(await raw.verify(token, receipt_id), Rejection.RECEIPT_EXPIRED)
 
 
-async def test_app_to_app_verify_needs_the_percent_encoded_signature(
+async def test_app_to_app_verify_needs_the_signature_as_the_official_sdks_send_it(
     raw: Raw, sandbox: Sandbox
 ) -> None:
     token, receipt_id = await _signed(raw, sandbox, isAppUseYN=True)
     signature = sandbox.signature(receipt_id)
     assert {"/", "+", "="} <= set(signature)
+    assert signature.startswith("+/")
+    assert "//" not in signature
     assert_refused(await raw.verify(token, receipt_id), Rejection.SIGNATURE_MISSING)
     assert_refused(
         await raw.verify(token, receipt_id, "-" + signature[1:]), Rejection.SIGNATURE_MISMATCH
     )
-    # Unencoded, its "/" splits the path.
-    unencoded = await raw.http.get(
-        f"/SignToken/Verify/{receipt_id}/{signature}",
-        headers={"Authorization": f"Bearer {token}", "x-pb-version": "2.0"},
-    )
-    assert_refused(unencoded, Rejection.NOT_FOUND)
+    # Percent-encoded, it is not the signature: the sandbox reads the raw path.
+    encoded = urllib.parse.quote(signature, safe="")
+    assert_refused(await raw.verify(token, receipt_id, encoded), Rejection.SIGNATURE_MISMATCH)
+    # As given, "/" and "+" included, it is.
     response = await raw.verify(token, receipt_id, signature)
     assert response.status_code == 200, response.text
     assert response.json()["receiptId"] == receipt_id
