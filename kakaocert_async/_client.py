@@ -18,6 +18,7 @@ from ._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection
 from ._errors import (
     KakaocertError,
     MalformedResponse,
+    RawAnswer,
     ValidationError,
     VerifyOutcomeUnknown,
 )
@@ -385,12 +386,13 @@ class Client(ClientBase):
             path += "/" + signature
             label += "/<signature>"
 
-        def lost(error: KakaocertError) -> VerifyOutcomeUnknown:
+        def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
             return VerifyOutcomeUnknown(
                 f"{label}: the verify was sent but its answer was lost ({error.message}); the"
                 " service answers verify once, so the receipt may be consumed. Check"
                 f" {family.get_state}(): verify_dt is set if it went through.",
                 receipt_id=receipt_id,
+                raw_answer=None if raw is None else RawAnswer(raw),
             )
 
         with self._calls.track():
@@ -398,9 +400,13 @@ class Client(ClientBase):
                 client_code, path, label=label, policy=VERIFY_ONCE, on_lost=lost
             )
         try:
-            return _wire.decode(answer, family.verification, label=label)
-        except MalformedResponse as unreadable:
-            raise lost(unreadable) from unreadable
+            return _wire.decode_verification(answer, family.verification, receipt_id=receipt_id)
+        except _wire.WireError as surprise:
+            unreadable = MalformedResponse(f"{label}: {surprise}", http_status=200)
+        # Raised outside the handler, with the answer kept: the signed data may be in it.
+        error = lost(unreadable, answer)
+        error.__cause__ = unreadable
+        raise error
 
     def _watch(
         self,
@@ -446,7 +452,13 @@ class Client(ClientBase):
         answer = await self._session.get(
             client_code, path, label=label, policy=policy, deadline=deadline
         )
-        return _wire.decode(answer, family.status, label=label)
+        status = _wire.decode(answer, family.status, label=label)
+        if status.receipt_id != receipt_id:
+            # A confused gateway or cache: never let a wait end on another receipt's state.
+            raise MalformedResponse(
+                f"{label}: the answer is about another receipt", http_status=200
+            )
+        return status
 
 
 def _family_of(receipt: object) -> tuple[_families.AnyFamily, str]:

@@ -154,20 +154,49 @@ class MalformedResponse(TransportError):
         return False
 
 
+class RawAnswer:
+    """The body of an answer the SDK could not make sense of, kept for the caller.
+
+    Shown as its size only (it may hold signed data, and so the signer's name):
+    ``body`` is the bytes as decoded from the wire, ``text`` the same as text.
+    """
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"<RawAnswer: {len(self.body)} bytes>"
+
+    __str__ = __repr__
+
+
 class VerifyOutcomeUnknown(TransportError):
-    """A verify request was sent, but its answer was lost.
+    """A verify request was sent, but its answer was lost or could not be read.
 
     The service answers verify only once per receipt, so the receipt may now be
     consumed and its signed data gone. It is never retried automatically: check
     the receipt's state (``verify_dt`` is set once a verify went through) and
-    decide what to do. ``receipt_id`` names the receipt.
+    decide what to do. ``receipt_id`` names the receipt. When an answer came but
+    was not what the protocol promises (another shape, another receipt),
+    ``raw_answer`` (a :class:`RawAnswer`) holds it, so that you can store it:
+    the signed data may be in there.
     """
 
     receipt_id: str
+    raw_answer: RawAnswer | None
 
-    def __init__(self, message: str, *, receipt_id: str) -> None:
+    def __init__(
+        self, message: str, *, receipt_id: str, raw_answer: RawAnswer | None = None
+    ) -> None:
         super().__init__(message)
         self.receipt_id = receipt_id
+        self.raw_answer = raw_answer
 
     @property
     def is_transient(self) -> bool:

@@ -339,10 +339,10 @@ class Sender:
                 )
         except NotSent as exc:
             failure = RequestNotSent(f"{label}: {exc}; the request was not sent")
-            failure.__cause__ = detached(exc.__cause__)
+            failure.__cause__ = exc.__cause__  # a safe copy: see _transports._Scrubber
         except Lost as exc:
             failure = TransportError(f"{label}: {exc}")
-            failure.__cause__ = detached(exc.__cause__)
+            failure.__cause__ = exc.__cause__
         except TooLarge as exc:
             failure = _too_large(label, exc)
         if failure is not None:
@@ -366,19 +366,6 @@ class Sender:
             retry_after = parse_retry_after(answer.retry_after)
             raise _lost(api_error(label, status, data, retry_after, unreadable), on_lost)
         return data
-
-
-def detached(exc: BaseException | None) -> BaseException | None:
-    """A copy of a library's exception to chain as ``__cause__``: the same type and
-    arguments, but no traceback (whose frames hold the request's header values)
-    and no request attached. ``None`` if it cannot be rebuilt from its arguments."""
-    if exc is None:
-        return None
-    try:
-        copy = type(exc)(*exc.args)
-    except Exception:
-        return None
-    return copy
 
 
 def _lost(error: KakaocertError, on_lost: OnLost | None) -> KakaocertError:

@@ -97,6 +97,52 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+class _Scrubber:
+    """Keeps the secret header values of one request out of what is said about it.
+
+    A library's error can quote a header (h11 names an illegal header value,
+    aiohttp's response errors carry the request's headers): its description has
+    them replaced by ``<secret>``, and the copy of it chained as ``__cause__``
+    (same type and arguments, no traceback: its frames hold the headers) is
+    dropped if it still shows one.
+    """
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self, headers: Headers) -> None:
+        secrets: list[str] = []
+        for value in headers.values():
+            if isinstance(value, Secret):
+                whole = value.reveal()
+                # The whole value ("Bearer <token>") and its long parts (the token).
+                secrets += [whole, *(part for part in whole.split() if len(part) >= 16)]
+        self._secrets = tuple(sorted(set(secrets), key=len, reverse=True))
+
+    def describe(self, exc: BaseException) -> str:
+        text = describe(exc)
+        for secret in self._secrets:
+            text = text.replace(secret, "<secret>")
+        return text
+
+    def cause(self, exc: BaseException) -> BaseException | None:
+        try:
+            copy = type(exc)(*exc.args)
+            shown = f"{copy!s} {copy!r} {copy.args!r}"
+        except Exception:
+            return None
+        return None if any(secret in shown for secret in self._secrets) else copy
+
+
+def _failed(
+    kind: type[ExchangeFailed], what: str, exc: BaseException, scrub: _Scrubber
+) -> ExchangeFailed:
+    """``kind`` saying ``what`` happened, with the library error described and chained,
+    safely (see :class:`_Scrubber`)."""
+    failure = kind(f"{what} ({scrub.describe(exc)})")
+    failure.__cause__ = scrub.cause(exc)
+    return failure
+
+
 def _too_large(status: int, size: object) -> TooLarge:
     return TooLarge(status, f"the answer is {size} bytes, over the {MAX_BODY_BYTES} byte limit")
 
@@ -168,6 +214,8 @@ class AiohttpBackend:
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
+        scrub = _Scrubber(headers)
+        failure: ExchangeFailed | None = None
         try:
             response = await session.request(
                 method,
@@ -178,9 +226,15 @@ class AiohttpBackend:
                 proxy=self._proxy(target),
             )
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise NotSent(f"could not connect ({describe(exc)})") from exc
+            failure = _failed(NotSent, "could not connect", exc, scrub)
         except aiohttp.ClientError as exc:
-            raise Lost(f"the answer was lost ({describe(exc)})") from exc
+            failure = _failed(Lost, "the answer was lost", exc, scrub)
+        except (ValueError, TypeError) as exc:
+            # What aiohttp refuses to write (a line break in a header, say).
+            failure = _failed(NotSent, "the request could not be written", exc, scrub)
+        if failure is not None:
+            # Raised outside the handler: the library's frames hold the headers.
+            raise failure
         try:
             status = response.status
             response_headers = response.headers
@@ -194,7 +248,9 @@ class AiohttpBackend:
                 else:
                     data = await _read_capped(response.content, status)
             except aiohttp.ClientError as exc:
-                raise Lost(f"the answer was cut short ({describe(exc)})") from exc
+                failure = _failed(Lost, "the answer was cut short", exc, scrub)
+            if failure is not None:
+                raise failure
             encodings = response_headers.getall("Content-Encoding", ())
             encoding = ",".join(encodings).lower() if encodings else ""
             return Answer(status, encoding, response_headers.get("Retry-After"), data)
@@ -299,6 +355,8 @@ class HttpxBackend:
     async def _exchange(
         self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
     ) -> Answer:
+        scrub = _Scrubber(headers)
+        failure: ExchangeFailed | None = None
         try:
             if self._client is not None:
                 # build_request: the client's own default headers, auth, cookies and
@@ -318,9 +376,17 @@ class HttpxBackend:
                 )
                 response = await self._transport.handle_async_request(request)
         except _NOT_SENT as exc:
-            raise NotSent(f"could not connect ({describe(exc)})") from exc
+            failure = _failed(NotSent, "could not connect", exc, scrub)
+        except httpx.LocalProtocolError as exc:
+            # h11 refused to write the request (and names what it refused).
+            failure = _failed(NotSent, "the request could not be written", exc, scrub)
         except httpx.HTTPError as exc:
-            raise Lost(f"the answer was lost ({describe(exc)})") from exc
+            failure = _failed(Lost, "the answer was lost", exc, scrub)
+        except (ValueError, TypeError) as exc:
+            failure = _failed(NotSent, "the request could not be written", exc, scrub)
+        if failure is not None:
+            # Raised outside the handler: the library's frames hold the headers.
+            raise failure
         try:
             status = response.status_code
             length = _declared_length(response.headers.get("content-length"))
@@ -340,7 +406,9 @@ class HttpxBackend:
                     if len(data) > MAX_BODY_BYTES:
                         raise _too_large(status, f"over {MAX_BODY_BYTES}")
             except httpx.HTTPError as exc:
-                raise Lost(f"the answer was cut short ({describe(exc)})") from exc
+                failure = _failed(Lost, "the answer was cut short", exc, scrub)
+            if failure is not None:
+                raise failure
             return Answer(status, encoding, response.headers.get("retry-after"), bytes(data))
         finally:
             await response.aclose()

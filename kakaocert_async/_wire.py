@@ -33,6 +33,7 @@ from ._models import (
     SignState,
     TokenGrant,
     TokenRequest,
+    VerificationBase,
     VerifyAuthReceipt,
     VerifyAuthRequest,
     VerifyAuthStatus,
@@ -41,6 +42,7 @@ from ._models import (
 from ._secret import Secret
 
 T = TypeVar("T")
+V = TypeVar("V", bound=VerificationBase)
 
 KST = dt.timezone(dt.timedelta(hours=9), "KST")
 """Korea Standard Time: the zone of every ``...DT`` field (no daylight saving)."""
@@ -210,6 +212,22 @@ def format_utc(value: dt.datetime, *, milliseconds: bool = False) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+MAX_SECONDS = 86400
+"""A duration from the wire (``expires_in``) longer than a day is absurd: the manual's
+longest is 1000 s. Refused, rather than used in arithmetic that could overflow."""
+
+
+def structure_seconds(value: object, _: object) -> int | None:
+    """A number of seconds from the wire, or null: an int from 0 to :data:`MAX_SECONDS`."""
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise WireError(f"expected an integer or null, got {type(value).__name__}")
+    if not 0 <= value <= MAX_SECONDS:
+        raise WireError(f"expected 0 to {MAX_SECONDS} seconds")
+    return value
+
+
 def _structure_kst(value: object, _: object) -> dt.datetime | None:
     if value is None:
         return None
@@ -280,6 +298,8 @@ def _make_converter() -> cattrs.Converter:
             # keys follow the protocol's table, whichever class declares a field.
             optional = {a.name: omit_none for a in attrs.fields(cls) if a.default is None}
             both_ways(cls, names, table_order=True, **optional)
+        elif "expires_in" in names:
+            both_ways(cls, names, expires_in={"struct_hook": structure_seconds})
         else:
             both_ways(cls, names)
     both_ways(ErrorBody, ERROR_WIRE_NAMES)
@@ -385,6 +405,25 @@ def structure(data: Any, cls: type[T]) -> T:
 
 
 _HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
+
+
+def decode_verification(body: bytes, cls: type[V], *, receipt_id: str) -> V:
+    """A verify answer, read as leniently as the official SDKs read it: whatever
+    else it holds, ``signedData`` as a string is the signed data. Raises
+    :class:`WireError` if there is none, or if the answer names another receipt."""
+    data = loads(body)
+    if not isinstance(data, dict):
+        raise WireError(f"expected a JSON object, got {type(data).__name__}")
+    named = data.get("receiptId", data.get("receiptID"))
+    # A number is compared as the digits it spells (leading zeros may be lost).
+    named_ok = not isinstance(named, str | int) or isinstance(named, bool)
+    if not named_ok and str(named).lstrip("0") != receipt_id.lstrip("0"):
+        raise WireError("the answer is about another receipt")
+    signed_data = data.get("signedData")
+    if type(signed_data) is not str:
+        kind = "missing" if signed_data is None else f"a {type(signed_data).__name__}"
+        raise WireError(f"signedData is {kind}, not a string")
+    return cls(receipt_id=receipt_id, signed_data=signed_data)
 
 
 def decode(body: bytes, cls: type[T], *, label: str) -> T:

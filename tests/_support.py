@@ -110,12 +110,23 @@ class Service:
         self.request = router.post(f"{API}/SignToken/Request", name="request").respond(
             200, json={"receiptId": RECEIPT_ID, "tx_id": None}
         )
+        # State and verify answer about the receipt asked for, as the service does.
         self.status = router.get(
             url__regex=rf"^{API}/SignToken/Status/[0-9]+$", name="status"
-        ).respond(200, json=status_json())
-        self.verify = router.get(url__regex=rf"^{API}/SignToken/Verify/.+", name="verify").respond(
-            200, json={"receiptId": RECEIPT_ID, "signedData": "c2lnbmVkLWRhdGE="}
+        ).mock(side_effect=self._status)
+        self.verify = router.get(url__regex=rf"^{API}/SignToken/Verify/.+", name="verify").mock(
+            side_effect=self._verify
         )
+        self.state = 0
+        """The state the default status answer reports."""
+
+    def _status(self, request: httpx.Request) -> httpx.Response:
+        receipt_id = request.url.path.rsplit("/", 1)[1]
+        return httpx.Response(200, json=status_json(self.state, receipt_id=receipt_id))
+
+    def _verify(self, request: httpx.Request) -> httpx.Response:
+        receipt_id = request.url.path.split("/")[3]
+        return httpx.Response(200, json={"receiptId": receipt_id, "signedData": "c2lnbmVkLWRhdGE="})
 
     def _time(self, request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, text=utc(time.time() + self.server_offset))

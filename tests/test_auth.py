@@ -15,7 +15,16 @@ from kakaocert_async import APIError, Client, _signing
 from kakaocert_async._auth import ServerClock, TokenCache
 from kakaocert_async._models import TokenGrant
 from kakaocert_async._secret import Secret
-from tests._support import CLIENT_CODE, KEY, LINK_ID, RECEIPT_ID, SECRET_KEY, Service, make_request
+from tests._support import (
+    CLIENT_CODE,
+    KEY,
+    LINK_ID,
+    RECEIPT_ID,
+    SECRET_KEY,
+    Service,
+    make_request,
+    status_json,
+)
 
 OTHER_CODE = "020040000002"
 
@@ -177,7 +186,7 @@ async def test_a_401_drops_the_token_fetches_one_and_repeats_once(
     refused = httpx.Response(401, json={"code": -99999970, "message": "토큰이 만료되었습니다."})
     service.status.side_effect = [
         refused,
-        httpx.Response(200, json=service.status.return_value.json()),
+        httpx.Response(200, json=status_json(0)),
     ]
 
     status = await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
@@ -201,7 +210,7 @@ async def test_a_thousand_calls_refused_together_cause_one_renewal(service: Serv
     # A thousand calls in flight at once: as many connections as callers.
     client = Client(LINK_ID, SECRET_KEY, max_connections=1000)
     await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
-    good = service.status.return_value
+    good = httpx.Response(200, json=status_json(0))
     all_sent = asyncio.Event()
     arrived = 0
 

@@ -26,7 +26,6 @@ from tests._support import (
     SECRET_KEY,
     Service,
     make_request,
-    status_json,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -81,7 +80,7 @@ def run(
     with respx.mock(assert_all_called=False) as router:
         service = Service(router)
         if signed:
-            service.status.respond(200, json=status_json(1))
+            service.state = 1
         outcome = asyncio.run(main())
         sent = [call.request for call in router.calls if call.request.url.host.startswith("kakao")]
         return outcome, service.api_calls, sent
