@@ -315,5 +315,6 @@ class Linkhub:
                 headers["x-lh-forwarded"] = self._forwarded
             return "POST", self._token_url, headers, body
 
-        answer = await self._sender.send(prepare, label=label, policy=SINGLE)
-        return _wire.decode(answer, TokenGrant, label=label)
+        # Wrapped at once: the answer holds the session token.
+        answer = Secret(await self._sender.send(prepare, label=label, policy=SINGLE))
+        return _wire.decode_secret(answer, TokenGrant, label=label)

@@ -364,7 +364,11 @@ class Sender:
             log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, status, len(data), elapsed)
         if status != 200:
             retry_after = parse_retry_after(answer.retry_after)
-            raise _lost(api_error(label, status, data, retry_after, unreadable), on_lost)
+            refusal = _lost(api_error(label, status, data, retry_after, unreadable), on_lost)
+            # The answer stays out of this frame's locals (error trackers record them):
+            # under a wrong status it may be a token's or a verify's.
+            del answer, data
+            raise refusal
         return data
 
 
@@ -436,22 +440,41 @@ def api_error(
     label: str, status: int, body: bytes, retry_after: float | None, unreadable: str | None = None
 ) -> APIError:
     """The :class:`APIError` of a non-200 answer: the service's code and message if
-    the body is its error JSON, else the status and an excerpt of the body."""
-    try:
-        answer = _wire.structure(_wire.loads(body), _wire.ErrorBody)
-    except _wire.WireError:
-        reason = httpx.codes.get_reason_phrase(status)
-        if unreadable is None:
+    the body is its error JSON, else the status and what the body was.
+
+    A page that is not JSON (a gateway's HTML) is quoted, shortened; JSON that is
+    not an error is described by its keys only: a success answer under the wrong
+    status could hold a session token or signed data, which no message may show.
+    """
+    reason = httpx.codes.get_reason_phrase(status)
+    detail = f"with an unreadable body ({unreadable})" if unreadable is not None else None
+    if detail is None:
+        try:
+            data = _wire.loads(body)
+        except _wire.WireError:
             detail = f"without an error body: {_excerpt(body)}"
         else:
-            detail = f"with an unreadable body ({unreadable})"
-        return APIError(
-            f"{label}: HTTP {status} {reason} {detail}",
-            code=CLIENT_ERROR_CODE,
-            http_status=status,
-            retry_after=retry_after,
-        )
-    return APIError(answer.message, code=answer.code, http_status=status, retry_after=retry_after)
+            try:
+                answer = _wire.structure(data, _wire.ErrorBody)
+            except _wire.WireError:
+                detail = f"without an error body: {_json_shape(data)}"
+            else:
+                return APIError(
+                    answer.message, code=answer.code, http_status=status, retry_after=retry_after
+                )
+    return APIError(
+        f"{label}: HTTP {status} {reason} {detail}",
+        code=CLIENT_ERROR_CODE,
+        http_status=status,
+        retry_after=retry_after,
+    )
+
+
+def _json_shape(data: object) -> str:
+    if isinstance(data, dict):
+        keys = ", ".join(repr(key)[:40] for key in list(data)[:10])
+        return f"a JSON object with keys {keys or '(none)'}"
+    return f"a JSON {type(data).__name__}"
 
 
 def _excerpt(body: bytes) -> str:

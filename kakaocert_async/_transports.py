@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 import aiohttp
@@ -98,13 +100,15 @@ def describe(exc: BaseException) -> str:
 
 
 class _Scrubber:
-    """Keeps the secret header values of one request out of what is said about it.
+    """Keeps secrets out of what is said about a failed exchange.
 
     A library's error can quote a header (h11 names an illegal header value,
-    aiohttp's response errors carry the request's headers): its description has
-    them replaced by ``<secret>``, and the copy of it chained as ``__cause__``
-    (same type and arguments, no traceback: its frames hold the headers) is
-    dropped if it still shows one.
+    aiohttp's response errors carry the request's headers) or the bytes the
+    server sent (a parser naming a bad status line, which may be a token's or a
+    verify's answer): its description has the request's secret header values
+    replaced by ``<secret>`` and quoted bytes by ``<bytes>``, on one line; the
+    copy of it chained as ``__cause__`` (same type, no traceback: its frames hold
+    the headers) is dropped if it would still show either.
     """
 
     __slots__ = ("_secrets",)
@@ -118,11 +122,22 @@ class _Scrubber:
                 secrets += [whole, *(part for part in whole.split() if len(part) >= 16)]
         self._secrets = tuple(sorted(set(secrets), key=len, reverse=True))
 
-    def describe(self, exc: BaseException) -> str:
-        text = describe(exc)
+    def _clean(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "<secret>")
-        return text
+        text = _QUOTED_BYTES.sub("<bytes>", text)
+        first = text.splitlines()[0] if text else ""
+        return first if len(first) <= 200 else first[:200] + "…"
+
+    def describe(self, exc: BaseException) -> str:
+        if isinstance(exc, aiohttp.ClientResponseError):
+            # Its message may quote what the server sent, over several lines.
+            lines = exc.message.splitlines()
+            text = f"{exc.status}, {lines[0] if lines else ''}"
+        else:
+            text = str(exc)
+        text = self._clean(text)
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
     def cause(self, exc: BaseException) -> BaseException | None:
         try:
@@ -130,7 +145,13 @@ class _Scrubber:
             shown = f"{copy!s} {copy!r} {copy.args!r}"
         except Exception:
             return None
-        return None if any(secret in shown for secret in self._secrets) else copy
+        if _QUOTED_BYTES.search(shown) or any(secret in shown for secret in self._secrets):
+            return None
+        return copy
+
+
+_QUOTED_BYTES = re.compile(r"""bytearray\(b(['"]).*?\1\)|\bb(['"]).*?\2""", re.DOTALL)
+"""A bytes literal in an error's text: what a parser quotes of the server's answer."""
 
 
 def _failed(
@@ -177,12 +198,13 @@ class AiohttpBackend:
         self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
         self._connector: aiohttp.TCPConnector | None = None
+        self._with_the_loop: AsyncGenerator[None, None] | None = None
         self._proxies: dict[str, str | None] = {}
         self._closed = False
 
-    def _open(self) -> aiohttp.ClientSession:
+    async def _open(self) -> aiohttp.ClientSession:
         self._connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
-        self._session = aiohttp.ClientSession(
+        self._session = session = aiohttp.ClientSession(
             connector=self._connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
             auto_decompress=False,
@@ -190,7 +212,20 @@ class AiohttpBackend:
             trust_env=False,
             skip_auto_headers=("User-Agent",),
         )
-        return self._session
+        # The connections live in this loop. If the loop ends first (asyncio.run
+        # returning with the Client still open), it finalises this generator, which
+        # closes them there and then, rather than leaving sockets to the garbage
+        # collector (and its ResourceWarnings).
+        self._with_the_loop = self._closes_with_the_loop(session)
+        await self._with_the_loop.__anext__()
+        return session
+
+    @staticmethod
+    async def _closes_with_the_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await session.close()
 
     def _proxy(self, url: yarl.URL) -> str | None:
         origin = f"{url.scheme}://{url.host}:{url.port}"
@@ -210,7 +245,7 @@ class AiohttpBackend:
     ) -> Answer:
         if self._closed:
             raise NotSent("the connection pool is closed")
-        session = self._session or self._open()
+        session = self._session or await self._open()
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
@@ -267,6 +302,8 @@ class AiohttpBackend:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._with_the_loop is not None:
+            await self._with_the_loop.aclose()
         if self._session is not None:
             await self._session.close()
 

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 from ._faults import ConnectionDropped
 
@@ -24,11 +25,23 @@ STARTUP_TIMEOUT = 10.0
 
 
 class _DropFilter(logging.Filter):
-    """Silences uvicorn's traceback for a connection the sandbox dropped on purpose."""
+    """Keeps uvicorn's log to one line for what is not the sandbox's failure.
+
+    A connection the sandbox dropped on purpose (a drop fault) is not logged at
+    all; a client that hung up before its request was read is one line, not an
+    "Exception in ASGI application" traceback.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc_info = record.exc_info
-        return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
+        failure = exc_info[1] if exc_info else None
+        if isinstance(failure, ConnectionDropped):
+            return False
+        if isinstance(failure, ClientDisconnect):
+            record.msg, record.args = "a client hung up before its request was read", ()
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
 
 
 _DROP_FILTER = _DropFilter()

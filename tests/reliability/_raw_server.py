@@ -75,6 +75,7 @@ class RawServer:
     """Scripts the auth calls too, when given."""
     requests: list[RawRequest] = attrs.field(factory=list)
     _writers: set[asyncio.StreamWriter] = attrs.field(factory=set)
+    _handlers: set[asyncio.Task[None]] = attrs.field(factory=set)
 
     def count(self, path_prefix: str) -> int:
         return sum(1 for r in self.requests if r.path.startswith(path_prefix))
@@ -89,9 +90,15 @@ class RawServer:
             server.close()
             for writer in list(self._writers):
                 writer.transport.abort()
+            for handler in list(self._handlers):
+                handler.cancel()
+            await asyncio.gather(*self._handlers, return_exceptions=True)
             await server.wait_closed()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)  # type: ignore[arg-type]
         self._writers.add(writer)
         try:
             while True:
@@ -101,9 +108,10 @@ class RawServer:
                 self.requests.append(request)
                 if not await self._play(self._steps(request), writer):
                     return
-        except (ConnectionError, asyncio.IncompleteReadError):
-            return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return  # the client hung up, or the server is stopping: the handler's end
         finally:
+            self._handlers.discard(task)  # type: ignore[arg-type]
             self._writers.discard(writer)
             writer.transport.abort()
 
