@@ -3,6 +3,11 @@
 The socket is bound here, before uvicorn starts, so ``port=0`` yields the port
 actually picked and a port in use fails with ``OSError`` instead of uvicorn
 exiting the process. Embedded servers leave signal handling to the host.
+
+Served fast, so load tests measure their clients rather than the sandbox:
+uvicorn picks the httptools parser when it is installed, and the server's own
+loops (in a thread, or forever) are uvloop's when it is (the ``sandbox`` extra
+brings both). :func:`serve` runs in the caller's loop, whatever it is.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
 
 import uvicorn
@@ -43,6 +49,42 @@ class _EmbeddedServer(uvicorn.Server):
 
     def install_signal_handlers(self) -> None:  # uvicorn < 0.29
         pass
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's event loop where it is installed, else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def describe() -> str:
+    """Which HTTP parser and event loop a served sandbox runs on, e.g. ``httptools, uvloop``."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        parser = "h11"
+    else:
+        parser = "httptools"
+    loop = "asyncio" if loop_factory() is asyncio.new_event_loop else "uvloop"
+    return f"uvicorn ({parser}, {loop})"
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run(main)`` on a loop from :func:`loop_factory`."""
+    factory = loop_factory()
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(main)
+        return
+    loop = factory()
+    try:
+        loop.run_until_complete(main)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -117,7 +159,7 @@ def serve_in_thread(
 
         def run() -> None:
             try:
-                asyncio.run(server.serve(sockets=[sock]))
+                _run(server.serve(sockets=[sock]))
             except BaseException as exc:  # reported to the starting thread
                 failures.append(exc)
 
@@ -169,6 +211,6 @@ def run_forever(
         await task
 
     try:
-        asyncio.run(main())
+        _run(main())
     finally:
         sock.close()

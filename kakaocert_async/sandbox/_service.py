@@ -201,9 +201,7 @@ class Service:
         now = self.now()
         with self._lock:
             receipt = self._own_receipt(headers, receipt_id, client_ip, now)
-            status = receipt.status(now, client_name=self.settings.client_name)
-        answer: dict[str, Any] = _wire.converter.unstructure(status)
-        return answer
+            return receipt.status_answer(now, client_name=self.settings.client_name)
 
     def verify_esign(
         self, headers: Headers, receipt_id: str, signature: str | None, *, client_ip: str
