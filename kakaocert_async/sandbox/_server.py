@@ -60,14 +60,18 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     return uvloop.new_event_loop
 
 
-def describe() -> str:
-    """Which HTTP parser and event loop a served sandbox runs on, e.g. ``httptools, uvloop``."""
+def _protocol_class() -> type[asyncio.Protocol] | None:
+    """The sandbox's own HTTP protocol where httptools is installed (else uvicorn's h11)."""
     try:
-        import httptools  # noqa: F401
+        from ._protocol import SandboxProtocol
     except ImportError:
-        parser = "h11"
-    else:
-        parser = "httptools"
+        return None
+    return SandboxProtocol
+
+
+def describe() -> str:
+    """What a served sandbox runs on, e.g. ``uvicorn (httptools, uvloop)``."""
+    parser = "h11" if _protocol_class() is None else "httptools"
     loop = "asyncio" if loop_factory() is asyncio.new_event_loop else "uvloop"
     return f"uvicorn ({parser}, {loop})"
 
@@ -113,6 +117,9 @@ def url_of(sock: socket.socket) -> str:
 
 def _config(app: Any, *, log_level: str, access_log: bool, **options: Any) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+    protocol = _protocol_class()
+    if protocol is not None:
+        options.setdefault("http", protocol)
     return uvicorn.Config(
         app,
         lifespan="off",

@@ -243,12 +243,12 @@ def test_the_served_sandbox_runs_on_httptools_and_uvloop() -> None:
         if scope["type"] != "http":
             return
         loop = type(asyncio.get_running_loop()).__module__
-        protocol = type(send.__self__).__module__  # uvicorn's request-response cycle
+        protocol = type(send.__self__).__module__  # the exchange of the serving protocol
         body = json.dumps({"loop": loop, "protocol": protocol}).encode()
         await Answer(body, 200, "application/json")(scope, receive, send)
 
     with serve_in_thread(report, host="127.0.0.1", port=0) as url:
         seen = httpx.get(url, timeout=10).json()
     assert seen["loop"].startswith("uvloop")
-    assert seen["protocol"] == "uvicorn.protocols.http.httptools_impl"
+    assert seen["protocol"] == "kakaocert_async.sandbox._protocol"
     assert describe() == "uvicorn (httptools, uvloop)"
