@@ -19,38 +19,8 @@ import httpx
 from kakaocert_async import Client, ESignRequest
 
 from ._figures import Figure, at_most, median
+from .canned import CLIENT_CODE, LINK_ID, RECEIPT, RECEIPT_ID, SECRET_KEY, STATUS
 
-LINK_ID = "BENCH"
-SECRET_KEY = "YmVuY2htYXJrIGtleSwgbm90IGEgcmVhbCBvbmU="
-CLIENT_CODE = "020040000001"
-RECEIPT_ID = "022112815423700001"
-STATUS = json.dumps(
-    {
-        "receiptID": RECEIPT_ID,
-        "clientCode": CLIENT_CODE,
-        "clientName": "벤치마크",
-        "subClientName": None,
-        "subClientCode": None,
-        "state": 0,
-        "expires_in": 300,
-        "callCenterNum": "1600-9854",
-        "tmstitle": "계약 서명",
-        "tmsmessage": None,
-        "allowSimpleRegistYN": True,
-        "verifyNameYN": True,
-        "requestDT": "20261128134500",
-        "expireDT": "20261128135000",
-        "regDT": "20261128134500",
-        "viewDT": None,
-        "completeDT": None,
-        "verifyDT": None,
-        "payload": "memo",
-        "appUseYN": False,
-        "tx_id": None,
-    },
-    ensure_ascii=False,
-).encode()
-RECEIPT = json.dumps({"receiptId": RECEIPT_ID, "tx_id": None}).encode()
 REQUEST = ESignRequest(
     call_center_num="1600-9854",
     expires_in=300,

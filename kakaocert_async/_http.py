@@ -443,8 +443,9 @@ def api_error(
     the body is its error JSON, else the status and what the body was.
 
     A page that is not JSON (a gateway's HTML) is quoted, shortened; JSON that is
-    not an error is described by its keys only: a success answer under the wrong
-    status could hold a session token or signed data, which no message may show.
+    not an error is described by its keys only, and broken JSON by its size: a
+    success answer under the wrong status (or cut short) could hold a session
+    token or signed data, which no message may show.
     """
     reason = httpx.codes.get_reason_phrase(status)
     detail = f"with an unreadable body ({unreadable})" if unreadable is not None else None
@@ -452,7 +453,11 @@ def api_error(
         try:
             data = _wire.loads(body)
         except _wire.WireError:
-            detail = f"without an error body: {_excerpt(body)}"
+            if body.lstrip()[:1] in (b"{", b"["):
+                # Broken JSON: perhaps part of a token's or a verify's answer.
+                detail = f"with a broken JSON body ({len(body)} bytes)"
+            else:
+                detail = f"without an error body: {_excerpt(body)}"
         else:
             try:
                 answer = _wire.structure(data, _wire.ErrorBody)

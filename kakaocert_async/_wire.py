@@ -187,7 +187,12 @@ def parse_kst(value: str) -> dt.datetime:
 
 def format_kst(value: dt.datetime) -> str:
     """An aware datetime -> ``yyyyMMddHHmmss`` in Korea time."""
-    return value.astimezone(KST).strftime(_DT_FORMAT)
+    # Not strftime: it costs microseconds per call (glibc re-reads the zone
+    # each time), and the sandbox formats several per state answer.
+    kst = value.astimezone(KST)
+    return (
+        f"{kst.year:04d}{kst.month:02d}{kst.day:02d}{kst.hour:02d}{kst.minute:02d}{kst.second:02d}"
+    )
 
 
 def parse_utc(value: str) -> dt.datetime:

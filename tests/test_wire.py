@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kakaocert_async import ESignReceipt, ESignStatus, ESignVerification, SignState, _wire
 from kakaocert_async._errors import MalformedResponse
@@ -176,6 +178,18 @@ def test_kst_formatting_converts_zones() -> None:
     moment = dt.datetime(2026, 11, 28, 4, 45, tzinfo=dt.timezone.utc)
     assert _wire.format_kst(moment) == "20261128134500"
     assert _wire.parse_kst("20261128134500") == moment
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1000, 1, 2),
+        max_value=dt.datetime(9999, 12, 30),
+        timezones=st.sampled_from([dt.timezone.utc, KST, dt.timezone(dt.timedelta(hours=-7))]),
+    )
+)
+def test_kst_formatting_is_strftimes_format(moment: dt.datetime) -> None:
+    assert _wire.format_kst(moment) == moment.astimezone(_wire.KST).strftime("%Y%m%d%H%M%S")
+    assert _wire.parse_kst(_wire.format_kst(moment)) == moment.replace(microsecond=0)
 
 
 @pytest.mark.parametrize("scope", ["member", ["member", 310], None, {"a": 1}])

@@ -1,33 +1,53 @@
-"""The Starlette app: the protocol's routes and the ``/_sandbox`` control routes.
+"""The ASGI app: the protocol's routes on a lean path, the ``/_sandbox`` routes on Starlette.
 
 Every route counts its arrival first; protocol routes then consult the fault
 plan, run the :class:`Service` call and answer its JSON, or the error JSON of a
 refusal. Nothing here decides a rule of the service.
+
+The protocol routes are what clients poll under load, so they skip Starlette's
+request, response and middleware objects: :data:`ProtocolRoute` entries are
+matched on the ASGI scope directly (paths in Starlette's syntax, a ``GET`` also
+answers ``HEAD``), handlers get a :class:`Call` and return an :class:`Answer`,
+and only answers worth it are gzip-encoded. Everything else (control routes,
+unknown paths) is Starlette's, and answers as before.
 """
 
 from __future__ import annotations
 
+import gzip
 import math
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 from starlette.applications import Starlette
+from starlette.convertors import Convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.routing import Route, compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kakaocert_async import _wire
 
+from ._barocert_app import control_routes as barocert_control_routes
 from ._barocert_app import routes as barocert_routes
 from ._barocert_service import BarocertService
-from ._families import CMS, IDENTITY
-from ._family_routes import family_routes, verify_segments
+from ._calls import (
+    Answer,
+    Call,
+    Handler,
+    ProtocolRoute,
+    client_ip,
+    json_answer,
+    text_answer,
+)
+from ._families import SERVED
+from ._family_routes import family_routes
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
 from ._rejections import Rejected, Rejection
 from ._service import Service
@@ -36,6 +56,7 @@ CONTROL_PREFIX = "/_sandbox"
 VERIFY_PREFIX = "/SignToken/Verify/"
 GZIP_MIN_SIZE = 1024
 """Answers this large are gzip-encoded when the client accepts it (only signed data is)."""
+GZIP_LEVEL = 9
 
 _HTML_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -43,51 +64,50 @@ _HTML_PAGE = (
     "</body>\r\n</html>\r\n"
 )
 
-Handler = Callable[[Request], Awaitable[Response]]
-
 
 def build_app(
     service: Service, faults: FaultPlan, barocert: BarocertService | None = None
-) -> Starlette:
+) -> ASGIApp:
     """The ASGI app serving ``service`` (and ``barocert``, on the same origin),
     misbehaving as ``faults`` say."""
     if barocert is None:
         barocert = BarocertService(service.settings)
     routes = _Routes(service, faults, barocert)
-    app = Starlette(
-        routes=routes.table(),
+    control = Starlette(
+        routes=routes.control_table(),
         middleware=[Middleware(GZipMiddleware, minimum_size=GZIP_MIN_SIZE)],
         exception_handlers={HTTPException: routes.unrouted},
     )
-    app.router.redirect_slashes = False
-    return app
+    control.router.redirect_slashes = False
+    return ProtocolApp(
+        routes.protocol_table(),
+        routes.protocol,
+        not_allowed=routes.method_not_allowed,
+        fallback=control,
+    )
 
 
-def _json(payload: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_wire.dumps(payload), status, headers, media_type="application/json")
+def _refusal(rejected: Rejected) -> Answer:
+    return json_answer(rejected.body(), rejected.http_status)
 
 
-def _refusal(rejected: Rejected) -> Response:
-    return _json(rejected.body(), rejected.http_status)
+def _client_ip(request: Call) -> str:
+    return request.client_ip
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client is not None else ""
-
-
-def _fault_answer(fault: Fault) -> Response:
+def _fault_answer(fault: Fault) -> Answer:
     headers = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(fault.retry_after))
     status = fault.status
     if fault.body is Body.JSON:
         rejected = Rejected(Rejection.INJECTED_FAULT)
-        return _json(rejected.body(), status, headers)
+        return json_answer(rejected.body(), status, headers)
     if fault.body is Body.EMPTY:
-        return Response(b"", status, headers)
+        return Answer(b"", status, None, headers)
     reason = _reason(status)
     page = _HTML_PAGE.format(status=status, reason=reason)
-    return Response(page, status, headers, media_type="text/html")
+    return Answer(page.encode("utf-8"), status, "text/html; charset=utf-8", headers)
 
 
 def _reason(status: int) -> str:
@@ -97,12 +117,14 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-def _dropped(answer: Response) -> Response:
-    return _Dropped(answer.body, answer.status_code, media_type=answer.media_type)
-
-
-class _Dropped(Response):
+class _Dropped(Answer):
     """Starts the answer, sends half of it, then breaks the connection."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.status_code = answer.status_code
+        self.body = answer.body
+        self.background = None
+        self.raw_headers = answer.raw_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
@@ -113,28 +135,139 @@ class _Dropped(Response):
         raise ConnectionDropped(f"the sandbox dropped the connection of {scope.get('path')}")
 
 
+_SERVER_ERROR = Answer(b"Internal Server Error", 500, "text/plain; charset=utf-8")
+
+
+# Routing of the lean path ------------------------------------------------------------
+
+
+class _Compiled(NamedTuple):
+    regex: re.Pattern[str]
+    convertors: dict[str, Convertor[Any]]
+    methods: frozenset[str]
+    endpoint: Handler
+
+
+def _first_segment(path: str) -> str:
+    end = path.find("/", 1)
+    return path if end < 0 else path[:end]
+
+
+class ProtocolApp:
+    """ASGI: the protocol routes matched on the scope; any other request goes to ``fallback``.
+
+    Routes are kept in the order given, grouped by their first path segment
+    (which must be literal), so a request is matched against a handful of them.
+    A path that matches with the wrong method is a 405 naming the allowed ones.
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[ProtocolRoute],
+        wrap: Callable[[str, Handler], Handler],
+        *,
+        not_allowed: Callable[[frozenset[str]], Answer],
+        fallback: ASGIApp,
+    ) -> None:
+        self.fallback = fallback
+        self._not_allowed = not_allowed
+        self._by_segment: dict[str, list[_Compiled]] = {}
+        for route in routes:
+            first = _first_segment(route.path)
+            if "{" in first:
+                raise ValueError(f"{route.path}: the first path segment must be literal")
+            regex, _, convertors = compile_path(route.path)
+            methods = {route.method, "HEAD"} if route.method == "GET" else {route.method}
+            compiled = _Compiled(
+                regex, convertors, frozenset(methods), wrap(route.endpoint, route.handler)
+            )
+            self._by_segment.setdefault(first, []).append(compiled)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.fallback(scope, receive, send)
+            return
+        path = _route_path(scope)
+        allowed: set[str] = set()
+        for route in self._by_segment.get(_first_segment(path), ()):
+            match = route.regex.match(path)
+            if match is None:
+                continue
+            if scope["method"] not in route.methods:
+                allowed |= route.methods
+                continue
+            params = {
+                name: route.convertors[name].convert(value)
+                for name, value in match.groupdict().items()
+            }
+            try:
+                answer = await route.endpoint(Call(scope, receive, params))
+            except Exception:
+                # As Starlette's ServerErrorMiddleware: a 500 page, then the server logs it.
+                await _SERVER_ERROR(scope, receive, send)
+                raise
+            await _encoded(answer, scope)(scope, receive, send)
+            return
+        if allowed:
+            await self._not_allowed(frozenset(allowed))(scope, receive, send)
+            return
+        await self.fallback(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the routes see: without ``root_path``, as Starlette's router does."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
+
+
+def _encoded(answer: Answer, scope: Scope) -> Answer:
+    """``answer`` gzip-encoded if it is large and the client accepts gzip (as GZipMiddleware)."""
+    if len(answer.body) < GZIP_MIN_SIZE or isinstance(answer, _Dropped):
+        return answer
+    accepts = ""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            accepts = value.decode("latin-1")
+            break
+    headers = [h for h in answer.raw_headers if h[0] not in {b"content-length", b"vary"}]
+    headers.append((b"vary", b"Accept-Encoding"))
+    body = answer.body
+    if "gzip" in accepts:
+        body = gzip.compress(body, GZIP_LEVEL)
+        headers.append((b"content-encoding", b"gzip"))
+    headers.append((b"content-length", str(len(body)).encode("latin-1")))
+    encoded = Answer(body, answer.status_code)
+    encoded.raw_headers = headers
+    return encoded
+
+
+# The routes ----------------------------------------------------------------------------
+
+ControlHandler = Callable[[Request], Awaitable[Response]]
+
+
 class _Routes:
     def __init__(self, service: Service, faults: FaultPlan, barocert: BarocertService) -> None:
         self.service = service
         self.faults = faults
         self.barocert = barocert
 
-    def table(self) -> list[Route]:
-        protocol, control = self._protocol, self._control
-        p = CONTROL_PREFIX
+    def protocol_table(self) -> list[ProtocolRoute]:
         return [
-            Route("/Time", protocol("time", self.time), methods=["GET"]),
-            Route("/KAKAOCERT/Token", protocol("token", self.token), methods=["POST"]),
-            Route("/SignToken/Request", protocol("request", self.request), methods=["POST"]),
-            Route(
-                "/SignToken/Status/{receipt_id}",
-                protocol("status", self.status),
-                methods=["GET"],
-            ),
-            Route(
-                f"{VERIFY_PREFIX}{{rest:path}}", protocol("verify", self.verify), methods=["GET"]
-            ),
-            *family_routes(self.service, protocol, (IDENTITY, CMS)),
+            ProtocolRoute("GET", "/Time", "time", self.time),
+            ProtocolRoute("POST", "/KAKAOCERT/Token", "token", self.token),
+            *family_routes(self.service, SERVED),
+            *barocert_routes(self.barocert),
+        ]
+
+    def control_table(self) -> list[Route]:
+        control, p = self._control, CONTROL_PREFIX
+        return [
             Route(f"{p}/stats", control(self.stats), methods=["GET", "DELETE"]),
             Route(f"{p}/settings", control(self.settings), methods=["GET"]),
             Route(f"{p}/tokens", control(self.tokens), methods=["DELETE"]),
@@ -151,15 +284,16 @@ class _Routes:
                 control(self.command),
                 methods=["POST"],
             ),
-            *barocert_routes(protocol, control, self.barocert),
+            *barocert_control_routes(control, self.barocert),
         ]
 
     # Wrappers ------------------------------------------------------------------
 
-    def _protocol(self, name: str, handler: Handler) -> Handler:
+    def protocol(self, name: str, handler: Handler) -> Handler:
+        """Count the arrival, consult the faults, run ``handler``, refusals as error JSON."""
         service, faults = self.service, self.faults
 
-        async def endpoint(request: Request) -> Response:
+        async def endpoint(request: Call) -> Answer:
             service.count(name)
             decision = faults.decide(name)
             if decision.delay:
@@ -167,7 +301,9 @@ class _Routes:
             fault = decision.fault
             if fault is not None and not fault.processed:
                 if fault.action is Action.DROP:
-                    return _dropped(_json(Rejected(Rejection.INJECTED_FAULT).body(), fault.status))
+                    return _Dropped(
+                        json_answer(Rejected(Rejection.INJECTED_FAULT).body(), fault.status)
+                    )
                 return _fault_answer(fault)
             try:
                 answer = await handler(request)
@@ -176,12 +312,12 @@ class _Routes:
             if fault is None:
                 return answer
             if fault.action is Action.DROP:
-                return _dropped(answer)
+                return _Dropped(answer)
             return _fault_answer(fault)
 
         return endpoint
 
-    def _control(self, handler: Handler) -> Handler:
+    def _control(self, handler: ControlHandler) -> ControlHandler:
         service = self.service
 
         async def endpoint(request: Request) -> Response:
@@ -197,54 +333,42 @@ class _Routes:
 
     async def unrouted(self, request: Request, exc: Exception) -> Response:
         """Unknown paths (404) and wrong methods (405), as error JSON."""
-        self.service.count("other")
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        rejection = Rejection.METHOD_NOT_ALLOWED if status == 405 else Rejection.NOT_FOUND
         headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
-        return _json(Rejected(rejection).body(), rejection.http_status, headers)
+        return self._unrouted(status, headers)
+
+    def method_not_allowed(self, allowed: frozenset[str]) -> Answer:
+        """A protocol path with the wrong method: 405, ``Allow`` naming the right ones."""
+        return self._unrouted(405, {"Allow": ", ".join(sorted(allowed))})
+
+    def _unrouted(self, status: int, headers: dict[str, str]) -> Answer:
+        self.service.count("other")
+        rejection = Rejection.METHOD_NOT_ALLOWED if status == 405 else Rejection.NOT_FOUND
+        return json_answer(Rejected(rejection).body(), rejection.http_status, headers)
 
     # The protocol --------------------------------------------------------------
 
-    async def time(self, request: Request) -> Response:
-        return PlainTextResponse(self.service.server_time())
+    async def time(self, request: Call) -> Answer:
+        return text_answer(self.service.server_time())
 
-    async def token(self, request: Request) -> Response:
+    async def token(self, request: Call) -> Answer:
         body = await request.body()
-        answer = self.service.grant_token(request.headers, body, client_ip=_client_ip(request))
-        return _json(answer)
-
-    async def request(self, request: Request) -> Response:
-        body = await request.body()
-        answer = self.service.request_esign(request.headers, body, client_ip=_client_ip(request))
-        return _json(answer)
-
-    async def status(self, request: Request) -> Response:
-        receipt_id = request.path_params["receipt_id"]
-        answer = self.service.esign_status(
-            request.headers, receipt_id, client_ip=_client_ip(request)
-        )
-        return _json(answer)
-
-    async def verify(self, request: Request) -> Response:
-        receipt_id, signature = verify_segments(request, VERIFY_PREFIX)
-        answer = self.service.verify_esign(
-            request.headers, receipt_id, signature, client_ip=_client_ip(request)
-        )
-        return _json(answer)
+        answer = self.service.grant_token(request.headers, body, client_ip=client_ip(request))
+        return json_answer(answer)
 
     # Control -------------------------------------------------------------------
 
     async def stats(self, request: Request) -> Response:
         if request.method == "DELETE":
             self.service.reset_stats()
-        return _json(self.service.stats)
+        return json_answer(self.service.stats)
 
     async def tokens(self, request: Request) -> Response:
-        return _json({"revoked": self.service.revoke_tokens()})
+        return json_answer({"revoked": self.service.revoke_tokens()})
 
     async def settings(self, request: Request) -> Response:
         settings = self.service.settings
-        return _json(
+        return json_answer(
             {
                 "linkID": settings.link_id,
                 "clientCode": settings.client_code,
@@ -260,28 +384,30 @@ class _Routes:
 
     async def fault_list(self, request: Request) -> Response:
         if request.method == "POST":
-            data = await _control_json(request)
+            data = await _controljson_answer(request)
             options = dict(data)
             action = options.pop("action", None)
             fault_id = self.faults.add(Fault.from_options(action, options))
-            return _json({"id": fault_id, "faults": self.faults.listing()})
+            return json_answer({"id": fault_id, "faults": self.faults.listing()})
         if request.method == "DELETE":
             self.faults.clear()
-        return _json({"faults": self.faults.listing()})
+        return json_answer({"faults": self.faults.listing()})
 
     async def fault(self, request: Request) -> Response:
         if not self.faults.remove(request.path_params["fault_id"]):
             raise Rejected(Rejection.NOT_FOUND, "no such fault")
-        return _json({"faults": self.faults.listing()})
+        return json_answer({"faults": self.faults.listing()})
 
     async def receipt(self, request: Request) -> Response:
-        return _json(
+        return json_answer(
             _wire.converter.unstructure(self.service.status(request.path_params["receipt_id"]))
         )
 
     async def signature(self, request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]
-        return _json({"receiptId": receipt_id, "signature": self.service.signature(receipt_id)})
+        return json_answer(
+            {"receiptId": receipt_id, "signature": self.service.signature(receipt_id)}
+        )
 
     async def command(self, request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]
@@ -293,10 +419,10 @@ class _Routes:
         command = commands.get(request.path_params["command"])
         if command is None:
             raise Rejected(Rejection.NOT_FOUND, "use sign, expire or open")
-        return _json(_wire.converter.unstructure(command(receipt_id)))
+        return json_answer(_wire.converter.unstructure(command(receipt_id)))
 
 
-async def _control_json(request: Request) -> dict[str, Any]:
+async def _controljson_answer(request: Request) -> dict[str, Any]:
     body = await request.body()
     try:
         data = _wire.loads(body)

@@ -1,6 +1,7 @@
 """Barocert's routes on the sandbox app: the protocol's, and ``/_sandbox/barocert/`` control.
 
-The app (``_app.py``) mounts :func:`routes` with its own wrappers, so Barocert
+The app (``_app.py``) serves :func:`routes` on its lean protocol path and
+:func:`control_routes` with Starlette, with its own wrappers, so Barocert
 endpoints are counted, faulted and refused exactly as the 2.x ones are. Path
 values are read from the raw path, as sent: the HMAC signs that form, and a
 login's free-form transaction id may hold percent-encoded characters.
@@ -21,12 +22,13 @@ from kakaocert_async import _wire
 from kakaocert_async.barocert._models import Kind
 
 from ._barocert_service import BarocertService, endpoint
+from ._calls import Answer, Call, ProtocolRoute, client_ip, json_answer, raw_path
+from ._calls import Handler as LeanHandler
 from ._rejections import Rejected, Rejection
 
 Handler = Callable[[Request], Awaitable[Response]]
-Wrap = Callable[[str, Handler], Handler]
-"""The app's protocol wrapper: counts the endpoint, applies faults, answers refusals."""
 WrapControl = Callable[[Handler], Handler]
+"""The app's control wrapper: counts the call, answers refusals."""
 
 CONTROL_PREFIX = "/_sandbox/barocert"
 COMMANDS = ("sign", "expire", "open", "refuse", "fail")
@@ -36,17 +38,7 @@ def _json(payload: object) -> Response:
     return Response(_wire.dumps(payload), 200, media_type="application/json")
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client is not None else ""
-
-
-def raw_path(request: Request) -> str:
-    """The path as the client sent it (percent-encoding kept, no query)."""
-    raw: Any = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
-    return bytes(raw).split(b"?", 1)[0].decode("latin-1")
-
-
-def _segments(request: Request, template: str) -> dict[str, str]:
+def _segments(request: Call, template: str) -> dict[str, str]:
     """The values of the ``template``'s parameters, from the raw path, decoded. The raw
     path must have as many segments as the template (an encoded ``/`` stays in its
     segment), else it is not found."""
@@ -61,12 +53,12 @@ def _segments(request: Request, template: str) -> dict[str, str]:
     }
 
 
-def routes(wrap: Wrap, control: WrapControl, service: BarocertService) -> list[Route]:
-    """The Barocert routes, wrapped by the app's ``wrap`` (protocol) and ``control``."""
-    table: list[Route] = []
+def routes(service: BarocertService) -> list[ProtocolRoute]:
+    """The Barocert protocol routes."""
+    table: list[ProtocolRoute] = []
 
     def add(template: str, method: str, name: str, call: Callable[..., dict[str, Any]]) -> None:
-        table.append(Route(template, wrap(name, _handler(call, template)), methods=[method]))
+        table.append(ProtocolRoute(method, template, name, _handler(call, template)))
 
     add("/BAROCERT/Token", "POST", endpoint(None, "token"), service.grant_token)
     for kind in Kind:
@@ -82,23 +74,23 @@ def routes(wrap: Wrap, control: WrapControl, service: BarocertService) -> list[R
     login = endpoint(None, "login.verify")
     add("/KAKAO/Login/Verify/{client_code}/{tx_id:path}", "POST", login, service.verify_login)
     add("/KAKAO/Login/{client_code}/{tx_id:path}", "POST", login, service.verify_login)
-    return table + _control_routes(control, service)
+    return table
 
 
-def _handler(call: Callable[..., dict[str, Any]], template: str) -> Handler:
+def _handler(call: Callable[..., dict[str, Any]], template: str) -> LeanHandler:
     """An endpoint that hands ``call`` the request as data: headers, body bytes, the raw
     path, the caller's IP and the path's parameters."""
 
-    async def handle(request: Request) -> Response:
+    async def handle(request: Call) -> Answer:
         body = await request.body()
         answer = call(
             request.headers,
             body,
             path=raw_path(request),
-            client_ip=_client_ip(request),
+            client_ip=client_ip(request),
             **_segments(request, template),
         )
-        return _json(answer)
+        return json_answer(answer)
 
     return handle
 
@@ -106,7 +98,8 @@ def _handler(call: Callable[..., dict[str, Any]], template: str) -> Handler:
 # Control -------------------------------------------------------------------------
 
 
-def _control_routes(control: WrapControl, service: BarocertService) -> list[Route]:
+def control_routes(control: WrapControl, service: BarocertService) -> list[Route]:
+    """The ``/_sandbox/barocert/`` control routes, wrapped by the app's ``control``."""
     p = CONTROL_PREFIX
 
     async def receipt(request: Request) -> Response:

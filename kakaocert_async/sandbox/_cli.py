@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
 def banner(sandbox: Sandbox, url: str) -> str:
     """What the command prints once listening."""
+    from ._server import describe  # needs uvicorn, which serving needs anyway
+
     settings = sandbox.settings
     sign_after = (
         "never (sign with the control API)"
@@ -138,6 +140,7 @@ def banner(sandbox: Sandbox, url: str) -> str:
         f"  client_code  {settings.client_code}  (any 12-digit code is accepted)",
         f"  sign_after   {sign_after}",
         f"  token_ttl    {settings.token_ttl:g} s",
+        f"  server       {describe()}",
     ]
     if settings.clock_offset:
         lines.append(f"  clock        {settings.clock_offset:+g} s off this machine's")

@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from kakaocert_async import _wire
 from kakaocert_async._families import FAMILIES, AnyFamily
 from kakaocert_async._models import RequestBase, SignState, StatusBase
 from kakaocert_async._wire import KST
@@ -43,6 +44,10 @@ class Receipt:
     viewed_at: float | None = None
     signed_at: float | None = None
     verified_at: float | None = None
+    _answer: tuple[tuple[object, ...], dict[str, Any]] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
+    """The last state answer's wire JSON, and what it was made from."""
 
     def settle(self, now: float) -> SignState:
         """Bring the record up to ``now`` and return the state."""
@@ -82,6 +87,28 @@ class Receipt:
         self.signed_at = when
         if self.viewed_at is None or self.viewed_at > when:
             self.viewed_at = when
+
+    def status_answer(self, now: float, *, client_name: str) -> dict[str, Any]:
+        """:meth:`status` as wire JSON (a fresh dict).
+
+        Kept from the last call while nothing it shows has changed: clients poll
+        a pending receipt over and over, and each answer is the same.
+        """
+        state = self.settle(now)
+        made_from = (
+            state,
+            client_name,
+            self.expires_at,
+            self.viewed_at,
+            self.signed_at,
+            self.verified_at,
+        )
+        if self._answer is None or self._answer[0] != made_from:
+            self._answer = (
+                made_from,
+                _wire.converter.unstructure(self.status(now, client_name=client_name)),
+            )
+        return dict(self._answer[1])
 
     def status(self, now: float, *, client_name: str) -> StatusBase:
         """The state of this receipt at ``now``, as its family's status class."""

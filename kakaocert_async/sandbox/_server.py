@@ -3,6 +3,11 @@
 The socket is bound here, before uvicorn starts, so ``port=0`` yields the port
 actually picked and a port in use fails with ``OSError`` instead of uvicorn
 exiting the process. Embedded servers leave signal handling to the host.
+
+Served fast, so load tests measure their clients rather than the sandbox:
+uvicorn picks the httptools parser when it is installed, and the server's own
+loops (in a thread, or forever) are uvloop's when it is (the ``sandbox`` extra
+brings both). :func:`serve` runs in the caller's loop, whatever it is.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
 
 import uvicorn
@@ -58,6 +64,46 @@ class _EmbeddedServer(uvicorn.Server):
         pass
 
 
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's event loop where it is installed, else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def _protocol_class() -> type[asyncio.Protocol] | None:
+    """The sandbox's own HTTP protocol where httptools is installed (else uvicorn's h11)."""
+    try:
+        from ._protocol import SandboxProtocol
+    except ImportError:
+        return None
+    return SandboxProtocol
+
+
+def describe() -> str:
+    """What a served sandbox runs on, e.g. ``uvicorn (httptools, uvloop)``."""
+    parser = "h11" if _protocol_class() is None else "httptools"
+    loop = "asyncio" if loop_factory() is asyncio.new_event_loop else "uvloop"
+    return f"uvicorn ({parser}, {loop})"
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run(main)`` on a loop from :func:`loop_factory`."""
+    factory = loop_factory()
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(main)
+        return
+    loop = factory()
+    try:
+        loop.run_until_complete(main)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (``port=0``: a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -84,6 +130,9 @@ def url_of(sock: socket.socket) -> str:
 
 def _config(app: Any, *, log_level: str, access_log: bool, **options: Any) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+    protocol = _protocol_class()
+    if protocol is not None:
+        options.setdefault("http", protocol)
     return uvicorn.Config(
         app,
         lifespan="off",
@@ -130,7 +179,7 @@ def serve_in_thread(
 
         def run() -> None:
             try:
-                asyncio.run(server.serve(sockets=[sock]))
+                _run(server.serve(sockets=[sock]))
             except BaseException as exc:  # reported to the starting thread
                 failures.append(exc)
 
@@ -182,6 +231,6 @@ def run_forever(
         await task
 
     try:
-        asyncio.run(main())
+        _run(main())
     finally:
         sock.close()

@@ -166,9 +166,7 @@ class Service:
         now = self.now()
         with self._lock:
             receipt = self._own_receipt(served, headers, receipt_id, client_ip, now)
-            status = receipt.status(now, client_name=self.settings.client_name)
-        answer: dict[str, Any] = _wire.converter.unstructure(status)
-        return answer
+            return receipt.status_answer(now, client_name=self.settings.client_name)
 
     def esign_status(self, headers: Headers, receipt_id: str, *, client_ip: str) -> dict[str, Any]:
         """The ResultESignObj of a receipt of the token's client code."""
