@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 
+from kakaocert_async import barocert
 from kakaocert_async._client import Client
+from kakaocert_async._connection import ClientBase
 from kakaocert_async._models import StatusBase
 
 from ._barocert_service import BarocertService
@@ -61,15 +63,16 @@ def require_extra() -> None:
 
 class Sandbox:
     """A local KakaoCert (Linkhub auth and the API on one origin) that speaks the real protocol:
-    e-signatures, identity verification and CMS withdrawal consents.
+    e-signatures, identity verification and CMS withdrawal consents, and Barocert.
 
     In-process by default (no sockets)::
 
         async with Sandbox(sign_after=1.0) as sandbox, sandbox.client() as client:
             receipt = await client.request_esign(sandbox.client_code, request)
 
-    or on a real port with :meth:`serve` / :meth:`serve_in_thread`. Every
-    argument is a :class:`Settings` field; ``faults`` are added at once.
+    (:meth:`barocert_client` gives Barocert's client), or on a real port with
+    :meth:`serve` / :meth:`serve_in_thread`. Every argument is a :class:`Settings`
+    field; ``faults`` are added at once.
     """
 
     def __init__(
@@ -107,7 +110,7 @@ class Sandbox:
         """The active faults: ``add``, ``remove``, ``clear``, ``listing``."""
         self.faults.extend(faults)
         self._app: Any = None
-        self._clients: weakref.WeakSet[Client] = weakref.WeakSet()
+        self._clients: weakref.WeakSet[ClientBase] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         s = self.settings
@@ -165,6 +168,25 @@ class Sandbox:
         when it closes.
         """
         client = Client(
+            self.link_id,
+            self.secret_key,
+            base_url=self.url,
+            auth_url=self.url,
+            transport=self.transport(client_ip=client_ip),
+            **kwargs,
+        )
+        self._clients.add(client)
+        return client
+
+    def barocert_client(
+        self, *, client_ip: str = DEFAULT_CLIENT_IP, **kwargs: Any
+    ) -> barocert.Client:
+        """A :class:`kakaocert_async.barocert.Client` wired to the sandbox in-process: the
+        same origin and credentials, Barocert's API (``sandbox.barocert`` controls it).
+
+        ``kwargs`` go to the client, as for :meth:`client`.
+        """
+        client = barocert.Client(
             self.link_id,
             self.secret_key,
             base_url=self.url,
