@@ -16,6 +16,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
+from kakaocert_async._models import Status
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.padding import Padding
@@ -24,21 +26,14 @@ Clock = Callable[[], float]
 _Self = TypeVar("_Self", bound="_Context")
 
 
-class StatusLike(Protocol):
-    """A status of either generation (2.x's ``StatusLike``, Barocert's ``Status``)."""
+class StatusLike(Status, Protocol):
+    """A status of either generation (2.x's ``StatusBase``, Barocert's ``Status``), as
+    the polling loop reads it, with its state's name and when it was opened."""
 
     @property
     def state(self) -> enum.IntEnum: ...
     @property
-    def is_final(self) -> bool: ...
-    @property
     def view_dt(self) -> dt.datetime | None: ...
-    @property
-    def expire_dt(self) -> dt.datetime | None: ...
-    @property
-    def request_dt(self) -> dt.datetime | None: ...
-    @property
-    def expires_in(self) -> int | None: ...
 
 
 def signed(status: StatusLike) -> bool:

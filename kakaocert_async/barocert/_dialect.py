@@ -17,6 +17,7 @@ from __future__ import annotations
 from kakaocert_async import _signing
 from kakaocert_async._auth import Credentials
 from kakaocert_async._secret import Headers, Secret
+from kakaocert_async._session import bearer
 
 from ._wire import ACCESS_ID, ENCRYPTION_MODE, SCOPE
 
@@ -41,15 +42,12 @@ class Barocert:
         return ACCESS_ID
 
     def get_headers(self, token: Secret[str]) -> Headers:
-        headers: Headers = dict(self._get)
-        headers["Authorization"] = Secret(f"Bearer {token.reveal()}")
-        return headers
+        return bearer(self._get, token)
 
     def post_headers(
         self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
     ) -> Headers:
-        headers: Headers = dict(self._post)
-        headers["Authorization"] = Secret(f"Bearer {token.reveal()}")
+        headers = bearer(self._post, token)
         headers["x-bc-date"] = date
         headers["x-bc-auth"] = Secret(credentials.hmac(_signing.barocert_target(body, date, path)))
         return headers

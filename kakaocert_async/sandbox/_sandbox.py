@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,6 +30,8 @@ from ._settings import (
     Settings,
 )
 from ._transport import DEFAULT_CLIENT_IP, SandboxTransport
+
+C = TypeVar("C", bound=ClientBase)
 
 INSTALL_HINT = "pip install 'kakaocert-async[sandbox]'"
 _EXTRA_MODULES = frozenset({"starlette", "uvicorn", "anyio"})
@@ -167,16 +169,7 @@ class Sandbox:
         sandbox's). Close it (``async with``); the sandbox closes any left open
         when it closes.
         """
-        client = Client(
-            self.link_id,
-            self.secret_key,
-            base_url=self.url,
-            auth_url=self.url,
-            transport=self.transport(client_ip=client_ip),
-            **kwargs,
-        )
-        self._clients.add(client)
-        return client
+        return self._wired(Client, client_ip, kwargs)
 
     def barocert_client(
         self, *, client_ip: str = DEFAULT_CLIENT_IP, **kwargs: Any
@@ -186,13 +179,17 @@ class Sandbox:
 
         ``kwargs`` go to the client, as for :meth:`client`.
         """
-        client = barocert.Client(
+        return self._wired(barocert.Client, client_ip, kwargs)
+
+    def _wired(self, cls: Callable[..., C], client_ip: str, options: dict[str, Any]) -> C:
+        """A client of class ``cls`` into this sandbox in-process, closed with it."""
+        client = cls(
             self.link_id,
             self.secret_key,
             base_url=self.url,
             auth_url=self.url,
             transport=self.transport(client_ip=client_ip),
-            **kwargs,
+            **options,
         )
         self._clients.add(client)
         return client

@@ -33,10 +33,23 @@ from kakaocert_async import (
     KakaocertError,
     ValidationError,
     VerifyOutcomeUnknown,
+    barocert,
 )
+from kakaocert_async.barocert import (
+    BankServiceType,
+    IdentityRequest,
+    MultiSignRequest,
+    SignDocument,
+    SignRequest,
+    TokenType,
+)
+from kakaocert_async.barocert import CMSRequest as BarocertCMSRequest
 from kakaocert_async.sandbox import Fault, Sandbox
+from kakaocert_async.sandbox._barocert_records import encrypt_personal_data
+from kakaocert_async.sandbox._server import serve_in_thread
 from tests._support import make_cms_request, make_request, make_verify_auth_request
 from tests.reliability._helpers import Tap, tapped_client
+from tests.sandbox._barocert_official import Recorder
 from tests.sandbox._raw import FakeClock
 
 # Receiver data no other value in a flow could contain by chance.
@@ -129,16 +142,18 @@ def _secrets(sandbox: Sandbox, tap: Tap, tokens: list[str]) -> dict[str, str]:
     return secrets
 
 
-def _record_tokens(sandbox: Sandbox, issued: list[str]) -> None:
-    """Have ``sandbox`` note every session token it issues in ``issued``."""
-    grant = sandbox.service.grant_token
+def _record_tokens(sandbox: Sandbox, issued: list[str], *, barocert: bool = False) -> None:
+    """Have ``sandbox`` note every session token it issues in ``issued`` (Barocert's,
+    with ``barocert``)."""
+    service: Any = sandbox.barocert if barocert else sandbox.service
+    grant = service.grant_token
 
     def recording_grant(*args: Any, **kwargs: Any) -> dict[str, Any]:
         answer = grant(*args, **kwargs)
         issued.append(answer["session_token"])
         return answer
 
-    sandbox.service.grant_token = recording_grant  # type: ignore[method-assign]
+    service.grant_token = recording_grant
 
 
 @pytest.fixture
@@ -339,31 +354,10 @@ BC_BANK = {
 async def test_barocert_flows_show_no_secret_or_personal_data(
     everything_logged: pytest.LogCaptureFixture,
 ) -> None:
-    from kakaocert_async import barocert
-    from kakaocert_async.barocert import (
-        BankServiceType,
-        CMSRequest,
-        IdentityRequest,
-        MultiSignRequest,
-        SignDocument,
-        SignRequest,
-        TokenType,
-    )
-    from kakaocert_async.sandbox._barocert_records import encrypt_personal_data
-    from kakaocert_async.sandbox._server import serve_in_thread
-    from tests.sandbox._barocert_official import Recorder
-
     clock = FakeClock()
     sandbox = Sandbox(secret_key=BC_SECRET_KEY, clock=clock)
     issued: list[str] = []
-    grant = sandbox.barocert.grant_token
-
-    def recording_grant(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        answer = grant(*args, **kwargs)
-        issued.append(answer["session_token"])
-        return answer
-
-    sandbox.barocert.grant_token = recording_grant  # type: ignore[method-assign]
+    _record_tokens(sandbox, issued, barocert=True)
     evidence = Evidence()
     attempt = evidence.attempt
     tap = Tap(sandbox.transport())
@@ -389,7 +383,7 @@ async def test_barocert_flows_show_no_secret_or_personal_data(
             documents=[SignDocument(title="문서", token=BC_DOCUMENT)],
             token_type=TokenType.TEXT,
         ),
-        CMSRequest(
+        BarocertCMSRequest(
             **common, req_title="출금동의", **BC_BANK, bank_service_type=BankServiceType.GIRO
         ),
     ]
@@ -397,13 +391,13 @@ async def test_barocert_flows_show_no_secret_or_personal_data(
         IdentityRequest: client.verify_identity,
         SignRequest: client.verify_sign,
         MultiSignRequest: client.verify_multi_sign,
-        CMSRequest: client.verify_cms,
+        BarocertCMSRequest: client.verify_cms,
     }
     send = {
         IdentityRequest: client.request_identity,
         SignRequest: client.request_sign,
         MultiSignRequest: client.request_multi_sign,
-        CMSRequest: client.request_cms,
+        BarocertCMSRequest: client.request_cms,
     }
     evidence.add(client, *requests)
 
@@ -451,7 +445,7 @@ async def test_barocert_flows_show_no_secret_or_personal_data(
             {"bank_account_name": ACCOUNT_HOLDER + "\x00"},
         ):
             with pytest.raises(ValidationError) as invalid:
-                CMSRequest(
+                BarocertCMSRequest(
                     **{
                         **common,
                         "req_title": "출금동의",

@@ -44,27 +44,23 @@ from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._models import REQUEST_OF
 from kakaocert_async.sandbox import Sandbox
 from kakaocert_async.sandbox._server import serve_in_thread
+from tests.barocert._requests import RECEIVER as PLAIN_RECEIVER
 
 CAPTURE = Path(__file__).parent / "data" / "barocert_official_requests.json"
 
 RECEIVER = {"receiverHP": "01012341234", "receiverName": "홍길동", "receiverBirthday": "19900108"}
 DOCUMENT = b"%PDF-1.7 a contract to sign"
-_RECEIVER = {
-    "receiver_hp": "01012341234",
-    "receiver_name": "홍길동",
-    "receiver_birthday": "19900108",
-}
 
 PLAINTEXT: dict[Kind, Any] = {
     Kind.IDENTITY: IdentityRequest(
-        **_RECEIVER,
+        **PLAIN_RECEIVER,
         req_title="본인인증 요청",
         extra_message="로그인을 위해 본인인증을 해주세요",
         expire_in=300,
         token="login-nonce-0001",
     ),
     Kind.SIGN: SignRequest(
-        **_RECEIVER,
+        **PLAIN_RECEIVER,
         sign_title="계약서 서명",
         expire_in=1000,
         token=hash_file(DOCUMENT),
@@ -73,7 +69,7 @@ PLAINTEXT: dict[Kind, Any] = {
         return_url="https://shop.example/back",
     ),
     Kind.MULTI_SIGN: MultiSignRequest(
-        **_RECEIVER,
+        **PLAIN_RECEIVER,
         req_title="복수 서명 요청",
         extra_message="세 문서에 서명해 주세요",
         expire_in=300,
@@ -81,7 +77,7 @@ PLAINTEXT: dict[Kind, Any] = {
         token_type=TokenType.TEXT,
     ),
     Kind.CMS: CMSRequest(
-        **_RECEIVER,
+        **PLAIN_RECEIVER,
         req_title="출금동의 요청",
         expire_in=300,
         request_corp="링크허브",

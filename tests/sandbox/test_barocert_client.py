@@ -5,6 +5,7 @@ minutes, and the close."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -57,6 +58,13 @@ VERIFY = {
     Kind.MULTI_SIGN: "verify_multi_sign",
     Kind.CMS: "verify_cms",
 }
+
+
+@pytest.fixture
+async def client(sandbox: Sandbox) -> AsyncIterator[barocert.Client]:
+    """A Barocert client into the sandbox (fake clock), in-process."""
+    async with sandbox.barocert_client() as client:
+        yield client
 
 
 def endpoint(kind: Kind, operation: str) -> str:
