@@ -174,17 +174,9 @@ def add_parser(commands: Commands) -> None:
 
 
 def _add(commands: Commands, name: str, summary: str) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        name,
-        help=summary,
-        description=summary[:1].upper() + summary[1:] + ".",
-        epilog=f"{_ENV_HELP}\nexit status: 0 done, 1 error",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    return _commands.add_command(
+        commands, name, summary=summary, epilog="exit status: 0 done, 1 error", env_help=_ENV_HELP
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON object (snake_case field names)"
-    )
-    return parser
 
 
 def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:

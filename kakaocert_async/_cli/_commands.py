@@ -170,7 +170,7 @@ GROUP_HELP = {
 }
 
 
-def _add(
+def add_command(
     commands: Commands,
     name: str,
     *,
@@ -178,6 +178,7 @@ def _add(
     epilog: str = _EXIT_HELP,
     env_help: str = _ENV_HELP,
 ) -> argparse.ArgumentParser:
+    """A service command's parser: its help, the environment it reads, ``--json``."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
@@ -207,7 +208,9 @@ def add_parsers(commands: Commands) -> None:
 
 def _add_family(commands: Commands, kind: Kind) -> None:
     request_call, state_call, verify_call = kind.calls
-    parser = _add(commands, "request", summary=f"ask a receiver to {kind.what} ({request_call})")
+    parser = add_command(
+        commands, "request", summary=f"ask a receiver to {kind.what} ({request_call})"
+    )
     shown = "App to App: and the tx_id on a second line" if kind.app_to_app else "one line"
     parser.epilog = (
         f"{_ENV_HELP}  {CALL_CENTER_VAR}   the default of --call-center\n\n"
@@ -262,7 +265,7 @@ def _add_family(commands: Commands, kind: Kind) -> None:
 
     add_state_and_wait(commands, kind, state_call)
 
-    parser = _add(
+    parser = add_command(
         commands,
         "verify",
         summary=f"verify a signed request and print its signed data, once ({verify_call})",
@@ -288,7 +291,7 @@ def add_state_and_wait(
     wait_exit_help: str = _WAIT_EXIT_HELP,
 ) -> None:
     """Add ``state ID`` and ``wait ID`` for ``kind`` to ``commands``."""
-    parser = _add(
+    parser = add_command(
         commands,
         "state",
         summary=f"read the state of a request ({state_call})",
@@ -297,7 +300,9 @@ def add_state_and_wait(
     parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
     parser.set_defaults(run=run_state, kind=kind)
 
-    parser = _add(commands, "wait", summary=wait_summary, epilog=wait_exit_help, env_help=env_help)
+    parser = add_command(
+        commands, "wait", summary=wait_summary, epilog=wait_exit_help, env_help=env_help
+    )
     add = parser.add_argument
     add("receipt_id", metavar="ID", help="the receipt id")
     add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
