@@ -9,7 +9,7 @@ remedy is left for is the caller's, with an explanation added when the local
 clock is the likely cause.
 
 How a generation of the API authenticates is its :class:`Dialect`: KakaoCert 2.x
-(:class:`KakaoCert2`) today; Barocert shares everything else.
+(:class:`KakaoCert2`) and Barocert (``barocert._dialect.Barocert``) share everything else.
 """
 
 from __future__ import annotations
