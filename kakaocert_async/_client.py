@@ -7,14 +7,13 @@ withdrawal consent) share one implementation of each call, told apart by
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncGenerator
 from typing import overload
 
 import httpx
 
-from . import _families, _polling, _validation, _wire
-from ._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection
+from . import _families, _validation, _wire
+from ._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection, last_state
 from ._errors import (
     KakaocertError,
     MalformedResponse,
@@ -265,13 +264,9 @@ class Client(ClientBase):
         ``state`` of the result: :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
         """
         family, receipt_id = _family_of(receipt)
-        last: StatusBase | None = None
-        iterator = self._watch(family, client_code, receipt_id, timeout=timeout, interval=interval)
-        async with contextlib.aclosing(iterator) as states:
-            async for last in states:  # noqa: B007 -- the last state is the answer
-                pass
-        assert last is not None
-        return last
+        return await last_state(
+            self._watch(family, client_code, receipt_id, timeout=timeout, interval=interval)
+        )
 
     @overload
     def watch_state(
@@ -419,25 +414,14 @@ class Client(ClientBase):
     ) -> AsyncGenerator[StatusT, None]:
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
-        if timeout is not None:
-            _validation.check_seconds(timeout, "timeout")
-        if interval is None:
-            interval = _polling.DEFAULT_INTERVAL
-        _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
-        self._calls.check()
 
         async def read(deadline: float) -> StatusT:
             # One attempt per poll: the polling loop is where a wait's patience lives.
             return await self._read_state(family, client_code, receipt_id, SINGLE, deadline)
 
-        states = _polling.watch(
-            read,
-            self._session.clock.estimate,
-            receipt_id=receipt_id,
-            timeout=timeout,
-            interval=interval,
+        return self._connection.watch(
+            read, receipt_id=receipt_id, timeout=timeout, interval=interval
         )
-        return self._calls.guard(states)
 
     async def _read_state(
         self,

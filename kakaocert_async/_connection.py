@@ -9,24 +9,27 @@ built here, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import TypeVar
 
 import aiohttp
 import httpx
 
-from . import _signing, _validation
+from . import _polling, _signing, _validation
 from ._auth import Credentials
 from ._errors import ValidationError
 from ._http import Sender
 from ._lifecycle import Calls
+from ._models import Status
 from ._secret import Secret
 from ._session import Dialect, Session
 from ._transports import AiohttpBackend, Backend, HttpxBackend, respx_is_active
 from ._version import __version__
 
 C = TypeVar("C", bound="ClientBase")
+S = TypeVar("S", bound=Status)
 
 DEFAULT_MAX_CONNECTIONS = 100
 """Connections a Client opens at most (callers beyond wait their turn, in order)."""
@@ -101,6 +104,37 @@ class Connection:
         )
         self.calls = Calls()
 
+    def watch(
+        self,
+        read: _polling.ReadState[S],
+        *,
+        receipt_id: str,
+        timeout: float | None,
+        interval: float | None,
+    ) -> AsyncGenerator[S, None]:
+        """The one polling loop (:func:`_polling.watch`) over ``read``, by the server's
+        clock as last read: ``timeout`` and ``interval`` (default
+        :data:`_polling.DEFAULT_INTERVAL`) are checked now, before iteration starts, and
+        each step is tracked (closing the client ends it with ``ClientClosed``).
+
+        ``read(deadline)`` must make one attempt (policy ``SINGLE``): the loop is where
+        a wait's patience lives.
+        """
+        if timeout is not None:
+            _validation.check_seconds(timeout, "timeout")
+        if interval is None:
+            interval = _polling.DEFAULT_INTERVAL
+        _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
+        self.calls.check()
+        states = _polling.watch(
+            read,
+            self.session.clock.estimate,
+            receipt_id=receipt_id,
+            timeout=timeout,
+            interval=interval,
+        )
+        return self.calls.guard(states)
+
     async def aclose(self) -> None:
         """End the calls in flight, then close the connections. Safe to call twice."""
         if self.calls.closed:
@@ -108,6 +142,17 @@ class Connection:
         await self.calls.close()
         self.session.close()
         await self.backend.aclose()
+
+
+async def last_state(states: AsyncGenerator[S, None]) -> S:
+    """The last state ``states`` yields (a final one, from :meth:`Connection.watch`);
+    the iterator is closed whatever happens."""
+    last: S | None = None
+    async with contextlib.aclosing(states):
+        async for last in states:  # noqa: B007 -- the last state is the answer
+            pass
+    assert last is not None
+    return last
 
 
 def _backend(

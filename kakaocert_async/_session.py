@@ -9,7 +9,7 @@ remedy is left for is the caller's, with an explanation added when the local
 clock is the likely cause.
 
 How a generation of the API authenticates is its :class:`Dialect`: KakaoCert 2.x
-(:class:`KakaoCert2`) today; Barocert shares everything else.
+(:class:`KakaoCert2`) and Barocert (``barocert._dialect.Barocert``) share everything else.
 """
 
 from __future__ import annotations
@@ -52,6 +52,13 @@ class Dialect(Protocol):
         ...
 
 
+def bearer(headers: dict[str, str], token: Secret[str]) -> Headers:
+    """A copy of ``headers`` with ``Authorization: Bearer <token>`` (kept wrapped)."""
+    with_token: Headers = dict(headers)
+    with_token["Authorization"] = Secret(f"Bearer {token.reveal()}")
+    return with_token
+
+
 class KakaoCert2:
     """KakaoCert 2.x: a token per client code, ``x-kc-auth`` over body, date and version."""
 
@@ -70,15 +77,12 @@ class KakaoCert2:
         return client_code
 
     def get_headers(self, token: Secret[str]) -> Headers:
-        headers: Headers = dict(self._get)
-        headers["Authorization"] = Secret(f"Bearer {token.reveal()}")
-        return headers
+        return bearer(self._get, token)
 
     def post_headers(
         self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
     ) -> Headers:
-        headers: Headers = dict(self._post)
-        headers["Authorization"] = Secret(f"Bearer {token.reveal()}")
+        headers = bearer(self._post, token)
         headers["x-lh-date"] = date
         headers["x-kc-auth"] = credentials.sign(_signing.request_target(body, date))
         return headers

@@ -37,6 +37,11 @@ SERVICE_VARS = (
     "KAKAOCERT_AUTH_URL",
     "KAKAOCERT_CALL_CENTER",
     "KAKAOCERT_DEBUG",
+    "BAROCERT_LINK_ID",
+    "BAROCERT_SECRET_KEY",
+    "BAROCERT_CLIENT_CODE",
+    "BAROCERT_API_URL",
+    "BAROCERT_AUTH_URL",
 )
 
 
@@ -60,9 +65,20 @@ def service_env(sandbox: Sandbox, url: str) -> dict[str, str]:
     }
 
 
+def barocert_env(sandbox: Sandbox, url: str) -> dict[str, str]:
+    """The ``BAROCERT_*`` variables that point ``kakaocert-async barocert`` at ``url``."""
+    return {
+        "BAROCERT_LINK_ID": sandbox.link_id,
+        "BAROCERT_SECRET_KEY": sandbox.secret_key,
+        "BAROCERT_CLIENT_CODE": sandbox.client_code,
+        "BAROCERT_API_URL": url,
+        "BAROCERT_AUTH_URL": url,
+    }
+
+
 def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without ``KAKAOCERT_*``, plus ``extra``; the
-    checkout first on the path (for a bare checkout)."""
+    """This process's environment without ``KAKAOCERT_*`` (nor ``BAROCERT_*``), plus
+    ``extra``; the checkout first on the path (for a bare checkout)."""
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONIOENCODING"] = "utf-8"

@@ -2,7 +2,8 @@
 
 Commands: ``request``, ``state``, ``wait`` and ``verify`` call the service with
 the credentials of the ``KAKAOCERT_*`` environment variables (e-signatures; the
-same four for each family under ``esign``, ``identity`` and ``cms``); ``demo`` runs a
+same four for each family under ``esign``, ``identity`` and ``cms``, and for
+Barocert's kinds under ``barocert``, with ``BAROCERT_*``); ``demo`` runs a
 whole signature on the in-process sandbox (or ``--live``); ``sandbox`` serves the
 sandbox on a port. Each command is a subparser that sets ``run(args) -> int``.
 
@@ -20,7 +21,7 @@ from typing import cast
 from kakaocert_async._version import __version__
 from kakaocert_async.sandbox import _cli as sandbox_cli
 
-from . import _commands, _demo
+from . import _barocert, _commands, _demo
 from ._base import (
     EXIT_ERROR,
     EXIT_EXPIRED,
@@ -48,12 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "KakaoCert e-signatures, identity verification and CMS withdrawal consents from"
-            " the command line, and a local sandbox."
+            " the command line, Barocert's too (kakaocert-async barocert), and a local sandbox."
         ),
         epilog=(
             "exit status: 0 done (wait, demo: signed), 2 expired, 3 timed out, 1 error.\n"
             "Credentials come from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"
-            " KAKAOCERT_CLIENT_CODE;\nsee COMMAND --help, and docs/cli.md."
+            " KAKAOCERT_CLIENT_CODE\n(barocert: BAROCERT_*, falling back to those);"
+            " see COMMAND --help, and docs/cli.md."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     )
     _commands.add_parsers(commands)
+    _barocert.add_parser(commands)
     _demo.add_parser(commands)
     sandbox_cli.add_parser(commands)
     return parser

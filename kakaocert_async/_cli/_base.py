@@ -10,13 +10,14 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import IO, NoReturn, TypeAlias
+from typing import IO, NoReturn, TypeAlias, TypeVar
 
 import attrs
 import cattrs
 
 from kakaocert_async import _validation
 from kakaocert_async._client import API_URL, AUTH_URL, Client
+from kakaocert_async._connection import ClientBase
 from kakaocert_async._errors import (
     CLIENT_ERROR_CODE,
     APIError,
@@ -29,6 +30,7 @@ from kakaocert_async._errors import (
     VerifyOutcomeUnknown,
 )
 from kakaocert_async._models import SignState
+from kakaocert_async.barocert import State
 
 PROG = "kakaocert-async"
 
@@ -52,6 +54,45 @@ CALL_CENTER_VAR = "KAKAOCERT_CALL_CENTER"
 DEBUG_VAR = "KAKAOCERT_DEBUG"
 CREDENTIAL_VARS = (LINK_ID_VAR, SECRET_KEY_VAR, CLIENT_CODE_VAR)
 
+C = TypeVar("C", bound=ClientBase)
+
+
+@attrs.frozen(kw_only=True)
+class Variables:
+    """The environment variables one generation of the service reads, and its default URLs.
+
+    A credential variable that is unset or empty falls back to the one of
+    ``fallback`` (Barocert's to KakaoCert 2.x's: a partner has one LinkID and
+    SecretKey); the URLs never do, as each generation has its own hosts.
+    """
+
+    prefix: str
+    """``KAKAOCERT_`` or ``BAROCERT_``: every name is the prefix and the role."""
+    api_url: str
+    auth_url: str
+    fallback: Variables | None = None
+
+    def name(self, role: str) -> str:
+        return self.prefix + role
+
+    def credential(self, env: Mapping[str, str], role: str) -> str:
+        """The value of the credential ``role`` (``LINK_ID``, ...), or ``""``."""
+        value = env.get(self.name(role), "").strip()
+        if not value and self.fallback is not None:
+            value = self.fallback.credential(env, role)
+        return value
+
+    def described(self, role: str) -> str:
+        """The variable's name, with its fallback's in parentheses."""
+        if self.fallback is None:
+            return self.name(role)
+        return f"{self.name(role)} (or {self.fallback.described(role)})"
+
+
+KAKAOCERT = Variables(prefix="KAKAOCERT_", api_url=API_URL, auth_url=AUTH_URL)
+"""KakaoCert 2.x's variables (``LINK_ID_VAR`` ... ``AUTH_URL_VAR``)."""
+_CREDENTIALS = ("LINK_ID", "SECRET_KEY", "CLIENT_CODE")
+
 # The flag (or argument) behind each field a ValidationError may name.
 FLAGS = {
     "receiver_name": "--name",
@@ -73,6 +114,18 @@ FLAGS = {
     "signature": "--signature",
     "interval": "--interval",
     "timeout": "--timeout",
+    # Barocert's (kakaocert-async barocert ...)
+    "req_title": "--title",
+    "sign_title": "--sign-title",
+    "expire_in": "--expire-in",
+    "extra_message": "--message",
+    "return_url": "--return-url",
+    "documents": "--document",
+    "request_corp": "--request-corp",
+    "bank_name": "--bank-name",
+    "bank_account_birthday": "--bank-account-birthday",
+    "bank_service_type": "--bank-service-type",
+    "tx_id": "TXID",
 }
 
 
@@ -167,51 +220,63 @@ async def _awaited(command: Callable[[], Awaitable[int]]) -> int:
 
 @attrs.frozen(kw_only=True)
 class Service:
-    """Where and as whom to call: ``KAKAOCERT_*`` environment variables."""
+    """Where and as whom to call: ``KAKAOCERT_*`` environment variables (or another
+    generation's :class:`Variables`)."""
 
     link_id: str
     secret_key: str = attrs.field(repr=False)
     client_code: str
     api_url: str = API_URL
     auth_url: str = AUTH_URL
+    variables: Variables = KAKAOCERT
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Service:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, variables: Variables = KAKAOCERT
+    ) -> Service:
         """Read the credentials and URLs; a :class:`CommandError` names what is missing."""
         env = os.environ if environ is None else environ
-        missing = [name for name in CREDENTIAL_VARS if not env.get(name, "").strip()]
+        values = {role: variables.credential(env, role) for role in _CREDENTIALS}
+        missing = [variables.described(role) for role, value in values.items() if not value]
         if missing:
             names = ", ".join(missing[:-1]) + " and " + missing[-1] if missing[1:] else missing[0]
             verb = "are" if missing[1:] else "is"
             raise CommandError(
                 f"{names} {verb} not set (the partner's LinkID, SecretKey and 12-digit client code)"
             )
-        client_code = env[CLIENT_CODE_VAR].strip()
+        client_code = values["CLIENT_CODE"]
         try:
-            _validation.check_client_code(client_code, CLIENT_CODE_VAR)
+            _validation.check_client_code(client_code, variables.described("CLIENT_CODE"))
         except ValidationError as exc:
             raise CommandError(exc.message) from None
         return cls(
-            link_id=env[LINK_ID_VAR].strip(),
-            secret_key=env[SECRET_KEY_VAR].strip(),
+            link_id=values["LINK_ID"],
+            secret_key=values["SECRET_KEY"],
             client_code=client_code,
-            api_url=env.get(API_URL_VAR, "").strip() or API_URL,
-            auth_url=env.get(AUTH_URL_VAR, "").strip() or AUTH_URL,
+            api_url=env.get(variables.name("API_URL"), "").strip() or variables.api_url,
+            auth_url=env.get(variables.name("AUTH_URL"), "").strip() or variables.auth_url,
+            variables=variables,
         )
 
-    def client(self) -> Client:
-        """A :class:`Client` of this service (close it)."""
+    def client(self, factory: Callable[..., C] = Client) -> C:  # type: ignore[assignment]
+        """A client of this service (a 2.x :class:`Client` unless ``factory`` is another
+        client class); close it."""
         try:
-            return Client(
+            return factory(
                 self.link_id, self.secret_key, base_url=self.api_url, auth_url=self.auth_url
             )
         except ValidationError as exc:
-            variable = {
-                "link_id": LINK_ID_VAR,
-                "secret_key": SECRET_KEY_VAR,
-                "base_url": API_URL_VAR,
-                "auth_url": AUTH_URL_VAR,
-            }.get(exc.field, exc.field)
+            role = {
+                "link_id": "LINK_ID",
+                "secret_key": "SECRET_KEY",
+                "base_url": "API_URL",
+                "auth_url": "AUTH_URL",
+            }.get(exc.field)
+            variable = exc.field
+            if role is not None:
+                variable = self.variables.name(role)
+                if role in _CREDENTIALS:
+                    variable = self.variables.described(role)
             rule = exc.message.removeprefix(f"{exc.field}: ")
             raise CommandError(f"{variable}: {rule}") from None
 
@@ -221,11 +286,13 @@ class Service:
 _json = cattrs.Converter()
 _json.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
 _json.register_unstructure_hook(SignState, lambda state: state.name.lower())
+_json.register_unstructure_hook(State, lambda state: state.name.lower())
 
 
 def to_plain(model: object) -> dict[str, object]:
     """A model as a dict of its (snake_case) field names; datetimes as ISO 8601 strings,
-    a state as ``"pending"``, ``"signed"`` or ``"expired"``."""
+    a state by its name: ``"pending"``, ``"signed"`` or ``"expired"`` (Barocert's
+    ``"waiting"``, ``"completed"``, ``"expired"``, ``"refused"``, ``"failed"``)."""
     data: dict[str, object] = _json.unstructure(model)
     return data
 

@@ -14,12 +14,13 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from kakaocert_async._arguments import seconds
 from kakaocert_async._client import Client
+from kakaocert_async._connection import ClientBase
 from kakaocert_async._errors import SignTimeout
 from kakaocert_async._models import (
     CMSReceipt,
@@ -27,7 +28,6 @@ from kakaocert_async._models import (
     ESignRequest,
     ReceiptBase,
     RequestBase,
-    SignState,
     StatusBase,
     VerificationBase,
     VerifyAuthReceipt,
@@ -39,13 +39,16 @@ from ._base import (
     CALL_CENTER_VAR,
     EXIT_EXPIRED,
     EXIT_OK,
+    KAKAOCERT,
     CommandError,
     Commands,
     Service,
+    Variables,
     run,
     to_json,
     to_plain,
 )
+from ._progress import StatusLike
 
 _ENV_HELP = """\
 environment:
@@ -78,6 +81,24 @@ class Kind:
     state: Callable[[Client, str, str], Awaitable[StatusBase]]
     watch: Callable[[Client, str, str, float | None, float], AsyncGenerator[StatusBase, None]]
     verify: Callable[[Client, str, str, str | None], Awaitable[VerificationBase]]
+    variables: Variables = KAKAOCERT
+    client_class: type[ClientBase] = Client
+
+
+class Polled(Protocol):
+    """What ``state`` and ``wait`` need of a kind of receipt (2.x's :class:`Kind`, or
+    Barocert's): where its service is, and how to read and watch its state."""
+
+    @property
+    def variables(self) -> Variables: ...
+    @property
+    def client_class(self) -> type[ClientBase]: ...
+    @property
+    def state(self) -> Callable[[Any, str, str], Awaitable[StatusLike]]: ...
+    @property
+    def watch(
+        self,
+    ) -> Callable[[Any, str, str, float | None, float], AsyncGenerator[StatusLike, None]]: ...
 
 
 _CALL_CENTER_NAME = (
@@ -149,14 +170,20 @@ GROUP_HELP = {
 }
 
 
-def _add(
-    commands: Commands, name: str, *, summary: str, epilog: str = _EXIT_HELP
+def add_command(
+    commands: Commands,
+    name: str,
+    *,
+    summary: str,
+    epilog: str = _EXIT_HELP,
+    env_help: str = _ENV_HELP,
 ) -> argparse.ArgumentParser:
+    """A service command's parser: its help, the environment it reads, ``--json``."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=summary[:1].upper() + summary[1:] + ".",
-        epilog=f"{_ENV_HELP}\n{epilog}",
+        epilog=f"{env_help}\n{epilog}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -181,7 +208,9 @@ def add_parsers(commands: Commands) -> None:
 
 def _add_family(commands: Commands, kind: Kind) -> None:
     request_call, state_call, verify_call = kind.calls
-    parser = _add(commands, "request", summary=f"ask a receiver to {kind.what} ({request_call})")
+    parser = add_command(
+        commands, "request", summary=f"ask a receiver to {kind.what} ({request_call})"
+    )
     shown = "App to App: and the tx_id on a second line" if kind.app_to_app else "one line"
     parser.epilog = (
         f"{_ENV_HELP}  {CALL_CENTER_VAR}   the default of --call-center\n\n"
@@ -234,30 +263,9 @@ def _add_family(commands: Commands, kind: Kind) -> None:
         )
     parser.set_defaults(run=run_request, kind=kind)
 
-    parser = _add(commands, "state", summary=f"read the state of a request ({state_call})")
-    parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
-    parser.set_defaults(run=run_state, kind=kind)
+    add_state_and_wait(commands, kind, state_call)
 
-    parser = _add(
-        commands,
-        "wait",
-        summary="wait until a request is signed or expires, showing progress",
-        epilog=_WAIT_EXIT_HELP,
-    )
-    add = parser.add_argument
-    add("receipt_id", metavar="ID", help="the receipt id")
-    add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
-    add(
-        "--timeout",
-        type=seconds,
-        default=None,
-        metavar="S",
-        help="give up after S seconds (default: a few seconds after the request expires)",
-    )
-    add("-q", "--quiet", action="store_true", help="no progress on stderr")
-    parser.set_defaults(run=run_wait, kind=kind)
-
-    parser = _add(
+    parser = add_command(
         commands,
         "verify",
         summary=f"verify a signed request and print its signed data, once ({verify_call})",
@@ -271,6 +279,42 @@ def _add_family(commands: Commands, kind: Kind) -> None:
             help="App to App: the signature your app got from KakaoTalk",
         )
     parser.set_defaults(run=run_verify, kind=kind)
+
+
+def add_state_and_wait(
+    commands: Commands,
+    kind: Polled,
+    state_call: str,
+    *,
+    env_help: str = _ENV_HELP,
+    wait_summary: str = "wait until a request is signed or expires, showing progress",
+    wait_exit_help: str = _WAIT_EXIT_HELP,
+) -> None:
+    """Add ``state ID`` and ``wait ID`` for ``kind`` to ``commands``."""
+    parser = add_command(
+        commands,
+        "state",
+        summary=f"read the state of a request ({state_call})",
+        env_help=env_help,
+    )
+    parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
+    parser.set_defaults(run=run_state, kind=kind)
+
+    parser = add_command(
+        commands, "wait", summary=wait_summary, epilog=wait_exit_help, env_help=env_help
+    )
+    add = parser.add_argument
+    add("receipt_id", metavar="ID", help="the receipt id")
+    add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
+    add(
+        "--timeout",
+        type=seconds,
+        default=None,
+        metavar="S",
+        help="give up after S seconds (default: a few seconds after the request expires)",
+    )
+    add("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run_wait, kind=kind)
 
 
 # request -------------------------------------------------------------------------
@@ -326,7 +370,7 @@ def run_request(args: argparse.Namespace) -> int:
 # state -----------------------------------------------------------------------------
 
 
-def format_status(status: StatusBase) -> str:
+def format_status(status: object) -> str:
     """The fields of a state that are set, one ``name  value`` line each."""
     fields = {k: v for k, v in to_plain(status).items() if v is not None}
     width = max(map(len, fields))
@@ -334,11 +378,11 @@ def format_status(status: StatusBase) -> str:
 
 
 def run_state(args: argparse.Namespace) -> int:
-    kind: Kind = args.kind
+    kind: Polled = args.kind
 
     async def command() -> int:
-        service = Service.from_env()
-        async with service.client() as client:
+        service = Service.from_env(variables=kind.variables)
+        async with service.client(kind.client_class) as client:
             status = await kind.state(client, service.client_code, args.receipt_id)
         print(to_json(status) if args.json else format_status(status))
         return EXIT_OK
@@ -350,15 +394,15 @@ def run_state(args: argparse.Namespace) -> int:
 
 
 def run_wait(args: argparse.Namespace) -> int:
-    kind: Kind = args.kind
+    kind: Polled = args.kind
 
     async def command() -> int:
-        service = Service.from_env()
-        last: StatusBase | None = None
+        service = Service.from_env(variables=kind.variables)
+        last: StatusLike | None = None
         progress = _progress.progress_for(
             sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  "
         )
-        async with service.client() as client:
+        async with service.client(kind.client_class) as client:
             states = kind.watch(
                 client, service.client_code, args.receipt_id, args.timeout, args.interval
             )
@@ -374,7 +418,7 @@ def run_wait(args: argparse.Namespace) -> int:
                 raise
         assert last is not None
         print(to_json(last) if args.json else last.state.name.lower())
-        return EXIT_OK if last.state is SignState.SIGNED else EXIT_EXPIRED
+        return EXIT_OK if _progress.signed(last) else EXIT_EXPIRED
 
     return run(command)
 

@@ -8,13 +8,15 @@ state changes and, while pending, every ``heartbeat`` seconds.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import math
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
-from kakaocert_async._models import SignState, StatusBase
+from kakaocert_async._models import Status
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,11 +25,27 @@ if TYPE_CHECKING:
 Clock = Callable[[], float]
 _Self = TypeVar("_Self", bound="_Context")
 
+
+class StatusLike(Status, Protocol):
+    """A status of either generation (2.x's ``StatusBase``, Barocert's ``Status``), as
+    the polling loop reads it, with its state's name and when it was opened."""
+
+    @property
+    def state(self) -> enum.IntEnum: ...
+    @property
+    def view_dt(self) -> dt.datetime | None: ...
+
+
+def signed(status: StatusLike) -> bool:
+    """Whether the receiver signed: state 1 in both generations (SIGNED, COMPLETED)."""
+    return status.is_final and int(status.state) == 1
+
+
 HEARTBEAT = 30.0
 """Seconds between plain lines while nothing changes."""
 
 
-def seconds_left(status: StatusBase, now: float) -> float | None:
+def seconds_left(status: StatusLike, now: float) -> float | None:
     """Seconds from ``now`` (epoch) until the receipt expires; ``None`` if unknown."""
     if status.expire_dt is not None:
         expires_at = status.expire_dt.timestamp()
@@ -38,12 +56,14 @@ def seconds_left(status: StatusBase, now: float) -> float | None:
     return max(expires_at - now, 0.0)
 
 
-def describe(status: StatusBase, now: float) -> str:
-    """One status in words: ``pending, 57 s left``, ``pending (opened), 3 s left``,
-    ``signed`` or ``expired``."""
-    if status.state is not SignState.PENDING:
-        return status.state.name.lower()
-    text = "pending (opened)" if status.view_dt is not None else "pending"
+def describe(status: StatusLike, now: float) -> str:
+    """One status in words, by its state's name: ``pending, 57 s left``,
+    ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
+    ``completed``, ``refused``, ...)."""
+    name = status.state.name.lower()
+    if status.is_final:
+        return name
+    text = f"{name} (opened)" if status.view_dt is not None else name
     left = seconds_left(status, now)
     return text if left is None else f"{text}, {math.ceil(left)} s left"
 
@@ -60,7 +80,7 @@ class Progress(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
 
-    def update(self, status: StatusBase) -> None: ...
+    def update(self, status: StatusLike) -> None: ...
 
 
 class _Context:
@@ -79,7 +99,7 @@ class _Context:
 class NoProgress(_Context):
     """Shows nothing (``--quiet``)."""
 
-    def update(self, status: StatusBase) -> None:
+    def update(self, status: StatusLike) -> None:
         pass
 
 
@@ -99,10 +119,10 @@ class PlainProgress(_Context):
         self._prefix = " " * indent + label
         self._clock = clock
         self._heartbeat = heartbeat
-        self._shown: tuple[SignState, bool] | None = None
+        self._shown: tuple[int, bool] | None = None
         self._shown_at = 0.0
 
-    def update(self, status: StatusBase) -> None:
+    def update(self, status: StatusLike) -> None:
         now = self._clock()
         key = (status.state, status.view_dt is not None)
         if key == self._shown and now - self._shown_at < self._heartbeat:
@@ -126,7 +146,7 @@ class RichProgress(_Context):
         self._label = label
         self._indent = " " * indent
         self._clock = clock
-        self._status: StatusBase | None = None
+        self._status: StatusLike | None = None
         self._spinner = Spinner("dots", text=f"{label}reading the state", style="cyan")
         self._renderable = Padding(self._spinner, (0, 0, 0, indent))
         self._live = Live(
@@ -151,17 +171,20 @@ class RichProgress(_Context):
         self._live.stop()
         status = self._status
         if status is not None:
-            style = {SignState.SIGNED: "bold green", SignState.EXPIRED: "bold red"}
-            mark = {SignState.SIGNED: "✔ ", SignState.EXPIRED: "✘ "}
+            if not status.is_final:
+                mark, style = "… ", "yellow"
+            elif signed(status):
+                mark, style = "✔ ", "bold green"
+            else:
+                mark, style = "✘ ", "bold red"
             self._console.print(
-                f"{self._indent}{mark.get(status.state, '… ')}{self._label}"
-                f"{describe(status, self._clock())}",
-                style=style.get(status.state, "yellow"),
+                f"{self._indent}{mark}{self._label}{describe(status, self._clock())}",
+                style=style,
                 highlight=False,
                 markup=False,
             )
 
-    def update(self, status: StatusBase) -> None:
+    def update(self, status: StatusLike) -> None:
         self._status = status
         self._live.refresh()
 

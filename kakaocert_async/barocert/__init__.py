@@ -1,7 +1,8 @@
 """Barocert: Linkhub's current Kakao certificate API (identity, sign, multi-sign, CMS, login).
 
-Models take the receiver's data in plain text; the SDK encrypts the fields the
-protocol requires (AES-256-GCM with your SecretKey) when it builds a request.
+:class:`Client` makes every call of the official SDK's ``KakaocertService``, in
+asyncio. Models take the receiver's data in plain text; the client encrypts the
+fields the protocol requires (AES-256-GCM with your SecretKey) when it sends.
 
 >>> from kakaocert_async.barocert import SignRequest, TokenType, hash_text
 >>> request = SignRequest(
@@ -14,7 +15,9 @@ protocol requires (AES-256-GCM with your SecretKey) when it builds a request.
 """
 
 from . import _wire as _wire  # registers the models on the package's converter
+from ._client import API_URL, AUTH_URL, NON_STATIC_API_URL, NON_STATIC_AUTH_URL, Client
 from ._crypto import DecryptionError, hash_file, hash_text
+from ._errors import VERIFY_WINDOW, VerifyTooLate
 from ._models import (
     BankServiceType,
     CMSRequest,
@@ -34,9 +37,15 @@ from ._models import (
 from ._validation import MAX_DOCUMENTS
 
 __all__ = [
+    "API_URL",
+    "AUTH_URL",
     "MAX_DOCUMENTS",
+    "NON_STATIC_API_URL",
+    "NON_STATIC_AUTH_URL",
+    "VERIFY_WINDOW",
     "BankServiceType",
     "CMSRequest",
+    "Client",
     "DecryptionError",
     "IdentityRequest",
     "Kind",
@@ -50,6 +59,7 @@ __all__ = [
     "Status",
     "TokenType",
     "Verification",
+    "VerifyTooLate",
     "hash_file",
     "hash_text",
 ]

@@ -252,12 +252,19 @@ REQUEST_OF: dict[Kind, type[Any]] = {kind: cls for cls, kind in KIND_OF.items()}
 
 @attrs.frozen(kw_only=True)
 class Receipt:
-    """The answer to a request: ``{"receiptID", "scheme"}``."""
+    """The answer to a request: ``{"receiptID", "scheme"}``, and which kind of request it
+    answers.
+
+    Rebuild one from a stored id to wait on it: ``Receipt(receipt_id=..., kind=Kind.SIGN)``.
+    """
 
     receipt_id: str
     """접수아이디 (32 digits): use it for status and verify."""
     scheme: str | None = None
     """App to App only: the KakaoTalk app scheme your app opens."""
+    kind: Kind | None = None
+    """The kind of request it answers: set by the client, never sent nor read on the wire
+    (``await_completed`` reads it)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -289,6 +296,12 @@ class Status:
         """True once waiting is over: completed, expired, refused, failed, or a state this
         SDK does not know (reported rather than waited on until a timeout)."""
         return self.state != State.WAITING
+
+    @property
+    def expires_in(self) -> int | None:
+        """:attr:`expire_in` under the name every status of this SDK shares (the polling
+        loop reads it)."""
+        return self.expire_in
 
 
 @attrs.frozen(kw_only=True)

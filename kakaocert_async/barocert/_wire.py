@@ -89,7 +89,8 @@ REQUEST_WIRE_NAMES: dict[type[Any], dict[str, str]] = {
     CMSRequest: CMS_WIRE_NAMES,
 }
 
-RECEIPT_WIRE_NAMES = {"receipt_id": "receiptID", "scheme": "scheme"}
+RECEIPT_WIRE_NAMES = {"receipt_id": "receiptID", "scheme": "scheme", "kind": "kind"}
+"""``kind`` is the client's own note: omitted both ways (see ``_register``)."""
 STATUS_WIRE_NAMES = {
     "receipt_id": "receiptID",
     "client_code": "clientCode",
@@ -167,7 +168,7 @@ def _register() -> None:
             if field.default is None  # optional text: left out when absent
         }
         _wire.register(cls, names, **optional)
-    _wire.register(Receipt, RECEIPT_WIRE_NAMES)
+    _wire.register(Receipt, RECEIPT_WIRE_NAMES, kind={"omit": True})
     _wire.register(Status, STATUS_WIRE_NAMES)
     _wire.register(Verification, VERIFICATION_WIRE_NAMES)
     _wire.register(MultiSignVerification, MULTI_SIGN_VERIFICATION_WIRE_NAMES)

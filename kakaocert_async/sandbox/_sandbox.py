@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from kakaocert_async import barocert
 from kakaocert_async._client import Client
+from kakaocert_async._connection import ClientBase
 from kakaocert_async._models import StatusBase
 
 from ._barocert_service import BarocertService
@@ -28,6 +30,8 @@ from ._settings import (
     Settings,
 )
 from ._transport import DEFAULT_CLIENT_IP, SandboxTransport
+
+C = TypeVar("C", bound=ClientBase)
 
 INSTALL_HINT = "pip install 'kakaocert-async[sandbox]'"
 _EXTRA_MODULES = frozenset({"starlette", "uvicorn", "anyio"})
@@ -61,15 +65,16 @@ def require_extra() -> None:
 
 class Sandbox:
     """A local KakaoCert (Linkhub auth and the API on one origin) that speaks the real protocol:
-    e-signatures, identity verification and CMS withdrawal consents.
+    e-signatures, identity verification and CMS withdrawal consents, and Barocert.
 
     In-process by default (no sockets)::
 
         async with Sandbox(sign_after=1.0) as sandbox, sandbox.client() as client:
             receipt = await client.request_esign(sandbox.client_code, request)
 
-    or on a real port with :meth:`serve` / :meth:`serve_in_thread`. Every
-    argument is a :class:`Settings` field; ``faults`` are added at once.
+    (:meth:`barocert_client` gives Barocert's client), or on a real port with
+    :meth:`serve` / :meth:`serve_in_thread`. Every argument is a :class:`Settings`
+    field; ``faults`` are added at once.
     """
 
     def __init__(
@@ -107,7 +112,7 @@ class Sandbox:
         """The active faults: ``add``, ``remove``, ``clear``, ``listing``."""
         self.faults.extend(faults)
         self._app: Any = None
-        self._clients: weakref.WeakSet[Client] = weakref.WeakSet()
+        self._clients: weakref.WeakSet[ClientBase] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         s = self.settings
@@ -164,13 +169,27 @@ class Sandbox:
         sandbox's). Close it (``async with``); the sandbox closes any left open
         when it closes.
         """
-        client = Client(
+        return self._wired(Client, client_ip, kwargs)
+
+    def barocert_client(
+        self, *, client_ip: str = DEFAULT_CLIENT_IP, **kwargs: Any
+    ) -> barocert.Client:
+        """A :class:`kakaocert_async.barocert.Client` wired to the sandbox in-process: the
+        same origin and credentials, Barocert's API (``sandbox.barocert`` controls it).
+
+        ``kwargs`` go to the client, as for :meth:`client`.
+        """
+        return self._wired(barocert.Client, client_ip, kwargs)
+
+    def _wired(self, cls: Callable[..., C], client_ip: str, options: dict[str, Any]) -> C:
+        """A client of class ``cls`` into this sandbox in-process, closed with it."""
+        client = cls(
             self.link_id,
             self.secret_key,
             base_url=self.url,
             auth_url=self.url,
             transport=self.transport(client_ip=client_ip),
-            **kwargs,
+            **options,
         )
         self._clients.add(client)
         return client

@@ -6,6 +6,9 @@ Registered as the ``pytest11`` entry point ``kakaocert_sandbox``, so installing
     async def test_signing(kakaocert_sandbox):
         async with kakaocert_sandbox.client() as client: ...
 
+    async def test_barocert(kakaocert_sandbox):
+        async with kakaocert_sandbox.barocert_client() as client: ...
+
 Settings come from a marker: ``@pytest.mark.kakaocert_sandbox(sign_after=0)``.
 The fixture is synchronous (the sandbox needs no running loop), so it works
 with pytest-asyncio in strict or auto mode and with anyio alike. Importing this
@@ -35,7 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def kakaocert_sandbox(request: pytest.FixtureRequest) -> Sandbox:
-    """An in-process KakaoCert sandbox; ``.client()`` gives a Client wired to it."""
+    """An in-process KakaoCert sandbox; ``.client()`` gives a Client wired to it, and
+    ``.barocert_client()`` a Barocert client (``kakaocert_async.barocert.Client``)."""
     from kakaocert_async.sandbox import Sandbox, SandboxUnavailable, require_extra
 
     try:

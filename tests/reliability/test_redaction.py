@@ -33,10 +33,23 @@ from kakaocert_async import (
     KakaocertError,
     ValidationError,
     VerifyOutcomeUnknown,
+    barocert,
 )
+from kakaocert_async.barocert import (
+    BankServiceType,
+    IdentityRequest,
+    MultiSignRequest,
+    SignDocument,
+    SignRequest,
+    TokenType,
+)
+from kakaocert_async.barocert import CMSRequest as BarocertCMSRequest
 from kakaocert_async.sandbox import Fault, Sandbox
+from kakaocert_async.sandbox._barocert_records import encrypt_personal_data
+from kakaocert_async.sandbox._server import serve_in_thread
 from tests._support import make_cms_request, make_request, make_verify_auth_request
 from tests.reliability._helpers import Tap, tapped_client
+from tests.sandbox._barocert_official import Recorder
 from tests.sandbox._raw import FakeClock
 
 # Receiver data no other value in a flow could contain by chance.
@@ -129,16 +142,18 @@ def _secrets(sandbox: Sandbox, tap: Tap, tokens: list[str]) -> dict[str, str]:
     return secrets
 
 
-def _record_tokens(sandbox: Sandbox, issued: list[str]) -> None:
-    """Have ``sandbox`` note every session token it issues in ``issued``."""
-    grant = sandbox.service.grant_token
+def _record_tokens(sandbox: Sandbox, issued: list[str], *, barocert: bool = False) -> None:
+    """Have ``sandbox`` note every session token it issues in ``issued`` (Barocert's,
+    with ``barocert``)."""
+    service: Any = sandbox.barocert if barocert else sandbox.service
+    grant = service.grant_token
 
     def recording_grant(*args: Any, **kwargs: Any) -> dict[str, Any]:
         answer = grant(*args, **kwargs)
         issued.append(answer["session_token"])
         return answer
 
-    sandbox.service.grant_token = recording_grant  # type: ignore[method-assign]
+    service.grant_token = recording_grant
 
 
 @pytest.fixture
@@ -312,3 +327,168 @@ async def test_identity_and_cms_flows_show_no_personal_data(
     assert sum(1 for r in tap.sent if "x-kc-auth" in r.headers) == 3
     assert [name for name, secret in secrets.items() if evidence.holds(secret)] == []
     assert not evidence.holds(signature, loggers="kakaocert_async")
+
+
+# Barocert -------------------------------------------------------------------------------
+
+# Every field Barocert sends encrypted, with values no other could contain by chance.
+BC_RAW_KEY = b"barocert: a key never to be seen"  # 32 bytes: an AES-256 key
+BC_SECRET_KEY = base64.b64encode(BC_RAW_KEY).decode()
+BC_PLAIN = {
+    "receiver_name": NAME,
+    "receiver_hp": PHONE,
+    "receiver_birthday": BIRTHDAY,
+    "extra_message": "비밀 부가메시지 7731",
+    "token": "secret-nonce-5519",
+}
+BC_DOCUMENT = "비밀 계약서 본문 4410"
+BC_BANK = {
+    "request_corp": "비밀청구기관",
+    "bank_name": "비밀은행",
+    "bank_account_num": "371-0265-5518",
+    "bank_account_name": ACCOUNT_HOLDER,
+    "bank_account_birthday": "19790304",
+}
+
+
+async def test_barocert_flows_show_no_secret_or_personal_data(
+    everything_logged: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    sandbox = Sandbox(secret_key=BC_SECRET_KEY, clock=clock)
+    issued: list[str] = []
+    _record_tokens(sandbox, issued, barocert=True)
+    evidence = Evidence()
+    attempt = evidence.attempt
+    tap = Tap(sandbox.transport())
+    client = barocert.Client(
+        sandbox.link_id, BC_SECRET_KEY, base_url=sandbox.url, auth_url=sandbox.url, transport=tap
+    )
+    code = sandbox.client_code
+    receiver = {k: BC_PLAIN[k] for k in ("receiver_name", "receiver_hp", "receiver_birthday")}
+    common = {**receiver, "extra_message": BC_PLAIN["extra_message"], "expire_in": 300}
+    requests = [
+        IdentityRequest(**common, req_title="본인인증", token=BC_PLAIN["token"]),
+        SignRequest(
+            **common,
+            sign_title="서명",
+            token=BC_DOCUMENT,
+            token_type=TokenType.TEXT,
+            app_to_app=True,
+            return_url="https://shop.example/back",
+        ),
+        MultiSignRequest(
+            **common,
+            req_title="복수 서명",
+            documents=[SignDocument(title="문서", token=BC_DOCUMENT)],
+            token_type=TokenType.TEXT,
+        ),
+        BarocertCMSRequest(
+            **common, req_title="출금동의", **BC_BANK, bank_service_type=BankServiceType.GIRO
+        ),
+    ]
+    verify = {
+        IdentityRequest: client.verify_identity,
+        SignRequest: client.verify_sign,
+        MultiSignRequest: client.verify_multi_sign,
+        BarocertCMSRequest: client.verify_cms,
+    }
+    send = {
+        IdentityRequest: client.request_identity,
+        SignRequest: client.request_sign,
+        MultiSignRequest: client.request_multi_sign,
+        BarocertCMSRequest: client.request_cms,
+    }
+    evidence.add(client, *requests)
+
+    async with sandbox, client:
+        # Every kind: request, wait (through a flaky status), verify.
+        sandbox.faults.add(Fault(action="error", endpoints=["barocert.cms.status"], every=2))
+        for request in requests:
+            receipt = await send[type(request)](code, request)  # type: ignore[operator]
+            sandbox.barocert.sign(receipt.receipt_id)
+            status = await client.await_completed(code, receipt, interval=0.01)
+            verified = await verify[type(request)](code, receipt.receipt_id)  # type: ignore[operator]
+            evidence.add(receipt, status, verified)
+        sandbox.faults.clear()
+        evidence.add(await client.verify_login(code, sandbox.barocert.login(receiver_name=NAME)))
+
+        # Failures: a lost verify and its repeat, a verify too late, a 5xx on request,
+        # an unknown receipt, a wait that times out, tokens revoked.
+        lost = await client.request_sign(code, requests[1])
+        sandbox.barocert.sign(lost.receipt_id)
+        sandbox.faults.add(Fault(action="drop", endpoints=["barocert.sign.verify"], times=1))
+        await attempt(lambda: client.verify_sign(code, lost.receipt_id))
+        await attempt(lambda: client.verify_sign(code, lost.receipt_id))
+        late = await client.request_cms(code, requests[3])
+        sandbox.barocert.sign(late.receipt_id)
+        clock.advance(700)
+        with pytest.raises(barocert.VerifyTooLate) as too_late:
+            await client.verify_cms(code, late.receipt_id)
+        evidence.add(too_late.value)
+        sandbox.faults.add(
+            Fault(action="error", endpoints=["barocert.identity.request"], times=1, body="json")
+        )
+        await attempt(lambda: client.request_identity(code, requests[0]))
+        await attempt(lambda: client.get_multi_sign_status(code, "0" * 32))
+        pending = await client.request_identity(code, requests[0])
+        await attempt(lambda: client.await_completed(code, pending, timeout=0.05))
+        sandbox.barocert.revoke_tokens()
+        evidence.add(await client.get_identity_status(code, pending.receipt_id))
+
+        # Validation errors, the personal data being what is wrong.
+        for bad in (
+            {"receiver_name": NAME * 30},
+            {"receiver_hp": PHONE + "0"},
+            {"receiver_birthday": BIRTHDAY[:4] + "13" + BIRTHDAY[6:]},
+            {"bank_account_num": BC_BANK["bank_account_num"] * 9},
+            {"bank_account_name": ACCOUNT_HOLDER + "\x00"},
+        ):
+            with pytest.raises(ValidationError) as invalid:
+                BarocertCMSRequest(
+                    **{
+                        **common,
+                        "req_title": "출금동의",
+                        **BC_BANK,
+                        "bank_service_type": "CMS",
+                        **bad,
+                    }
+                )
+            evidence.add(invalid.value)
+
+    # Over real sockets with the default backend (aiohttp), recorded at the server.
+    served = Sandbox(secret_key=BC_SECRET_KEY, sign_after=0.0)
+    recorder = Recorder(served.app)
+    with serve_in_thread(recorder, host="127.0.0.1", port=0) as url:
+        async with barocert.Client(
+            served.link_id, BC_SECRET_KEY, base_url=url, auth_url=url
+        ) as served_client:
+            assert served_client.http_backend == "aiohttp"
+            receipt = await served_client.request_sign(code, requests[1])
+            evidence.add(await served_client.await_completed(code, receipt, interval=0.05))
+            evidence.add(await served_client.verify_sign(code, receipt.receipt_id))
+
+    evidence.records(everything_logged.records)
+    sent = [dict(request.headers) for request in tap.sent]
+    sent += [dict(call.headers) for call in recorder.calls]
+    secrets = {
+        "secret key": BC_SECRET_KEY,
+        "raw secret key": BC_RAW_KEY.decode(),
+        "document": BC_DOCUMENT,
+        **{f"plain {name}": value for name, value in {**BC_PLAIN, **BC_BANK}.items()},
+        # The verify answers' ciphertexts (the sandbox's CTR key is fixed, so they repeat).
+        "ci ciphertext name": encrypt_personal_data(NAME),
+        "ci ciphertext phone": encrypt_personal_data(PHONE),
+    }
+    for number, token in enumerate(issued):
+        secrets[f"session token {number}"] = token
+    for headers in sent:
+        for header in ("authorization", "x-bc-auth"):
+            value = headers.get(header)
+            if value is not None:
+                secrets[f"{header}: {value}"] = value.rsplit(" ", 1)[-1]
+    assert len(issued) >= 2
+    assert sum(1 for headers in sent if "x-bc-auth" in headers) >= 12
+    loggers = {name.partition(".")[0] for name, _ in evidence.logged}
+    assert "kakaocert_async" in loggers
+    assert [name for name, secret in secrets.items() if evidence.holds(secret)] == []

@@ -28,16 +28,69 @@ import attrs
 import pytest
 
 from kakaocert_async import _signing
-from kakaocert_async.barocert import Kind, _crypto, hash_file
+from kakaocert_async.barocert import (
+    BankServiceType,
+    CMSRequest,
+    IdentityRequest,
+    Kind,
+    MultiSignRequest,
+    SignDocument,
+    SignRequest,
+    TokenType,
+    _crypto,
+    hash_file,
+)
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._models import REQUEST_OF
 from kakaocert_async.sandbox import Sandbox
 from kakaocert_async.sandbox._server import serve_in_thread
+from tests.barocert._requests import RECEIVER as PLAIN_RECEIVER
 
 CAPTURE = Path(__file__).parent / "data" / "barocert_official_requests.json"
 
 RECEIVER = {"receiverHP": "01012341234", "receiverName": "홍길동", "receiverBirthday": "19900108"}
 DOCUMENT = b"%PDF-1.7 a contract to sign"
+
+PLAINTEXT: dict[Kind, Any] = {
+    Kind.IDENTITY: IdentityRequest(
+        **PLAIN_RECEIVER,
+        req_title="본인인증 요청",
+        extra_message="로그인을 위해 본인인증을 해주세요",
+        expire_in=300,
+        token="login-nonce-0001",
+    ),
+    Kind.SIGN: SignRequest(
+        **PLAIN_RECEIVER,
+        sign_title="계약서 서명",
+        expire_in=1000,
+        token=hash_file(DOCUMENT),
+        token_type=TokenType.HASH,
+        app_to_app=True,
+        return_url="https://shop.example/back",
+    ),
+    Kind.MULTI_SIGN: MultiSignRequest(
+        **PLAIN_RECEIVER,
+        req_title="복수 서명 요청",
+        extra_message="세 문서에 서명해 주세요",
+        expire_in=300,
+        documents=[SignDocument(title=f"문서 {i}", token=f"원문 {i}") for i in range(3)],
+        token_type=TokenType.TEXT,
+    ),
+    Kind.CMS: CMSRequest(
+        **PLAIN_RECEIVER,
+        req_title="출금동의 요청",
+        expire_in=300,
+        request_corp="링크허브",
+        bank_name="국민은행",
+        bank_account_num="19-321442-1231",
+        bank_account_name="홍길동",
+        bank_account_birthday="19900108",
+        bank_service_type=BankServiceType.CMS,
+    ),
+}
+"""What each operation of :data:`BUILDERS` asks, as our plaintext models: what the
+sandbox decrypts from the official SDK's bodies, and what our client is given for the
+byte comparison."""
 
 
 @attrs.define
@@ -302,11 +355,6 @@ def capture(sandbox: Sandbox, calls: dict[str, list[Call]]) -> dict[str, list[di
 def stored() -> dict[str, list[dict[str, Any]]]:
     data: dict[str, list[dict[str, Any]]] = json.loads(CAPTURE.read_text("utf-8"))
     return data
-
-
-def hashed_document() -> str:
-    """The HASH token of the sign operation (what the capture's decrypted token holds)."""
-    return hash_file(DOCUMENT)
 
 
 def main() -> None:

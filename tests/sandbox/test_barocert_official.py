@@ -9,22 +9,12 @@ from typing import Any
 
 import pytest
 
-from kakaocert_async.barocert import (
-    BankServiceType,
-    CMSRequest,
-    IdentityRequest,
-    Kind,
-    MultiSignRequest,
-    SignDocument,
-    SignRequest,
-    State,
-    TokenType,
-)
+from kakaocert_async.barocert import Kind, State
 from kakaocert_async.sandbox import Rejection, Sandbox, decrypt_personal_data
 from tests.sandbox._barocert_official import (
+    PLAINTEXT,
     Recorder,
     capture,
-    hashed_document,
     official_service,
     run_every_operation,
     stored,
@@ -32,51 +22,6 @@ from tests.sandbox._barocert_official import (
 from tests.sandbox._raw import FakeClock
 
 barocert = pytest.importorskip("barocert", reason="the official SDK (barocert==1.8.0)")
-
-RECEIVER = {
-    "receiver_hp": "01012341234",
-    "receiver_name": "홍길동",
-    "receiver_birthday": "19900108",
-}
-
-# What the sandbox decrypts from the SDK's bodies: our plaintext models.
-EXPECTED = {
-    Kind.IDENTITY: IdentityRequest(
-        **RECEIVER,
-        req_title="본인인증 요청",
-        extra_message="로그인을 위해 본인인증을 해주세요",
-        expire_in=300,
-        token="login-nonce-0001",
-    ),
-    Kind.SIGN: SignRequest(
-        **RECEIVER,
-        sign_title="계약서 서명",
-        expire_in=1000,
-        token=hashed_document(),
-        token_type=TokenType.HASH,
-        app_to_app=True,
-        return_url="https://shop.example/back",
-    ),
-    Kind.MULTI_SIGN: MultiSignRequest(
-        **RECEIVER,
-        req_title="복수 서명 요청",
-        extra_message="세 문서에 서명해 주세요",
-        expire_in=300,
-        documents=[SignDocument(title=f"문서 {i}", token=f"원문 {i}") for i in range(3)],
-        token_type=TokenType.TEXT,
-    ),
-    Kind.CMS: CMSRequest(
-        **RECEIVER,
-        req_title="출금동의 요청",
-        expire_in=300,
-        request_corp="링크허브",
-        bank_name="국민은행",
-        bank_account_num="19-321442-1231",
-        bank_account_name="홍길동",
-        bank_account_birthday="19900108",
-        bank_service_type=BankServiceType.CMS,
-    ),
-}
 
 
 @pytest.fixture
@@ -104,7 +49,7 @@ def test_every_kakao_operation_runs_unmodified(served: tuple[Sandbox, Any, Recor
         receipt_id = answers[f"request{method}"].receiptID
         assert len(receipt_id) == 32
         assert receipt_id.isdigit()
-        assert sandbox.barocert.request_of(receipt_id) == EXPECTED[kind]
+        assert sandbox.barocert.request_of(receipt_id) == PLAINTEXT[kind]
         waiting = answers[f"get{method}Status"]
         assert waiting.receiptID == receipt_id
         assert waiting.state == State.WAITING

@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kakaocert_async import SignState
+from kakaocert_async import ClientClosed, SignState
 from kakaocert_async.__main__ import build_parser, main
+from kakaocert_async.barocert import Kind, State
 from kakaocert_async.sandbox import (
     DEFAULT_LINK_ID,
     DEFAULT_SECRET_KEY,
@@ -24,6 +25,7 @@ from kakaocert_async.sandbox import (
 )
 from kakaocert_async.sandbox import _cli as sandbox_cli
 from tests._support import make_cms_request, make_request, make_verify_auth_request
+from tests.barocert._requests import make_request as make_barocert_request
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = "kakaocert_async.sandbox.pytest_plugin"
@@ -55,6 +57,27 @@ async def test_the_fixture_serves_identity_and_cms(kakaocert_sandbox: Sandbox) -
         await client.verify_cms(code, cms.receipt_id, kakaocert_sandbox.signature(cms.receipt_id))
     stats = kakaocert_sandbox.stats
     assert (stats["identity.verify"], stats["cms.verify"], stats["verify"]) == (1, 1, 0)
+
+
+@pytest.mark.kakaocert_sandbox(sign_after=0)
+async def test_the_fixture_gives_a_barocert_client(kakaocert_sandbox: Sandbox) -> None:
+    code = kakaocert_sandbox.client_code
+    async with kakaocert_sandbox.barocert_client(timeout=5.0) as client:
+        receipt = await client.request_sign(code, make_barocert_request(Kind.SIGN))
+        status = await client.await_completed(code, receipt, interval=0.01)
+        verified = await client.verify_sign(code, receipt.receipt_id)
+    assert status.state is State.COMPLETED
+    assert verified.receipt_id == receipt.receipt_id
+    assert kakaocert_sandbox.stats["barocert.sign.verify"] == 1
+    assert client.http_backend == "httpx"  # the sandbox's in-process transport
+
+
+async def test_the_sandbox_closes_the_barocert_clients_it_made() -> None:
+    sandbox = Sandbox()
+    client = sandbox.barocert_client()
+    await sandbox.aclose()
+    with pytest.raises(ClientClosed):
+        await client.get_sign_status(sandbox.client_code, "0" * 32)
 
 
 @pytest.mark.kakaocert_sandbox(sign_after=0, token_ttl=120)

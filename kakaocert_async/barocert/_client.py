@@ -1,0 +1,472 @@
+"""The asyncio Barocert client: request, read, await and verify every kind of Kakao receipt.
+
+Identity verification, sign, multi-sign and CMS have the same three calls
+(request, status, verify) on paths told apart by their :class:`Kind`, so each
+call is implemented once, for every kind; login verify is the fifth operation.
+The send path (connection, session, retries, deadlines, the polling loop and
+the close) is the 2.x client's, through :class:`~kakaocert_async._connection.Connection`
+with the :class:`~kakaocert_async.barocert._dialect.Barocert` dialect.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+
+from kakaocert_async import _validation, _wire
+from kakaocert_async._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection, last_state
+from kakaocert_async._errors import (
+    APIError,
+    KakaocertError,
+    MalformedResponse,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
+from kakaocert_async._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, RetryPolicy
+from kakaocert_async._secret import Secret
+
+from . import _crypto
+from . import _validation as bv
+from . import _wire as bw
+from ._dialect import Barocert
+from ._errors import VERIFY_WINDOW, VerifyTooLate
+from ._models import (
+    REQUEST_OF,
+    CMSRequest,
+    IdentityRequest,
+    Kind,
+    LoginVerification,
+    MultiSignRequest,
+    MultiSignVerification,
+    Receipt,
+    SignRequest,
+    State,
+    Status,
+    Verification,
+)
+
+API_URL = "https://static-barocert.linkhub.co.kr"
+"""The Barocert API (production) on its fixed IPs: the official SDK's default host."""
+AUTH_URL = "https://static-auth.linkhub.co.kr"
+"""The Linkhub auth service on its fixed IPs: the official Barocert SDK's default."""
+NON_STATIC_API_URL = "https://barocert.linkhub.co.kr"
+"""The Barocert API on Linkhub's other host (the official SDK's ``UseStaticIP = False``)."""
+NON_STATIC_AUTH_URL = "https://auth.linkhub.co.kr"
+"""The Linkhub auth service's other host."""
+
+V = TypeVar("V", Verification, MultiSignVerification, LoginVerification)
+
+_GET_STATUS = {
+    Kind.IDENTITY: "get_identity_status",
+    Kind.SIGN: "get_sign_status",
+    Kind.MULTI_SIGN: "get_multi_sign_status",
+    Kind.CMS: "get_cms_status",
+}
+"""The method that reads a kind's status, named in errors."""
+_LATE_SLACK = 5.0
+"""Seconds short of the window still taken as past it: ``complete_dt`` has whole seconds,
+and the two clocks (the service's window, the auth server's time) may differ a little."""
+
+
+class Client(ClientBase):
+    """An asyncio client of Barocert's Kakao service: identity verification (본인인증), sign
+    (전자서명, one document or up to 20), CMS withdrawal consent (출금동의) and login
+    verification (간편로그인).
+
+    Requests take the receiver's data in plain text: the client encrypts the fields
+    the protocol marks (AES-256-GCM with your SecretKey, a fresh IV for each value)
+    just before sending. One ``Client`` holds one connection pool, one clock offset
+    and one session token for the LinkID (shared by every client code): create it
+    once (per event loop) and share it.
+
+    Arguments:
+        link_id: The partner's LinkID.
+        secret_key: The partner's SecretKey (base64 of 32 bytes: it is the AES-256
+            key too). Never shown in a repr.
+        base_url: The Barocert API; :data:`API_URL` by default (the fixed-IP host,
+            as the official SDK, so that a firewall that lets its traffic out lets
+            this client's too); :data:`NON_STATIC_API_URL` is the other.
+        auth_url: The Linkhub auth service; :data:`AUTH_URL` by default (with
+            :data:`NON_STATIC_API_URL`, use :data:`NON_STATIC_AUTH_URL`).
+        timeout: Seconds one attempt of an HTTP exchange may take in all (waiting
+            for a connection, connecting, sending, reading the answer).
+        use_server_time: Stamp ``x-bc-date`` by the auth server's clock, read
+            once; ``False`` trusts the local clock.
+        ip_restrict: ``True`` (the default) asks for session tokens that only the
+            IP address that asked may use. The official Barocert SDK asks for
+            tokens usable from anywhere (``x-lh-forwarded: *``); pass ``False``
+            for that, e.g. behind egress proxies that change your address.
+        max_connections: Connections open at most; callers beyond that wait their
+            turn in arrival order.
+        http_client: An ``httpx.AsyncClient`` to send with, used as given and
+            not closed by this client.
+        transport: An httpx transport to send through instead of the network:
+            the sandbox's in-process one, or ``httpx.MockTransport`` in tests.
+
+    Every coroutine checks its arguments first (a :class:`ValidationError`, nothing
+    sent). Requests are never repeated once they may have left; status reads are
+    retried on passing failures; verify is sent once.
+
+    >>> import asyncio
+    >>> from kakaocert_async.sandbox import Sandbox
+    >>> async def main() -> str:
+    ...     async with Sandbox(sign_after=0.0) as sandbox, sandbox.barocert_client() as client:
+    ...         receipt = await client.request_sign(sandbox.client_code, SignRequest(
+    ...             receiver_hp="01012341234", receiver_name="홍길동",
+    ...             receiver_birthday="19900108", sign_title="약관 동의", expire_in=60,
+    ...             token="약관에 동의합니다", token_type="TEXT"))
+    ...         status = await client.await_completed(sandbox.client_code, receipt,
+    ...                                               interval=0.01)
+    ...         return status.state.name
+    >>> asyncio.run(main())
+    'COMPLETED'
+    """
+
+    def __init__(
+        self,
+        link_id: str,
+        secret_key: str,
+        *,
+        base_url: str = API_URL,
+        auth_url: str = AUTH_URL,
+        timeout: float = 10.0,
+        use_server_time: bool = True,
+        ip_restrict: bool = True,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._connection = Connection(
+            link_id,
+            secret_key,
+            dialect=Barocert,
+            base_url=base_url,
+            auth_url=auth_url,
+            timeout=timeout,
+            use_server_time=use_server_time,
+            ip_restrict=ip_restrict,
+            max_connections=max_connections,
+            http_client=http_client,
+            transport=transport,
+            key_check=_crypto.Cipher,  # AES-256: a 32-byte key, or a ValidationError now
+        )
+        self._cipher = _crypto.Cipher(self._connection.key.reveal())
+        self._session = self._connection.session
+        self._calls = self._connection.calls
+
+    # Identity verification (본인인증) ---------------------------------------------
+
+    async def request_identity(self, client_code: str, request: IdentityRequest) -> Receipt:
+        """Ask the receiver to prove who they are by signing ``request.token``
+        (requestIdentity).
+
+        Sends a KakaoTalk message, or with ``request.app_to_app`` returns the
+        ``scheme`` your app opens. Not idempotent: repeated only when it provably
+        never left (:class:`~kakaocert_async.RequestNotSent`), never after a timeout
+        or a 5xx.
+        """
+        return await self._request(Kind.IDENTITY, client_code, request)
+
+    async def get_identity_status(self, client_code: str, receipt_id: str) -> Status:
+        """The state of an identity verification (getIdentityStatus). Safe to repeat;
+        retried on passing failures."""
+        return await self._get_status(Kind.IDENTITY, client_code, receipt_id)
+
+    async def verify_identity(self, client_code: str, receipt_id: str) -> Verification:
+        """The signed data of a completed identity verification (verifyIdentity): compare
+        ``signed_data`` with the token you sent.
+
+        **Once only, within 10 minutes of the signature.** The service answers a
+        receipt's verify once, so it is never repeated: if its answer is lost after
+        sending, :class:`~kakaocert_async.VerifyOutcomeUnknown` says so (read the
+        status: ``verify_dt`` is set if it went through). Refused because it came
+        more than 10 minutes after ``complete_dt``: :class:`VerifyTooLate`.
+        """
+        return await self._verify(Kind.IDENTITY, client_code, receipt_id, Verification)
+
+    # Sign, one document (전자서명 단건) -------------------------------------------
+
+    async def request_sign(self, client_code: str, request: SignRequest) -> Receipt:
+        """Ask the receiver to sign one document (requestSign). Not idempotent, as
+        :meth:`request_identity`."""
+        return await self._request(Kind.SIGN, client_code, request)
+
+    async def get_sign_status(self, client_code: str, receipt_id: str) -> Status:
+        """The state of a sign request (getSignStatus). Safe to repeat."""
+        return await self._get_status(Kind.SIGN, client_code, receipt_id)
+
+    async def verify_sign(self, client_code: str, receipt_id: str) -> Verification:
+        """The signed data of a completed sign request (verifySign).
+
+        **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`:
+        a lost answer is :class:`~kakaocert_async.VerifyOutcomeUnknown`, a verify
+        refused for coming too late is :class:`VerifyTooLate`.
+        """
+        return await self._verify(Kind.SIGN, client_code, receipt_id, Verification)
+
+    # Sign, up to 20 documents (전자서명 복수) -------------------------------------
+
+    async def request_multi_sign(self, client_code: str, request: MultiSignRequest) -> Receipt:
+        """Ask the receiver to sign 1 to 20 documents at once (requestMultiSign). Not
+        idempotent, as :meth:`request_identity`."""
+        return await self._request(Kind.MULTI_SIGN, client_code, request)
+
+    async def get_multi_sign_status(self, client_code: str, receipt_id: str) -> Status:
+        """The state of a multi-sign request (getMultiSignStatus). Safe to repeat."""
+        return await self._get_status(Kind.MULTI_SIGN, client_code, receipt_id)
+
+    async def verify_multi_sign(self, client_code: str, receipt_id: str) -> MultiSignVerification:
+        """The signed data of a completed multi-sign request, one per document in the
+        request's order (verifyMultiSign).
+
+        **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`.
+        """
+        return await self._verify(Kind.MULTI_SIGN, client_code, receipt_id, MultiSignVerification)
+
+    # CMS withdrawal consent (출금동의) --------------------------------------------
+
+    async def request_cms(self, client_code: str, request: CMSRequest) -> Receipt:
+        """Ask the receiver to consent to a bank withdrawal (requestCMS). Not
+        idempotent, as :meth:`request_identity`."""
+        return await self._request(Kind.CMS, client_code, request)
+
+    async def get_cms_status(self, client_code: str, receipt_id: str) -> Status:
+        """The state of a withdrawal consent (getCMSStatus). Safe to repeat."""
+        return await self._get_status(Kind.CMS, client_code, receipt_id)
+
+    async def verify_cms(self, client_code: str, receipt_id: str) -> Verification:
+        """The signed data of a completed withdrawal consent (verifyCMS).
+
+        **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`.
+        """
+        return await self._verify(Kind.CMS, client_code, receipt_id, Verification)
+
+    # Login (간편로그인) -------------------------------------------------------------
+
+    async def verify_login(self, client_code: str, tx_id: str) -> LoginVerification:
+        """The signed data of a KakaoTalk login (verifyLogin): ``tx_id`` is the transaction
+        id your app received from KakaoTalk.
+
+        **Once only, within 10 minutes of the login.** Never repeated; a lost answer
+        is :class:`~kakaocert_async.VerifyOutcomeUnknown`. A login has no status to
+        read, so a verify refused for coming too late is the service's
+        :class:`~kakaocert_async.APIError` as it sent it.
+        """
+        _validation.check_client_code(client_code)
+        bv.check_tx_id(tx_id)
+        path = bw.login_verify_path(client_code, tx_id)
+        label = f"POST /KAKAO/Login/Verify/{client_code}/<tx_id>"
+        with self._calls.track():
+            return await self._verify_once(
+                client_code, path, label, tx_id, LoginVerification, "the login"
+            )
+
+    # Waiting, for every kind --------------------------------------------------------
+
+    async def await_completed(
+        self,
+        client_code: str,
+        receipt: Receipt | str,
+        *,
+        kind: Kind | str | None = None,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> Status:
+        """Poll the status until it is final (completed, expired, refused, failed, or a
+        state this SDK does not know) and return that status.
+
+        ``receipt`` is what a request returned (it knows its kind), or a receipt id
+        with ``kind`` (a :class:`Kind`, or its value: ``"Identity"``, ``"Sign"``,
+        ``"MultiSign"``, ``"CMS"``); ``Receipt(receipt_id=..., kind=...)`` rebuilds
+        one from a stored id.
+
+        Polls at once, then every ``interval`` seconds (2 by default). Ends by
+        ``timeout`` seconds if given, else a few seconds after the receipt
+        expires; if it is still waiting then, raises
+        :class:`~kakaocert_async.SignTimeout` (its ``last_status`` the last status
+        read). A poll that fails for a passing reason is missed and made again
+        shortly. Check ``state`` of the result: :attr:`State.COMPLETED` means verify
+        it now (within 10 minutes).
+        """
+        return await last_state(
+            self.watch_status(client_code, receipt, kind=kind, timeout=timeout, interval=interval)
+        )
+
+    def watch_status(
+        self,
+        client_code: str,
+        receipt: Receipt | str,
+        *,
+        kind: Kind | str | None = None,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> AsyncGenerator[Status, None]:
+        """Like :meth:`await_completed`, but yields every status read, for progress
+        displays. The last one yielded is final; :class:`~kakaocert_async.SignTimeout`
+        ends it otherwise. Arguments are checked at once, before iteration starts."""
+        _validation.check_client_code(client_code)
+        the_kind, receipt_id = _kind_of(receipt, kind)
+
+        async def read(deadline: float) -> Status:
+            # One attempt per poll: the polling loop is where a wait's patience lives.
+            return await self._read_status(the_kind, client_code, receipt_id, SINGLE, deadline)
+
+        return self._connection.watch(
+            read, receipt_id=receipt_id, timeout=timeout, interval=interval
+        )
+
+    # The calls, for every kind ------------------------------------------------------
+
+    async def _request(self, kind: Kind, client_code: str, request: Any) -> Receipt:
+        _validation.check_client_code(client_code)
+        expected = REQUEST_OF[kind]
+        if not isinstance(request, expected):
+            raise ValidationError(
+                "request", f"must be a {expected.__name__}, got {type(request).__name__}"
+            )
+        path = bw.request_path(kind, client_code)
+        label = f"POST {path}"
+        # Encrypted here, each field with a fresh IV; wrapped until the wire.
+        body = Secret(bw.encode_request(request, self._cipher))
+        with self._calls.track():
+            answer = await self._session.post(
+                client_code, path, body, label=label, policy=UNSENT_ONLY
+            )
+        receipt = _wire.decode(answer, Receipt, label=label)
+        return attrs.evolve(receipt, kind=kind)
+
+    async def _get_status(self, kind: Kind, client_code: str, receipt_id: str) -> Status:
+        _validation.check_client_code(client_code)
+        bv.check_receipt_id(receipt_id)
+        with self._calls.track():
+            return await self._read_status(kind, client_code, receipt_id, SAFE_TO_REPEAT, None)
+
+    async def _read_status(
+        self,
+        kind: Kind,
+        client_code: str,
+        receipt_id: str,
+        policy: RetryPolicy,
+        deadline: float | None,
+    ) -> Status:
+        path = bw.status_path(kind, client_code, receipt_id)
+        label = f"GET {path}"
+        answer = await self._session.get(
+            client_code, path, label=label, policy=policy, deadline=deadline
+        )
+        return _wire.decode(answer, Status, label=label)
+
+    async def _verify(self, kind: Kind, client_code: str, receipt_id: str, cls: type[V]) -> V:
+        _validation.check_client_code(client_code)
+        bv.check_receipt_id(receipt_id)
+        path = bw.verify_path(kind, client_code, receipt_id)
+        label = f"POST {path}"
+        reader = f"{_GET_STATUS[kind]}()"
+        with self._calls.track():
+            try:
+                return await self._verify_once(client_code, path, label, receipt_id, cls, reader)
+            except APIError as refused:
+                late = await self._too_late(kind, client_code, receipt_id, refused)
+                if late is None:
+                    raise
+                raise late from refused
+
+    async def _verify_once(
+        self, client_code: str, path: str, label: str, key: str, cls: type[V], check: str
+    ) -> V:
+        """POST the verify (an empty body, signed) once, and read its answer."""
+
+        def lost(error: KakaocertError) -> VerifyOutcomeUnknown:
+            return VerifyOutcomeUnknown(
+                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
+                " service answers verify once, so it may be consumed. Check"
+                f" {check}: verify_dt is set if it went through.",
+                receipt_id=key,
+            )
+
+        answer = await self._session.post(
+            client_code, path, Secret(b""), label=label, policy=VERIFY_ONCE, on_lost=lost
+        )
+        try:
+            return _wire.decode(answer, cls, label=label)
+        except MalformedResponse as unreadable:
+            raise lost(unreadable) from unreadable
+
+    async def _too_late(
+        self, kind: Kind, client_code: str, receipt_id: str, refused: APIError
+    ) -> VerifyTooLate | None:
+        """A refused verify, explained if the 10 minutes had passed: the status (read now,
+        once) says completed, never verified, and ``complete_dt`` is over 10 minutes ago
+        by the auth server's clock (read now too: the offset kept may be hours old).
+        ``None`` when that cannot be told."""
+        status = refused.http_status
+        if not 400 <= status < 500 or status in (401, 429):
+            return None
+        try:
+            state = await self._read_status(kind, client_code, receipt_id, SINGLE, None)
+            if not (
+                state.state == State.COMPLETED
+                and state.verify_dt is None
+                and state.complete_dt is not None
+            ):
+                return None
+            server_now = time.time() + await self._session.clock.measure_offset()
+        except KakaocertError:
+            return None
+        elapsed = server_now - state.complete_dt.timestamp()
+        if elapsed <= VERIFY_WINDOW - _LATE_SLACK:
+            return None
+        completed = state.complete_dt.strftime("%Y-%m-%d %H:%M:%S %Z")
+        return VerifyTooLate(
+            f"{refused.message} (verify comes too late: the service answers it only within"
+            f" 10 minutes of the signature, and receipt {receipt_id} was completed at"
+            f" {completed}, {_minutes(elapsed)} ago; its signed data can no longer be"
+            " obtained: request a new signature)",
+            code=refused.code,
+            http_status=refused.http_status,
+            receipt_id=receipt_id,
+            complete_dt=state.complete_dt,
+        )
+
+
+def _minutes(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def _kind_of(receipt: object, kind: object) -> tuple[Kind, str]:
+    """The kind and id of what ``await_completed`` was given, checked."""
+    chosen = None if kind is None else _as_kind(kind)
+    if isinstance(receipt, Receipt):
+        own = receipt.kind
+        if own is not None and chosen is not None and own is not chosen:
+            raise ValidationError(
+                "kind", f"is {chosen.value}, but the receipt is a {own.value} receipt"
+            )
+        chosen = own or chosen
+        receipt_id = receipt.receipt_id
+    elif isinstance(receipt, str):
+        receipt_id = receipt
+    else:
+        raise ValidationError(
+            "receipt",
+            f"must be a Receipt or a receipt id (32 digits), got {type(receipt).__name__}",
+        )
+    bv.check_receipt_id(receipt_id)
+    if chosen is None:
+        raise ValidationError(
+            "kind", "is required with a receipt id: Kind.IDENTITY, SIGN, MULTI_SIGN or CMS"
+        )
+    return chosen, receipt_id
+
+
+def _as_kind(value: object) -> Kind:
+    member = bv.to_member(Kind, value)
+    if not isinstance(member, Kind):
+        names = ", ".join(repr(k.value) for k in Kind)
+        raise ValidationError("kind", f"must be a Kind or one of {names}")
+    return member

@@ -1,0 +1,53 @@
+"""How Barocert authenticates: one token per LinkID, ``x-bc-*`` headers, the HMAC over the path.
+
+The :class:`~kakaocert_async._session.Dialect` of Barocert, for the session every
+client shares (token cache, server clock, the one 401 path). What differs from
+KakaoCert 2.x (protocol note §1, §2, §5):
+
+- the token is asked for at ``/BAROCERT/Token`` with an empty ``access_id`` and
+  the scopes ``partner,401..405``, so one token serves every client code;
+- a GET carries ``x-pb-version: 2.1`` and the bearer token, nothing signed;
+- a POST carries ``x-bc-date``, ``x-bc-version: 2.1``, ``x-bc-auth`` (the bare
+  HMAC of ``POST``, the body's hash unless it is empty, the date and the path as
+  sent) and ``x-bc-encryptionmode: GCM``.
+"""
+
+from __future__ import annotations
+
+from kakaocert_async import _signing
+from kakaocert_async._auth import Credentials
+from kakaocert_async._secret import Headers, Secret
+from kakaocert_async._session import bearer
+
+from ._wire import ACCESS_ID, ENCRYPTION_MODE, SCOPE
+
+
+class Barocert:
+    """Barocert's Kakao service: a token per LinkID, ``x-bc-auth`` over body, date and path."""
+
+    token_path = _signing.BAROCERT_TOKEN_PATH
+    scope: tuple[str, ...] = SCOPE
+
+    def __init__(self, common: dict[str, str]) -> None:
+        self._get = {**common, "x-pb-version": _signing.BAROCERT_API_VERSION}
+        self._post = {
+            **common,
+            "x-bc-version": _signing.BAROCERT_API_VERSION,
+            "Content-Type": "application/json; charset=utf8",
+            "x-bc-encryptionmode": ENCRYPTION_MODE,
+        }
+
+    def subject(self, client_code: str) -> str:
+        # Not bound to a client code: the cache holds one token for the LinkID.
+        return ACCESS_ID
+
+    def get_headers(self, token: Secret[str]) -> Headers:
+        return bearer(self._get, token)
+
+    def post_headers(
+        self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
+    ) -> Headers:
+        headers = bearer(self._post, token)
+        headers["x-bc-date"] = date
+        headers["x-bc-auth"] = Secret(credentials.hmac(_signing.barocert_target(body, date, path)))
+        return headers
