@@ -82,7 +82,7 @@ try:
     from redis.asyncio.retry import Retry as RedisRetry
     from redis.backoff import EqualJitterBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import RedisError
+    from redis.exceptions import RedisError, WatchError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 except ModuleNotFoundError as exc:  # pragma: no cover -- tested in a subprocess
     if (exc.name or "").partition(".")[0] not in {"arq", "redis", "click"}:
@@ -569,7 +569,9 @@ class ReceiptQueue:
         job. The record is created (waiting) first. A receipt whose record is final
         (stored, expired, outcome-unknown) starts nothing; a failed one starts again.
         While a job of the receipt is queued or running, arq refuses its id, and this
-        returns ``False``.
+        returns ``False`` (so does a call whose own job was written just as the
+        connection broke: the job exists either way). Redis outages are waited out
+        as the pool's settings say (:func:`outage_tolerant`).
         """
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
@@ -588,13 +590,16 @@ class ReceiptQueue:
         job_id = self.job_id(client_code, receipt_id)
         restarted = created.before is Stage.FAILED
         for attempt in range(20):
-            job = await redis.enqueue_job(
-                self.function_name,
-                client_code,
-                receipt_id,
-                _job_id=job_id,
-                _queue_name=self.queue_name,
-            )
+            try:
+                job = await redis.enqueue_job(
+                    self.function_name,
+                    client_code,
+                    receipt_id,
+                    _job_id=job_id,
+                    _queue_name=self.queue_name,
+                )
+            except WatchError:  # a connection broke under arq's WATCH: nothing was written
+                job = None
             if job is not None:
                 return True
             # arq answers None when the id is taken, and also when a connection broke
