@@ -17,7 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import latency, overhead, scale, throughput
+from benchmarks import fleet, latency, overhead, scale, throughput
 from benchmarks._figures import Figure, machine, table, write
 
 SIZES = {
@@ -32,12 +32,14 @@ SIZES = {
         {"receipts": 60, "interval": 0.5, "spread": 3.0},
         {"receipts": 5, "interval": 0.1, "spread": 0.3},
     ),
+    "fleet": (fleet.FULL, fleet.SMOKE),
 }
 BENCHMARKS = {
     "overhead": overhead.run,
     "throughput": throughput.run,
     "scale": scale.run,
     "latency": latency.run,
+    "fleet": fleet.run,
 }
 
 

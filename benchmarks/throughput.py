@@ -27,11 +27,11 @@ from .overhead import REQUEST
 
 
 @contextlib.contextmanager
-def served_sandbox() -> Iterator[str]:
+def served_sandbox(sign_after: str = "never") -> Iterator[str]:
     """``python -m kakaocert_async sandbox`` on a free port, in a child process."""
     command = [
         sys.executable, "-m", "kakaocert_async", "sandbox",
-        "--port", "0", "--sign-after", "never", "--log-level", "warning",
+        "--port", "0", "--sign-after", sign_after, "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
