@@ -671,6 +671,7 @@ class ReceiptQueue:
                 timeout=self.job_timeout,
                 max_tries=MAX_TRIES,
                 keep_result=0,  # the record is the result
+                keep_result_forever=False,  # whatever the worker's default
             )
         ]
 
