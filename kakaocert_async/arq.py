@@ -79,6 +79,7 @@ try:
     import arq
     from arq.connections import ArqRedis, RedisSettings
     from arq.constants import job_key_prefix, result_key_prefix
+    from arq.cron import CronJob
     from redis.asyncio.retry import Retry as RedisRetry
     from redis.backoff import EqualJitterBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -116,6 +117,8 @@ UNREADABLE_FOR = 1000.0 + 600.0
 a request lives, plus the ten minutes the service gives for a verify after signing."""
 VERIFY_FAILURES = 3
 """Verifies refused (or never sent) before the receipt is failed."""
+SLICE_OVERRUN = 1.5
+"""A wait slice still running at this many times its length is cut (and the job requeued)."""
 REDIS_BACKOFF = (0.05, 1.0)
 """First and longest wait between attempts at Redis after a verify (seconds)."""
 
@@ -274,13 +277,15 @@ def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisS
 
 
 # One atomic step of a record: compare the stage (and the owner, and the lease), then set.
-# KEYS[1]: the record (a hash); KEYS[2]: the set of records needing attention.
+# KEYS[1]: the record (a hash); KEYS[2]: the set of records needing attention; KEYS[3]: the
+# open records (a sorted set by the time of their last step), for the sweeper.
 # ARGV[1]: JSON with
 #   from: the stages it may leave ("" is no record); to: the stage it enters
 #   owner: the owner the record must have; lease_expired: its lease must have run out
 #   claim, lease_ms: become its owner for that long
 #   set: fields to set; del: fields to delete; incr: a field to add 1 to
 #   ttl: seconds to keep it (0: for ever); attention: true adds it to KEYS[2], false removes
+#   final: true when ``to`` is a final stage (it leaves KEYS[3])
 # A record already at ``to`` (with ``claim`` as owner, if given) is left alone and the step
 # reported done: a command repeated after a broken connection changes nothing twice.
 # Returns {1 if done else 0, the stage now, Redis time in ms, ms left on the lease, the stage
@@ -326,6 +331,11 @@ else
 end
 if a.attention == true then redis.call('SADD', KEYS[2], KEYS[1]) end
 if a.attention == false then redis.call('SREM', KEYS[2], KEYS[1]) end
+if a.final then
+  redis.call('ZREM', KEYS[3], KEYS[1])
+else
+  redis.call('ZADD', KEYS[3], now, KEYS[1])
+end
 return {1, a.to, now, left, stage}
 """
 
@@ -359,6 +369,7 @@ class _Records:
         self.kind = kind
         self._prefix = f"{prefix}:{kind}"
         self.attention_key = f"{prefix}:attention"
+        self.open_key = f"{prefix}:{kind}:open"
         self._step = redis.register_script(_STEP)
 
     def key(self, client_code: str, receipt_id: str) -> str:
@@ -376,8 +387,9 @@ class _Records:
         options = {k: v for k, v in options.items() if v is not None}
         options["from"] = [getattr(stage, "value", stage) for stage in leaving]
         options["to"] = to.value
+        options["final"] = to.is_final
         answer = await self._step(
-            keys=[self.key(client_code, receipt_id), self.attention_key],
+            keys=[self.key(client_code, receipt_id), self.attention_key, self.open_key],
             args=[json.dumps(options)],
         )
         done, stage, _now, left, before = answer
@@ -484,12 +496,12 @@ class ReceiptQueue:
         queue_name: str | None = None,
         interval: float | None = None,
         wait_slice: float = 60.0,
-        verify_lease: float = 60.0,
+        verify_lease: float = 30.0,
         store_timeout: float = 30.0,
         store_attempts: int = 5,
         store_backoff: float = 1.0,
         record_ttl: float | None = 30 * 86400.0,
-        redis_patience: float = 60.0,
+        redis_patience: float = 30.0,
     ) -> None:
         if client is not None and not callable(client):
             raise ValidationError("client", "must be a callable that returns a Client")
@@ -550,12 +562,14 @@ class ReceiptQueue:
 
     @property
     def job_timeout(self) -> float:
-        """Seconds arq gives one run of the job: a slice, a verify, a store, and Redis outages.
+        """Seconds arq gives one run of the job: a slice (cut at 1.5 times its length in an
+        overloaded process), a verify, a store, and Redis outages.
 
         A killed worker's receipts are picked up again by arq this long, plus 10 s, after
         it died (arq's in-progress key; the longest job timeout of the worker counts).
         """
-        return self.wait_slice + self.verify_lease + self.store_timeout + self.redis_patience
+        slice_at_most = SLICE_OVERRUN * self.wait_slice
+        return slice_at_most + self.verify_lease + self.store_timeout + self.redis_patience
 
     def _records(self, redis: ArqRedis) -> _Records:
         return _Records(redis, self.prefix, self.kind.name)
@@ -653,6 +667,32 @@ class ReceiptQueue:
         )
         return step.done
 
+    async def sweep(self, redis: ArqRedis, *, older_than: float = 10.0) -> list[str]:
+        """Enqueue again every open receipt that has no job; returns their receipt ids.
+
+        arq drops a job it ran past its timeout, past ``max_tries``, or that raised
+        something unexpected; its receipt's record then stays open with no job to move
+        it on. This finds those (not changed for ``older_than`` seconds, not listed by
+        :meth:`needs_attention`) and enqueues them. The workers run it every 30 s
+        (a cron job in :attr:`cron_jobs`); a receipt it enqueues is never verified twice.
+        """
+        records = self._records(redis)
+        stale = (time.time() - older_than) * 1000
+        members = await redis.zrangebyscore(records.open_key, "-inf", stale)
+        swept = []
+        for member in members:
+            key = member.decode()
+            client_code, receipt_id = key.rsplit(":", 2)[1:]
+            job_id = self.job_id(client_code, receipt_id)
+            if await redis.exists(job_key_prefix + job_id):
+                continue  # queued, deferred or running
+            if await cast("Awaitable[int]", redis.sismember(records.attention_key, key)):
+                continue  # someone must look at it first
+            if await self.enqueue(redis, client_code, receipt_id):
+                log.warning("receipt %s had no job (arq dropped it): enqueued again", receipt_id)
+                swept.append(receipt_id)
+        return swept
+
     # The worker's side -------------------------------------------------------------
 
     def worker_client(self, ctx: dict[Any, Any]) -> Client:
@@ -675,6 +715,27 @@ class ReceiptQueue:
             )
         ]
 
+    @property
+    def cron_jobs(self) -> list[CronJob]:
+        """The sweeper (:meth:`sweep`, every 30 s, on one worker), for ``cron_jobs``."""
+        self._worker_parts()
+        return [
+            arq.cron(
+                self._sweep_job,
+                name=f"{self.prefix}_sweep_{self.kind.name}",
+                second={0, 30},
+                # Never longer than the job's: arq's in-progress lease is the longest timeout
+                # of the worker's functions (plus 10 s), and sets how soon a dead worker's
+                # jobs come back.
+                timeout=self.job_timeout,
+                max_tries=1,
+                keep_result=0,
+            )
+        ]
+
+    async def _sweep_job(self, ctx: dict[Any, Any]) -> int:
+        return len(await self.sweep(ctx["redis"]))
+
     async def on_startup(self, ctx: dict[Any, Any]) -> None:
         """arq's ``on_startup``: make this process's Client."""
         make_client, _ = self._worker_parts()
@@ -696,11 +757,13 @@ class ReceiptQueue:
         """arq worker settings with the job registered: ``WorkerSettings = queue.settings(...)``.
 
         ``worker`` holds any other of arq's settings (``redis_settings``, ...). Your
-        own ``functions`` are kept beside the job, and your ``on_startup`` runs after
-        the queue's (the Client exists) and your ``on_shutdown`` before it.
+        own ``functions`` and ``cron_jobs`` are kept beside the job and the sweeper,
+        your ``on_startup`` runs after the queue's (the Client exists) and your
+        ``on_shutdown`` before it.
         ``max_jobs`` (receipts awaited at once per process) defaults to 1,000.
         """
         functions = [*worker.pop("functions", ()), *self.functions]
+        cron_jobs = [*(worker.pop("cron_jobs", None) or ()), *self.cron_jobs]
         their_startup: Hook | None = worker.pop("on_startup", None)
         their_shutdown: Hook | None = worker.pop("on_shutdown", None)
 
@@ -721,6 +784,7 @@ class ReceiptQueue:
             worker.setdefault("queue_name", self.queue_name)
         return {
             "functions": functions,
+            "cron_jobs": cron_jobs,
             "on_startup": on_startup,
             "on_shutdown": on_shutdown,
             **worker,
@@ -815,12 +879,17 @@ class _Work:
 
     async def wait(self) -> Record:
         queue = self.queue
+        waiting = self.kind.await_final(
+            self.client, self.client_code, self.receipt_id, queue.wait_slice, queue.interval
+        )
         try:
-            status = await self.kind.await_final(
-                self.client, self.client_code, self.receipt_id, queue.wait_slice, queue.interval
-            )
+            status = await asyncio.wait_for(waiting, SLICE_OVERRUN * queue.wait_slice)
         except SignTimeout as exc:
             return await self._still_pending(exc)
+        except asyncio.TimeoutError:
+            # The slice overran its deadline (an overloaded process): back to the queue now,
+            # rather than be failed by arq's job timeout. Nothing was sent but state reads.
+            raise arq.Retry(defer=0) from None
         except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
             log.warning("receipt %s failed: %s", self.receipt_id, exc)
             return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
@@ -834,13 +903,7 @@ class _Work:
                 "the service says this receipt was verified (verify_dt is set) before this"
                 " job verified it; its signed data is not in this record"
             )
-            log.error("receipt %s needs attention: %s", self.receipt_id, why)
-            return await self.finish(
-                [Stage.WAITING],
-                Stage.OUTCOME_UNKNOWN,
-                verify_dt=status.verify_dt.isoformat(),
-                error=why,
-            )
+            return await self._outcome_unknown(Stage.WAITING, None, status.verify_dt, why)
         return await self.verify()
 
     async def _still_pending(self, timeout: SignTimeout) -> Record:
@@ -956,12 +1019,18 @@ class _Work:
             "a verify went through (verify_dt is set) but its answer never reached the"
             " record: the worker stopped in between"
         )
+        return await self._outcome_unknown(Stage.VERIFYING, owner, status.verify_dt, why)
+
+    async def _outcome_unknown(
+        self, leaving: Stage, owner: str | None, verify_dt: dt.datetime, why: str
+    ) -> Record:
+        """Verified, the answer not kept: say so, with the service's verify_dt, and list it."""
         log.error("receipt %s needs attention: outcome unknown: %s", self.receipt_id, why)
         return await self.finish(
-            [Stage.VERIFYING],
+            [leaving],
             Stage.OUTCOME_UNKNOWN,
             owner=owner,
-            verify_dt=status.verify_dt.isoformat(),
+            verify_dt=verify_dt.isoformat(),
             error=why,
         )
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import arq
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 
 from kakaocert_async import Client
-from kakaocert_async.arq import ReceiptQueue, Signed
+from kakaocert_async.arq import ReceiptQueue, Record, Signed
 from kakaocert_async.sandbox import Sandbox
 from tests._served import expected_signed_data
 from tests._support import make_request
@@ -61,7 +62,8 @@ async def run_burst(
         "handle_signals": False,
     }
     options.update(settings)
-    worker = arq.Worker(**queue.settings(**options))
+    # Without the sweeper's cron job: a burst worker would wait for its next run.
+    worker = arq.Worker(**{**queue.settings(**options), "cron_jobs": []})
     try:
         await asyncio.wait_for(worker.main(), timeout)
     finally:
@@ -78,3 +80,57 @@ async def request(client: Client, sandbox: Sandbox, count: int = 1, **changes: A
 
 def signed_data_of(sandbox: Sandbox) -> Callable[[str], str]:
     return lambda receipt_id: expected_signed_data(sandbox, receipt_id, TOKEN)
+
+
+class Scene:
+    """One test's world: a sandbox with a client on it, the user's store, and a queue
+    whose workers (in this process, :meth:`work`) reach both, on the test's Redis."""
+
+    def __init__(
+        self,
+        redis: ArqRedis,
+        redis_settings: RedisSettings,
+        sandbox: Sandbox,
+        store: MemoryStore | None = None,
+        **options: Any,
+    ) -> None:
+        self.redis = redis
+        self.redis_settings = redis_settings
+        self.sandbox = sandbox
+        self.store = store or MemoryStore()
+        self.queue = queue_for(sandbox, self.store, **options)
+        self.code = sandbox.client_code
+        self.client = sandbox.client()
+
+    async def __aenter__(self) -> Scene:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.aclose()
+        await self.sandbox.aclose()
+
+    async def receipt(self, *, sign: bool = False, enqueue: bool = True) -> str:
+        """A new receipt: signed now if ``sign``; enqueued (its first enqueue) if ``enqueue``."""
+        (receipt_id,) = await request(self.client, self.sandbox)
+        if sign:
+            await self.sandbox.sign(receipt_id)
+        if enqueue:
+            assert await self.queue.enqueue(self.redis, self.code, receipt_id)
+        return receipt_id
+
+    async def work(self, queue: ReceiptQueue | None = None) -> arq.Worker:
+        """Run a worker of ``queue`` (this scene's) until nothing is left to do."""
+        return await run_burst(queue or self.queue, self.redis_settings)
+
+    async def record(self, receipt_id: str) -> Record:
+        record = await self.queue.record(self.redis, self.code, receipt_id)
+        assert record is not None
+        return record
+
+    def signed_data(self, receipt_id: str) -> str:
+        return expected_signed_data(self.sandbox, receipt_id, TOKEN)
+
+    def verify_dt(self, receipt_id: str) -> dt.datetime | None:
+        """The receipt's ``verify_dt`` as the service tells it: to the second."""
+        when = self.sandbox.state(receipt_id).verify_dt
+        return None if when is None else when.replace(microsecond=0)

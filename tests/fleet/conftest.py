@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 
 from kakaocert_async.arq import outage_tolerant
 from tests.fleet._redis import RedisServer, redis_server
-
-# arq closes its pool with redis-py's deprecated close(); the suite turns warnings into errors.
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+from tests.fleet._support import Scene
 
 
 @pytest.fixture
@@ -31,3 +30,9 @@ async def redis(redis_settings: RedisSettings) -> AsyncIterator[ArqRedis]:
     pool = await create_pool(redis_settings)
     yield pool
     await pool.aclose(close_connection_pool=True)
+
+
+@pytest.fixture
+def scene(redis: ArqRedis, redis_settings: RedisSettings) -> Callable[..., Scene]:
+    """``scene(Sandbox(...), store=None, **queue_options)``: a :class:`Scene` on this Redis."""
+    return functools.partial(Scene, redis, redis_settings)
