@@ -30,7 +30,8 @@ verify of one receipt::
 - **waiting**: a job awaits the signature, in slices of ``wait_slice`` seconds
   (between slices the job goes back to the queue, so a dead worker's receipts
   are picked up by another one within arq's in-progress timeout: the job
-  timeout plus 10 s).
+  timeout plus 10 s). A sweeper (a cron job) enqueues again any open receipt
+  whose job arq dropped.
 - **verifying**: one worker owns the receipt, with a lease of ``verify_lease``
   seconds, and sends the one verify. A worker that finds a receipt verifying
   after the lease ran out (its owner died, or lost the answer) never verifies
