@@ -47,9 +47,10 @@ verify of one receipt::
   until an enqueue tries again. It is deleted from Redis once the store returned.
 - **stored**: the job acknowledges (ends) only now.
 
-The store callback may be called twice with the same data in one case: a worker
-killed after the store returned and before the record said so. Make it
-idempotent by receipt id (an upsert); it is never called with different data.
+The store callback is never called by two workers at once, and twice with the
+same data only when a worker was killed (or the store timed out) after it
+committed and before the record said so. Make it idempotent by receipt id (an
+upsert); it is never called with different data.
 """
 
 from __future__ import annotations
@@ -963,8 +964,8 @@ class _Work:
             receipt_id=self.receipt_id,
             signed_data=verification.signed_data,
         )
-        held = await self._patiently(lambda: self._hold(signed))
-        return await self._store(signed, held=held is not None and held.done)
+        held = await self._patiently(lambda: self._hold(signed, owner))
+        return await self._store(signed, owner, held=held is not None and held.done)
 
     async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
         record = await self.load()
@@ -1037,30 +1038,50 @@ class _Work:
 
     # verified and stored ----------------------------------------------------------
 
-    async def _hold(self, signed: Signed) -> _Step:
-        # The data wins: whatever the record says (but stored), it now holds the data.
+    @property
+    def _store_lease_ms(self) -> int:
+        """How long a worker owns a verified receipt while its store runs."""
+        return int((self.queue.store_timeout + self.queue.redis_patience) * 1000)
+
+    async def _hold(self, signed: Signed, owner: str) -> _Step:
+        # The data wins: whatever the record says (but stored), it now holds the data,
+        # still owned by this worker while the store runs.
         return await self.step(
             leaving=_ANY_BUT_STORED,
             to=Stage.VERIFIED,
             set={"signed_data": signed.signed_data, "error": ""},
+            claim=owner,
+            lease_ms=self._store_lease_ms,
             attention=False,
-            **{"del": _OWNERSHIP},
         )
 
     async def store_held(self, record: Record) -> Record:
-        """A record found verified: hand its held data to the store."""
+        """A record found verified: hand its held data to the store, once no other
+        worker owns it (its store may be running: a worker stopped at that moment)."""
         if record.signed_data is None:  # pragma: no cover -- only by hand
             why = "verified, but the record holds no signed data"
             return await self.finish([Stage.VERIFIED], Stage.OUTCOME_UNKNOWN, error=why)
+        owner = uuid.uuid4().hex
+        taken = await self.step(
+            leaving=[Stage.VERIFIED],
+            to=Stage.VERIFIED,
+            lease_expired=True,
+            claim=owner,
+            lease_ms=self._store_lease_ms,
+        )
+        if not taken.done:
+            if taken.stage is Stage.VERIFIED:
+                raise arq.Retry(defer=taken.lease_left + 0.05)
+            return await self.load()
         signed = Signed(
             kind=self.kind.name,
             client_code=self.client_code,
             receipt_id=self.receipt_id,
             signed_data=record.signed_data,
         )
-        return await self._store(signed, held=True)
+        return await self._store(signed, owner, held=True)
 
-    async def _store(self, signed: Signed, *, held: bool) -> Record:
+    async def _store(self, signed: Signed, owner: str, *, held: bool) -> Record:
         """Call the store callback; the record says stored only after it returned."""
         queue = self.queue
         _, store = queue._worker_parts()
@@ -1077,7 +1098,7 @@ class _Work:
                 # Redis would not take the data either: it exists only here. Keep trying both.
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                step = await self._patiently(lambda: self._hold(signed))
+                step = await self._patiently(lambda: self._hold(signed, owner))
                 held = step is not None and step.done
                 continue
             error = f"store failed: {name} (see the worker's log)"
@@ -1113,8 +1134,13 @@ class _Work:
         return await self.load()
 
     async def _store_failed(self, error: str) -> _Step:
+        # Counted, and let go: the next run may take the receipt at once.
         return await self.step(
-            leaving=[Stage.VERIFIED], to=Stage.VERIFIED, set={"error": error}, incr="store_failures"
+            leaving=[Stage.VERIFIED],
+            to=Stage.VERIFIED,
+            set={"error": error},
+            incr="store_failures",
+            **{"del": _OWNERSHIP},
         )
 
     async def _patiently(self, step: Callable[[], Awaitable[_Step]]) -> _Step | None:

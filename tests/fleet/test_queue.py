@@ -196,6 +196,36 @@ async def test_a_live_lease_is_waited_out(
     assert s.sandbox.verify_count(receipt_id) == 1
 
 
+async def test_held_data_is_stored_by_one_worker_at_a_time(
+    scene: MakeScene, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A worker stopped while its store ran: the job runs again elsewhere at once, and
+    # finds the data held and owned; it calls the store only once that lease is over.
+    caplog.set_level(logging.INFO, logger="arq.worker")
+    async with scene(Sandbox()) as s:
+        receipt_id = await s.receipt(sign=True)
+        await s.client.verify_esign(s.code, receipt_id)  # the stopped worker's verify
+        held = await _Records(s.redis, "kakaocert", "esign").step(
+            s.code,
+            receipt_id,
+            leaving=[Stage.WAITING],
+            to=Stage.VERIFIED,
+            set={"signed_data": s.signed_data(receipt_id)},
+            claim="storing",
+            lease_ms=300,
+        )
+        assert held.done
+        await s.work()
+
+    deferrals = [float(m) for m in re.findall(r"retrying job in ([\d.]+)s", caplog.text)]
+    assert deferrals
+    assert 0.1 < deferrals[0] <= 0.36
+    assert s.store.calls == [receipt_id]
+    assert s.store.data == {receipt_id: s.signed_data(receipt_id)}
+    assert (await s.record(receipt_id)).stage is Stage.STORED
+    assert s.sandbox.verify_count(receipt_id) == 1
+
+
 async def test_a_lost_verify_answer_is_outcome_unknown(scene: MakeScene) -> None:
     # The sandbox verifies, then breaks the connection halfway through the answer.
     dropped = Fault(action="drop", endpoints={"verify"})
