@@ -1,20 +1,24 @@
 """Waiting on a fleet: waits per second and state calls per wait, one process against arq workers.
 
-The sandbox runs in its own process and signs each receipt ``sign_after`` seconds
-after its request; Redis (``redis-server`` on a free port, no persistence) runs in
-its own. For each way of waiting, ``receipts`` requests are made first (50 at a
-time, not timed), and then, timed:
+The sandbox runs in its own process, and Redis (``redis-server`` on a free port, no
+persistence) in its own. Three ways of waiting are measured on the same receipts:
 
 - **one process**: a task per receipt in this process awaits it (``await_signed``)
   and verifies it, as a single-process service would: the figure to compare with;
 - **1 and 2 arq workers**: each receipt is enqueued (``ReceiptQueue.enqueue``) and
   awaited, verified and stored by ``arq`` worker processes already running.
 
-Measured from the start of the waits to the last verify (one process) or the last
-record final (workers): waits per second, and state calls per wait (the sandbox's
-counters). Every run checks that each receipt was verified exactly once. The waits
-must start before the signatures come (the requests must take less than
-``sign_after``): a run where they did not says so.
+Each way gets two batches of ``receipts``, requested beforehand (not timed):
+
+- **signed**: every receipt already signed, so a wait is one state read and one
+  verify (and, on the fleet, its job and record): **waits per second** from the
+  start of the waits to the last verified;
+- **pending**: every receipt left to expire ``pending`` seconds after its request,
+  polled every ``interval``: **state calls per wait**, beside the ideal
+  ceil(pending time / interval) + 1 for the time each was really pending: a way
+  that cannot keep up polls less.
+
+Every run checks that each signed receipt was verified exactly once.
 
     python -m benchmarks.fleet            # the sizes of python -m benchmarks
     python -m benchmarks.fleet --smoke    # tiny, seconds
@@ -26,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import shutil
 import socket
@@ -33,9 +38,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import attrs
 import httpx
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
@@ -47,8 +54,8 @@ from ._figures import Figure, exactly, machine, table
 from .overhead import REQUEST
 from .throughput import served_sandbox
 
-FULL = {"receipts": 2000, "interval": 1.0, "sign_after": 5.0}
-SMOKE = {"receipts": 40, "interval": 0.2, "sign_after": 1.0}
+FULL = {"receipts": 1000, "interval": 2.0, "pending": 10}
+SMOKE = {"receipts": 40, "interval": 0.2, "pending": 2}
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = [sys.executable, "-m", "arq", "benchmarks._fleet_worker.WorkerSettings"]
 CODE = DEFAULT_CLIENT_CODE
@@ -109,17 +116,6 @@ def _environ() -> dict[str, str]:
     return env
 
 
-async def _request(client: Client, count: int) -> list[str]:
-    ids: list[str] = []
-    for start in range(0, count, 50):
-        batch = min(50, count - start)
-        receipts = await asyncio.gather(
-            *(client.request_esign(CODE, REQUEST) for _ in range(batch))
-        )
-        ids += [receipt.receipt_id for receipt in receipts]
-    return ids
-
-
 async def _stats(url: str, *, reset: bool = False) -> dict[str, int]:
     async with httpx.AsyncClient(base_url=url) as http:
         response = await (http.delete if reset else http.get)("/_sandbox/stats")
@@ -127,106 +123,132 @@ async def _stats(url: str, *, reset: bool = False) -> dict[str, int]:
         return answer
 
 
-@contextlib.asynccontextmanager
-async def _requested(url: str, receipts: int) -> AsyncIterator[tuple[Client, list[str], float]]:
-    """A client, ``receipts`` fresh receipt ids, and seconds left before the first is signed."""
-    async with Client(DEFAULT_LINK_ID, DEFAULT_SECRET_KEY, base_url=url, auth_url=url) as client:
-        started = time.monotonic()
-        ids = await _request(client, receipts)
-        async with httpx.AsyncClient(base_url=url) as http:
-            settings = (await http.get("/_sandbox/settings")).json()
-        left = settings["signAfter"] - (time.monotonic() - started)
-        await _stats(url, reset=True)
-        yield client, ids, left
+async def prepare(client: Client, url: str, receipts: int, *, pending: int | None) -> Batch:
+    """Request ``receipts`` (50 at a time): signed at once if ``pending`` is ``None``, else
+    left to expire ``pending`` seconds after their request. The counters start at 0."""
+    request = attrs.evolve(REQUEST, expires_in=pending or 600)
+    batch = Batch()
+    async with httpx.AsyncClient(base_url=url) as http:
+        for start in range(0, receipts, 50):
+            size = min(50, receipts - start)
+            made = await asyncio.gather(*(client.request_esign(CODE, request) for _ in range(size)))
+            ids = [receipt.receipt_id for receipt in made]
+            batch.ids += ids
+            if pending is None:
+                signed = [http.post(f"/_sandbox/receipts/{rid}/sign") for rid in ids]
+                assert all(r.status_code == 200 for r in await asyncio.gather(*signed))
+            else:
+                batch.expire_at += [time.time() + pending] * size
+    await _stats(url, reset=True)
+    return batch
 
 
-async def one_process(url: str, receipts: int, interval: float) -> tuple[float, dict[str, int]]:
-    """Await and verify every receipt in this process: (seconds, sandbox stats)."""
-    async with _requested(url, receipts) as (client, ids, left):
+@attrs.define
+class Batch:
+    ids: list[str] = attrs.Factory(list)
+    expire_at: list[float] = attrs.Factory(list)
+    """When each receipt expires (epoch seconds, a little late: taken after its request)."""
 
-        async def flow(receipt_id: str) -> None:
-            status = await client.await_signed(CODE, receipt_id, interval=interval)
-            assert status.state is SignState.SIGNED
+    def ideal_polls(self, started: float, interval: float) -> float:
+        """The mean of ceil(time pending / interval) + 1 over the receipts."""
+        polls = [math.ceil(max(at - started, 0) / interval) + 1 for at in self.expire_at]
+        return sum(polls) / len(polls)
+
+
+Wait = Callable[[Sequence[str]], Awaitable[None]]
+"""Await every receipt until it is final (verifying the signed ones)."""
+
+
+def in_this_process(client: Client, interval: float) -> Wait:
+    async def flow(receipt_id: str) -> None:
+        status = await client.await_signed(CODE, receipt_id, interval=interval)
+        if status.state is SignState.SIGNED:
             await client.verify_esign(CODE, receipt_id)
 
-        started = time.perf_counter()
+    async def wait(ids: Sequence[str]) -> None:
         await asyncio.gather(*(flow(receipt_id) for receipt_id in ids))
-        seconds = time.perf_counter() - started
-    _warn_if_late(left)
-    return seconds, await _stats(url)
+
+    return wait
 
 
-async def _all_final(redis: ArqRedis, queue: ReceiptQueue, ids: Sequence[str]) -> None:
-    keys = [f"{queue.prefix}:{queue.kind.name}:{CODE}:{receipt_id}" for receipt_id in ids]
-    final = {stage.value.encode() for stage in Stage if stage.is_final}
-    while True:
-        async with redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.hget(key, "stage")
-            stages = await pipe.execute()
-        if all(stage in final for stage in stages):
-            return
-        await asyncio.sleep(0.05)
-
-
-async def fleet(url: str, redis_port: int, receipts: int) -> tuple[float, dict[str, int]]:
-    """Enqueue every receipt; the workers await, verify and store them."""
+def on_the_fleet(redis: ArqRedis) -> Wait:
     queue = ReceiptQueue()
-    redis = await create_pool(RedisSettings(port=redis_port))
-    try:
-        async with _requested(url, receipts) as (_, ids, left):
-            started = time.perf_counter()
-            for receipt_id in ids:
-                await queue.enqueue(redis, CODE, receipt_id)
-            await _all_final(redis, queue, ids)
-            seconds = time.perf_counter() - started
-        stored = [await queue.record(redis, CODE, receipt_id) for receipt_id in ids]
-        assert all(r is not None and r.stage is Stage.STORED for r in stored)
-        await redis.flushall()
-    finally:
-        await redis.aclose(close_connection_pool=True)
-    _warn_if_late(left)
-    return seconds, await _stats(url)
+    prefix = f"{queue.prefix}:{queue.kind.name}:{CODE}:"
+    final = {stage.value.encode() for stage in Stage if stage.is_final}
+
+    async def wait(ids: Sequence[str]) -> None:
+        for receipt_id in ids:
+            await queue.enqueue(redis, CODE, receipt_id)
+        while True:
+            async with redis.pipeline(transaction=False) as pipe:
+                for receipt_id in ids:
+                    pipe.hget(prefix + receipt_id, "stage")
+                stages = await pipe.execute()
+            if all(stage in final for stage in stages):
+                return
+            await asyncio.sleep(0.05)
+
+    return wait
 
 
-def _warn_if_late(left: float) -> None:
-    if left < 0:
-        print(
-            f"  (the requests took {-left:.1f} s longer than sign_after: some receipts were"
-            " signed before their wait began; is the machine busy?)"
-        )
+async def measure(
+    label: str, name: str, client: Client, url: str, wait: Wait, sizes: dict[str, Any]
+) -> list[Figure]:
+    receipts, interval, pending = sizes["receipts"], sizes["interval"], sizes["pending"]
+    signed = await prepare(client, url, receipts, pending=None)
+    started = time.perf_counter()
+    await wait(signed.ids)
+    seconds = time.perf_counter() - started
+    verifies = (await _stats(url))["verify"]
+
+    waiting = await prepare(client, url, receipts, pending=pending)
+    began = time.time()
+    await wait(waiting.ids)
+    polls = (await _stats(url))["status"] / receipts
+    ideal = waiting.ideal_polls(began, interval)
+    print(f"  {label}: {seconds:.2f} s for the signed ones; {polls:.2f} polls a wait", flush=True)
+    return [
+        Figure(name, f"{label}: waits per second (signed: a read and a verify each)",
+               receipts / seconds, "waits/s"),
+        exactly(name, f"{label}: verifies per signed wait", verifies / receipts, "", 1),
+        Figure(name, f"{label}: state calls per wait, pending {pending} s", polls, "",
+               f"ideal {ideal:.2f}"),
+    ]  # fmt: skip
 
 
-async def run(*, receipts: int, interval: float, sign_after: float) -> list[Figure]:
+async def run(*, receipts: int, interval: float, pending: int) -> list[Figure]:
     name = (
-        f"fleet: {receipts:,} waits, signed {sign_after:g} s after each request,"
-        f" interval {interval:g} s; sandbox and Redis in their own processes"
+        f"fleet: {receipts:,} waits, interval {interval:g} s;"
+        " sandbox and Redis in their own processes"
     )
+    sizes = {"receipts": receipts, "interval": interval, "pending": pending}
     figures: list[Figure] = []
-
-    def figures_of(label: str, seconds: float, stats: dict[str, int]) -> list[Figure]:
-        print(f"  {label}: {seconds:.2f} s", flush=True)
-        return [
-            Figure(name, f"{label}: waits per second", receipts / seconds, "waits/s"),
-            Figure(name, f"{label}: state calls per wait", stats["status"] / receipts, ""),
-            exactly(name, f"{label}: verifies per wait", stats["verify"] / receipts, "", 1),
-        ]
-
-    with served_sandbox(sign_after=str(sign_after)) as url:
-        seconds, stats = await one_process(url, receipts, interval)
-        figures += figures_of("one process", seconds, stats)
-        if shutil.which("redis-server") is None:
-            print("  (redis-server is not installed: the fleet's figures are left out)")
-            return figures
-        with redis_server() as port, tempfile.TemporaryDirectory() as logs:
-            settings = {"url": url, "redis_port": port, "interval": interval}
-            for count in (1, 2):
-                settings["max_jobs"] = receipts
-                log = Path(logs) / f"workers-{count}.log"
-                with workers(count, settings, log):
-                    seconds, stats = await fleet(url, port, receipts)
-                label = f"{count} arq worker{'s' if count > 1 else ''}"
-                figures += figures_of(label, seconds, stats)
+    with served_sandbox() as url:
+        async with Client(
+            DEFAULT_LINK_ID, DEFAULT_SECRET_KEY, base_url=url, auth_url=url
+        ) as client:
+            here = in_this_process(client, interval)
+            figures += await measure("one process", name, client, url, here, sizes)
+            if shutil.which("redis-server") is None:
+                print("  (redis-server is not installed: the fleet's figures are left out)")
+                return figures
+            with redis_server() as port, tempfile.TemporaryDirectory() as logs:
+                redis = await create_pool(RedisSettings(port=port))
+                try:
+                    for count in (1, 2):
+                        settings = {
+                            "url": url,
+                            "redis_port": port,
+                            "interval": interval,
+                            "max_jobs": receipts,
+                        }
+                        log = Path(logs) / f"workers-{count}.log"
+                        label = f"{count} arq worker{'s' if count > 1 else ''}"
+                        with workers(count, settings, log):
+                            fleet = on_the_fleet(redis)
+                            figures += await measure(label, name, client, url, fleet, sizes)
+                finally:
+                    await redis.aclose(close_connection_pool=True)
     return figures
 
 
