@@ -26,8 +26,8 @@ from kakaocert_async.arq import (
     Record,
     Signed,
     Stage,
-    _Records,
 )
+from kakaocert_async.arq._records import _Records
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import ROOT, clean_env
 from tests._support import make_request
