@@ -224,20 +224,29 @@ class _Work:
         )
         raise arq.Retry(defer=self.queue.interval or 2.0) from error
 
+    async def _take_over(self, stage: Stage, lease: float) -> str | None:
+        """Own a receipt found at ``stage`` for ``lease`` seconds, once no other worker's
+        lease runs (else back to the queue until it ends): the new owner's token, or
+        ``None`` if the record moved on meanwhile."""
+        owner = uuid.uuid4().hex
+        taken = await self.step(
+            leaving=[stage],
+            to=stage,
+            lease_expired=True,
+            claim=owner,
+            lease_ms=int(lease * 1000),
+        )
+        if taken.done:
+            return owner
+        if taken.stage is stage:  # its owner may still be at work
+            raise arq.Retry(defer=taken.lease_left + 0.05)
+        return None
+
     async def settle_verifying(self) -> Record:
         """A receipt found verifying: wait out a live lease, then let ``verify_dt`` decide."""
         queue = self.queue
-        owner = uuid.uuid4().hex
-        taken = await self.step(
-            leaving=[Stage.VERIFYING],
-            to=Stage.VERIFYING,
-            lease_expired=True,
-            claim=owner,
-            lease_ms=int(queue.verify_lease * 1000),
-        )
-        if not taken.done:
-            if taken.stage is Stage.VERIFYING:  # its owner may still be at work
-                raise arq.Retry(defer=taken.lease_left + 0.05)
+        owner = await self._take_over(Stage.VERIFYING, queue.verify_lease)
+        if owner is None:
             return await self.load()
         try:
             status = await self.kind.read_state(self.client, self.client_code, self.receipt_id)
@@ -300,17 +309,8 @@ class _Work:
         if record.signed_data is None:  # pragma: no cover -- only by hand
             why = "verified, but the record holds no signed data"
             return await self.finish([Stage.VERIFIED], Stage.OUTCOME_UNKNOWN, error=why)
-        owner = uuid.uuid4().hex
-        taken = await self.step(
-            leaving=[Stage.VERIFIED],
-            to=Stage.VERIFIED,
-            lease_expired=True,
-            claim=owner,
-            lease_ms=self._store_lease_ms,
-        )
-        if not taken.done:
-            if taken.stage is Stage.VERIFIED:
-                raise arq.Retry(defer=taken.lease_left + 0.05)
+        owner = await self._take_over(Stage.VERIFIED, self._store_lease_ms / 1000)
+        if owner is None:
             return await self.load()
         signed = Signed(
             kind=self.kind.name,
