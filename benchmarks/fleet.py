@@ -177,8 +177,9 @@ def on_the_fleet(redis: ArqRedis) -> Wait:
     final = {stage.value.encode() for stage in Stage if stage.is_final}
 
     async def wait(ids: Sequence[str]) -> None:
-        for receipt_id in ids:
-            await queue.enqueue(redis, CODE, receipt_id)
+        for start in range(0, len(ids), 50):  # as concurrent web requests would
+            batch = ids[start : start + 50]
+            await asyncio.gather(*(queue.enqueue(redis, CODE, rid) for rid in batch))
         while True:
             async with redis.pipeline(transaction=False) as pipe:
                 for receipt_id in ids:
