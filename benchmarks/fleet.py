@@ -192,7 +192,11 @@ def on_the_fleet(redis: ArqRedis) -> Wait:
                     pipe.hget(prefix + receipt_id, "stage")
                 stages = await pipe.execute()
             if all(stage in final for stage in stages):
-                return stages.count(Stage.FAILED.value.encode())
+                failed = [rid for rid, st in zip(ids, stages, strict=True) if st == b"failed"]
+                if failed:
+                    record = await queue.record(redis, CODE, failed[0])
+                    print(f"  ({len(failed)} failed, as {failed[0]}: {record and record.error})")
+                return len(failed)
             await asyncio.sleep(0.05)
 
     return wait

@@ -149,7 +149,10 @@ class _Work:
 
     async def _still_pending(self, timeout: SignTimeout) -> Record:
         last = timeout.last_status
-        if last is None:
+        if last is None or timeout.__cause__ is not None:
+            # The last reads failed: nothing is known since the last one that worked (the
+            # receipt may have been signed just before it expired), so nothing is given
+            # up until its state has been unreadable for a long time.
             record = await self.load()
             if time.time() - record.created_at.timestamp() > UNREADABLE_FOR:
                 why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {timeout}"

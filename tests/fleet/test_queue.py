@@ -26,6 +26,7 @@ from kakaocert_async.arq import (
     Record,
     Signed,
     Stage,
+    _job,
 )
 from kakaocert_async.arq._records import _Records
 from kakaocert_async.sandbox import Fault, Sandbox
@@ -399,6 +400,24 @@ async def test_the_sweeper_leaves_records_needing_attention_alone(scene: MakeSce
         assert (await s.record(receipt_id)).stage is Stage.VERIFIED
         assert await s.queue.sweep(s.redis, older_than=0) == []
         assert s.store.calls == [receipt_id]
+
+
+async def test_failing_reads_past_the_expiry_give_nothing_up(
+    scene: MakeScene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read pending, then every read fails from just before the expiry until well after
+    # it (an overloaded worker, a service outage). The receipt may have been signed in
+    # between: it is not failed as "still pending after it expired", however late, but
+    # read again until a read works (here: expired).
+    monkeypatch.setattr(_job, "PENDING_AFTER_EXPIRY", 0.0)
+    outage = Fault(action="error", endpoints={"status"}, window=(0.7, 2.5))
+    async with scene(Sandbox(faults=[outage]), wait_slice=1.0) as s:
+        receipt_id = (await s.client.request_esign(s.code, make_request(expires_in=1))).receipt_id
+        await s.queue.enqueue(s.redis, s.code, receipt_id)
+        await s.work()
+
+    assert (await s.record(receipt_id)).stage is Stage.EXPIRED
+    assert s.sandbox.faults.listing()[0]["struck"] > 0
 
 
 async def test_a_long_wait_goes_back_to_the_queue_between_slices(
