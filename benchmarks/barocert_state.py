@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import contextlib
 import http.client
-import subprocess
 import sys
 import threading
 import time
@@ -43,6 +42,7 @@ from kakaocert_async import barocert
 from kakaocert_async.sandbox import DEFAULT_CLIENT_CODE, DEFAULT_LINK_ID, DEFAULT_SECRET_KEY
 
 from ._figures import Figure, at_most, table
+from ._workers import served_sandbox
 
 NAME = "barocert state (sandbox on loopback, own process)"
 SIZES = {
@@ -58,27 +58,6 @@ REQUEST = barocert.SignRequest(
     token="본인은 위 계약 내용에 동의합니다.",
     token_type=barocert.TokenType.TEXT,
 )
-
-
-@contextlib.contextmanager
-def served_sandbox() -> Iterator[str]:
-    """``python -m kakaocert_async sandbox`` on a free port, in a child process."""
-    command = [
-        sys.executable, "-m", "kakaocert_async", "sandbox",
-        "--port", "0", "--sign-after", "never", "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        if " on http://" not in first:
-            raise RuntimeError(f"the sandbox did not start: {first!r}")
-        yield first.split(" on ", 1)[1].split()[0]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def _measured(calls: int, run: Callable[[], None]) -> tuple[float, float]:
@@ -209,7 +188,7 @@ def _official_threads(url: str, receipt_id: str, threads: int, calls_each: int) 
 
 
 async def run(*, calls: int, concurrency: int, threads: int) -> list[Figure]:
-    with served_sandbox() as url:
+    with served_sandbox() as (url, _):
         receipt_id, rate, cpu, together = await _ours(url, calls, concurrency)
         figures = [
             Figure(NAME, "kakaocert_async, sequential", rate, "calls/s"),

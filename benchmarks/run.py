@@ -20,7 +20,15 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import barocert_state, latency, overhead, scale, served_sandbox, side_by_side
+from benchmarks import (
+    barocert_state,
+    fleet,
+    latency,
+    overhead,
+    scale,
+    served_sandbox,
+    side_by_side,
+)
 from benchmarks._figures import Figure, machine, read, report, write
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,6 +62,7 @@ BENCHMARKS: dict[str, tuple[Callable[..., Any], Sizes, Sizes]] = {
         {"receipts": 5, "interval": 0.1, "spread": 0.3},
     ),
     "barocert": (barocert_state.run, barocert_state.SIZES["full"], barocert_state.SIZES["smoke"]),
+    "fleet": (fleet.run, fleet.FULL, fleet.SMOKE),
 }
 
 

@@ -279,6 +279,7 @@ class _Routes:
                 control(self.signature),
                 methods=["GET"],
             ),
+            Route(f"{p}/receipts/{{receipt_id}}/verifies", control(self.verifies), methods=["GET"]),
             Route(
                 f"{p}/receipts/{{receipt_id}}/{{command}}",
                 control(self.command),
@@ -408,6 +409,11 @@ class _Routes:
         return json_answer(
             {"receiptId": receipt_id, "signature": self.service.signature(receipt_id)}
         )
+
+    async def verifies(self, request: Request) -> Response:
+        receipt_id = request.path_params["receipt_id"]
+        count = self.service.verify_arrivals(receipt_id)
+        return json_answer({"receiptId": receipt_id, "verifies": count})
 
     async def command(self, request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]

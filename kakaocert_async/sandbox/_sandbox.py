@@ -232,6 +232,15 @@ class Sandbox:
     def reset_stats(self) -> None:
         self.service.reset_stats()
 
+    def verify_count(self, receipt_id: str) -> int:
+        """How many verifies reached this receipt, refused ones included (0 if none)."""
+        return self.service.verify_arrivals(receipt_id)
+
+    @property
+    def verify_counts(self) -> dict[str, int]:
+        """Verify arrivals per receipt id, for every receipt a verify reached."""
+        return self.service.verifies
+
     def now(self) -> float:
         """The sandbox clock (epoch seconds)."""
         return self.service.now()

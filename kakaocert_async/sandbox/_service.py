@@ -47,6 +47,8 @@ class Service:
         self._receipts: dict[str, Receipt] = {}
         self._ids = _receipts.ReceiptIds()
         self._counts = dict.fromkeys(COUNTERS, 0)
+        self._verifies: dict[str, int] = {}
+        """Verify arrivals per receipt id, refused ones included (never reset)."""
 
     def now(self) -> float:
         """The sandbox clock (epoch seconds)."""
@@ -68,6 +70,18 @@ class Service:
     def reset_stats(self) -> None:
         with self._lock:
             self._counts = dict.fromkeys(COUNTERS, 0)
+
+    def verify_arrivals(self, receipt_id: str) -> int:
+        """How many verifies reached this receipt so far, refused ones included."""
+        with self._lock:
+            self._receipt(receipt_id)
+            return self._verifies.get(receipt_id, 0)
+
+    @property
+    def verifies(self) -> dict[str, int]:
+        """Verify arrivals per receipt, for every receipt a verify reached."""
+        with self._lock:
+            return dict(self._verifies)
 
     # GET /Time -----------------------------------------------------------------
 
@@ -186,6 +200,8 @@ class Service:
             raise Rejected(Rejection.NOT_FOUND, "this verify takes no signature")
         now = self.now()
         with self._lock:
+            if receipt_id in self._receipts:  # counted before any check: the proof of once
+                self._verifies[receipt_id] = self._verifies.get(receipt_id, 0) + 1
             receipt = self._own_receipt(served, headers, receipt_id, client_ip, now)
             if receipt.verified_at is not None:
                 raise Rejected(Rejection.ALREADY_VERIFIED)

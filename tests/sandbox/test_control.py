@@ -127,3 +127,35 @@ def test_the_error_table_is_documented_in_both_places() -> None:
         assert f"| {rejection.text} |" in docs, rejection
         row = f"{rejection.name:<25}{rejection.code}  {status}"
         assert row in module_doc, rejection
+
+
+async def test_verify_arrivals_are_counted_per_receipt(raw: Raw, sandbox: Sandbox) -> None:
+    token = await raw.session()
+    signed = (await raw.receipt(token))["receiptId"]
+    pending = (await raw.receipt(token))["receiptId"]
+    untouched = (await raw.receipt(token))["receiptId"]
+    await sandbox.sign(signed)
+
+    assert (await raw.verify(token, signed)).status_code == 200
+    assert_refused(await raw.verify(token, signed), Rejection.ALREADY_VERIFIED)
+    assert_refused(await raw.verify(token, pending), Rejection.NOT_SIGNED)
+    # Refused before any rule of verify (a bad token): it reached the receipt all the same.
+    assert_refused(await raw.verify("not-a-token", pending), Rejection.TOKEN_UNKNOWN)
+    await raw.verify(token, "000000000000000009")  # no such receipt: counted nowhere
+
+    assert sandbox.verify_count(signed) == 2
+    assert sandbox.verify_count(pending) == 2
+    assert sandbox.verify_count(untouched) == 0
+    assert sandbox.verify_counts == {signed: 2, pending: 2}
+    assert sandbox.stats["verify"] == 5
+
+    response = await raw.http.get(f"/_sandbox/receipts/{signed}/verifies")
+    assert response.json() == {"receiptId": signed, "verifies": 2}
+    response = await raw.http.get(f"/_sandbox/receipts/{untouched}/verifies")
+    assert response.json() == {"receiptId": untouched, "verifies": 0}
+    assert_refused(
+        await raw.http.get("/_sandbox/receipts/000000000000000009/verifies"),
+        Rejection.RECEIPT_UNKNOWN,
+    )
+    await raw.http.delete("/_sandbox/stats")  # the endpoint counters reset; these do not
+    assert sandbox.verify_count(signed) == 2

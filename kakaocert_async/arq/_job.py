@@ -1,0 +1,403 @@
+"""One run of the job on one receipt: wait a slice, verify once, hold the data, store it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import arq
+import attrs
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from kakaocert_async._client import Client
+from kakaocert_async._errors import KakaocertError, SignTimeout, VerifyOutcomeUnknown
+from kakaocert_async._models import SignState
+
+from ._records import _ANY_BUT_STORED, _OWNERSHIP, Record, Stage, _length_only, _Records, _Step
+
+if TYPE_CHECKING:
+    from ._queue import ReceiptQueue
+
+log = logging.getLogger("kakaocert_async.arq")
+
+PENDING_AFTER_EXPIRY = 60.0
+"""Seconds a receipt may stay pending past its ``expire_dt`` before the wait is given up."""
+UNREADABLE_FOR = 1000.0 + 600.0
+"""Seconds after enqueueing to give up on a receipt whose state cannot be read: the longest
+a request lives, plus the ten minutes the service gives for a verify after signing."""
+VERIFY_FAILURES = 3
+"""Verifies refused (or never sent) before the receipt is failed."""
+SLICE_OVERRUN = 1.5
+"""A wait slice still running at this many times its length is cut (and the job requeued)."""
+REDIS_BACKOFF = (0.05, 1.0)
+"""First and longest wait between attempts at Redis after a verify (seconds)."""
+
+
+@attrs.frozen(kw_only=True)
+class Signed:
+    """What the store callback receives: a receipt's signed data, verified once."""
+
+    kind: str
+    client_code: str
+    receipt_id: str
+    signed_data: str = attrs.field(repr=_length_only)
+
+
+class StoreFailed(Exception):
+    """The store callback failed ``store_attempts`` times; the signed data stays in the record."""
+
+    receipt_id: str
+
+    def __init__(self, message: str, *, receipt_id: str) -> None:
+        super().__init__(message)
+        self.receipt_id = receipt_id
+
+
+@attrs.define
+class _Process:
+    """What one worker process holds: its client, and the verifies in flight."""
+
+    client: Client
+    in_flight: set[asyncio.Task[Record]] = attrs.Factory(set)
+
+
+class _Work:
+    """One run of the job on one receipt."""
+
+    def __init__(
+        self,
+        queue: ReceiptQueue,
+        ctx: dict[Any, Any],
+        records: _Records,
+        client_code: str,
+        receipt_id: str,
+    ) -> None:
+        self.queue = queue
+        self.kind = queue.kind
+        self.ctx = ctx
+        self.process: _Process = ctx[queue._ctx_key]
+        self.client = self.process.client
+        self.records = records
+        self.client_code = client_code
+        self.receipt_id = receipt_id
+
+    async def load(self) -> Record:
+        record = await self.records.load(self.client_code, self.receipt_id)
+        if record is None:
+            raise RedisConnectionError("the record vanished (was Redis emptied?)")
+        return record
+
+    async def step(self, *, leaving: Iterable[Stage | str], to: Stage, **options: Any) -> _Step:
+        return await self.records.step(
+            self.client_code, self.receipt_id, leaving=leaving, to=to, **options
+        )
+
+    async def finish(
+        self, leaving: Iterable[Stage], to: Stage, *, owner: str | None = None, **fields: str
+    ) -> Record:
+        """Into a final stage: the kept ones expire, the ones to look at join the list."""
+        attention = to in (Stage.OUTCOME_UNKNOWN, Stage.FAILED)
+        await self.step(
+            leaving=leaving,
+            to=to,
+            owner=owner,
+            set=fields or None,
+            ttl=None if attention else self.queue.record_ttl,
+            attention=attention,
+            **{"del": _OWNERSHIP},
+        )
+        return await self.load()
+
+    # waiting -----------------------------------------------------------------------
+
+    async def wait(self) -> Record:
+        queue = self.queue
+        waiting = self.kind.await_final(
+            self.client, self.client_code, self.receipt_id, queue.wait_slice, queue.interval
+        )
+        try:
+            status = await asyncio.wait_for(waiting, SLICE_OVERRUN * queue.wait_slice)
+        except SignTimeout as exc:
+            return await self._still_pending(exc)
+        except asyncio.TimeoutError:
+            # The slice overran its deadline (an overloaded process): back to the queue now,
+            # rather than be failed by arq's job timeout. Nothing was sent but state reads.
+            raise arq.Retry(defer=0) from None
+        except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
+            log.warning("receipt %s failed: %s", self.receipt_id, exc)
+            return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
+        if status.state is SignState.EXPIRED:
+            log.info("receipt %s expired", self.receipt_id)
+            return await self.finish([Stage.WAITING], Stage.EXPIRED)
+        if status.verify_dt is not None:
+            # Verified, but not by this fleet's record: a verify elsewhere, or a record
+            # lost with a Redis that kept no data. Never a second verify.
+            why = (
+                "the service says this receipt was verified (verify_dt is set) before this"
+                " job verified it; its signed data is not in this record"
+            )
+            return await self._outcome_unknown(Stage.WAITING, None, status.verify_dt, why)
+        return await self.verify()
+
+    async def _still_pending(self, timeout: SignTimeout) -> Record:
+        last = timeout.last_status
+        if last is None or timeout.__cause__ is not None:
+            # The last reads failed: nothing is known since the last one that worked (the
+            # receipt may have been signed just before it expired), so nothing is given
+            # up until its state has been unreadable for a long time.
+            record = await self.load()
+            if time.time() - record.created_at.timestamp() > UNREADABLE_FOR:
+                why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {timeout}"
+                return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
+            raise arq.Retry(defer=self.queue.interval or 2.0) from timeout
+        expire_dt = last.expire_dt
+        if expire_dt is not None and time.time() > expire_dt.timestamp() + PENDING_AFTER_EXPIRY:
+            why = f"still pending {PENDING_AFTER_EXPIRY:.0f} s after it expired"
+            return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
+        raise arq.Retry(defer=0)  # another slice, on whichever worker takes it
+
+    # verifying ---------------------------------------------------------------------
+
+    async def verify(self) -> Record:
+        """Own the receipt (waiting -> verifying), then verify and store it, shielded."""
+        owner = uuid.uuid4().hex
+        claimed = await self.step(
+            leaving=[Stage.WAITING],
+            to=Stage.VERIFYING,
+            claim=owner,
+            lease_ms=int(self.queue.verify_lease * 1000),
+            attention=False,
+        )
+        if not claimed.done:
+            return await self.load()  # another run moved it on: look again
+        # Shielded: neither arq's cancellation at shutdown nor a timeout may cut the
+        # verify from the writing of its answer; on_shutdown waits for it.
+        task = asyncio.create_task(self._verify_and_store(owner))
+        in_flight = self.process.in_flight
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        return await asyncio.shield(task)
+
+    async def _verify_and_store(self, owner: str) -> Record:
+        try:
+            verification = await self.kind.verify(self.client, self.client_code, self.receipt_id)
+        except VerifyOutcomeUnknown as exc:
+            # Sent, answer lost. Decided when the lease has run out, by verify_dt: by then
+            # the request went through or never will.
+            log.error("receipt %s: %s", self.receipt_id, exc.message)
+            noted = await self.step(
+                leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set={"error": str(exc)}
+            )
+            raise arq.Retry(defer=noted.lease_left + 0.05) from exc
+        except KakaocertError as exc:
+            # Refused, or never sent (no token, no connection): this verify consumed nothing.
+            return await self._verify_failed(owner, exc)
+        signed = Signed(
+            kind=self.kind.name,
+            client_code=self.client_code,
+            receipt_id=self.receipt_id,
+            signed_data=verification.signed_data,
+        )
+        held = await self._patiently(lambda: self._hold(signed, owner))
+        return await self._store(signed, owner, held=held is not None and held.done)
+
+    async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
+        record = await self.load()
+        if record.verify_failures + 1 >= VERIFY_FAILURES:
+            log.warning("receipt %s failed: verify refused: %s", self.receipt_id, error)
+            return await self.finish(
+                [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {error}"
+            )
+        log.warning("receipt %s: verify failed (%s); it is tried again", self.receipt_id, error)
+        await self.step(
+            leaving=[Stage.VERIFYING],
+            to=Stage.WAITING,
+            owner=owner,
+            set={"error": f"verify: {error}"},
+            incr="verify_failures",
+            **{"del": _OWNERSHIP},
+        )
+        raise arq.Retry(defer=self.queue.interval or 2.0) from error
+
+    async def _take_over(self, stage: Stage, lease: float) -> str | None:
+        """Own a receipt found at ``stage`` for ``lease`` seconds, once no other worker's
+        lease runs (else back to the queue until it ends): the new owner's token, or
+        ``None`` if the record moved on meanwhile."""
+        owner = uuid.uuid4().hex
+        taken = await self.step(
+            leaving=[stage],
+            to=stage,
+            lease_expired=True,
+            claim=owner,
+            lease_ms=int(lease * 1000),
+        )
+        if taken.done:
+            return owner
+        if taken.stage is stage:  # its owner may still be at work
+            raise arq.Retry(defer=taken.lease_left + 0.05)
+        return None
+
+    async def settle_verifying(self) -> Record:
+        """A receipt found verifying: wait out a live lease, then let ``verify_dt`` decide."""
+        queue = self.queue
+        owner = await self._take_over(Stage.VERIFYING, queue.verify_lease)
+        if owner is None:
+            return await self.load()
+        try:
+            status = await self.kind.read_state(self.client, self.client_code, self.receipt_id)
+        except KakaocertError as exc:
+            # Cannot tell yet: it stays verifying, under this run's lease, for a later look.
+            raise arq.Retry(defer=queue.interval or 2.0) from exc
+        if status.verify_dt is None:
+            # The service sets verify_dt on every verify it answers: none went through,
+            # so nothing was consumed and verifying is safe.
+            log.warning(
+                "receipt %s: its verify never went through (verify_dt unset); verifying again",
+                self.receipt_id,
+            )
+            await self.step(
+                leaving=[Stage.VERIFYING], to=Stage.WAITING, owner=owner, **{"del": _OWNERSHIP}
+            )
+            return await self.load()
+        record = await self.load()
+        why = record.error or (
+            "a verify went through (verify_dt is set) but its answer never reached the"
+            " record: the worker stopped in between"
+        )
+        return await self._outcome_unknown(Stage.VERIFYING, owner, status.verify_dt, why)
+
+    async def _outcome_unknown(
+        self, leaving: Stage, owner: str | None, verify_dt: dt.datetime, why: str
+    ) -> Record:
+        """Verified, the answer not kept: say so, with the service's verify_dt, and list it."""
+        log.error("receipt %s needs attention: outcome unknown: %s", self.receipt_id, why)
+        return await self.finish(
+            [leaving],
+            Stage.OUTCOME_UNKNOWN,
+            owner=owner,
+            verify_dt=verify_dt.isoformat(),
+            error=why,
+        )
+
+    # verified and stored ----------------------------------------------------------
+
+    @property
+    def _store_lease_ms(self) -> int:
+        """How long a worker owns a verified receipt while its store runs."""
+        return int((self.queue.store_timeout + self.queue.redis_patience) * 1000)
+
+    async def _hold(self, signed: Signed, owner: str) -> _Step:
+        # The data wins: whatever the record says (but stored), it now holds the data,
+        # still owned by this worker while the store runs.
+        return await self.step(
+            leaving=_ANY_BUT_STORED,
+            to=Stage.VERIFIED,
+            set={"signed_data": signed.signed_data, "error": ""},
+            claim=owner,
+            lease_ms=self._store_lease_ms,
+            attention=False,
+        )
+
+    async def store_held(self, record: Record) -> Record:
+        """A record found verified: hand its held data to the store, once no other
+        worker owns it (its store may be running: a worker stopped at that moment)."""
+        if record.signed_data is None:  # pragma: no cover -- only by hand
+            why = "verified, but the record holds no signed data"
+            return await self.finish([Stage.VERIFIED], Stage.OUTCOME_UNKNOWN, error=why)
+        owner = await self._take_over(Stage.VERIFIED, self._store_lease_ms / 1000)
+        if owner is None:
+            return await self.load()
+        signed = Signed(
+            kind=self.kind.name,
+            client_code=self.client_code,
+            receipt_id=self.receipt_id,
+            signed_data=record.signed_data,
+        )
+        return await self._store(signed, owner, held=True)
+
+    async def _store(self, signed: Signed, owner: str, *, held: bool) -> Record:
+        """Call the store callback; the record says stored only after it returned."""
+        queue = self.queue
+        _, store = queue._worker_parts()
+        backoff = 0.1
+        while True:
+            try:
+                await asyncio.wait_for(store(self.ctx, signed), queue.store_timeout)
+                break
+            except Exception as exc:
+                failure = exc
+            name = type(failure).__name__
+            log.error("receipt %s: the store failed (%s)", self.receipt_id, name, exc_info=failure)
+            if not held:
+                # Redis would not take the data either: it exists only here. Keep trying both.
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                step = await self._patiently(lambda: self._hold(signed, owner))
+                held = step is not None and step.done
+                continue
+            error = f"store failed: {name} (see the worker's log)"
+            counted = await self._patiently(functools.partial(self._store_failed, error))
+            record = await self.load() if counted is not None else None
+            failures = record.store_failures if record is not None else 0
+            if failures >= queue.store_attempts:
+                await self.step(leaving=[Stage.VERIFIED], to=Stage.VERIFIED, attention=True)
+                raise StoreFailed(
+                    f"receipt {self.receipt_id}: the store failed {failures} times (last:"
+                    f" {name}); the signed data stays in its record (stage verified):"
+                    " enqueue it again to retry",
+                    receipt_id=self.receipt_id,
+                ) from failure
+            raise arq.Retry(defer=min(queue.store_backoff * 2 ** (failures - 1), 60.0)) from failure
+        stored = await self._patiently(
+            lambda: self.step(
+                leaving=_ANY_BUT_STORED,
+                to=Stage.STORED,
+                ttl=queue.record_ttl,
+                attention=False,
+                **{"del": ["signed_data", "error", *_OWNERSHIP]},
+            )
+        )
+        if stored is None:
+            log.error(
+                "receipt %s: stored, but Redis would not record it; the data is stored again"
+                " by the next run (the store must be idempotent)",
+                self.receipt_id,
+            )
+            raise arq.Retry(defer=1.0)
+        log.info("receipt %s verified and stored", self.receipt_id)
+        return await self.load()
+
+    async def _store_failed(self, error: str) -> _Step:
+        # Counted, and let go: the next run may take the receipt at once.
+        return await self.step(
+            leaving=[Stage.VERIFIED],
+            to=Stage.VERIFIED,
+            set={"error": error},
+            incr="store_failures",
+            **{"del": _OWNERSHIP},
+        )
+
+    async def _patiently(self, step: Callable[[], Awaitable[_Step]]) -> _Step | None:
+        """Take a step after a verify, through a Redis outage of ``redis_patience``;
+        ``None`` if Redis stayed away (the caller keeps the data)."""
+        deadline = time.monotonic() + self.queue.redis_patience
+        wait, longest = REDIS_BACKOFF
+        while True:
+            try:
+                return await step()
+            except RedisError as exc:
+                if time.monotonic() + wait > deadline:
+                    log.error(
+                        "receipt %s: Redis unreachable after a verify: %s", self.receipt_id, exc
+                    )
+                    return None
+                await asyncio.sleep(wait + random.uniform(0, wait))  # noqa: S311
+                wait = min(wait * 2, longest)

@@ -1,0 +1,225 @@
+"""The per-receipt record in Redis, and the one atomic step that moves it on (a Lua script)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from collections.abc import Awaitable, Iterable
+from typing import Any, cast
+
+import attrs
+from arq.connections import ArqRedis
+
+
+class Stage(str, enum.Enum):
+    """How far a receipt got; the ``stage`` of its :class:`Record`."""
+
+    WAITING = "waiting"
+    """Enqueued: a job awaits the signature."""
+    VERIFYING = "verifying"
+    """A worker owns the receipt and sends (or sent) its one verify."""
+    VERIFIED = "verified"
+    """The signed data is held in the record until the store callback returns."""
+    STORED = "stored"
+    """The store callback returned; the signed data left Redis."""
+    EXPIRED = "expired"
+    """The receipt expired unsigned."""
+    OUTCOME_UNKNOWN = "outcome-unknown"
+    """A verify went through (``verify_dt`` is set) but its answer was never kept."""
+    FAILED = "failed"
+    """Given up before a verify went through (``error`` says why); enqueue again to retry."""
+
+    @property
+    def is_final(self) -> bool:
+        """True when no job works on it any more (stored, expired, outcome-unknown, failed)."""
+        return self in _FINAL
+
+
+_FINAL = frozenset({Stage.STORED, Stage.EXPIRED, Stage.OUTCOME_UNKNOWN, Stage.FAILED})
+_ANY_BUT_STORED = [stage for stage in Stage if stage is not Stage.STORED]
+
+
+def _length_only(value: str | None) -> str:
+    return "None" if value is None else f"<{len(value)} chars>"
+
+
+@attrs.frozen(kw_only=True)
+class Record:
+    """A receipt's record in Redis: how far it got. Times are UTC, by the Redis server."""
+
+    kind: str
+    client_code: str
+    receipt_id: str
+    stage: Stage
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    verify_dt: dt.datetime | None = None
+    """When the service says the verify went through (outcome-unknown records)."""
+    error: str | None = None
+    """Why it failed, is outcome-unknown, or why the last verify or store failed."""
+    signed_data: str | None = attrs.field(default=None, repr=_length_only)
+    """Held only while verified: from the verify's answer until the store returned."""
+    store_failures: int = 0
+    verify_failures: int = 0
+
+
+# One atomic step of a record: compare the stage (and the owner, and the lease), then set.
+# KEYS[1]: the record (a hash); KEYS[2]: the set of records needing attention; KEYS[3]: the
+# open records (a sorted set by the time of their last step), for the sweeper.
+# ARGV[1]: JSON with
+#   from: the stages it may leave ("" is no record); to: the stage it enters
+#   owner: the owner the record must have; lease_expired: its lease must have run out
+#   claim, lease_ms: become its owner for that long
+#   set: fields to set; del: fields to delete; incr: a field to add 1 to
+#   ttl: seconds to keep it (0: for ever); attention: true adds it to KEYS[2], false removes
+#   final: true when ``to`` is a final stage (it leaves KEYS[3])
+# A record already at ``to`` (with ``claim`` as owner, if given) is left alone and the step
+# reported done: a command repeated after a broken connection changes nothing twice.
+# Returns {1 if done else 0, the stage now, Redis time in ms, ms left on the lease, the stage
+# before}.
+_STEP = """
+local a = cjson.decode(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local r = redis.call('HMGET', KEYS[1], 'stage', 'owner', 'lease_until')
+local stage = r[1] or ''
+local owner = r[2] or ''
+local left = math.max(tonumber(r[3] or '0') - now, 0)
+local allowed = false
+for _, s in ipairs(a.from) do
+  if s == stage then allowed = true end
+end
+if not allowed then
+  if stage == a.to and (a.claim == nil or owner == a.claim) then
+    return {1, stage, now, left, stage}
+  end
+  return {0, stage, now, left, stage}
+end
+if a.owner ~= nil and owner ~= a.owner then return {0, stage, now, left, stage} end
+if a.lease_expired and left > 0 then return {0, stage, now, left, stage} end
+if stage == '' then redis.call('HSET', KEYS[1], 'created_at', now) end
+redis.call('HSET', KEYS[1], 'stage', a.to, 'updated_at', now)
+if a.set ~= nil then
+  for k, v in pairs(a.set) do redis.call('HSET', KEYS[1], k, v) end
+end
+if a.del ~= nil then
+  for _, k in ipairs(a.del) do redis.call('HDEL', KEYS[1], k) end
+end
+if a.incr ~= nil then redis.call('HINCRBY', KEYS[1], a.incr, 1) end
+left = 0
+if a.claim ~= nil then
+  redis.call('HSET', KEYS[1], 'owner', a.claim, 'lease_until', now + a.lease_ms)
+  left = a.lease_ms
+end
+if a.ttl ~= nil and a.ttl > 0 then
+  redis.call('EXPIRE', KEYS[1], a.ttl)
+else
+  redis.call('PERSIST', KEYS[1])
+end
+if a.attention == true then redis.call('SADD', KEYS[2], KEYS[1]) end
+if a.attention == false then redis.call('SREM', KEYS[2], KEYS[1]) end
+if a.final then
+  redis.call('ZREM', KEYS[3], KEYS[1])
+else
+  redis.call('ZADD', KEYS[3], now, KEYS[1])
+end
+return {1, a.to, now, left, stage}
+"""
+
+_OWNERSHIP = ["owner", "lease_until"]
+
+
+@attrs.frozen
+class _Step:
+    done: bool
+    stage: Stage | None
+    lease_left: float
+    """Seconds left on the record's lease."""
+    before: Stage | None
+    """The stage before the step (``None``: no record)."""
+
+
+def _stage(value: bytes | str) -> Stage | None:
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    return Stage(text) if text else None
+
+
+def _utc(milliseconds: bytes | None) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(milliseconds or 0) / 1000, tz=dt.timezone.utc)
+
+
+class _Records:
+    """The records of one kind of receipt, in one Redis."""
+
+    def __init__(self, redis: ArqRedis, prefix: str, kind: str) -> None:
+        self.redis = redis
+        self.kind = kind
+        self._prefix = f"{prefix}:{kind}"
+        self.attention_key = f"{prefix}:attention"
+        self.open_key = f"{prefix}:{kind}:open"
+        self._step = redis.register_script(_STEP)
+
+    def key(self, client_code: str, receipt_id: str) -> str:
+        return f"{self._prefix}:{client_code}:{receipt_id}"
+
+    async def step(
+        self,
+        client_code: str,
+        receipt_id: str,
+        *,
+        leaving: Iterable[Stage | str],
+        to: Stage,
+        **options: Any,
+    ) -> _Step:
+        options = {k: v for k, v in options.items() if v is not None}
+        options["from"] = [getattr(stage, "value", stage) for stage in leaving]
+        options["to"] = to.value
+        options["final"] = to.is_final
+        answer = await self._step(
+            keys=[self.key(client_code, receipt_id), self.attention_key, self.open_key],
+            args=[json.dumps(options)],
+        )
+        done, stage, _now, left, before = answer
+        return _Step(bool(done), _stage(stage), int(left) / 1000, _stage(before))
+
+    async def create(self, client_code: str, receipt_id: str) -> _Step:
+        """A new record, waiting (a failed one starts again); an existing one is left as it is."""
+        return await self.step(
+            client_code,
+            receipt_id,
+            leaving=["", Stage.FAILED],
+            to=Stage.WAITING,
+            set={
+                "kind": self.kind,
+                "client_code": client_code,
+                "receipt_id": receipt_id,
+                "verify_failures": "0",
+                "store_failures": "0",
+            },
+            attention=False,
+        )
+
+    async def load(self, client_code: str, receipt_id: str) -> Record | None:
+        key = self.key(client_code, receipt_id)
+        return self.parse(await cast("Awaitable[dict[bytes, bytes]]", self.redis.hgetall(key)))
+
+    @staticmethod
+    def parse(fields: dict[bytes, bytes]) -> Record | None:
+        if not fields.get(b"stage"):
+            return None
+        text = {k.decode(): v.decode() for k, v in fields.items()}
+        verify_dt = text.get("verify_dt")
+        return Record(
+            kind=text.get("kind", ""),
+            client_code=text.get("client_code", ""),
+            receipt_id=text.get("receipt_id", ""),
+            stage=Stage(text["stage"]),
+            created_at=_utc(fields.get(b"created_at")),
+            updated_at=_utc(fields.get(b"updated_at")),
+            verify_dt=dt.datetime.fromisoformat(verify_dt) if verify_dt else None,
+            error=text.get("error") or None,
+            signed_data=text.get("signed_data"),
+            store_failures=int(text.get("store_failures", 0)),
+            verify_failures=int(text.get("verify_failures", 0)),
+        )

@@ -1,0 +1,136 @@
+"""Fleet test support: a sandbox-backed queue, a burst worker in this process, the store."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import arq
+from arq.connections import ArqRedis, RedisSettings
+
+from kakaocert_async import Client
+from kakaocert_async.arq import ReceiptQueue, Record, Signed
+from kakaocert_async.sandbox import Sandbox
+from tests._served import expected_signed_data
+from tests._support import make_request
+
+TOKEN = "전자서명 원문"  # make_request()'s
+
+
+class MemoryStore:
+    """The user's store: keeps the signed data by receipt id (an upsert), counts calls,
+    and fails its first ``failures`` calls."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.data: dict[str, str] = {}
+        self.calls: list[str] = []
+        self.failures = failures
+
+    async def __call__(self, ctx: dict[Any, Any], signed: Signed) -> None:
+        assert isinstance(ctx["redis"], arq.ArqRedis)
+        self.calls.append(signed.receipt_id)
+        if self.failures:
+            self.failures -= 1
+            raise OSError("the database is down")
+        self.data[signed.receipt_id] = signed.signed_data
+
+
+def queue_for(sandbox: Sandbox, store: MemoryStore, **options: Any) -> ReceiptQueue:
+    """A queue whose workers' Client is wired to ``sandbox`` in-process; fast timings."""
+    timings: dict[str, Any] = {
+        "interval": 0.02,
+        "wait_slice": 2.0,
+        "verify_lease": 0.3,
+        "store_timeout": 2.0,
+        "store_backoff": 0.02,
+        "redis_patience": 2.0,
+    }
+    timings.update(options)
+    return ReceiptQueue(client=sandbox.client, store=store, **timings)
+
+
+async def run_burst(
+    queue: ReceiptQueue, redis_settings: RedisSettings, *, timeout: float = 20.0, **settings: Any
+) -> arq.Worker:
+    """An arq worker in this process, until the queue is empty (deferred jobs included)."""
+    options: dict[str, Any] = {
+        "redis_settings": redis_settings,
+        "burst": True,
+        "poll_delay": 0.01,
+        "handle_signals": False,
+    }
+    options.update(settings)
+    # Without the sweeper's cron job: a burst worker would wait for its next run.
+    worker = arq.Worker(**{**queue.settings(**options), "cron_jobs": []})
+    try:
+        await asyncio.wait_for(worker.main(), timeout)
+    finally:
+        await worker.close()
+    return worker
+
+
+async def request(client: Client, sandbox: Sandbox, count: int = 1, **changes: Any) -> list[str]:
+    return [
+        (await client.request_esign(sandbox.client_code, make_request(**changes))).receipt_id
+        for _ in range(count)
+    ]
+
+
+def signed_data_of(sandbox: Sandbox) -> Callable[[str], str]:
+    return lambda receipt_id: expected_signed_data(sandbox, receipt_id, TOKEN)
+
+
+class Scene:
+    """One test's world: a sandbox with a client on it, the user's store, and a queue
+    whose workers (in this process, :meth:`work`) reach both, on the test's Redis."""
+
+    def __init__(
+        self,
+        redis: ArqRedis,
+        redis_settings: RedisSettings,
+        sandbox: Sandbox,
+        store: MemoryStore | None = None,
+        **options: Any,
+    ) -> None:
+        self.redis = redis
+        self.redis_settings = redis_settings
+        self.sandbox = sandbox
+        self.store = store or MemoryStore()
+        self.queue = queue_for(sandbox, self.store, **options)
+        self.code = sandbox.client_code
+        self.client = sandbox.client()
+
+    async def __aenter__(self) -> Scene:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.aclose()
+        await self.sandbox.aclose()
+
+    async def receipt(self, *, sign: bool = False, enqueue: bool = True) -> str:
+        """A new receipt: signed now if ``sign``; enqueued (its first enqueue) if ``enqueue``."""
+        (receipt_id,) = await request(self.client, self.sandbox)
+        if sign:
+            await self.sandbox.sign(receipt_id)
+        if enqueue:
+            assert await self.queue.enqueue(self.redis, self.code, receipt_id)
+        return receipt_id
+
+    async def work(self, queue: ReceiptQueue | None = None) -> arq.Worker:
+        """Run a worker of ``queue`` (this scene's) until nothing is left to do."""
+        return await run_burst(queue or self.queue, self.redis_settings)
+
+    async def record(self, receipt_id: str) -> Record:
+        record = await self.queue.record(self.redis, self.code, receipt_id)
+        assert record is not None
+        return record
+
+    def signed_data(self, receipt_id: str) -> str:
+        return expected_signed_data(self.sandbox, receipt_id, TOKEN)
+
+    def verify_dt(self, receipt_id: str) -> dt.datetime | None:
+        """The receipt's ``verify_dt`` as the service tells it: to the second."""
+        when = self.sandbox.state(receipt_id).verify_dt
+        return None if when is None else when.replace(microsecond=0)
