@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kakaocert_async import _wire
 
+from . import _phone
 from ._barocert_app import control_routes as barocert_control_routes
 from ._barocert_app import routes as barocert_routes
 from ._barocert_service import BarocertService
@@ -273,7 +274,9 @@ class _Routes:
             Route(f"{p}/tokens", control(self.tokens), methods=["DELETE"]),
             Route(f"{p}/faults", control(self.fault_list), methods=["GET", "POST", "DELETE"]),
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
+            Route(f"{p}/receipts", control(self.receipt_list), methods=["GET"]),
             Route(f"{p}/receipts/{{receipt_id}}", control(self.receipt), methods=["GET"]),
+            Route(f"{p}/receipts/{{receipt_id}}/request", control(self.request), methods=["GET"]),
             Route(
                 f"{p}/receipts/{{receipt_id}}/signature",
                 control(self.signature),
@@ -286,6 +289,7 @@ class _Routes:
                 methods=["POST"],
             ),
             *barocert_control_routes(control, self.barocert),
+            *_phone.routes(control),
         ]
 
     # Wrappers ------------------------------------------------------------------
@@ -403,6 +407,25 @@ class _Routes:
         return json_answer(
             _wire.converter.unstructure(self.service.status(request.path_params["receipt_id"]))
         )
+
+    async def receipt_list(self, request: Request) -> Response:
+        receipts = self.service.receipts(_phone.limit_of(request))
+        return json_answer(
+            {
+                "time": self.service.server_time(),
+                "total": len(self.service),
+                "receipts": [
+                    {"family": family, **_wire.converter.unstructure(status)}
+                    for family, status in receipts
+                ],
+            }
+        )
+
+    async def request(self, request: Request) -> Response:
+        receipt_id = request.path_params["receipt_id"]
+        family, sent = self.service.request_of(receipt_id)
+        plain = _wire.converter.unstructure(sent)
+        return json_answer({"receiptId": receipt_id, "family": family, "request": plain})
 
     async def signature(self, request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from kakaocert_async import _wire
 from kakaocert_async.barocert._models import Kind
 
+from . import _checks, _phone
 from ._barocert_service import BarocertService, endpoint
 from ._calls import Answer, Call, ProtocolRoute, client_ip, json_answer, raw_path
 from ._calls import Handler as LeanHandler
@@ -102,6 +103,19 @@ def control_routes(control: WrapControl, service: BarocertService) -> list[Route
     """The ``/_sandbox/barocert/`` control routes, wrapped by the app's ``control``."""
     p = CONTROL_PREFIX
 
+    async def receipt_list(request: Request) -> Response:
+        receipts = service.receipts(_phone.limit_of(request))
+        return _json(
+            {
+                "time": _checks.time_text(service.now()),
+                "total": len(service),
+                "receipts": [
+                    {"kind": kind.value, **_wire.converter.unstructure(status)}
+                    for kind, status in receipts
+                ],
+            }
+        )
+
     async def receipt(request: Request) -> Response:
         status = service.state(request.path_params["receipt_id"])
         return _json(_wire.converter.unstructure(status))
@@ -131,6 +145,7 @@ def control_routes(control: WrapControl, service: BarocertService) -> list[Route
         return _json({"revoked": service.revoke_tokens()})
 
     return [
+        Route(f"{p}/receipts", control(receipt_list), methods=["GET"]),
         Route(f"{p}/receipts/{{receipt_id}}", control(receipt), methods=["GET"]),
         Route(f"{p}/receipts/{{receipt_id}}/request", control(decrypted), methods=["GET"]),
         Route(f"{p}/receipts/{{receipt_id}}/{{command}}", control(command), methods=["POST"]),

@@ -10,6 +10,7 @@ the other.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -257,6 +258,15 @@ class BarocertService:
         with self._lock:
             receipt = self._receipt(receipt_id)
             return receipt.status(now, client_name=self.settings.client_name)
+
+    def receipts(self, limit: int | None = None) -> list[tuple[Kind, Status]]:
+        """The newest ``limit`` receipts (all if ``None``), newest first: each one's kind
+        and state. For the virtual phone."""
+        now = self.now()
+        name = self.settings.client_name
+        with self._lock:
+            newest = itertools.islice(reversed(self._receipts.values()), limit)
+            return [(r.kind, r.status(now, client_name=name)) for r in newest]
 
     def kind(self, receipt_id: str) -> Kind:
         """The kind of a receipt."""

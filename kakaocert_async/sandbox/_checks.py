@@ -46,6 +46,11 @@ def utc(when: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(when, tz=dt.timezone.utc)
 
 
+def time_text(when: float) -> str:
+    """Epoch seconds as ``GET /Time`` answers them: ``YYYY-MM-DDTHH:MM:SS.fffZ``."""
+    return _wire.format_utc(utc(when), milliseconds=True)
+
+
 def version(headers: Headers, name: str) -> None:
     """``name`` (``x-lh-version`` or ``x-pb-version``) is ``2.0``."""
     if headers.get(name) != _signing.API_VERSION:

@@ -147,6 +147,7 @@ def banner(sandbox: Sandbox, url: str) -> str:
     for fault in sandbox.faults.listing():
         lines.append(f"  fault        {fault['spec']}")
     lines += [
+        f"  phone        {url}/  (the receiver, in your browser: read, sign or let expire)",
         f"  control      {url}/_sandbox/stats, {url}/_sandbox/receipts/<id>/sign, ...",
         "",
         f"  Client({settings.link_id!r}, {settings.secret_key!r},",

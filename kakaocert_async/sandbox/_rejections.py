@@ -44,7 +44,7 @@ SIGNATURE_UNEXPECTED     -11040009  400   verify of a KakaoTalk-message receipt 
 NOT_FOUND                -11090001  404   an unknown path
 METHOD_NOT_ALLOWED       -11090002  405   a known path with the wrong method
 STATE_CONFLICT           -11090003  409   control: sign/expire/open a receipt no longer pending
-CONTROL_INVALID          -11090004  400   control: a malformed control request (a fault spec)
+CONTROL_INVALID          -11090004  400   control: a malformed request (a fault spec, a bad limit)
 INJECTED_FAULT           -11090005  5xx   an injected fault answering with an error JSON body
 BC_VERSION               -12000001  400   Barocert: ``x-bc-version``/``x-pb-version`` not ``2.1``
 BC_DATE_MISSING          -12000002  401   Barocert: no ``x-bc-date``

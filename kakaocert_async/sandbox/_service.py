@@ -11,13 +11,14 @@ call atomic, so a server thread and a test thread can share the service.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from kakaocert_async import _signing, _validation, _wire
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._models import SignState, StatusBase
+from kakaocert_async._models import RequestBase, SignState, StatusBase
 
 from . import _checks, _receipts
 from ._barocert_service import ENDPOINTS as BAROCERT_ENDPOINTS
@@ -87,7 +88,7 @@ class Service:
 
     def server_time(self) -> str:
         """``YYYY-MM-DDTHH:MM:SS.fffZ`` by the sandbox clock."""
-        return _wire.format_utc(_checks.utc(self.now()), milliseconds=True)
+        return _checks.time_text(self.now())
 
     # POST /KAKAOCERT/Token -----------------------------------------------------
 
@@ -249,6 +250,22 @@ class Service:
         now = self.now()
         with self._lock:
             return self._receipt(receipt_id).status(now, client_name=self.settings.client_name)
+
+    def receipts(self, limit: int | None = None) -> list[tuple[str, StatusBase]]:
+        """The newest ``limit`` receipts (all if ``None``), newest first: each family's
+        name (``esign``, ``identity``, ``cms``) and state. For the virtual phone."""
+        now = self.now()
+        name = self.settings.client_name
+        with self._lock:
+            newest = itertools.islice(reversed(self._receipts.values()), limit)
+            return [(r.family.name, r.status(now, client_name=name)) for r in newest]
+
+    def request_of(self, receipt_id: str) -> tuple[str, RequestBase]:
+        """A receipt's family name and its request as received, the receiver's data
+        included: what the receiver's phone shows."""
+        with self._lock:
+            receipt = self._receipt(receipt_id)
+            return receipt.family.name, receipt.request
 
     def signature(self, receipt_id: str) -> str:
         """The App to App signature of a receipt (what KakaoTalk gives the partner's app)."""

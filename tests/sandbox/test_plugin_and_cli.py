@@ -303,6 +303,12 @@ def test_python_m_kakaocert_async_sandbox_end_to_end() -> None:
             assert refused["code"] == Rejection.VERSION.code
         stats = httpx.get(f"{url}/_sandbox/stats", timeout=10).json()
         assert (stats["identity.status"], stats["cms.verify"], stats["other"]) == (1, 1, 0)
+        # The banner points at the virtual phone, served at the root.
+        phone = [line.split()[1] for line in banner if line.split()[:1] == ["phone"]]
+        assert phone == [f"{url}/"]
+        page = httpx.get(phone[0], timeout=10)
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert "Virtual phone" in page.text
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)

@@ -1,0 +1,152 @@
+"""The documentation site's own machinery: README sections reach the site, docstrings'
+reST reads as Markdown, and README links lead where the site has what they name.
+(CI builds the site with ``mkdocs build --strict``, which fails on any broken link.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import griffe
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def _hook(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"docs_hooks_{name}", DOCS / "_hooks" / name)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _included_regions() -> dict[str, list[str]]:
+    """README region -> the docs pages that include it."""
+    pages: dict[str, list[str]] = {}
+    for page in DOCS.rglob("*.md"):
+        for name in re.findall(r'README\.md"\s+start="<!-- docs:([\w-]+) -->"', page.read_text()):
+            pages.setdefault(name, []).append(str(page.relative_to(DOCS)))
+    return pages
+
+
+def test_every_readme_section_is_in_the_site_once() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    starts = re.findall(r"^<!-- docs:([\w-]+) -->$", readme, re.M)
+    ends = re.findall(r"^<!-- /docs:([\w-]+) -->$", readme, re.M)
+    assert starts == ends  # balanced, in order, none nested
+    assert len(set(starts)) == len(starts)
+    included = _included_regions()
+    assert sorted(included) == sorted(starts)
+    assert all(len(pages) == 1 for pages in included.values()), included
+    # Nothing of the README is left out of the site but the headings the pages give
+    # its sections, and the pointer to the site itself. (A new section needs markers
+    # and a page that includes it.)
+    outside = re.sub(r"<!-- docs:([\w-]+) -->.*?<!-- /docs:\1 -->", "", readme, flags=re.S)
+    outside = re.sub(r"^## Documentation\n.*?(?=^#)", "", outside, flags=re.S | re.M)
+    leftover = [line for line in outside.splitlines() if line.strip()]
+    assert [line for line in leftover if not line.startswith("#")] == []
+
+
+@pytest.fixture(scope="module")
+def package() -> griffe.Module:
+    extension = _hook("docstrings.py").SphinxRoles()
+    loaded = griffe.load(
+        "kakaocert_async",
+        search_paths=[str(ROOT)],
+        extensions=griffe.load_extensions(extension),
+    )
+    assert isinstance(loaded, griffe.Module)
+    return loaded
+
+
+def _doc(package: griffe.Module, path: str) -> str:
+    docstring = package[path].docstring
+    assert docstring is not None
+    return str(docstring.value)
+
+
+def test_roles_link_to_documented_names_and_are_code_otherwise(package: griffe.Module) -> None:
+    sandbox = _doc(package, "sandbox._sandbox.Sandbox")
+    # Documented where the reference shows them: under the public module.
+    assert "[`barocert_client`][kakaocert_async.sandbox.Sandbox.barocert_client]" in sandbox
+    assert "[`Settings`][kakaocert_async.sandbox.Settings]" in sandbox
+    assert ":meth:" not in sandbox
+    assert ":class:" not in sandbox
+    client = _doc(package, "_client.Client")
+    assert "[`API_URL`][kakaocert_async.API_URL]" in client
+    assert "[`http_backend`][kakaocert_async.Client.http_backend]" in client
+    verify = _doc(package, "_client.Client.verify_esign")
+    assert "[`SignState.SIGNED`][kakaocert_async.SignState.SIGNED]" in verify
+    # ~ shows the last name only.
+    errors = _doc(package, "_errors")
+    assert "[`is_transient`][kakaocert_async.KakaocertError.is_transient]" in errors
+    # A private name is not in the reference: plain code, not a link that cannot resolve.
+    app = _doc(package, "sandbox._app")
+    assert "[`Service`][kakaocert_async.sandbox.Service]" in app
+    assert "`ProtocolRoute`" in app
+    assert "[`ProtocolRoute`]" not in app
+    assert "][kakaocert_async.sandbox._" not in app
+
+
+def test_examples_and_literal_blocks_read_as_markdown(package: griffe.Module) -> None:
+    client = _doc(package, "_client.Client")
+    fenced = re.search(r"```pycon\n(.*?)\n *```", client, re.S)
+    assert fenced is not None
+    assert fenced.group(1).strip().startswith(">>> import asyncio")
+    assert "'SIGNED'" in fenced.group(1)
+    errors = _doc(package, "_errors")
+    assert "the\nofficial SDKs do.\n" in errors  # "do. ::" shows "do."
+    plugin = _doc(package, "sandbox.pytest_plugin")
+    assert "is enough:\n" in plugin  # "enough::" shows "enough:"
+
+
+def _page(src_uri: str) -> Any:
+    return SimpleNamespace(file=SimpleNamespace(src_uri=src_uri))
+
+
+@pytest.fixture(scope="module")
+def links() -> ModuleType:
+    hook = _hook("links.py")
+    config = {"repo_url": "https://github.com/o/r", "config_file_path": str(ROOT / "mkdocs.yml")}
+    hook.on_config(config)
+    files = SimpleNamespace(
+        documentation_pages=lambda: [
+            SimpleNamespace(src_uri=str(page.relative_to(DOCS)), content_string=page.read_text())
+            for page in DOCS.rglob("*.md")
+        ]
+    )
+    hook.on_files(files, config)
+    return hook
+
+
+def test_readme_links_lead_where_the_site_has_them(links: ModuleType) -> None:
+    rewrite = links.on_page_markdown
+    # A README anchor from a docs page: the page that includes that section.
+    assert rewrite("[x](../README.md#barocert)", _page("barocert.md"), {}, None) == (
+        "[x](overview/barocert.md)"
+    )
+    assert rewrite("[x](../README.md#barocert-input-rules)", _page("barocert.md"), {}, None) == (
+        "[x](overview/barocert.md#barocert-input-rules)"
+    )
+    # An anchor of the README inside an included section, not on this page.
+    assert rewrite("[B](#barocert)\n", _page("index.md"), {}, None) == (
+        "[B](overview/barocert.md)\n"
+    )
+    # ... but a page's own heading wins.
+    own = "## Barocert\n\n[B](#barocert)\n"
+    assert rewrite(own, _page("cli.md"), {}, None) == own
+    # Files of the repository outside docs/ are linked in the repository.
+    assert rewrite("[w](../../examples/worker.py)", _page("overview/x.md"), {}, None) == (
+        "[w](https://github.com/o/r/blob/main/examples/worker.py)"
+    )
+    assert rewrite("[c](../CHANGELOG.md)", _page("index.md"), {}, None) == "[c](changelog.md)"
+    # Code is left alone, and so are links the hook cannot place.
+    code = "```python\nx = y[0](../examples/a.py)\n```\n"
+    assert rewrite(code, _page("index.md"), {}, None) == code
+    assert rewrite("[n](#nowhere)", _page("index.md"), {}, None) == "[n](#nowhere)"
