@@ -222,7 +222,8 @@ def test_missing_credentials_are_named(
     line = one_error_line(capsys.readouterr().err)
     assert line == (
         "kakaocert-async: KAKAOCERT_SECRET_KEY and KAKAOCERT_CLIENT_CODE are not set"
-        " (the partner's LinkID, SecretKey and 12-digit client code)"
+        " (the partner's LinkID, SecretKey and 12-digit client code); to try without"
+        " credentials, run `kakaocert-async sandbox` and paste the export lines it prints"
     )
 
 

@@ -360,7 +360,8 @@ def test_missing_credentials_are_named(
     assert one_error_line(capsys.readouterr().err) == (
         "kakaocert-async: BAROCERT_LINK_ID (or KAKAOCERT_LINK_ID) and BAROCERT_CLIENT_CODE"
         " (or KAKAOCERT_CLIENT_CODE) are not set (the partner's LinkID, SecretKey and"
-        " 12-digit client code)"
+        " 12-digit client code); to try without credentials, run `kakaocert-async sandbox`"
+        " and paste the export lines it prints"
     )
     monkeypatch.setenv("BAROCERT_LINK_ID", "SANDBOX")
     monkeypatch.setenv("BAROCERT_CLIENT_CODE", "020040000001")
