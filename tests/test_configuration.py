@@ -16,7 +16,7 @@ from kakaocert_async import (
     barocert,
 )
 from kakaocert_async.barocert import Kind, State
-from kakaocert_async.sandbox import Sandbox
+from kakaocert_async.sandbox import DEFAULT_SECRET_KEY, Sandbox
 from tests._support import make_cms_request, make_request, make_verify_auth_request
 from tests.barocert._requests import make_request as make_barocert_request
 
@@ -68,7 +68,7 @@ async def test_from_env_reads_os_environ_and_passes_options_on(
 
 
 def test_from_env_defaults_to_the_service() -> None:
-    env = {"KAKAOCERT_LINK_ID": "PARTNER", "KAKAOCERT_SECRET_KEY": Sandbox().secret_key}
+    env = {"KAKAOCERT_LINK_ID": "PARTNER", "KAKAOCERT_SECRET_KEY": DEFAULT_SECRET_KEY}
     client = Client.from_env(env)
     assert repr(client) == f"<Client link_id='PARTNER' base_url='{API_URL}'>"
     assert client.http_backend == "aiohttp"
@@ -104,7 +104,7 @@ def test_from_env_names_what_is_missing_and_suggests_the_sandbox(
     ],
 )
 def test_from_env_names_a_bad_variable(name: str, value: str, rule: str) -> None:
-    env = {"KAKAOCERT_LINK_ID": "PARTNER", "KAKAOCERT_SECRET_KEY": Sandbox().secret_key}
+    env = {"KAKAOCERT_LINK_ID": "PARTNER", "KAKAOCERT_SECRET_KEY": DEFAULT_SECRET_KEY}
     env[name] = value
     with pytest.raises(ValidationError) as refused:
         Client.from_env(env)
@@ -203,7 +203,7 @@ async def test_for_client_checks_the_code_at_once() -> None:
     assert "create the client with client_code=" in missing.value.message
     assert "KAKAOCERT_CLIENT_CODE" in missing.value.message
     with pytest.raises(ValidationError, match="client_code: must be exactly 12 digits"):
-        Client("PARTNER", Sandbox().secret_key, client_code="12")
+        Client("PARTNER", DEFAULT_SECRET_KEY, client_code="12")
 
 
 async def test_barocert_for_client_binds_the_code_for_every_kind() -> None:
