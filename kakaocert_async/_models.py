@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -74,13 +74,16 @@ def _signed_text(text: str | None, token: str | None) -> str | None:
     return text
 
 
-def _required_text(text: str | None, token: str | None) -> str:
-    value = _signed_text(text, token)
-    if value is None:
+def _init(request: Any, arguments: dict[str, Any], *, required: bool) -> None:
+    """attrs' ``__attrs_init__`` of ``request`` with the arguments its ``__init__`` was
+    given (its ``locals()``, read first thing), ``text`` and ``token`` made one."""
+    fields = {name: value for name, value in arguments.items() if name not in {"self", "text"}}
+    fields["token"] = _signed_text(arguments["text"], arguments["token"])
+    if required and fields["token"] is None:
         raise ValidationError(
             "token", "must be a string: the text the receiver signs (give it as text= or token=)"
         )
-    return value
+    request.__attrs_init__(**fields)
 
 
 # The three families of the API (e-signature, identity verification, CMS withdrawal
@@ -180,20 +183,7 @@ class ESignRequest(RequestBase):
     ) -> None:
         """Check every field (a :class:`ValidationError` names the first bad one); give
         the text to sign as ``text`` or as ``token``."""
-        self.__attrs_init__(
-            call_center_num=call_center_num,
-            receiver_name=receiver_name,
-            receiver_hp=receiver_hp,
-            receiver_birthday=receiver_birthday,
-            tms_title=tms_title,
-            token=_required_text(text, token),
-            expires_in=expires_in,
-            allow_simple_regist=allow_simple_regist,
-            verify_name=verify_name,
-            tms_message=tms_message,
-            sub_client_id=sub_client_id,
-            payload=payload,
-        )
+        _init(self, locals(), required=True)
 
     @property
     def text(self) -> str:
@@ -254,21 +244,7 @@ class VerifyAuthRequest(NamedCallCenterRequestBase):
     ) -> None:
         """Check every field (a :class:`ValidationError` names the first bad one); give
         the text to sign as ``text`` or as ``token``."""
-        self.__attrs_init__(
-            call_center_num=call_center_num,
-            receiver_name=receiver_name,
-            receiver_hp=receiver_hp,
-            receiver_birthday=receiver_birthday,
-            tms_title=tms_title,
-            token=_required_text(text, token),
-            expires_in=expires_in,
-            allow_simple_regist=allow_simple_regist,
-            verify_name=verify_name,
-            tms_message=tms_message,
-            sub_client_id=sub_client_id,
-            payload=payload,
-            call_center_name=call_center_name,
-        )
+        _init(self, locals(), required=True)
 
     @property
     def text(self) -> str:
@@ -339,25 +315,7 @@ class CMSRequest(NamedCallCenterRequestBase):
     ) -> None:
         """Check every field (a :class:`ValidationError` names the first bad one); give
         the text to sign as ``text`` or as ``token``."""
-        self.__attrs_init__(
-            call_center_num=call_center_num,
-            receiver_name=receiver_name,
-            receiver_hp=receiver_hp,
-            receiver_birthday=receiver_birthday,
-            tms_title=tms_title,
-            bank_account_name=bank_account_name,
-            bank_account_num=bank_account_num,
-            bank_code=bank_code,
-            client_user_id=client_user_id,
-            token=_signed_text(text, token),
-            expires_in=expires_in,
-            allow_simple_regist=allow_simple_regist,
-            verify_name=verify_name,
-            tms_message=tms_message,
-            sub_client_id=sub_client_id,
-            payload=payload,
-            call_center_name=call_center_name,
-        )
+        _init(self, locals(), required=False)
 
     @property
     def text(self) -> str | None:

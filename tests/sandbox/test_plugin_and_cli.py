@@ -132,20 +132,25 @@ def test_the_plugin_works_in_a_users_suite(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    # Installed, the entry point loads the plugin; in a bare checkout, -p does.
+    result = users_pytest(tmp_path, "--strict-markers")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def users_pytest(project: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """pytest in ``project``, with this plugin loaded (installed, the entry point loads
+    it; in a bare checkout, ``-p`` does)."""
     plugins = {e.value for e in importlib.metadata.entry_points(group="pytest11")}
     load = [] if PLUGIN in plugins else ["-p", PLUGIN]
-    result = subprocess.run(  # noqa: S603 -- this Python, fixed arguments
-        [sys.executable, "-m", "pytest", *load, "--strict-markers", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
+    return subprocess.run(  # noqa: S603 -- this Python, fixed arguments
+        [sys.executable, "-m", "pytest", *load, *options, "-q", "-p", "no:cacheprovider"],
+        cwd=project,
         env=_env(),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -160,17 +165,7 @@ def test_an_async_test_nothing_runs_says_what_to_do(tmp_path: Path, options: lis
         "async def test_without_the_fixture():\n    pass\n",
         encoding="utf-8",
     )
-    plugins = {e.value for e in importlib.metadata.entry_points(group="pytest11")}
-    load = [] if PLUGIN in plugins else ["-p", PLUGIN]
-    result = subprocess.run(  # noqa: S603 -- this Python, fixed arguments
-        [sys.executable, "-m", "pytest", *load, *options, "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = users_pytest(tmp_path, *options)
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert "test_unmarked: this test is `async def`, and nothing runs it on an event loop" in out
