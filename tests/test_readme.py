@@ -120,10 +120,13 @@ def test_every_snippet_is_run() -> None:
     assert {(top, index) for top, index, _ in snippets()} == set(RUNNERS)
 
 
+RUN = [snippet for snippet in snippets() if RUNNERS.get(snippet[:2]) is not None]
+
+
 @pytest.mark.parametrize(
     ("section", "index", "code"),
-    [snippet for snippet in snippets() if RUNNERS.get(snippet[:2]) is not None],
-    ids=lambda value: value if isinstance(value, str) and value.startswith("#") else "",
+    RUN,
+    ids=[getattr(RUNNERS[snippet[:2]], "__name__", "") for snippet in RUN],
 )
 def test_the_snippet_runs_as_written(
     section: str,
