@@ -20,7 +20,7 @@ from .overhead import REQUEST
 
 async def run(*, receipts: int, interval: float, spread: float) -> list[Figure]:
     latencies: list[float] = []
-    async with Sandbox() as sandbox, sandbox.client() as client:
+    async with Sandbox(sign_after=None) as sandbox, sandbox.client() as client:
         code = sandbox.client_code
 
         async def one() -> None:

@@ -51,7 +51,7 @@ async def _flow(
 
 async def _idle_bytes_per_waiter(waiters: int, interval: float) -> float:
     """Memory held per waiter while it sleeps between polls (tracemalloc)."""
-    async with Sandbox() as sandbox, sandbox.client() as client:
+    async with Sandbox(sign_after=None) as sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipts = [(await client.request_esign(code, REQUEST)).receipt_id for _ in range(waiters)]
         # Token and clock in place, and the in-process sandbox's own per-receipt
@@ -87,7 +87,7 @@ async def run(*, flows: int, spread: float, interval: float, idle_waiters: int) 
     name = f"{flows:,} concurrent waiters (request, await_signed, verify; in-process sandbox)"
     per_waiter = await _idle_bytes_per_waiter(idle_waiters, interval)
 
-    async with Sandbox() as sandbox, sandbox.client() as client:
+    async with Sandbox(sign_after=None) as sandbox, sandbox.client() as client:
         started = time.perf_counter()
         results = await asyncio.gather(
             *(_flow(client, sandbox, spread=spread, interval=interval) for _ in range(flows))

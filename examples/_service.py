@@ -12,29 +12,25 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 
-from kakaocert_async import API_URL, AUTH_URL, Client
-from kakaocert_async.sandbox import Sandbox
+from kakaocert_async import Client
+from kakaocert_async.sandbox import DEFAULT_SIGN_AFTER, Sandbox
 
 CREDENTIALS = ("KAKAOCERT_LINK_ID", "KAKAOCERT_SECRET_KEY", "KAKAOCERT_CLIENT_CODE")
 
 
 @contextlib.asynccontextmanager
 async def connect(
-    *, sandbox: Sandbox | None = None, sign_after: float | None = 3.0
+    *, sandbox: Sandbox | None = None, sign_after: float | None = DEFAULT_SIGN_AFTER
 ) -> AsyncIterator[tuple[Client, str, Sandbox | None]]:
     """``(client, client_code, sandbox)``: the real service's (sandbox ``None``) if the
     credentials are set and no ``sandbox`` is given, else the sandbox's, a new one
     signing ``sign_after`` seconds after each request unless one is given."""
     values = [os.environ.get(name, "") for name in CREDENTIALS]
     if sandbox is None and all(values):
-        link_id, secret_key, client_code = values
-        async with Client(
-            link_id,
-            secret_key,
-            base_url=os.environ.get("KAKAOCERT_API_URL", API_URL),
-            auth_url=os.environ.get("KAKAOCERT_AUTH_URL", AUTH_URL),
-        ) as client:
-            yield client, client_code, None
+        # The SDK reads the same variables (and names a bad one).
+        async with Client.from_env() as client:
+            assert client.client_code is not None
+            yield client, client.client_code, None
         return
     if sandbox is None and any(values):
         raise SystemExit(f"set all of {', '.join(CREDENTIALS)}, or none for the sandbox")

@@ -6,6 +6,7 @@ withdrawal consents; request, await, verify.
 
 import logging
 
+from ._bound import BoundClient
 from ._client import API_URL, AUTH_URL, Client
 from ._errors import (
     APIError,
@@ -45,6 +46,7 @@ __all__ = [
     "API_URL",
     "AUTH_URL",
     "APIError",
+    "BoundClient",
     "CMSReceipt",
     "CMSRequest",
     "CMSStatus",

@@ -147,8 +147,9 @@ class ServerClock:
         return server - (before + after) / 2
 
     async def explain(self, refused: APIError) -> None:
-        """With the local clock in use, add to ``refused`` how far it is off the
-        server's, when that is far enough to be why a date was rejected."""
+        """With the local clock in use, say in ``refused``'s hint how far it is off the
+        server's, when that is far enough to be why a date was rejected (a measured
+        hint, in place of any guess of ``_hints``')."""
         if self._use or self._read is None:
             return
         try:
@@ -157,12 +158,11 @@ class ServerClock:
             return
         if abs(skew) > SKEW_HINT_SECONDS:
             direction = "ahead of" if skew < 0 else "behind"
-            refused.message += (
-                f" (the local clock is {abs(skew):.0f} s {direction} the auth server's, and the"
+            refused.hint = (
+                f"the local clock is {abs(skew):.0f} s {direction} the auth server's, and the"
                 " service rejects a date that far off: create the Client with"
-                " use_server_time=True to correct for it)"
+                " use_server_time=True to correct for it"
             )
-            refused.args = (refused.message,)
 
     async def _sync(self) -> None:
         self._offset = await self.measure_offset()

@@ -8,12 +8,14 @@ withdrawal consent) share one implementation of each call, told apart by
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import overload
+from typing import ClassVar, overload
 
 import httpx
 
 from . import _families, _validation, _wire
+from ._bound import BoundClient
 from ._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection, last_state
+from ._env import Variables
 from ._errors import (
     KakaocertError,
     MalformedResponse,
@@ -57,6 +59,9 @@ class Client(ClientBase):
     Arguments:
         link_id: The partner's LinkID.
         secret_key: The partner's SecretKey (base64). Never shown in a repr.
+        client_code: Your 12-digit client code (이용기관코드), if you use one:
+            :meth:`for_client` then binds it, so that calls need not repeat it.
+            The operations of the ``Client`` itself still take one each.
         base_url: The KakaoCert API; :data:`API_URL` by default.
         auth_url: The Linkhub auth service; :data:`AUTH_URL` by default.
         timeout: Seconds one attempt of an HTTP exchange may take in all: waiting
@@ -76,6 +81,9 @@ class Client(ClientBase):
     Without ``http_client`` or ``transport`` the client sends with aiohttp, its
     fastest path; with either, through httpx (and so while respx is mocking
     httpx, so that the mock sees every call). :attr:`http_backend` says which.
+
+    :meth:`from_env` reads the credentials from ``KAKAOCERT_*`` environment
+    variables, as the command line does.
 
     >>> import asyncio
     >>> from kakaocert_async.sandbox import Sandbox
@@ -97,6 +105,7 @@ class Client(ClientBase):
         link_id: str,
         secret_key: str,
         *,
+        client_code: str | None = None,
         base_url: str = API_URL,
         auth_url: str = AUTH_URL,
         timeout: float = 10.0,
@@ -109,6 +118,7 @@ class Client(ClientBase):
         self._connection = Connection(
             link_id,
             secret_key,
+            client_code=client_code,
             dialect=KakaoCert2,
             base_url=base_url,
             auth_url=auth_url,
@@ -121,6 +131,27 @@ class Client(ClientBase):
         )
         self._session = self._connection.session
         self._calls = self._connection.calls
+
+    variables: ClassVar[Variables] = Variables(
+        prefix="KAKAOCERT_", api_url=API_URL, auth_url=AUTH_URL
+    )
+    """``KAKAOCERT_LINK_ID``, ``_SECRET_KEY``, ``_CLIENT_CODE``, ``_API_URL`` and
+    ``_AUTH_URL``: what :meth:`from_env` (and the command line) read."""
+
+    def for_client(self, client_code: str | None = None) -> BoundClient:
+        """The operations of this client for one client code, which they no longer take.
+
+        ``client_code`` is checked now; without it, the one given to the
+        constructor (or ``KAKAOCERT_CLIENT_CODE``, to :meth:`from_env`) is bound.
+        The view shares this client's pool, tokens and lifetime: close the client,
+        not the view. Make as many as you serve client codes::
+
+            async with Client.from_env() as client:
+                kakao = client.for_client()
+                receipt = await kakao.request_esign(request)
+                status = await kakao.await_signed(receipt)
+        """
+        return BoundClient(self, self._code_to_bind(client_code))
 
     # The operations -------------------------------------------------------
 

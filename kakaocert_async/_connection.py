@@ -10,15 +10,16 @@ built here, once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
 import aiohttp
 import httpx
 
 from . import _polling, _signing, _validation
 from ._auth import Credentials
+from ._env import Environment, Variables
 from ._errors import ValidationError
 from ._http import Sender
 from ._lifecycle import Calls
@@ -28,11 +29,25 @@ from ._session import Dialect, Session
 from ._transports import AiohttpBackend, Backend, HttpxBackend, respx_is_active
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 C = TypeVar("C", bound="ClientBase")
 S = TypeVar("S", bound=Status)
 
 DEFAULT_MAX_CONNECTIONS = 100
 """Connections a Client opens at most (callers beyond wait their turn, in order)."""
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of a client that ``from_env()`` passes on as given."""
+
+    timeout: float
+    use_server_time: bool
+    ip_restrict: bool
+    max_connections: int
+    http_client: httpx.AsyncClient | None
+    transport: httpx.AsyncBaseTransport | None
 
 
 class Connection:
@@ -57,6 +72,7 @@ class Connection:
         max_connections: int,
         http_client: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
+        client_code: str | None = None,
         key_check: Callable[[bytes], object] | None = None,
     ) -> None:
         _validation.check_link_id(link_id)
@@ -83,6 +99,9 @@ class Connection:
                 raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
             if http_client is not None:
                 raise ValidationError("transport", "give http_client or transport, not both")
+        if client_code is not None:
+            _validation.check_client_code(client_code)
+        self.client_code = client_code
         self.link_id = link_id
         self.base_url = service_url("base_url", base_url)
         auth_url = service_url("auth_url", auth_url)
@@ -192,9 +211,54 @@ def service_url(field: str, url: object) -> str:
 
 
 class ClientBase:
-    """The lifetime of a client: ``async with``, ``aclose`` and which backend it uses."""
+    """The lifetime of a client: ``async with``, ``aclose`` and which backend it uses;
+    and its configuration from the environment (:meth:`from_env`)."""
 
     _connection: Connection
+    variables: ClassVar[Variables]
+    """The environment variables :meth:`from_env` reads."""
+
+    @classmethod
+    def from_env(
+        cls: type[C], environ: Mapping[str, str] | None = None, **options: Unpack[ClientOptions]
+    ) -> C:
+        """A client configured by environment variables, as the command line is.
+
+        ``KAKAOCERT_LINK_ID`` and ``KAKAOCERT_SECRET_KEY`` are required;
+        ``KAKAOCERT_CLIENT_CODE``, if set, becomes the :attr:`client_code` that
+        ``for_client()`` uses; ``KAKAOCERT_API_URL`` and ``KAKAOCERT_AUTH_URL`` point
+        the client elsewhere (at ``kakaocert-async sandbox``, say). Barocert's client
+        reads ``BAROCERT_*`` instead, each credential falling back to its
+        ``KAKAOCERT_`` twin. ``environ`` replaces ``os.environ``; ``options`` go to
+        the constructor (``timeout``, ``use_server_time``, ``ip_restrict``, ...).
+
+        A missing variable is a :class:`~kakaocert_async.ValidationError` naming it
+        (and how to try the SDK without credentials: ``kakaocert-async sandbox``
+        prints the lines to paste); a bad one is named the same way.
+        """
+        environment = Environment.from_env(
+            environ, variables=cls.variables, client_code_required=False
+        )
+        return environment.client(cls, **options)
+
+    @property
+    def client_code(self) -> str | None:
+        """The client code given to the constructor (or read by :meth:`from_env`), if any:
+        ``for_client()`` binds it when called without one."""
+        return self._connection.client_code
+
+    def _code_to_bind(self, client_code: str | None) -> str:
+        """The client code ``for_client()`` binds: the one given, else :attr:`client_code`."""
+        if client_code is None:
+            client_code = self.client_code
+        if client_code is None:
+            raise ValidationError(
+                "client_code",
+                "is required: pass it to for_client(), or create the client with"
+                f" client_code=... (from_env() reads {self.variables.described('CLIENT_CODE')})",
+            )
+        _validation.check_client_code(client_code)
+        return client_code
 
     def __repr__(self) -> str:
         connection = self._connection

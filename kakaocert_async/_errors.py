@@ -80,22 +80,35 @@ class APIError(KakaocertError):
 
     ``http_status`` is the HTTP status; ``code`` the service's error code, or
     ``-99999999`` when the body held none (an HTML page from a gateway, say),
-    in which case ``message`` quotes the start of the body.
+    in which case ``message`` quotes the start of the body. ``message`` is the
+    service's own text; for a refusal the caller likely caused (a wrong SecretKey
+    or LinkID, a clock refused, a receipt unknown or verified twice), ``hint``
+    says in English what to check or do next, and ``str(error)`` ends with it.
     """
 
     http_status: int
     retry_after: float | None
     """Seconds the server asked to wait (``Retry-After``), if it said."""
+    hint: str | None
+    """What to check or do next, when the refusal says (``None`` otherwise)."""
 
     def __init__(
-        self, message: str, *, code: int, http_status: int, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        code: int,
+        http_status: int,
+        retry_after: float | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message, code=code)
         self.http_status = http_status
         self.retry_after = retry_after
+        self.hint = hint
 
     def __str__(self) -> str:
-        return f"[{self.code}] {self.message} (HTTP {self.http_status})"
+        text = f"[{self.code}] {self.message} (HTTP {self.http_status})"
+        return text if self.hint is None else f"{text} Hint: {self.hint}."
 
     @property
     def is_transient(self) -> bool:

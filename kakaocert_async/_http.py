@@ -46,6 +46,7 @@ from ._errors import (
     RequestNotSent,
     TransportError,
 )
+from ._hints import hint_for
 from ._secret import Headers, Secret
 from ._transports import MAX_BODY_BYTES, Backend, Lost, NotSent, TooLarge
 
@@ -440,7 +441,8 @@ def api_error(
     label: str, status: int, body: bytes, retry_after: float | None, unreadable: str | None = None
 ) -> APIError:
     """The :class:`APIError` of a non-200 answer: the service's code and message if
-    the body is its error JSON, else the status and what the body was.
+    the body is its error JSON (with a hint from ``_hints`` when the refusal is one a
+    caller causes), else the status and what the body was.
 
     A page that is not JSON (a gateway's HTML) is quoted, shortened; JSON that is
     not an error is described by its keys only, and broken JSON by its size: a
@@ -465,7 +467,11 @@ def api_error(
                 detail = f"without an error body: {_json_shape(data)}"
             else:
                 return APIError(
-                    answer.message, code=answer.code, http_status=status, retry_after=retry_after
+                    answer.message,
+                    code=answer.code,
+                    http_status=status,
+                    retry_after=retry_after,
+                    hint=hint_for(label, status, answer.code),
                 )
     return APIError(
         f"{label}: HTTP {status} {reason} {detail}",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
+from . import _docs
 from . import _validation as v
+from ._errors import ValidationError
 from ._secret import Secret
 
 
@@ -55,9 +57,42 @@ class SignState(enum.IntEnum):
     """만료: ``expires_in`` passed without a signature."""
 
 
+DEFAULT_EXPIRES_IN = 300
+"""Seconds a request waits for its signature unless told otherwise: the manual's
+recommendation (권장 : 300) for ``Expires_in``."""
+MAX_TEXT = 500
+"""The longest text to sign (원문, ``Token``), in characters."""
+
+
+def _signed_text(text: str | None, token: str | None) -> str | None:
+    """The text to sign, given as ``text`` or under its wire name ``token`` (not both)."""
+    if text is None:
+        return token
+    if token is not None and token != text:
+        raise ValidationError("text", "give text or token (the same field), not both")
+    v.check_text("text", text, max_length=MAX_TEXT)
+    return text
+
+
+def _init(request: Any, arguments: dict[str, Any], *, required: bool) -> None:
+    """attrs' ``__attrs_init__`` of ``request`` with the arguments its ``__init__`` was
+    given (its ``locals()``, read first thing), ``text`` and ``token`` made one."""
+    fields = {name: value for name, value in arguments.items() if name not in {"self", "text"}}
+    fields["token"] = _signed_text(arguments["text"], arguments["token"])
+    if required and fields["token"] is None:
+        raise ValidationError(
+            "token", "must be a string: the text the receiver signs (give it as text= or token=)"
+        )
+    request.__attrs_init__(**fields)
+
+
 # The three families of the API (e-signature, identity verification, CMS withdrawal
 # consent) share most of their fields: each is declared once, in a base class, with
 # its validator; the public classes add what is their own. The bases are internal.
+#
+# The text the receiver signs is ``Token`` on the wire, and so ``token`` here, a name
+# easily taken for a credential: each public request also takes it as ``text=`` and
+# reads it as ``.text``, through its own ``__init__`` (attrs makes ``__attrs_init__``).
 
 
 @attrs.frozen(kw_only=True)
@@ -68,52 +103,92 @@ class RequestBase:
     """
 
     call_center_num: str = attrs.field(validator=v.text(20))
-    """고객센터 전화번호, shown in the KakaoTalk message (≤ 20)."""
-    expires_in: int = attrs.field(validator=v.by(v.check_expires_in))
-    """Seconds the receiver has to sign: 1..1000 (300 recommended)."""
+    """고객센터 전화번호: your customer-service number, shown in the KakaoTalk message as
+    "고객센터" (≤ 20 characters, e.g. ``"1600-9854"``)."""
+    expires_in: int = attrs.field(default=DEFAULT_EXPIRES_IN, validator=v.by(v.check_expires_in))
+    """인증요청 만료시간: seconds the receiver has to sign, 1 to 1000; 300 (the manual's
+    recommendation) by default. Unsigned by then, the state becomes ``EXPIRED``."""
     receiver_birthday: str = attrs.field(validator=v.by(v.check_birthday), repr=_masked)
-    """수신자 생년월일, ``YYYYMMDD``."""
+    """수신자 생년월일: the receiver's date of birth, ``YYYYMMDD``. Masked in reprs."""
     receiver_hp: str = attrs.field(validator=v.by(v.check_phone), repr=_masked)
-    """수신자 휴대폰번호: 10 or 11 digits, no hyphens."""
+    """수신자 휴대폰번호: the receiver's mobile number, 10 or 11 digits without hyphens
+    (``"01012341234"``). Masked in reprs."""
     receiver_name: str = attrs.field(validator=v.text(20), repr=_masked)
-    """수신자 성명 (≤ 20)."""
+    """수신자 성명: the receiver's name (≤ 20 characters). Masked in reprs."""
     tms_title: str = attrs.field(validator=v.text(40))
-    """인증요청 메시지 제목, shown as 요청구분 (≤ 40)."""
-    allow_simple_regist: bool = attrs.field(validator=v.by(v.check_bool))
-    """True: a certificate may be issued on a phone check alone."""
-    verify_name: bool = attrs.field(validator=v.by(v.check_bool))
-    """True: the service compares ``receiver_name`` with the verified real name."""
+    """인증요청 메시지 제목: the message's title, shown as "요청구분" (≤ 40 characters)."""
+    allow_simple_regist: bool = attrs.field(default=False, validator=v.by(v.check_bool))
+    """인증서 발급유형: how a receiver without a Kakao certificate gets one. ``False`` (the
+    default): by proving they hold a bank account in their name (본인계좌 점유 인증);
+    ``True``: by a phone identity check alone (휴대폰 본인인증), easier and weaker."""
+    verify_name: bool = attrs.field(default=True, validator=v.by(v.check_bool))
+    """수신자 실명확인: ``True`` (the default): Kakao Pay compares :attr:`receiver_name`
+    with the real name it verified, so that only the named person can sign;
+    ``False``: anyone holding the phone can."""
     tms_message: str | None = attrs.field(default=None, validator=v.text(500, required=False))
-    """인증요청 메시지 부가내용 (≤ 500); not used with App to App."""
+    """인증요청 메시지 부가내용: extra text shown at the top of the message (≤ 500);
+    not used with App to App."""
     sub_client_id: str | None = attrs.field(default=None, validator=v.text(12, required=False))
-    """별칭코드 (≤ 12); not used with App to App."""
+    """별칭코드: the code of an alias registered on the partner site, shown as "요청기관"
+    instead of your name (≤ 12); not used with App to App."""
     payload: str | None = attrs.field(default=None, validator=v.text(200, required=False))
-    """The partner's memo, echoed back in the state (≤ 200)."""
+    """메모: your own note (an order number, say), returned in the state as ``payload``
+    (≤ 200)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, init=False)
 class ESignRequest(RequestBase):
-    """What to ask the receiver to sign (RequestESign). Checked when built.
+    """What to ask the receiver to sign (전자서명, RequestESign). Checked when built.
+
+    ``text`` is what the receiver signs; ``token`` is the same field under its
+    wire name (``Token``), kept for compatibility: give one. The repr masks the
+    receiver's name, phone and birthday.
 
     >>> request = ESignRequest(
     ...     call_center_num="1600-9854",
-    ...     expires_in=300,
-    ...     receiver_birthday="19900108",
-    ...     receiver_hp="01012341234",
     ...     receiver_name="홍길동",
-    ...     token="전자서명 원문",
+    ...     receiver_hp="01012341234",
+    ...     receiver_birthday="19900108",
     ...     tms_title="계약 서명",
-    ...     allow_simple_regist=True,
-    ...     verify_name=True,
+    ...     text="본인은 위 계약 내용에 동의합니다.",
     ... )
-    >>> request.receiver_name
-    '홍길동'
+    >>> request.expires_in, request.allow_simple_regist, request.verify_name
+    (300, False, True)
+    >>> request.text == request.token
+    True
     >>> "홍길동" in repr(request)
     False
     """
 
-    token: str = attrs.field(validator=v.text(500))
-    """원문: the text the receiver signs (≤ 500)."""
+    token: str = attrs.field(validator=v.text(MAX_TEXT))
+    """원문: the text the receiver signs (≤ 500 characters), also read as :attr:`text`.
+    The document's wording, not a credential."""
+
+    def __init__(
+        self,
+        *,
+        call_center_num: str,
+        receiver_name: str,
+        receiver_hp: str,
+        receiver_birthday: str,
+        tms_title: str,
+        text: str | None = None,
+        token: str | None = None,
+        expires_in: int = DEFAULT_EXPIRES_IN,
+        allow_simple_regist: bool = False,
+        verify_name: bool = True,
+        tms_message: str | None = None,
+        sub_client_id: str | None = None,
+        payload: str | None = None,
+    ) -> None:
+        """Check every field (a :class:`ValidationError` names the first bad one); give
+        the text to sign as ``text`` or as ``token``."""
+        _init(self, locals(), required=True)
+
+    @property
+    def text(self) -> str:
+        """The text the receiver signs: :attr:`token`, by a name no one takes for a secret."""
+        return self.token
 
 
 @attrs.frozen(kw_only=True)
@@ -121,74 +196,131 @@ class NamedCallCenterRequestBase(RequestBase):
     """A request that may also name the call center (internal base)."""
 
     call_center_name: str | None = attrs.field(default=None, validator=v.text(None, required=False))
-    """고객센터명, shown in the KakaoTalk message; sent only if given (no known limit)."""
+    """고객센터명: your customer service's name, shown in the KakaoTalk message; sent
+    only if given (no limit is public)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, init=False)
 class VerifyAuthRequest(NamedCallCenterRequestBase):
     """An identity verification (본인인증, RequestVerifyAuth). Checked when built.
 
-    The receiver signs ``token``: make it a one-time value (a nonce) and check it in
+    The receiver signs ``text``: make it a one-time value (a nonce) and check it in
     the signed data, so that the signature proves who answered *this* request.
-    No App to App mode.
+    ``token`` is the same field under its wire name. No App to App mode.
 
     >>> request = VerifyAuthRequest(
     ...     call_center_num="1600-9854",
-    ...     expires_in=300,
-    ...     receiver_birthday="19900108",
-    ...     receiver_hp="01012341234",
     ...     receiver_name="홍길동",
-    ...     token="nonce-5f2b9c",
+    ...     receiver_hp="01012341234",
+    ...     receiver_birthday="19900108",
     ...     tms_title="본인인증",
-    ...     allow_simple_regist=True,
-    ...     verify_name=True,
+    ...     text="nonce-5f2b9c",
     ... )
     >>> request.call_center_name is None
     True
     """
 
-    token: str = attrs.field(validator=v.text(500))
-    """원문: the one-time text the receiver signs (≤ 500)."""
+    token: str = attrs.field(validator=v.text(MAX_TEXT))
+    """원문: the one-time text the receiver signs (≤ 500 characters), also read as
+    :attr:`text`: a nonce you keep, not a credential."""
+
+    def __init__(
+        self,
+        *,
+        call_center_num: str,
+        receiver_name: str,
+        receiver_hp: str,
+        receiver_birthday: str,
+        tms_title: str,
+        text: str | None = None,
+        token: str | None = None,
+        expires_in: int = DEFAULT_EXPIRES_IN,
+        allow_simple_regist: bool = False,
+        verify_name: bool = True,
+        tms_message: str | None = None,
+        sub_client_id: str | None = None,
+        payload: str | None = None,
+        call_center_name: str | None = None,
+    ) -> None:
+        """Check every field (a :class:`ValidationError` names the first bad one); give
+        the text to sign as ``text`` or as ``token``."""
+        _init(self, locals(), required=True)
+
+    @property
+    def text(self) -> str:
+        """The one-time text the receiver signs: :attr:`token`, by a clearer name."""
+        return self.token
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, init=False)
 class CMSRequest(NamedCallCenterRequestBase):
     """A CMS automatic-transfer withdrawal consent (자동이체 출금동의, RequestCMS).
 
     The receiver consents to withdrawals from the bank account named here; the
     signed data is the evidence to keep (and to submit to 금융결제원). The official
-    SDKs' examples send no ``token`` for it, so it is optional. The bank fields'
-    limits are not public: each must be a non-empty string. The repr masks the
-    account holder, the account number and the payer number.
+    SDKs' examples send no text to sign for it, so ``text`` (``token``) is
+    optional. The bank fields' limits are not public: each must be a non-empty
+    string. The repr masks the account holder, the account number and the payer
+    number.
 
     >>> request = CMSRequest(
     ...     call_center_num="1600-9854",
-    ...     expires_in=300,
-    ...     receiver_birthday="19900108",
-    ...     receiver_hp="01012341234",
     ...     receiver_name="홍길동",
+    ...     receiver_hp="01012341234",
+    ...     receiver_birthday="19900108",
     ...     tms_title="자동이체 출금동의",
-    ...     allow_simple_regist=True,
-    ...     verify_name=True,
     ...     bank_account_name="홍길동",
     ...     bank_account_num="371-02-6***85",
     ...     bank_code="004",
     ...     client_user_id="member-1042",
     ... )
-    >>> "371-02" in repr(request)
-    False
+    >>> "371-02" in repr(request), request.text is None
+    (False, True)
     """
 
-    token: str | None = attrs.field(default=None, validator=v.text(500, required=False))
-    """원문 (≤ 500): optional here; sent only if given."""
+    token: str | None = attrs.field(default=None, validator=v.text(MAX_TEXT, required=False))
+    """원문 (≤ 500 characters), also read as :attr:`text`: optional here; sent only if
+    given."""
     bank_account_name: str = attrs.field(validator=v.text(None), repr=_masked)
-    """예금주명: the account holder's name."""
+    """예금주명: the account holder's name. Masked in reprs."""
     bank_account_num: str = attrs.field(validator=v.text(None), repr=_masked)
-    """출금계좌번호, as shown to the receiver: it may be partly masked (``371-02-6***85``)."""
+    """출금계좌번호, as shown to the receiver: it may be partly masked (``371-02-6***85``).
+    Masked in reprs."""
     bank_code: str = attrs.field(validator=v.text(None))
     """은행코드: the bank's code (참가기관코드, e.g. ``004``)."""
     client_user_id: str = attrs.field(validator=v.text(None), repr=_masked)
-    """납부자번호: the number you gave the payer (고객식별번호)."""
+    """납부자번호: the number you gave the payer (고객식별번호). Masked in reprs."""
+
+    def __init__(
+        self,
+        *,
+        call_center_num: str,
+        receiver_name: str,
+        receiver_hp: str,
+        receiver_birthday: str,
+        tms_title: str,
+        bank_account_name: str,
+        bank_account_num: str,
+        bank_code: str,
+        client_user_id: str,
+        text: str | None = None,
+        token: str | None = None,
+        expires_in: int = DEFAULT_EXPIRES_IN,
+        allow_simple_regist: bool = False,
+        verify_name: bool = True,
+        tms_message: str | None = None,
+        sub_client_id: str | None = None,
+        payload: str | None = None,
+        call_center_name: str | None = None,
+    ) -> None:
+        """Check every field (a :class:`ValidationError` names the first bad one); give
+        the text to sign as ``text`` or as ``token``."""
+        _init(self, locals(), required=False)
+
+    @property
+    def text(self) -> str | None:
+        """The text the receiver signs, if any: :attr:`token`, by a clearer name."""
+        return self.token
 
 
 @attrs.frozen(kw_only=True)
@@ -196,7 +328,8 @@ class ReceiptBase:
     """The answer to a request (internal base)."""
 
     receipt_id: str
-    """접수아이디: use it for state and verify."""
+    """접수아이디: the request's id (up to 20 digits), for its state and its verify.
+    Store it: ``VerifyAuthReceipt(receipt_id=...)`` and its kin rebuild the receipt."""
 
 
 @attrs.frozen(kw_only=True)
@@ -213,7 +346,8 @@ class AppToAppReceiptBase(ReceiptBase):
     """The answer to a request that may be App to App (internal base)."""
 
     tx_id: str | None = None
-    """App to App only: the KakaoTalk transaction id your app passes to KakaoTalk."""
+    """카카오톡 트랜잭션아이디, App to App only (else ``None``): what your app passes to
+    KakaoTalk's app scheme."""
 
 
 @attrs.frozen(kw_only=True)
@@ -232,8 +366,10 @@ class VerificationBase:
     """The answer to a verify: the signed data, given only once (internal base)."""
 
     receipt_id: str
+    """접수아이디: the receipt verified."""
     signed_data: str = attrs.field(repr=_length_only)
-    """전자서명 데이터 전문 (up to 4096 characters)."""
+    """전자서명 데이터 전문: the signed data (up to 4096 characters), the evidence to
+    store. The service gives it once: keep it now. Reprs show only its length."""
 
 
 @attrs.frozen(kw_only=True)
@@ -256,28 +392,48 @@ class StatusBase:
     """The state of a request: the fields every family shares (internal base).
 
     The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or
-    ``None`` while the event has not happened.
+    ``None`` while the event has not happened. Fields the service leaves out are
+    ``None``; fields it adds are ignored.
     """
 
     receipt_id: str
+    """접수아이디: the request this is the state of."""
     client_code: str | None = None
+    """이용기관코드: the client code the request was made for."""
     client_name: str | None = None
+    """이용기관명: the name registered for that client code."""
     sub_client_name: str | None = None
+    """별칭: the name of the alias given as ``sub_client_id``, if any."""
     sub_client_code: str | None = None
+    """별칭코드: the request's ``sub_client_id``; ``None`` if it gave none."""
     state: SignState
+    """상태: ``PENDING``, ``SIGNED`` (verify it now, once) or ``EXPIRED``."""
     expires_in: int | None = None
+    """인증요청 만료시간: the request's ``expires_in``, in seconds."""
     call_center_num: str | None = None
+    """고객센터 전화번호: the request's ``call_center_num``."""
     tms_title: str | None = None
+    """인증요청 메시지 제목: the request's ``tms_title``."""
     tms_message: str | None = None
+    """인증요청 메시지 부가내용: the request's ``tms_message``."""
     allow_simple_regist: bool | None = None
+    """인증서 발급유형: the request's ``allow_simple_regist``."""
     verify_name: bool | None = None
+    """수신자 실명확인 여부: the request's ``verify_name``."""
     request_dt: dt.datetime | None = None
+    """카카오 인증서버 등록일시: when Kakao's server registered the request."""
     expire_dt: dt.datetime | None = None
+    """인증 만료일시: when the request expires (or expired)."""
     reg_dt: dt.datetime | None = None
+    """인증요청 등록일시: when the request was made."""
     view_dt: dt.datetime | None = None
+    """수신자 카카오톡 인증메시지 확인일시: when the receiver opened the message."""
     complete_dt: dt.datetime | None = None
+    """수신자 카카오톡 전자서명 완료일시: when the receiver signed."""
     verify_dt: dt.datetime | None = None
+    """서명 검증일시: when the signature was verified; set once a verify went through."""
     payload: str | None = None
+    """메모: the request's ``payload``, as you sent it."""
 
     @property
     def is_final(self) -> bool:
@@ -290,7 +446,10 @@ class ESignStatus(StatusBase):
     """The state of an e-signature request (ResultESignObj)."""
 
     app_to_app: bool | None = None
+    """App to App 방식 이용 여부: whether the request was App to App (``False`` if the
+    request said nothing)."""
     tx_id: str | None = None
+    """카카오톡 트랜잭션아이디, App to App only: what your app passes to KakaoTalk."""
 
 
 @attrs.frozen(kw_only=True)
@@ -298,6 +457,7 @@ class NamedCallCenterStatusBase(StatusBase):
     """A state that names the call center (internal base)."""
 
     call_center_name: str | None = None
+    """고객센터명: the request's ``call_center_name``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -310,6 +470,7 @@ class CMSStatus(NamedCallCenterStatusBase):
     """The state of a CMS withdrawal consent request (ResultCMS)."""
 
     app_to_app: bool | None = None
+    """App to App 방식 이용 여부: whether the request was App to App."""
 
 
 @attrs.frozen(kw_only=True)
@@ -329,3 +490,20 @@ class TokenGrant:
     """Masked everywhere; a printable ASCII word (checked by ``_wire``)."""
     expiration: dt.datetime
     """When the token stops working (UTC, by the auth server's clock)."""
+
+
+# help() shows each public model's fields with their docs (see _docs).
+_docs.document(
+    ESignRequest,
+    VerifyAuthRequest,
+    CMSRequest,
+    ESignReceipt,
+    VerifyAuthReceipt,
+    CMSReceipt,
+    ESignVerification,
+    VerifyAuthVerification,
+    CMSVerification,
+    ESignStatus,
+    VerifyAuthStatus,
+    CMSStatus,
+)

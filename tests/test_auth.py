@@ -286,11 +286,12 @@ async def test_without_server_time_a_refused_date_names_the_option(service: Serv
     async with Client(LINK_ID, SECRET_KEY, use_server_time=False) as client:
         with pytest.raises(APIError) as caught:
             await client.request_esign(CLIENT_CODE, make_request())
-    message = caught.value.message
-    assert message.startswith("요청 시간이 올바르지 않습니다.")
-    assert "use_server_time=True" in message
-    assert re.search(r"60\d s ahead of the auth server's", message)
-    assert "use_server_time=True" in str(caught.value)
+    assert caught.value.message == "요청 시간이 올바르지 않습니다."  # the service's, as sent
+    hint = caught.value.hint
+    assert hint is not None
+    assert "use_server_time=True" in hint
+    assert re.search(r"60\d s ahead of the auth server's", hint)
+    assert str(caught.value).endswith(f"Hint: {hint}.")
 
 
 async def test_without_server_time_a_refusal_with_a_good_clock_adds_nothing(

@@ -278,7 +278,9 @@ def test_verify_twice_is_the_services_error(
     assert main(barocert(Kind.CMS, "verify", receipt_id)) == EXIT_ERROR
     out, err = capsys.readouterr()
     assert out == ""
-    assert one_error_line(err).endswith("(HTTP 409)")
+    line = one_error_line(err)
+    assert "(HTTP 409) Hint: a receipt is verified once" in line
+    assert "get_sign_status() or its kin shows verify_dt" in line  # Barocert's calls
     assert sandbox.stats["barocert.cms.verify"] >= 2
 
 
@@ -360,7 +362,8 @@ def test_missing_credentials_are_named(
     assert one_error_line(capsys.readouterr().err) == (
         "kakaocert-async: BAROCERT_LINK_ID (or KAKAOCERT_LINK_ID) and BAROCERT_CLIENT_CODE"
         " (or KAKAOCERT_CLIENT_CODE) are not set (the partner's LinkID, SecretKey and"
-        " 12-digit client code)"
+        " 12-digit client code); to try without credentials, run `kakaocert-async sandbox`"
+        " and paste the export lines it prints"
     )
     monkeypatch.setenv("BAROCERT_LINK_ID", "SANDBOX")
     monkeypatch.setenv("BAROCERT_CLIENT_CODE", "020040000001")

@@ -109,7 +109,7 @@ def api_arrivals(sandbox: Sandbox) -> dict[str, int]:
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 async def test_request_wait_verify(kind: Kind) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await kind.request(client, code)
@@ -136,7 +136,7 @@ async def test_request_wait_verify(kind: Kind) -> None:
 
 
 async def test_the_states_carry_each_familys_own_fields() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         named = make_verify_auth_request(call_center_name="고객센터", payload="memo-9")
@@ -170,7 +170,7 @@ async def test_the_states_carry_each_familys_own_fields() -> None:
     ids=["esign", "cms"],
 )
 async def test_app_to_app(request_app: Any, verify: Any) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await request_app(client, code)
@@ -189,7 +189,7 @@ async def test_app_to_app(request_app: Any, verify: Any) -> None:
 
 async def test_identity_verification_has_no_app_to_app() -> None:
     # Neither in the API (no such arguments) nor on the wire.
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         with pytest.raises(TypeError):
@@ -204,7 +204,7 @@ async def test_identity_verification_has_no_app_to_app() -> None:
 
 @pytest.mark.parametrize("kind", NEW_KINDS, ids=lambda k: k.name)
 async def test_the_services_refusals(kind: Kind) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await kind.request(client, code)
@@ -229,7 +229,7 @@ async def test_the_services_refusals(kind: Kind) -> None:
 
 @pytest.mark.parametrize("kind", NEW_KINDS, ids=lambda k: k.name)
 async def test_verify_is_never_sent_twice(kind: Kind) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await kind.request(client, code)
@@ -246,7 +246,7 @@ async def test_verify_is_never_sent_twice(kind: Kind) -> None:
 
 @pytest.mark.parametrize("kind", NEW_KINDS, ids=lambda k: k.name)
 async def test_a_request_is_not_repeated_and_a_state_read_is(kind: Kind) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         sandbox.faults.add(Fault(action="error", endpoints={f"{kind.prefix}request"}, times=1))
@@ -398,7 +398,7 @@ BAD_CALLS = {
 
 @pytest.mark.parametrize(("call", "field"), BAD_CALLS.values(), ids=BAD_CALLS.keys())
 async def test_bad_arguments_send_nothing(call: Any, field: str) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         with pytest.raises(ValidationError) as refused:
             await call(client, sandbox.client_code)

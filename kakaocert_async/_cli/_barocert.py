@@ -19,6 +19,7 @@ import attrs
 
 from kakaocert_async import barocert
 from kakaocert_async._connection import ClientBase
+from kakaocert_async._env import Variables
 from kakaocert_async.barocert import (
     BankServiceType,
     CMSRequest,
@@ -31,14 +32,9 @@ from kakaocert_async.barocert import (
 )
 
 from . import _commands
-from ._base import EXIT_OK, KAKAOCERT, CommandError, Commands, Service, Variables, run, to_json
+from ._base import EXIT_OK, CommandError, Commands, Service, run, to_json
 
-BAROCERT = Variables(
-    prefix="BAROCERT_",
-    api_url=barocert.API_URL,
-    auth_url=barocert.AUTH_URL,
-    fallback=KAKAOCERT,
-)
+BAROCERT = barocert.Client.variables
 """``BAROCERT_LINK_ID``, ``_SECRET_KEY``, ``_CLIENT_CODE`` (each falling back to its
 ``KAKAOCERT_`` twin), ``BAROCERT_API_URL`` and ``BAROCERT_AUTH_URL``."""
 

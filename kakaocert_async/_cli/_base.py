@@ -15,9 +15,9 @@ from typing import IO, NoReturn, TypeAlias, TypeVar
 import attrs
 import cattrs
 
-from kakaocert_async import _validation
-from kakaocert_async._client import API_URL, AUTH_URL, Client
+from kakaocert_async._client import Client
 from kakaocert_async._connection import ClientBase
+from kakaocert_async._env import Environment, Variables
 from kakaocert_async._errors import (
     CLIENT_ERROR_CODE,
     APIError,
@@ -57,41 +57,8 @@ CREDENTIAL_VARS = (LINK_ID_VAR, SECRET_KEY_VAR, CLIENT_CODE_VAR)
 C = TypeVar("C", bound=ClientBase)
 
 
-@attrs.frozen(kw_only=True)
-class Variables:
-    """The environment variables one generation of the service reads, and its default URLs.
-
-    A credential variable that is unset or empty falls back to the one of
-    ``fallback`` (Barocert's to KakaoCert 2.x's: a partner has one LinkID and
-    SecretKey); the URLs never do, as each generation has its own hosts.
-    """
-
-    prefix: str
-    """``KAKAOCERT_`` or ``BAROCERT_``: every name is the prefix and the role."""
-    api_url: str
-    auth_url: str
-    fallback: Variables | None = None
-
-    def name(self, role: str) -> str:
-        return self.prefix + role
-
-    def credential(self, env: Mapping[str, str], role: str) -> str:
-        """The value of the credential ``role`` (``LINK_ID``, ...), or ``""``."""
-        value = env.get(self.name(role), "").strip()
-        if not value and self.fallback is not None:
-            value = self.fallback.credential(env, role)
-        return value
-
-    def described(self, role: str) -> str:
-        """The variable's name, with its fallback's in parentheses."""
-        if self.fallback is None:
-            return self.name(role)
-        return f"{self.name(role)} (or {self.fallback.described(role)})"
-
-
-KAKAOCERT = Variables(prefix="KAKAOCERT_", api_url=API_URL, auth_url=AUTH_URL)
+KAKAOCERT = Client.variables
 """KakaoCert 2.x's variables (``LINK_ID_VAR`` ... ``AUTH_URL_VAR``)."""
-_CREDENTIALS = ("LINK_ID", "SECRET_KEY", "CLIENT_CODE")
 
 # The flag (or argument) behind each field a ValidationError may name.
 FLAGS = {
@@ -220,65 +187,34 @@ async def _awaited(command: Callable[[], Awaitable[int]]) -> int:
 
 @attrs.frozen(kw_only=True)
 class Service:
-    """Where and as whom to call: ``KAKAOCERT_*`` environment variables (or another
-    generation's :class:`Variables`)."""
+    """Where and as whom to call: the ``KAKAOCERT_*`` environment variables (or another
+    generation's :class:`Variables`), the client code included (every command needs one)."""
 
-    link_id: str
-    secret_key: str = attrs.field(repr=False)
+    environment: Environment
     client_code: str
-    api_url: str = API_URL
-    auth_url: str = AUTH_URL
-    variables: Variables = KAKAOCERT
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, variables: Variables = KAKAOCERT
     ) -> Service:
-        """Read the credentials and URLs; a :class:`CommandError` names what is missing."""
-        env = os.environ if environ is None else environ
-        values = {role: variables.credential(env, role) for role in _CREDENTIALS}
-        missing = [variables.described(role) for role, value in values.items() if not value]
-        if missing:
-            names = ", ".join(missing[:-1]) + " and " + missing[-1] if missing[1:] else missing[0]
-            verb = "are" if missing[1:] else "is"
-            raise CommandError(
-                f"{names} {verb} not set (the partner's LinkID, SecretKey and 12-digit client code)"
-            )
-        client_code = values["CLIENT_CODE"]
-        try:
-            _validation.check_client_code(client_code, variables.described("CLIENT_CODE"))
-        except ValidationError as exc:
-            raise CommandError(exc.message) from None
-        return cls(
-            link_id=values["LINK_ID"],
-            secret_key=values["SECRET_KEY"],
-            client_code=client_code,
-            api_url=env.get(variables.name("API_URL"), "").strip() or variables.api_url,
-            auth_url=env.get(variables.name("AUTH_URL"), "").strip() or variables.auth_url,
-            variables=variables,
-        )
+        """Read the credentials and URLs, as ``Client.from_env()`` does; a
+        :class:`ValidationError` names what is missing, and suggests the sandbox."""
+        environment = Environment.from_env(environ, variables=variables)
+        assert environment.client_code is not None  # required above
+        return cls(environment=environment, client_code=environment.client_code)
+
+    @property
+    def api_url(self) -> str:
+        return self.environment.api_url
+
+    @property
+    def auth_url(self) -> str:
+        return self.environment.auth_url
 
     def client(self, factory: Callable[..., C] = Client) -> C:  # type: ignore[assignment]
         """A client of this service (a 2.x :class:`Client` unless ``factory`` is another
-        client class); close it."""
-        try:
-            return factory(
-                self.link_id, self.secret_key, base_url=self.api_url, auth_url=self.auth_url
-            )
-        except ValidationError as exc:
-            role = {
-                "link_id": "LINK_ID",
-                "secret_key": "SECRET_KEY",
-                "base_url": "API_URL",
-                "auth_url": "AUTH_URL",
-            }.get(exc.field)
-            variable = exc.field
-            if role is not None:
-                variable = self.variables.name(role)
-                if role in _CREDENTIALS:
-                    variable = self.variables.described(role)
-            rule = exc.message.removeprefix(f"{exc.field}: ")
-            raise CommandError(f"{variable}: {rule}") from None
+        client class); close it. A value it refuses is named by its variable."""
+        return self.environment.client(factory)
 
 
 # JSON output ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import attrs
 from kakaocert_async._arguments import seconds
 from kakaocert_async._client import Client
 from kakaocert_async._connection import ClientBase
+from kakaocert_async._env import Variables
 from kakaocert_async._errors import SignTimeout
 from kakaocert_async._models import (
     CMSReceipt,
@@ -43,7 +44,6 @@ from ._base import (
     CommandError,
     Commands,
     Service,
-    Variables,
     run,
     to_json,
     to_plain,

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING
 from kakaocert_async._arguments import seconds, sign_after
 from kakaocert_async._client import Client
 from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
 from . import _progress
 from ._base import (
@@ -32,7 +33,6 @@ from ._base import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-DEFAULT_SIGN_AFTER = 3.0
 SANDBOX_INTERVAL = 0.5
 LIVE_INTERVAL = 2.0
 TITLE = "kakaocert-async 데모"

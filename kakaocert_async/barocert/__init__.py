@@ -15,6 +15,7 @@ fields the protocol requires (AES-256-GCM with your SecretKey) when it sends.
 """
 
 from . import _wire as _wire  # registers the models on the package's converter
+from ._bound import BoundClient
 from ._client import API_URL, AUTH_URL, NON_STATIC_API_URL, NON_STATIC_AUTH_URL, Client
 from ._crypto import DecryptionError, hash_file, hash_text
 from ._errors import VERIFY_WINDOW, VerifyTooLate
@@ -44,6 +45,7 @@ __all__ = [
     "NON_STATIC_AUTH_URL",
     "VERIFY_WINDOW",
     "BankServiceType",
+    "BoundClient",
     "CMSRequest",
     "Client",
     "DecryptionError",

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 import httpx
 
 from kakaocert_async import _validation, _wire
+from kakaocert_async._client import Client as KakaoCert2Client
 from kakaocert_async._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection, last_state
+from kakaocert_async._env import Variables
 from kakaocert_async._errors import (
     APIError,
     KakaocertError,
@@ -32,6 +34,7 @@ from kakaocert_async._secret import Secret
 from . import _crypto
 from . import _validation as bv
 from . import _wire as bw
+from ._bound import BoundClient
 from ._dialect import Barocert
 from ._errors import VERIFY_WINDOW, VerifyTooLate
 from ._models import (
@@ -87,6 +90,8 @@ class Client(ClientBase):
         link_id: The partner's LinkID.
         secret_key: The partner's SecretKey (base64 of 32 bytes: it is the AES-256
             key too). Never shown in a repr.
+        client_code: Your 12-digit client code (이용기관코드), if you use one:
+            :meth:`for_client` then binds it, so that calls need not repeat it.
         base_url: The Barocert API; :data:`API_URL` by default (the fixed-IP host,
             as the official SDK, so that a firewall that lets its traffic out lets
             this client's too); :data:`NON_STATIC_API_URL` is the other.
@@ -106,6 +111,10 @@ class Client(ClientBase):
             not closed by this client.
         transport: An httpx transport to send through instead of the network:
             the sandbox's in-process one, or ``httpx.MockTransport`` in tests.
+
+    :meth:`from_env` reads the credentials from ``BAROCERT_*`` environment
+    variables (each credential falling back to its ``KAKAOCERT_`` twin), as the
+    command line does.
 
     Every coroutine checks its arguments first (a :class:`ValidationError`, nothing
     sent). Requests are never repeated once they may have left; status reads are
@@ -131,6 +140,7 @@ class Client(ClientBase):
         link_id: str,
         secret_key: str,
         *,
+        client_code: str | None = None,
         base_url: str = API_URL,
         auth_url: str = AUTH_URL,
         timeout: float = 10.0,
@@ -143,6 +153,7 @@ class Client(ClientBase):
         self._connection = Connection(
             link_id,
             secret_key,
+            client_code=client_code,
             dialect=Barocert,
             base_url=base_url,
             auth_url=auth_url,
@@ -157,6 +168,28 @@ class Client(ClientBase):
         self._cipher = _crypto.Cipher(self._connection.key.reveal())
         self._session = self._connection.session
         self._calls = self._connection.calls
+
+    variables: ClassVar[Variables] = Variables(
+        prefix="BAROCERT_", api_url=API_URL, auth_url=AUTH_URL, fallback=KakaoCert2Client.variables
+    )
+    """``BAROCERT_LINK_ID``, ``_SECRET_KEY``, ``_CLIENT_CODE`` (each falling back to its
+    ``KAKAOCERT_`` twin), ``BAROCERT_API_URL`` and ``BAROCERT_AUTH_URL``: what
+    :meth:`from_env` (and ``kakaocert-async barocert``) read."""
+
+    def for_client(self, client_code: str | None = None) -> BoundClient:
+        """The operations of this client for one client code, which they no longer take.
+
+        ``client_code`` is checked now; without it, the one given to the
+        constructor (or ``BAROCERT_CLIENT_CODE``, to :meth:`from_env`) is bound.
+        The view shares this client's pool, token and lifetime: close the client,
+        not the view::
+
+            async with barocert.Client.from_env() as client:
+                kakao = client.for_client()
+                receipt = await kakao.request_sign(request)
+                status = await kakao.await_completed(receipt)
+        """
+        return BoundClient(self, self._code_to_bind(client_code))
 
     # Identity verification (본인인증) ---------------------------------------------
 

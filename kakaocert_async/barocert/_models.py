@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from kakaocert_async import _docs
 from kakaocert_async import _validation as v
 from kakaocert_async._errors import ValidationError
 from kakaocert_async._models import _length_only
@@ -65,8 +66,11 @@ class BankServiceType(str, enum.Enum):
     """The kind of withdrawal a CMS request asks consent for (``bankServiceType``)."""
 
     CMS = "CMS"
+    """CMS 자동이체."""
     FIRM = "FIRM"
+    """펌뱅킹 (firm banking)."""
     GIRO = "GIRO"
+    """지로."""
 
 
 class State(enum.IntEnum):
@@ -153,7 +157,8 @@ class IdentityRequest(_Request):
     req_title: str = attrs.field(validator=v.text(40))
     """인증요청 메시지 제목 (≤ 40)."""
     token: str = _secret(v.text(40))
-    """토큰 원문 (≤ 40): a one-time value, returned as ``signed_data`` by verify."""
+    """토큰 원문 (≤ 40): a one-time value you make (a nonce, not a credential), which the
+    receiver signs and verify returns as ``signed_data``: compare the two."""
 
 
 @attrs.frozen(kw_only=True)
@@ -169,7 +174,8 @@ class SignRequest(_Request):
     req_title: str | None = attrs.field(default=None, validator=v.text(40, required=False))
     """인증요청 메시지 제목 (≤ 40); required unless ``sign_title`` is given."""
     token: str = _secret(v.text(2800))
-    """서명 원문 (≤ 2800): the text, or with ``TokenType.HASH`` the document's hash."""
+    """서명 원문 (≤ 2800): what the receiver signs, the text itself, or with
+    ``TokenType.HASH`` the document's hash (:func:`hash_file`); not a credential."""
     token_type: TokenType = attrs.field(converter=_token_type, validator=bv.member_of(TokenType))
     """``TokenType.TEXT`` or ``TokenType.HASH`` (``"TEXT"``/``"HASH"`` are accepted)."""
 
@@ -273,23 +279,40 @@ class Status:
     datetimes in Korea time (UTC+9), or ``None`` while the event has not happened."""
 
     receipt_id: str
+    """접수아이디 (32 digits): the receipt this is the status of."""
     client_code: str | None = None
+    """이용기관코드: the client code the request was made for."""
     state: State
+    """상태: ``WAITING``, ``COMPLETED`` (verify it now: once, within 10 minutes),
+    ``EXPIRED``, ``REFUSED`` or ``FAILED`` (or an unknown value, kept)."""
     expire_in: int | None = None
+    """만료시간: the request's ``expire_in``, in seconds."""
     call_center_name: str | None = None
+    """이용기관명: the name shown to the receiver as the requester."""
     call_center_num: str | None = None
+    """고객센터 연락처: the customer-service number shown to the receiver."""
     req_title: str | None = None
+    """인증요청 메시지 제목 (or a sign request's ``sign_title``)."""
     auth_category: str | None = None
+    """인증분류: as the service sends it (its values are not public)."""
     return_url: str | None = None
+    """App to App: the request's ``return_url``."""
     token_type: str | None = None
     """``TEXT`` or ``HASH`` for sign receipts (kept as text: informational)."""
     request_dt: dt.datetime | None = None
+    """요청일시: when the request was made."""
     view_dt: dt.datetime | None = None
+    """조회일시: when the receiver opened the message."""
     complete_dt: dt.datetime | None = None
+    """완료일시: when the receiver signed; verify within 10 minutes of it."""
     expire_dt: dt.datetime | None = None
+    """만료일시: when the request expires (or expired)."""
     verify_dt: dt.datetime | None = None
+    """서명검증일시: when the signature was verified; set once a verify went through."""
     scheme: str | None = None
+    """App to App only: the KakaoTalk app scheme your app opens."""
     app_to_app: bool | None = None
+    """App to App 방식 이용 여부: whether the request was App to App."""
 
     @property
     def is_final(self) -> bool:
@@ -314,15 +337,23 @@ class _Verified:
     """
 
     state: State | None = None
+    """상태: ``COMPLETED`` for a verified receipt."""
     ci: str | None = attrs.field(default=None, repr=_masked)
     """연계정보 (CI), encrypted; present only for partners approved to collect it."""
     receiver_name: str | None = attrs.field(default=None, repr=_masked)
+    """수신자 성명 of the person who signed, encrypted. Masked in reprs."""
     receiver_year: str | None = attrs.field(default=None, repr=_masked)
+    """수신자 출생연도 (``YYYY``), encrypted. Masked in reprs."""
     receiver_day: str | None = attrs.field(default=None, repr=_masked)
+    """수신자 출생월일 (``MMDD``), encrypted. Masked in reprs."""
     receiver_hp: str | None = attrs.field(default=None, repr=_masked)
+    """수신자 휴대폰번호, encrypted. Masked in reprs."""
     receiver_gender: str | None = attrs.field(default=None, repr=_masked)
+    """수신자 성별, encrypted. Masked in reprs."""
     receiver_foreign: str | None = attrs.field(default=None, repr=_masked)
+    """외국인 여부, encrypted. Masked in reprs."""
     receiver_telco_type: str | None = attrs.field(default=None, repr=_masked)
+    """통신사 유형, encrypted. Masked in reprs."""
 
 
 @attrs.frozen(kw_only=True)
@@ -333,8 +364,10 @@ class Verification(_Verified):
     """
 
     receipt_id: str
+    """접수아이디: the receipt verified."""
     signed_data: str = attrs.field(repr=_length_only)
-    """전자서명 데이터 전문."""
+    """전자서명 데이터 전문: the evidence to store (identity: compare it with the token you
+    sent). Given once: keep it now. Reprs show only its length."""
 
 
 @attrs.frozen(kw_only=True)
@@ -342,6 +375,7 @@ class MultiSignVerification(_Verified):
     """The answer to verifying a multi-sign receipt: one signed data per document."""
 
     receipt_id: str
+    """접수아이디: the receipt verified."""
     multi_signed_data: tuple[str, ...] = attrs.field(repr=_count)
     """전자서명 데이터 전문, in the order of the request's documents."""
 
@@ -351,5 +385,22 @@ class LoginVerification(_Verified):
     """The answer to verifying a login (간편로그인) transaction: given only once."""
 
     tx_id: str
+    """트랜잭션 아이디: the login verified."""
     signed_data: str = attrs.field(repr=_length_only)
-    """전자서명 데이터 전문."""
+    """전자서명 데이터 전문: the evidence of the login. Given once: keep it now. Reprs
+    show only its length."""
+
+
+# help() shows each public model's fields with their docs (see kakaocert_async._docs).
+_docs.document(
+    IdentityRequest,
+    SignRequest,
+    SignDocument,
+    MultiSignRequest,
+    CMSRequest,
+    Receipt,
+    Status,
+    Verification,
+    MultiSignVerification,
+    LoginVerification,
+)

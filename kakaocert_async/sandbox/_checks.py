@@ -31,9 +31,14 @@ _READ_VERSIONS = ("x-pb-version", "x-lh-version")
 """A GET's version header: the Python SDK sends the first, the .NET SDK the second."""
 
 
-def _required_wire_names(cls: type[RequestBase]) -> frozenset[str]:
+def _required_wire_names(cls: type[RequestBase]) -> tuple[str, ...]:
+    """The wire fields a body must hold, in the protocol table's order: all but those
+    whose default is ``None``. (``Expires_in``, ``isAllowSimpleRegistYN`` and
+    ``isVerifyNameYN`` have defaults in the models, but the manual requires them on
+    the wire, and the client always sends them.)"""
     names = _wire.WIRE_NAMES[cls]
-    return frozenset(names[a.name] for a in attrs.fields(cls) if a.default is attrs.NOTHING)
+    required = {names[a.name] for a in attrs.fields(cls) if a.default is not None}
+    return tuple(wire for wire in names.values() if wire in required)
 
 
 _REQUIRED_WIRE = {
@@ -171,6 +176,10 @@ def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase, 
     """A request body of ``family``: its request model and the App to App flag, or the
     first bad field. A family without App to App takes ``isAppUseYN`` only if false."""
     cls: type[RequestBase] = family.request
+    for wire in _REQUIRED_WIRE[cls]:
+        if data.get(wire) is None:
+            # Before structuring: a model's default must not stand in for a missing field.
+            raise Rejected(Rejection.FIELD_MISSING, field=wire)
     try:
         request = _wire.converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from kakaocert_async._arguments import any_seconds, seconds, sign_after
@@ -14,11 +15,11 @@ from ._settings import (
     DEFAULT_CLIENT_CODE,
     DEFAULT_LINK_ID,
     DEFAULT_SECRET_KEY,
+    DEFAULT_SIGN_AFTER,
     DEFAULT_TOKEN_TTL,
 )
 
 DEFAULT_PORT = 8100
-DEFAULT_SIGN_AFTER = 3.0
 
 _FAULT_HELP = """\
 fault SPEC is ACTION[:key=value,...]; ACTION is delay, error or drop; keys:
@@ -150,8 +151,19 @@ def banner(sandbox: Sandbox, url: str) -> str:
         f"  phone        {url}/  (the receiver, in your browser: read, sign or let expire)",
         f"  control      {url}/_sandbox/stats, {url}/_sandbox/receipts/<id>/sign, ...",
         "",
+        "Paste into a shell to point kakaocert-async, Client.from_env() and",
+        "barocert.Client.from_env() at it:",
+        *export_lines(sandbox, url),
+        "",
         f"  Client({settings.link_id!r}, {settings.secret_key!r},",
         f"         base_url={url!r}, auth_url={url!r})",
         "Press Ctrl+C to stop.",
     ]
     return "\n".join(lines)
+
+
+def export_lines(sandbox: Sandbox, url: str) -> list[str]:
+    """``export KAKAOCERT_...=...`` and ``export BAROCERT_...=...`` lines (POSIX shells):
+    :meth:`Sandbox.environment`, to paste."""
+    variables = sandbox.environment(url)
+    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]

@@ -25,6 +25,7 @@ from ._settings import (
     DEFAULT_CLIENT_NAME,
     DEFAULT_LINK_ID,
     DEFAULT_SECRET_KEY,
+    DEFAULT_SIGN_AFTER,
     DEFAULT_TOKEN_TTL,
     Clock,
     Settings,
@@ -74,7 +75,9 @@ class Sandbox:
 
     (:meth:`barocert_client` gives Barocert's client), or on a real port with
     :meth:`serve` / :meth:`serve_in_thread`. Every argument is a :class:`Settings`
-    field; ``faults`` are added at once.
+    field; ``faults`` are added at once. Its receiver signs each request
+    ``sign_after`` seconds after it is made (1 s by default, as everywhere the sandbox
+    runs); ``sign_after=None`` signs only on command (:meth:`sign`).
     """
 
     def __init__(
@@ -85,7 +88,7 @@ class Sandbox:
         client_code: str = DEFAULT_CLIENT_CODE,
         client_name: str = DEFAULT_CLIENT_NAME,
         token_ttl: float = DEFAULT_TOKEN_TTL,
-        sign_after: float | None = None,
+        sign_after: float | None = DEFAULT_SIGN_AFTER,
         clock_offset: float = 0.0,
         clock: Clock = time.time,
         date_tolerance: float = DATE_TOLERANCE,
@@ -244,6 +247,24 @@ class Sandbox:
     def now(self) -> float:
         """The sandbox clock (epoch seconds)."""
         return self.service.now()
+
+    def environment(self, url: str) -> dict[str, str]:
+        """The environment variables that point ``kakaocert-async``, ``Client.from_env()``
+        and ``barocert.Client.from_env()`` at this sandbox served on ``url``:
+        ``KAKAOCERT_LINK_ID`` ... ``KAKAOCERT_AUTH_URL`` and their ``BAROCERT_`` twins
+        (what ``kakaocert-async sandbox`` prints as ``export`` lines)."""
+        values = {
+            "LINK_ID": self.link_id,
+            "SECRET_KEY": self.secret_key,
+            "CLIENT_CODE": self.client_code,
+            "API_URL": url,
+            "AUTH_URL": url,
+        }
+        return {
+            variables.name(role): value
+            for variables in (Client.variables, barocert.Client.variables)
+            for role, value in values.items()
+        }
 
     # Real servers ----------------------------------------------------------------
 

@@ -25,6 +25,11 @@ DEFAULT_CLIENT_CODE = "020040000001"
 Any other 12-digit code is accepted as well, as if it were registered."""
 DEFAULT_CLIENT_NAME = "샌드박스 이용기관"
 DEFAULT_TOKEN_TTL = 3600.0
+DEFAULT_SIGN_AFTER = 1.0
+"""Seconds after a request until the sandbox's receiver signs it, unless told otherwise:
+soon enough that a test awaiting a signature passes without configuration (within
+one poll of ``await_signed``), late enough that a request is seen pending first, as
+on the real service. ``None`` signs only on command (``sandbox.sign``)."""
 DATE_TOLERANCE = 300.0
 """An ``x-lh-date`` may be this many seconds off the sandbox clock, either way."""
 ESIGN_SCOPE = "310"
@@ -95,9 +100,10 @@ class Settings:
     token_ttl: float = attrs.field(default=DEFAULT_TOKEN_TTL, validator=_seconds(at_least=1.0))
     """Seconds a session token is good for (its expiration is cut to whole seconds)."""
     sign_after: float | None = attrs.field(
-        default=None, validator=_seconds(at_least=0.0, optional=True)
+        default=DEFAULT_SIGN_AFTER, validator=_seconds(at_least=0.0, optional=True)
     )
-    """Seconds after a request until the receiver "signs" it; ``None``: only on command."""
+    """Seconds after a request until the receiver "signs" it (:data:`DEFAULT_SIGN_AFTER`,
+    1 s); ``None``: only on command."""
     clock_offset: float = attrs.field(default=0.0, validator=_seconds())
     """Seconds added to ``clock()`` for the sandbox's own clock (``GET /Time`` reports it)."""
     clock: Clock = attrs.field(default=time.time, validator=_check_clock, repr=False)

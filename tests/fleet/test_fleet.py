@@ -61,7 +61,7 @@ async def running(
     workers: int, expires: Sequence[int], redis_process: RedisServer, directory: Path
 ) -> AsyncIterator[tuple[Sandbox, Fleet, list[str]]]:
     """A served sandbox, ``workers`` worker processes, and a receipt per ``expires_in``."""
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)  # the receivers sign when the test says
     with (
         sandbox.serve_in_thread() as url,
         Fleet(

@@ -80,7 +80,7 @@ async def test_a_signed_receipt_is_verified_once_and_stored(scene: MakeScene) ->
 
 
 async def test_an_expired_receipt_is_recorded_without_a_verify(scene: MakeScene) -> None:
-    async with scene(Sandbox()) as s:
+    async with scene(Sandbox(sign_after=None)) as s:
         receipt_id = await s.receipt(enqueue=False)
         await s.sandbox.expire(receipt_id)
         await s.queue.enqueue(s.redis, s.code, receipt_id)
@@ -153,7 +153,7 @@ async def test_only_one_of_many_can_start_the_verify(
 async def test_a_dead_verifier_whose_verify_went_through_is_outcome_unknown(
     scene: MakeScene,
 ) -> None:
-    async with scene(Sandbox()) as s:
+    async with scene(Sandbox(sign_after=None)) as s:
         receipt_id = await s.receipt(sign=True)
         # A worker claimed it, sent the verify, and died before writing the answer down.
         await claim(s, receipt_id, "dead", lease_ms=1)
@@ -177,7 +177,7 @@ async def test_a_dead_verifier_whose_verify_went_through_is_outcome_unknown(
 async def test_a_dead_verifier_whose_verify_never_went_through_is_verified_again(
     scene: MakeScene,
 ) -> None:
-    async with scene(Sandbox()) as s:
+    async with scene(Sandbox(sign_after=None)) as s:
         receipt_id = await s.receipt(sign=True)
         await claim(s, receipt_id, "dead", lease_ms=1)
         await s.work()
@@ -191,7 +191,7 @@ async def test_a_live_lease_is_waited_out(
     scene: MakeScene, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="arq.worker")
-    async with scene(Sandbox()) as s:
+    async with scene(Sandbox(sign_after=None)) as s:
         receipt_id = await s.receipt(sign=True)
         await claim(s, receipt_id, "busy", lease_ms=300)
         await s.work()
@@ -208,7 +208,7 @@ async def test_held_data_is_stored_by_one_worker_at_a_time(
     # A worker stopped while its store ran: the job runs again elsewhere at once, and
     # finds the data held and owned; it calls the store only once that lease is over.
     caplog.set_level(logging.INFO, logger="arq.worker")
-    async with scene(Sandbox()) as s:
+    async with scene(Sandbox(sign_after=None)) as s:
         receipt_id = await s.receipt(sign=True)
         await s.client.verify_esign(s.code, receipt_id)  # the stopped worker's verify
         held = await _Records(s.redis, "kakaocert", "esign").step(
@@ -349,7 +349,7 @@ async def test_a_refused_verify_is_tried_three_times_then_failed(scene: MakeScen
 
 
 async def test_an_unknown_receipt_fails_without_a_verify(scene: MakeScene) -> None:
-    async with scene(Sandbox()) as s:
+    async with scene(Sandbox(sign_after=None)) as s:
         await s.queue.enqueue(s.redis, s.code, "000000000000000009")
         await s.work()
     record = await s.record("000000000000000009")

@@ -258,7 +258,7 @@ def _frames(error: BaseException) -> Iterator[dict[str, Any]]:
 async def test_no_secret_in_the_locals_of_a_failures_frames() -> None:
     raw_key = b"frames: a SecretKey of this test only."[:32]
     secret_key = base64.b64encode(raw_key).decode()
-    sandbox = Sandbox(secret_key=secret_key)
+    sandbox = Sandbox(sign_after=None, secret_key=secret_key)
     issued: list[str] = []
     grant = sandbox.service.grant_token
 
@@ -427,7 +427,7 @@ async def test_any_other_surprise_is_an_unknown_outcome_carrying_the_answer(
 
 
 def test_a_client_used_from_a_second_event_loop_says_so_without_a_resource_warning() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         client = Client(sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url)
@@ -484,7 +484,7 @@ def test_the_sandbox_logs_a_client_hanging_up_mid_request_in_one_line_at_most(
     http: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     options = {} if http == "sandbox" else {"http": http}
     with sandbox.serve_in_thread(**options) as url:
         port = int(url.rsplit(":", 1)[1])

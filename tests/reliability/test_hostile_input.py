@@ -226,7 +226,7 @@ MISMATCHED_SIGNATURES = ["서명", "a/b", "+/x=", "x:y@z", 'q"uote']
 async def test_a_wrong_signature_never_leaves_or_reaches_the_verify_of_its_receipt(
     signature: str, outcome: type[KakaocertError]
 ) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await client.request_esign(code, make_request(), app_to_app=True)
@@ -263,7 +263,7 @@ def test_fuzzed_verify_arguments_reach_only_the_verify_route(
                 return error
         raise AssertionError("no such receipt: the verify cannot succeed")
 
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     outcome = asyncio.run(main())
     if isinstance(outcome, ValidationError):
         assert sandbox.stats["verify"] == 0

@@ -145,7 +145,7 @@ OPERATIONS: dict[str, tuple[str, Call, str]] = {
 
 async def _prepared(operation: str) -> tuple[Sandbox, Client, Tap]:
     """A sandbox with a signed receipt (``sandbox.receipt_id``), and a fresh client."""
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox.client() as setup:
         receipt = await setup.request_esign(sandbox.client_code, make_request())
     await sandbox.sign(receipt.receipt_id)

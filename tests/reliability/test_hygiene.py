@@ -77,7 +77,7 @@ async def test_cancelling_an_operation_in_flight_leaves_nothing_behind(
     name: str, served: bool
 ) -> None:
     operation = OPERATIONS[name]
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with _setup(sandbox, served) as (client, receipt_id):
         if operation.warm:
             await client.get_esign_state(sandbox.client_code, receipt_id)
@@ -115,7 +115,7 @@ async def test_cancelling_an_operation_in_flight_leaves_nothing_behind(
 
 
 async def test_cancelling_one_of_many_waiters_for_a_token_cancels_nothing_else() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as setup, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await setup.request_esign(code, make_request())

@@ -168,7 +168,7 @@ async def test_no_secret_or_personal_data_is_ever_shown(
     everything_logged: pytest.LogCaptureFixture,
 ) -> None:
     clock = FakeClock()
-    sandbox = Sandbox(secret_key=SECRET_KEY, clock=clock)
+    sandbox = Sandbox(sign_after=None, secret_key=SECRET_KEY, clock=clock)
     issued: list[str] = []
     _record_tokens(sandbox, issued)
     evidence = Evidence()
@@ -249,7 +249,7 @@ async def test_no_secret_or_personal_data_is_ever_shown(
     tap.sent += served_tap.sent
 
     # The local clock far off, without server time: the error explains it.
-    skewed = Sandbox(secret_key=SECRET_KEY, clock_offset=900)
+    skewed = Sandbox(sign_after=None, secret_key=SECRET_KEY, clock_offset=900)
     _record_tokens(skewed, issued)
     skewed_client, skewed_tap = tapped_client(skewed, use_server_time=False)
     async with skewed, skewed_client:
@@ -281,7 +281,7 @@ PAYER = "payer-5518-x"
 async def test_identity_and_cms_flows_show_no_personal_data(
     everything_logged: pytest.LogCaptureFixture,
 ) -> None:
-    sandbox = Sandbox(secret_key=SECRET_KEY)
+    sandbox = Sandbox(sign_after=None, secret_key=SECRET_KEY)
     issued: list[str] = []
     _record_tokens(sandbox, issued)
     evidence = Evidence()
@@ -355,7 +355,7 @@ async def test_barocert_flows_show_no_secret_or_personal_data(
     everything_logged: pytest.LogCaptureFixture,
 ) -> None:
     clock = FakeClock()
-    sandbox = Sandbox(secret_key=BC_SECRET_KEY, clock=clock)
+    sandbox = Sandbox(sign_after=None, secret_key=BC_SECRET_KEY, clock=clock)
     issued: list[str] = []
     _record_tokens(sandbox, issued, barocert=True)
     evidence = Evidence()

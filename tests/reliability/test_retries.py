@@ -47,7 +47,7 @@ def _on(fault: Fault, endpoint: str, **changes: object) -> Fault:
 
 @pytest.mark.parametrize("failure", PASSING_FAILURES.values(), ids=PASSING_FAILURES.keys())
 async def test_a_state_read_repeats_passing_failures(failure: Fault) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(_on(failure, "status", times=3))
@@ -57,7 +57,7 @@ async def test_a_state_read_repeats_passing_failures(failure: Fault) -> None:
 
 
 async def test_a_state_read_gives_up_after_five_attempts() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(Fault(action="error", endpoints=["status"]))
@@ -69,7 +69,7 @@ async def test_a_state_read_gives_up_after_five_attempts() -> None:
 
 
 async def test_a_state_read_times_out_and_repeats(real_backoff: None) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url:
         async with served_client(sandbox, url, timeout=0.2) as client:
             receipt = await client.request_esign(sandbox.client_code, make_request())
@@ -80,7 +80,7 @@ async def test_a_state_read_times_out_and_repeats(real_backoff: None) -> None:
 
 
 async def test_retry_after_is_honoured(real_backoff: None) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(Fault(action="error", endpoints=["status"], retry_after=1, times=1))
@@ -91,7 +91,7 @@ async def test_retry_after_is_honoured(real_backoff: None) -> None:
 
 
 async def test_backoff_is_exponential_with_jitter(real_backoff: None) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(Fault(action="error", endpoints=["status"], times=3, body="empty"))
@@ -109,7 +109,7 @@ async def test_backoff_is_exponential_with_jitter(real_backoff: None) -> None:
 @pytest.mark.parametrize("failure", PASSING_FAILURES.values(), ids=PASSING_FAILURES.keys())
 @pytest.mark.parametrize("endpoint", ["token", "time"])
 async def test_token_and_clock_reads_repeat_passing_failures(endpoint: str, failure: Fault) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     sandbox.faults.add(_on(failure, endpoint, times=2))
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
@@ -167,7 +167,7 @@ async def test_await_signed_rides_out_an_auth_outage_with_a_token_renewal_due(
 
 
 async def test_await_signed_never_sleeps_past_its_deadline(real_backoff: None) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(Fault(action="error", endpoints=["status"]))
@@ -186,7 +186,7 @@ async def test_await_signed_never_sleeps_past_its_deadline(real_backoff: None) -
 
 
 async def test_a_retry_after_past_the_deadline_is_not_waited_out(real_backoff: None) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         status = await client.get_esign_state(sandbox.client_code, receipt.receipt_id)
@@ -206,7 +206,7 @@ async def test_a_retry_after_past_the_deadline_is_not_waited_out(real_backoff: N
 
 
 async def test_await_signed_still_stops_on_an_error_that_will_not_pass() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         with pytest.raises(APIError) as refused:
             await client.await_signed(sandbox.client_code, "1234", timeout=5, interval=0.1)
@@ -226,7 +226,7 @@ async def test_await_signed_still_stops_on_an_error_that_will_not_pass() -> None
     ids=[*PASSING_FAILURES.keys(), "504-after-processing"],
 )
 async def test_a_request_that_may_have_arrived_is_sent_exactly_once(failure: Fault) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         sandbox.faults.add(_on(failure, "request"))
         with pytest.raises((APIError, TransportError)) as failed:
@@ -237,7 +237,7 @@ async def test_a_request_that_may_have_arrived_is_sent_exactly_once(failure: Fau
 
 
 async def test_a_request_that_timed_out_is_sent_exactly_once(real_backoff: None) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url:
         async with served_client(sandbox, url, timeout=0.2) as client:
             sandbox.faults.add(Fault(action="delay", seconds=0.5, endpoints=["request"]))
@@ -248,7 +248,7 @@ async def test_a_request_that_timed_out_is_sent_exactly_once(real_backoff: None)
 
 
 async def test_a_request_whose_connection_is_refused_is_sent_again() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     client, tap = tapped_client(sandbox)
     tap.refuse["request"] = 2
     async with sandbox, client:
@@ -263,7 +263,7 @@ async def test_a_request_to_a_closed_port_says_it_was_not_sent() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url:
         async with Client(
             sandbox.link_id, sandbox.secret_key, base_url=closed, auth_url=url

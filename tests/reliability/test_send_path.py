@@ -246,7 +246,7 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
 async def test_closing_ends_calls_in_flight_with_a_kakaocert_error(
     endpoint: str, warm: bool
 ) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url:
         async with sandbox.client() as setup:
             receipt = (await setup.request_esign(sandbox.client_code, make_request())).receipt_id
@@ -283,7 +283,7 @@ async def test_closing_ends_calls_in_flight_with_a_kakaocert_error(
 
 
 async def test_a_polling_iterator_made_before_the_close_ends_with_client_closed() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox:
         client = sandbox.client()
         watch = client.watch_esign_state(sandbox.client_code, "1", interval=60)
@@ -293,7 +293,7 @@ async def test_a_polling_iterator_made_before_the_close_ends_with_client_closed(
 
 
 async def test_the_callers_own_cancel_is_still_a_cancel_during_a_close() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as setup:
         receipt = (await setup.request_esign(sandbox.client_code, make_request())).receipt_id
         client = sandbox.client()
@@ -359,7 +359,7 @@ def test_a_retried_call_prints_nothing_when_logging_is_not_configured() -> None:
         from kakaocert_async.sandbox import Fault, Sandbox
 
         async def main():
-            sandbox = Sandbox()
+            sandbox = Sandbox(sign_after=None)
             with sandbox.serve_in_thread() as url:
                 async with Client(sandbox.link_id, sandbox.secret_key,
                                   base_url=url, auth_url=url) as client:
@@ -431,7 +431,7 @@ async def test_a_queued_caller_that_gives_up_leaves_the_queue_and_passes_nothing
 
 
 async def test_the_default_client_sends_with_aiohttp_and_httpx_when_asked() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url:
         async with Client(sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url) as c:
             assert c.http_backend == "aiohttp"

@@ -18,7 +18,7 @@ from tests.sandbox._raw import FakeClock
 
 
 async def test_a_revoked_token_is_replaced_and_the_call_repeated_once() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     client, tap = tapped_client(sandbox)
     async with sandbox, client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
@@ -32,7 +32,7 @@ async def test_a_revoked_token_is_replaced_and_the_call_repeated_once() -> None:
 
 
 async def test_a_refused_request_is_repeated_once_with_a_new_token() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         await client.request_esign(sandbox.client_code, make_request())
         sandbox.revoke_tokens()
@@ -46,7 +46,7 @@ async def test_a_refused_request_is_repeated_once_with_a_new_token() -> None:
 
 
 async def test_a_token_refused_twice_is_an_error_not_a_loop() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.reset_stats()
@@ -59,7 +59,7 @@ async def test_a_token_refused_twice_is_an_error_not_a_loop() -> None:
 
 
 async def test_1000_concurrent_calls_refused_for_their_token_cause_one_token_request() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     client, tap = tapped_client(sandbox)
     async with sandbox, client:
         code = sandbox.client_code
@@ -79,7 +79,7 @@ async def test_1000_concurrent_calls_refused_for_their_token_cause_one_token_req
 
 
 async def test_1000_concurrent_signed_calls_refused_cause_one_token_and_one_clock_read() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     client, tap = tapped_client(sandbox)
     async with sandbox, client:
         code = sandbox.client_code
@@ -119,7 +119,7 @@ async def test_a_two_second_token_over_a_five_second_wait() -> None:
 
 async def test_an_expired_token_is_refused_and_replaced() -> None:
     clock = FakeClock()
-    sandbox = Sandbox(clock=clock, token_ttl=60)
+    sandbox = Sandbox(sign_after=None, clock=clock, token_ttl=60)
     client, tap = tapped_client(sandbox)
     async with sandbox, client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
@@ -131,7 +131,7 @@ async def test_an_expired_token_is_refused_and_replaced() -> None:
 
 
 async def test_tokens_can_be_revoked_over_the_control_api() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client, sandbox.http_client() as control:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         revoked = await control.delete("/_sandbox/tokens")

@@ -49,7 +49,7 @@ LOST_ANSWERS = {
 async def test_a_lost_verify_answer_is_an_unknown_outcome_and_never_repeated(
     failure: Fault,
 ) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt_id = await _signed(client, sandbox)
         sandbox.faults.add(failure)
@@ -66,7 +66,7 @@ async def test_a_lost_verify_answer_is_an_unknown_outcome_and_never_repeated(
 
 
 async def test_a_dropped_verify_reached_the_server_once_and_the_receipt_is_consumed() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt_id = await _signed(client, sandbox)
         sandbox.faults.add(Fault.parse("drop:endpoint=verify,times=1"))
@@ -79,7 +79,7 @@ async def test_a_dropped_verify_reached_the_server_once_and_the_receipt_is_consu
 
 
 async def test_a_verify_that_timed_out_is_an_unknown_outcome() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url:
         async with served_client(sandbox, url, timeout=0.2) as client:
             receipt_id = await _signed(client, sandbox)
@@ -90,7 +90,7 @@ async def test_a_verify_that_timed_out_is_an_unknown_outcome() -> None:
 
 
 async def test_the_services_own_error_is_an_error_not_an_unknown_outcome() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         with pytest.raises(APIError) as pending:  # not signed yet
@@ -108,7 +108,7 @@ async def test_the_services_own_error_is_an_error_not_an_unknown_outcome() -> No
 
 
 async def test_a_verify_whose_connection_is_refused_was_not_sent() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     client, tap = tapped_client(sandbox)
     async with sandbox, client:
         receipt_id = await _signed(client, sandbox)
@@ -128,7 +128,7 @@ async def test_a_verify_whose_connection_is_refused_was_not_sent() -> None:
     ids=["token-dropped", "token-503"],
 )
 async def test_a_verify_that_could_not_get_a_token_was_not_sent(failure: Fault) -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt_id = await _signed(client, sandbox)
         sandbox.revoke_tokens()
@@ -147,7 +147,7 @@ async def test_a_verify_that_could_not_get_a_token_was_not_sent(failure: Fault) 
 
 
 async def test_a_verify_refused_for_its_token_is_repeated_once_with_a_new_one() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         receipt_id = await _signed(client, sandbox, app_to_app=True)
         sandbox.revoke_tokens()

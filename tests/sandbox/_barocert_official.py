@@ -358,7 +358,7 @@ def stored() -> dict[str, list[dict[str, Any]]]:
 
 
 def main() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with official_service(sandbox) as (service, recorder):
         _, calls = run_every_operation(service, sandbox, recorder)
     CAPTURE.parent.mkdir(exist_ok=True)

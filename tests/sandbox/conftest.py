@@ -25,7 +25,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sandbox(clock: FakeClock) -> Sandbox:
-    return Sandbox(clock=clock)
+    return Sandbox(sign_after=None, clock=clock)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def served(clock: FakeClock) -> Iterator[tuple[Sandbox, Any, Recorder]]:
-    sandbox = Sandbox(clock=clock)
+    sandbox = Sandbox(sign_after=None, clock=clock)
     with official_service(sandbox) as (service, recorder):
         yield sandbox, service, recorder
 

@@ -502,7 +502,7 @@ async def test_a_transaction_id_is_read_from_the_raw_path(
 
 async def test_a_sandbox_key_that_is_not_an_aes_256_key_says_so() -> None:
     # 2.x takes a key of any length for its HMACs; Barocert needs 32 bytes to decrypt.
-    sandbox = Sandbox(secret_key=base64.b64encode(b"sixteen byte key").decode())
+    sandbox = Sandbox(sign_after=None, secret_key=base64.b64encode(b"sixteen byte key").decode())
     bc = BarocertRaw(sandbox, cipher=Cipher(bytes(32)))
     try:
         response = await bc.request(Kind.IDENTITY)

@@ -123,7 +123,7 @@ def but_the_clock(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def sandbox() -> Sandbox:
-    return Sandbox(clock=FakeClock())
+    return Sandbox(sign_after=None, clock=FakeClock())
 
 
 async def test_every_operation_sends_what_the_official_sdk_sends(sandbox: Sandbox) -> None:

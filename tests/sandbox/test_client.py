@@ -78,7 +78,7 @@ async def test_another_client_codes_receipt_reaches_the_client_as_403(sandbox: S
 
 
 async def test_an_expired_token_is_renewed_once(clock: FakeClock) -> None:
-    sandbox = Sandbox(clock=clock, token_ttl=60)
+    sandbox = Sandbox(sign_after=None, clock=clock, token_ttl=60)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await client.request_esign(code, make_request())
@@ -120,7 +120,7 @@ async def test_a_client_from_another_ip_with_ip_restriction_off(sandbox: Sandbox
 
 
 async def test_closing_the_sandbox_closes_the_clients_left_open() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     client = sandbox.client()
     assert isinstance(client, Client)
     await sandbox.aclose()
@@ -149,7 +149,7 @@ async def test_wrong_credentials_are_refused_through_the_client(sandbox: Sandbox
 async def test_a_stale_clock_offset_recovers_when_a_token_must_be_renewed(
     clock: FakeClock,
 ) -> None:
-    sandbox = Sandbox(clock=clock, token_ttl=600)
+    sandbox = Sandbox(sign_after=None, clock=clock, token_ttl=600)
     async with sandbox, sandbox.client() as client:
         code = sandbox.client_code
         receipt = await client.request_esign(code, make_request())

@@ -19,7 +19,7 @@ pytestmark = IGNORE_UTCNOW
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Any]]:
     """The sandbox on a port, and a fresh official KakaocertService wired to it."""
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with (
         sandbox.serve_in_thread(host="127.0.0.1", port=0) as url,
         official_service(monkeypatch, url, sandbox.link_id, sandbox.secret_key) as service,

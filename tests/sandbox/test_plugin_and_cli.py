@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from kakaocert_async.barocert import Kind, State
 from kakaocert_async.sandbox import (
     DEFAULT_LINK_ID,
     DEFAULT_SECRET_KEY,
+    DEFAULT_SIGN_AFTER,
     Action,
     Rejection,
     Sandbox,
@@ -33,6 +35,11 @@ PLUGIN = "kakaocert_async.sandbox.pytest_plugin"
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _clean_env() -> dict[str, str]:
+    """:func:`_env` without any ``KAKAOCERT_*`` or ``BAROCERT_*`` variable."""
+    return {k: v for k, v in _env().items() if not k.startswith(("KAKAOCERT_", "BAROCERT_"))}
 
 
 # The fixture -------------------------------------------------------------------------
@@ -125,20 +132,48 @@ def test_the_plugin_works_in_a_users_suite(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    # Installed, the entry point loads the plugin; in a bare checkout, -p does.
+    result = users_pytest(tmp_path, "--strict-markers")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def users_pytest(project: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """pytest in ``project``, with this plugin loaded (installed, the entry point loads
+    it; in a bare checkout, ``-p`` does)."""
     plugins = {e.value for e in importlib.metadata.entry_points(group="pytest11")}
     load = [] if PLUGIN in plugins else ["-p", PLUGIN]
-    result = subprocess.run(  # noqa: S603 -- this Python, fixed arguments
-        [sys.executable, "-m", "pytest", *load, "--strict-markers", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
+    return subprocess.run(  # noqa: S603 -- this Python, fixed arguments
+        [sys.executable, "-m", "pytest", *load, *options, "-q", "-p", "no:cacheprovider"],
+        cwd=project,
         env=_env(),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "options", [["-o", "asyncio_mode=strict"], ["-p", "no:asyncio"]], ids=["strict", "no-plugin"]
+)
+def test_an_async_test_nothing_runs_says_what_to_do(tmp_path: Path, options: list[str]) -> None:
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n", encoding="utf-8"
+    )
+    (tmp_path / "test_user.py").write_text(
+        "async def test_unmarked(kakaocert_sandbox):\n    pass\n"
+        "async def test_without_the_fixture():\n    pass\n",
+        encoding="utf-8",
+    )
+    result = users_pytest(tmp_path, *options)
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "test_unmarked: this test is `async def`, and nothing runs it on an event loop" in out
+    assert 'asyncio_mode = "auto"' in out
+    assert "@pytest.mark.asyncio" in out
+    # A test without the fixture is left to pytest's own message.
+    assert "2 failed" in out
+    assert out.count("nothing runs it on an event loop") == 1
 
 
 def test_importing_without_starlette_works_and_using_it_says_how_to_install() -> None:
@@ -213,7 +248,8 @@ def test_the_sandbox_command_reads_every_option() -> None:
 def test_the_defaults() -> None:
     args = build_parser().parse_args(["sandbox"])
     assert (args.host, args.port) == ("127.0.0.1", 8100)
-    assert args.sign_after == 3.0
+    assert args.sign_after == DEFAULT_SIGN_AFTER  # as Sandbox(), the fixture and the demo
+    assert build_parser().parse_args(["demo"]).sign_after == DEFAULT_SIGN_AFTER
     assert args.link_id == DEFAULT_LINK_ID
     assert args.secret_key == DEFAULT_SECRET_KEY
 
@@ -273,6 +309,25 @@ def test_the_command_serves_and_prints_the_credentials(
     assert served["port"] == 8100
 
 
+def test_the_banner_prints_lines_to_paste_for_both_generations() -> None:
+    sandbox = Sandbox(client_code="020040000009")
+    text = sandbox_cli.banner(sandbox, "http://127.0.0.1:8123")
+    exports = [line for line in text.splitlines() if line.startswith("export ")]
+    assert exports == [
+        f"export {prefix}_{role}={value}"
+        for prefix in ("KAKAOCERT", "BAROCERT")
+        for role, value in (
+            ("LINK_ID", "SANDBOX"),
+            ("SECRET_KEY", DEFAULT_SECRET_KEY),
+            ("CLIENT_CODE", "020040000009"),
+            ("API_URL", "http://127.0.0.1:8123"),
+            ("AUTH_URL", "http://127.0.0.1:8123"),
+        )
+    ]
+    quoted = sandbox_cli.export_lines(Sandbox(link_id="A;B"), "http://h:1")
+    assert quoted[0] == "export KAKAOCERT_LINK_ID='A;B'"  # shell-quoted where it must be
+
+
 def test_the_banner_without_auto_signing() -> None:
     text = sandbox_cli.banner(Sandbox(sign_after=None, clock_offset=5), "http://[::1]:1")
     assert "never" in text
@@ -309,6 +364,25 @@ def test_python_m_kakaocert_async_sandbox_end_to_end() -> None:
         page = httpx.get(phone[0], timeout=10)
         assert page.headers["content-type"] == "text/html; charset=utf-8"
         assert "Virtual phone" in page.text
+
+        # The lines it prints, pasted into a shell, point the CLI (both generations) at it.
+        exports = "".join(line for line in banner if line.startswith("export "))
+        receiver = "--name 홍길동 --phone 01012341234 --birthday 19900108"
+        cli = f"{shlex.quote(sys.executable)} -m kakaocert_async"
+        script = (
+            f"{exports}"
+            f"id=$({cli} request {receiver} --title 서명 --token 동의 --call-center 1600-0000)"
+            f' && {cli} wait --quiet --interval 0.2 "$id"'
+            f" && {cli} barocert identity request {receiver} --title 본인인증 --token nonce-1\n"
+        )
+        shell = subprocess.run(  # noqa: S603
+            ["/bin/sh", "-c", script], env=_clean_env(), capture_output=True, text=True, timeout=60
+        )
+        assert shell.returncode == 0, shell.stderr
+        assert len(shell.stdout.split()[-1]) == 32  # a Barocert receipt id
+        stats = httpx.get(f"{url}/_sandbox/stats", timeout=10).json()
+        assert (stats["request"], stats["barocert.identity.request"]) == (1, 1)
+        assert stats["status"] >= 1
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)

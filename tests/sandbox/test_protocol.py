@@ -190,7 +190,7 @@ async def test_an_answer_without_a_length_is_chunked(echo: tuple[str, int]) -> N
 
 async def test_the_served_sandbox_answers_state_calls_on_one_kept_connection() -> None:
     """The sandbox's own routes through this protocol: every answer complete, one connection."""
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox.serve() as url:
         host, port = url.removeprefix("http://").rsplit(":", 1)
         requests = b"GET /Time HTTP/1.1\r\nHost: s\r\n\r\n" * 50

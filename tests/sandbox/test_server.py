@@ -18,7 +18,7 @@ IN_USE = "in use|usage"  # "Address already in use"; Windows: "Only one usage of
 
 
 async def test_a_whole_flow_over_a_real_port() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     async with sandbox.serve(host="127.0.0.1", port=0) as url:
         assert url.startswith("http://127.0.0.1:")
         assert not url.endswith(":0")
@@ -55,7 +55,7 @@ async def test_the_signed_data_is_gzipped_for_clients_that_accept_it() -> None:
 
 
 async def test_a_drop_on_a_real_server_breaks_the_connection_mid_answer() -> None:
-    sandbox = Sandbox(faults=[Fault(action="drop", endpoints=["verify"], times=1)])
+    sandbox = Sandbox(sign_after=None, faults=[Fault(action="drop", endpoints=["verify"], times=1)])
     async with (
         sandbox.serve() as url,
         Client(sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url) as client,
@@ -70,7 +70,7 @@ async def test_a_drop_on_a_real_server_breaks_the_connection_mid_answer() -> Non
 
 
 def test_serve_in_thread_for_sync_code() -> None:
-    sandbox = Sandbox()
+    sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url, httpx.Client(base_url=url) as http:
         assert http.get("/Time").text.endswith("Z")
         refused = http.get("/SignToken/Status/1", headers={"x-pb-version": "2.0"})
@@ -96,7 +96,7 @@ async def test_serve_async_port_in_use_is_an_oserror() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=IN_USE):
-            async with Sandbox().serve(port=port):
+            async with Sandbox(sign_after=None).serve(port=port):
                 pass  # pragma: no cover
 
 

@@ -13,6 +13,7 @@ from kakaocert_async.sandbox import (
     DEFAULT_LINK_ID,
     DEFAULT_SECRET_KEY,
     DEFAULT_SECRET_KEY_BYTES,
+    DEFAULT_SIGN_AFTER,
     Sandbox,
 )
 
@@ -26,7 +27,7 @@ def test_the_documented_defaults() -> None:
     assert b"not a real" in DEFAULT_SECRET_KEY_BYTES
     assert len(DEFAULT_SECRET_KEY_BYTES) == 32  # an AES-256 key, for Barocert
     assert DEFAULT_SECRET_KEY == "a2FrYW9jZXJ0LWFzeW5jOiBub3QgYSByZWFsIGtleS4="  # as documented
-    assert sandbox.settings.sign_after is None
+    assert sandbox.settings.sign_after == DEFAULT_SIGN_AFTER == 1.0  # one default everywhere
     assert sandbox.settings.token_ttl == 3600
     assert DEFAULT_SECRET_KEY not in repr(sandbox.settings)
     assert "SANDBOX" in repr(sandbox)

@@ -22,7 +22,7 @@ async def test_time_reports_the_sandbox_clock_with_milliseconds(
 
 
 async def test_time_includes_the_clock_offset(clock: FakeClock) -> None:
-    sandbox = Sandbox(clock=clock, clock_offset=-90.0)
+    sandbox = Sandbox(sign_after=None, clock=clock, clock_offset=-90.0)
     clock.now = 1_800_000_000.0
     raw = Raw(sandbox)
     try:
@@ -181,7 +181,7 @@ async def test_a_client_code_of_other_than_12_digits_is_refused(raw: Raw, client
 
 
 async def test_other_credentials_can_be_configured(clock: FakeClock) -> None:
-    sandbox = Sandbox(clock=clock, link_id="PARTNER", secret_key="c2VjcmV0")
+    sandbox = Sandbox(sign_after=None, clock=clock, link_id="PARTNER", secret_key="c2VjcmV0")
     raw = Raw(sandbox)
     try:
         assert raw.key == b"secret"

@@ -1,0 +1,160 @@
+"""The environment variables that configure a client, read in one place for the SDK and the CLI.
+
+``KAKAOCERT_LINK_ID``, ``KAKAOCERT_SECRET_KEY``, ``KAKAOCERT_CLIENT_CODE``,
+``KAKAOCERT_API_URL`` and ``KAKAOCERT_AUTH_URL`` for KakaoCert 2.x; the same
+roles under ``BAROCERT_`` for Barocert, whose credentials fall back to their
+``KAKAOCERT_`` twins (a partner has one LinkID and SecretKey). ``Client.from_env()``
+and every command of ``kakaocert-async`` read them through :class:`Environment`,
+so a missing or bad variable is named the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+from . import _validation
+from ._errors import ValidationError
+
+C = TypeVar("C")
+E = TypeVar("E", bound="Environment")
+
+TRY_THE_SANDBOX = (
+    "to try without credentials, run `kakaocert-async sandbox` and paste the export lines it prints"
+)
+"""The next step for someone with no credentials, named by every missing-credentials error."""
+
+CREDENTIALS = ("LINK_ID", "SECRET_KEY", "CLIENT_CODE")
+_WHAT = {
+    "LINK_ID": "LinkID",
+    "SECRET_KEY": "SecretKey",
+    "CLIENT_CODE": "12-digit client code",
+}
+# The client's argument behind each variable, to name the variable when the client
+# refuses its value.
+_ROLE_OF_ARGUMENT = {
+    "link_id": "LINK_ID",
+    "secret_key": "SECRET_KEY",
+    "client_code": "CLIENT_CODE",
+    "base_url": "API_URL",
+    "auth_url": "AUTH_URL",
+}
+
+
+@attrs.frozen(kw_only=True)
+class Variables:
+    """The environment variables one generation of the service reads, and its default URLs.
+
+    A credential variable that is unset or empty falls back to the one of
+    ``fallback`` (Barocert's to KakaoCert 2.x's: a partner has one LinkID and
+    SecretKey); the URLs never do, as each generation has its own hosts.
+    """
+
+    prefix: str
+    """``KAKAOCERT_`` or ``BAROCERT_``: every name is the prefix and the role."""
+    api_url: str
+    """The API's URL when ``{prefix}API_URL`` is unset."""
+    auth_url: str
+    """The auth service's URL when ``{prefix}AUTH_URL`` is unset."""
+    fallback: Variables | None = None
+    """Where an unset credential is read instead."""
+
+    def name(self, role: str) -> str:
+        return self.prefix + role
+
+    def credential(self, env: Mapping[str, str], role: str) -> str:
+        """The value of the credential ``role`` (``LINK_ID``, ...), or ``""``."""
+        value = env.get(self.name(role), "").strip()
+        if not value and self.fallback is not None:
+            value = self.fallback.credential(env, role)
+        return value
+
+    def described(self, role: str) -> str:
+        """The variable's name, with its fallback's in parentheses."""
+        if self.fallback is None:
+            return self.name(role)
+        return f"{self.name(role)} (or {self.fallback.described(role)})"
+
+
+@attrs.frozen(kw_only=True)
+class Environment:
+    """Where and as whom to call, as the environment says (:meth:`from_env`)."""
+
+    link_id: str
+    secret_key: str = attrs.field(repr=False)
+    client_code: str | None
+    """``None`` when unset and not required."""
+    api_url: str
+    auth_url: str
+    variables: Variables
+
+    @classmethod
+    def from_env(
+        cls: type[E],
+        environ: Mapping[str, str] | None = None,
+        *,
+        variables: Variables,
+        client_code_required: bool = True,
+    ) -> E:
+        """Read the credentials and URLs (``os.environ`` unless ``environ`` is given).
+
+        A :class:`ValidationError` names every credential that is missing (and says
+        how to try the SDK without any), or a client code that is not 12 digits.
+        """
+        env = os.environ if environ is None else environ
+        roles = CREDENTIALS if client_code_required else CREDENTIALS[:2]
+        values = {role: variables.credential(env, role) for role in CREDENTIALS}
+        missing = [role for role in roles if not values[role]]
+        if missing:
+            raise _missing(variables, missing, roles)
+        client_code = values["CLIENT_CODE"] or None
+        if client_code is not None:
+            _validation.check_client_code(client_code, variables.described("CLIENT_CODE"))
+        return cls(
+            link_id=values["LINK_ID"],
+            secret_key=values["SECRET_KEY"],
+            client_code=client_code,
+            api_url=env.get(variables.name("API_URL"), "").strip() or variables.api_url,
+            auth_url=env.get(variables.name("AUTH_URL"), "").strip() or variables.auth_url,
+            variables=variables,
+        )
+
+    def client(self, factory: Callable[..., C], **options: Any) -> C:
+        """``factory(link_id, secret_key, base_url=..., auth_url=..., client_code=...,
+        **options)``: a client of this environment. A value the client refuses is
+        named by its variable (``KAKAOCERT_SECRET_KEY: must be ...``)."""
+        try:
+            return factory(
+                self.link_id,
+                self.secret_key,
+                base_url=self.api_url,
+                auth_url=self.auth_url,
+                client_code=self.client_code,
+                **options,
+            )
+        except ValidationError as exc:
+            role = _ROLE_OF_ARGUMENT.get(exc.field)
+            if role is None:
+                raise
+            variable = self.variables.name(role)
+            if role in CREDENTIALS:
+                variable = self.variables.described(role)
+            rule = exc.message.removeprefix(f"{exc.field}: ")
+            raise ValidationError(variable, rule) from None
+
+
+def _missing(variables: Variables, missing: list[str], roles: tuple[str, ...]) -> ValidationError:
+    names = [variables.described(role) for role in missing]
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if names[1:] else names[0]
+    verb = "are" if names[1:] else "is"
+    what = [_WHAT[role] for role in roles]
+    wanted = ", ".join(what[:-1]) + " and " + what[-1]
+    message = f"{listed} {verb} not set (the partner's {wanted}); {TRY_THE_SANDBOX}"
+    error = ValidationError(variables.name(missing[0]), message)
+    # The field is the first variable missing; the message names them all.
+    error.message = message
+    error.args = (message,)
+    return error

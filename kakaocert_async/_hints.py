@@ -1,0 +1,142 @@
+"""What to do about the refusals a caller causes: one short English hint per kind, in one table.
+
+:func:`hint_for` is asked by ``_http.api_error``, the one place an
+:class:`~kakaocert_async.APIError` is built from the service's error body, and the
+hint rides on the error (``APIError.hint``, and at the end of ``str(error)``)
+beside the service's own code and text, which stay as they came.
+
+What a hint may rest on: the real service's error codes are not public, so its
+refusals are told apart only by **which call** was refused and the **HTTP
+status** (a 401 from the token call: the LinkID or the SecretKey; a 404 from a
+state or verify call: an unknown receipt). The sandbox's codes are its own and
+documented (``docs/sandbox.md``), so with the sandbox a hint can be exact; those
+rows match the code *and* the status, and are tried first. A refusal that fits
+no row gets no hint: none is better than a wrong one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+Call = Literal["token", "time", "request", "state", "verify"]
+
+_STATE_CALLS = {False: "get_esign_state() or its kin", True: "get_sign_status() or its kin"}
+_WAIT_CALLS = {False: "await_signed()", True: "await_completed()"}
+
+
+@attrs.frozen(kw_only=True)
+class _Hint:
+    """One row: when it applies, and what it says (``{prefix}``, ``{state_call}`` and
+    ``{wait_call}`` are filled in for the API generation refused)."""
+
+    text: str
+    calls: frozenset[Call] | None = None
+    """The calls it applies to; ``None``: any."""
+    status: int | None = None
+    """The HTTP status it applies to; ``None``: any."""
+    codes: frozenset[int] | None = None
+    """The sandbox codes it applies to (with ``status``); ``None``: any code."""
+
+    def matches(self, call: Call, status: int, code: int) -> bool:
+        return (
+            (self.calls is None or call in self.calls)
+            and (self.status is None or status == self.status)
+            and (self.codes is None or code in self.codes)
+        )
+
+
+_CHECK_THE_KEY = (
+    "check the SecretKey (secret_key, or {prefix}SECRET_KEY): it must be the one Linkhub"
+    " issued with this LinkID, copied whole"
+)
+_CHECK_THE_LINK_ID = (
+    "check the LinkID (link_id, or {prefix}LINK_ID): the auth service does not know it"
+)
+_CLOCK = (
+    "the service refused the request's time stamp: this machine's clock is off; keep"
+    " use_server_time=True (the default) or set the clock right"
+)
+_VERIFIED = (
+    "a receipt is verified once, and its signed data came with the first verify: use what"
+    " you stored then ({state_call} shows verify_dt)"
+)
+_NOT_SIGNED = "verify only once the receiver has signed: wait with {wait_call} first"
+_EXPIRED = "the request expired unsigned: its signed data will never exist; request a new one"
+_UNKNOWN_RECEIPT = (
+    "no such receipt for this client code: check the receipt id, the client code, and that"
+    " the call is the one for the receipt's kind"
+)
+_OTHER_CLIENT = "this receipt was requested for another client code: use that one"
+_IP_BOUND = (
+    "the session token only works from the IP address that asked for it: if your address"
+    " changes (egress proxies), create the client with ip_restrict=False"
+)
+
+HINTS: tuple[_Hint, ...] = (
+    # The sandbox's own codes (sandbox/_rejections.py; a test keeps them in step).
+    _Hint(text=_CHECK_THE_KEY, status=401, codes=frozenset({-11010003, -11020008, -12020003})),
+    _Hint(text=_CHECK_THE_LINK_ID, status=401, codes=frozenset({-11010002})),
+    _Hint(text=_CLOCK, status=401, codes=frozenset({-11000004, -12000004})),
+    _Hint(text=_IP_BOUND, status=403, codes=frozenset({-11020004})),
+    _Hint(text=_UNKNOWN_RECEIPT, status=404, codes=frozenset({-11040002})),
+    _Hint(text=_OTHER_CLIENT, status=403, codes=frozenset({-11040003})),
+    _Hint(text=_NOT_SIGNED, status=409, codes=frozenset({-11040004})),
+    _Hint(text=_EXPIRED, status=409, codes=frozenset({-11040005})),
+    _Hint(text=_VERIFIED, status=409, codes=frozenset({-11040006})),
+    # Any service: only the call and the status are known.
+    _Hint(
+        text=(
+            "the auth service refused the token request: check link_id and secret_key"
+            " ({prefix}LINK_ID, {prefix}SECRET_KEY), and with use_server_time=False this"
+            " machine's clock"
+        ),
+        calls=frozenset({"token"}),
+        status=401,
+    ),
+    _Hint(
+        text=(
+            "the service refused the request's signature: check secret_key ({prefix}SECRET_KEY),"
+            " and with use_server_time=False this machine's clock"
+        ),
+        calls=frozenset({"request"}),
+        status=401,
+    ),
+    _Hint(text=_UNKNOWN_RECEIPT, calls=frozenset({"state", "verify"}), status=404),
+    _Hint(
+        text=(
+            "verify is answered once, and only after the receiver signed: read the state"
+            " ({state_call}: state, verify_dt) to see which"
+        ),
+        calls=frozenset({"verify"}),
+        status=409,
+    ),
+)
+"""First match wins: the sandbox's exact rows, then the ones any service fits."""
+
+
+def hint_for(label: str, status: int, code: int) -> str | None:
+    """The hint for the service's refusal ``code`` with HTTP ``status`` of the call
+    ``label`` names (``"POST /SignToken/Request"``, ...), or ``None``."""
+    method, _, path = label.partition(" ")
+    call = _call(method, path)
+    barocert = path.startswith(("/KAKAO/", "/BAROCERT/"))
+    for hint in HINTS:
+        if hint.matches(call, status, code):
+            return hint.text.format(
+                prefix="BAROCERT_" if barocert else "KAKAOCERT_",
+                state_call=_STATE_CALLS[barocert],
+                wait_call=_WAIT_CALLS[barocert],
+            )
+    return None
+
+
+def _call(method: str, path: str) -> Call:
+    if path.endswith("/Token"):
+        return "token"
+    if path == "/Time":
+        return "time"
+    if "/Verify/" in path:
+        return "verify"
+    return "request" if method == "POST" else "state"
