@@ -7,6 +7,7 @@ withdrawal consent) share one implementation of each call, told apart by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncGenerator
 from typing import ClassVar, overload
 
@@ -445,11 +446,9 @@ class Client(ClientBase):
     ) -> AsyncGenerator[StatusT, None]:
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
-
-        async def read(deadline: float) -> StatusT:
-            # One attempt per poll: the polling loop is where a wait's patience lives.
-            return await self._read_state(family, client_code, receipt_id, SINGLE, deadline)
-
+        # One attempt per poll (SINGLE): the polling loop is where a wait's patience
+        # lives. A partial, not a closure: it is held by every waiter while it sleeps.
+        read = functools.partial(self._read_state, family, client_code, receipt_id, SINGLE)
         return self._connection.watch(
             read, receipt_id=receipt_id, timeout=timeout, interval=interval
         )

@@ -10,6 +10,7 @@ with the :class:`~kakaocert_async.barocert._dialect.Barocert` dialect.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncGenerator
 from typing import Any, ClassVar, TypeVar
@@ -344,10 +345,9 @@ class Client(ClientBase):
         _validation.check_client_code(client_code)
         the_kind, receipt_id = _kind_of(receipt, kind)
 
-        async def read(deadline: float) -> Status:
-            # One attempt per poll: the polling loop is where a wait's patience lives.
-            return await self._read_status(the_kind, client_code, receipt_id, SINGLE, deadline)
-
+        # One attempt per poll (SINGLE): the polling loop is where a wait's patience
+        # lives. A partial, not a closure: it is held by every waiter while it sleeps.
+        read = functools.partial(self._read_status, the_kind, client_code, receipt_id, SINGLE)
         return self._connection.watch(
             read, receipt_id=receipt_id, timeout=timeout, interval=interval
         )
