@@ -8,6 +8,7 @@ withdrawal consent) share one implementation of each call, told apart by
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from collections.abc import AsyncGenerator
 from typing import ClassVar, overload
 
@@ -44,6 +45,10 @@ from ._models import (
 )
 from ._secret import Secret
 from ._session import KakaoCert2
+
+_SIGNATURE_AS_GIVEN = "!$&'()*+,;=:@/|^[]"
+"""Besides letters, digits and ``-._~``: what a verify path carries as given (base64's
+``+``, ``/`` and ``=`` among them); anything else in a signature is percent-encoded."""
 
 API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
@@ -409,8 +414,10 @@ class Client(ClientBase):
         if signature is not None:
             _validation.check_signature(signature)
             # As given, as every official SDK sends it (PROTOCOL.md): check_signature
-            # refused whatever would change the URL's meaning.
-            path += "/" + signature
+            # refused whatever would change the URL's meaning. What a request line
+            # cannot hold raw (non-ASCII, ", <, >, `, {, }) is escaped here, once, the
+            # way httpx escapes it, so that both backends send the same bytes.
+            path += "/" + urllib.parse.quote(signature, safe=_SIGNATURE_AS_GIVEN)
             label += "/<signature>"
 
         def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:

@@ -23,10 +23,13 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.parse
 
 import httpx
 import pytest
 import respx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kakaocert_async import (
     Client,
@@ -36,10 +39,12 @@ from kakaocert_async import (
     SignState,
     SignTimeout,
     TransportError,
+    ValidationError,
     VerifyOutcomeUnknown,
 )
 from kakaocert_async._cli import EXIT_TIMEOUT, main
 from kakaocert_async._http import Gate
+from kakaocert_async._validation import check_signature
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import SERVICE_VARS
 from tests._support import CLIENT_CODE, LINK_ID, SECRET_KEY, make_request
@@ -461,3 +466,35 @@ async def test_respx_sees_the_default_client() -> None:
             with pytest.raises(KakaocertError):
                 await mocked.request_esign(CLIENT_CODE, make_request())
         assert route.call_count == 5
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    signature=st.text(min_size=1, max_size=12)
+    | st.sampled_from(["ab+/=cd", "é한", 'a<b>"c', "a{b}`c", "a|b^c[d]", "x!$&'()*,;:@y"])
+)
+def test_both_backends_send_the_same_verify_path(signature: str) -> None:
+    """A signature goes into the verify path as given, and what a request line cannot
+    hold raw is escaped the same way on the aiohttp and the httpx paths."""
+    try:
+        check_signature(signature)
+    except ValidationError:
+        return  # refused before anything is sent, on any path
+
+    async def sent_path(options: dict[str, object]) -> str:
+        def script(request: RawRequest) -> list[Step]:
+            return [answer(200, {"receiptId": "1", "signedData": "x"})]
+
+        server = RawServer(script)
+        async with server.serve() as url:
+            client = Client(LINK_ID, SECRET_KEY, base_url=url, auth_url=url, **options)  # type: ignore[arg-type]
+            async with client:
+                await client.verify_esign(CLIENT_CODE, "1", signature)
+        (verify,) = [r for r in server.requests if r.path.startswith("/SignToken/Verify/")]
+        return verify.path
+
+    aiohttp_path = asyncio.run(sent_path({}))
+    httpx_path = asyncio.run(sent_path({"transport": httpx.AsyncHTTPTransport()}))
+    assert aiohttp_path == httpx_path
+    assert aiohttp_path.isascii()
+    assert urllib.parse.unquote(aiohttp_path) == f"/SignToken/Verify/1/{signature}"
