@@ -93,12 +93,6 @@ class Backend(Protocol):
     async def aclose(self) -> None: ...
 
 
-def describe(exc: BaseException) -> str:
-    """``TypeName: text`` of a library error, for messages."""
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 class _Scrubber:
     """Keeps secrets out of what is said about a failed exchange.
 
@@ -111,16 +105,21 @@ class _Scrubber:
     the headers) is dropped if it would still show either.
     """
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_headers",)
 
     def __init__(self, headers: Headers) -> None:
+        # Only kept: the secrets are worked out if an exchange fails, not for every one.
+        self._headers = headers
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
         secrets: list[str] = []
-        for value in headers.values():
+        for value in self._headers.values():
             if isinstance(value, Secret):
                 whole = value.reveal()
                 # The whole value ("Bearer <token>") and its long parts (the token).
                 secrets += [whole, *(part for part in whole.split() if len(part) >= 16)]
-        self._secrets = tuple(sorted(set(secrets), key=len, reverse=True))
+        return tuple(sorted(set(secrets), key=len, reverse=True))
 
     def _clean(self, text: str) -> str:
         for secret in self._secrets:
