@@ -442,6 +442,18 @@ def decode_secret(body: Secret[bytes], cls: type[T], *, label: str) -> T:
     raise failure  # outside the handler: no context whose frames saw the answer
 
 
+def decode_about(
+    body: bytes, cls: type[T], *, about: str, label: str, field: str = "receipt_id"
+) -> T:
+    """:func:`decode` of an answer about one receipt (or login): its ``field`` must be
+    ``about``, or it is a :class:`MalformedResponse`. A confused gateway or cache
+    must never make a wait end, or a verify return, on another receipt's answer."""
+    result = decode(body, cls, label=label)
+    if getattr(result, field) != about:
+        raise MalformedResponse(f"{label}: the answer is about another receipt", http_status=200)
+    return result
+
+
 def decode(body: bytes, cls: type[T], *, label: str) -> T:
     """A 200 body -> ``cls``; :class:`MalformedResponse` if it is not one."""
     try:

@@ -26,6 +26,7 @@ from kakaocert_async._errors import (
     APIError,
     KakaocertError,
     MalformedResponse,
+    RawAnswer,
     ValidationError,
     VerifyOutcomeUnknown,
 )
@@ -391,7 +392,7 @@ class Client(ClientBase):
         answer = await self._session.get(
             client_code, path, label=label, policy=policy, deadline=deadline
         )
-        return _wire.decode(answer, Status, label=label)
+        return _wire.decode_about(answer, Status, about=receipt_id, label=label)
 
     async def _verify(self, kind: Kind, client_code: str, receipt_id: str, cls: type[V]) -> V:
         _validation.check_client_code(client_code)
@@ -413,21 +414,27 @@ class Client(ClientBase):
     ) -> V:
         """POST the verify (an empty body, signed) once, and read its answer."""
 
-        def lost(error: KakaocertError) -> VerifyOutcomeUnknown:
+        def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
             return VerifyOutcomeUnknown(
                 f"{label}: the verify was sent but its answer was lost ({error.message}); the"
                 " service answers verify once, so it may be consumed. Check"
                 f" {check}: verify_dt is set if it went through.",
                 receipt_id=key,
+                raw_answer=None if raw is None else RawAnswer(raw),
             )
 
         answer = await self._session.post(
             client_code, path, Secret(b""), label=label, policy=VERIFY_ONCE, on_lost=lost
         )
+        field = "tx_id" if cls is LoginVerification else "receipt_id"
         try:
-            return _wire.decode(answer, cls, label=label)
+            return _wire.decode_about(answer, cls, about=key, label=label, field=field)
         except MalformedResponse as unreadable:
-            raise lost(unreadable) from unreadable
+            surprise = unreadable
+        # Raised outside the handler, with the answer kept: the signed data may be in it.
+        error = lost(surprise, answer)
+        error.__cause__ = surprise
+        raise error
 
     async def _too_late(
         self, kind: Kind, client_code: str, receipt_id: str, refused: APIError

@@ -501,3 +501,73 @@ def test_the_sandbox_logs_a_client_hanging_up_mid_request_in_one_line_at_most(
     assert len(hang_ups) <= 3  # one line each at most
     assert all(r.exc_info is None and r.levelno <= logging.INFO for r in server_records)
     assert not any("Exception in ASGI" in r.getMessage() for r in server_records)
+
+
+# 6 and 7, for Barocert's client too ----------------------------------------------------
+
+
+class _OtherReceipt(httpx.AsyncBaseTransport):
+    """The sandbox in-process, with Barocert status or verify answers rewritten by
+    ``rewrite(answer JSON)`` (a confused gateway), or replaced by ``body``."""
+
+    def __init__(self, sandbox: Sandbox, operation: str) -> None:
+        self._inner = sandbox.transport()
+        self._operation = operation
+        self.body: bytes | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        path = request.url.path
+        verifying = "/Verify/" in path
+        is_status = request.method == "GET" and path.startswith("/KAKAO/")
+        if (self._operation == "verify" and verifying) or (
+            self._operation == "status" and is_status
+        ):
+            await response.aread()
+            if self.body is not None:
+                return httpx.Response(200, content=self.body)
+            data = response.json()
+            data["receiptID"] = "9" * 32
+            return httpx.Response(200, json=data)
+        return response
+
+
+async def _barocert_signed(sandbox: Sandbox, operation: str) -> tuple[Any, _OtherReceipt, str]:
+    from kakaocert_async import barocert
+    from tests.barocert._requests import make_request as barocert_request
+
+    transport = _OtherReceipt(sandbox, operation)
+    client = barocert.Client(
+        sandbox.link_id, sandbox.secret_key, base_url=sandbox.url, auth_url=sandbox.url,
+        transport=transport,
+    )  # fmt: skip
+    receipt = await client.request_sign(CLIENT_CODE, barocert_request(barocert.Kind.SIGN))
+    sandbox.barocert.sign(receipt.receipt_id)
+    return client, transport, receipt.receipt_id
+
+
+async def test_a_barocert_status_of_another_receipt_never_ends_a_wait() -> None:
+    sandbox = Sandbox(sign_after=None)
+    client, _, receipt_id = await _barocert_signed(sandbox, "status")
+    async with client:
+        with pytest.raises(MalformedResponse, match="another receipt"):
+            await client.await_completed(CLIENT_CODE, receipt_id, kind="Sign", interval=0.01)
+
+
+@pytest.mark.parametrize("body", [None, b'{"receiptID": 1', b"[]"], ids=["other", "cut", "array"])
+async def test_a_barocert_verify_surprise_is_an_unknown_outcome_carrying_the_answer(
+    body: bytes | None,
+) -> None:
+    sandbox = Sandbox(sign_after=None)
+    client, transport, receipt_id = await _barocert_signed(sandbox, "verify")
+    transport.body = body
+    async with client:
+        with pytest.raises(VerifyOutcomeUnknown) as unknown:
+            await client.verify_sign(CLIENT_CODE, receipt_id)
+    raw = unknown.value.raw_answer
+    assert raw is not None
+    if body is None:
+        assert b'"receiptID": "99999' in raw.body or b'"receiptID":"99999' in raw.body
+    else:
+        assert raw.body == body
+    assert sandbox.stats["barocert.sign.verify"] == 1
