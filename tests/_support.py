@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import httpx
@@ -18,6 +19,16 @@ CLIENT_CODE = "020040000001"
 RECEIPT_ID = "022112815423700001"
 API = "https://kakaocert-api.linkhub.co.kr"
 AUTH = "https://auth.linkhub.co.kr"
+
+
+def plain_terminal(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (or this process's) for a program whose output a test reads: pytest cuts
+    and colours its output by the terminal's width and the colour variables, which CI
+    may set (COLUMNS, FORCE_COLOR), so the text read is plain and 80 columns wide."""
+    env = dict(os.environ if env is None else env)
+    for name in ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE"):
+        env.pop(name, None)
+    return {**env, "COLUMNS": "80", "NO_COLOR": "1"}
 
 
 def utc(seconds: float, *, millis: bool = True) -> str:

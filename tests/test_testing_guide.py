@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._support import plain_terminal
+
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "testing.md"
 _FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
@@ -86,12 +88,14 @@ def test_the_guides_snippets_pass_in_a_new_project(tmp_path: Path) -> None:
         path.write_text(contents, encoding="utf-8")
 
     # A clean environment: nothing of this checkout's, no credentials.
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("KAKAOCERT_", "BAROCERT_", "PYTEST_", "VIRTUAL_ENV"))
-        and key not in {"PYTHONPATH", "PYTHONHOME"}
-    }
+    env = plain_terminal(
+        {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("KAKAOCERT_", "BAROCERT_", "PYTEST_", "VIRTUAL_ENV"))
+            and key not in {"PYTHONPATH", "PYTHONHOME"}
+        }
+    )
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: S603
     python = str(venv / ("Scripts" if os.name == "nt" else "bin") / "python")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import shlex
 import signal
 import subprocess
@@ -26,7 +25,12 @@ from kakaocert_async.sandbox import (
     Sandbox,
 )
 from kakaocert_async.sandbox import _cli as sandbox_cli
-from tests._support import make_cms_request, make_request, make_verify_auth_request
+from tests._support import (
+    make_cms_request,
+    make_request,
+    make_verify_auth_request,
+    plain_terminal,
+)
 from tests.barocert._requests import make_request as make_barocert_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,11 +38,7 @@ PLUGIN = "kakaocert_async.sandbox.pytest_plugin"
 
 
 def _env() -> dict[str, str]:
-    # pytest and the CLI cut and colour their output by the terminal's width and the
-    # colour variables, which CI may set (COLUMNS, FORCE_COLOR): plain text at a fixed
-    # width makes what these tests read the same on every machine.
-    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "PY_COLORS"}}
-    return {**env, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "NO_COLOR": "1"}
+    return {**plain_terminal(), "PYTHONPATH": str(ROOT)}
 
 
 def _clean_env() -> dict[str, str]:
