@@ -158,6 +158,57 @@ def users_pytest(project: Path, *options: str) -> subprocess.CompletedProcess[st
 
 
 @pytest.mark.parametrize(
+    "options",
+    [["-p", "no:asyncio"], ["-o", "asyncio_mode=strict"]],
+    ids=["anyio-alone", "beside-pytest-asyncio"],
+)
+def test_the_fixture_works_under_anyios_plugin(tmp_path: Path, options: list[str]) -> None:
+    """As docs/testing.md says: ``@pytest.mark.anyio`` with an ``anyio_backend`` of asyncio."""
+    # pytest-asyncio's setting only where it is loaded: elsewhere it is an unknown option.
+    beside = (
+        ["asyncio_default_fixture_loop_scope = function"] if "no:asyncio" not in options else []
+    )
+    (tmp_path / "pytest.ini").write_text(
+        "\n".join(["[pytest]", "filterwarnings = error", *beside, ""]), encoding="utf-8"
+    )
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+            from kakaocert_async import ESignRequest, SignState
+
+            REQUEST = ESignRequest(
+                call_center_num="1600-9854", expires_in=60, receiver_birthday="19900108",
+                receiver_hp="01012341234", receiver_name="홍길동", text="동의",
+                tms_title="동의",
+            )
+
+            @pytest.fixture
+            def anyio_backend():
+                return "asyncio"
+
+            @pytest.mark.anyio
+            @pytest.mark.kakaocert_sandbox(sign_after=0)
+            async def test_signed(kakaocert_sandbox):
+                async with kakaocert_sandbox.client() as client:
+                    kakao = client.for_client(kakaocert_sandbox.client_code)
+                    receipt = await kakao.request_esign(REQUEST)
+                    status = await kakao.await_signed(receipt, timeout=5)
+                    assert status.state is SignState.SIGNED
+                    verified = await kakao.verify_esign(receipt.receipt_id)
+                    assert verified.receipt_id == receipt.receipt_id
+                assert kakaocert_sandbox.verify_count(receipt.receipt_id) == 1
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = users_pytest(tmp_path, "--strict-markers", *options)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
     "options", [["-o", "asyncio_mode=strict"], ["-p", "no:asyncio"]], ids=["strict", "no-plugin"]
 )
 def test_an_async_test_nothing_runs_says_what_to_do(tmp_path: Path, options: list[str]) -> None:
