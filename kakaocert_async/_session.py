@@ -184,7 +184,11 @@ class Session:
 
         async def prepare(deadline: float | None) -> tuple[str, str, Headers, Secret[bytes] | None]:
             # Read afresh for every attempt: a retry after a long outage must not
-            # carry a token (or a date) that went stale in between.
+            # carry a token (or a date) that went stale in between. What an earlier
+            # attempt used is forgotten first, so that a 401 to this attempt's token
+            # request is not taken for a refusal of that earlier token.
+            attempted.token = None
+            attempted.stamped = clock.syncs
             token = attempted.token = await tokens.token(subject, deadline)
             if secret_body is None:
                 return method, url, dialect.get_headers(token), None
@@ -197,8 +201,6 @@ class Session:
 
         renewed_token = resynced = False
         while True:
-            attempted.token = None
-            attempted.stamped = clock.syncs
             try:
                 return await self._sender.send(
                     prepare, label=label, policy=policy, deadline=deadline, on_lost=on_lost

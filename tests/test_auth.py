@@ -206,6 +206,39 @@ async def test_a_second_401_is_raised(client: Client, service: Service) -> None:
     assert service.token.call_count == 2
 
 
+async def test_a_refused_token_request_on_a_retry_is_not_taken_for_the_earlier_token(
+    client: Client, service: Service
+) -> None:
+    """The first attempt's token meets a 503; by the retry it has lapsed, and the new
+    token request is refused for its date. The remedy is the clock, read again once:
+    not throwing away (and asking again for) a token this attempt never had."""
+    tokens = client._connection.session.tokens
+
+    def gateway_down(request: httpx.Request) -> httpx.Response:
+        tokens.discard(CLIENT_CODE, tokens._tokens[CLIENT_CODE].token)  # lapsed meanwhile
+        return httpx.Response(503)
+
+    service.status.side_effect = [gateway_down, httpx.Response(200, json=status_json(0))]
+    refused = httpx.Response(
+        401, json={"code": -99999980, "message": "요청 시간이 올바르지 않습니다."}
+    )
+    service.token.side_effect = [service._token, refused, service._token]
+
+    status = await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
+
+    assert status.receipt_id == RECEIPT_ID
+    names = [call.request.url.path for call in service.router.calls]
+    assert names == [
+        "/Time",
+        "/KAKAOCERT/Token",
+        f"/SignToken/Status/{RECEIPT_ID}",
+        "/KAKAOCERT/Token",
+        "/Time",
+        "/KAKAOCERT/Token",
+        f"/SignToken/Status/{RECEIPT_ID}",
+    ]
+
+
 async def test_a_thousand_calls_refused_together_cause_one_renewal(service: Service) -> None:
     # A thousand calls in flight at once: as many connections as callers.
     client = Client(LINK_ID, SECRET_KEY, max_connections=1000)
