@@ -158,9 +158,13 @@ class Connection:
         """End the calls in flight, then close the connections. Safe to call twice."""
         if self.calls.closed:
             return
-        await self.calls.close()
-        self.session.close()
-        await self.backend.aclose()
+        try:
+            await self.calls.close()
+        finally:
+            # Even if this close is itself cancelled while the calls unwind: a later
+            # aclose() returns at once, so this is the only chance to free the pool.
+            self.session.close()
+            await self.backend.aclose()
 
 
 async def last_state(states: AsyncGenerator[S, None]) -> S:

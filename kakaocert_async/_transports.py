@@ -302,9 +302,7 @@ class AiohttpBackend:
     async def aclose(self) -> None:
         self._closed = True
         if self._with_the_loop is not None:
-            await self._with_the_loop.aclose()
-        if self._session is not None:
-            await self._session.close()
+            await self._with_the_loop.aclose()  # closes the session
 
 
 async def _read_capped(content: aiohttp.StreamReader, status: int) -> bytes:

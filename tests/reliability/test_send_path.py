@@ -44,6 +44,7 @@ from kakaocert_async import (
 )
 from kakaocert_async._cli import EXIT_TIMEOUT, main
 from kakaocert_async._http import Gate
+from kakaocert_async._transports import AiohttpBackend
 from kakaocert_async._validation import check_signature
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import SERVICE_VARS
@@ -309,6 +310,28 @@ async def test_the_callers_own_cancel_is_still_a_cancel_during_a_close() -> None
         await client.aclose()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_close_cancelled_while_calls_unwind_still_closes_the_connections() -> None:
+    sandbox = Sandbox(sign_after=None)
+    with sandbox.serve_in_thread() as url:
+        client = served_client(sandbox, url)
+        receipt = (await client.request_esign(sandbox.client_code, make_request())).receipt_id
+        sandbox.faults.add(Fault(action="delay", seconds=0.5, endpoints=["status"]))
+        read = asyncio.ensure_future(client.get_esign_state(sandbox.client_code, receipt))
+        await asyncio.sleep(0.05)
+        closing = asyncio.ensure_future(client.aclose())
+        await asyncio.sleep(0)  # the close has ended the read and waits for it to unwind
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        with pytest.raises(ClientClosed):
+            await read
+        backend = client._connection.backend
+        assert isinstance(backend, AiohttpBackend)
+        assert backend._session is not None
+        assert backend._session.closed
+        sandbox.faults.clear()
 
 
 # Tokens and outages ------------------------------------------------------------------------
