@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable
 from typing import ClassVar, overload
 
 import httpx
 
 from . import _families, _validation, _wire
 from ._bound import BoundClient
-from ._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection, last_state
+from ._connection import (
+    DEFAULT_MAX_CONNECTIONS,
+    ClientBase,
+    Connection,
+    last_state,
+    verify_once,
+)
 from ._env import Variables
 from ._errors import (
-    KakaocertError,
-    MalformedResponse,
-    RawAnswer,
     ValidationError,
-    VerifyOutcomeUnknown,
 )
 from ._families import CMS, ESIGN, IDENTITY, Family, ReceiptT, RequestT, StatusT, VerificationT
-from ._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, RetryPolicy
+from ._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, OnLost, RetryPolicy
 from ._models import (
     CMSReceipt,
     CMSRequest,
@@ -420,27 +422,24 @@ class Client(ClientBase):
             path += "/" + urllib.parse.quote(signature, safe=_SIGNATURE_AS_GIVEN)
             label += "/<signature>"
 
-        def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
-            return VerifyOutcomeUnknown(
-                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
-                " service answers verify once, so the receipt may be consumed. Check"
-                f" {family.get_state}(): verify_dt is set if it went through.",
-                receipt_id=receipt_id,
-                raw_answer=None if raw is None else RawAnswer(raw),
+        def send(lost: OnLost) -> Awaitable[bytes]:
+            return self._session.get(
+                client_code, path, label=label, policy=VERIFY_ONCE, on_lost=lost
+            )
+
+        def read(answer: bytes) -> VerificationT:
+            return _wire.decode_verification(
+                answer, family.verification, receipt_id=receipt_id, label=label
             )
 
         with self._calls.track():
-            answer = await self._session.get(
-                client_code, path, label=label, policy=VERIFY_ONCE, on_lost=lost
+            return await verify_once(
+                send,
+                read,
+                label=label,
+                receipt_id=receipt_id,
+                advice=f"Check {family.get_state}(): verify_dt is set if it went through.",
             )
-        try:
-            return _wire.decode_verification(answer, family.verification, receipt_id=receipt_id)
-        except _wire.WireError as surprise:
-            unreadable = MalformedResponse(f"{label}: {surprise}", http_status=200)
-        # Raised outside the handler, with the answer kept: the signed data may be in it.
-        error = lost(unreadable, answer)
-        error.__cause__ = unreadable
-        raise error
 
     def _watch(
         self,

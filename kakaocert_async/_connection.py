@@ -10,7 +10,7 @@ built here, once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
@@ -20,8 +20,14 @@ import httpx
 from . import _polling, _signing, _validation
 from ._auth import Credentials
 from ._env import Environment, Variables
-from ._errors import ValidationError
-from ._http import Sender
+from ._errors import (
+    KakaocertError,
+    MalformedResponse,
+    RawAnswer,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
+from ._http import OnLost, Sender
 from ._lifecycle import Calls
 from ._models import Status
 from ._secret import Secret
@@ -165,6 +171,44 @@ class Connection:
             # aclose() returns at once, so this is the only chance to free the pool.
             self.session.close()
             await self.backend.aclose()
+
+
+V = TypeVar("V")
+
+
+async def verify_once(
+    send: Callable[[OnLost], Awaitable[bytes]],
+    read: Callable[[bytes], V],
+    *,
+    label: str,
+    receipt_id: str,
+    advice: str,
+) -> V:
+    """Send a verify (``send``, once) and ``read`` its answer, for both clients.
+
+    The service answers a verify once, so an answer lost after sending, or one that
+    ``read`` refuses (:class:`MalformedResponse`), is a :class:`VerifyOutcomeUnknown`
+    that keeps what came (the signed data may be in it); ``advice`` says how to
+    find out whether it went through.
+    """
+
+    def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
+        return VerifyOutcomeUnknown(
+            f"{label}: the verify was sent but its answer was lost ({error.message}); the"
+            f" service answers verify once, so the receipt may be consumed. {advice}",
+            receipt_id=receipt_id,
+            raw_answer=None if raw is None else RawAnswer(raw),
+        )
+
+    answer = await send(lost)
+    try:
+        return read(answer)
+    except MalformedResponse as unreadable:
+        surprise = unreadable
+    # Raised outside the handler, with the answer kept: the signed data may be in it.
+    error = lost(surprise, answer)
+    error.__cause__ = surprise
+    raise error
 
 
 async def last_state(states: AsyncGenerator[S, None]) -> S:

@@ -412,10 +412,18 @@ def structure(data: Any, cls: type[T]) -> T:
 _HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 
 
-def decode_verification(body: bytes, cls: type[V], *, receipt_id: str) -> V:
+def decode_verification(body: bytes, cls: type[V], *, receipt_id: str, label: str) -> V:
     """A verify answer, read as leniently as the official SDKs read it: whatever
-    else it holds, ``signedData`` as a string is the signed data. Raises
-    :class:`WireError` if there is none, or if the answer names another receipt."""
+    else it holds, ``signedData`` as a string is the signed data. A
+    :class:`MalformedResponse` if there is none, or if the answer names another
+    receipt."""
+    try:
+        return _lenient_verification(body, cls, receipt_id)
+    except WireError as exc:
+        raise MalformedResponse(f"{label}: {exc}", http_status=200) from None
+
+
+def _lenient_verification(body: bytes, cls: type[V], receipt_id: str) -> V:
     data = loads(body)
     if not isinstance(data, dict):
         raise WireError(f"expected a JSON object, got {type(data).__name__}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -20,17 +20,27 @@ import httpx
 
 from kakaocert_async import _validation, _wire
 from kakaocert_async._client import Client as KakaoCert2Client
-from kakaocert_async._connection import DEFAULT_MAX_CONNECTIONS, ClientBase, Connection, last_state
+from kakaocert_async._connection import (
+    DEFAULT_MAX_CONNECTIONS,
+    ClientBase,
+    Connection,
+    last_state,
+    verify_once,
+)
 from kakaocert_async._env import Variables
 from kakaocert_async._errors import (
     APIError,
     KakaocertError,
-    MalformedResponse,
-    RawAnswer,
     ValidationError,
-    VerifyOutcomeUnknown,
 )
-from kakaocert_async._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, RetryPolicy
+from kakaocert_async._http import (
+    SAFE_TO_REPEAT,
+    SINGLE,
+    UNSENT_ONLY,
+    VERIFY_ONCE,
+    OnLost,
+    RetryPolicy,
+)
 from kakaocert_async._secret import Secret
 
 from . import _crypto
@@ -297,7 +307,12 @@ class Client(ClientBase):
         label = f"POST /KAKAO/Login/Verify/{client_code}/<tx_id>"
         with self._calls.track():
             return await self._verify_once(
-                client_code, path, label, tx_id, LoginVerification, "the login"
+                client_code,
+                path,
+                label,
+                tx_id,
+                LoginVerification,
+                "A login has no status to read: if it matters, have the user log in again.",
             )
 
     # Waiting, for every kind --------------------------------------------------------
@@ -399,10 +414,10 @@ class Client(ClientBase):
         bv.check_receipt_id(receipt_id)
         path = bw.verify_path(kind, client_code, receipt_id)
         label = f"POST {path}"
-        reader = f"{_GET_STATUS[kind]}()"
+        advice = f"Check {_GET_STATUS[kind]}(): verify_dt is set if it went through."
         with self._calls.track():
             try:
-                return await self._verify_once(client_code, path, label, receipt_id, cls, reader)
+                return await self._verify_once(client_code, path, label, receipt_id, cls, advice)
             except APIError as refused:
                 late = await self._too_late(kind, client_code, receipt_id, refused)
                 if late is None:
@@ -410,31 +425,19 @@ class Client(ClientBase):
                 raise late from refused
 
     async def _verify_once(
-        self, client_code: str, path: str, label: str, key: str, cls: type[V], check: str
+        self, client_code: str, path: str, label: str, key: str, cls: type[V], advice: str
     ) -> V:
         """POST the verify (an empty body, signed) once, and read its answer."""
 
-        def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
-            return VerifyOutcomeUnknown(
-                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
-                " service answers verify once, so it may be consumed. Check"
-                f" {check}: verify_dt is set if it went through.",
-                receipt_id=key,
-                raw_answer=None if raw is None else RawAnswer(raw),
+        def send(lost: OnLost) -> Awaitable[bytes]:
+            return self._session.post(
+                client_code, path, Secret(b""), label=label, policy=VERIFY_ONCE, on_lost=lost
             )
 
-        answer = await self._session.post(
-            client_code, path, Secret(b""), label=label, policy=VERIFY_ONCE, on_lost=lost
-        )
-        field = "tx_id" if cls is LoginVerification else "receipt_id"
-        try:
-            return _wire.decode_about(answer, cls, about=key, label=label, field=field)
-        except MalformedResponse as unreadable:
-            surprise = unreadable
-        # Raised outside the handler, with the answer kept: the signed data may be in it.
-        error = lost(surprise, answer)
-        error.__cause__ = surprise
-        raise error
+        def read(answer: bytes) -> V:
+            return bw.decode_verification(answer, cls, about=key, label=label)
+
+        return await verify_once(send, read, label=label, receipt_id=key, advice=advice)
 
     async def _too_late(
         self, kind: Kind, client_code: str, receipt_id: str, refused: APIError

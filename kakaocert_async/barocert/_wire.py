@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from kakaocert_async import _wire
+from kakaocert_async._errors import MalformedResponse
 from kakaocert_async._wire import WireError
 
 from . import _crypto
@@ -128,6 +129,43 @@ MULTI_SIGN_VERIFICATION_WIRE_NAMES = {
     "multi_signed_data": "multiSignedData",
 }
 LOGIN_VERIFICATION_WIRE_NAMES = {**_VERIFIED, "tx_id": "txID", "signed_data": "signedData"}
+
+_ESSENTIAL = {
+    Verification: ("receiptID", "signedData"),
+    MultiSignVerification: ("receiptID", "multiSignedData"),
+    LoginVerification: ("txID", "signedData"),
+}
+"""Per verify answer, the wire names it cannot do without: the id and the signed data."""
+
+VerifiedT = TypeVar("VerifiedT", Verification, MultiSignVerification, LoginVerification)
+
+
+def decode_verification(body: bytes, cls: type[VerifiedT], *, about: str, label: str) -> VerifiedT:
+    """A verify answer about ``about`` (a receipt id, or a login's tx id).
+
+    Read whole if it fits; if some other field does not (a type the service
+    changed, a state this SDK reads otherwise), read again from the id and the
+    signed data alone, the rest left out: the service answers a verify once, and
+    its signed data must not be lost to a field the caller may not even need. A
+    :class:`~kakaocert_async.MalformedResponse` (the whole reading's) if even
+    those do not fit, or if the answer is about another receipt.
+    """
+    field = "tx_id" if cls is LoginVerification else "receipt_id"
+    try:
+        return _wire.decode_about(body, cls, about=about, label=label, field=field)
+    except MalformedResponse as whole:
+        failure = whole
+    try:
+        data = _wire.loads(body)
+        if isinstance(data, dict):
+            data = {key: data[key] for key in _ESSENTIAL[cls] if key in data}
+        result: VerifiedT | None = _wire.structure(data, cls)
+    except WireError:
+        result = None
+    if result is not None and getattr(result, field) == about:
+        return result
+    raise failure
+
 
 VERIFICATION_OF: dict[Kind, type[Verification] | type[MultiSignVerification]] = {
     Kind.IDENTITY: Verification,

@@ -514,6 +514,7 @@ class _OtherReceipt(httpx.AsyncBaseTransport):
         self._inner = sandbox.transport()
         self._operation = operation
         self.body: bytes | None = None
+        self.changes: dict[str, object] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
@@ -527,7 +528,10 @@ class _OtherReceipt(httpx.AsyncBaseTransport):
             if self.body is not None:
                 return httpx.Response(200, content=self.body)
             data = response.json()
-            data["receiptID"] = "9" * 32
+            if self.changes is None:
+                data["receiptID"] = "9" * 32
+            else:
+                data.update(self.changes)
             return httpx.Response(200, json=data)
         return response
 
@@ -571,3 +575,33 @@ async def test_a_barocert_verify_surprise_is_an_unknown_outcome_carrying_the_ans
     else:
         assert raw.body == body
     assert sandbox.stats["barocert.sign.verify"] == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"receiverYear": 1990}, {"state": "COMPLETED"}, {"receiverForeign": False, "ci": 7}],
+    ids=["a number", "a state by name", "a boolean"],
+)
+async def test_a_barocert_verify_keeps_its_signed_data_when_another_field_surprises(
+    changes: dict[str, object],
+) -> None:
+    """As the 2.x client reads verify answers: the signed data is what must not be lost."""
+    sandbox = Sandbox(sign_after=None)
+    client, transport, receipt_id = await _barocert_signed(sandbox, "verify")
+    transport.changes = changes
+    async with client:
+        verified = await client.verify_sign(CLIENT_CODE, receipt_id)
+    assert verified.receipt_id == receipt_id
+    assert verified.signed_data
+    assert (verified.receiver_name, verified.state) == (None, None)  # the rest left out
+    assert sandbox.stats["barocert.sign.verify"] == 1
+
+
+async def test_a_barocert_verify_without_signed_data_is_still_an_unknown_outcome() -> None:
+    sandbox = Sandbox(sign_after=None)
+    client, transport, receipt_id = await _barocert_signed(sandbox, "verify")
+    transport.changes = {"signedData": None, "receiverYear": 1990}
+    async with client:
+        with pytest.raises(VerifyOutcomeUnknown) as unknown:
+            await client.verify_sign(CLIENT_CODE, receipt_id)
+    assert unknown.value.raw_answer is not None

@@ -284,6 +284,20 @@ async def test_a_lost_verify_answer_is_never_sent_again(
     assert sandbox.stats["barocert.sign.verify"] == 2
 
 
+async def test_a_lost_login_verify_says_what_can_be_done(
+    client: barocert.Client, sandbox: Sandbox
+) -> None:
+    tx_id = sandbox.barocert.login()
+    sandbox.faults.add(Fault(action="drop", endpoints=["barocert.login.verify"], times=1))
+    with pytest.raises(VerifyOutcomeUnknown) as lost:
+        await client.verify_login(CODE, tx_id)
+    assert lost.value.receipt_id == tx_id
+    # A login has no status (no verify_dt) to check: the advice must not send one there.
+    assert "verify_dt" not in lost.value.message
+    assert "log in again" in lost.value.message
+    assert sandbox.stats["barocert.login.verify"] == 1
+
+
 @pytest.mark.parametrize(
     "fault",
     [
