@@ -415,7 +415,7 @@ class Client(ClientBase):
         label = f"GET {path}"
         if signature is not None:
             _validation.check_signature(signature)
-            # As given, as every official SDK sends it (PROTOCOL.md): check_signature
+            # As given, as every official SDK sends it (Linkhub's protocol): check_signature
             # refused whatever would change the URL's meaning. What a request line
             # cannot hold raw (non-ASCII, ", <, >, `, {, }) is escaped here, once, the
             # way httpx escapes it, so that both backends send the same bytes.
