@@ -253,10 +253,6 @@ class Sender:
         self._gate = Gate(max_connections)
 
     @property
-    def backend(self) -> Backend:
-        return self._backend
-
-    @property
     def waiting(self) -> int:
         """Callers queued for a connection right now."""
         return self._gate.waiting

@@ -53,7 +53,6 @@ class Secret(Generic[T]):
 
 Headers = dict[str, "str | Secret[str]"]
 """Request headers as the SDK builds them: secret values stay wrapped until the wire."""
-Body = "bytes | Secret[bytes] | None"
 
 
 def reveal_headers(headers: Headers) -> dict[str, str]:

@@ -108,7 +108,6 @@ class _Scrubber:
     __slots__ = ("_headers",)
 
     def __init__(self, headers: Headers) -> None:
-        # Only kept: the secrets are worked out if an exchange fails, not for every one.
         self._headers = headers
 
     @property
@@ -154,10 +153,12 @@ _QUOTED_BYTES = re.compile(r"""bytearray\(b(['"]).*?\1\)|\bb(['"]).*?\2""", re.D
 
 
 def _failed(
-    kind: type[ExchangeFailed], what: str, exc: BaseException, scrub: _Scrubber
+    kind: type[ExchangeFailed], what: str, exc: BaseException, headers: Headers
 ) -> ExchangeFailed:
     """``kind`` saying ``what`` happened, with the library error described and chained,
-    safely (see :class:`_Scrubber`)."""
+    safely (see :class:`_Scrubber`): the scrubbing is done here, for a failed exchange
+    only, never for one that went well."""
+    scrub = _Scrubber(headers)
     failure = kind(f"{what} ({scrub.describe(exc)})")
     failure.__cause__ = scrub.cause(exc)
     return failure
@@ -248,7 +249,6 @@ class AiohttpBackend:
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
-        scrub = _Scrubber(headers)
         failure: ExchangeFailed | None = None
         try:
             response = await session.request(
@@ -260,12 +260,12 @@ class AiohttpBackend:
                 proxy=self._proxy(target),
             )
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            failure = _failed(NotSent, "could not connect", exc, scrub)
+            failure = _failed(NotSent, "could not connect", exc, headers)
         except aiohttp.ClientError as exc:
-            failure = _failed(Lost, "the answer was lost", exc, scrub)
+            failure = _failed(Lost, "the answer was lost", exc, headers)
         except (ValueError, TypeError) as exc:
             # What aiohttp refuses to write (a line break in a header, say).
-            failure = _failed(NotSent, "the request could not be written", exc, scrub)
+            failure = _failed(NotSent, "the request could not be written", exc, headers)
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
@@ -282,7 +282,7 @@ class AiohttpBackend:
                 else:
                     data = await _read_capped(response.content, status)
             except aiohttp.ClientError as exc:
-                failure = _failed(Lost, "the answer was cut short", exc, scrub)
+                failure = _failed(Lost, "the answer was cut short", exc, headers)
             if failure is not None:
                 raise failure
             encodings = response_headers.getall("Content-Encoding", ())
@@ -389,7 +389,6 @@ class HttpxBackend:
     async def _exchange(
         self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
     ) -> Answer:
-        scrub = _Scrubber(headers)
         failure: ExchangeFailed | None = None
         try:
             if self._client is not None:
@@ -410,14 +409,14 @@ class HttpxBackend:
                 )
                 response = await self._transport.handle_async_request(request)
         except _NOT_SENT as exc:
-            failure = _failed(NotSent, "could not connect", exc, scrub)
+            failure = _failed(NotSent, "could not connect", exc, headers)
         except httpx.LocalProtocolError as exc:
             # h11 refused to write the request (and names what it refused).
-            failure = _failed(NotSent, "the request could not be written", exc, scrub)
+            failure = _failed(NotSent, "the request could not be written", exc, headers)
         except httpx.HTTPError as exc:
-            failure = _failed(Lost, "the answer was lost", exc, scrub)
+            failure = _failed(Lost, "the answer was lost", exc, headers)
         except (ValueError, TypeError) as exc:
-            failure = _failed(NotSent, "the request could not be written", exc, scrub)
+            failure = _failed(NotSent, "the request could not be written", exc, headers)
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
@@ -440,7 +439,7 @@ class HttpxBackend:
                     if len(data) > MAX_BODY_BYTES:
                         raise _too_large(status, f"over {MAX_BODY_BYTES}")
             except httpx.HTTPError as exc:
-                failure = _failed(Lost, "the answer was cut short", exc, scrub)
+                failure = _failed(Lost, "the answer was cut short", exc, headers)
             if failure is not None:
                 raise failure
             return Answer(status, encoding, response.headers.get("retry-after"), bytes(data))

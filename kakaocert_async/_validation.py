@@ -50,7 +50,8 @@ def check_text(field: str, value: object, *, max_length: int | None, required: b
         raise ValidationError(field, "must not contain control characters")
 
 
-_HEADER_WORD = re.compile(r"[!-~]+")
+HEADER_WORD = re.compile(r"[!-~]+")
+"""What a header value may be: a printable ASCII word (a LinkID, a session token)."""
 
 
 def check_link_id(value: object, field: str = "link_id") -> None:
@@ -62,7 +63,7 @@ def check_link_id(value: object, field: str = "link_id") -> None:
         raise ValidationError(field, "is required and must not be empty")
     if len(value) > 100:
         raise ValidationError(field, f"must be at most 100 characters, got {len(value)}")
-    if not _HEADER_WORD.fullmatch(value):
+    if not HEADER_WORD.fullmatch(value):
         raise ValidationError(
             field, "must be printable ASCII without spaces (it is sent in a header)"
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -40,6 +39,7 @@ from ._models import (
     VerifyAuthVerification,
 )
 from ._secret import Secret
+from ._validation import HEADER_WORD
 
 T = TypeVar("T")
 V = TypeVar("V", bound=VerificationBase)
@@ -248,15 +248,13 @@ def _structure_utc(value: object, _: type[dt.datetime]) -> dt.datetime:
 
 
 MAX_TOKEN_CHARS = 4096
-_TOKEN = re.compile(r"[!-~]+")
-"""A session token goes into a header as is: a printable ASCII word, nothing else."""
 
 
 def _structure_token(value: object, _: object) -> Secret[str]:
     # The value is never echoed: it is a credential, however malformed.
     if type(value) is not str:
         raise WireError(f"expected a string, got {type(value).__name__}")
-    if len(value) > MAX_TOKEN_CHARS or not _TOKEN.fullmatch(value):
+    if len(value) > MAX_TOKEN_CHARS or not HEADER_WORD.fullmatch(value):
         raise WireError("not a printable ASCII word (it cannot go into a header)")
     return Secret(value)
 

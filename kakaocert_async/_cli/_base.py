@@ -45,20 +45,14 @@ EXIT_TIMEOUT = 3
 EXIT_INTERRUPTED = 130
 """Ctrl+C."""
 
-LINK_ID_VAR = "KAKAOCERT_LINK_ID"
-SECRET_KEY_VAR = "KAKAOCERT_SECRET_KEY"  # noqa: S105 -- a variable's name
-CLIENT_CODE_VAR = "KAKAOCERT_CLIENT_CODE"
-API_URL_VAR = "KAKAOCERT_API_URL"
-AUTH_URL_VAR = "KAKAOCERT_AUTH_URL"
 CALL_CENTER_VAR = "KAKAOCERT_CALL_CENTER"
 DEBUG_VAR = "KAKAOCERT_DEBUG"
-CREDENTIAL_VARS = (LINK_ID_VAR, SECRET_KEY_VAR, CLIENT_CODE_VAR)
 
 C = TypeVar("C", bound=ClientBase)
 
 
 KAKAOCERT = Client.variables
-"""KakaoCert 2.x's variables (``LINK_ID_VAR`` ... ``AUTH_URL_VAR``)."""
+"""KakaoCert 2.x's variables (``KAKAOCERT_LINK_ID`` ... ``KAKAOCERT_AUTH_URL``)."""
 
 # The flag (or argument) behind each field a ValidationError may name.
 FLAGS = {

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from kakaocert_async._client import Client
 from kakaocert_async._errors import KakaocertError, SignTimeout, VerifyOutcomeUnknown
 from kakaocert_async._models import SignState
+from kakaocert_async._polling import DEFAULT_INTERVAL
 
 from ._records import _ANY_BUT_STORED, _OWNERSHIP, Record, Stage, _length_only, _Records, _Step
 
@@ -157,7 +158,7 @@ class _Work:
             if time.time() - record.created_at.timestamp() > UNREADABLE_FOR:
                 why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {timeout}"
                 return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
-            raise arq.Retry(defer=self.queue.interval or 2.0) from timeout
+            raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from timeout
         expire_dt = last.expire_dt
         if expire_dt is not None and time.time() > expire_dt.timestamp() + PENDING_AFTER_EXPIRY:
             why = f"still pending {PENDING_AFTER_EXPIRY:.0f} s after it expired"
@@ -225,7 +226,7 @@ class _Work:
             incr="verify_failures",
             **{"del": _OWNERSHIP},
         )
-        raise arq.Retry(defer=self.queue.interval or 2.0) from error
+        raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from error
 
     async def _take_over(self, stage: Stage, lease: float) -> str | None:
         """Own a receipt found at ``stage`` for ``lease`` seconds, once no other worker's
@@ -255,7 +256,7 @@ class _Work:
             status = await self.kind.read_state(self.client, self.client_code, self.receipt_id)
         except KakaocertError as exc:
             # Cannot tell yet: it stays verifying, under this run's lease, for a later look.
-            raise arq.Retry(defer=queue.interval or 2.0) from exc
+            raise arq.Retry(defer=queue.interval or DEFAULT_INTERVAL) from exc
         if status.verify_dt is None:
             # The service sets verify_dt on every verify it answers: none went through,
             # so nothing was consumed and verifying is safe.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import re
-import sys
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -44,13 +43,12 @@ def check_tx_id(value: object, field: str = "tx_id") -> None:
 def text(max_length: int | None, *, required: bool = True) -> v.Validator:
     """A text field of at most ``max_length`` characters (``None``: no public limit,
     so type and emptiness only); ``None`` is accepted when not ``required``."""
-    limit = sys.maxsize if max_length is None else max_length
 
     def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and not required:
             return
         # An optional field that is given must not be blank either.
-        v.check_text(attribute.name, value, max_length=limit, required=True)
+        v.check_text(attribute.name, value, max_length=max_length, required=True)
 
     return validate
 

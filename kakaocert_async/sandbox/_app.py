@@ -54,7 +54,6 @@ from ._rejections import Rejected, Rejection
 from ._service import Service
 
 CONTROL_PREFIX = "/_sandbox"
-VERIFY_PREFIX = "/SignToken/Verify/"
 GZIP_MIN_SIZE = 1024
 """Answers this large are gzip-encoded when the client accepts it (only signed data is)."""
 GZIP_LEVEL = 9
@@ -90,10 +89,6 @@ def build_app(
 
 def _refusal(rejected: Rejected) -> Answer:
     return json_answer(rejected.body(), rejected.http_status)
-
-
-def _client_ip(request: Call) -> str:
-    return request.client_ip
 
 
 def _fault_answer(fault: Fault) -> Answer:

@@ -29,10 +29,7 @@ from kakaocert_async.barocert._models import (
     Status,
 )
 
-from ._receipts import _derive
-
-VERIFY_WINDOW = 600.0
-"""Seconds after the signature during which verify is answered (10 minutes)."""
+from ._receipts import derive, kst, opaque_signed_data
 
 PERSONAL_DATA_KEY_BYTES = b"sandbox personal-data key: fake!"
 """The AES-256-CTR key of the receiver's data in the sandbox's verify answers (the real
@@ -76,7 +73,7 @@ class Person:
 
     def ci(self, key: bytes) -> str:
         """A made-up CI: 88 base64 characters, the same for the same person."""
-        seed = _derive(key, "ci", f"{self.name}\n{self.birthday}\n{self.phone}")
+        seed = derive(key, "ci", f"{self.name}\n{self.birthday}\n{self.phone}")
         return base64.b64encode(hashlib.shake_256(seed).digest(64)).decode("ascii")
 
     def verified(self, key: bytes) -> dict[str, Any]:
@@ -92,12 +89,6 @@ class Person:
             "receiverTelcoType": self.telco,
         }
         return {name: encrypt_personal_data(value) for name, value in plain.items()}
-
-
-def opaque_signed_data(key: bytes, purpose: str, reference: str) -> str:
-    """Base64 standing in for signed data (about 1 KiB, the same every time)."""
-    seed = _derive(key, purpose, reference)
-    return base64.b64encode(b"\x30\x82\x03\x00" + hashlib.shake_256(seed).digest(768)).decode()
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -189,11 +180,11 @@ class BarocertReceipt:
             auth_category=None,
             return_url=request.return_url,
             token_type=None if token_type is None else token_type.value,
-            request_dt=_kst(self.requested_at),
-            view_dt=_kst(self.viewed_at),
-            complete_dt=_kst(self.signed_at),
-            expire_dt=_kst(self.expires_at),
-            verify_dt=_kst(self.verified_at),
+            request_dt=kst(self.requested_at),
+            view_dt=kst(self.viewed_at),
+            complete_dt=kst(self.signed_at),
+            expire_dt=kst(self.expires_at),
+            verify_dt=kst(self.verified_at),
             scheme=self.scheme,
             app_to_app=request.app_to_app,
         )
@@ -239,10 +230,6 @@ class Login:
         return answer
 
 
-def _kst(when: float | None) -> dt.datetime | None:
-    return None if when is None else dt.datetime.fromtimestamp(when, tz=KST)
-
-
 class ReceiptIds:
     """Receipt ids shaped like the examples' (``02309110230400000010000000000003``):
     ``0`` + ``yyMMdd`` (KST) + the 12-digit client code + a 13-digit sequence."""
@@ -260,10 +247,10 @@ class ReceiptIds:
 
 def login_tx_id(key: bytes, sequence: int) -> str:
     """A login transaction id shaped like the examples' (``01`` + a UUID)."""
-    return "01" + str(uuid.UUID(bytes=_derive(key, "login", str(sequence))[:16], version=4))
+    return "01" + str(uuid.UUID(bytes=derive(key, "login", str(sequence))[:16], version=4))
 
 
 def app_scheme(key: bytes, receipt_id: str) -> str:
     """The App to App scheme of a receipt (made up: the real one is KakaoTalk's)."""
-    tx = uuid.UUID(bytes=_derive(key, "scheme", receipt_id)[:16], version=4)
+    tx = uuid.UUID(bytes=derive(key, "scheme", receipt_id)[:16], version=4)
     return f"kakaotalk://kakaocert-sandbox/sign?tx_id={tx}"

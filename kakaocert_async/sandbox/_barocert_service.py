@@ -18,6 +18,7 @@ from typing import Any
 from kakaocert_async import _signing, _wire
 from kakaocert_async.barocert import _crypto
 from kakaocert_async.barocert import _wire as barocert_wire
+from kakaocert_async.barocert._errors import VERIFY_WINDOW
 from kakaocert_async.barocert._models import Kind, Receipt, State, Status
 
 from . import _barocert_checks as checks
@@ -354,6 +355,6 @@ class BarocertService:
 
 
 def _within_window(signed_at: float, now: float) -> None:
-    late = now - signed_at - records.VERIFY_WINDOW
+    late = now - signed_at - VERIFY_WINDOW
     if late > 0:
         raise Rejected(Rejection.BC_VERIFY_TOO_LATE, f"{late:.0f} s past the 10 minutes")

@@ -17,8 +17,8 @@ import cattrs
 
 from kakaocert_async import _signing, _wire
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._families import ESIGN, AnyFamily
-from kakaocert_async._models import ESignRequest, RequestBase, TokenRequest
+from kakaocert_async._families import AnyFamily
+from kakaocert_async._models import RequestBase, TokenRequest
 
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
@@ -199,13 +199,6 @@ def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase, 
         raise Rejected(
             Rejection.FIELD_INVALID, "no App to App for this request", field=_wire.APP_TO_APP
         )
-    return request, app_to_app
-
-
-def esign_request(data: dict[str, Any]) -> tuple[ESignRequest, bool]:
-    """An e-sign request body: the ESignRequest and the App to App flag, or the first bad field."""
-    request, app_to_app = sign_request(data, ESIGN)
-    assert isinstance(request, ESignRequest)
     return request, app_to_app
 
 

@@ -128,12 +128,12 @@ class Receipt:
             "tms_message": request.tms_message,
             "allow_simple_regist": request.allow_simple_regist,
             "verify_name": request.verify_name,
-            "request_dt": _kst(self.requested_at),
-            "expire_dt": _kst(self.expires_at),
-            "reg_dt": _kst(self.requested_at),
-            "view_dt": _kst(self.viewed_at),
-            "complete_dt": _kst(self.signed_at),
-            "verify_dt": _kst(self.verified_at),
+            "request_dt": kst(self.requested_at),
+            "expire_dt": kst(self.expires_at),
+            "reg_dt": kst(self.requested_at),
+            "view_dt": kst(self.viewed_at),
+            "complete_dt": kst(self.signed_at),
+            "verify_dt": kst(self.verified_at),
             "payload": request.payload,
         }
         cls: type[StatusBase] = self.family.status
@@ -158,7 +158,7 @@ def _extra_fields(cls: type[StatusBase]) -> tuple[str, ...]:
 _EXTRA_FIELDS = {family.status: _extra_fields(family.status) for family in FAMILIES}
 
 
-def _kst(when: float | None) -> dt.datetime | None:
+def kst(when: float | None) -> dt.datetime | None:
     return None if when is None else dt.datetime.fromtimestamp(when, tz=KST)
 
 
@@ -176,13 +176,13 @@ class ReceiptIds:
         return f"0{stamp}{self._sequence:05d}"
 
 
-def _derive(key: bytes, purpose: str, receipt_id: str) -> bytes:
+def derive(key: bytes, purpose: str, receipt_id: str) -> bytes:
     return hmac.new(key, f"{purpose}\n{receipt_id}".encode(), hashlib.sha256).digest()
 
 
 def tx_id(key: bytes, receipt_id: str) -> str:
     """The App to App KakaoTalk transaction id of a receipt."""
-    return str(uuid.UUID(bytes=_derive(key, "tx_id", receipt_id)[:16], version=4))
+    return str(uuid.UUID(bytes=derive(key, "tx_id", receipt_id)[:16], version=4))
 
 
 def app_signature(key: bytes, receipt_id: str) -> str:
@@ -190,7 +190,7 @@ def app_signature(key: bytes, receipt_id: str) -> str:
     characters a client must send in the verify path as given (as the official SDKs
     do), not percent-encoded. Never with ``//``, which the protocol refuses to send."""
     for attempt in itertools.count():
-        derived = _derive(key, f"signature {attempt}" if attempt else "signature", receipt_id)
+        derived = derive(key, f"signature {attempt}" if attempt else "signature", receipt_id)
         signature = base64.b64encode(b"\xfb\xff" + derived[:18]).decode()
         if "//" not in signature:
             return signature
@@ -198,7 +198,12 @@ def app_signature(key: bytes, receipt_id: str) -> str:
 
 
 def signed_data(key: bytes, receipt: Receipt) -> str:
-    """Opaque base64 standing in for the signed data (about 1 KiB, the same every time)."""
+    """The signed data of a 2.x receipt (see :func:`opaque_signed_data`)."""
     token = getattr(receipt.request, "token", None) or ""  # optional in CMS
-    seed = _derive(key, "signedData", f"{receipt.receipt_id}\n{token}")
+    return opaque_signed_data(key, "signedData", f"{receipt.receipt_id}\n{token}")
+
+
+def opaque_signed_data(key: bytes, purpose: str, reference: str) -> str:
+    """Base64 standing in for signed data (about 1 KiB, the same every time)."""
+    seed = derive(key, purpose, reference)
     return base64.b64encode(b"\x30\x82\x03\x00" + hashlib.shake_256(seed).digest(768)).decode()
