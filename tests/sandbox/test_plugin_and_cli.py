@@ -233,6 +233,27 @@ def test_an_async_test_nothing_runs_says_what_to_do(tmp_path: Path, options: lis
     assert reports.count("nothing runs it on an event loop") == 1
 
 
+def test_the_fixture_without_the_extra_says_how_to_install_once(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(
+        'import sys\nsys.modules["starlette"] = None  # as if not installed\n'
+        'sys.modules["uvicorn"] = None\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n", encoding="utf-8"
+    )
+    (tmp_path / "test_user.py").write_text(
+        "def test_x(kakaocert_sandbox):\n    pass\n", encoding="utf-8"
+    )
+    result = users_pytest(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    reports = result.stdout.partition("short test summary info")[0]
+    assert "pip install 'kakaocert-async[sandbox]'" in reports
+    # Once: not again as the context of pytest's own Failed.
+    assert reports.count("needs starlette and uvicorn") == 1, reports
+    assert "During handling" not in reports
+
+
 def test_importing_without_starlette_works_and_using_it_says_how_to_install() -> None:
     script = textwrap.dedent(
         """
