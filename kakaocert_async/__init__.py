@@ -8,11 +8,13 @@ import logging
 
 from ._bound import BoundClient
 from ._client import API_URL, AUTH_URL, Client
+from ._connection import UnclaimedAnswer
 from ._errors import (
     APIError,
     ClientClosed,
     KakaocertError,
     MalformedResponse,
+    Progress,
     RawAnswer,
     RequestNotSent,
     SignTimeout,
@@ -59,11 +61,13 @@ __all__ = [
     "ESignVerification",
     "KakaocertError",
     "MalformedResponse",
+    "Progress",
     "RawAnswer",
     "RequestNotSent",
     "SignState",
     "SignTimeout",
     "TransportError",
+    "UnclaimedAnswer",
     "ValidationError",
     "VerifyAuthReceipt",
     "VerifyAuthRequest",

@@ -22,7 +22,7 @@ import attrs
 
 from . import _signing, _wire
 from ._errors import APIError, KakaocertError, MalformedResponse
-from ._http import SINGLE, Sender
+from ._http import Sender
 from ._models import TokenGrant, TokenRequest
 from ._secret import Headers, Secret
 from ._singleflight import SingleFlight
@@ -251,9 +251,9 @@ class TokenCache:
 class Linkhub:
     """The two calls of the Linkhub auth service: ``GET /Time`` and the token grant.
 
-    Each is made once (policy :data:`~kakaocert_async._http.SINGLE`): the call that
-    needed the token or the time is repeated by its own policy, which fetches
-    them again, so a failure here is retried at one level only.
+    Each is made once: the call that needed the token or the time is repeated by
+    its own policy, which fetches them again, so a failure here is retried at one
+    level only.
     """
 
     def __init__(
@@ -279,12 +279,9 @@ class Linkhub:
 
     async def server_time(self) -> float:
         """The auth server's clock, in seconds since the epoch."""
-        headers: Headers = dict(self._headers)
-
-        async def prepare(_: float | None) -> tuple[str, str, Headers, None]:
-            return "GET", self._time_url, headers, None
-
-        body = await self._sender.send(prepare, label="GET /Time", policy=SINGLE)
+        body = await self._sender.send(
+            "GET", self._time_url, dict(self._headers), None, label="GET /Time"
+        )
         try:
             return _wire.parse_utc(body.decode("ascii")).timestamp()
         except (UnicodeDecodeError, _wire.WireError) as exc:
@@ -296,25 +293,21 @@ class Linkhub:
             _wire.converter.unstructure(TokenRequest(access_id=access_id, scope=self._scope))
         )
         label = self.token_label
-
-        async def prepare(deadline: float | None) -> tuple[str, str, Headers, bytes]:
-            date = await clock.date(deadline)
-            target = _signing.token_target(
-                body, date, forwarded=self._forwarded, path=self._token_path
-            )
-            headers: Headers = {
-                **self._headers,
-                "x-lh-date": date,
-                "x-lh-version": _signing.API_VERSION,
-                "Authorization": Secret(
-                    f"LINKHUB {self._credentials.link_id} {self._credentials.hmac(target)}"
-                ),
-                "Content-Type": "application/json",
-            }
-            if self._forwarded is not None:
-                headers["x-lh-forwarded"] = self._forwarded
-            return "POST", self._token_url, headers, body
-
+        date = await clock.date()
+        target = _signing.token_target(body, date, forwarded=self._forwarded, path=self._token_path)
+        headers: Headers = {
+            **self._headers,
+            "x-lh-date": date,
+            "x-lh-version": _signing.API_VERSION,
+            "Authorization": Secret(
+                f"LINKHUB {self._credentials.link_id} {self._credentials.hmac(target)}"
+            ),
+            "Content-Type": "application/json",
+        }
+        if self._forwarded is not None:
+            headers["x-lh-forwarded"] = self._forwarded
         # Wrapped at once: the answer holds the session token.
-        answer = Secret(await self._sender.send(prepare, label=label, policy=SINGLE))
+        answer = Secret(
+            await self._sender.send("POST", self._token_url, headers, body, label=label)
+        )
         return _wire.decode_secret(answer, TokenGrant, label=label)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import ClassVar, overload
 
 import httpx
@@ -20,6 +20,7 @@ from ._connection import (
     DEFAULT_MAX_CONNECTIONS,
     ClientBase,
     Connection,
+    UnclaimedAnswer,
     last_state,
     verify_once,
 )
@@ -28,7 +29,8 @@ from ._errors import (
     ValidationError,
 )
 from ._families import CMS, ESIGN, IDENTITY, Family, ReceiptT, RequestT, StatusT, VerificationT
-from ._http import SAFE_TO_REPEAT, SINGLE, UNSENT_ONLY, VERIFY_ONCE, OnLost, RetryPolicy
+from ._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
+from ._lifecycle import Tracked
 from ._models import (
     CMSReceipt,
     CMSRequest,
@@ -85,6 +87,11 @@ class Client(ClientBase):
             not closed by this client.
         transport: An httpx transport to send through instead of the network:
             the sandbox's in-process one, or ``httpx.MockTransport`` in tests.
+        on_unclaimed: Called with an :class:`~kakaocert_async.UnclaimedAnswer` when
+            a request or a verify that was sent outlived its caller (cancelled, or
+            ended by :meth:`aclose`): its answer was read to the end and is handed
+            here rather than dropped. By default, a WARNING on the
+            ``kakaocert_async`` logger naming the receipt (never the signed data).
 
     Without ``http_client`` or ``transport`` the client sends with aiohttp, its
     fastest path; with either, through httpx (and so while respx is mocking
@@ -122,6 +129,7 @@ class Client(ClientBase):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
         self._connection = Connection(
             link_id,
@@ -136,6 +144,7 @@ class Client(ClientBase):
             max_connections=max_connections,
             http_client=http_client,
             transport=transport,
+            on_unclaimed=on_unclaimed,
         )
         self._session = self._connection.session
         self._calls = self._connection.calls
@@ -385,11 +394,14 @@ class Client(ClientBase):
         body = Secret(
             _wire.encode_request(request, app_to_app=app_to_app if family.app_to_app else None)
         )
-        with self._calls.track():
-            answer = await self._session.post(
-                client_code, path, body, label=label, policy=UNSENT_ONLY
+
+        async def send(call: Tracked) -> ReceiptT:
+            answer = await self._session.call(
+                client_code, path, body, label=label, policy=ONE_SHOT, progress=call
             )
-        return _wire.decode(answer, family.receipt, label=label)
+            return _wire.decode(answer, family.receipt, label=label)
+
+        return await self._connection.once(send, label=label, receipt_id=_receipt_id)
 
     async def _get_state(
         self,
@@ -399,8 +411,10 @@ class Client(ClientBase):
     ) -> StatusT:
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
-        with self._calls.track():
-            return await self._read_state(family, client_code, receipt_id, SAFE_TO_REPEAT, None)
+        with self._calls.track() as call:
+            return await self._read_state(
+                family, client_code, receipt_id, SAFE_TO_REPEAT, None, progress=call
+            )
 
     async def _verify(
         self,
@@ -422,9 +436,9 @@ class Client(ClientBase):
             path += "/" + urllib.parse.quote(signature, safe=_SIGNATURE_AS_GIVEN)
             label += "/<signature>"
 
-        def send(lost: OnLost) -> Awaitable[bytes]:
-            return self._session.get(
-                client_code, path, label=label, policy=VERIFY_ONCE, on_lost=lost
+        def send(call: Tracked) -> Awaitable[bytes]:
+            return self._session.call(
+                client_code, path, label=label, policy=ONE_SHOT, progress=call
             )
 
         def read(answer: bytes) -> VerificationT:
@@ -432,14 +446,14 @@ class Client(ClientBase):
                 answer, family.verification, receipt_id=receipt_id, label=label
             )
 
-        with self._calls.track():
-            return await verify_once(
-                send,
-                read,
-                label=label,
-                receipt_id=receipt_id,
-                advice=f"Check {family.get_state}(): verify_dt is set if it went through.",
-            )
+        return await verify_once(
+            self._connection,
+            send,
+            read,
+            label=label,
+            receipt_id=receipt_id,
+            advice=f"Check {family.get_state}(): verify_dt is set if it went through.",
+        )
 
     def _watch(
         self,
@@ -466,13 +480,19 @@ class Client(ClientBase):
         receipt_id: str,
         policy: RetryPolicy,
         deadline: float | None,
+        *,
+        progress: Tracked | None = None,
     ) -> StatusT:
         path = family.status_prefix + receipt_id
         label = f"GET {path}"
-        answer = await self._session.get(
-            client_code, path, label=label, policy=policy, deadline=deadline
+        answer = await self._session.call(
+            client_code, path, label=label, policy=policy, deadline=deadline, progress=progress
         )
         return _wire.decode_about(answer, family.status, about=receipt_id, label=label)
+
+
+def _receipt_id(receipt: ReceiptBase | None) -> str | None:
+    return None if receipt is None else receipt.receipt_id
 
 
 def _family_of(receipt: object) -> tuple[_families.AnyFamily, str]:

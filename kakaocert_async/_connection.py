@@ -3,32 +3,37 @@
 KakaoCert 2.x's :class:`~kakaocert_async.Client` and Barocert's
 :class:`~kakaocert_async.barocert.Client` differ only in their operations and in
 their :class:`~kakaocert_async._session.Dialect`. Everything else, from the
-checks of their common arguments to the close that ends calls in flight, is
-built here, once.
+checks of their common arguments to the close that ends calls in flight, and the
+care that a request's or a verify's answer is never dropped, is built here, once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
 import aiohttp
+import attrs
 import httpx
 
-from . import _polling, _signing, _validation
+from . import _docs, _polling, _signing, _validation
 from ._auth import Credentials
 from ._env import Environment, Variables
 from ._errors import (
+    ClientClosed,
     KakaocertError,
     MalformedResponse,
+    Progress,
     RawAnswer,
     ValidationError,
     VerifyOutcomeUnknown,
 )
-from ._http import OnLost, Sender
-from ._lifecycle import Calls
+from ._http import Sender
+from ._lifecycle import DEFAULT_GRACE, Calls, Tracked
 from ._models import Status
 from ._secret import Secret
 from ._session import Dialect, Session
@@ -40,6 +45,9 @@ if TYPE_CHECKING:
 
 C = TypeVar("C", bound="ClientBase")
 S = TypeVar("S", bound=Status)
+V = TypeVar("V")
+
+log = logging.getLogger("kakaocert_async")
 
 DEFAULT_MAX_CONNECTIONS = 100
 """Connections a Client opens at most (callers beyond wait their turn, in order)."""
@@ -54,6 +62,50 @@ class ClientOptions(TypedDict, total=False):
     max_connections: int
     http_client: httpx.AsyncClient | None
     transport: httpx.AsyncBaseTransport | None
+    on_unclaimed: Callable[[UnclaimedAnswer], object] | None
+
+
+@attrs.frozen(kw_only=True)
+class UnclaimedAnswer:
+    """The outcome of a request or a verify whose caller was gone when it came.
+
+    The service acts on a request or a verify once, so once either was sent, its
+    answer is read to the end even if its caller was cancelled or the Client was
+    closed meanwhile, and handed to the ``on_unclaimed`` hook of the Client (by
+    default, a WARNING on the ``kakaocert_async`` logger naming the receipt, never
+    the signed data): store the receipt or the signed data there, or mark the
+    receipt for attention.
+    """
+
+    call: str
+    """The call, as its errors name it (``GET /SignToken/Verify/{receipt id}``)."""
+    receipt_id: str | None
+    """The receipt verified, or the one a request created (``None`` if that is not known)."""
+    result: object | None
+    """What the call would have returned (the receipt, or the verification with the
+    signed data), or ``None`` if it failed."""
+    error: KakaocertError | None
+    """Why it failed (``VerifyOutcomeUnknown`` when the answer was lost), or ``None``."""
+
+
+_docs.document(UnclaimedAnswer)
+
+
+def _warn_unclaimed(answer: UnclaimedAnswer) -> None:
+    """The default ``on_unclaimed``: one WARNING line, with no signed data in it."""
+    if answer.error is not None:
+        log.warning(
+            "%s: its caller was gone, and it failed (%s); the service may have acted on it",
+            answer.call,
+            answer.error,
+        )
+    else:
+        log.warning(
+            "%s: its caller was gone when the answer came (receipt %s); it is dropped"
+            " (give the Client an on_unclaimed hook to keep it)",
+            answer.call,
+            answer.receipt_id,
+        )
 
 
 class Connection:
@@ -80,6 +132,7 @@ class Connection:
         transport: httpx.AsyncBaseTransport | None,
         client_code: str | None = None,
         key_check: Callable[[bytes], object] | None = None,
+        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
         _validation.check_link_id(link_id)
         if not isinstance(secret_key, str):
@@ -105,6 +158,9 @@ class Connection:
                 raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
             if http_client is not None:
                 raise ValidationError("transport", "give http_client or transport, not both")
+        if on_unclaimed is not None and not callable(on_unclaimed):
+            raise ValidationError("on_unclaimed", "must be a callable (or None)")
+        self.on_unclaimed = on_unclaimed or _warn_unclaimed
         if client_code is not None:
             _validation.check_client_code(client_code)
         self.client_code = client_code
@@ -160,24 +216,81 @@ class Connection:
         )
         return self.calls.guard(states)
 
-    async def aclose(self) -> None:
-        """End the calls in flight, then close the connections. Safe to call twice."""
+    async def aclose(self, grace: float = DEFAULT_GRACE) -> None:
+        """Let the calls in flight finish within ``grace`` seconds, end the rest, then
+        close the connections. Safe to call twice."""
         if self.calls.closed:
             return
+        _validation.check_seconds(grace, "grace", zero=True)
         try:
-            await self.calls.close()
+            await self.calls.close(grace)
         finally:
             # Even if this close is itself cancelled while the calls unwind: a later
             # aclose() returns at once, so this is the only chance to free the pool.
             self.session.close()
             await self.backend.aclose()
 
+    async def once(
+        self,
+        work: Callable[[Tracked], Awaitable[V]],
+        *,
+        label: str,
+        receipt_id: Callable[[V | None], str | None],
+    ) -> V:
+        """``await work(call)`` for a call the service acts on once (a request, a verify).
 
-V = TypeVar("V")
+        Its exchange runs in a task of its own that the caller's going away does not
+        cut short once the request may have left: a cancelled caller (or one the
+        close ended) still raises, and the answer, when it comes, goes to
+        ``on_unclaimed`` (``receipt_id`` names the receipt from the result, if any)
+        instead of being dropped. An exchange that had sent nothing is cancelled.
+        """
+        with self.calls.track() as call:
+            exchange = asyncio.ensure_future(work(call))
+            try:
+                return await asyncio.shield(exchange)
+            except asyncio.CancelledError:
+                if not exchange.done() and call.progress is Progress.NOT_SENT:
+                    # Nothing left: nothing to keep. (Stopped before this returns, so
+                    # that nothing is left running.)
+                    exchange.cancel()
+                    await asyncio.wait([exchange])
+                else:
+                    self.calls.keep(exchange)
+                    exchange.add_done_callback(
+                        lambda done: self._unclaimed(done, label, receipt_id)
+                    )
+                raise
+
+    def _unclaimed(
+        self,
+        exchange: asyncio.Future[V],
+        label: str,
+        receipt_id: Callable[[V | None], str | None],
+    ) -> None:
+        if exchange.cancelled():
+            error: KakaocertError | None = ClientClosed(
+                f"{label}: the connections were closed before its answer came",
+                progress=Progress.SENT,
+            )
+            result = None
+        else:
+            failure = exchange.exception()
+            if failure is not None and not isinstance(failure, KakaocertError):
+                return  # a bug's own exception: asyncio reports it
+            error, result = failure, None if failure is not None else exchange.result()
+        answer = UnclaimedAnswer(
+            call=label, receipt_id=receipt_id(result), result=result, error=error
+        )
+        try:
+            self.on_unclaimed(answer)
+        except Exception:
+            log.exception("%s: the on_unclaimed hook failed", label)
 
 
 async def verify_once(
-    send: Callable[[OnLost], Awaitable[bytes]],
+    connection: Connection,
+    send: Callable[[Tracked], Awaitable[bytes]],
     read: Callable[[bytes], V],
     *,
     label: str,
@@ -186,10 +299,12 @@ async def verify_once(
 ) -> V:
     """Send a verify (``send``, once) and ``read`` its answer, for both clients.
 
-    The service answers a verify once, so an answer lost after sending, or one that
-    ``read`` refuses (:class:`MalformedResponse`), is a :class:`VerifyOutcomeUnknown`
-    that keeps what came (the signed data may be in it); ``advice`` says how to
-    find out whether it went through.
+    The service answers a verify once, so an answer lost after sending (the
+    exchange broke, timed out, or the close cut it short), or one that ``read``
+    refuses (:class:`MalformedResponse`), is a :class:`VerifyOutcomeUnknown` that
+    keeps what came (the signed data may be in it); ``advice`` says how to find
+    out whether it went through. An answer that comes after its caller went away
+    goes to the Client's ``on_unclaimed``.
     """
 
     def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
@@ -198,17 +313,35 @@ async def verify_once(
             f" service answers verify once, so the receipt may be consumed. {advice}",
             receipt_id=receipt_id,
             raw_answer=None if raw is None else RawAnswer(raw),
+            progress=error.progress,
         )
 
-    answer = await send(lost)
+    async def verify(call: Tracked) -> V:
+        try:
+            answer = await send(call)
+        except KakaocertError as error:
+            if not error.answer_lost:
+                raise
+            failure, unknown = error, lost(error)
+        else:
+            try:
+                return read(answer)
+            except MalformedResponse as unreadable:
+                # The answer is kept: the signed data may be in it.
+                failure, unknown = unreadable, lost(unreadable, answer)
+        # Raised outside the handler, its cause chained.
+        unknown.__cause__ = failure
+        raise unknown
+
     try:
-        return read(answer)
-    except MalformedResponse as unreadable:
-        surprise = unreadable
-    # Raised outside the handler, with the answer kept: the signed data may be in it.
-    error = lost(surprise, answer)
-    error.__cause__ = surprise
-    raise error
+        return await connection.once(verify, label=label, receipt_id=lambda _: receipt_id)
+    except ClientClosed as closed:
+        if not closed.answer_lost:
+            raise
+        cut = closed
+    unknown = lost(cut)
+    unknown.__cause__ = cut
+    raise unknown
 
 
 async def last_state(states: AsyncGenerator[S, None]) -> S:
@@ -232,14 +365,7 @@ def _backend(
         return HttpxBackend(client=http_client, mocked=respx_is_active())
     if transport is not None:
         return HttpxBackend(transport=transport, timeout=timeout, mocked=respx_is_active())
-    if respx_is_active():
-        # A test mocking httpx with respx must see this client's calls, not
-        # have them go around the mock to the network.
-        return HttpxBackend(
-            client=httpx.AsyncClient(timeout=httpx.Timeout(None, connect=timeout)),
-            owned=True,
-            mocked=True,
-        )
+    # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
     return AiohttpBackend(max_connections=max_connections, connect_timeout=timeout)
 
 
@@ -309,8 +435,10 @@ class ClientBase:
         return client_code
 
     def __repr__(self) -> str:
-        connection = self._connection
+        connection = self.__dict__.get("_connection")
         name = type(self).__qualname__
+        if connection is None:
+            return f"<{name} (not built)>"
         return f"<{name} link_id={connection.link_id!r} base_url={connection.base_url!r}>"
 
     @property
@@ -329,10 +457,17 @@ class ClientBase:
     ) -> None:
         await self.aclose()
 
-    async def aclose(self) -> None:
-        """Close the connection pool (unless it was the caller's). Safe to call twice.
+    async def aclose(self, *, grace: float = DEFAULT_GRACE) -> None:
+        """Close the client: refuse new calls, let those in flight finish within
+        ``grace`` seconds (5 by default), end the rest, and close the connection
+        pool (unless it was the caller's). Safe to call twice.
 
-        Calls still in flight end with :class:`~kakaocert_async.ClientClosed`, and
-        so do polling iterators made before.
+        Calls still in flight after the grace end with
+        :class:`~kakaocert_async.ClientClosed` (its ``answer_lost`` says whether the
+        request had been sent; a verify that had been sent ends with
+        :class:`~kakaocert_async.VerifyOutcomeUnknown`), and so do polling iterators
+        made before. A request or a verify already sent is never abandoned: the
+        close waits for its answer (within the client's ``timeout``) and hands it to
+        ``on_unclaimed``.
         """
-        await self._connection.aclose()
+        await self._connection.aclose(grace)

@@ -15,10 +15,13 @@ official SDKs do. ::
     ├── SignTimeout            (also TimeoutError) await_signed ran out of time while pending
     └── ClientClosed                              the Client was closed (before or during the call)
 
-Two questions every error answers for itself, so that no caller needs a table of
-carve-outs: :attr:`~KakaocertError.is_transient` (may asking again later
-succeed?) and :attr:`~KakaocertError.answer_lost` (may the service have done
-what was asked, with its answer lost on the way back?).
+Three questions every error answers for itself, so that no caller needs a table
+of carve-outs: :attr:`~KakaocertError.progress` (how far did the exchange get?),
+:attr:`~KakaocertError.is_transient` (may asking again later succeed?) and
+:attr:`~KakaocertError.answer_lost` (may the service have done what was asked,
+with its answer lost on the way back?), which follows from the first.
+
+Every error pickles with its attributes (for process pools and job queues).
 
 No message ever holds the secret key, a session token, a signature header or the
 receiver's name, phone or birthday.
@@ -26,7 +29,8 @@ receiver's name, phone or birthday.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import enum
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._models import Status
@@ -35,11 +39,42 @@ CLIENT_ERROR_CODE = -99999999
 """The code of every error that did not come with a code from the service."""
 
 
+class Progress(enum.IntEnum):
+    """How far the exchange of a failed call got: ``error.progress``.
+
+    In order; a call that was tried more than once reports its furthest attempt.
+    """
+
+    NOT_SENT = 0
+    """The request never left: it was refused before any I/O, the connection could
+    not be made, or its token or the clock could not be read."""
+    PARTLY_SENT = 1
+    """The request was not fully written: the service cannot have acted on it."""
+    SENT = 2
+    """The request was written and no answer came (or not in time): the service may
+    have acted on it."""
+    PARTLY_ANSWERED = 3
+    """The answer was cut short: the service acted on it, or may have."""
+    ANSWERED = 4
+    """The whole answer came: an error answer, or one that could not be read."""
+
+
+def _rebuild(cls: type[KakaocertError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error as pickled: its class, its message (``args``) and its attributes."""
+    error = cls.__new__(cls, *args)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class KakaocertError(Exception):
     """Base of every error raised by ``kakaocert_async``."""
 
     code: int
     message: str
+    progress: Progress = Progress.NOT_SENT
+    """How far the exchange got (:class:`Progress`): nothing was sent, unless the
+    error says otherwise."""
 
     def __init__(self, message: str, *, code: int = CLIENT_ERROR_CODE) -> None:
         super().__init__(message)
@@ -48,6 +83,10 @@ class KakaocertError(Exception):
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only attributes survive (the default rebuilds from args alone).
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
     @property
     def is_transient(self) -> bool:
@@ -58,8 +97,9 @@ class KakaocertError(Exception):
     @property
     def answer_lost(self) -> bool:
         """May the service have processed the call, its own answer never arriving?
-        (What makes a lost verify an unknown outcome.)"""
-        return False
+        (What makes a lost verify an unknown outcome.) True when the request was
+        sent and no whole answer came back (:attr:`progress`)."""
+        return Progress.SENT <= self.progress <= Progress.PARTLY_ANSWERED
 
 
 class ValidationError(KakaocertError, ValueError):
@@ -87,6 +127,7 @@ class APIError(KakaocertError):
     """
 
     http_status: int
+    progress = Progress.ANSWERED
     retry_after: float | None
     """Seconds the server asked to wait (``Retry-After``), if it said."""
     hint: str | None
@@ -119,34 +160,40 @@ class APIError(KakaocertError):
     def answer_lost(self) -> bool:
         """A 5xx without the service's error body: a gateway's page, which says
         nothing of what the service behind it did."""
-        return self.http_status >= 500 and self.code == CLIENT_ERROR_CODE
+        return (
+            self.http_status >= 500
+            and self.code == CLIENT_ERROR_CODE
+            and self.progress is Progress.ANSWERED
+        )
 
 
 class TransportError(KakaocertError):
     """No usable answer came back: the connection failed, timed out or broke.
 
-    The underlying exception, if any, is chained as ``__cause__``.
+    :attr:`progress` says how far the exchange got; the underlying exception, if
+    any, is chained as ``__cause__``.
     """
+
+    def __init__(self, message: str, *, progress: Progress = Progress.SENT) -> None:
+        super().__init__(message)
+        self.progress = progress
 
     @property
     def is_transient(self) -> bool:
         return True
 
-    @property
-    def answer_lost(self) -> bool:
-        return True
-
 
 class RequestNotSent(TransportError):
-    """The connection could not be made (refused, DNS, connect timeout).
+    """The request never left whole: the connection could not be made (refused, DNS,
+    connect timeout), the request could not be written in full, or its token or the
+    clock could not be read first.
 
-    The request provably never left, so it is safe to send again, even
+    The service cannot have acted on it, so it is safe to send again, even
     ``request_esign``.
     """
 
-    @property
-    def answer_lost(self) -> bool:
-        return False
+    def __init__(self, message: str, *, progress: Progress = Progress.NOT_SENT) -> None:
+        super().__init__(message, progress=progress)
 
 
 class MalformedResponse(TransportError):
@@ -158,13 +205,18 @@ class MalformedResponse(TransportError):
     http_status: int
 
     def __init__(self, message: str, *, http_status: int) -> None:
-        super().__init__(message)
+        super().__init__(message, progress=Progress.ANSWERED)
         self.http_status = http_status
 
     @property
     def is_transient(self) -> bool:
         """Asking again would get the same unreadable answer."""
         return False
+
+    @property
+    def answer_lost(self) -> bool:
+        """The service answered success, so it did act: what it said is lost."""
+        return self.progress is not Progress.NOT_SENT
 
 
 class RawAnswer:
@@ -205,11 +257,20 @@ class VerifyOutcomeUnknown(TransportError):
     raw_answer: RawAnswer | None
 
     def __init__(
-        self, message: str, *, receipt_id: str, raw_answer: RawAnswer | None = None
+        self,
+        message: str,
+        *,
+        receipt_id: str,
+        raw_answer: RawAnswer | None = None,
+        progress: Progress = Progress.SENT,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, progress=progress)
         self.receipt_id = receipt_id
         self.raw_answer = raw_answer
+
+    @property
+    def answer_lost(self) -> bool:
+        return True
 
     @property
     def is_transient(self) -> bool:
@@ -234,7 +295,13 @@ class SignTimeout(KakaocertError, TimeoutError):
 class ClientClosed(KakaocertError):
     """The :class:`~kakaocert_async.Client` was closed before or while the call ran.
 
-    Calls in flight when ``aclose()`` is called end with this error (not a bare
-    ``CancelledError``), and so does a ``watch_esign_state`` iterator made before
-    the close. Create a new Client to go on.
+    Calls still in flight when ``aclose()``'s grace period ends stop with this
+    error (not a bare ``CancelledError``), and so does a ``watch_state`` iterator
+    made before the close; :attr:`progress` and :attr:`answer_lost` say whether
+    the request had been sent (a verify cut short this way is a
+    :class:`VerifyOutcomeUnknown` instead). Create a new Client to go on.
     """
+
+    def __init__(self, message: str, *, progress: Progress = Progress.NOT_SENT) -> None:
+        super().__init__(message)
+        self.progress = progress

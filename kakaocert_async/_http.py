@@ -1,11 +1,13 @@
-"""The one place that sends: a fair queue, one deadline per attempt, retries by policy, errors.
+"""One attempt on the wire: a fair queue, one deadline, the answer's body, or an error.
 
-Nothing here knows about tokens or signatures: a caller hands over a coroutine
-that prepares a fresh request for each attempt (reading the token, the clock).
-What comes back is the body of a 200 answer; everything else becomes an
-exception of ``_errors``: an error answer is an :class:`APIError` (even with an
-unreadable body), a lost one a :class:`TransportError`, an unreadable 200 a
-:class:`MalformedResponse`. No library exception escapes.
+Nothing here knows about tokens or signatures, nor repeats anything: the
+session's loop (``_session``) prepares each attempt and decides, by a
+:class:`RetryPolicy`, whether another may follow. What comes back is the body
+of a 200 answer; everything else becomes an exception of ``_errors`` whose
+``progress`` says how far the exchange got: an error answer is an
+:class:`APIError` (even with an unreadable body), a lost one a
+:class:`TransportError` (a :class:`RequestNotSent` when it never left whole), an
+unreadable 200 a :class:`MalformedResponse`. No library exception escapes.
 
 - **Fair**: at most ``max_connections`` exchanges at once; callers beyond that
   wait in a first-come, first-served queue (:class:`Gate`), so under load the
@@ -13,10 +15,6 @@ unreadable body), a lost one a :class:`TransportError`, an unreadable 200 a
 - **Bounded**: one attempt (queueing, connecting, sending, the answer's headers
   and body) ends within ``timeout`` seconds, and never after the caller's
   deadline. Bodies are capped at :data:`MAX_BODY_BYTES`, inflated or not.
-- **Retried by policy** (:class:`RetryPolicy`), with exponential backoff and
-  jitter that never sleeps past the deadline. Whether an error may pass is the
-  error's own :attr:`~KakaocertError.is_transient`; a retry is logged at INFO on
-  the ``kakaocert_async`` logger, never printed.
 """
 
 from __future__ import annotations
@@ -31,8 +29,7 @@ import random
 import sys
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Literal
+from collections.abc import Iterator
 
 import attrs
 import httpx
@@ -43,12 +40,13 @@ from ._errors import (
     APIError,
     KakaocertError,
     MalformedResponse,
+    Progress,
     RequestNotSent,
     TransportError,
 )
 from ._hints import hint_for
 from ._secret import Headers, Secret
-from ._transports import MAX_BODY_BYTES, Backend, Lost, NotSent, TooLarge
+from ._transports import MAX_BODY_BYTES, Attempt, Backend, ExchangeFailed, TooLarge
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout_at
@@ -84,12 +82,6 @@ def set_testing(enabled: bool) -> contextlib.AbstractContextManager[None]:
 
         with kakaocert_async.set_testing(True):
             ...
-
-    >>> import kakaocert_async
-    >>> with kakaocert_async.set_testing(True):
-    ...     kakaocert_async._http.SAFE_TO_REPEAT.wait_before(
-    ...         2, kakaocert_async.TransportError("lost"), stage="sent", deadline=None)
-    0.0
     """
     global _testing
     previous, _testing = _testing, enabled
@@ -117,24 +109,20 @@ class RetryPolicy:
     """When a failed attempt may be repeated, and how often.
 
     Only an error that may pass (:attr:`~KakaocertError.is_transient`) is ever
-    repeated, within ``attempts`` in all. A failure before the request was
-    handed to the wire (its token or the clock could not be read) may always be
-    repeated; once the exchange began, ``repeat`` says what may be:
-
-    - ``"any"``: anything (reading twice does no harm);
-    - ``"unsent"``: only a request that provably never left (the connection
-      could not be made): a repeat of one the service may have seen could act twice;
-    - ``"never"``: nothing (the service answers it once).
+    repeated, within ``attempts`` in all, and only if its attempt got no further
+    than ``repeat_up_to`` (:class:`~kakaocert_async.Progress`): anything, for a
+    read; for a call the service acts on once, only what provably never left
+    whole (so it cannot have acted on it).
     """
 
     attempts: int
     """Attempts in all, the first included."""
-    repeat: Literal["any", "unsent", "never"]
+    repeat_up_to: Progress
     wait_initial: float = 0.1
     wait_max: float = 2.0
 
     def wait_before(
-        self, attempt: int, error: KakaocertError, *, stage: Stage, deadline: float | None
+        self, attempt: int, error: KakaocertError, *, deadline: float | None
     ) -> float | None:
         """Seconds to wait before attempt number ``attempt``, or ``None``: give up.
 
@@ -144,9 +132,7 @@ class RetryPolicy:
         """
         if attempt > self.attempts or not error.is_transient:
             return None
-        if stage == "sent" and self.repeat != "any":
-            return None
-        if stage == "refused" and self.repeat == "never":
+        if error.progress > self.repeat_up_to:
             return None
         wait = backoff(attempt - 1, initial=self.wait_initial, cap=self.wait_max)
         retry_after = error.retry_after if isinstance(error, APIError) else None
@@ -161,18 +147,13 @@ class RetryPolicy:
         return wait
 
 
-Stage = Literal["before", "refused", "sent"]
-"""Where an attempt failed: before the exchange (token, clock), at connecting (the
-request never left), or after the request may have left."""
-
-SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat="any")
+SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat_up_to=Progress.ANSWERED)
 """State reads: reading twice does no harm."""
-UNSENT_ONLY = RetryPolicy(attempts=5, repeat="unsent")
-"""Request: a repeat would send the receiver a second KakaoTalk message."""
-VERIFY_ONCE = RetryPolicy(attempts=5, repeat="never")
-"""Verify: the service answers it once, so the exchange itself is never repeated
-(only a failure to get its token or date is)."""
-SINGLE = RetryPolicy(attempts=1, repeat="never")
+ONE_SHOT = RetryPolicy(attempts=5, repeat_up_to=Progress.PARTLY_SENT)
+"""Request and verify: the service acts on them once (a second request sends the
+receiver a second KakaoTalk message; a second verify is refused and the signed data
+is gone), so only an attempt that never left whole is repeated."""
+SINGLE = RetryPolicy(attempts=1, repeat_up_to=Progress.NOT_SENT)
 """Each poll of a wait (the polling loop is where a wait's patience lives), and
 token and clock reads (the call that needed them repeats them)."""
 
@@ -223,27 +204,9 @@ class Gate:
 
 # Sending ------------------------------------------------------------------------
 
-Prepared = tuple[str, str, Headers, "bytes | Secret[bytes] | None"]
-"""Method, absolute URL, headers and body of one attempt (secrets still wrapped)."""
-Prepare = Callable[[float | None], Awaitable[Prepared]]
-"""Builds one attempt's request; the argument is the caller's deadline (monotonic),
-which bounds whatever it waits for (a token, the clock)."""
-OnLost = Callable[[KakaocertError], KakaocertError]
-"""Turns the error of a request that may have been processed, its answer lost,
-into the one to raise (for verify: :class:`VerifyOutcomeUnknown`)."""
-
-
-class NotSentBecause(Exception):
-    """Wraps an error raised before the request was sent (a token or clock read
-    failed): a failure that a policy may repeat even when a request may not be."""
-
-    def __init__(self, error: KakaocertError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
 
 class Sender:
-    """Sends prepared requests through one :class:`Backend`, fairly and within deadlines."""
+    """Sends one attempt through one :class:`Backend`, fairly and within deadlines."""
 
     __slots__ = ("_backend", "_gate", "_timeout")
 
@@ -259,57 +222,28 @@ class Sender:
 
     async def send(
         self,
-        prepare: Prepare,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | Secret[bytes] | None,
         *,
         label: str,
-        policy: RetryPolicy,
         deadline: float | None = None,
-        on_lost: OnLost | None = None,
+        attempt: Attempt | None = None,
     ) -> bytes:
-        """Send ``await prepare(deadline)`` and return the 200 body, repeating by ``policy``.
+        """Send the request once and return the body of its 200 answer.
 
-        ``label`` names the call in logs and errors (never a secret).
+        ``label`` names the call in logs and errors (never a secret); ``attempt``
+        records how far the exchange got, for a caller that is cancelled meanwhile.
         """
-        attempt = 1
-        stage: Stage
-        while True:
-            try:
-                return await self._attempt(prepare, label, deadline, on_lost)
-            except NotSentBecause as before:
-                error, stage = before.error, "before"
-            except KakaocertError as failure:
-                error = failure
-                stage = "refused" if isinstance(failure, RequestNotSent) else "sent"
-            attempt += 1
-            wait = policy.wait_before(attempt, error, stage=stage, deadline=deadline)
-            if wait is None:
-                raise error
-            log.info(
-                "%s: %s; trying again in %.2f s (attempt %d of %d)",
-                label,
-                error,
-                wait,
-                attempt,
-                policy.attempts,
-                extra={"kakaocert_retry": (label, attempt, wait)},
-            )
-            await asyncio.sleep(wait)
-
-    async def _attempt(
-        self, prepare: Prepare, label: str, deadline: float | None, on_lost: OnLost | None
-    ) -> bytes:
-        try:
-            method, url, headers, body = await prepare(deadline)
-        except KakaocertError as error:
-            raise NotSentBecause(error) from None
+        if attempt is None:
+            attempt = Attempt()
         now = time.monotonic()
         limit = now + self._timeout
         if deadline is not None and deadline < limit:
             limit = deadline
             if limit <= now:
-                raise NotSentBecause(
-                    RequestNotSent(f"{label}: the deadline passed; the request was not sent")
-                )
+                raise RequestNotSent(f"{label}: the deadline passed; the request was not sent")
         gate = self._gate
         queued = True
         started = time.perf_counter()
@@ -321,7 +255,7 @@ class Sender:
                 await gate.acquire()
                 queued = False
                 try:
-                    answer = await self._backend.exchange(method, url, headers, body)
+                    answer = await self._backend.exchange(method, url, headers, body, attempt)
                 finally:
                     gate.release()
         except asyncio.TimeoutError:
@@ -331,19 +265,24 @@ class Sender:
                     f"{label}: no connection came free in {seconds:.3g} s; the request was not sent"
                 )
             else:
-                failure = TransportError(
-                    f"{label}: timed out: no complete answer within {seconds:.3g} s"
-                )
-        except NotSent as exc:
-            failure = RequestNotSent(f"{label}: {exc}; the request was not sent")
-            failure.__cause__ = exc.__cause__  # a safe copy: see _transports._Scrubber
-        except Lost as exc:
-            failure = TransportError(f"{label}: {exc}")
-            failure.__cause__ = exc.__cause__
+                failure = _timed_out(label, seconds, attempt.progress)
         except TooLarge as exc:
             failure = _too_large(label, exc)
+        except ExchangeFailed as exc:
+            if exc.progress is Progress.NOT_SENT:
+                failure = RequestNotSent(f"{label}: {exc}; the request was not sent")
+            elif exc.progress is Progress.PARTLY_SENT:
+                failure = RequestNotSent(
+                    f"{label}: {exc}; the request was not sent whole", progress=exc.progress
+                )
+            else:
+                failure = TransportError(f"{label}: {exc}", progress=exc.progress)
+            failure.__cause__ = exc.__cause__  # a safe copy: see _transports._Scrubber
         if failure is not None:
-            raise _lost(failure, on_lost)
+            if log.isEnabledFor(logging.DEBUG):
+                elapsed = (time.perf_counter() - started) * 1000
+                log.debug("%s: failed in %.1f ms (%s)", label, elapsed, failure.progress.name)
+            raise failure
         status = answer.status
         unreadable = None
         try:
@@ -355,13 +294,13 @@ class Sender:
                 # An error answer's status still says what happened (and whether to retry).
                 data, unreadable = b"", str(problem)
         if failure is not None:
-            raise _lost(failure, on_lost)
+            raise failure
         if log.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
             log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, status, len(data), elapsed)
         if status != 200:
             retry_after = parse_retry_after(answer.retry_after)
-            refusal = _lost(api_error(label, status, data, retry_after, unreadable), on_lost)
+            refusal = api_error(label, status, data, retry_after, unreadable)
             # The answer stays out of this frame's locals (error trackers record them):
             # under a wrong status it may be a token's or a verify's.
             del answer, data
@@ -369,13 +308,16 @@ class Sender:
         return data
 
 
-def _lost(error: KakaocertError, on_lost: OnLost | None) -> KakaocertError:
-    """``error``, or what ``on_lost`` makes of it (chained) when the answer may be lost."""
-    if on_lost is not None and error.answer_lost:
-        wrapped = on_lost(error)
-        wrapped.__cause__ = error
-        return wrapped
-    return error
+def _timed_out(label: str, seconds: float, progress: Progress) -> TransportError:
+    if progress is Progress.NOT_SENT:
+        return RequestNotSent(f"{label}: could not connect in {seconds:.3g} s; nothing was sent")
+    if progress is Progress.PARTLY_SENT:
+        return RequestNotSent(
+            f"{label}: timed out writing the request ({seconds:.3g} s); it never left whole",
+            progress=progress,
+        )
+    what = "no answer" if progress is Progress.SENT else "no complete answer"
+    return TransportError(f"{label}: timed out: {what} within {seconds:.3g} s", progress=progress)
 
 
 def _too_large(label: str, exc: TooLarge) -> KakaocertError:

@@ -1,11 +1,18 @@
 """A Client's calls in flight, the close that ends them, and the one event loop it serves.
 
-Every public coroutine of a Client runs inside :meth:`Calls.track`. Closing the
-Client cancels the tasks in there, and their cancellation comes out of the call
-as :class:`ClientClosed` (a :class:`KakaocertError`), never as a bare
-``CancelledError`` the caller did not ask for; a cancellation of the caller's
-own still comes out as ``CancelledError``. A polling iterator is tracked step by
-step (:meth:`Calls.guard`), never while the caller holds a state it yielded.
+Every public coroutine of a Client runs inside :meth:`Calls.track`, which also
+keeps how far its exchange got. Closing the Client refuses new calls, gives
+those in flight a grace period to finish, then cancels the rest: their
+cancellation comes out of the call as :class:`ClientClosed` (a
+:class:`KakaocertError` whose ``progress`` says whether the request had been
+sent), never as a bare ``CancelledError`` the caller did not ask for; a
+cancellation of the caller's own still comes out as ``CancelledError``. A
+polling iterator is tracked step by step (:meth:`Calls.guard`), never while the
+caller holds a state it yielded.
+
+The exchange of a call the service acts on once (a request, a verify) that was
+sent when its caller went away is kept (:meth:`Calls.keep`): the close waits for
+it, so that its answer is read to the end and handed over rather than dropped.
 
 A Client belongs to the event loop of its first call: its connections live
 there. Using it from another loop (a second ``asyncio.run``) or from another
@@ -19,25 +26,29 @@ import contextlib
 import sys
 from collections.abc import AsyncGenerator
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from ._errors import ClientClosed, KakaocertError
+from ._errors import ClientClosed, KakaocertError, Progress
+from ._transports import Attempt
 
 T = TypeVar("T")
 
-CLOSE_GRACE = 1.0
+DEFAULT_GRACE = 5.0
+"""Seconds ``aclose()`` lets the calls in flight finish before it cancels them."""
+UNWIND_GRACE = 1.0
 """Seconds ``aclose`` waits for cancelled calls to unwind before closing connections."""
 
 
 class Calls:
     """The tasks inside a Client's calls right now."""
 
-    __slots__ = ("_active", "_cancelled", "_idle", "_loop", "closed")
+    __slots__ = ("_active", "_cancelled", "_idle", "_kept", "_loop", "closed")
 
     def __init__(self) -> None:
         self._active: dict[asyncio.Task[object], int] = {}
         self._cancelled: set[asyncio.Task[object]] = set()
         self._idle: asyncio.Future[None] | None = None
+        self._kept: set[asyncio.Future[object]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
 
@@ -62,13 +73,18 @@ class Calls:
             )
         return loop
 
-    def track(self) -> _Tracked:
-        """``with calls.track():`` around one step of a call."""
+    def track(self) -> Tracked:
+        """``with calls.track() as call:`` around one step of a call."""
         self.check()
         task = asyncio.current_task()
         assert task is not None
         self._active[task] = self._active.get(task, 0) + 1
-        return _Tracked(self, task)
+        return Tracked(self, task)
+
+    def keep(self, exchange: asyncio.Future[Any]) -> None:
+        """Keep ``exchange`` (of a caller gone) until it is done: the close waits for it."""
+        self._kept.add(exchange)
+        exchange.add_done_callback(self._kept.discard)
 
     def _leave(self, task: asyncio.Task[object]) -> bool:
         """Forget one step of ``task``; whether a cancellation was the close's doing."""
@@ -98,29 +114,60 @@ class Calls:
         finally:
             await inner.aclose()
 
-    async def close(self) -> None:
-        """Refuse new calls, end those in flight, and wait (briefly) until they have."""
+    async def close(self, grace: float) -> None:
+        """Refuse new calls, let those in flight finish within ``grace`` seconds, end
+        the rest, and wait (briefly) until they have; then for the kept exchanges."""
         self.closed = True
         current = asyncio.current_task()
+        if grace > 0 and self._others(current):
+            await self._until_idle(grace)
         for task in self._active:
             if task is not current and not task.done():
                 self._cancelled.add(task)
                 task.cancel()
-        if any(task is not current for task in self._active):
+        if self._others(current):
+            await self._until_idle(UNWIND_GRACE)
+        if self._kept:
+            # Each is bounded by the client's timeout: its answer is on its way.
+            await asyncio.wait(list(self._kept))
+
+    def _others(self, current: asyncio.Task[Any] | None) -> bool:
+        return any(task is not current for task in self._active)
+
+    async def _until_idle(self, seconds: float) -> None:
+        if self._idle is None or self._idle.done():
             self._idle = asyncio.get_running_loop().create_future()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._idle), CLOSE_GRACE)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._idle), seconds)
 
 
-class _Tracked:
-    __slots__ = ("_calls", "_task")
+class Tracked:
+    """One step of a call in flight, and how far its exchange got (:attr:`progress`)."""
+
+    __slots__ = ("_attempt", "_calls", "_furthest", "_task")
 
     def __init__(self, calls: Calls, task: asyncio.Task[object]) -> None:
         self._calls = calls
         self._task = task
+        self._attempt: Attempt | None = None
+        self._furthest = Progress.NOT_SENT
 
-    def __enter__(self) -> None:
-        return None
+    def attempt(self) -> Attempt:
+        """A new attempt of this call's exchange, followed from now on."""
+        self._furthest = self.progress
+        self._attempt = Attempt()
+        return self._attempt
+
+    @property
+    def progress(self) -> Progress:
+        """The furthest any attempt of this call got, the one under way included."""
+        attempt = self._attempt
+        if attempt is None or attempt.progress <= self._furthest:
+            return self._furthest
+        return attempt.progress
+
+    def __enter__(self) -> Tracked:
+        return self
 
     def __exit__(
         self,
@@ -138,4 +185,12 @@ class _Tracked:
                 self._task.uncancel()
             if self._task.cancelling():
                 return  # the caller's own cancellation as well: let it through
-        raise ClientClosed("the Client was closed while this call was in flight") from None
+        progress = self.progress
+        said = "nothing had been sent"
+        if progress >= Progress.SENT:
+            said = "its request had been sent, so the service may have acted on it"
+        elif progress is Progress.PARTLY_SENT:
+            said = "its request had not been sent whole"
+        raise ClientClosed(
+            f"the Client was closed while this call was in flight: {said}", progress=progress
+        ) from None

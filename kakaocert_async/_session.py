@@ -1,6 +1,13 @@
-"""One authenticated call: token, date and signature, made once more if refused with 401.
+"""One authenticated call: the one loop that prepares each attempt, sends it once, and decides.
 
-This is the SDK's one 401 path. A 401 means the service refused the session
+Every call of every client goes through :meth:`Session.call`: it prepares an
+attempt (a session token, the date, the HMAC), has the sender make it once, and
+from the outcome decides what comes next: the answer; another attempt, if the
+call's :class:`~kakaocert_async._http.RetryPolicy` allows it for how far the
+failed one got; a remedy for a 401; or the error. Nothing beneath it sends
+anything twice.
+
+This is also the SDK's one 401 path. A 401 means the service refused the session
 token, the date, or (from the auth service) the token request's date. Each
 remedy is tried once per call: the token used is dropped (every caller refused
 with it shares one new token request), and the server clock is read again (once,
@@ -14,15 +21,18 @@ How a generation of the API authenticates is its :class:`Dialect`: KakaoCert 2.x
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import functools
 import logging
 from typing import Protocol
 
 from . import _signing
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
-from ._errors import APIError
-from ._http import OnLost, RetryPolicy, Sender
+from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
+from ._http import RetryPolicy, Sender
 from ._secret import Headers, Secret
+from ._transports import Attempt
 
 log = logging.getLogger("kakaocert_async")
 
@@ -88,14 +98,12 @@ class KakaoCert2:
         return headers
 
 
-class _Attempted:
-    """What one attempt used: the token, and the clock's sync count when it was stamped."""
+class Progressing(Protocol):
+    """Where a call in flight keeps how far it got (``_lifecycle``'s tracked call)."""
 
-    __slots__ = ("stamped", "token")
-
-    def __init__(self, stamped: int) -> None:
-        self.token: Secret[str] | None = None
-        self.stamped = stamped
+    def attempt(self) -> Attempt:
+        """A new attempt, from which the call's progress is read from now on."""
+        ...
 
 
 class Session:
@@ -133,101 +141,104 @@ class Session:
             label=linkhub.token_label,
         )
 
-    async def get(
+    async def call(
         self,
         client_code: str,
         path: str,
+        body: Secret[bytes] | None = None,
         *,
         label: str,
         policy: RetryPolicy,
         deadline: float | None = None,
-        on_lost: OnLost | None = None,
+        progress: Progressing | None = None,
     ) -> bytes:
-        """``GET {api}{path}`` with the bearer token; the 200 body."""
-        return await self._call(
-            client_code, path, None, label=label, policy=policy, deadline=deadline, on_lost=on_lost
-        )
-
-    async def post(
-        self,
-        client_code: str,
-        path: str,
-        body: Secret[bytes],
-        *,
-        label: str,
-        policy: RetryPolicy,
-        deadline: float | None = None,
-        on_lost: OnLost | None = None,
-    ) -> bytes:
-        """``POST {api}{path}``, signed; the 200 body. ``body`` stays wrapped (it
-        holds the receiver's personal data) until it is written to the wire."""
-        return await self._call(
-            client_code, path, body, label=label, policy=policy, deadline=deadline, on_lost=on_lost
-        )
-
-    async def _call(
-        self,
-        client_code: str,
-        path: str,
-        secret_body: Secret[bytes] | None,
-        *,
-        label: str,
-        policy: RetryPolicy,
-        deadline: float | None,
-        on_lost: OnLost | None,
-    ) -> bytes:
+        """``GET {api}{path}`` with the bearer token, or, with a ``body``, ``POST`` it
+        signed; the 200 body. ``body`` stays wrapped (it holds the receiver's
+        personal data) until it is written to the wire; ``progress`` follows each
+        attempt, for a caller that may be cancelled meanwhile."""
         dialect, clock, tokens = self._dialect, self.clock, self.tokens
         subject = dialect.subject(client_code)
         url = self._api_url + path
-        method = "GET" if secret_body is None else "POST"
-        attempted = _Attempted(clock.syncs)
-
-        async def prepare(deadline: float | None) -> tuple[str, str, Headers, Secret[bytes] | None]:
-            # Read afresh for every attempt: a retry after a long outage must not
-            # carry a token (or a date) that went stale in between. What an earlier
-            # attempt used is forgotten first, so that a 401 to this attempt's token
-            # request is not taken for a refusal of that earlier token.
-            attempted.token = None
-            attempted.stamped = clock.syncs
-            token = attempted.token = await tokens.token(subject, deadline)
-            if secret_body is None:
-                return method, url, dialect.get_headers(token), None
-            date = await clock.date(deadline)
-            attempted.stamped = clock.syncs
-            headers = dialect.post_headers(
-                token, date, secret_body.reveal(), path, self._credentials
-            )
-            return method, url, headers, secret_body
-
+        method = "GET" if body is None else "POST"
+        attempts = 0
         renewed_token = resynced = False
         while True:
+            attempts += 1
+            attempt = Attempt() if progress is None else progress.attempt()
+            # Read afresh for every attempt: a retry after a long outage must not
+            # carry a token (or a date) that went stale in between.
+            token: Secret[str] | None = None
+            headers: Headers | None = None
+            stamped = clock.syncs
             try:
+                token = await tokens.token(subject, deadline)
+                if body is None:
+                    headers = dialect.get_headers(token)
+                else:
+                    date = await clock.date(deadline)
+                    stamped = clock.syncs
+                    headers = dialect.post_headers(
+                        token, date, body.reveal(), path, self._credentials
+                    )
                 return await self._sender.send(
-                    prepare, label=label, policy=policy, deadline=deadline, on_lost=on_lost
+                    method, url, headers, body, label=label, deadline=deadline, attempt=attempt
                 )
-            except APIError as error:
-                if error.http_status != 401:
-                    raise
+            except KakaocertError as error:
+                failure = error if headers is not None else _not_sent(label, error)
+            if isinstance(failure, APIError) and failure.http_status == 401:
                 # Each remedy is tried once per call: a new token if the call's own
                 # token was refused; a fresh reading of the server's clock if a date
                 # was (this call's, or, when no token was had, the token request's).
-                granting = attempted.token is None
-                dated = secret_body is not None or granting
+                granting = token is None
+                dated = body is not None or granting
                 renew = not granting and not renewed_token
                 resync = dated and clock.uses_server_time and not resynced
                 if not (renew or resync):
                     if dated:
-                        await clock.explain(error)
-                    raise
-                log.debug("%s: refused with HTTP 401 [%d]; renewing", label, error.code)
+                        await clock.explain(failure)
+                    raise failure
+                log.debug("%s: refused with HTTP 401 [%d]; renewing", label, failure.code)
                 if renew:
-                    assert attempted.token is not None
-                    tokens.discard(subject, attempted.token)
+                    assert token is not None
+                    tokens.discard(subject, token)
                     renewed_token = True
                 if resync:
-                    clock.resync(attempted.stamped)
+                    clock.resync(stamped)
                     resynced = True
+                attempts -= 1  # a remedy, not a retry
+                continue
+            wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
+            if wait is None:
+                raise failure
+            log.info(
+                "%s: %s; trying again in %.2f s (attempt %d of %d)",
+                label,
+                failure,
+                wait,
+                attempts + 1,
+                policy.attempts,
+                extra={"kakaocert_retry": (label, attempts + 1, wait)},
+            )
+            await asyncio.sleep(wait)
 
     def close(self) -> None:
         self.tokens.close()
         self.clock.close()
+
+
+def _not_sent(label: str, error: KakaocertError) -> KakaocertError:
+    """The error of a call whose token or date could not be had: its request never
+    left, whatever became of the token or clock request (whose own error is the cause).
+    """
+    if error.progress is Progress.NOT_SENT:
+        return error
+    if type(error) is TransportError:
+        not_sent = RequestNotSent(f"{label}: not sent: {error.message}")
+        not_sent.__cause__ = error.__cause__
+        return not_sent
+    # An answer of the auth service (a refusal, an unreadable token): as it came, but
+    # saying that this call's request never left.
+    said = copy.copy(error)
+    said.progress = Progress.NOT_SENT
+    said.__cause__ = error.__cause__
+    return said

@@ -3,13 +3,16 @@
 A :class:`Backend` takes a method, an absolute URL, headers and a body, and
 returns the :class:`Answer`: status, the headers that matter, and the body as it
 came (still encoded, at most :data:`MAX_BODY_BYTES`). It knows nothing of
-tokens, retries, deadlines or the protocol; ``_http`` does those, the same way
-for every backend. A backend's failures are the three :class:`ExchangeFailed`
-kinds, so that ``_http`` can tell a request that never left from one whose
-answer was lost.
+tokens, retries, deadlines or the protocol; ``_http`` and ``_session`` do those,
+the same way for every backend. Each exchange is made **once**: nothing here
+sends a request again (aiohttp's own re-send of an idempotent request on a
+reused connection is off), and an exchange records in its :class:`Attempt` how
+far it got, so that a failure, a timeout or a cancellation can tell a request
+that never left from one the service may have acted on.
 
 - :class:`AiohttpBackend` owns an ``aiohttp`` session: the default, and the
-  fastest (measured in ``benchmarks/``).
+  fastest (measured in ``benchmarks/``). While respx is mocking httpx, its
+  exchanges go through httpx instead, so that the mock sees every one.
 - :class:`HttpxBackend` sends through an ``httpx`` transport or client, for
   ``Client(transport=...)``, ``Client(http_client=...)``, ``httpx.MockTransport``
   and respx.
@@ -18,23 +21,40 @@ answer was lost.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 import sys
-from collections.abc import AsyncGenerator
-from typing import Protocol
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, Protocol
 
 import aiohttp
 import httpx
 import yarl
 from aiohttp.helpers import get_env_proxy_for_url
 
+from ._errors import Progress
 from ._secret import Headers, Secret, reveal_body, reveal_headers
 
 log = logging.getLogger("kakaocert_async")
 
 MAX_BODY_BYTES = 1 << 20
 """Larger answers are refused: the biggest real one (signed data) is a few KiB."""
+
+
+class Attempt:
+    """How far one exchange got (:class:`~kakaocert_async.Progress`); a backend only
+    ever moves it forward, and whoever waits on the exchange reads it, even after a
+    timeout or a cancellation cut the exchange short."""
+
+    __slots__ = ("progress",)
+
+    def __init__(self) -> None:
+        self.progress = Progress.NOT_SENT
+
+    def reached(self, progress: Progress) -> None:
+        if progress > self.progress:
+            self.progress = progress
 
 
 class Answer:
@@ -51,35 +71,40 @@ class Answer:
 
 
 class ExchangeFailed(Exception):
-    """No answer could be had; the message says why (never a header value)."""
+    """No answer could be had; the message says why (never a header value), and
+    ``progress`` how far the exchange got."""
 
-
-class NotSent(ExchangeFailed):
-    """The connection could not be made: the request never left."""
-
-
-class Lost(ExchangeFailed):
-    """The request may have left, but no complete answer came back."""
+    def __init__(self, message: str, progress: Progress) -> None:
+        super().__init__(message)
+        self.progress = progress
 
 
 class TooLarge(ExchangeFailed):
     """The answer is over :data:`MAX_BODY_BYTES`; the rest was not read."""
 
     def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
+        super().__init__(detail, Progress.PARTLY_ANSWERED)
         self.status = status
 
 
 class Backend(Protocol):
     """What ``_http`` needs of an HTTP library."""
 
-    name: str
-    """``"aiohttp"`` or ``"httpx"``: which path a Client is on."""
+    @property
+    def name(self) -> str:
+        """``"aiohttp"`` or ``"httpx"``: which path the next exchange takes."""
+        ...
 
     async def exchange(
-        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+        self,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | Secret[bytes] | None,
+        attempt: Attempt,
     ) -> Answer:
-        """Send one request and read its answer (raises :class:`ExchangeFailed`).
+        """Send one request, once, and read its answer (raises :class:`ExchangeFailed`),
+        recording in ``attempt`` how far it got.
 
         The only place where the :class:`~kakaocert_async._secret.Secret` values
         of ``headers`` and ``body`` are revealed.
@@ -152,16 +177,25 @@ _QUOTED_BYTES = re.compile(r"""bytearray\(b(['"]).*?\1\)|\bb(['"]).*?\2""", re.D
 """A bytes literal in an error's text: what a parser quotes of the server's answer."""
 
 
-def _failed(
-    kind: type[ExchangeFailed], what: str, exc: BaseException, headers: Headers
-) -> ExchangeFailed:
-    """``kind`` saying ``what`` happened, with the library error described and chained,
+def _failed(what: str, exc: BaseException, headers: Headers, progress: Progress) -> ExchangeFailed:
+    """A failure saying ``what`` happened, with the library error described and chained,
     safely (see :class:`_Scrubber`): the scrubbing is done here, for a failed exchange
     only, never for one that went well."""
     scrub = _Scrubber(headers)
-    failure = kind(f"{what} ({scrub.describe(exc)})")
+    failure = ExchangeFailed(f"{what} ({scrub.describe(exc)})", progress)
     failure.__cause__ = scrub.cause(exc)
     return failure
+
+
+def _lost(progress: Progress) -> str:
+    """What became of an exchange that failed at ``progress``."""
+    if progress is Progress.NOT_SENT:
+        return "the request could not be sent"
+    if progress is Progress.PARTLY_SENT:
+        return "the request could not be written in full"
+    if progress is Progress.SENT:
+        return "the answer was lost"
+    return "the answer was cut short"
 
 
 def _too_large(status: int, size: object) -> TooLarge:
@@ -180,18 +214,43 @@ def _declared_length(value: str | None) -> int | None:
 
 # aiohttp ---------------------------------------------------------------------
 
+_ATTEMPT: contextvars.ContextVar[Attempt] = contextvars.ContextVar("kakaocert_async_attempt")
+"""The attempt an aiohttp exchange is making, for :class:`_Request` to mark."""
+
+
+class _StaleConnection(aiohttp.ClientConnectionError):
+    """A pooled connection was found closing just before the request was written."""
+
+
+class _Request(aiohttp.ClientRequest):
+    """aiohttp's request, marking its attempt as sent once it has a connection to write on."""
+
+    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+        attempt = _ATTEMPT.get(None)
+        if attempt is not None:
+            transport = conn.transport
+            if transport is None or transport.is_closing():
+                # The server closed this kept-alive connection: nothing was written,
+                # so the request may go again (on a new connection), whatever it is.
+                raise _StaleConnection("the connection was closed by the server")
+            attempt.reached(Progress.SENT)
+        return await super().send(conn)
+
 
 class AiohttpBackend:
     """Exchanges on an ``aiohttp`` session of its own, opened on first use.
 
     The session is made in the running loop on the first exchange (aiohttp binds
-    it to that loop). Nothing is decoded, followed or stored by aiohttp: no
-    automatic decompression (``_http`` inflates, bounded), no redirects, no
-    cookies. Proxies come from the environment (``HTTPS_PROXY`` ...), looked up
-    once per origin rather than on every request.
-    """
+    it to that loop). Nothing is decoded, followed, stored or sent again by
+    aiohttp: no automatic decompression (``_http`` inflates, bounded), no
+    redirects, no cookies, and no re-send of a request on a reused connection
+    that broke (which aiohttp does for GET by default: a verify is a GET).
+    Proxies come from the environment (``HTTPS_PROXY`` ...), looked up once per
+    origin rather than on every request.
 
-    name = "aiohttp"
+    While respx is mocking httpx, exchanges go through an httpx client instead
+    (made then), so that a test's mock sees them, whenever the Client was made.
+    """
 
     def __init__(self, *, max_connections: int, connect_timeout: float) -> None:
         self._max_connections = max_connections
@@ -200,7 +259,14 @@ class AiohttpBackend:
         self._connector: aiohttp.TCPConnector | None = None
         self._with_the_loop: AsyncGenerator[None, None] | None = None
         self._proxies: dict[str, str | None] = {}
+        self._mocked: HttpxBackend | None = None
+        if respx_is_active():
+            self._through_respx()  # made now: an httpx client costs a TLS context
         self._closed = False
+
+    @property
+    def name(self) -> str:
+        return "httpx" if respx_is_active() else "aiohttp"
 
     async def _open(self) -> aiohttp.ClientSession:
         self._connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
@@ -211,7 +277,13 @@ class AiohttpBackend:
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,
             skip_auto_headers=("User-Agent",),
+            request_class=_Request,
         )
+        # One exchange, one sending: aiohttp would otherwise send a GET again when a
+        # reused connection breaks, after the service may have acted on it. (A
+        # private switch, which aiohttp's own test client turns off the same way;
+        # tests/reliability/test_fault_matrix.py fails if it stops working.)
+        session._retry_connection = False
         # The connections live in this loop. If the loop ends first (asyncio.run
         # returning with the Client still open), it finalises this generator, which
         # closes them there and then, rather than leaving sockets to the garbage
@@ -240,16 +312,30 @@ class AiohttpBackend:
         found = self._proxies[origin] = None if proxy is None else str(proxy)
         return found
 
+    def _through_respx(self) -> HttpxBackend:
+        if self._mocked is None:
+            client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=self._connect_timeout))
+            self._mocked = HttpxBackend(client=client, owned=True, mocked=True)
+        return self._mocked
+
     async def exchange(
-        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+        self,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | Secret[bytes] | None,
+        attempt: Attempt,
     ) -> Answer:
         if self._closed:
-            raise NotSent("the connection pool is closed")
+            raise ExchangeFailed("the connection pool is closed", Progress.NOT_SENT)
+        if respx_is_active():
+            return await self._through_respx().exchange(method, url, headers, body, attempt)
         session = self._session or await self._open()
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
         failure: ExchangeFailed | None = None
+        marking = _ATTEMPT.set(attempt)
         try:
             response = await session.request(
                 method,
@@ -260,15 +346,18 @@ class AiohttpBackend:
                 proxy=self._proxy(target),
             )
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            failure = _failed(NotSent, "could not connect", exc, headers)
+            failure = _failed("could not connect", exc, headers, attempt.progress)
         except aiohttp.ClientError as exc:
-            failure = _failed(Lost, "the answer was lost", exc, headers)
+            failure = _failed(_lost(attempt.progress), exc, headers, attempt.progress)
         except (ValueError, TypeError) as exc:
             # What aiohttp refuses to write (a line break in a header, say).
-            failure = _failed(NotSent, "the request could not be written", exc, headers)
+            failure = _failed("the request could not be written", exc, headers, attempt.progress)
+        finally:
+            _ATTEMPT.reset(marking)
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
+        attempt.reached(Progress.PARTLY_ANSWERED)
         try:
             status = response.status
             response_headers = response.headers
@@ -282,9 +371,10 @@ class AiohttpBackend:
                 else:
                     data = await _read_capped(response.content, status)
             except aiohttp.ClientError as exc:
-                failure = _failed(Lost, "the answer was cut short", exc, headers)
+                failure = _failed(_lost(attempt.progress), exc, headers, attempt.progress)
             if failure is not None:
                 raise failure
+            attempt.reached(Progress.ANSWERED)
             encodings = response_headers.getall("Content-Encoding", ())
             encoding = ",".join(encodings).lower() if encodings else ""
             return Answer(status, encoding, response_headers.get("Retry-After"), data)
@@ -301,6 +391,8 @@ class AiohttpBackend:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._mocked is not None:
+            await self._mocked.aclose()
         if self._with_the_loop is not None:
             await self._with_the_loop.aclose()  # closes the session
 
@@ -320,7 +412,30 @@ async def _read_capped(content: aiohttp.StreamReader, status: int) -> bytes:
 # httpx -------------------------------------------------------------------------
 
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (*_NOT_CONNECTED, httpx.LocalProtocolError)
+"""What an httpx transport that reports no progress raises only before sending."""
+
+_TRACED = (
+    ("send_request_headers.started", Progress.PARTLY_SENT),
+    ("send_request_body.complete", Progress.SENT),
+    ("receive_response_headers.complete", Progress.PARTLY_ANSWERED),
+)
+"""httpcore's trace events (``http11.…``, ``http2.…``) and how far each one means."""
+
+Trace = Callable[[str, "dict[str, Any]"], Awaitable[None]]
+
+
+def _tracer(attempt: Attempt, traced: list[bool]) -> Trace:
+    """httpcore's ``trace`` extension, moving ``attempt`` as the exchange goes."""
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        traced[0] = True
+        for suffix, progress in _TRACED:
+            if event.endswith(suffix):
+                attempt.reached(progress)
+
+    return trace
 
 
 class HttpxBackend:
@@ -330,7 +445,9 @@ class HttpxBackend:
     costs more than the exchange), and it is closed with the backend; with
     ``client``, through ``client.send``, and closed here only if ``owned``.
     Either way the body is read raw (httpx decodes nothing) and capped while it
-    is read.
+    is read. How far an exchange got comes from httpcore's trace events where a
+    connection pool is underneath; for other transports (mocks, the sandbox's),
+    from what they raise.
 
     httpcore's connection pool can lose track of a connection when an exchange
     is cancelled at the wrong moment (httpcore 1.0.x): after enough cancels,
@@ -367,11 +484,16 @@ class HttpxBackend:
         self._pooled = isinstance(inner, httpx.AsyncHTTPTransport) and not mocked
 
     async def exchange(
-        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+        self,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | Secret[bytes] | None,
+        attempt: Attempt,
     ) -> Answer:
         if not self._pooled:
-            return await self._exchange(method, url, headers, body)
-        task = asyncio.ensure_future(self._exchange(method, url, headers, body))
+            return await self._exchange(method, url, headers, body, attempt)
+        task = asyncio.ensure_future(self._exchange(method, url, headers, body, attempt))
         self._running.add(task)
         task.add_done_callback(self._finished)
         try:
@@ -387,39 +509,59 @@ class HttpxBackend:
             task.exception()  # retrieved: a cancelled caller's outcome is nobody's
 
     async def _exchange(
-        self, method: str, url: str, headers: Headers, body: bytes | Secret[bytes] | None
+        self,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | Secret[bytes] | None,
+        attempt: Attempt,
     ) -> Answer:
         failure: ExchangeFailed | None = None
+        traced = [False]
+        extensions = {"trace": _tracer(attempt, traced)}
+        if not self._pooled:
+            # A transport without httpcore's pool may say nothing of how far it got:
+            # once it has the request, it may have acted on it.
+            attempt.reached(Progress.SENT)
         try:
             if self._client is not None:
                 # build_request: the client's own default headers, auth, cookies and
                 # timeouts apply.
                 request = self._client.build_request(
-                    method, url, headers=reveal_headers(headers), content=reveal_body(body)
+                    method,
+                    url,
+                    headers=reveal_headers(headers),
+                    content=reveal_body(body),
+                    extensions=extensions,
                 )
                 response = await self._client.send(request, stream=True, follow_redirects=False)
             else:
                 assert self._transport is not None
+                extensions["timeout"] = self._timeout.as_dict()  # type: ignore[assignment]
                 request = httpx.Request(
                     method,
                     url,
                     headers=reveal_headers(headers),
                     content=reveal_body(body),
-                    extensions={"timeout": self._timeout.as_dict()},
+                    extensions=extensions,
                 )
                 response = await self._transport.handle_async_request(request)
-        except _NOT_SENT as exc:
-            failure = _failed(NotSent, "could not connect", exc, headers)
-        except httpx.LocalProtocolError as exc:
-            # h11 refused to write the request (and names what it refused).
-            failure = _failed(NotSent, "the request could not be written", exc, headers)
         except httpx.HTTPError as exc:
-            failure = _failed(Lost, "the answer was lost", exc, headers)
+            if not traced[0]:
+                # What it raised is all it says: these only before anything was sent.
+                attempt.progress = (
+                    Progress.NOT_SENT if isinstance(exc, _NOT_SENT) else Progress.SENT
+                )
+            what = (
+                "could not connect" if isinstance(exc, _NOT_CONNECTED) else _lost(attempt.progress)
+            )
+            failure = _failed(what, exc, headers, attempt.progress)
         except (ValueError, TypeError) as exc:
-            failure = _failed(NotSent, "the request could not be written", exc, headers)
+            failure = _failed("the request could not be written", exc, headers, attempt.progress)
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
+        attempt.reached(Progress.PARTLY_ANSWERED)
         try:
             status = response.status_code
             length = _declared_length(response.headers.get("content-length"))
@@ -431,6 +573,7 @@ class HttpxBackend:
                 # Read (and decoded) already, by a wrapping transport or a mock.
                 if len(response.content) > MAX_BODY_BYTES:
                     raise _too_large(status, len(response.content))
+                attempt.reached(Progress.ANSWERED)
                 return Answer(status, "", response.headers.get("retry-after"), response.content)
             data = bytearray()
             try:
@@ -439,9 +582,10 @@ class HttpxBackend:
                     if len(data) > MAX_BODY_BYTES:
                         raise _too_large(status, f"over {MAX_BODY_BYTES}")
             except httpx.HTTPError as exc:
-                failure = _failed(Lost, "the answer was cut short", exc, headers)
+                failure = _failed(_lost(attempt.progress), exc, headers, attempt.progress)
             if failure is not None:
                 raise failure
+            attempt.reached(Progress.ANSWERED)
             return Answer(status, encoding, response.headers.get("retry-after"), bytes(data))
         finally:
             await response.aclose()

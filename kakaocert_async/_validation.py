@@ -148,12 +148,16 @@ def check_signature(value: object, field: str = "signature") -> None:
         )
 
 
-def check_seconds(value: object, field: str, *, at_least: float = 0.0) -> None:
-    """A duration in seconds: a finite real number, above 0 and not below ``at_least``."""
+def check_seconds(value: object, field: str, *, at_least: float = 0.0, zero: bool = False) -> None:
+    """A duration in seconds: a finite real number, above 0 (or 0 itself, with ``zero``)
+    and not below ``at_least``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(field, f"must be a number of seconds, got {_type_name(value)}")
+    if zero and value == 0:
+        return
     if not 0 < value < float("inf"):  # also refuses NaN
-        raise ValidationError(field, "must be a finite number of seconds above 0")
+        above = "0 or more" if zero else "above 0"
+        raise ValidationError(field, f"must be a finite number of seconds {above}")
     if value < at_least:
         raise ValidationError(field, f"must be at least {at_least:g} seconds")
 

@@ -17,6 +17,7 @@ from kakaocert_async import (
     ESignVerification,
     KakaocertError,
     MalformedResponse,
+    Progress,
     RequestNotSent,
     SignState,
     TransportError,
@@ -412,9 +413,12 @@ async def test_a_verify_that_could_not_connect_says_it_was_not_sent(
     client: Client, service: Service
 ) -> None:
     service.verify.side_effect = httpx.ConnectError("refused")
-    with pytest.raises(RequestNotSent, match="was not sent"):
+    with pytest.raises(RequestNotSent, match="was not sent") as refused:
         await client.verify_esign(CLIENT_CODE, RECEIPT_ID)
-    assert service.verify.call_count == 1  # verify is never repeated, even then
+    assert refused.value.progress is Progress.NOT_SENT
+    assert not refused.value.answer_lost
+    # It never left, so it was tried again, as a request is: five attempts in all.
+    assert service.verify.call_count == 5
 
 
 async def test_a_verify_error_answer_is_an_api_error(client: Client, service: Service) -> None:
@@ -457,11 +461,12 @@ async def test_a_callers_http_client_is_used_and_left_open(service: Service) -> 
 async def test_one_connection_pool_per_client_closed_on_exit(service: Service) -> None:
     client = Client(LINK_ID, SECRET_KEY)
     assert client.http_backend == "httpx"  # respx is mocking httpx: the client sees it
-    http = client._connection.backend._client  # type: ignore[attr-defined]
+    through = client._connection.backend._through_respx()  # type: ignore[attr-defined]
+    http = through._client
     async with client:
         await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
         await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
-        assert client._connection.backend._client is http  # type: ignore[attr-defined]
+        assert through._client is http
     assert http.is_closed
     await client.aclose()  # twice is fine
     with pytest.raises(KakaocertError, match="closed"):

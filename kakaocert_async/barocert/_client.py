@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -24,6 +24,7 @@ from kakaocert_async._connection import (
     DEFAULT_MAX_CONNECTIONS,
     ClientBase,
     Connection,
+    UnclaimedAnswer,
     last_state,
     verify_once,
 )
@@ -33,14 +34,8 @@ from kakaocert_async._errors import (
     KakaocertError,
     ValidationError,
 )
-from kakaocert_async._http import (
-    SAFE_TO_REPEAT,
-    SINGLE,
-    UNSENT_ONLY,
-    VERIFY_ONCE,
-    OnLost,
-    RetryPolicy,
-)
+from kakaocert_async._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
+from kakaocert_async._lifecycle import Tracked
 from kakaocert_async._secret import Secret
 
 from . import _crypto
@@ -123,6 +118,11 @@ class Client(ClientBase):
             not closed by this client.
         transport: An httpx transport to send through instead of the network:
             the sandbox's in-process one, or ``httpx.MockTransport`` in tests.
+        on_unclaimed: Called with an :class:`~kakaocert_async.UnclaimedAnswer` when
+            a request or a verify that was sent outlived its caller (cancelled, or
+            ended by :meth:`aclose`): its answer was read to the end and is handed
+            here rather than dropped. By default, a WARNING on the
+            ``kakaocert_async`` logger naming the receipt (never the signed data).
 
     :meth:`from_env` reads the credentials from ``BAROCERT_*`` environment
     variables (each credential falling back to its ``KAKAOCERT_`` twin), as the
@@ -161,6 +161,7 @@ class Client(ClientBase):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
         self._connection = Connection(
             link_id,
@@ -175,6 +176,7 @@ class Client(ClientBase):
             max_connections=max_connections,
             http_client=http_client,
             transport=transport,
+            on_unclaimed=on_unclaimed,
             key_check=_crypto.Cipher,  # AES-256: a 32-byte key, or a ValidationError now
         )
         self._cipher = _crypto.Cipher(self._connection.key.reveal())
@@ -305,15 +307,14 @@ class Client(ClientBase):
         bv.check_tx_id(tx_id)
         path = bw.login_verify_path(client_code, tx_id)
         label = f"POST /KAKAO/Login/Verify/{client_code}/<tx_id>"
-        with self._calls.track():
-            return await self._verify_once(
-                client_code,
-                path,
-                label,
-                tx_id,
-                LoginVerification,
-                "A login has no status to read: if it matters, have the user log in again.",
-            )
+        return await self._verify_once(
+            client_code,
+            path,
+            label,
+            tx_id,
+            LoginVerification,
+            "A login has no status to read: if it matters, have the user log in again.",
+        )
 
     # Waiting, for every kind --------------------------------------------------------
 
@@ -381,18 +382,25 @@ class Client(ClientBase):
         label = f"POST {path}"
         # Encrypted here, each field with a fresh IV; wrapped until the wire.
         body = Secret(bw.encode_request(request, self._cipher))
-        with self._calls.track():
-            answer = await self._session.post(
-                client_code, path, body, label=label, policy=UNSENT_ONLY
+
+        async def send(call: Tracked) -> Receipt:
+            answer = await self._session.call(
+                client_code, path, body, label=label, policy=ONE_SHOT, progress=call
             )
-        receipt = _wire.decode(answer, Receipt, label=label)
-        return attrs.evolve(receipt, kind=kind)
+            receipt = _wire.decode(answer, Receipt, label=label)
+            return attrs.evolve(receipt, kind=kind)
+
+        return await self._connection.once(
+            send, label=label, receipt_id=lambda receipt: receipt.receipt_id if receipt else None
+        )
 
     async def _get_status(self, kind: Kind, client_code: str, receipt_id: str) -> Status:
         _validation.check_client_code(client_code)
         bv.check_receipt_id(receipt_id)
-        with self._calls.track():
-            return await self._read_status(kind, client_code, receipt_id, SAFE_TO_REPEAT, None)
+        with self._calls.track() as call:
+            return await self._read_status(
+                kind, client_code, receipt_id, SAFE_TO_REPEAT, None, progress=call
+            )
 
     async def _read_status(
         self,
@@ -401,11 +409,13 @@ class Client(ClientBase):
         receipt_id: str,
         policy: RetryPolicy,
         deadline: float | None,
+        *,
+        progress: Tracked | None = None,
     ) -> Status:
         path = bw.status_path(kind, client_code, receipt_id)
         label = f"GET {path}"
-        answer = await self._session.get(
-            client_code, path, label=label, policy=policy, deadline=deadline
+        answer = await self._session.call(
+            client_code, path, label=label, policy=policy, deadline=deadline, progress=progress
         )
         return _wire.decode_about(answer, Status, about=receipt_id, label=label)
 
@@ -415,29 +425,31 @@ class Client(ClientBase):
         path = bw.verify_path(kind, client_code, receipt_id)
         label = f"POST {path}"
         advice = f"Check {_GET_STATUS[kind]}(): verify_dt is set if it went through."
-        with self._calls.track():
-            try:
-                return await self._verify_once(client_code, path, label, receipt_id, cls, advice)
-            except APIError as refused:
+        try:
+            return await self._verify_once(client_code, path, label, receipt_id, cls, advice)
+        except APIError as refused:
+            with self._calls.track():
                 late = await self._too_late(kind, client_code, receipt_id, refused)
-                if late is None:
-                    raise
-                raise late from refused
+            if late is None:
+                raise
+            raise late from refused
 
     async def _verify_once(
         self, client_code: str, path: str, label: str, key: str, cls: type[V], advice: str
     ) -> V:
         """POST the verify (an empty body, signed) once, and read its answer."""
 
-        def send(lost: OnLost) -> Awaitable[bytes]:
-            return self._session.post(
-                client_code, path, Secret(b""), label=label, policy=VERIFY_ONCE, on_lost=lost
+        def send(call: Tracked) -> Awaitable[bytes]:
+            return self._session.call(
+                client_code, path, Secret(b""), label=label, policy=ONE_SHOT, progress=call
             )
 
         def read(answer: bytes) -> V:
             return bw.decode_verification(answer, cls, about=key, label=label)
 
-        return await verify_once(send, read, label=label, receipt_id=key, advice=advice)
+        return await verify_once(
+            self._connection, send, read, label=label, receipt_id=key, advice=advice
+        )
 
     async def _too_late(
         self, kind: Kind, client_code: str, receipt_id: str, refused: APIError

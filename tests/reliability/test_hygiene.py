@@ -2,10 +2,12 @@
 
 Each operation is cancelled while its request is in flight (held up by a delay
 fault), in-process and over real sockets. The moment the cancelled caller is
-done, the tasks of the loop are what they were before (a token or clock read
-shared through a single flight included), the connection pool has no
-connection in use, and the client works on. The suite itself runs with warnings
-as errors (``pyproject.toml``), so an unclosed client, transport or socket fails it.
+done (for a request or a verify that was sent: the moment its answer, read to
+the end, was handed to ``on_unclaimed``), the tasks of the loop are what they
+were before (a token or clock read shared through a single flight included),
+the connection pool has no connection in use, and the client works on. The
+suite itself runs with warnings as errors (``pyproject.toml``), so an unclosed
+client, transport or socket fails it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import attrs
 import pytest
 
-from kakaocert_async import Client, SignState
+from kakaocert_async import Client, ESignReceipt, ESignVerification, SignState, UnclaimedAnswer
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._support import make_request
 from tests.reliability._helpers import served_client
@@ -54,16 +56,18 @@ OPERATIONS = {
 
 
 @contextlib.asynccontextmanager
-async def _setup(sandbox: Sandbox, served: bool) -> AsyncIterator[tuple[Client, str]]:
+async def _setup(
+    sandbox: Sandbox, served: bool, on_unclaimed: Callable[[UnclaimedAnswer], object]
+) -> AsyncIterator[tuple[Client, str]]:
     """A client (in-process or over a socket) and a signed receipt of the sandbox."""
     async with sandbox.client() as setup:
         receipt = await setup.request_esign(sandbox.client_code, make_request())
     if not served:
-        async with sandbox.client() as client:
+        async with sandbox.client(on_unclaimed=on_unclaimed) as client:
             yield client, receipt.receipt_id
         return
     with sandbox.serve_in_thread() as url:
-        async with served_client(sandbox, url) as client:
+        async with served_client(sandbox, url, on_unclaimed=on_unclaimed) as client:
             yield client, receipt.receipt_id
 
 
@@ -78,7 +82,8 @@ async def test_cancelling_an_operation_in_flight_leaves_nothing_behind(
 ) -> None:
     operation = OPERATIONS[name]
     sandbox = Sandbox(sign_after=None)
-    async with _setup(sandbox, served) as (client, receipt_id):
+    unclaimed: list[UnclaimedAnswer] = []
+    async with _setup(sandbox, served, unclaimed.append) as (client, receipt_id):
         if operation.warm:
             await client.get_esign_state(sandbox.client_code, receipt_id)
         if name == "verify":
@@ -99,6 +104,12 @@ async def test_cancelling_an_operation_in_flight_leaves_nothing_behind(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        sent = name in ("request", "verify")  # held up after it reached the service
+        for _ in range(500 if sent else 0):
+            if unclaimed:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # the hook is called as the exchange ends
 
         assert asyncio.all_tasks() == before
         if served:
@@ -108,10 +119,25 @@ async def test_cancelling_an_operation_in_flight_leaves_nothing_behind(
             sandbox.faults.remove(fault)
         if name.startswith("await"):
             await sandbox.sign(receipt_id)
-        # The client works on, and nothing half-done was kept: the verify, held
-        # up before the service saw it, consumed nothing, and works now.
-        assert sandbox.state(receipt_id).verify_dt is None
-        await operation.call(client, sandbox, receipt_id)
+        if not sent:
+            # Nothing half-done was kept, and the client works on.
+            assert unclaimed == []
+            assert sandbox.state(receipt_id).verify_dt is None
+            await operation.call(client, sandbox, receipt_id)
+            return
+        # The service acted, and its answer was not dropped: handed over, whole.
+        [answer] = unclaimed
+        assert answer.error is None
+        assert answer.receipt_id is not None
+        if name == "verify":
+            assert answer.receipt_id == receipt_id
+            assert isinstance(answer.result, ESignVerification)
+            assert sandbox.verify_count(receipt_id) == 1
+            assert sandbox.state(receipt_id).verify_dt is not None
+        else:
+            assert isinstance(answer.result, ESignReceipt)
+            assert sandbox.state(answer.receipt_id).state is SignState.PENDING
+        await client.get_esign_state(sandbox.client_code, receipt_id)  # and works on
 
 
 async def test_cancelling_one_of_many_waiters_for_a_token_cancels_nothing_else() -> None:

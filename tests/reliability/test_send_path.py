@@ -274,7 +274,7 @@ async def test_closing_ends_calls_in_flight_with_a_kakaocert_error(
         watch = client.watch_esign_state(sandbox.client_code, receipt, interval=60)
         first = await watch.__anext__() if not endpoint else None
         await asyncio.sleep(0.1)
-        await client.aclose()
+        await client.aclose(grace=0)
         for call in [*waits, *reads]:
             with pytest.raises(ClientClosed, match="closed"):
                 await call
@@ -320,7 +320,7 @@ async def test_a_close_cancelled_while_calls_unwind_still_closes_the_connections
         sandbox.faults.add(Fault(action="delay", seconds=0.5, endpoints=["status"]))
         read = asyncio.ensure_future(client.get_esign_state(sandbox.client_code, receipt))
         await asyncio.sleep(0.05)
-        closing = asyncio.ensure_future(client.aclose())
+        closing = asyncio.ensure_future(client.aclose(grace=0))
         await asyncio.sleep(0)  # the close has ended the read and waits for it to unwind
         closing.cancel()
         with pytest.raises(asyncio.CancelledError):

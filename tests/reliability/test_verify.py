@@ -107,17 +107,20 @@ async def test_the_services_own_error_is_an_error_not_an_unknown_outcome() -> No
     assert sandbox.stats["verify"] == 3  # one each: none was repeated
 
 
-async def test_a_verify_whose_connection_is_refused_was_not_sent() -> None:
+async def test_a_verify_whose_connection_is_refused_was_not_sent_and_goes_again() -> None:
     sandbox = Sandbox(sign_after=None)
     client, tap = tapped_client(sandbox)
     async with sandbox, client:
         receipt_id = await _signed(client, sandbox)
         tap.refuse["verify"] = 1
+        verification = await client.verify_esign(sandbox.client_code, receipt_id)
+        tap.refuse["verify"] = 5
         with pytest.raises(RequestNotSent) as refused:
             await client.verify_esign(sandbox.client_code, receipt_id)
-        verification = await client.verify_esign(sandbox.client_code, receipt_id)
     assert not isinstance(refused.value, VerifyOutcomeUnknown)
-    assert tap.refused == ["verify"]  # not repeated, even though it never left
+    assert not refused.value.answer_lost
+    # Refused at connecting, it never left: tried again (five attempts in all).
+    assert tap.refused == ["verify"] * 6
     assert sandbox.stats["verify"] == 1
     assert verification.receipt_id == receipt_id
 
