@@ -8,7 +8,6 @@ The "network" is a sandbox served on loopback, which counts every arrival.
 from __future__ import annotations
 
 import contextlib
-
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
