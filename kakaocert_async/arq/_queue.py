@@ -25,7 +25,7 @@ from kakaocert_async._errors import ValidationError
 
 from ._job import SLICE_OVERRUN, Signed, _Process, _Work
 from ._kinds import ESIGN, ReceiptKind
-from ._records import Record, Stage, _Records
+from ._records import Record, Stage, _names, _Records
 
 log = logging.getLogger("kakaocert_async.arq")
 
@@ -238,19 +238,18 @@ class ReceiptQueue:
         return await self._records(redis).load(client_code, receipt_id)
 
     async def needs_attention(self, redis: ArqRedis) -> list[Record]:
-        """The records someone must look at: outcome-unknown, failed, and signed data the
-        store never took (every kind under this prefix), oldest change first."""
+        """The records someone must look at: outcome-unknown, failed, signed data the
+        store never took, and records the sweeper set aside because it could not read
+        them (stage unreadable, ``error`` naming the key and what is wrong), every kind
+        under this prefix, oldest change first (the unreadable ones first)."""
         records = self._records(redis)
         members = await cast("Awaitable[set[bytes]]", redis.smembers(records.attention_key))
-        keys = sorted(member.decode() for member in members)
-        async with redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.hgetall(key)
-            answers = await pipe.execute()
-        found = [_Records.parse(fields) for fields in answers]
-        gone = [key for key, record in zip(keys, found, strict=True) if record is None]
+        keys = sorted(members)
+        answers = await records.fetch(keys)
+        gone = [key for key, answer in zip(keys, answers, strict=True) if answer == {}]
         if gone:
             await cast("Awaitable[int]", redis.srem(records.attention_key, *gone))
+        found = [_Records.record_at(k, a) for k, a in zip(keys, answers, strict=True) if a != {}]
         return sorted((r for r in found if r is not None), key=lambda r: r.updated_at)
 
     async def dismiss(self, redis: ArqRedis, client_code: str, receipt_id: str) -> bool:
@@ -280,19 +279,25 @@ class ReceiptQueue:
         it on. This finds those (not changed for ``older_than`` seconds, not listed by
         :meth:`needs_attention`) and enqueues them. The workers run it every 30 s
         (a cron job in :attr:`cron_jobs`); a receipt it enqueues is never verified twice.
+        A record it cannot read is set aside, as it is, for :meth:`needs_attention`.
         """
         records = self._records(redis)
         stale = (time.time() - older_than) * 1000
         members = await redis.zrangebyscore(records.open_key, "-inf", stale)
         swept = []
-        for member in members:
-            key = member.decode()
-            client_code, receipt_id = key.rsplit(":", 2)[1:]
+        for key in members:
+            _, client_code, receipt_id = _names(key)
             job_id = self.job_id(client_code, receipt_id)
             if await redis.exists(job_key_prefix + job_id):
                 continue  # queued, deferred or running
             if await cast("Awaitable[int]", redis.sismember(records.attention_key, key)):
                 continue  # someone must look at it first
+            (answer,) = await records.fetch([key])
+            record = _Records.record_at(key, answer)
+            if record is not None and record.stage is Stage.UNREADABLE:
+                await records.set_aside(key)
+                log.warning("%s; set aside (see needs_attention)", record.error)
+                continue
             if await self.enqueue(redis, client_code, receipt_id):
                 log.warning("receipt %s had no job (arq dropped it): enqueued again", receipt_id)
                 swept.append(receipt_id)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Awaitable, Iterable
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar, cast
 
 import attrs
 from arq.connections import ArqRedis
+
+from kakaocert_async import _validation
 
 
 class Stage(str, enum.Enum):
@@ -29,6 +31,10 @@ class Stage(str, enum.Enum):
     """A verify went through (``verify_dt`` is set) but its answer was never kept."""
     FAILED = "failed"
     """Given up before a verify went through (``error`` says why); enqueue again to retry."""
+    UNREADABLE = "unreadable"
+    """Never in Redis: a record this release cannot read (``error`` says why), set aside by
+    the sweeper, left as it is and listed by ``needs_attention``; its names are its key's,
+    its times 0 (the epoch)."""
 
     @property
     def is_final(self) -> bool:
@@ -57,7 +63,7 @@ class Record:
     verify_dt: dt.datetime | None = None
     """When the service says the verify went through (outcome-unknown records)."""
     error: str | None = None
-    """Why it failed, is outcome-unknown, or why the last verify or store failed."""
+    """Why it failed, is outcome-unknown or unreadable, or why the last verify or store failed."""
     signed_data: str | None = attrs.field(default=None, repr=_length_only)
     """Held only while verified: from the verify's answer until the store returned."""
     store_failures: int = 0
@@ -145,8 +151,56 @@ def _stage(value: bytes | str) -> Stage | None:
     return Stage(text) if text else None
 
 
-def _utc(milliseconds: bytes | None) -> dt.datetime:
-    return dt.datetime.fromtimestamp(int(milliseconds or 0) / 1000, tz=dt.timezone.utc)
+def _known(text: str) -> Stage:
+    stage = Stage(text)
+    if stage is Stage.UNREADABLE:  # never in Redis
+        raise ValueError(text)
+    return stage
+
+
+def _utc(milliseconds: str) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(milliseconds) / 1000, tz=dt.timezone.utc)
+
+
+def _when(iso: str) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(iso) if iso else None
+
+
+_T = TypeVar("_T")
+
+
+def _field(
+    text: dict[str, str], name: str, read: Callable[[str], _T], default: str | None = None
+) -> _T:
+    """``read(text[name])``, or of ``default``; a ValueError naming the field if it is
+    missing (with no default) or ``read`` cannot read it."""
+    value = text.get(name, default)
+    if value is None:
+        raise ValueError(f"no {name}")
+    try:
+        return read(value)
+    except (ValueError, OverflowError, OSError):  # what int(), Stage() and datetime raise
+        raise ValueError(f"unreadable {name} {value[:40]!r}") from None
+
+
+def _names(key: bytes) -> list[str]:
+    """The kind, client code and receipt id a record's key names (``""`` for any missing)."""
+    return ["", "", "", *key.decode(errors="backslashreplace").split(":")][-3:]
+
+
+def _unreadable(key: bytes, why: str) -> Record:
+    kind, client_code, receipt_id = _names(key)
+    name = key.decode(errors="backslashreplace")
+    epoch = dt.datetime.fromtimestamp(0, tz=dt.timezone.utc)
+    return Record(
+        kind=kind,
+        client_code=client_code,
+        receipt_id=receipt_id,
+        stage=Stage.UNREADABLE,
+        created_at=epoch,
+        updated_at=epoch,
+        error=f"record {name}: {why}",
+    )
 
 
 class _Records:
@@ -204,22 +258,63 @@ class _Records:
         key = self.key(client_code, receipt_id)
         return self.parse(await cast("Awaitable[dict[bytes, bytes]]", self.redis.hgetall(key)))
 
+    async def fetch(self, keys: list[bytes]) -> list[dict[bytes, bytes] | Exception]:
+        """``HGETALL`` of each key: its fields, or the error Redis answered (a key of
+        another type: ``WRONGTYPE``), for :meth:`record_at`."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.execute_command("HGETALL", key)  # hgetall() is typed for str keys
+            answers = await pipe.execute(raise_on_error=False)
+        return cast("list[dict[bytes, bytes] | Exception]", answers)
+
+    async def set_aside(self, key: bytes) -> None:
+        """Out of the sweeper's way, onto the list of records to look at; left as it is."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.open_key, key)
+            pipe.sadd(self.attention_key, key)
+            await pipe.execute()
+
+    @staticmethod
+    def record_at(key: bytes, answer: dict[bytes, bytes] | Exception) -> Record | None:
+        """The record at ``key`` from :meth:`fetch`'s answer (``None``: no record). Never
+        raises for what Redis holds: a record it cannot read comes back unreadable."""
+        if isinstance(answer, Exception) and not str(answer).startswith("WRONGTYPE"):
+            raise answer
+        _, client_code, receipt_id = _names(key)
+        try:
+            key.decode()
+            _validation.check_client_code(client_code)
+            _validation.check_receipt_id(receipt_id)
+        except ValueError:
+            return _unreadable(key, "its key names no receipt")
+        if isinstance(answer, Exception):
+            return _unreadable(key, "not a hash")
+        try:
+            return _Records.parse(answer)
+        except ValueError as exc:
+            return _unreadable(key, str(exc))
+
     @staticmethod
     def parse(fields: dict[bytes, bytes]) -> Record | None:
-        if not fields.get(b"stage"):
+        """The record in a hash's fields (``None``: none); a ValueError says what is wrong."""
+        if not fields:
             return None
-        text = {k.decode(): v.decode() for k, v in fields.items()}
-        verify_dt = text.get("verify_dt")
+        text: dict[str, str] = {}
+        for name, value in fields.items():
+            try:
+                text[name.decode()] = value.decode()
+            except UnicodeDecodeError:
+                raise ValueError(f"{name.decode(errors='replace')} is not UTF-8") from None
         return Record(
             kind=text.get("kind", ""),
             client_code=text.get("client_code", ""),
             receipt_id=text.get("receipt_id", ""),
-            stage=Stage(text["stage"]),
-            created_at=_utc(fields.get(b"created_at")),
-            updated_at=_utc(fields.get(b"updated_at")),
-            verify_dt=dt.datetime.fromisoformat(verify_dt) if verify_dt else None,
+            stage=_field(text, "stage", _known),
+            created_at=_field(text, "created_at", _utc),
+            updated_at=_field(text, "updated_at", _utc),
+            verify_dt=_field(text, "verify_dt", _when, ""),
             error=text.get("error") or None,
             signed_data=text.get("signed_data"),
-            store_failures=int(text.get("store_failures", 0)),
-            verify_failures=int(text.get("verify_failures", 0)),
+            store_failures=_field(text, "store_failures", int, "0"),
+            verify_failures=_field(text, "verify_failures", int, "0"),
         )

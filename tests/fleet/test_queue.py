@@ -402,6 +402,63 @@ async def test_the_sweeper_leaves_records_needing_attention_alone(scene: MakeSce
         assert s.store.calls == [receipt_id]
 
 
+async def test_the_sweeper_sets_aside_records_it_cannot_read(
+    scene: MakeScene, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Beside receipts whose jobs arq dropped, records this release cannot read, older
+    # than them all (the sweeper meets them first): each is set aside as it is and
+    # listed with why; every healthy one is enqueued again.
+    caplog.set_level(logging.WARNING, logger="kakaocert_async")
+    async with scene(Sandbox(sign_after=0)) as s:
+        healthy = [await s.receipt() for _ in range(3)]
+        for receipt_id in healthy:
+            await s.redis.delete(f"arq:job:{s.queue.job_id(s.code, receipt_id)}")
+            await s.redis.zrem("arq:queue", s.queue.job_id(s.code, receipt_id))
+        at = f"kakaocert:esign:{s.code}:".encode()
+        fine = {"kind": "esign", "stage": "waiting", "created_at": "1", "updated_at": "1"}
+        hashes: dict[bytes, tuple[dict[str, Any], str]] = {
+            at + b"901": ({"stage": "approved"}, "unreadable stage 'approved'"),
+            at + b"902": ({"stage": b"\xffwaiting"}, "stage is not UTF-8"),
+            at + b"903": ({"store_failures": "many"}, "unreadable store_failures 'many'"),
+            at + b"904": ({"verify_dt": "yesterday"}, "unreadable verify_dt 'yesterday'"),
+            at + b"905": ({"created_at": "9" * 30}, f"unreadable created_at '{'9' * 30}'"),
+            b"kakaocert:esign:not-a-receipt": ({}, "its key names no receipt"),
+            b"kakaocert:esign:\xff:1": ({}, "its key names no receipt"),
+        }
+        for key, (fields, _) in hashes.items():
+            await s.redis.hset(key, mapping={**fine, **fields})
+        await s.redis.hset(at + b"906", mapping=fine)
+        await s.redis.hdel(at + b"906", "updated_at")
+        await s.redis.hset(at + b"907", "kind", "esign")
+        await s.redis.set(at + b"908", "a string")
+        await s.redis.rpush(at + b"909", "a", "list")
+        why = {key: reason for key, (_, reason) in hashes.items()}
+        why |= {at + b"906": "no updated_at", at + b"907": "no stage"}
+        why |= {at + b"908": "not a hash", at + b"909": "not a hash"}
+        await s.redis.zadd("kakaocert:esign:open", dict.fromkeys(why, 0))
+
+        assert sorted(await s.queue.sweep(s.redis, older_than=0)) == sorted(healthy)
+        assert await s.redis.zcard("arq:queue") == len(healthy)  # one job each, again
+        assert await s.queue.sweep(s.redis, older_than=0) == []  # set aside: not met again
+        listed = await s.queue.needs_attention(s.redis)
+        assert {r.stage for r in listed} == {Stage.UNREADABLE}
+        expected = {
+            f"record {key.decode(errors='backslashreplace')}: {w}" for key, w in why.items()
+        }
+        assert {r.error for r in listed} == expected
+        (named,) = (r for r in listed if r.receipt_id == "901")  # as its key names it
+        assert (named.kind, named.client_code, named.stage.is_final) == ("esign", s.code, False)
+        # Kept as they were, for someone to look at; one warning each.
+        assert await s.redis.hget(at + b"901", "stage") == b"approved"
+        assert await s.redis.type(at + b"909") == b"list"
+        warned = [r.getMessage() for r in caplog.records if "set aside" in r.getMessage()]
+        assert sorted(warned) == sorted(f"{e}; set aside (see needs_attention)" for e in expected)
+        await s.work()
+
+    assert {(await s.record(r)).stage for r in healthy} == {Stage.STORED}
+    assert s.sandbox.verify_counts == dict.fromkeys(healthy, 1)
+
+
 async def test_failing_reads_past_the_expiry_give_nothing_up(
     scene: MakeScene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
