@@ -8,8 +8,9 @@ whole signature on the in-process sandbox (or ``--live``); ``sandbox`` serves th
 sandbox on a port. Each command is a subparser that sets ``run(args) -> int``.
 
 Exit status: 0 done (signed, for ``wait`` and ``demo``), 2 expired, 3 timed out,
-1 any other error (bad arguments included), with one line on stderr. See
-``docs/cli.md``.
+1 any other error (bad arguments included), with one line on stderr; 130 Ctrl+C,
+and 4 Ctrl+C while a verify or request was in flight and its answer did not come
+(the outcome unknown). See ``docs/cli.md``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ._base import (
     EXIT_EXPIRED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_OUTCOME_UNKNOWN,
     EXIT_TIMEOUT,
     PROG,
     Commands,
@@ -38,6 +40,7 @@ __all__ = [
     "EXIT_EXPIRED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_OUTCOME_UNKNOWN",
     "EXIT_TIMEOUT",
     "build_parser",
     "main",
@@ -52,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
             " the command line, Barocert's too (kakaocert-async barocert), and a local sandbox."
         ),
         epilog=(
-            "exit status: 0 done (wait, demo: signed), 2 expired, 3 timed out, 1 error.\n"
+            "exit status: 0 done (wait, demo: signed), 2 expired, 3 timed out, 1 error,\n"
+            "130 interrupted, 4 interrupted during a verify or request whose answer did not"
+            " come.\n"
             "Credentials come from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"
             " KAKAOCERT_CLIENT_CODE\n(barocert: BAROCERT_*, falling back to those);"
             " see COMMAND --help, and docs/cli.md."

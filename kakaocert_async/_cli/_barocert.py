@@ -32,7 +32,16 @@ from kakaocert_async.barocert import (
 )
 
 from . import _commands
-from ._base import EXIT_OK, CommandError, Commands, Service, run, to_json
+from ._base import (
+    EXIT_OK,
+    CommandError,
+    Commands,
+    Service,
+    run,
+    shielded_request,
+    shielded_verify,
+    to_json,
+)
 
 BAROCERT = barocert.Client.variables
 """``BAROCERT_LINK_ID``, ``_SECRET_KEY``, ``_CLIENT_CODE`` (each falling back to its
@@ -171,7 +180,7 @@ def add_parser(commands: Commands) -> None:
 
 def _add(commands: Commands, name: str, summary: str) -> argparse.ArgumentParser:
     return _commands.add_command(
-        commands, name, summary=summary, epilog="exit status: 0 done, 1 error", env_help=_ENV_HELP
+        commands, name, summary=summary, epilog=_commands.SHIELDED_EXIT_HELP, env_help=_ENV_HELP
     )
 
 
@@ -179,7 +188,7 @@ def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:
     parser = _add(commands, "request", f"ask a receiver to {kind.what} ({call})")
     parser.epilog = (
         f"{_ENV_HELP}\nprints the receipt id (App to App: and the scheme on a second line)\n"
-        "exit status: 0 done, 1 error"
+        + _commands.SHIELDED_EXIT_HELP
     )
     receiver = parser.add_argument_group("the receiver (sent encrypted, never printed)")
     receiver.add_argument("--name", required=True, help="the receiver's name (≤ 80)")
@@ -327,7 +336,9 @@ def run_request(args: argparse.Namespace) -> int:
         request = build_request(args)  # checked before anything else: nothing is sent
         service = _service()
         async with service.client(barocert.Client) as client:
-            receipt = await kind.request(client, service.client_code, request)
+            receipt = await shielded_request(
+                kind.request(client, service.client_code, request), group=f"barocert {kind.name}"
+            )
         if args.json:
             print(to_json(receipt))
         else:
@@ -348,7 +359,11 @@ def run_verify(args: argparse.Namespace) -> int:
     async def command() -> int:
         service = _service()
         async with service.client(barocert.Client) as client:
-            verified = await kind.verify(client, service.client_code, args.receipt_id)
+            verified = await shielded_verify(
+                kind.verify(client, service.client_code, args.receipt_id),
+                args.receipt_id,
+                group=f"barocert {kind.name}",
+            )
         if args.json:
             print(to_json(verified))
         elif isinstance(verified, barocert.MultiSignVerification):
@@ -364,7 +379,9 @@ def run_verify_login(args: argparse.Namespace) -> int:
     async def command() -> int:
         service = _service()
         async with service.client(barocert.Client) as client:
-            verified = await client.verify_login(service.client_code, args.tx_id)
+            verified = await shielded_verify(
+                client.verify_login(service.client_code, args.tx_id), args.tx_id, group=None
+            )
         print(to_json(verified) if args.json else verified.signed_data)
         return EXIT_OK
 

@@ -8,9 +8,12 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Mapping
-from typing import IO, NoReturn, TypeAlias, TypeVar
+from types import FrameType
+from typing import IO, Any, NoReturn, Protocol, TypeAlias, TypeVar
 
 import attrs
 import cattrs
@@ -42,13 +45,21 @@ EXIT_EXPIRED = 2
 """The request expired before it was signed."""
 EXIT_TIMEOUT = 3
 """``--timeout`` passed (or the receipt outlived its expiry) while still pending."""
+EXIT_OUTCOME_UNKNOWN = 4
+"""Ctrl+C while a verify or request was in flight, and its answer did not come: it may
+have gone through (see :func:`shielded`)."""
 EXIT_INTERRUPTED = 130
-"""Ctrl+C."""
+"""Ctrl+C (before anything was sent, or while waiting or polling)."""
+
+INTERRUPT_WAIT = 5.0
+"""Seconds a verify or request in flight is still awaited after Ctrl+C (the client's
+timeout, which bounds the call, is 10)."""
 
 CALL_CENTER_VAR = "KAKAOCERT_CALL_CENTER"
 DEBUG_VAR = "KAKAOCERT_DEBUG"
 
 C = TypeVar("C", bound=ClientBase)
+T = TypeVar("T")
 
 
 KAKAOCERT = Client.variables
@@ -153,6 +164,9 @@ def run(command: Callable[[], Awaitable[int]]) -> int:
     """Run an async command; map every failure to its exit code and a one-line message."""
     try:
         return asyncio.run(_awaited(command))
+    except Interrupted as exc:
+        report(exc.message)
+        return EXIT_OUTCOME_UNKNOWN
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED
@@ -174,6 +188,127 @@ def run(command: Callable[[], Awaitable[int]]) -> int:
 
 async def _awaited(command: Callable[[], Awaitable[int]]) -> int:
     return await command()
+
+
+# Ctrl+C during a call the service takes once --------------------------------------
+
+
+class Interrupted(KeyboardInterrupt):
+    """A second Ctrl+C while :func:`shielded` waited: ``message`` says what is unknown."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], unknown: str) -> T:
+    """Await ``call`` (``what``: a verify or a request) so that Ctrl+C keeps its answer.
+
+    The service answers a verify once, and a request may have sent a message, so
+    Ctrl+C once the call has started does not cancel it: it is awaited up to
+    :data:`INTERRUPT_WAIT` seconds more. If it ends in time, it ends the command as
+    it would have (its result, with ``kept(result)`` on stderr, or its error); if
+    not, or on a second Ctrl+C, the command ends with ``unknown`` on stderr and
+    :data:`EXIT_OUTCOME_UNKNOWN`. Ctrl+C at any other time stays as it was
+    (:data:`EXIT_INTERRUPTED`), and so does the call outside the main thread or where
+    SIGINT is ignored.
+
+    SIGINT has a handler of its own while the call runs, the same on every Python
+    (3.10's ``asyncio.run`` lets KeyboardInterrupt out wherever it lands, 3.11's
+    cancels the main task): the first press wakes this coroutine, the second raises
+    :class:`Interrupted` at once.
+    """
+    task = asyncio.ensure_future(call)
+    task.add_done_callback(_retrieve)  # never "exception was never retrieved"
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        return await task
+    loop = asyncio.get_running_loop()
+    pressed = loop.create_future()
+    presses = 0
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise Interrupted(unknown)
+        loop.call_soon_threadsafe(wake)
+
+    def wake() -> None:
+        if not pressed.done():
+            pressed.set_result(None)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        await asyncio.wait({task, pressed}, return_when=asyncio.FIRST_COMPLETED)
+        if presses and not task.done():
+            report(
+                f"interrupted: waiting up to {INTERRUPT_WAIT:g} s for the answer to {what}"
+                " already under way (Ctrl+C again to stop now)"
+            )
+            await asyncio.wait({task}, timeout=INTERRUPT_WAIT)
+            if not task.done():
+                raise CommandError(unknown, EXIT_OUTCOME_UNKNOWN)
+        result = task.result()
+        if presses:
+            report(kept(result))
+        return result
+    finally:
+        if signal.getsignal(signal.SIGINT) is on_sigint:
+            signal.signal(signal.SIGINT, previous)
+        task.cancel()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+class _Receipt(Protocol):
+    @property
+    def receipt_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Receipt)
+
+
+async def shielded_request(call: Awaitable[R], *, group: str) -> R:
+    """:func:`shielded` for a request; ``group`` is the command's (``esign``, ``barocert sign``)."""
+    return await shielded(
+        call,
+        what="the request",
+        kept=lambda receipt: (
+            f"interrupted, but the request had been sent: its receipt id, {receipt.receipt_id},"
+            f" is printed; `{PROG} {group} wait {receipt.receipt_id}` follows it"
+        ),
+        unknown=(
+            "interrupted before the request's answer came: it may have been sent (a KakaoTalk"
+            " message may have gone out), and no receipt id is known"
+        ),
+    )
+
+
+async def shielded_verify(call: Awaitable[T], receipt_id: str, *, group: str | None) -> T:
+    """:func:`shielded` for a verify of ``receipt_id``; ``group`` is the command's, whose
+    ``state`` shows ``verify_dt`` (``None`` for a login, which has no state)."""
+    if group is None:
+        consumed = f"login tx {receipt_id} may have been consumed"
+        check = "a login has no state to read: if it matters, have the user log in again"
+    else:
+        consumed = f"receipt {receipt_id} may have been consumed"
+        check = f"`{PROG} {group} state {receipt_id}` shows verify_dt if it went through"
+    return await shielded(
+        call,
+        what="the verify",
+        kept=lambda _: (
+            "interrupted, but the verify's answer came: its signed data is printed"
+            " (keep it: the service answers a verify once)"
+        ),
+        unknown=(
+            f"interrupted before the verify's answer came: {consumed} (the service answers a"
+            f" verify once), and the outcome is unknown; {check}"
+        ),
+    )
 
 
 # The service, from the environment ----------------------------------------------

@@ -40,11 +40,14 @@ from ._base import (
     CALL_CENTER_VAR,
     EXIT_EXPIRED,
     EXIT_OK,
+    INTERRUPT_WAIT,
     KAKAOCERT,
     CommandError,
     Commands,
     Service,
     run,
+    shielded_request,
+    shielded_verify,
     to_json,
     to_plain,
 )
@@ -56,6 +59,12 @@ environment:
   KAKAOCERT_API_URL, KAKAOCERT_AUTH_URL   other service URLs (a sandbox: the same URL in both)
 """
 _EXIT_HELP = "exit status: 0 done, 1 error"
+SHIELDED_EXIT_HELP = (
+    "exit status: 0 done, 1 error, 4 interrupted before the answer came, the outcome"
+    f" unknown\n(Ctrl+C waits up to {INTERRUPT_WAIT:g} s for the answer; Ctrl+C again stops"
+    " at once)"
+)
+"""For ``request`` and ``verify``, which Ctrl+C does not cut off (see ``shielded``)."""
 _WAIT_EXIT_HELP = "exit status: 0 signed, 2 expired, 3 timed out, 1 error"
 
 
@@ -214,7 +223,7 @@ def _add_family(commands: Commands, kind: Kind) -> None:
     shown = "App to App: and the tx_id on a second line" if kind.app_to_app else "one line"
     parser.epilog = (
         f"{_ENV_HELP}  {CALL_CENTER_VAR}   the default of --call-center\n\n"
-        f"prints the receipt id ({shown})\n" + _EXIT_HELP
+        f"prints the receipt id ({shown})\n" + SHIELDED_EXIT_HELP
     )
     add = parser.add_argument
     receiver = parser.add_argument_group("the receiver (never printed)")
@@ -269,6 +278,7 @@ def _add_family(commands: Commands, kind: Kind) -> None:
         commands,
         "verify",
         summary=f"verify a signed request and print its signed data, once ({verify_call})",
+        epilog=SHIELDED_EXIT_HELP,
     )
     add = parser.add_argument
     add("receipt_id", metavar="ID", help="the receipt id")
@@ -354,7 +364,9 @@ def run_request(args: argparse.Namespace) -> int:
         service = Service.from_env()
         async with service.client() as client:
             app_to_app = bool(getattr(args, "app_to_app", False))
-            receipt = await kind.request(client, service.client_code, request, app_to_app)
+            receipt = await shielded_request(
+                kind.request(client, service.client_code, request, app_to_app), group=kind.name
+            )
         if args.json:
             print(to_json(receipt))
         else:
@@ -433,8 +445,10 @@ def run_verify(args: argparse.Namespace) -> int:
         service = Service.from_env()
         async with service.client() as client:
             signature = getattr(args, "signature", None)
-            verification = await kind.verify(
-                client, service.client_code, args.receipt_id, signature
+            verification = await shielded_verify(
+                kind.verify(client, service.client_code, args.receipt_id, signature),
+                args.receipt_id,
+                group=kind.name,
             )
         print(to_json(verification) if args.json else verification.signed_data)
         return EXIT_OK
