@@ -14,8 +14,9 @@ keeps no count per receipt, a case's arrivals are the whole requests its proxy
 delivered, and those must add up to the service's own ``stats``. The rules, for
 every case:
 
-- a request or verify arrived at most once and acted at most once, exactly once
-  when the call returned;
+- a request or verify was sent by the client at most once (each was written whole
+  on an accepted connection, so a second sending could never know it safe), arrived
+  at most once and acted at most once, exactly once when the call returned;
 - a call that raised after the service acted (or may have: the whole request
   reached it) says ``answer_lost``; one that says not left the service untouched;
 - a failed verify is ``VerifyOutcomeUnknown`` naming its receipt, never the
@@ -490,7 +491,7 @@ async def judge(world: World, outcome: Outcome) -> str | None:
     acted = await op.acted(world, target)
     wrong = not_the_case_asked_for(outcome)
     if cut is not None and not outcome.setup:  # else the case did not run as asked
-        wrong += broken_promises(outcome, arrived, acted)
+        wrong += broken_promises(outcome, sent, arrived, acted)
     if not wrong:
         return None
     connection = "none" if cut is None else "reused" if cut.reused else "new"
@@ -517,7 +518,7 @@ def not_the_case_asked_for(outcome: Outcome) -> list[str]:
     return wrong
 
 
-def broken_promises(outcome: Outcome, arrived: int, acted: int) -> list[str]:
+def broken_promises(outcome: Outcome, sent: int, arrived: int, acted: int) -> list[str]:
     """Which of the client's promises the case broke."""
     op, target, error, result = (
         outcome.case.operation,
@@ -534,6 +535,11 @@ def broken_promises(outcome: Outcome, arrived: int, acted: int) -> list[str]:
         elif result.receipt_id != target.key or result.state not in FINAL:
             wrong.append(f"the state read gave {result.state!r} of {result.receipt_id}")
         return wrong
+    if sent > 1:
+        # Every case's request was written whole on an accepted connection: the
+        # client cannot know that the service did not act on it, so it may not go again
+        # (even when, cut before the service, a second sending would happen to be safe).
+        wrong.append(f"the client sent it {sent} times")
     if arrived > 1:
         wrong.append(f"it arrived {arrived} times")
     if acted > 1:
