@@ -45,12 +45,14 @@ MAX_BODY_BYTES = 1 << 20
 class Attempt:
     """How far one exchange got (:class:`~kakaocert_async.Progress`); a backend only
     ever moves it forward, and whoever waits on the exchange reads it, even after a
-    timeout or a cancellation cut the exchange short."""
+    timeout or a cancellation cut the exchange short. ``abandoned``: its caller is
+    gone and nothing was written, so nothing may be."""
 
-    __slots__ = ("progress",)
+    __slots__ = ("abandoned", "progress")
 
     def __init__(self) -> None:
         self.progress = Progress.NOT_SENT
+        self.abandoned = False
 
     def reached(self, progress: Progress) -> None:
         if progress > self.progress:
@@ -426,13 +428,21 @@ _TRACED = (
 Trace = Callable[[str, "dict[str, Any]"], Awaitable[None]]
 
 
+class _Abandoned(Exception):
+    """Stops an exchange whose caller is gone just before it would write anything."""
+
+
 def _tracer(attempt: Attempt, traced: list[bool]) -> Trace:
-    """httpcore's ``trace`` extension, moving ``attempt`` as the exchange goes."""
+    """httpcore's ``trace`` extension, moving ``attempt`` as the exchange goes (and
+    stopping it before the first byte if it was abandoned meanwhile)."""
 
     async def trace(event: str, info: dict[str, Any]) -> None:
         traced[0] = True
         for suffix, progress in _TRACED:
             if event.endswith(suffix):
+                if progress is Progress.PARTLY_SENT and attempt.abandoned:
+                    # httpcore closes the connection it was given: nothing leaks.
+                    raise _Abandoned
                 attempt.reached(progress)
 
     return trace
@@ -453,12 +463,13 @@ class HttpxBackend:
     is cancelled at the wrong moment (httpcore 1.0.x): after enough cancels,
     every connection stays "in use" and every call waits for one. So where such
     a pool is underneath (an ``httpx.AsyncHTTPTransport``, given or a client's
-    own), a caller's cancellation (or deadline) never reaches into httpx:
-    the exchange runs in a task of its own, which a cancelled caller leaves to
-    finish in the background, bounded by httpx's own timeouts (``timeout`` for a
+    own), a caller's cancellation (or deadline) never reaches into httpx: the
+    exchange runs in a task of its own, which a cancelled caller leaves to finish
+    in the background, bounded by httpx's own timeouts (``timeout`` for a
     transport; the client's own for a client); :meth:`aclose` ends whatever is
-    left. Other transports (the sandbox's, ``httpx.MockTransport``, wrappers)
-    are simply cancelled.
+    left. One that had written nothing yet is abandoned: it stops just before its
+    first byte, so that it never sends. Other transports (the sandbox's,
+    ``httpx.MockTransport``, wrappers) are simply cancelled.
     """
 
     name = "httpx"
@@ -500,6 +511,9 @@ class HttpxBackend:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             if not task.done():
+                # Nothing written yet: it stops before the first byte, once it has a
+                # connection (cancelling it in httpcore's pool could leak one).
+                attempt.abandoned = attempt.progress is Progress.NOT_SENT
                 log.debug("an exchange of a cancelled call goes on in the background")
             raise
 
@@ -558,6 +572,8 @@ class HttpxBackend:
             failure = _failed(what, exc, headers, attempt.progress)
         except (ValueError, TypeError) as exc:
             failure = _failed("the request could not be written", exc, headers, attempt.progress)
+        except _Abandoned:
+            failure = ExchangeFailed("abandoned before it was sent", Progress.NOT_SENT)
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure

@@ -39,6 +39,7 @@ from kakaocert_async import (
     SignState,
     SignTimeout,
     TransportError,
+    UnclaimedAnswer,
     ValidationError,
     VerifyOutcomeUnknown,
 )
@@ -193,12 +194,18 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
         # A little latency on every endpoint, so that cancels land everywhere:
         # queued for a connection, connecting, sending, awaiting and reading.
         sandbox.faults.add(Fault(action="delay", seconds=0.002))
-        async with served_client(sandbox, url, max_connections=20, **options) as client:
+        unclaimed: list[UnclaimedAnswer] = []
+        async with served_client(
+            sandbox, url, max_connections=20, on_unclaimed=unclaimed.append, **options
+        ) as client:
             receipts = [
                 (await client.request_esign(sandbox.client_code, make_request())).receipt_id
                 for _ in range(5)
             ]
             before = asyncio.all_tasks()
+
+            made = len(sandbox.service)
+            returned: list[str] = []
 
             async def call(number: int) -> None:
                 receipt_id = receipts[number % len(receipts)]
@@ -208,7 +215,8 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
                 elif kind == 1:
                     await client.await_signed(sandbox.client_code, receipt_id, interval=0.01)
                 else:
-                    await client.request_esign(sandbox.client_code, make_request())
+                    receipt = await client.request_esign(sandbox.client_code, make_request())
+                    returned.append(receipt.receipt_id)
 
             async def cancelled(number: int) -> bool:
                 try:
@@ -222,6 +230,19 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
             for batch in range(10):  # 100 at a time: more callers than connections
                 outcomes += await asyncio.gather(*(cancelled(batch * 100 + n) for n in range(100)))
             assert sum(outcomes) >= 500  # most were cut short somewhere
+            # Requests cut short after they were sent run to their end, and are
+            # handed over: soon.
+            for _ in range(500):
+                if not client._connection.calls._kept:
+                    break
+                await asyncio.sleep(0.01)
+            # No receipt the service made was lost: each went to its caller, or,
+            # its caller gone, to on_unclaimed.
+            assert all(answer.error is None for answer in unclaimed)
+            handed = [answer.receipt_id for answer in unclaimed]
+            assert len(sandbox.service) - made == len(returned) + len(handed)
+            made_now = {status.receipt_id for _, status in sandbox.service.receipts()}
+            assert {*returned, *handed} == made_now - {*receipts}
             if backend != "aiohttp":
                 # httpx exchanges of cancelled calls finish in the background
                 # (cancelling httpcore mid-exchange corrupts its pool): soon.
