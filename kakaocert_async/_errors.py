@@ -238,6 +238,9 @@ class RawAnswer:
     def __repr__(self) -> str:
         return f"<RawAnswer: {len(self.body)} bytes>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return RawAnswer, (self.body,)
+
     __str__ = __repr__
 
 

@@ -18,9 +18,10 @@ import attrs
 from ._errors import ValidationError
 
 _DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")}
-# C0 controls and DEL, except tab, line feed and carriage return, which a
-# message text may hold; and lone surrogates, which cannot be sent as UTF-8.
-_UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Every control character (Unicode's Cc: C0, DEL and C1, the CSI of terminal escapes
+# among them), except tab, line feed and carriage return, which a message text may
+# hold; and lone surrogates, which cannot be sent as UTF-8.
+_UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # What would change a URL's meaning instead of being part of its path (Linkhub's protocol notes):
 # a query, a fragment, an escape, a Windows separator; and anything a request line
 # cannot hold (whitespace of any kind, C0 and C1 controls).

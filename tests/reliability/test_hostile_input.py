@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import re
+import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kakaocert_async import APIError, Client, ESignRequest, KakaocertError, ValidationError
+from kakaocert_async._validation import check_text
+from kakaocert_async.barocert import Kind
 from kakaocert_async.sandbox import Rejection, Sandbox
 from tests._support import (
     API,
@@ -27,6 +30,7 @@ from tests._support import (
     Service,
     make_request,
 )
+from tests.barocert._requests import make_request as barocert_request
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -54,7 +58,7 @@ LIMITS = {
     "sub_client_id": 12,
     "payload": 200,
 }
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @st.composite
@@ -272,3 +276,48 @@ def test_fuzzed_verify_arguments_reach_only_the_verify_route(
         assert outcome.code in {Rejection.RECEIPT_UNKNOWN.code, Rejection.RECEIPT_ID_INVALID.code}
         assert sandbox.stats["verify"] == 1
     assert sandbox.stats["other"] == 0
+
+
+# Control characters, by Unicode category ---------------------------------------------
+
+_LINE_CHARACTERS = "\t\n\r"
+"""The only control characters free text may hold."""
+
+
+@given(st.characters())
+@settings(max_examples=3000, deadline=None)
+def test_text_refuses_every_control_character_and_nothing_else(character: str) -> None:
+    # Unicode's Cc is C0, DEL and C1 (U+0080-U+009F: CSI, NEL, ...); Cs, the lone
+    # surrogates, cannot be sent at all. Everything else is text.
+    refused = unicodedata.category(character) in ("Cc", "Cs")
+    if character in _LINE_CHARACTERS:
+        refused = False
+    if refused:
+        with pytest.raises(ValidationError, match=r"^\[-99999999\] tms_title: "):
+            check_text("tms_title", f"a{character}b", max_length=None)
+    else:
+        check_text("tms_title", f"a{character}b", max_length=None)
+
+
+CONTROLS = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"]
+C1 = [chr(code) for code in range(0x80, 0xA0)]
+
+
+def test_every_control_character_is_refused() -> None:
+    assert len(CONTROLS) == 65  # C0 (32), DEL, C1 (32)
+    for character in CONTROLS:
+        if character in _LINE_CHARACTERS:
+            check_text("tms_title", f"a{character}b", max_length=None)
+            continue
+        with pytest.raises(ValidationError, match="tms_title: must not contain control"):
+            check_text("tms_title", f"a{character}b", max_length=None)
+
+
+@pytest.mark.parametrize("character", C1, ids=lambda c: f"U+{ord(c):04X}")
+def test_both_clients_refuse_c1_controls_in_their_text(character: str) -> None:
+    with pytest.raises(ValidationError, match="tms_title: must not contain control"):
+        make_request(tms_title=f"약관{character}동의")
+    with pytest.raises(ValidationError, match="sign_title: must not contain control"):
+        barocert_request(Kind.SIGN, sign_title=f"약관{character}동의")
+    with pytest.raises(ValidationError, match="receiver_name: must not contain control"):
+        barocert_request(Kind.IDENTITY, receiver_name=f"홍{character}길동")
