@@ -28,6 +28,7 @@ from benchmarks import (
     scale,
     served_sandbox,
     side_by_side,
+    tokens,
 )
 from benchmarks._figures import Figure, machine, read, report, write
 
@@ -63,6 +64,11 @@ BENCHMARKS: dict[str, tuple[Callable[..., Any], Sizes, Sizes]] = {
     ),
     "barocert": (barocert_state.run, barocert_state.SIZES["full"], barocert_state.SIZES["smoke"]),
     "fleet": (fleet.run, fleet.FULL, fleet.SMOKE),
+    "tokens": (
+        tokens.run,
+        {"client_codes": 10_000, "token_ttl": 2.0},
+        {"client_codes": 300, "token_ttl": 2.0},
+    ),
 }
 
 

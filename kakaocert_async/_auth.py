@@ -179,6 +179,14 @@ class _Cached:
     token: Secret[str]
     renew_at: float
     """``time.monotonic()`` after which the token is renewed."""
+    expires_at: float
+    """``time.monotonic()`` at which the token is of no more use: then it is dropped."""
+
+
+SWEEP_FLOOR = 64
+"""The cache is swept of expired tokens whenever it has grown to twice its size after
+the last sweep, and never below this: memory is bounded by the live tokens, however
+many client codes a long-lived process serves, at an amortised cost of O(1) a token."""
 
 
 Grant = Callable[[str], Awaitable[TokenGrant]]
@@ -202,6 +210,7 @@ class TokenCache:
         self._tokens: dict[str, _Cached] = {}
         self._refused: dict[str, float] = {}
         self._flights: SingleFlight[Secret[str]] = SingleFlight()
+        self._sweep_at = SWEEP_FLOOR
 
     async def token(self, subject: str, deadline: float | None = None) -> Secret[str]:
         """A usable session token for ``subject``, waiting at most until ``deadline``."""
@@ -226,15 +235,30 @@ class TokenCache:
     async def _renew(self, subject: str) -> Secret[str]:
         grant = await self._grant(subject)
         lifetime = grant.expiration.timestamp() - await self._clock.now()
+        now = self._monotonic()
+        if len(self) >= self._sweep_at:
+            self._sweep(now)
         if lifetime <= MIN_TOKEN_LIFETIME:
             # Asking again at once would get another such token: back off instead
             # of making one token request per call.
-            self._refused[subject] = self._monotonic() + REFUSED_TOKEN_BACKOFF
+            self._refused[subject] = now + REFUSED_TOKEN_BACKOFF
             raise self._expired_on_arrival(again_in=REFUSED_TOKEN_BACKOFF)
         margin = min(RENEW_MARGIN, lifetime / 2)
-        self._tokens[subject] = _Cached(grant.session_token, self._monotonic() + lifetime - margin)
+        self._tokens[subject] = _Cached(
+            grant.session_token, now + lifetime - margin, now + lifetime
+        )
         log.debug("session token: renewed, good for %.0f s", lifetime)
         return grant.session_token
+
+    def _sweep(self, now: float) -> None:
+        """Drop every expired token and every back-off that is over."""
+        self._tokens = {s: c for s, c in self._tokens.items() if now < c.expires_at}
+        self._refused = {s: until for s, until in self._refused.items() if now < until}
+        self._sweep_at = max(SWEEP_FLOOR, 2 * len(self))
+
+    def __len__(self) -> int:
+        """Tokens and back-offs held now (expired ones may linger until the next sweep)."""
+        return len(self._tokens) + len(self._refused)
 
     def _expired_on_arrival(self, *, again_in: float) -> MalformedResponse:
         return MalformedResponse(

@@ -22,14 +22,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import datetime as dt
 import email.utils
 import logging
 import random
 import sys
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 import httpx
@@ -46,7 +45,7 @@ from ._errors import (
 )
 from ._hints import hint_for
 from ._secret import Headers, Secret
-from ._transports import MAX_BODY_BYTES, Attempt, Backend, ExchangeFailed, TooLarge
+from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout_at
@@ -208,12 +207,15 @@ class Gate:
 class Sender:
     """Sends one attempt through one :class:`Backend`, fairly and within deadlines."""
 
-    __slots__ = ("_backend", "_gate", "_timeout")
+    __slots__ = ("_backend", "_gate", "_timeout", "server_now")
 
     def __init__(self, backend: Backend, *, timeout: float, max_connections: int) -> None:
         self._backend = backend
         self._timeout = timeout
         self._gate = Gate(max_connections)
+        self.server_now: Callable[[], float] = time.time
+        """The time by the server's clock, for a ``Retry-After`` date of an answer
+        without a ``Date`` of its own (the session sets its clock's estimate)."""
 
     @property
     def waiting(self) -> int:
@@ -299,13 +301,19 @@ class Sender:
             elapsed = (time.perf_counter() - started) * 1000
             log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, status, len(data), elapsed)
         if status != 200:
-            retry_after = parse_retry_after(answer.retry_after)
+            retry_after = parse_retry_after(answer.retry_after, now=self._now(answer))
             refusal = api_error(label, status, data, retry_after, unreadable)
             # The answer stays out of this frame's locals (error trackers record them):
             # under a wrong status it may be a token's or a verify's.
             del answer, data
             raise refusal
         return data
+
+    def _now(self, answer: Answer) -> float:
+        """The time an answer was sent, by its server's clock: its own ``Date`` if it has
+        a good one, else the server's clock as last measured."""
+        when = _http_date(answer.date)
+        return self.server_now() if when is None else when
 
 
 def _timed_out(label: str, seconds: float, progress: Progress) -> TransportError:
@@ -433,24 +441,34 @@ def _excerpt(body: bytes) -> str:
     return repr(text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else ""))
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds to wait (delta-seconds or an HTTP date), or
-    ``None`` when absent, unparseable or absurd (over a day)."""
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds to wait (delta-seconds, or an HTTP date measured from
+    ``now``: the server's time, by default the local clock), or ``None`` when absent,
+    unparseable or absurd (over a day)."""
     if value is None:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
         seconds = float(value) if len(value) <= 9 else ABSURD_RETRY_AFTER + 1
     else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
+        when = _http_date(value)
+        if when is None:
             return None
-        if when.tzinfo is None:
-            return None
-        try:
-            seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
-        except OverflowError:  # pragma: no cover - dates are bounded by the parser
-            return None
-        seconds = max(seconds, 0.0)
+        seconds = max(when - (time.time() if now is None else now), 0.0)
     return None if seconds > ABSURD_RETRY_AFTER else seconds
+
+
+def _http_date(value: str | None) -> float | None:
+    """An HTTP date (with its zone) as seconds since the epoch, or ``None``."""
+    if value is None:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    try:
+        return when.timestamp()
+    except (OverflowError, ValueError, OSError):  # pragma: no cover - bounded by the parser
+        return None

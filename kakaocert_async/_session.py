@@ -135,6 +135,7 @@ class Session:
             headers=headers,
         )
         self.clock = ServerClock(linkhub.server_time, use_server_time=use_server_time)
+        sender.server_now = self.clock.estimate
         self.tokens = TokenCache(
             functools.partial(linkhub.grant, clock=self.clock),
             self.clock,

@@ -61,15 +61,21 @@ class Attempt:
 
 class Answer:
     """An HTTP answer: ``encoding`` is the ``Content-Encoding`` list, lower case and
-    comma-joined ("" when absent); ``body`` is as received, not yet decoded."""
+    comma-joined ("" when absent); ``retry_after`` and ``date`` the headers as sent;
+    ``body`` is as received, not yet decoded."""
 
-    __slots__ = ("body", "encoding", "retry_after", "status")
+    __slots__ = ("body", "date", "encoding", "retry_after", "status")
 
-    def __init__(self, status: int, encoding: str, retry_after: str | None, body: bytes) -> None:
+    def __init__(self, status: int, encoding: str, headers: _Headers, body: bytes) -> None:
         self.status = status
         self.encoding = encoding
-        self.retry_after = retry_after
+        self.retry_after = headers.get("Retry-After")
+        self.date = headers.get("Date")
         self.body = body
+
+
+class _Headers(Protocol):
+    def get(self, name: str) -> str | None: ...
 
 
 class ExchangeFailed(Exception):
@@ -379,7 +385,7 @@ class AiohttpBackend:
             attempt.reached(Progress.ANSWERED)
             encodings = response_headers.getall("Content-Encoding", ())
             encoding = ",".join(encodings).lower() if encodings else ""
-            return Answer(status, encoding, response_headers.get("Retry-After"), data)
+            return Answer(status, encoding, response_headers, data)
         except BaseException:
             response.close()  # never reuse a connection with an answer half read
             raise
@@ -590,7 +596,7 @@ class HttpxBackend:
                 if len(response.content) > MAX_BODY_BYTES:
                     raise _too_large(status, len(response.content))
                 attempt.reached(Progress.ANSWERED)
-                return Answer(status, "", response.headers.get("retry-after"), response.content)
+                return Answer(status, "", response.headers, response.content)
             data = bytearray()
             try:
                 async for chunk in response.aiter_raw():
@@ -602,7 +608,7 @@ class HttpxBackend:
             if failure is not None:
                 raise failure
             attempt.reached(Progress.ANSWERED)
-            return Answer(status, encoding, response.headers.get("retry-after"), bytes(data))
+            return Answer(status, encoding, response.headers, bytes(data))
         finally:
             await response.aclose()
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kakaocert_async import APIError, Client, _signing
-from kakaocert_async._auth import ServerClock, TokenCache
+from kakaocert_async._auth import SWEEP_FLOOR, ServerClock, TokenCache
 from kakaocert_async._models import TokenGrant
 from kakaocert_async._secret import Secret
 from tests._support import (
@@ -159,6 +159,29 @@ async def test_a_short_lived_token_is_renewed_at_half_its_life() -> None:
     assert (await tokens.token(CLIENT_CODE)).reveal() == "t1"
     now[0] = 1.1
     assert (await tokens.token(CLIENT_CODE)).reveal() == "t2"
+
+
+async def test_expired_tokens_are_dropped_over_ten_thousand_client_codes() -> None:
+    # A long-lived service with many sub-clients: each client code used once, a second
+    # apart, its token good for 60 s. Only the live tokens are held, never all of them.
+    now = [0.0]
+
+    async def grant(client_code: str) -> TokenGrant:
+        expires = dt.datetime.fromtimestamp(now[0] + 60, dt.timezone.utc)
+        return TokenGrant(session_token=Secret(f"t-{client_code}"), expiration=expires)
+
+    clock = ServerClock(None, wall=lambda: now[0], monotonic=lambda: now[0])
+    tokens = TokenCache(grant, clock, monotonic=lambda: now[0])
+    held = []
+    for number in range(10_000):
+        code = f"{number:012d}"
+        assert (await tokens.token(code)).reveal() == f"t-{code}"
+        held.append(len(tokens))
+        now[0] += 1.0
+    # At most about two sweeps' worth of tokens (60 live, the rest expired since).
+    assert max(held) <= 2 * max(SWEEP_FLOOR, 2 * 60)
+    # And a client code used again gets a fresh token.
+    assert (await tokens.token(f"{0:012d}")).reveal() == f"t-{0:012d}"
 
 
 async def test_expiration_is_read_by_the_server_clock() -> None:

@@ -7,11 +7,16 @@ rejected date says so and names the option.
 
 from __future__ import annotations
 
+import email.utils
+import time
+
+import httpx
 import pytest
 
-from kakaocert_async import APIError, SignState
+import kakaocert_async
+from kakaocert_async import APIError, Client, SignState, _http
 from kakaocert_async.sandbox import Rejection, Sandbox
-from tests._support import make_request
+from tests._support import CLIENT_CODE, LINK_ID, RECEIPT_ID, SECRET_KEY, Service, make_request
 from tests.sandbox._raw import FakeClock
 
 MINUTES_OFF = [-600.0, -301.0, 301.0, 600.0]
@@ -113,3 +118,49 @@ async def test_the_offset_is_not_read_per_call() -> None:
             await client.request_esign(sandbox.client_code, make_request())
     assert sandbox.stats["time"] == 1
     assert sandbox.stats["request"] == 50
+
+
+# Retry-After dates, by the server's clock -----------------------------------------------
+
+
+def _http_date(seconds: float) -> str:
+    return email.utils.formatdate(seconds, usegmt=True)
+
+
+@pytest.mark.parametrize("dated", [True, False], ids=["with its Date", "by the clock offset"])
+async def test_a_retry_after_date_is_read_by_the_servers_clock(
+    service: Service, dated: bool
+) -> None:
+    # This host is five minutes behind the service; the service asks for a retry in 2 s,
+    # as an HTTP date by its own clock. That is 2 s, not 302 s (which, past the 30 s a
+    # call waits out, would have ended the call at once).
+    service.server_offset = 300.0
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        server_now = time.time() + service.server_offset
+        headers = {"Retry-After": _http_date(server_now + 2)}
+        if dated:
+            headers["Date"] = _http_date(server_now)
+        return httpx.Response(503, headers=headers, text="busy")
+
+    service.status.side_effect = busy
+    async with Client(LINK_ID, SECRET_KEY) as client:
+        with kakaocert_async.set_testing(True), pytest.raises(APIError) as busy_error:
+            await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)
+    assert busy_error.value.retry_after is not None
+    assert 0.5 <= busy_error.value.retry_after <= 2.5
+    assert service.status.call_count == 5  # waited out and tried again, all five times
+
+
+@pytest.mark.parametrize(
+    ("value", "now", "seconds"),
+    [
+        ("Sun, 06 Dec 2026 15:00:02 GMT", 1796569200.0, 2.0),  # 15:00:00 by the server
+        ("Sun, 06 Dec 2026 14:59:00 GMT", 1796569200.0, 0.0),  # in the past: at once
+        ("7", 0.0, 7.0),
+    ],
+)
+def test_retry_after_dates_are_measured_from_the_time_given(
+    value: str, now: float, seconds: float
+) -> None:
+    assert _http.parse_retry_after(value, now=now) == seconds
