@@ -455,6 +455,10 @@ class Client(ClientBase):
             advice=f"Check {family.get_state}(): verify_dt is set if it went through.",
         )
 
+    def _longest_verify(self) -> float:
+        """The most seconds :meth:`_verify` can take: a GET under ``ONE_SHOT``."""
+        return self._session.longest_call(ONE_SHOT, signed=False)
+
     def _watch(
         self,
         family: Family[RequestT, ReceiptT, StatusT, VerificationT],

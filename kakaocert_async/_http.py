@@ -96,11 +96,12 @@ def set_testing(enabled: bool) -> contextlib.AbstractContextManager[None]:
     return restore()
 
 
-def backoff(failures: int, *, initial: float = 0.1, cap: float = 2.0) -> float:
+def backoff(failures: int, *, initial: float = 0.1, cap: float = 2.0, jitter: bool = True) -> float:
     """Seconds to wait after the ``failures``-th failure in a row: ``initial``
-    doubling up to ``cap``, plus up to ``initial`` of jitter."""
-    base = initial * 2.0 ** min(failures - 1, 32)
-    return min(base, cap) + random.uniform(0.0, initial)  # noqa: S311 -- jitter, not secrets
+    doubling up to ``cap``, plus up to ``initial`` of jitter (all of it if not ``jitter``:
+    the longest wait)."""
+    base = min(initial * 2.0 ** min(failures - 1, 32), cap)
+    return base + (random.uniform(0.0, initial) if jitter else initial)  # noqa: S311 -- jitter
 
 
 @attrs.frozen(kw_only=True)
@@ -144,6 +145,21 @@ class RetryPolicy:
         if deadline is not None and time.monotonic() + wait >= deadline:
             return None
         return wait
+
+    def longest_waits(self) -> float:
+        """The most seconds :meth:`wait_before` can have one call wait in all, without a
+        deadline: before each attempt after the first, the backoff with all its jitter,
+        or :data:`MAX_RETRY_AFTER` where an answered error may be repeated (0 while
+        :func:`set_testing` is on)."""
+        if _testing:
+            return 0.0
+        total = 0.0
+        for attempt in range(2, self.attempts + 1):
+            wait = backoff(attempt - 1, initial=self.wait_initial, cap=self.wait_max, jitter=False)
+            if self.repeat_up_to >= Progress.ANSWERED:
+                wait = max(wait, MAX_RETRY_AFTER)
+            total += wait
+        return total
 
 
 SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat_up_to=Progress.ANSWERED)
@@ -216,6 +232,11 @@ class Sender:
         self.server_now: Callable[[], float] = time.time
         """The time by the server's clock, for a ``Retry-After`` date of an answer
         without a ``Date`` of its own (the session sets its clock's estimate)."""
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one attempt may take at most (the client's ``timeout``)."""
+        return self._timeout
 
     @property
     def waiting(self) -> int:

@@ -222,6 +222,26 @@ class Session:
             )
             await asyncio.sleep(wait)
 
+    def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:
+        """The most seconds :meth:`call` can take under ``policy`` without a deadline:
+        what a lease on the call's outcome (``kakaocert_async.arq``'s ``verify_lease``)
+        must outlast. ``signed``: a POST (its date is read from the server's clock).
+
+        Every exchange ends within the sender's ``timeout`` T (queueing included). A
+        pass of the loop makes at most three, or four for a POST: the token request
+        and the clock read that dates it, the clock read that dates a POST (another
+        call's 401 may have made the clock due again), and the call itself. There are
+        ``policy.attempts`` passes, and one more for each 401 remedy (a new token, a
+        fresh clock): at most two. With the local clock, a pass makes at most two and
+        a last 401 reads the server's clock once to explain itself, within the same
+        bound. Then the policy's waits between attempts::
+
+            (policy.attempts + 2) * (3 + signed) * T + policy.longest_waits()
+        """
+        passes = policy.attempts + 2
+        exchanges = 3 + int(signed)
+        return passes * exchanges * self._sender.timeout + policy.longest_waits()
+
     def close(self) -> None:
         self.tokens.close()
         self.clock.close()

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import attrs
 import httpx
 import pytest
 
-from kakaocert_async import APIError, Client, RequestNotSent, TransportError
-from tests._support import CLIENT_CODE, RECEIPT_ID, Service, make_request, status_json
+from kakaocert_async import APIError, Client, RequestNotSent, TransportError, set_testing
+from kakaocert_async._http import MAX_RETRY_AFTER, ONE_SHOT, SAFE_TO_REPEAT
+from tests._support import (
+    CLIENT_CODE,
+    LINK_ID,
+    RECEIPT_ID,
+    SECRET_KEY,
+    Service,
+    make_request,
+    status_json,
+)
 
 OK_STATUS = httpx.Response(200, json=status_json(0))
 OK_RECEIPT = httpx.Response(200, json={"receiptId": RECEIPT_ID, "tx_id": None})
@@ -116,3 +126,19 @@ async def test_token_and_clock_requests_repeat_passing_failures(
     assert service.time.call_count == 3
     assert service.token.call_count == 3
     assert service.request.call_count == 1
+
+
+async def test_the_longest_verify_counts_every_exchange_and_wait() -> None:
+    # Up to 5 attempts and a pass for each 401 remedy (a new token, a fresh clock), each
+    # pass up to 3 exchanges of `timeout` (the clock read dating the token request, the
+    # token request, the verify), 4 for a POST (its own date); the backoff between attempts.
+    async with Client(LINK_ID, SECRET_KEY, timeout=10) as client:
+        session = client._session
+        with set_testing(False):
+            assert ONE_SHOT.longest_waits() == pytest.approx(0.2 + 0.3 + 0.5 + 0.9)
+            assert SAFE_TO_REPEAT.longest_waits() == 4 * MAX_RETRY_AFTER  # a Retry-After
+            assert client._longest_verify() == pytest.approx(7 * 3 * 10 + 1.9)
+            assert session.longest_call(ONE_SHOT, signed=True) == pytest.approx(7 * 4 * 10 + 1.9)
+            once = attrs.evolve(ONE_SHOT, attempts=1)
+            assert session.longest_call(once, signed=False) == 3 * 3 * 10
+        assert client._longest_verify() == 7 * 3 * 10  # set_testing: no waits

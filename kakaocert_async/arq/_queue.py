@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -52,6 +53,42 @@ def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisS
     )
 
 
+SDK_HANDLER = "kakaocert_async.arq: the SDK's warnings and errors"
+"""The name of the handler :func:`show_sdk_logs` adds."""
+
+
+def show_sdk_logs() -> None:
+    """Show the SDK's warnings and errors on stderr, beside arq's lines, wherever no
+    other handler shows them: arq's command line configures only the ``arq`` logger,
+    and ``kakaocert_async``'s has only a ``NullHandler``.
+
+    Adds (once per process) a WARNING handler to ``kakaocert_async`` that passes a
+    record on only while no other handler (but a ``NullHandler``) meets it on its way
+    up: logging the application configured, before or after, is never doubled.
+    """
+    sdk = logging.getLogger("kakaocert_async")
+    if any(handler.name == SDK_HANDLER for handler in sdk.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.set_name(SDK_HANDLER)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s: %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    )
+    handler.addFilter(_shown_nowhere_else)
+    sdk.addHandler(handler)
+
+
+def _shown_nowhere_else(record: logging.LogRecord) -> bool:
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None:
+        for handler in logger.handlers:
+            if handler.name != SDK_HANDLER and not isinstance(handler, logging.NullHandler):
+                return False
+        logger = logger.parent if logger.propagate else None
+    return True
+
+
 ClientFactory = Callable[[], Client]
 """Makes the worker process's Client, at start-up."""
 Store = Callable[[dict[Any, Any], Signed], Awaitable[None]]
@@ -77,8 +114,9 @@ class ReceiptQueue:
         queue_name: arq's queue (arq's default queue if ``None``).
         interval: Seconds between state reads (the client's default if ``None``).
         wait_slice: Seconds a job awaits before going back to the queue.
-        verify_lease: Seconds a worker owns a receipt it verifies; longer than a
-            verify can take (a token and a verify, at the client's timeout each).
+        verify_lease: Seconds a worker owns a receipt it verifies: at least the longest
+            a verify can take with the worker's client (its timeout and retries, token
+            and clock reads included), which :meth:`on_startup` checks.
         store_timeout: Seconds the store callback may take before it counts as failed.
         store_attempts: Calls of the store callback before the job gives up (the
             signed data stays in the record).
@@ -101,7 +139,7 @@ class ReceiptQueue:
         queue_name: str | None = None,
         interval: float | None = None,
         wait_slice: float = 60.0,
-        verify_lease: float = 30.0,
+        verify_lease: float = 240.0,
         store_timeout: float = 30.0,
         store_attempts: int = 5,
         store_backoff: float = 1.0,
@@ -347,12 +385,34 @@ class ReceiptQueue:
         return len(await self.sweep(ctx["redis"]))
 
     async def on_startup(self, ctx: dict[Any, Any]) -> None:
-        """arq's ``on_startup``: make this process's Client."""
+        """arq's ``on_startup``: make this process's Client, refuse a ``verify_lease``
+        shorter than its verify can take, and show the SDK's warnings and errors on
+        stderr unless logging was set up to show them."""
+        show_sdk_logs()
         make_client, _ = self._worker_parts()
         client = make_client()
         if not isinstance(client, Client):
             raise ValidationError("client", f"must return a Client, got {type(client).__name__}")
+        try:
+            self._check_verify_lease(client)
+        except ValidationError:
+            await client.aclose()
+            raise
         ctx[self._ctx_key] = _Process(client)
+
+    def _check_verify_lease(self, client: Client) -> None:
+        """Refuse a lease that could run out while the verify is still being sent: another
+        worker would then find ``verify_dt`` unset and verify the receipt again."""
+        least = math.ceil(client._longest_verify() * 10 - 1e-6) / 10  # to a tenth, up
+        if self.verify_lease < least:
+            timeout = client._connection.sender.timeout
+            raise ValidationError(
+                "verify_lease",
+                f"{self.verify_lease:g} s is shorter than a verify can take with this client"
+                f" ({least:g} s at timeout={timeout:g} s, with its retries and token and clock"
+                " reads), so another worker could verify the receipt again: make"
+                f" verify_lease at least {least:g} s, or the client's timeout shorter",
+            )
 
     async def on_shutdown(self, ctx: dict[Any, Any]) -> None:
         """arq's ``on_shutdown``: let verifies in flight finish writing, then close the Client."""

@@ -33,6 +33,7 @@ class Fleet:
         redis_port: int,
         queue: dict[str, Any],
         max_jobs: int,
+        client_timeout: float,
     ) -> None:
         self.directory = directory
         self.store_dir = directory / "stored"
@@ -42,6 +43,7 @@ class Fleet:
             "store_dir": str(self.store_dir),
             "queue": queue,
             "max_jobs": max_jobs,
+            "client_timeout": client_timeout,
         }
         self.env = clean_env(
             **service_env(sandbox, url),

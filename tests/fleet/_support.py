@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,18 +38,23 @@ class MemoryStore:
         self.data[signed.receipt_id] = signed.signed_data
 
 
-def queue_for(sandbox: Sandbox, store: MemoryStore, **options: Any) -> ReceiptQueue:
-    """A queue whose workers' Client is wired to ``sandbox`` in-process; fast timings."""
+def queue_for(
+    sandbox: Sandbox, store: MemoryStore, *, timeout: float = 0.1, **options: Any
+) -> ReceiptQueue:
+    """A queue whose workers' Client (``timeout``) is wired to ``sandbox`` in-process; fast
+    timings, the verify lease just over the longest a verify can take (retries don't wait
+    under ``set_testing``: 21 exchanges of ``timeout``)."""
     timings: dict[str, Any] = {
         "interval": 0.02,
         "wait_slice": 2.0,
-        "verify_lease": 0.3,
+        "verify_lease": 21 * timeout + 0.1,
         "store_timeout": 2.0,
         "store_backoff": 0.02,
         "redis_patience": 2.0,
     }
     timings.update(options)
-    return ReceiptQueue(client=sandbox.client, store=store, **timings)
+    client = functools.partial(sandbox.client, timeout=timeout)
+    return ReceiptQueue(client=client, store=store, **timings)
 
 
 async def run_burst(

@@ -9,8 +9,9 @@
 - Redis is stopped and started again on the same port while two workers wait and
   receipts are being enqueued: nothing is lost, no verify is repeated.
 
-The timings are short (a 1 s poll, 2 s wait slices, a 9 s job timeout) so that a
-killed worker's jobs come back within 19 s; the module takes about 40 s.
+The timings are short (a 1 s poll, 2 s wait slices, a client timeout of 2 s and so a
+44 s verify lease, a 51 s job timeout) so that a killed worker's jobs come back
+within 61 s; the module takes about 80 s.
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ from tests.fleet._support import signed_data_of
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
 
+CLIENT_TIMEOUT = 2.0  # exchanges take up to 0.15 s here; at 0.5 s, some timed out in a pause
 TIMINGS = {
     "interval": 1.0,
     "wait_slice": 2.0,
-    "verify_lease": 2.0,
+    "verify_lease": 44.0,  # the least accepted: 21 exchanges of 2 s, 1.9 s of backoff
     "store_timeout": 1.0,
     "redis_patience": 3.0,
-}  # a job timeout of 9 s: a killed worker's jobs come back 19 s after the kill
+}  # a job timeout of 51 s: a killed worker's jobs come back 61 s after the kill
 
 
 async def request_all(client: Client, sandbox: Sandbox, expires: Sequence[int]) -> list[str]:
@@ -65,7 +67,13 @@ async def running(
     with (
         sandbox.serve_in_thread() as url,
         Fleet(
-            directory, sandbox, url, redis_port=redis_process.port, queue=TIMINGS, max_jobs=350
+            directory,
+            sandbox,
+            url,
+            redis_port=redis_process.port,
+            queue=TIMINGS,
+            max_jobs=350,
+            client_timeout=CLIENT_TIMEOUT,
         ) as fleet,
     ):
         fleet.start(workers)
@@ -147,7 +155,7 @@ async def test_three_workers_verify_each_receipt_once_through_a_sigkill(
         cut = fleet.running(busiest)  # the runs the kill cut off, from its complete log
         killed_pid = fleet.pids[busiest]
         await signing
-        await until_final(queue, redis, code, ids, fleet, timeout=60)
+        await until_final(queue, redis, code, ids, fleet, timeout=90)
 
         # Everything final: enqueueing again starts nothing.
         assert not any([await queue.enqueue(redis, code, rid) for rid in ids])

@@ -18,6 +18,7 @@ import arq
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
+import kakaocert_async
 from kakaocert_async import Client, KakaocertError, ValidationError
 from kakaocert_async.arq import (
     ESIGN,
@@ -523,7 +524,7 @@ async def test_a_slice_that_overruns_goes_back_to_the_queue(
 
 async def test_shutdown_lets_a_verify_in_flight_finish(scene: MakeScene) -> None:
     slow = Fault(action="delay", seconds=0.3, endpoints={"verify"})
-    async with scene(Sandbox(sign_after=0, faults=[slow]), verify_lease=5.0) as s:
+    async with scene(Sandbox(sign_after=0, faults=[slow]), timeout=0.5) as s:
         receipt_id = await s.receipt()
         settings = s.queue.settings(
             redis_settings=s.redis_settings, poll_delay=0.01, handle_signals=False
@@ -543,6 +544,56 @@ async def test_shutdown_lets_a_verify_in_flight_finish(scene: MakeScene) -> None
     assert (await s.record(receipt_id)).stage is Stage.STORED
     assert s.store.calls == [receipt_id]
     assert s.sandbox.verify_count(receipt_id) == 1
+
+
+async def test_a_lease_shorter_than_the_verify_is_refused_as_it_would_verify_twice(
+    scene: MakeScene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service holds each verify 0.4 s before acting on it; the lease is 0.1 s. A
+    # worker stopped during its verify (a deploy) gives the job back at once; another
+    # worker takes it, waits out the lease, finds verify_dt unset, and verifies again.
+    slow = Fault(action="delay", seconds=0.4, endpoints={"verify"})
+    async with scene(Sandbox(sign_after=0, faults=[slow]), timeout=0.6, verify_lease=0.1) as s:
+        refused = "verify_lease: 0.1 s is shorter than a verify can take with this client"
+        with pytest.raises(ValidationError, match=refused) as caught:
+            await s.queue.on_startup({})
+        assert "(12.6 s at timeout=0.6 s," in str(caught.value)  # 21 exchanges of 0.6 s
+        assert "make verify_lease at least 12.6 s, or the client's timeout shorter" in str(
+            caught.value
+        )
+
+        # The same, with the check bypassed:
+        monkeypatch.setattr(ReceiptQueue, "_check_verify_lease", lambda self, client: None)
+        receipt_id = await s.receipt()
+        settings = s.queue.settings(
+            redis_settings=s.redis_settings, poll_delay=0.01, handle_signals=False
+        )
+        first = arq.Worker(**settings)
+        running = asyncio.create_task(first.async_run())
+        for _ in range(1000):
+            if s.sandbox.stats["verify"]:
+                break
+            await asyncio.sleep(0.005)
+        stopping = asyncio.create_task(first.close())  # its verify goes on, shielded
+        await s.work()  # the second worker
+        await stopping
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    assert s.sandbox.verify_count(receipt_id) == 2
+    assert s.store.calls == [receipt_id]  # the first verify's data; the second was refused
+
+
+async def test_the_default_lease_fits_the_default_client() -> None:
+    sandbox = Sandbox()
+    with kakaocert_async.set_testing(False):  # the backoff counts, as in production
+        await ReceiptQueue(client=sandbox.client, store=MemoryStore()).on_startup({})
+        with pytest.raises(ValidationError, match=r"at least 211\.9 s, or the client's timeout"):
+            await ReceiptQueue(
+                client=sandbox.client, store=MemoryStore(), verify_lease=211.8
+            ).on_startup({})
+    await sandbox.aclose()
 
 
 async def test_the_worker_settings_hold_the_job_and_one_client_per_process(
@@ -590,7 +641,7 @@ async def test_the_worker_settings_hold_the_job_and_one_client_per_process(
         False,
         10_000,
     )
-    assert queue.job_timeout == 1.5 * 60 + 30 + 30 + 30
+    assert queue.job_timeout == 1.5 * 60 + 240 + 30 + 30
     assert worker.max_jobs == 1000
 
     ctx: dict[Any, Any] = {}
