@@ -8,6 +8,8 @@ withdrawal consent) share one implementation of each call, told apart by
 from __future__ import annotations
 
 import functools
+import os
+import ssl
 import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import ClassVar, overload
@@ -87,6 +89,13 @@ class Client(ClientBase):
             not closed by this client.
         transport: An httpx transport to send through instead of the network:
             the sandbox's in-process one, or ``httpx.MockTransport`` in tests.
+        proxy: The proxy to send through, as a URL (``http://user:password@proxy:3128``;
+            credentials percent-encoded), for every request. ``None`` (the default):
+            ``HTTPS_PROXY``, ``HTTP_PROXY`` or ``ALL_PROXY`` where ``NO_PROXY`` allows,
+            their credentials included. The password is never shown.
+        tls: The certificates to trust instead of the default ones (a TLS-inspecting
+            proxy's, say): the path of a CA bundle (PEM), or an ``ssl.SSLContext``
+            used as given.
         on_unclaimed: Called with an :class:`~kakaocert_async.UnclaimedAnswer` when
             a request or a verify that was sent outlived its caller (cancelled, or
             ended by :meth:`aclose`): its answer was read to the end and is handed
@@ -129,6 +138,8 @@ class Client(ClientBase):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | None = None,
+        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
         self._connection = Connection(
@@ -144,6 +155,8 @@ class Client(ClientBase):
             max_connections=max_connections,
             http_client=http_client,
             transport=transport,
+            proxy=proxy,
+            tls=tls,
             on_unclaimed=on_unclaimed,
         )
         self._session = self._connection.session

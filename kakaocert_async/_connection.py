@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
@@ -37,7 +39,7 @@ from ._lifecycle import DEFAULT_GRACE, Calls, Tracked
 from ._models import Status
 from ._secret import Secret
 from ._session import Dialect, Session
-from ._transports import AiohttpBackend, Backend, HttpxBackend, respx_is_active
+from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy, respx_is_active
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -62,6 +64,8 @@ class ClientOptions(TypedDict, total=False):
     max_connections: int
     http_client: httpx.AsyncClient | None
     transport: httpx.AsyncBaseTransport | None
+    proxy: str | None
+    tls: ssl.SSLContext | str | os.PathLike[str] | None
     on_unclaimed: Callable[[UnclaimedAnswer], object] | None
 
 
@@ -113,7 +117,8 @@ class Connection:
 
     Checks the arguments every client takes (raising :class:`ValidationError`
     naming the argument) and chooses the backend: aiohttp unless an httpx
-    ``http_client`` or ``transport`` is given, or respx is mocking httpx.
+    ``http_client`` or ``transport`` is given, or respx is mocking httpx. ``proxy``
+    and ``tls`` reach aiohttp and the httpx client the SDK makes (see :func:`_network`).
     """
 
     def __init__(
@@ -130,6 +135,8 @@ class Connection:
         max_connections: int,
         http_client: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
+        proxy: str | None = None,
+        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         client_code: str | None = None,
         key_check: Callable[[bytes], object] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
@@ -158,6 +165,7 @@ class Connection:
                 raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
             if http_client is not None:
                 raise ValidationError("transport", "give http_client or transport, not both")
+        network = _network(proxy, tls, given=http_client is not None or transport is not None)
         if on_unclaimed is not None and not callable(on_unclaimed):
             raise ValidationError("on_unclaimed", "must be a callable (or None)")
         self.on_unclaimed = on_unclaimed or _warn_unclaimed
@@ -168,7 +176,7 @@ class Connection:
         self.base_url = service_url("base_url", base_url)
         auth_url = service_url("auth_url", auth_url)
 
-        self.backend = _backend(timeout, max_connections, http_client, transport)
+        self.backend = _backend(timeout, max_connections, http_client, transport, *network)
         library = aiohttp if self.backend.name == "aiohttp" else httpx
         agent = f"kakaocert-async/{__version__} {self.backend.name}/{library.__version__}"
         headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
@@ -355,18 +363,57 @@ async def last_state(states: AsyncGenerator[S, None]) -> S:
     return last
 
 
+def _network(
+    proxy: object, tls: object, *, given: bool
+) -> tuple[Proxy | None, ssl.SSLContext | None]:
+    """``proxy`` and ``tls`` checked: the :class:`Proxy` (``None``: the environment's),
+    and the SSL context (``None``: the default checks), made from a CA bundle's path.
+
+    Neither goes with ``http_client`` or ``transport`` (``given``), which carry their
+    own. A message never quotes the proxy URL, which may hold a password.
+    """
+    for name, value in (("proxy", proxy), ("tls", tls)):
+        if value is not None and given:
+            raise ValidationError(
+                name, "cannot go with http_client or transport: set it on that client instead"
+            )
+    if proxy is not None and not isinstance(proxy, str):
+        raise ValidationError("proxy", f"must be a URL string, got {type(proxy).__name__}")
+    try:
+        checked_proxy = None if proxy is None else Proxy(proxy)
+    except ValueError as problem:
+        rule = f"{problem}, such as http://user:password@proxy:3128"
+        raise ValidationError("proxy", rule) from None
+    if tls is None or isinstance(tls, ssl.SSLContext):
+        return checked_proxy, tls
+    rule = "must be an ssl.SSLContext or the path of a CA bundle (PEM certificates)"
+    if not isinstance(tls, str | os.PathLike):
+        raise ValidationError("tls", f"{rule}, got {type(tls).__name__}")
+    path = os.fspath(tls)
+    if not os.path.isfile(path):
+        raise ValidationError("tls", f"{rule}: there is no file {path!r}")
+    try:
+        return checked_proxy, ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError):
+        raise ValidationError("tls", f"{rule}: {path!r} holds no certificate") from None
+
+
 def _backend(
     timeout: float,
     max_connections: int,
     http_client: httpx.AsyncClient | None,
     transport: httpx.AsyncBaseTransport | None,
+    proxy: Proxy | None,
+    tls: ssl.SSLContext | None,
 ) -> Backend:
     if http_client is not None:
         return HttpxBackend(client=http_client, mocked=respx_is_active())
     if transport is not None:
         return HttpxBackend(transport=transport, timeout=timeout, mocked=respx_is_active())
     # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
-    return AiohttpBackend(max_connections=max_connections, connect_timeout=timeout)
+    return AiohttpBackend(
+        max_connections=max_connections, connect_timeout=timeout, proxy=proxy, tls=tls
+    )
 
 
 def service_url(field: str, url: object) -> str:

@@ -16,22 +16,28 @@ that never left from one the service may have acted on.
 - :class:`HttpxBackend` sends through an ``httpx`` transport or client, for
   ``Client(transport=...)``, ``Client(http_client=...)``, ``httpx.MockTransport``
   and respx.
+
+The proxy and the TLS settings (``Client(proxy=..., tls=...)``) reach both the
+aiohttp session and the httpx client the SDK makes itself: a :class:`Proxy`
+keeps its credentials apart from its URL, as a :class:`Secret`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import logging
 import re
+import ssl
 import sys
+import urllib.request
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Protocol
 
 import aiohttp
 import httpx
 import yarl
-from aiohttp.helpers import get_env_proxy_for_url
 
 from ._errors import Progress
 from ._secret import Headers, Secret, reveal_body, reveal_headers
@@ -141,7 +147,7 @@ class _Scrubber:
     __slots__ = ("_headers",)
 
     def __init__(self, headers: Headers) -> None:
-        self._headers = headers
+        self._headers = headers  # a proxy's Proxy-Authorization among them, if sent
 
     @property
     def _secrets(self) -> tuple[str, ...]:
@@ -220,6 +226,68 @@ def _declared_length(value: str | None) -> int | None:
     return int(value)
 
 
+# Proxies -----------------------------------------------------------------------
+
+PROXY_AUTHORIZATION = "Proxy-Authorization"
+
+
+class Proxy:
+    """A proxy's URL with its credentials held apart, for both libraries.
+
+    ``url`` has no credentials; the login and password (percent-decoded) go only
+    into :attr:`authorization`, the ``Proxy-Authorization`` value (Basic, UTF-8,
+    as httpx sends it), a :class:`Secret`. The repr never shows the password.
+    """
+
+    __slots__ = ("authorization", "login", "password", "url")
+
+    def __init__(self, value: str) -> None:
+        """Raises ``ValueError`` (never quoting ``value``: it may hold a password)."""
+        try:
+            url = yarl.URL(value)
+        except ValueError:
+            url = yarl.URL()
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        self.url = url.with_user(None)
+        self.login = url.user
+        self.password = Secret(url.password or "")
+        self.authorization: Secret[str] | None = None
+        if url.user is not None:
+            pair = f"{url.user}:{url.password or ''}".encode()
+            self.authorization = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
+
+    def for_httpx(self, tls: ssl.SSLContext | None) -> httpx.Proxy:
+        auth = None if self.login is None else (self.login, self.password.reveal())
+        https = self.url.scheme == "https"  # (httpx takes a context for an https:// one only)
+        return httpx.Proxy(str(self.url), auth=auth, ssl_context=tls if https else None)
+
+    def __repr__(self) -> str:
+        login = "" if self.login is None else f" (login {self.login!r}, password <secret>)"
+        return f"<Proxy {self.url}{login}>"
+
+
+def proxy_from_environment(url: yarl.URL) -> Proxy | None:
+    """The proxy the environment names for ``url``, as httpx reads it: ``HTTPS_PROXY``,
+    ``HTTP_PROXY`` or else ``ALL_PROXY``, unless ``NO_PROXY`` bypasses the host.
+
+    A value that is not an http(s) proxy (a SOCKS one, say) is ignored, with a warning.
+    """
+    proxies = urllib.request.getproxies()
+    value = proxies.get(url.scheme) or proxies.get("all")
+    if not value or (url.host is not None and urllib.request.proxy_bypass(url.host)):
+        return None
+    try:
+        return Proxy(value if "://" in value else f"http://{value}")
+    except ValueError:
+        log.warning(
+            "the proxy the environment names for %s:// URLs is ignored: it is not"
+            " an http:// or https:// proxy URL",
+            url.scheme,
+        )
+        return None
+
+
 # aiohttp ---------------------------------------------------------------------
 
 _ATTEMPT: contextvars.ContextVar[Attempt] = contextvars.ContextVar("kakaocert_async_attempt")
@@ -253,20 +321,32 @@ class AiohttpBackend:
     aiohttp: no automatic decompression (``_http`` inflates, bounded), no
     redirects, no cookies, and no re-send of a request on a reused connection
     that broke (which aiohttp does for GET by default: a verify is a GET).
-    Proxies come from the environment (``HTTPS_PROXY`` ...), looked up once per
-    origin rather than on every request.
+    The ``proxy`` given is used for every request; without one, proxies come from
+    the environment (:func:`proxy_from_environment`), looked up once per origin
+    rather than on every request. A proxy's credentials go on the CONNECT of an
+    https:// request (to the proxy alone), or on a plain http:// request. ``tls``
+    replaces the default certificate checks.
 
     While respx is mocking httpx, exchanges go through an httpx client instead
     (made then), so that a test's mock sees them, whenever the Client was made.
     """
 
-    def __init__(self, *, max_connections: int, connect_timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        connect_timeout: float,
+        proxy: Proxy | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self._max_connections = max_connections
         self._connect_timeout = connect_timeout
+        self._proxy_given = proxy
+        self._tls = tls
         self._session: aiohttp.ClientSession | None = None
         self._connector: aiohttp.TCPConnector | None = None
         self._with_the_loop: AsyncGenerator[None, None] | None = None
-        self._proxies: dict[str, str | None] = {}
+        self._proxies: dict[str, Proxy | None] = {}
         self._mocked: HttpxBackend | None = None
         if respx_is_active():
             self._through_respx()  # made now: an httpx client costs a TLS context
@@ -277,7 +357,11 @@ class AiohttpBackend:
         return "httpx" if respx_is_active() else "aiohttp"
 
     async def _open(self) -> aiohttp.ClientSession:
-        self._connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
+        self._connector = aiohttp.TCPConnector(
+            limit=self._max_connections,
+            limit_per_host=0,
+            ssl=True if self._tls is None else self._tls,
+        )
         self._session = session = aiohttp.ClientSession(
             connector=self._connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
@@ -307,22 +391,25 @@ class AiohttpBackend:
         finally:
             await session.close()
 
-    def _proxy(self, url: yarl.URL) -> str | None:
+    def _proxy(self, url: yarl.URL) -> Proxy | None:
+        if self._proxy_given is not None:
+            return self._proxy_given
         origin = f"{url.scheme}://{url.host}:{url.port}"
         try:
             return self._proxies[origin]
         except KeyError:
             pass
-        try:
-            proxy: object | None = get_env_proxy_for_url(url)[0]
-        except LookupError:
-            proxy = None
-        found = self._proxies[origin] = None if proxy is None else str(proxy)
+        found = self._proxies[origin] = proxy_from_environment(url)
         return found
 
     def _through_respx(self) -> HttpxBackend:
         if self._mocked is None:
-            client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=self._connect_timeout))
+            # The same proxy and TLS settings (httpx reads the environment's proxies).
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(None, connect=self._connect_timeout),
+                proxy=None if self._proxy_given is None else self._proxy_given.for_httpx(self._tls),
+                verify=True if self._tls is None else self._tls,
+            )
             self._mocked = HttpxBackend(client=client, owned=True, mocked=True)
         return self._mocked
 
@@ -342,6 +429,15 @@ class AiohttpBackend:
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
+        proxy = self._proxy(target)
+        credentials = None if proxy is None else proxy.authorization
+        tunnel: Headers | None = None  # what the CONNECT of an https:// request carries
+        if credentials is not None:
+            if target.scheme == "https":
+                tunnel = {PROXY_AUTHORIZATION: credentials}  # to the proxy alone
+            else:  # a plain request through the proxy carries them (the proxy drops them)
+                headers = {**headers, PROXY_AUTHORIZATION: credentials}
+        scrubbed = headers if tunnel is None else {**headers, **tunnel}
         failure: ExchangeFailed | None = None
         marking = _ATTEMPT.set(attempt)
         try:
@@ -351,15 +447,16 @@ class AiohttpBackend:
                 headers=reveal_headers(headers),
                 data=reveal_body(body),
                 allow_redirects=False,
-                proxy=self._proxy(target),
+                proxy=None if proxy is None else proxy.url,
+                proxy_headers=None if tunnel is None else reveal_headers(tunnel),
             )
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            failure = _failed("could not connect", exc, headers, attempt.progress)
+            failure = _failed("could not connect", exc, scrubbed, attempt.progress)
         except aiohttp.ClientError as exc:
-            failure = _failed(_lost(attempt.progress), exc, headers, attempt.progress)
+            failure = _failed(_lost(attempt.progress), exc, scrubbed, attempt.progress)
         except (ValueError, TypeError) as exc:
             # What aiohttp refuses to write (a line break in a header, say).
-            failure = _failed("the request could not be written", exc, headers, attempt.progress)
+            failure = _failed("the request could not be written", exc, scrubbed, attempt.progress)
         finally:
             _ATTEMPT.reset(marking)
         if failure is not None:
@@ -379,7 +476,7 @@ class AiohttpBackend:
                 else:
                     data = await _read_capped(response.content, status)
             except aiohttp.ClientError as exc:
-                failure = _failed(_lost(attempt.progress), exc, headers, attempt.progress)
+                failure = _failed(_lost(attempt.progress), exc, scrubbed, attempt.progress)
             if failure is not None:
                 raise failure
             attempt.reached(Progress.ANSWERED)
@@ -439,11 +536,17 @@ class _Abandoned(Exception):
 
 
 def _tracer(attempt: Attempt, traced: list[bool]) -> Trace:
-    """httpcore's ``trace`` extension, moving ``attempt`` as the exchange goes (and
-    stopping it before the first byte if it was abandoned meanwhile)."""
+    """httpcore's ``trace`` extension, moving ``attempt`` as the exchange goes (the
+    events of a proxy's CONNECT, which precede the request's, move nothing), and
+    stopping it before the first byte if it was abandoned meanwhile."""
+    tunnel = [False]
 
     async def trace(event: str, info: dict[str, Any]) -> None:
         traced[0] = True
+        if event.endswith("send_request_headers.started"):
+            tunnel[0] = getattr(info.get("request"), "method", None) == b"CONNECT"
+        if tunnel[0]:
+            return
         for suffix, progress in _TRACED:
             if event.endswith(suffix):
                 if progress is Progress.PARTLY_SENT and attempt.abandoned:
