@@ -5,13 +5,18 @@ reST reads as Markdown, and README links lead where the site has what they name.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import griffe
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -150,3 +155,50 @@ def test_readme_links_lead_where_the_site_has_them(links: ModuleType) -> None:
     code = "```python\nx = y[0](../examples/a.py)\n```\n"
     assert rewrite(code, _page("index.md"), {}, None) == code
     assert rewrite("[n](#nowhere)", _page("index.md"), {}, None) == "[n](#nowhere)"
+
+
+def _nav_pages(nav: object) -> list[str]:
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, list):
+        return [page for item in nav for page in _nav_pages(item)]
+    if isinstance(nav, dict):
+        return [page for value in nav.values() for page in _nav_pages(value)]
+    return []
+
+
+def _mkdocs_config() -> dict[str, Any]:
+    # mkdocs.yml holds no custom tags: the safe loader reads it.
+    config: dict[str, Any] = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    return config
+
+
+def test_every_page_is_in_the_nav_once() -> None:
+    pages = _nav_pages(_mkdocs_config()["nav"])
+    on_disk = sorted(
+        str(page.relative_to(DOCS)) for page in DOCS.rglob("*.md") if "_hooks" not in page.parts
+    )
+    assert sorted(pages) == on_disk
+    assert len(set(pages)) == len(pages)
+
+
+def test_the_strict_build_ci_runs_fails_on_a_page_left_out_of_the_nav(tmp_path: Path) -> None:
+    # The very command of .ci/run, on a copy of the site with one page more: it must
+    # fail (mkdocs' --quiet once hid exactly this).
+    command = next(
+        line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "mkdocs build" in line
+    )
+    assert "--quiet" not in command
+    assert "-q" not in command.split()
+    shutil.copytree(ROOT, tmp_path / "site", ignore=shutil.ignore_patterns(".*", "site"))
+    (tmp_path / "site" / "docs" / "orphan.md").write_text("# Left out\n", encoding="utf-8")
+    built = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "out")],
+        cwd=tmp_path / "site",
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode != 0
+    assert "orphan.md" in built.stderr
