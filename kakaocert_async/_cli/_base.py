@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from types import FrameType
-from typing import IO, Any, NoReturn, Protocol, TypeAlias, TypeVar
+from typing import IO, NoReturn, Protocol, TypeAlias, TypeVar
 
 import attrs
 import cattrs
@@ -218,11 +218,12 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
     cancels the main task): the first press wakes this coroutine, the second raises
     :class:`Interrupted` at once.
     """
-    task = asyncio.ensure_future(call)
-    task.add_done_callback(_retrieve)  # never "exception was never retrieved"
+    # The call's error is its outcome, not the task's: a task left with an error when a
+    # second Ctrl+C stops the loop would be printed, traceback and all, by asyncio.run.
+    task = asyncio.ensure_future(_outcome(call))
     previous = signal.getsignal(signal.SIGINT)
     if not callable(previous) or threading.current_thread() is not threading.main_thread():
-        return await task
+        return _result(await task)
     loop = asyncio.get_running_loop()
     pressed = loop.create_future()
     presses = 0
@@ -249,7 +250,7 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
             await asyncio.wait({task}, timeout=INTERRUPT_WAIT)
             if not task.done():
                 raise CommandError(unknown, EXIT_OUTCOME_UNKNOWN)
-        result = task.result()
+        result = _result(task.result())
         if presses:
             report(kept(result))
         return result
@@ -259,9 +260,24 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
         task.cancel()
 
 
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
+async def _outcome(call: Awaitable[T]) -> T | _Failed:
+    try:
+        return await call
+    except Exception as error:
+        return _Failed(error)
+
+
+class _Failed:
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _result(outcome: T | _Failed) -> T:
+    if isinstance(outcome, _Failed):
+        raise outcome.error
+    return outcome
 
 
 class _Receipt(Protocol):
