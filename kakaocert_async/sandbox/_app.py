@@ -1,4 +1,5 @@
-"""The ASGI app: the protocol's routes and the ``/_sandbox`` control routes, on Starlette.
+"""The ASGI app: the protocol's routes and the ``/_sandbox`` control routes, on Starlette,
+behind the :mod:`_guard` (a body limit).
 
 Every route counts its arrival first; protocol routes (declared as
 :class:`ProtocolRoute` entries) then consult the fault plan, run the
@@ -33,6 +34,7 @@ from ._calls import Answer, Handler, ProtocolRoute, client_ip, json_answer, text
 from ._families import SERVED
 from ._family_routes import family_routes
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
+from ._guard import Guard
 from ._rejections import Rejected, Rejection
 from ._service import Service
 
@@ -74,7 +76,7 @@ def build_app(
         exception_handlers={HTTPException: routes.unrouted},
     )
     app.router.redirect_slashes = False
-    return app
+    return Guard(app)
 
 
 def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
