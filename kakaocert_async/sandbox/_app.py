@@ -1,5 +1,5 @@
 """The ASGI app: the protocol's routes and the ``/_sandbox`` control routes, on Starlette,
-behind the :mod:`_guard` (a body limit).
+behind the :mod:`_guard` (a body limit, same-origin control routes).
 
 Every route counts its arrival first; protocol routes (declared as
 :class:`ProtocolRoute` entries) then consult the fault plan, run the
@@ -34,11 +34,10 @@ from ._calls import Answer, Handler, ProtocolRoute, client_ip, json_answer, text
 from ._families import SERVED
 from ._family_routes import family_routes
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
-from ._guard import Guard
+from ._guard import CONTROL_PREFIX, Guard
 from ._rejections import Rejected, Rejection
 from ._service import Service
 
-CONTROL_PREFIX = "/_sandbox"
 GZIP_MIN_SIZE = 1024
 """Answers this large are gzip-encoded when the client accepts it (only signed data is)."""
 GZIP_LEVEL = 9
@@ -76,7 +75,7 @@ def build_app(
         exception_handlers={HTTPException: routes.unrouted},
     )
     app.router.redirect_slashes = False
-    return Guard(app)
+    return Guard(app, allowed_hosts=service.settings.allowed_hosts)
 
 
 def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
@@ -281,6 +280,7 @@ class _Routes:
                 "clockOffset": settings.clock_offset,
                 "dateTolerance": settings.date_tolerance,
                 "requiredScope": settings.required_scope,
+                "allowedHosts": list(settings.allowed_hosts),
                 "time": self.service.server_time(),
             }
         )
