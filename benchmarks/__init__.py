@@ -7,7 +7,8 @@ the README's performance tables from the last full run.
 - :mod:`benchmarks.side_by_side`: the SDK's ``Client`` next to the official SDK
   and raw clients, each in its own process (:mod:`benchmarks.clients`), against
   a canned server (:mod:`benchmarks.canned`);
-- :mod:`benchmarks.served_sandbox`: the served sandbox's CPU per state call;
+- :mod:`benchmarks.served_sandbox`: the served sandbox's CPU per state call (a figure,
+  not a target);
 - :mod:`benchmarks.overhead`, :mod:`benchmarks.scale`, :mod:`benchmarks.latency`:
   the SDK's own work per call, 10,000 concurrent waits, detection latency.
 

@@ -1,10 +1,12 @@
-"""The served sandbox's own CPU per state call: does a load test measure its client?
+"""The served sandbox's own CPU per state call: what a call costs the sandbox.
 
-``python -m kakaocert_async sandbox`` runs in its own process; a raw aiohttp
-client in another makes state calls on a real receipt (a hand-signed token and
-request), one after another and from 100 concurrent callers. The figure is the
-sandbox process's CPU time (user and system, from /proc) over the calls it
-answered, median of the rounds. Needs Linux's /proc; elsewhere it is left out.
+``python -m kakaocert_async sandbox`` (Starlette on uvicorn, as released) runs in
+its own process; a raw aiohttp client in another makes state calls on a real
+receipt (a hand-signed token and request), one after another and from 100
+concurrent callers. The figure is the sandbox process's CPU time (user and system,
+from /proc) over the calls it answered, median of the rounds: a figure, not a
+target (load tests of the clients run against ``benchmarks/canned.py``). Needs
+Linux's /proc; elsewhere it is left out.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ from kakaocert_async.sandbox import (
     ESIGN_SCOPE,
 )
 
-from ._figures import Figure, at_most, median
+from ._figures import Figure, median
 from ._workers import client_runs, cpu_seconds, served_sandbox
 from .overhead import REQUEST
 
 NAME = "served sandbox (`python -m kakaocert_async sandbox`), driven by raw aiohttp"
-TARGET_US = 150
 
 
 def _signed_setup(url: str) -> tuple[str, str]:
@@ -78,12 +79,11 @@ def run(*, rounds: int, seconds: float) -> list[Figure]:
                     raise RuntimeError(f"the sandbox refused {errors} state calls: {printed}")
                 per_call[run_name].append((after - before) / printed["made"] * 1e6)
     return [
-        at_most(
+        Figure(
             NAME,
             "sandbox server CPU per state call, one caller",
             median(per_call["sequential"]),
             "µs",
-            TARGET_US,
         ),
         Figure(
             NAME,

@@ -1,35 +1,27 @@
-"""The ASGI app: the protocol's routes on a lean path, the ``/_sandbox`` routes on Starlette.
+"""The ASGI app: the protocol's routes and the ``/_sandbox`` control routes, on Starlette,
+behind the :mod:`_guard` (a body limit, same-origin control routes).
 
-Every route counts its arrival first; protocol routes then consult the fault
-plan, run the :class:`Service` call and answer its JSON, or the error JSON of a
-refusal. Nothing here decides a rule of the service.
-
-The protocol routes are what clients poll under load, so they skip Starlette's
-request, response and middleware objects: :data:`ProtocolRoute` entries are
-matched on the ASGI scope directly (paths in Starlette's syntax, a ``GET`` also
-answers ``HEAD``), handlers get a :class:`Call` and return an :class:`Answer`,
-and only answers worth it are gzip-encoded. Everything else (control routes,
-unknown paths) is Starlette's, and answers as before.
+Every route counts its arrival first; protocol routes (declared as
+:class:`ProtocolRoute` entries) then consult the fault plan, run the
+:class:`Service` call and answer its JSON, or the error JSON of a refusal.
+Nothing here decides a rule of the service. Answers of 1 KiB or more are
+gzip-encoded for clients that accept it.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
-import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, NamedTuple
+from typing import Any
 
 import anyio
 from starlette.applications import Starlette
-from starlette.convertors import Convertor
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, compile_path
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kakaocert_async import _wire
@@ -38,25 +30,19 @@ from . import _phone
 from ._barocert_app import control_routes as barocert_control_routes
 from ._barocert_app import routes as barocert_routes
 from ._barocert_service import BarocertService
-from ._calls import (
-    Answer,
-    Call,
-    Handler,
-    ProtocolRoute,
-    client_ip,
-    json_answer,
-    text_answer,
-)
+from ._calls import Answer, Handler, ProtocolRoute, client_ip, json_answer, text_answer
 from ._families import SERVED
 from ._family_routes import family_routes
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
+from ._guard import CONTROL_PREFIX, Guard
 from ._rejections import Rejected, Rejection
 from ._service import Service
 
-CONTROL_PREFIX = "/_sandbox"
 GZIP_MIN_SIZE = 1024
 """Answers this large are gzip-encoded when the client accepts it (only signed data is)."""
 GZIP_LEVEL = 9
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 _HTML_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -73,18 +59,30 @@ def build_app(
     if barocert is None:
         barocert = BarocertService(service.settings)
     routes = _Routes(service, faults, barocert)
-    control = Starlette(
-        routes=routes.control_table(),
-        middleware=[Middleware(GZipMiddleware, minimum_size=GZIP_MIN_SIZE)],
+    # One route per path, whatever its methods, so a wrong method's 405 names them all.
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for route in routes.protocol_table():
+        handler = routes.protocol(route.endpoint, route.handler)
+        by_path.setdefault(route.path, {})[route.method] = handler
+    app = Starlette(
+        routes=[
+            *(
+                Route(path, _by_method(handlers), methods=list(handlers))
+                for path, handlers in by_path.items()
+            ),
+            *routes.control_table(),
+        ],
         exception_handlers={HTTPException: routes.unrouted},
     )
-    control.router.redirect_slashes = False
-    return ProtocolApp(
-        routes.protocol_table(),
-        routes.protocol,
-        not_allowed=routes.method_not_allowed,
-        fallback=control,
-    )
+    app.router.redirect_slashes = False
+    return Guard(app, allowed_hosts=service.settings.allowed_hosts)
+
+
+def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
+
+    return endpoint
 
 
 def _refusal(rejected: Rejected) -> Answer:
@@ -131,97 +129,7 @@ class _Dropped(Answer):
         raise ConnectionDropped(f"the sandbox dropped the connection of {scope.get('path')}")
 
 
-_SERVER_ERROR = Answer(b"Internal Server Error", 500, "text/plain; charset=utf-8")
-
-
-# Routing of the lean path ------------------------------------------------------------
-
-
-class _Compiled(NamedTuple):
-    regex: re.Pattern[str]
-    convertors: dict[str, Convertor[Any]]
-    methods: frozenset[str]
-    endpoint: Handler
-
-
-def _first_segment(path: str) -> str:
-    end = path.find("/", 1)
-    return path if end < 0 else path[:end]
-
-
-class ProtocolApp:
-    """ASGI: the protocol routes matched on the scope; any other request goes to ``fallback``.
-
-    Routes are kept in the order given, grouped by their first path segment
-    (which must be literal), so a request is matched against a handful of them.
-    A path that matches with the wrong method is a 405 naming the allowed ones.
-    """
-
-    def __init__(
-        self,
-        routes: Sequence[ProtocolRoute],
-        wrap: Callable[[str, Handler], Handler],
-        *,
-        not_allowed: Callable[[frozenset[str]], Answer],
-        fallback: ASGIApp,
-    ) -> None:
-        self.fallback = fallback
-        self._not_allowed = not_allowed
-        self._by_segment: dict[str, list[_Compiled]] = {}
-        for route in routes:
-            first = _first_segment(route.path)
-            if "{" in first:
-                raise ValueError(f"{route.path}: the first path segment must be literal")
-            regex, _, convertors = compile_path(route.path)
-            methods = {route.method, "HEAD"} if route.method == "GET" else {route.method}
-            compiled = _Compiled(
-                regex, convertors, frozenset(methods), wrap(route.endpoint, route.handler)
-            )
-            self._by_segment.setdefault(first, []).append(compiled)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.fallback(scope, receive, send)
-            return
-        path = _route_path(scope)
-        allowed: set[str] = set()
-        for route in self._by_segment.get(_first_segment(path), ()):
-            match = route.regex.match(path)
-            if match is None:
-                continue
-            if scope["method"] not in route.methods:
-                allowed |= route.methods
-                continue
-            params = {
-                name: route.convertors[name].convert(value)
-                for name, value in match.groupdict().items()
-            }
-            try:
-                answer = await route.endpoint(Call(scope, receive, params))
-            except Exception:
-                # As Starlette's ServerErrorMiddleware: a 500 page, then the server logs it.
-                await _SERVER_ERROR(scope, receive, send)
-                raise
-            await _encoded(answer, scope)(scope, receive, send)
-            return
-        if allowed:
-            await self._not_allowed(frozenset(allowed))(scope, receive, send)
-            return
-        await self.fallback(scope, receive, send)
-
-
-def _route_path(scope: Scope) -> str:
-    """The path the routes see: without ``root_path``, as Starlette's router does."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if not root_path or not path.startswith(root_path):
-        return path
-    if path == root_path:
-        return ""
-    return path[len(root_path) :] if path[len(root_path)] == "/" else path
-
-
-def _encoded(answer: Answer, scope: Scope) -> Answer:
+def _encoded(answer: Response, scope: Scope) -> Response:
     """``answer`` gzip-encoded if it is large and the client accepts gzip (as GZipMiddleware)."""
     if len(answer.body) < GZIP_MIN_SIZE or isinstance(answer, _Dropped):
         return answer
@@ -232,7 +140,7 @@ def _encoded(answer: Answer, scope: Scope) -> Answer:
             break
     headers = [h for h in answer.raw_headers if h[0] not in {b"content-length", b"vary"}]
     headers.append((b"vary", b"Accept-Encoding"))
-    body = answer.body
+    body = bytes(answer.body)
     if "gzip" in accepts:
         body = gzip.compress(body, GZIP_LEVEL)
         headers.append((b"content-encoding", b"gzip"))
@@ -243,8 +151,6 @@ def _encoded(answer: Answer, scope: Scope) -> Answer:
 
 
 # The routes ----------------------------------------------------------------------------
-
-ControlHandler = Callable[[Request], Awaitable[Response]]
 
 
 class _Routes:
@@ -289,11 +195,11 @@ class _Routes:
 
     # Wrappers ------------------------------------------------------------------
 
-    def protocol(self, name: str, handler: Handler) -> Handler:
+    def protocol(self, name: str, handler: Handler) -> Endpoint:
         """Count the arrival, consult the faults, run ``handler``, refusals as error JSON."""
         service, faults = self.service, self.faults
 
-        async def endpoint(request: Call) -> Answer:
+        async def endpoint(request: Request) -> Response:
             service.count(name)
             decision = faults.decide(name)
             if decision.delay:
@@ -310,20 +216,20 @@ class _Routes:
             except Rejected as rejected:
                 answer = _refusal(rejected)
             if fault is None:
-                return answer
+                return _encoded(answer, request.scope)
             if fault.action is Action.DROP:
                 return _Dropped(answer)
             return _fault_answer(fault)
 
         return endpoint
 
-    def _control(self, handler: ControlHandler) -> ControlHandler:
+    def _control(self, handler: Endpoint) -> Endpoint:
         service = self.service
 
         async def endpoint(request: Request) -> Response:
             service.count("control")
             try:
-                return await handler(request)
+                return _encoded(await handler(request), request.scope)
             except Rejected as rejected:
                 return _refusal(rejected)
             except FaultSpecError as exc:
@@ -332,26 +238,22 @@ class _Routes:
         return endpoint
 
     async def unrouted(self, request: Request, exc: Exception) -> Response:
-        """Unknown paths (404) and wrong methods (405), as error JSON."""
+        """Unknown paths (404) and wrong methods (405, ``Allow`` naming the right ones), as
+        error JSON."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
-        return self._unrouted(status, headers)
-
-    def method_not_allowed(self, allowed: frozenset[str]) -> Answer:
-        """A protocol path with the wrong method: 405, ``Allow`` naming the right ones."""
-        return self._unrouted(405, {"Allow": ", ".join(sorted(allowed))})
-
-    def _unrouted(self, status: int, headers: dict[str, str]) -> Answer:
+        if "Allow" in headers:
+            headers["Allow"] = ", ".join(sorted(headers["Allow"].split(", ")))
         self.service.count("other")
         rejection = Rejection.METHOD_NOT_ALLOWED if status == 405 else Rejection.NOT_FOUND
         return json_answer(Rejected(rejection).body(), rejection.http_status, headers)
 
     # The protocol --------------------------------------------------------------
 
-    async def time(self, request: Call) -> Answer:
+    async def time(self, request: Request) -> Answer:
         return text_answer(self.service.server_time())
 
-    async def token(self, request: Call) -> Answer:
+    async def token(self, request: Request) -> Answer:
         body = await request.body()
         answer = self.service.grant_token(request.headers, body, client_ip=client_ip(request))
         return json_answer(answer)
@@ -378,6 +280,7 @@ class _Routes:
                 "clockOffset": settings.clock_offset,
                 "dateTolerance": settings.date_tolerance,
                 "requiredScope": settings.required_scope,
+                "allowedHosts": list(settings.allowed_hosts),
                 "time": self.service.server_time(),
             }
         )

@@ -1,7 +1,7 @@
 """Barocert's routes on the sandbox app: the protocol's, and ``/_sandbox/barocert/`` control.
 
-The app (``_app.py``) serves :func:`routes` on its lean protocol path and
-:func:`control_routes` with Starlette, with its own wrappers, so Barocert
+The app (``_app.py``) serves :func:`routes` and :func:`control_routes`, each with
+its own wrapper, so Barocert
 endpoints are counted, faulted and refused exactly as the 2.x ones are. Path
 values are read from the raw path, as sent: the HMAC signs that form, and a
 login's free-form transaction id may hold percent-encoded characters.
@@ -23,8 +23,8 @@ from kakaocert_async.barocert._models import Kind
 
 from . import _checks, _phone
 from ._barocert_service import BarocertService, endpoint
-from ._calls import Answer, Call, ProtocolRoute, client_ip, json_answer, raw_path
-from ._calls import Handler as LeanHandler
+from ._calls import Answer, ProtocolRoute, client_ip, json_answer, raw_path
+from ._calls import Handler as ProtocolHandler
 from ._rejections import Rejected, Rejection
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -39,7 +39,7 @@ def _json(payload: object) -> Response:
     return Response(_wire.dumps(payload), 200, media_type="application/json")
 
 
-def _segments(request: Call, template: str) -> dict[str, str]:
+def _segments(request: Request, template: str) -> dict[str, str]:
     """The values of the ``template``'s parameters, from the raw path, decoded. The raw
     path must have as many segments as the template (an encoded ``/`` stays in its
     segment), else it is not found."""
@@ -78,11 +78,11 @@ def routes(service: BarocertService) -> list[ProtocolRoute]:
     return table
 
 
-def _handler(call: Callable[..., dict[str, Any]], template: str) -> LeanHandler:
+def _handler(call: Callable[..., dict[str, Any]], template: str) -> ProtocolHandler:
     """An endpoint that hands ``call`` the request as data: headers, body bytes, the raw
     path, the caller's IP and the path's parameters."""
 
-    async def handle(request: Call) -> Answer:
+    async def handle(request: Request) -> Answer:
         body = await request.body()
         answer = call(
             request.headers,

@@ -1,10 +1,8 @@
-"""The lean protocol path's request and answer: what every protocol handler takes and gives.
+"""What every protocol handler takes and gives: a Starlette request, an :class:`Answer`.
 
-The sandbox's protocol routes (2.x families, Barocert) are what clients poll
-under load, so they skip Starlette's request and response objects: a handler
-gets a :class:`Call` and returns an :class:`Answer`, and is declared as a
-:class:`ProtocolRoute`. ``_app`` matches, wraps (counting, faults, refusals)
-and serves them.
+The sandbox's protocol routes (2.x families, Barocert) are declared as
+:class:`ProtocolRoute` entries; ``_app`` wraps them (counting, faults, refusals)
+and serves them as Starlette routes.
 """
 
 from __future__ import annotations
@@ -12,47 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
-from starlette.requests import ClientDisconnect
+from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope
 
 from kakaocert_async import _wire
-
-
-class Call:
-    """One protocol request as a handler sees it: headers, path parameters, caller, body.
-
-    ``headers`` holds the lower-case names the ASGI server gives (the first of
-    repeated ones, as Starlette's ``Request.headers.get`` would).
-    """
-
-    __slots__ = ("_body", "_receive", "client_ip", "headers", "path_params", "scope")
-
-    def __init__(self, scope: Scope, receive: Receive, path_params: dict[str, Any]) -> None:
-        self.scope = scope
-        self.path_params = path_params
-        self.headers: dict[str, str] = {
-            name.decode("latin-1"): value.decode("latin-1")
-            for name, value in reversed(scope["headers"])
-        }
-        client = scope.get("client")
-        self.client_ip: str = client[0] if client else ""
-        self._receive = receive
-        self._body: bytes | None = None
-
-    async def body(self) -> bytes:
-        """The whole request body (read once)."""
-        if self._body is None:
-            chunks = []
-            while True:
-                message = await self._receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientDisconnect
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    break
-            self._body = b"".join(chunks)
-        return self._body
 
 
 class Answer(Response):
@@ -91,17 +52,17 @@ def text_answer(text: str) -> Answer:
     return Answer(text.encode("utf-8"), 200, "text/plain; charset=utf-8")
 
 
-def client_ip(call: Call) -> str:
-    return call.client_ip
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
-def raw_path(call: Call) -> str:
+def raw_path(request: Request) -> str:
     """The path as the client sent it (percent-encoding kept, no query)."""
-    raw: Any = call.scope.get("raw_path") or call.scope["path"].encode("utf-8")
+    raw: Any = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
     return bytes(raw).split(b"?", 1)[0].decode("latin-1")
 
 
-Handler = Callable[[Call], Awaitable[Answer]]
+Handler = Callable[[Request], Awaitable[Answer]]
 
 
 class ProtocolRoute(NamedTuple):
@@ -110,8 +71,7 @@ class ProtocolRoute(NamedTuple):
     method: str
     """``GET`` (which also answers ``HEAD``) or ``POST``."""
     path: str
-    """In Starlette's syntax: ``/SignToken/Status/{receipt_id}``, ``{rest:path}``; the
-    first segment must be literal."""
+    """In Starlette's syntax: ``/SignToken/Status/{receipt_id}``, ``{rest:path}``."""
     endpoint: str
     """Its name in stats and fault targets (one of ``ENDPOINTS``)."""
     handler: Handler

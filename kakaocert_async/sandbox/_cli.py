@@ -73,6 +73,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--token-ttl", type=seconds, default=DEFAULT_TOKEN_TTL, metavar="S", help="token life")
     add("--clock-offset", type=any_seconds, default=0.0, metavar="S", help="shift the clock by S")
     add("--latency", type=seconds, default=0.0, metavar="S", help="delay every answer by S")
+    add(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME[:PORT]",
+        help="another name the phone and control routes answer to (a container's, a proxy's)",
+    )
     add("--fault", type=_fault, action="append", default=[], metavar="SPEC", help="see below")
     add(
         "--log-level",
@@ -96,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
             sign_after=args.sign_after,
             token_ttl=args.token_ttl,
             clock_offset=args.clock_offset,
+            allowed_hosts=args.allow_host,
             faults=faults,
         )
         require_extra()
@@ -143,6 +151,8 @@ def banner(sandbox: Sandbox, url: str) -> str:
         f"  token_ttl    {settings.token_ttl:g} s",
         f"  server       {describe()}",
     ]
+    if settings.allowed_hosts:
+        lines.append(f"  allow_host   {', '.join(settings.allowed_hosts)}")
     if settings.clock_offset:
         lines.append(f"  clock        {settings.clock_offset:+g} s off this machine's")
     for fault in sandbox.faults.listing():

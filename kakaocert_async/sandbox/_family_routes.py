@@ -1,6 +1,6 @@
 """The routes of a family's three calls (request, state, verify), for any family.
 
-``family_routes`` builds them from the table in ``_families``, as lean protocol
+``family_routes`` builds them from the table in ``_families``, as protocol
 routes; ``_app`` wraps each handler with its arrival counting and fault plan.
 The verify route reads the receipt id and the signature from the raw path, as sent.
 """
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._calls import Answer, Call, ProtocolRoute, client_ip, json_answer, raw_path
+from starlette.requests import Request
+
+from ._calls import Answer, ProtocolRoute, client_ip, json_answer, raw_path
 from ._families import ServedFamily
 from ._rejections import Rejected, Rejection
 from ._service import Service
@@ -34,7 +36,7 @@ def family_routes(service: Service, families: Iterable[ServedFamily]) -> list[Pr
     return routes
 
 
-def verify_segments(request: Call, prefix: str) -> tuple[str, str | None]:
+def verify_segments(request: Request, prefix: str) -> tuple[str, str | None]:
     """The receipt id and the signature of a verify path, from the raw path as sent.
 
     The signature is everything after the receipt id's ``/``, not decoded: the
@@ -55,14 +57,14 @@ class _Calls:
         self.service = service
         self.served = served
 
-    async def request(self, request: Call) -> Answer:
+    async def request(self, request: Request) -> Answer:
         body = await request.body()
         answer = self.service.handle_request(
             self.served, request.headers, body, client_ip=client_ip(request)
         )
         return json_answer(answer)
 
-    async def status(self, request: Call) -> Answer:
+    async def status(self, request: Request) -> Answer:
         answer = self.service.handle_status(
             self.served,
             request.headers,
@@ -71,7 +73,7 @@ class _Calls:
         )
         return json_answer(answer)
 
-    async def verify(self, request: Call) -> Answer:
+    async def verify(self, request: Request) -> Answer:
         receipt_id, signature = verify_segments(request, self.served.family.verify_prefix)
         answer = self.service.handle_verify(
             self.served, request.headers, receipt_id, signature, client_ip=client_ip(request)

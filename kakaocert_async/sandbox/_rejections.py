@@ -46,6 +46,9 @@ METHOD_NOT_ALLOWED       -11090002  405   a known path with the wrong method
 STATE_CONFLICT           -11090003  409   control: sign/expire/open a receipt no longer pending
 CONTROL_INVALID          -11090004  400   control: a malformed request (a fault spec, a bad limit)
 INJECTED_FAULT           -11090005  5xx   an injected fault answering with an error JSON body
+BODY_TOO_LARGE           -11090006  413   a request body over 1 MiB (any route, before any check)
+FOREIGN_HOST             -11090007  403   control: a ``Host`` the sandbox does not serve
+FOREIGN_ORIGIN           -11090008  403   control: an ``Origin`` other than the sandbox's own
 BC_VERSION               -12000001  400   Barocert: ``x-bc-version``/``x-pb-version`` not ``2.1``
 BC_DATE_MISSING          -12000002  401   Barocert: no ``x-bc-date``
 BC_DATE_MALFORMED        -12000003  401   Barocert: ``x-bc-date`` not ``YYYY-MM-DDTHH:MM:SS[.fff]Z``
@@ -142,6 +145,9 @@ class Rejection(enum.Enum):
     STATE_CONFLICT = (-11090003, 409, "현재 상태에서는 할 수 없는 작업입니다.")
     CONTROL_INVALID = (-11090004, 400, "샌드박스 제어 요청이 올바르지 않습니다.")
     INJECTED_FAULT = (-11090005, 503, "일시적인 서비스 장애입니다. (샌드박스 장애 주입)")
+    BODY_TOO_LARGE = (-11090006, 413, "요청 본문이 너무 큽니다.")
+    FOREIGN_HOST = (-11090007, 403, "이 샌드박스의 주소가 아닌 Host로 온 제어 요청입니다.")
+    FOREIGN_ORIGIN = (-11090008, 403, "다른 출처(Origin)의 페이지가 보낸 제어 요청입니다.")
     # Barocert (sandbox/_barocert*.py): headers and the token
     BC_VERSION = (-12000001, 400, "API 버전 헤더가 없거나 지원하지 않는 버전입니다. (2.1)")
     BC_DATE_MISSING = (-12000002, 401, "x-bc-date 헤더가 없습니다.")

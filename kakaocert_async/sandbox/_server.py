@@ -4,10 +4,10 @@ The socket is bound here, before uvicorn starts, so ``port=0`` yields the port
 actually picked and a port in use fails with ``OSError`` instead of uvicorn
 exiting the process. Embedded servers leave signal handling to the host.
 
-Served fast, so load tests measure their clients rather than the sandbox:
-uvicorn picks the httptools parser when it is installed, and the server's own
-loops (in a thread, or forever) are uvloop's when it is (the ``sandbox`` extra
-brings both). :func:`serve` runs in the caller's loop, whatever it is.
+uvicorn is used as released: it picks the httptools parser when it is installed,
+and the server's own loops (in a thread, or forever) are uvloop's when it is
+(the ``sandbox`` extra brings both). :func:`serve` runs in the caller's loop,
+whatever it is.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Itera
 from typing import Any
 
 import uvicorn
-from starlette.requests import ClientDisconnect
 
 from ._faults import ConnectionDropped
 
@@ -31,23 +30,15 @@ STARTUP_TIMEOUT = 10.0
 
 
 class _DropFilter(logging.Filter):
-    """Keeps uvicorn's log to one line for what is not the sandbox's failure.
+    """A connection the sandbox dropped on purpose (a drop fault) is not logged.
 
-    A connection the sandbox dropped on purpose (a drop fault) is not logged at
-    all; a client that hung up before its request was read is one line, not an
-    "Exception in ASGI application" traceback.
+    (A client that hangs up before its request was read is not logged either: the
+    guard, which reads every body first, leaves without an answer.)
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc_info = record.exc_info
-        failure = exc_info[1] if exc_info else None
-        if isinstance(failure, ConnectionDropped):
-            return False
-        if isinstance(failure, ClientDisconnect):
-            record.msg, record.args = "a client hung up before its request was read", ()
-            record.exc_info = record.exc_text = None
-            record.levelno, record.levelname = logging.INFO, "INFO"
-        return True
+        return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
 
 
 _DROP_FILTER = _DropFilter()
@@ -73,18 +64,14 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     return uvloop.new_event_loop
 
 
-def _protocol_class() -> type[asyncio.Protocol] | None:
-    """The sandbox's own HTTP protocol where httptools is installed (else uvicorn's h11)."""
-    try:
-        from ._protocol import SandboxProtocol
-    except ImportError:
-        return None
-    return SandboxProtocol
-
-
 def describe() -> str:
     """What a served sandbox runs on, e.g. ``uvicorn (httptools, uvloop)``."""
-    parser = "h11" if _protocol_class() is None else "httptools"
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        parser = "h11"
+    else:
+        parser = "httptools"
     loop = "asyncio" if loop_factory() is asyncio.new_event_loop else "uvloop"
     return f"uvicorn ({parser}, {loop})"
 
@@ -130,9 +117,6 @@ def url_of(sock: socket.socket) -> str:
 
 def _config(app: Any, *, log_level: str, access_log: bool, **options: Any) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
-    protocol = _protocol_class()
-    if protocol is not None:
-        options.setdefault("http", protocol)
     return uvicorn.Config(
         app,
         lifespan="off",

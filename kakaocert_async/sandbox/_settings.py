@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from math import isfinite
 from typing import Any
 
@@ -78,6 +79,34 @@ def _seconds(*, at_least: float | None = None, optional: bool = False) -> _Valid
     return validate
 
 
+def _hosts(value: object) -> object:
+    """``allowed_hosts``: one name or many, as a tuple of lower-case strings."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        return value
+    return tuple(h.strip().lower() if isinstance(h, str) else h for h in value)
+
+
+HOST_PATTERN = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::([0-9]{1,5}))?")
+"""A ``Host`` header, or an ``allowed_hosts`` entry: a name or address, an optional port."""
+
+
+def split_host(text: str) -> tuple[str, int | None] | None:
+    """``name[:port]`` as (lower-case name, port or ``None``); ``None`` if it is not one."""
+    match = HOST_PATTERN.fullmatch(text.strip().lower())
+    if match is None:
+        return None
+    return match[1], None if match[2] is None else int(match[2])
+
+
+def _check_hosts(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(
+        isinstance(h, str) and split_host(h) is not None for h in value
+    ):
+        raise ValidationError(attribute.name, "must be host names, each NAME or NAME:PORT")
+
+
 def _check_clock(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not callable(value):
         raise ValidationError(attribute.name, "must be a callable returning epoch seconds")
@@ -112,6 +141,12 @@ class Settings:
     """Seconds an ``x-lh-date`` may be off the sandbox clock."""
     required_scope: str = attrs.field(default=ESIGN_SCOPE, validator=_validation.text(20))
     """The scope a token needs for the SignToken calls."""
+    allowed_hosts: tuple[str, ...] = attrs.field(
+        default=(), converter=_hosts, validator=_check_hosts
+    )
+    """More names the control routes and the phone answer to, as ``Host``: ``NAME`` (any
+    port) or ``NAME:PORT``. The address served on, and ``localhost`` when it is a loopback
+    one, need no entry. For a sandbox reached by another name (a container, a proxy)."""
 
     @property
     def key(self) -> bytes:

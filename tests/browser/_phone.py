@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+REBOUND_NAME = "rebound.example"
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -30,6 +31,8 @@ FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1100,900",
+    # A name of an attacker's page that resolves to this machine: DNS rebinding, in one step.
+    f"--host-resolver-rules=MAP {REBOUND_NAME} 127.0.0.1",
 )
 BROWSERS = ("chromium", "chromium-browser")
 DRIVERS = ("chromedriver", "/usr/lib/chromium/chromedriver")

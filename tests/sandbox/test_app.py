@@ -1,5 +1,5 @@
-"""The app's lean protocol path: its route table, HEAD and 405, gzip, errors, cached answers,
-and the fast server under it (httptools, uvloop)."""
+"""The app's protocol routes: HEAD and 405, gzip, errors, cached answers, and the server
+under it (uvicorn as released, on httptools and uvloop)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from kakaocert_async import _wire
 from kakaocert_async.sandbox import Rejection, Sandbox
-from kakaocert_async.sandbox._app import Answer, Call, ProtocolApp, ProtocolRoute
+from kakaocert_async.sandbox._calls import Answer
 from kakaocert_async.sandbox._server import describe, serve_in_thread
 from tests.sandbox._raw import FakeClock, Raw, assert_refused
 
@@ -127,93 +127,6 @@ async def test_the_service_hands_out_a_fresh_answer_each_time(raw: Raw, sandbox:
     assert second["state"] == 0
 
 
-# The route table ---------------------------------------------------------------------
-
-
-async def _asgi(app: Any, method: str, path: str) -> tuple[int, dict[bytes, bytes], bytes]:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope: Scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "headers": [(b"x-caller", b"first"), (b"x-caller", b"second")],
-        "client": ("10.0.0.7", 1234),
-    }
-    await app(scope, receive, send)
-    headers = dict(sent[0]["headers"])
-    return sent[0]["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
-
-
-def _table_app(seen: list[tuple[str, Call]]) -> ProtocolApp:
-    async def echo(call: Call) -> Answer:
-        body = json.dumps({"params": call.path_params, "caller": call.headers["x-caller"]})
-        return Answer(body.encode(), 200, "application/json")
-
-    def wrap(name: str, handler: Any) -> Any:
-        async def endpoint(call: Call) -> Answer:
-            seen.append((name, call))
-            answer: Answer = await handler(call)
-            return answer
-
-        return endpoint
-
-    async def fallback(scope: Scope, receive: Any, send: Any) -> None:
-        await Answer(b"fallback", 404, "text/plain")(scope, receive, send)
-
-    return ProtocolApp(
-        [
-            ProtocolRoute("GET", "/Things/{thing_id}", "things", echo),
-            ProtocolRoute("POST", "/Things/{thing_id}/{rest:path}", "deep", echo),
-        ],
-        wrap,
-        not_allowed=lambda allowed: Answer(b"", 405, None, {"Allow": ", ".join(sorted(allowed))}),
-        fallback=fallback,  # type: ignore[arg-type]
-    )
-
-
-async def test_a_route_is_one_entry_of_the_table() -> None:
-    seen: list[tuple[str, Call]] = []
-    app = _table_app(seen)
-
-    status, _, body = await _asgi(app, "GET", "/Things/42")
-    assert status == 200
-    assert json.loads(body) == {"params": {"thing_id": "42"}, "caller": "first"}
-    status, _, body = await _asgi(app, "POST", "/Things/42/a/b")
-    assert json.loads(body)["params"] == {"thing_id": "42", "rest": "a/b"}
-    assert [(name, call.client_ip) for name, call in seen] == [
-        ("things", "10.0.0.7"),
-        ("deep", "10.0.0.7"),
-    ]
-
-    status, headers, _ = await _asgi(app, "DELETE", "/Things/42")
-    assert (status, headers[b"allow"]) == (405, b"GET, HEAD")
-    status, _, body = await _asgi(app, "GET", "/Things")
-    assert (status, body) == (404, b"fallback")
-    assert len(seen) == 2
-
-
-def test_a_route_must_start_with_a_literal_segment() -> None:
-    async def handler(call: Call) -> Answer:
-        raise AssertionError  # pragma: no cover
-
-    with pytest.raises(ValueError, match="first path segment"):
-        ProtocolApp(
-            [ProtocolRoute("GET", "/{anything}/x", "x", handler)],
-            lambda name, h: h,
-            not_allowed=lambda allowed: Answer(b"", 405),
-            fallback=_table_app([]),
-        )
-
-
 # Errors and the server ---------------------------------------------------------------
 
 
@@ -243,12 +156,12 @@ def test_the_served_sandbox_runs_on_httptools_and_uvloop() -> None:
         if scope["type"] != "http":
             return
         loop = type(asyncio.get_running_loop()).__module__
-        protocol = type(send.__self__).__module__  # the exchange of the serving protocol
+        protocol = type(send.__self__).__module__  # the request cycle of uvicorn's protocol
         body = json.dumps({"loop": loop, "protocol": protocol}).encode()
         await Answer(body, 200, "application/json")(scope, receive, send)
 
     with serve_in_thread(report, host="127.0.0.1", port=0) as url:
         seen = httpx.get(url, timeout=10).json()
     assert seen["loop"].startswith("uvloop")
-    assert seen["protocol"] == "kakaocert_async.sandbox._protocol"
+    assert seen["protocol"] == "uvicorn.protocols.http.httptools_impl"
     assert describe() == "uvicorn (httptools, uvloop)"

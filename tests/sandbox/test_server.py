@@ -120,3 +120,22 @@ async def test_served_connections_send_without_delay() -> None:
         writer.close()
         await writer.wait_closed()
     assert nodelay == [1]
+
+
+async def test_pipelined_state_calls_are_answered_in_order_on_one_connection() -> None:
+    sandbox = Sandbox(sign_after=None)
+    async with sandbox.serve() as url:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            writer.write(b"GET /Time HTTP/1.1\r\nHost: s\r\n\r\n" * 50)
+            answers = []
+            for _ in range(50):
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+                length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n")[0])
+                answers.append((head, await reader.readexactly(length)))
+        finally:
+            writer.close()
+    assert all(head.startswith(b"HTTP/1.1 200 OK") for head, _ in answers)
+    assert all(body.endswith(b"Z") for _, body in answers)
+    assert sandbox.stats["time"] == 50
