@@ -191,17 +191,8 @@ class ESignRequest(RequestBase):
         return self.token
 
 
-@attrs.frozen(kw_only=True)
-class NamedCallCenterRequestBase(RequestBase):
-    """A request that may also name the call center (internal base)."""
-
-    call_center_name: str | None = attrs.field(default=None, validator=v.text(None, required=False))
-    """고객센터명: your customer service's name, shown in the KakaoTalk message; sent
-    only if given (no limit is public)."""
-
-
 @attrs.frozen(kw_only=True, init=False)
-class VerifyAuthRequest(NamedCallCenterRequestBase):
+class VerifyAuthRequest(RequestBase):
     """An identity verification (본인인증, RequestVerifyAuth). Checked when built.
 
     The receiver signs ``text``: make it a one-time value (a nonce) and check it in
@@ -220,6 +211,9 @@ class VerifyAuthRequest(NamedCallCenterRequestBase):
     True
     """
 
+    call_center_name: str | None = attrs.field(default=None, validator=v.text(None, required=False))
+    """고객센터명: your customer service's name, shown in the KakaoTalk message; sent
+    only if given (no limit is public). Only identity verification's request has it."""
     token: str = attrs.field(validator=v.text(MAX_TEXT))
     """원문: the one-time text the receiver signs (≤ 500 characters), also read as
     :attr:`text`: a nonce you keep, not a credential."""
@@ -253,7 +247,7 @@ class VerifyAuthRequest(NamedCallCenterRequestBase):
 
 
 @attrs.frozen(kw_only=True, init=False)
-class CMSRequest(NamedCallCenterRequestBase):
+class CMSRequest(RequestBase):
     """A CMS automatic-transfer withdrawal consent (자동이체 출금동의, RequestCMS).
 
     The receiver consents to withdrawals from the bank account named here; the
@@ -311,7 +305,6 @@ class CMSRequest(NamedCallCenterRequestBase):
         tms_message: str | None = None,
         sub_client_id: str | None = None,
         payload: str | None = None,
-        call_center_name: str | None = None,
     ) -> None:
         """Check every field (a :class:`ValidationError` names the first bad one); give
         the text to sign as ``text`` or as ``token``."""

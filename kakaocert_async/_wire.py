@@ -83,8 +83,8 @@ REQUEST_WIRE_NAMES = {
 }
 """ESignRequest's; the other families' requests add to them."""
 VERIFY_AUTH_REQUEST_WIRE_NAMES = {**REQUEST_WIRE_NAMES, "call_center_name": "CallCenterName"}
-CMS_REQUEST_WIRE_NAMES = {
-    **VERIFY_AUTH_REQUEST_WIRE_NAMES,
+CMS_REQUEST_WIRE_NAMES = {  # no CallCenterName: the official RequestCMS has none
+    **REQUEST_WIRE_NAMES,
     "bank_account_name": "BankAccountName",
     "bank_account_num": "BankAccountNum",
     "bank_code": "BankCode",

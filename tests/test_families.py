@@ -8,6 +8,7 @@ deadline rules, whatever kind of receipt is waited for.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ from kakaocert_async import (
     VerifyAuthStatus,
     VerifyAuthVerification,
     VerifyOutcomeUnknown,
+    _wire,
 )
 from kakaocert_async._models import ReceiptBase, StatusBase, VerificationBase
 from kakaocert_async.sandbox import COUNTERS, ENDPOINTS, Fault, Rejection, Sandbox
@@ -141,12 +143,12 @@ async def test_the_states_carry_each_familys_own_fields() -> None:
         code = sandbox.client_code
         named = make_verify_auth_request(call_center_name="고객센터", payload="memo-9")
         identity = await client.request_verify_auth(code, named)
-        cms = await client.request_cms(code, make_cms_request(call_center_name="콜센터"))
+        cms = await client.request_cms(code, make_cms_request())
         identity_state = await client.get_verify_auth_state(code, identity.receipt_id)
         cms_state = await client.get_cms_state(code, cms.receipt_id)
     assert identity_state.call_center_name == "고객센터"
     assert identity_state.payload == "memo-9"
-    assert cms_state.call_center_name == "콜센터"
+    assert cms_state.call_center_name == sandbox.settings.client_name  # not sent: registered
     assert cms_state.app_to_app is False
     assert not hasattr(identity_state, "app_to_app")
     assert not hasattr(cms_state, "tx_id")
@@ -312,7 +314,6 @@ NEW_FIELD_PROBLEMS = [
     (CMSRequest, "bank_account_num", "  ", "required"),
     (CMSRequest, "bank_code", 4, "string"),
     (CMSRequest, "client_user_id", None, "string"),
-    (CMSRequest, "call_center_name", b"x", "string"),
     (CMSRequest, "token", "x" * 501, "at most 500"),
     (CMSRequest, "bank_account_num", "1\x002", "control"),
     # The shared fields keep the manual's limits in every family.
@@ -343,11 +344,21 @@ def test_what_the_official_examples_send_is_accepted() -> None:
         bank_account_name="김" * 100,
         client_user_id="x" * 300,
         sub_client_id="",
-        call_center_name="",
     )
     assert cms.token is None
     identity = make_verify_auth_request(call_center_name="고객센터 " * 30)
     assert identity.call_center_name is not None
+
+
+def test_a_cms_request_names_no_call_center_as_no_official_sdk_sends_one() -> None:
+    # The .NET and Java RequestCMS have no CallCenterName (only RequestVerifyAuth has):
+    # a strict service would refuse it, a lenient one ignore it.
+    assert "call_center_name" not in attrs.fields_dict(CMSRequest)
+    with pytest.raises(TypeError, match="call_center_name"):
+        make_cms_request(call_center_name="고객센터")
+    assert "CallCenterName" not in json.loads(
+        _wire.encode_request(make_cms_request(), app_to_app=False)
+    )
 
 
 def test_reprs_hide_the_bank_details_and_the_receiver() -> None:

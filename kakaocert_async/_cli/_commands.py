@@ -157,7 +157,6 @@ CMS = Kind(
     signed_text_help="a text the receiver signs too (≤ 500; optional)",
     token_required=False,
     extra_flags=(
-        _CALL_CENTER_NAME,
         ("--bank-account-name", "bank_account_name", "NAME", "the account holder (예금주명)", True),
         ("--bank-account-num", "bank_account_num", "NUMBER", "the account (may be masked)", True),
         ("--bank-code", "bank_code", "CODE", "the bank's code (은행코드), e.g. 004", True),

@@ -142,7 +142,9 @@ class Receipt:
             own = {
                 "app_to_app": self.app_to_app,
                 "tx_id": self.tx_id,
-                "call_center_name": getattr(request, "call_center_name", None),
+                # Named by identity verification's request; CMS's has no such field,
+                # and its state shows the client's registered name.
+                "call_center_name": getattr(request, "call_center_name", client_name),
             }
             fields.update((name, own[name]) for name in extra)
         status: StatusBase = cls(**fields)

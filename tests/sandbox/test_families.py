@@ -62,17 +62,16 @@ async def test_cms_request_state_verify_in_app_to_app(raw: Raw, sandbox: Sandbox
     assert sandbox.stats["cms.verify"] == 2
 
 
-async def test_cms_takes_the_token_and_call_center_name_the_dotnet_sdk_sends(
-    raw: Raw, sandbox: Sandbox
-) -> None:
+async def test_cms_takes_the_fields_the_dotnet_sdk_sends(raw: Raw, sandbox: Sandbox) -> None:
     token = await raw.session()
-    body = cms_body(Token="원문", CallCenterName="고객센터", SubClientID="")
+    body = cms_body(Token="원문", SubClientID="")
     receipt_id = (await raw.receipt(token, CMS, **body))["receiptId"]
     state = sandbox.state(receipt_id)
     assert isinstance(state, CMSStatus)
-    assert state.call_center_name == "고객센터"
+    # RequestCMS names no call center: its state shows the client's registered name.
+    assert state.call_center_name == sandbox.settings.client_name
     # The .NET SDK sends every field, the unset ones as null.
-    nulls = cms_body(Token=None, CallCenterName=None, TMSMessage=None, PayLoad=None)
+    nulls = cms_body(Token=None, TMSMessage=None, PayLoad=None)
     assert (await raw.request(token, nulls, family=CMS)).status_code == 200
 
 

@@ -155,8 +155,7 @@ SHARED = {
 OWN = {
     "esign": {"Token": "전자서명 원문"},
     "identity": {"Token": "nonce-7f3a9c", "CallCenterName": "고객센터"},
-    "cms": {
-        "CallCenterName": "고객센터",
+    "cms": {  # no CallCenterName: the official .NET and Java RequestCMS have none
         "BankAccountName": "예금주명",
         "BankAccountNum": "9-4324-5**7-58",
         "BankCode": "004",
