@@ -115,7 +115,9 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def _config(app: Any, *, log_level: str, access_log: bool, **options: Any) -> uvicorn.Config:
+def _config(
+    app: Any, *, log_level: str | None, access_log: bool, **options: Any
+) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
     return uvicorn.Config(
         app,
@@ -128,9 +130,13 @@ def _config(app: Any, *, log_level: str, access_log: bool, **options: Any) -> uv
 
 @contextlib.asynccontextmanager
 async def serve(
-    app: Any, *, host: str, port: int, log_level: str = "warning", **options: Any
+    app: Any, *, host: str, port: int, log_level: str | None = None, **options: Any
 ) -> AsyncIterator[str]:
-    """Serve ``app`` in a task of the running loop; yields the base URL."""
+    """Serve ``app`` in a task of the running loop; yields the base URL.
+
+    uvicorn's loggers are the host program's too (a sandbox served inside your own
+    uvicorn app): their levels are left as the host set them unless ``log_level``
+    is given."""
     sock = bind(host, port)
     try:
         config = _config(app, log_level=log_level, access_log=False, log_config=None, **options)
@@ -152,7 +158,7 @@ async def serve(
 
 @contextlib.contextmanager
 def serve_in_thread(
-    app: Any, *, host: str, port: int, log_level: str = "warning", **options: Any
+    app: Any, *, host: str, port: int, log_level: str | None = None, **options: Any
 ) -> Iterator[str]:
     """Serve ``app`` from a daemon thread with its own loop; yields the base URL."""
     sock = bind(host, port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import httpx
@@ -139,3 +140,26 @@ async def test_pipelined_state_calls_are_answered_in_order_on_one_connection() -
     assert all(head.startswith(b"HTTP/1.1 200 OK") for head, _ in answers)
     assert all(body.endswith(b"Z") for _, body in answers)
     assert sandbox.stats["time"] == 50
+
+
+@pytest.mark.parametrize("level", [logging.DEBUG, logging.INFO])
+async def test_serving_leaves_the_host_programs_uvicorn_loggers_alone(level: int) -> None:
+    # A sandbox served inside your own uvicorn app: its access and start-up logs stay.
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+    before = {name: logging.getLogger(name).level for name in names}
+    try:
+        for name in names:
+            logging.getLogger(name).setLevel(level)
+        sandbox = Sandbox(sign_after=None)
+        async with sandbox.serve(port=0):
+            assert {name: logging.getLogger(name).level for name in names} == dict.fromkeys(
+                names, level
+            )
+        with sandbox.serve_in_thread():
+            pass
+        assert {name: logging.getLogger(name).level for name in names} == dict.fromkeys(
+            names, level
+        )
+    finally:
+        for name, was in before.items():
+            logging.getLogger(name).setLevel(was)
