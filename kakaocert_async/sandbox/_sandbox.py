@@ -92,6 +92,7 @@ class Sandbox:
         clock_offset: float = 0.0,
         clock: Clock = time.time,
         date_tolerance: float = DATE_TOLERANCE,
+        double_slash_signatures: bool = False,
         faults: Iterable[Fault] = (),
     ) -> None:
         self.settings = Settings(
@@ -104,6 +105,7 @@ class Sandbox:
             clock_offset=clock_offset,
             clock=clock,
             date_tolerance=date_tolerance,
+            double_slash_signatures=double_slash_signatures,
         )
         self.service = Service(self.settings)
         """The emulated service: its methods are synchronous and thread-safe."""

@@ -112,6 +112,10 @@ class Settings:
     """Seconds an ``x-lh-date`` may be off the sandbox clock."""
     required_scope: str = attrs.field(default=ESIGN_SCOPE, validator=_validation.text(20))
     """The scope a token needs for the SignToken calls."""
+    double_slash_signatures: bool = attrs.field(
+        default=False, validator=_validation.by(_validation.check_bool)
+    )
+    """App to App signatures hold ``//`` (start ``+///``), as some standard base64 does."""
 
     @property
     def key(self) -> bytes:
