@@ -65,9 +65,16 @@ class Credentials:
 
 
 @functools.lru_cache(maxsize=4)
-def _format_date(second: int) -> str:
-    # Cached: every call within the same second carries the same date.
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+def _format_second(second: int) -> str:
+    # Cached: every call within the same second shares it.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
+
+def format_date(when: float) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), milliseconds included: the form of the auth
+    server's ``GET /Time`` answer, which the official SDKs send as the date as it came."""
+    second, millisecond = divmod(int(when * 1000), 1000)
+    return f"{_format_second(second)}.{millisecond:03d}Z"
 
 
 class ServerClock:
@@ -125,8 +132,8 @@ class ServerClock:
         return self._wall() + self._offset
 
     async def date(self, deadline: float | None = None) -> str:
-        """``YYYY-MM-DDTHH:MM:SSZ`` by the server's clock."""
-        return _format_date(int(await self.now(deadline)))
+        """``YYYY-MM-DDTHH:MM:SS.mmmZ`` by the server's clock (:func:`format_date`)."""
+        return format_date(await self.now(deadline))
 
     def resync(self, stamped_after: int | None = None) -> None:
         """Read the server's time again before the next date (after a rejected date).

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import ssl
-import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import ClassVar, overload
 
@@ -51,10 +50,6 @@ from ._models import (
 )
 from ._secret import Secret
 from ._session import KakaoCert2
-
-_SIGNATURE_AS_GIVEN = "!$&'()*+,;=:@/|^[]"
-"""Besides letters, digits and ``-._~``: what a verify path carries as given (base64's
-``+``, ``/`` and ``=`` among them); anything else in a signature is percent-encoded."""
 
 API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
@@ -438,15 +433,13 @@ class Client(ClientBase):
     ) -> VerificationT:
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
-        path = family.verify_prefix + receipt_id
+        path = family.verify_prefix + _validation.path_value(receipt_id, "receipt_id")
         label = f"GET {path}"
         if signature is not None:
-            _validation.check_signature(signature)
-            # As given, as every official SDK sends it (Linkhub's protocol): check_signature
-            # refused whatever would change the URL's meaning. What a request line
-            # cannot hold raw (non-ASCII, ", <, >, `, {, }) is escaped here, once, the
-            # way httpx escapes it, so that both backends send the same bytes.
-            path += "/" + urllib.parse.quote(signature, safe=_SIGNATURE_AS_GIVEN)
+            # As given, as every official SDK sends it (Linkhub's protocol), but for
+            # what would change the URL's meaning (refused) or no URI can hold raw
+            # (escaped once here, so that both backends send the same bytes).
+            path += "/" + _validation.path_value(signature, "signature")
             label += "/<signature>"
 
         def send(call: Tracked) -> Awaitable[bytes]:
@@ -500,7 +493,7 @@ class Client(ClientBase):
         *,
         progress: Tracked | None = None,
     ) -> StatusT:
-        path = family.status_prefix + receipt_id
+        path = family.status_prefix + _validation.path_value(receipt_id, "receipt_id")
         label = f"GET {path}"
         answer = await self._session.call(
             client_code, path, label=label, policy=policy, deadline=deadline, progress=progress

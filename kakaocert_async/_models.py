@@ -435,7 +435,16 @@ class StatusBase:
 
 
 @attrs.frozen(kw_only=True)
-class ESignStatus(StatusBase):
+class NamedCallCenterStatusBase(StatusBase):
+    """A state that names the call center (internal base)."""
+
+    call_center_name: str | None = None
+    """고객센터명: the request's ``call_center_name`` (an e-signature request has none:
+    the official models carry the field, so it is kept if the service sends it)."""
+
+
+@attrs.frozen(kw_only=True)
+class ESignStatus(NamedCallCenterStatusBase):
     """The state of an e-signature request (ResultESignObj)."""
 
     app_to_app: bool | None = None
@@ -443,14 +452,6 @@ class ESignStatus(StatusBase):
     request said nothing)."""
     tx_id: str | None = None
     """카카오톡 트랜잭션아이디, App to App only: what your app passes to KakaoTalk."""
-
-
-@attrs.frozen(kw_only=True)
-class NamedCallCenterStatusBase(StatusBase):
-    """A state that names the call center (internal base)."""
-
-    call_center_name: str | None = None
-    """고객센터명: the request's ``call_center_name``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -464,6 +465,8 @@ class CMSStatus(NamedCallCenterStatusBase):
 
     app_to_app: bool | None = None
     """App to App 방식 이용 여부: whether the request was App to App."""
+    tx_id: str | None = None
+    """카카오톡 트랜잭션아이디, App to App only: what your app passes to KakaoTalk."""
 
 
 @attrs.frozen(kw_only=True)

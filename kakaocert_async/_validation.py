@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +24,15 @@ _DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")
 # hold; and lone surrogates, which cannot be sent as UTF-8.
 _UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # What would change a URL's meaning instead of being part of its path (Linkhub's protocol notes):
-# a query, a fragment, an escape, a Windows separator; and anything a request line
-# cannot hold (whitespace of any kind, C0 and C1 controls).
-_URL_SYNTAX = re.compile(r"[?#%\\]")
+# a query, a fragment, a Windows separator (System.Uri turns it into /), a %XX escape
+# (read as the character it stands for); and anything a request line cannot hold
+# (whitespace of any kind, C0 and C1 controls).
+_URL_SYNTAX = re.compile(r"[?#\\]|%[0-9A-Fa-f]{2}")
+PATH_AS_GIVEN = "!$&'()*+,;=:@/|^[]"
+"""Besides letters, digits and ``-._~``: what a path value carries as given (base64's
+``+``, ``/`` and ``=`` among them). Anything else (non-ASCII, ``"``, ``<``, ``>``, a
+backquote, ``{``, ``}``, a lone ``%``) is percent-encoded as UTF-8, as .NET's
+``System.Uri`` escapes what no URI can hold raw, and the same on both HTTP backends."""
 _NOT_IN_A_REQUEST_LINE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 
@@ -126,27 +133,36 @@ def check_bool(value: object, field: str) -> None:
         raise ValidationError(field, f"must be True or False, got {_type_name(value)}")
 
 
-def check_signature(value: object, field: str = "signature") -> None:
-    """An App to App signature, which the verify path carries as given (as the official
-    SDKs send it): refused only if it would change the URL's meaning.
+def path_value(value: object, field: str) -> str:
+    """``value`` as it is appended to a URL path: the one rule for every such value
+    (receipt ids, client codes, App to App signatures, login tx ids), in both generations.
 
-    That is ``?``, ``#``, ``%``, ``\\``, whitespace and control characters, and an
-    empty, ``.`` or ``..`` path segment (it may hold ``/``, as base64 does).
+    As the official SDKs send it, appended as given (``+``, ``/``, ``=``, ``//``
+    included); refused only if it would change the URL's meaning: ``?``, ``#``, ``\\``,
+    whitespace, control characters, a ``%`` followed by two hex digits (an escape),
+    and a ``.`` or ``..`` segment. What no URI can hold raw is escaped
+    (:data:`PATH_AS_GIVEN`), a lone ``%`` as ``%25``. README: "Values in a URL path".
     """
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {_type_name(value)}")
     if not value:
         raise ValidationError(field, "is required and must not be empty")
     if _URL_SYNTAX.search(value):
-        raise ValidationError(field, "must not contain ?, #, % or \\ (they change the URL)")
+        raise ValidationError(
+            field, "must not contain ?, #, \\ or a %XX escape (they change the URL)"
+        )
     if _NOT_IN_A_REQUEST_LINE.search(value):
         raise ValidationError(field, "must not contain whitespace or control characters")
     if _SURROGATES.search(value):
         raise ValidationError(field, "must be valid Unicode text (no lone surrogates)")
-    if any(segment in {"", ".", ".."} for segment in value.split("/")):
-        raise ValidationError(
-            field, "must not have an empty, '.' or '..' segment (a leading, trailing or double /)"
-        )
+    if any(segment in {".", ".."} for segment in value.split("/")):
+        raise ValidationError(field, "must not have a '.' or '..' segment between its /s")
+    return urllib.parse.quote(value, safe=PATH_AS_GIVEN)
+
+
+def check_signature(value: object, field: str = "signature") -> None:
+    """An App to App signature: a :func:`path_value`."""
+    path_value(value, field)
 
 
 def check_seconds(value: object, field: str, *, at_least: float = 0.0, zero: bool = False) -> None:

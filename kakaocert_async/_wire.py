@@ -112,10 +112,10 @@ _COMMON_STATUS_WIRE_NAMES = {
     "verify_dt": "verifyDT",
     "payload": "payload",
 }
-STATUS_WIRE_NAMES = {**_COMMON_STATUS_WIRE_NAMES, "app_to_app": "appUseYN", "tx_id": "tx_id"}
-"""ESignStatus's."""
 VERIFY_AUTH_STATUS_WIRE_NAMES = {**_COMMON_STATUS_WIRE_NAMES, "call_center_name": "callCenterName"}
-CMS_STATUS_WIRE_NAMES = {**VERIFY_AUTH_STATUS_WIRE_NAMES, "app_to_app": "appUseYN"}
+STATUS_WIRE_NAMES = {**VERIFY_AUTH_STATUS_WIRE_NAMES, "app_to_app": "appUseYN", "tx_id": "tx_id"}
+"""ESignStatus's (CMSStatus has the same fields)."""
+CMS_STATUS_WIRE_NAMES = STATUS_WIRE_NAMES
 
 RECEIPT_WIRE_NAMES = {"receipt_id": "receiptId", "tx_id": "tx_id"}
 VERIFY_AUTH_RECEIPT_WIRE_NAMES = {"receipt_id": "receiptId"}

@@ -64,6 +64,7 @@ def status_json(
         "completeDT": None,
         "verifyDT": None,
         "payload": "memo",
+        "callCenterName": None,
         "appUseYN": False,
         "tx_id": None,
     }

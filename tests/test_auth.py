@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kakaocert_async import APIError, Client, _signing
-from kakaocert_async._auth import SWEEP_FLOOR, ServerClock, TokenCache
+from kakaocert_async._auth import SWEEP_FLOOR, ServerClock, TokenCache, format_date
 from kakaocert_async._models import TokenGrant
 from kakaocert_async._secret import Secret
 from tests._support import (
@@ -30,9 +30,11 @@ OTHER_CODE = "020040000002"
 
 
 def utc_seconds(text: str) -> float:
-    return (
-        dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
-    )
+    """A date header, in the form of the auth server's ``/Time`` answer (milliseconds
+    included), as the official SDKs send it."""
+    assert re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", text)
+    parsed = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return parsed.replace(tzinfo=dt.timezone.utc).timestamp()
 
 
 # The token request on the wire ---------------------------------------------------
@@ -377,4 +379,16 @@ async def test_the_clock_is_read_again_after_hours() -> None:
     now[0] = 7 * 3600
     await clock.now()
     assert reads == 2
-    assert await clock.date() == "1970-01-01T07:00:30Z"
+    assert await clock.date() == "1970-01-01T07:00:30.000Z"
+
+
+@pytest.mark.parametrize(
+    ("when", "date"),
+    [
+        (0.0, "1970-01-01T00:00:00.000Z"),
+        (1_796_570_954.0399, "2026-12-06T15:29:14.039Z"),  # cut, not rounded
+        (1_796_570_954.9999, "2026-12-06T15:29:14.999Z"),
+    ],
+)
+def test_a_date_has_milliseconds_as_the_time_answer_has(when: float, date: str) -> None:
+    assert format_date(when) == date

@@ -151,7 +151,7 @@ async def test_the_states_carry_each_familys_own_fields() -> None:
     assert cms_state.call_center_name == sandbox.settings.client_name  # not sent: registered
     assert cms_state.app_to_app is False
     assert not hasattr(identity_state, "app_to_app")
-    assert not hasattr(cms_state, "tx_id")
+    assert cms_state.tx_id is None  # App to App only
 
 
 # App to App ---------------------------------------------------------------------------

@@ -57,9 +57,9 @@ def test_every_public_field_is_documented_where_help_shows_it(cls: type[Any]) ->
         assert f"{name}: {doc.splitlines()[0]}" in shown
 
 
-def test_help_of_a_status_explains_its_21_fields() -> None:
+def test_help_of_a_status_explains_its_22_fields() -> None:
     shown = pydoc.render_doc(ESignStatus, renderer=pydoc.plaintext)
-    assert len(attrs.fields(ESignStatus)) == 21
+    assert len(attrs.fields(ESignStatus)) == 22
     assert "verify_dt: 서명 검증일시: when the signature was verified" in shown
     assert "state: 상태: ``PENDING``, ``SIGNED`` (verify it now, once) or ``EXPIRED``." in shown
 

@@ -293,6 +293,9 @@ class Status:
     """고객센터 연락처: the customer-service number shown to the receiver."""
     req_title: str | None = None
     """인증요청 메시지 제목 (or a sign request's ``sign_title``)."""
+    sign_title: str | None = None
+    """서명 요청 제목: a sign request's ``sign_title`` (the Java SDK's ``SignStatus``),
+    what was signed; ``None`` for other kinds or when the service leaves it out."""
     auth_category: str | None = None
     """인증분류: as the service sends it (its values are not public)."""
     return_url: str | None = None

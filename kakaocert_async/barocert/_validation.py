@@ -35,9 +35,9 @@ def check_receipt_id(value: object, field: str = "receipt_id") -> None:
 
 
 def check_tx_id(value: object, field: str = "tx_id") -> None:
-    """A login transaction id: free-form (the service sets no format), so only non-empty
-    text that can travel as one percent-encoded path segment."""
-    v.check_signature(value, field)
+    """A login transaction id: free-form (the service sets no format), so any value
+    appended to a path as given (``_validation.path_value``)."""
+    v.path_value(value, field)
 
 
 def text(max_length: int | None, *, required: bool = True) -> v.Validator:

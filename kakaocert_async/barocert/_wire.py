@@ -8,7 +8,6 @@ exactly the fields the protocol note marks encrypted as AES-256-GCM ciphertexts
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +15,7 @@ import attrs
 
 from kakaocert_async import _wire
 from kakaocert_async._errors import MalformedResponse
+from kakaocert_async._validation import path_value
 from kakaocert_async._wire import WireError
 
 from . import _crypto
@@ -100,6 +100,7 @@ STATUS_WIRE_NAMES = {
     "call_center_name": "callCenterName",
     "call_center_num": "callCenterNum",
     "req_title": "reqTitle",
+    "sign_title": "signTitle",
     "auth_category": "authCategory",
     "return_url": "returnURL",
     "token_type": "tokenType",
@@ -262,18 +263,20 @@ def encode_request(request: Request, cipher: _crypto.Cipher) -> bytes:
 
 
 def request_path(kind: Kind, client_code: str) -> str:
-    return f"/KAKAO/{kind.value}/{client_code}"
+    return f"/KAKAO/{kind.value}/{path_value(client_code, 'client_code')}"
 
 
 def status_path(kind: Kind, client_code: str, receipt_id: str) -> str:
-    return f"/KAKAO/{kind.value}/{client_code}/{receipt_id}"
+    return f"{request_path(kind, client_code)}/{path_value(receipt_id, 'receipt_id')}"
 
 
 def verify_path(kind: Kind, client_code: str, receipt_id: str) -> str:
-    return f"/KAKAO/{kind.value}/Verify/{client_code}/{receipt_id}"
+    code, receipt = path_value(client_code, "client_code"), path_value(receipt_id, "receipt_id")
+    return f"/KAKAO/{kind.value}/Verify/{code}/{receipt}"
 
 
 def login_verify_path(client_code: str, tx_id: str) -> str:
-    """The tx id is free-form, so it is percent-encoded as one path segment (the HMAC
-    signs the path as sent)."""
-    return f"/KAKAO/Login/Verify/{client_code}/{urllib.parse.quote(tx_id, safe='')}"
+    """The tx id is free-form: appended as the official SDK appends it (``+``, ``/``,
+    ``=`` as given), by the rule of every path value (the HMAC signs the path as sent)."""
+    code, tx = path_value(client_code, "client_code"), path_value(tx_id, "tx_id")
+    return f"/KAKAO/Login/Verify/{code}/{tx}"

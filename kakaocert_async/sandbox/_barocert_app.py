@@ -42,9 +42,12 @@ def _json(payload: object) -> Response:
 def _segments(request: Request, template: str) -> dict[str, str]:
     """The values of the ``template``'s parameters, from the raw path, decoded. The raw
     path must have as many segments as the template (an encoded ``/`` stays in its
-    segment), else it is not found."""
+    segment), else it is not found; but a last ``{name:path}`` takes the rest of the
+    path, ``/`` included (a login's tx id, appended as given)."""
     parts = raw_path(request).split("/")
     names = template.split("/")
+    if names[-1].endswith(":path}") and len(parts) > len(names):
+        parts[len(names) - 1 :] = ["/".join(parts[len(names) - 1 :])]
     if len(parts) != len(names):
         raise Rejected(Rejection.NOT_FOUND)
     return {
@@ -155,6 +158,7 @@ def control_routes(control: WrapControl, service: BarocertService) -> list[Route
 
 
 _LOGIN_OPTIONS = {
+    "tx_id": "txID",
     "receiver_name": "receiverName",
     "receiver_hp": "receiverHP",
     "receiver_birthday": "receiverBirthday",

@@ -177,6 +177,7 @@ class BarocertReceipt:
             call_center_name=client_name,
             call_center_num=CALL_CENTER_NUM,
             req_title=request.req_title or getattr(request, "sign_title", None),
+            sign_title=getattr(request, "sign_title", None),
             auth_category=None,
             return_url=request.return_url,
             token_type=None if token_type is None else token_type.value,

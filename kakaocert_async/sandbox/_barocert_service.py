@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kakaocert_async import _signing, _wire
+from kakaocert_async._errors import ValidationError
+from kakaocert_async._validation import path_value
 from kakaocert_async.barocert import _crypto
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._errors import VERIFY_WINDOW
@@ -284,18 +286,29 @@ class BarocertService:
         self,
         client_code: str | None = None,
         *,
+        tx_id: str | None = None,
         receiver_name: str = "홍길동",
         receiver_hp: str = "01012341234",
         receiver_birthday: str = "19900108",
     ) -> str:
         """A receiver logs in with KakaoTalk (App to App) now; returns the transaction id
-        the partner's app receives, for ``verifyLogin`` within 10 minutes."""
+        the partner's app receives, for ``verifyLogin`` within 10 minutes: ``tx_id`` if
+        given (any text the official SDKs send: ``+``, ``/``, ``=`` included), else one
+        like the examples'."""
         code = self.settings.client_code if client_code is None else client_code
         checks.client_code(code)
+        if tx_id is not None:
+            try:
+                path_value(tx_id, "tx_id")
+            except ValidationError as exc:
+                raise Rejected(Rejection.CONTROL_INVALID, str(exc)) from None
         person = records.Person(name=receiver_name, phone=receiver_hp, birthday=receiver_birthday)
         now = self.now()
         with self._lock:
-            tx_id = records.login_tx_id(self._key, len(self._logins) + 1)
+            if tx_id is None:
+                tx_id = records.login_tx_id(self._key, len(self._logins) + 1)
+            elif tx_id in self._logins:
+                raise Rejected(Rejection.CONTROL_INVALID, "that txID is taken")
             self._logins[tx_id] = records.Login(
                 tx_id=tx_id, client_code=code, person=person, signed_at=now
             )

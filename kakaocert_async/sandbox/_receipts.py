@@ -187,10 +187,14 @@ def tx_id(key: bytes, receipt_id: str) -> str:
     return str(uuid.UUID(bytes=derive(key, "tx_id", receipt_id)[:16], version=4))
 
 
-def app_signature(key: bytes, receipt_id: str) -> str:
+def app_signature(key: bytes, receipt_id: str, *, double_slash: bool = False) -> str:
     """The App to App signature of a receipt: base64 that starts ``+/`` and ends ``=``,
     characters a client must send in the verify path as given (as the official SDKs
-    do), not percent-encoded. Never with ``//``, which the protocol refuses to send."""
+    do), not percent-encoded. Without ``//`` unless ``double_slash`` (then it starts
+    ``+///``), as about one standard base64 string in twelve of this length has."""
+    if double_slash:
+        derived = derive(key, "signature", receipt_id)
+        return base64.b64encode(b"\xfb\xff\xff" + derived[:17]).decode()
     for attempt in itertools.count():
         derived = derive(key, f"signature {attempt}" if attempt else "signature", receipt_id)
         signature = base64.b64encode(b"\xfb\xff" + derived[:18]).decode()

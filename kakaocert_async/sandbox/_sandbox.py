@@ -93,6 +93,7 @@ class Sandbox:
         clock: Clock = time.time,
         date_tolerance: float = DATE_TOLERANCE,
         allowed_hosts: Iterable[str] = (),
+        double_slash_signatures: bool = False,
         faults: Iterable[Fault] = (),
     ) -> None:
         self.settings = Settings(
@@ -106,6 +107,7 @@ class Sandbox:
             clock=clock,
             date_tolerance=date_tolerance,
             allowed_hosts=allowed_hosts,
+            double_slash_signatures=double_slash_signatures,
         )
         self.service = Service(self.settings)
         """The emulated service: its methods are synchronous and thread-safe."""

@@ -115,9 +115,7 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def _config(
-    app: Any, *, log_level: str | None, access_log: bool, **options: Any
-) -> uvicorn.Config:
+def _config(app: Any, *, log_level: str | None, access_log: bool, **options: Any) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
     return uvicorn.Config(
         app,

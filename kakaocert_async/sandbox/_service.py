@@ -155,7 +155,11 @@ class Service:
                 request=request,
                 app_to_app=app_to_app,
                 tx_id=_receipts.tx_id(self._key, receipt_id) if app_to_app else None,
-                signature=_receipts.app_signature(self._key, receipt_id) if app_to_app else None,
+                signature=_receipts.app_signature(
+                    self._key, receipt_id, double_slash=self.settings.double_slash_signatures
+                )
+                if app_to_app
+                else None,
                 requested_at=now,
                 expires_at=now + request.expires_in,
                 sign_at=None if sign_after is None else now + sign_after,

@@ -147,6 +147,10 @@ class Settings:
     """More names the control routes and the phone answer to, as ``Host``: ``NAME`` (any
     port) or ``NAME:PORT``. The address served on, and ``localhost`` when it is a loopback
     one, need no entry. For a sandbox reached by another name (a container, a proxy)."""
+    double_slash_signatures: bool = attrs.field(
+        default=False, validator=_validation.by(_validation.check_bool)
+    )
+    """App to App signatures hold ``//`` (start ``+///``), as some standard base64 does."""
 
     @property
     def key(self) -> bytes:

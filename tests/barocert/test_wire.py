@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kakaocert_async import _wire
+from kakaocert_async import ValidationError, _wire
 from kakaocert_async.barocert import (
     Kind,
     LoginVerification,
@@ -134,7 +134,15 @@ def test_paths() -> None:
     assert barocert_wire.login_verify_path(cc, "01a1ce28b1-5a7f-45fb-807b-def79b6e63a2") == (
         f"/KAKAO/Login/Verify/{cc}/01a1ce28b1-5a7f-45fb-807b-def79b6e63a2"
     )
-    assert barocert_wire.login_verify_path(cc, "a/b c") == f"/KAKAO/Login/Verify/{cc}/a%2Fb%20c"
+    # As the official SDK appends it; what no URI holds raw escaped (a lone % too).
+    assert barocert_wire.login_verify_path(cc, "01ab+cd=ef/g//h") == (
+        f"/KAKAO/Login/Verify/{cc}/01ab+cd=ef/g//h"
+    )
+    assert barocert_wire.login_verify_path(cc, "é%z") == f"/KAKAO/Login/Verify/{cc}/%C3%A9%25z"
+    for refused in ("a b", "a%2Fb", "a/../b", "?x", "#x", "a\\b", ""):
+        with pytest.raises(ValidationError) as error:
+            barocert_wire.login_verify_path(cc, refused)
+        assert error.value.field == "tx_id"
 
 
 # Answers -------------------------------------------------------------------------

@@ -42,11 +42,12 @@ from kakaocert_async import (
     UnclaimedAnswer,
     ValidationError,
     VerifyOutcomeUnknown,
+    barocert,
 )
 from kakaocert_async._cli import EXIT_TIMEOUT, main
 from kakaocert_async._http import Gate
 from kakaocert_async._transports import AiohttpBackend
-from kakaocert_async._validation import check_signature
+from kakaocert_async._validation import check_signature, path_value
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import SERVICE_VARS
 from tests._support import CLIENT_CODE, LINK_ID, SECRET_KEY, make_request
@@ -542,3 +543,37 @@ def test_both_backends_send_the_same_verify_path(signature: str) -> None:
     assert aiohttp_path == httpx_path
     assert aiohttp_path.isascii()
     assert urllib.parse.unquote(aiohttp_path) == f"/SignToken/Verify/1/{signature}"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tx_id=st.text(min_size=1, max_size=12)
+    | st.sampled_from(["01ab+cd=ef", "+/a//b==", "/x/", "a%zz%", "é한", "a{b}`|^"])
+)
+def test_both_backends_send_the_same_login_verify_path(tx_id: str) -> None:
+    """Barocert's login tx id follows the rule of every path value, as the signature:
+    as given, but what no URI can hold raw, escaped the same on both paths."""
+    try:
+        path_value(tx_id, "tx_id")
+    except ValidationError:
+        return  # refused before anything is sent, on any path
+
+    async def sent_path(options: dict[str, object]) -> str:
+        def script(request: RawRequest) -> list[Step]:
+            if request.path == "/BAROCERT/Token":
+                return [token_answer()]
+            return [answer(200, {"txID": tx_id, "signedData": "x"})]
+
+        server = RawServer(script)
+        async with server.serve() as url:
+            client = barocert.Client(LINK_ID, SECRET_KEY, base_url=url, auth_url=url, **options)  # type: ignore[arg-type]
+            async with client:
+                await client.verify_login(CLIENT_CODE, tx_id)
+        (verify,) = [r for r in server.requests if r.path.startswith("/KAKAO/Login/")]
+        return verify.path
+
+    aiohttp_path = asyncio.run(sent_path({}))
+    httpx_path = asyncio.run(sent_path({"transport": httpx.AsyncHTTPTransport()}))
+    assert aiohttp_path == httpx_path
+    assert aiohttp_path.isascii()
+    assert urllib.parse.unquote(aiohttp_path) == f"/KAKAO/Login/Verify/{CLIENT_CODE}/{tx_id}"

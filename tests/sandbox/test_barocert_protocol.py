@@ -492,12 +492,18 @@ async def test_login_verify_refusals(bc: BarocertRaw, sandbox: Sandbox, clock: F
 async def test_a_transaction_id_is_read_from_the_raw_path(
     bc: BarocertRaw, sandbox: Sandbox
 ) -> None:
-    # An id with a "/" travels percent-encoded; the HMAC signs the path as sent.
-    response = await bc.verify_login("01/odd id")
-    assert_refused(response, Rejection.BC_LOGIN_UNKNOWN)
-    assert "%2F" in str(response.request.url)
-    response = await bc.post(f"/KAKAO/Login/Verify/{sandbox.client_code}/01/odd")
-    assert_refused(response, Rejection.NOT_FOUND)
+    # As the official SDK appends it: "+", "=" and "/" (even "//") as given, the rest of
+    # the path is the id; the HMAC signs the path as sent.
+    tx_id = sandbox.barocert.login(tx_id="01ab+cd=ef/g//h")
+    response = await bc.verify_login(tx_id)
+    assert response.status_code == 200, response.text
+    assert response.json()["txID"] == tx_id
+    assert response.request.url.raw_path.endswith(b"/01ab+cd=ef/g//h")
+    # Percent-encoded, an id is read decoded (as an older client sent it).
+    tx_id = sandbox.barocert.login(tx_id="01a/b+c")
+    response = await bc.post(f"/KAKAO/Login/Verify/{sandbox.client_code}/01a%2Fb%2Bc")
+    assert response.status_code == 200, response.text
+    assert_refused(await bc.verify_login("01/odd"), Rejection.BC_LOGIN_UNKNOWN)
 
 
 async def test_a_sandbox_key_that_is_not_an_aes_256_key_says_so() -> None:

@@ -14,21 +14,26 @@ advertise ``deflate``, which the official SDK cannot decode), header order, and 
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from kakaocert_async import barocert
 from kakaocert_async.barocert import Kind, _crypto
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.sandbox import Sandbox, SandboxTransport
+from kakaocert_async.sandbox._server import serve_in_thread
 from tests.sandbox._barocert_official import (
     METHOD,
     PLAINTEXT,
     Call,
     Recorder,
     normalize,
+    official_service,
     stored,
 )
 from tests.sandbox._raw import FakeClock
@@ -209,3 +214,59 @@ def base64_iv(value: str) -> bytes:
     import base64
 
     return base64.b64decode(value)[: _crypto.IV_SIZE]
+
+
+# Login verify: the txID as the official SDK appends it -------------------------------
+
+LOGIN_TX_IDS = [
+    "01a1ce28b1-5a7f-45fb-807b-def79b6e63a2",  # the examples' shape
+    "01ab+cd=ef-1",
+    "01ab/cd//ef==",
+    "+/8vW9qk//Z3+Ab/Xy1Q==",
+]
+TIME_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+"""The auth server's /Time answer, which the official SDK sends as its dates as it came."""
+
+
+def _official_login_verify(tx_id: str) -> list[Call]:
+    sandbox = Sandbox(sign_after=None)
+    with official_service(sandbox) as (service, recorder):
+        sandbox.barocert.login(tx_id=tx_id)
+        assert service.verifyLogin(sandbox.client_code, tx_id).txID == tx_id
+    return but_the_clock_calls(recorder.calls)
+
+
+def _our_login_verify(tx_id: str, **options: Any) -> list[Call]:
+    sandbox = Sandbox(sign_after=None)
+    sandbox.barocert.login(tx_id=tx_id)
+    recorder = Recorder(sandbox.app)
+
+    async def verify(url: str) -> None:
+        async with barocert.Client(
+            sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url, **options
+        ) as client:
+            assert (await client.verify_login(sandbox.client_code, tx_id)).tx_id == tx_id
+
+    with serve_in_thread(recorder, host="127.0.0.1", port=0) as url:
+        asyncio.run(verify(url))
+    return but_the_clock_calls(recorder.calls)
+
+
+def but_the_clock_calls(calls: list[Call]) -> list[Call]:
+    return [call for call in calls if call.path != "/Time"]
+
+
+@pytest.mark.parametrize("tx_id", LOGIN_TX_IDS)
+def test_a_login_verify_sends_the_official_sdks_path_and_dates(tx_id: str) -> None:
+    theirs = _official_login_verify(tx_id)
+    code = Sandbox().client_code
+    assert [c.path for c in theirs] == ["/BAROCERT/Token", f"/KAKAO/Login/Verify/{code}/{tx_id}"]
+    # On either HTTP path, the same bytes: "+", "=", "/" and "//" as given.
+    for options in ({}, {"transport": httpx.AsyncHTTPTransport()}):
+        mine = _our_login_verify(tx_id, **options)
+        assert [c.path for c in mine] == [c.path for c in theirs], options
+        # The token's x-lh-date and the verify's x-bc-date: the /Time answer's form.
+        for call in mine + theirs:
+            headers = dict(call.headers)
+            date = headers.get("x-bc-date", headers.get("x-lh-date", ""))
+            assert TIME_FORM.fullmatch(date), (call.path, date)

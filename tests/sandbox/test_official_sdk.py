@@ -5,12 +5,16 @@ verifications and CMS withdrawal consents — against the sandbox served on a lo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from kakaocert_async import Client
 from kakaocert_async.sandbox import Rejection, Sandbox
+from tests._support import make_request
 from tests.sandbox._official import IGNORE_UTCNOW, kakaocert, official_service
 
 pytestmark = IGNORE_UTCNOW
@@ -193,3 +197,40 @@ def test_the_official_sdk_reads_the_new_familys_errors(served: tuple[Sandbox, An
     with pytest.raises(kakaocert.KakaocertException) as unknown:
         service.getCMSState(code, esign.receiptId)
     assert unknown.value.code == Rejection.RECEIPT_UNKNOWN.code
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_a_signature_with_a_double_slash_verifies_end_to_end(
+    monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    # About one long standard-base64 signature in twelve holds "//": the official SDK
+    # appends it as given, and so does this package, on either HTTP path.
+    sandbox = Sandbox(sign_after=None, double_slash_signatures=True)
+    code = sandbox.client_code
+    options: dict[str, Any] = (
+        {"transport": httpx.AsyncHTTPTransport()} if backend == "httpx" else {}
+    )
+
+    async def ours(url: str) -> str:
+        async with Client(
+            sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url, **options
+        ) as client:
+            assert client.http_backend == backend
+            receipt = await client.request_esign(code, make_request(), app_to_app=True)
+            sandbox.service.sign(receipt.receipt_id)
+            signature = sandbox.signature(receipt.receipt_id)
+            verification = await client.verify_esign(code, receipt.receipt_id, signature)
+            assert verification.receipt_id == receipt.receipt_id
+            return signature
+
+    with (
+        sandbox.serve_in_thread(host="127.0.0.1", port=0) as url,
+        official_service(monkeypatch, url, sandbox.link_id, sandbox.secret_key) as service,
+    ):
+        receipt = service.requestESign(code, _request(), True)
+        sandbox.service.sign(receipt.receiptId)
+        signature = sandbox.signature(receipt.receiptId)
+        assert "//" in signature
+        assert service.verifyESign(code, receipt.receiptId, signature).signedData
+        assert "//" in asyncio.run(ours(url))
+    assert sandbox.stats["verify"] == 2

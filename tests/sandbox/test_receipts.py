@@ -56,6 +56,7 @@ async def test_status_answers_the_full_result_object(
         "completeDT": None,
         "verifyDT": None,
         "payload": "memo-1",
+        "callCenterName": None,
         "appUseYN": False,
         "tx_id": None,
     }

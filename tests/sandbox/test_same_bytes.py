@@ -47,7 +47,9 @@ KEY = _signing.decode_secret_key(DEFAULT_SECRET_KEY)
 CLIENT_CODE = "020040000001"
 RECEIPT_ID = "025112814050300001"
 SESSION_TOKEN = "captured-session-token"
-DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z")
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+"""The form of the auth server's /Time answer, milliseconds included: the official SDK
+sends that answer as its date, and this package the same form (by the same clock)."""
 
 
 @attrs.frozen
@@ -194,6 +196,8 @@ SIGNATURES = [
     "MEUCIQDf+/2x/Zz+w==",
     "abc_-DEF.~",  # base64url and other unreserved characters
     "a:b@c!$&'()*+,;=",  # the rest of what a path segment holds raw
+    "+//8vW9qk//Z3+Ab/Xy1Q==",  # "//": about one long standard base64 string in twelve
+    "/MEUCIQDf+/2x/",  # a leading and a trailing "/"
 ]
 
 
@@ -340,6 +344,17 @@ def test_the_token_requests_agree(official: Any, capture: _CaptureServer) -> Non
         target = _signing.token_target(request.body, date)
         assert _signing.same_signature(_signing.hmac_b64(KEY, target), signature)
         assert request.headers["x-lh-version"] == "2.0"
+
+
+def test_the_dates_have_the_form_of_the_time_answer(official: Any, capture: _CaptureServer) -> None:
+    # By the server's clock, as this package's default (use_server_time=True): the
+    # official SDK then sends the /Time answer as it came, the token's date included.
+    official.UseLocalTimeYN = False
+    _, _, everything = _send_both("requestESign", official, capture)
+    dated = [c for c in everything if "x-lh-date" in c.headers]
+    assert [c.target for c in dated] == [_signing.TOKEN_PATH, ESIGN.request_path] * 2
+    for request in dated:
+        assert DATE.fullmatch(request.headers["x-lh-date"]), request.headers["x-lh-date"]
 
 
 def test_each_state_answer_fits_its_family(capture: _CaptureServer) -> None:
