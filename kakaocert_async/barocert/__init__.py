@@ -14,6 +14,19 @@ fields the protocol requires (AES-256-GCM with your SecretKey) when it sends.
 <TokenType.HASH: 'HASH'>
 """
 
+from kakaocert_async._errors import (
+    APIError,
+    ClientClosed,
+    KakaocertError,
+    MalformedResponse,
+    Progress,
+    RequestNotSent,
+    SignTimeout,
+    TransportError,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
+
 from . import _wire as _wire  # registers the models on the package's converter
 from ._bound import BoundClient
 from ._client import API_URL, AUTH_URL, NON_STATIC_API_URL, NON_STATIC_AUTH_URL, Client
@@ -44,23 +57,33 @@ __all__ = [
     "NON_STATIC_API_URL",
     "NON_STATIC_AUTH_URL",
     "VERIFY_WINDOW",
+    "APIError",
     "BankServiceType",
     "BoundClient",
     "CMSRequest",
     "Client",
+    "ClientClosed",
     "DecryptionError",
     "IdentityRequest",
+    "KakaocertError",
     "Kind",
     "LoginVerification",
+    "MalformedResponse",
     "MultiSignRequest",
     "MultiSignVerification",
+    "Progress",
     "Receipt",
+    "RequestNotSent",
     "SignDocument",
     "SignRequest",
+    "SignTimeout",
     "State",
     "Status",
     "TokenType",
+    "TransportError",
+    "ValidationError",
     "Verification",
+    "VerifyOutcomeUnknown",
     "VerifyTooLate",
     "hash_file",
     "hash_text",

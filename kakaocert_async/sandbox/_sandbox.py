@@ -190,6 +190,7 @@ class Sandbox:
 
     def _wired(self, cls: Callable[..., C], client_ip: str, options: dict[str, Any]) -> C:
         """A client of class ``cls`` into this sandbox in-process, closed with it."""
+        options.setdefault("client_code", self.client_code)  # for_client() binds it
         client = cls(
             self.link_id,
             self.secret_key,

@@ -156,3 +156,23 @@ async def test_a_stale_clock_offset_recovers_when_a_token_must_be_renewed(
         clock.advance(700)  # the token expires, and the synced offset is now 700 s stale
         status = await client.get_esign_state(code, receipt.receipt_id)
     assert status.state is SignState.EXPIRED
+
+
+async def test_the_sandboxs_clients_are_bound_to_its_client_code() -> None:
+    # A service written with Client.from_env() and client.for_client() takes the
+    # sandbox's clients unchanged.
+    async with Sandbox(sign_after=0) as sandbox:
+        kakao = sandbox.client().for_client()
+        receipt = await kakao.request_esign(make_request())
+        assert (await kakao.await_signed(receipt, interval=0.01)).state is SignState.SIGNED
+        assert sandbox.barocert_client().for_client().client_code == sandbox.client_code
+        other = sandbox.client(client_code="020040000002").for_client()
+        assert other.client_code == "020040000002"
+
+
+def test_every_error_a_barocert_call_raises_is_importable_from_barocert() -> None:
+    import kakaocert_async
+    from kakaocert_async import barocert
+
+    for name in ("SignTimeout", "VerifyOutcomeUnknown", "APIError", "RequestNotSent"):
+        assert getattr(barocert, name) is getattr(kakaocert_async, name)
