@@ -12,6 +12,7 @@ import attrs
 
 from kakaocert_async import _signing, _validation
 from kakaocert_async._errors import ValidationError
+from kakaocert_async._secret import total_repr
 
 DEFAULT_LINK_ID = "SANDBOX"
 """The LinkID the sandbox accepts unless told otherwise."""
@@ -83,6 +84,7 @@ def _check_clock(_: object, attribute: attrs.Attribute[Any], value: object) -> N
         raise ValidationError(attribute.name, "must be a callable returning epoch seconds")
 
 
+@_validation.frameless_errors  # its ValidationError shows no frame holding the key
 @attrs.frozen(kw_only=True)
 class Settings:
     """How the sandbox behaves. Every field has a documented default."""
@@ -121,3 +123,6 @@ class Settings:
     def now(self) -> float:
         """The sandbox clock, in epoch seconds."""
         return self.clock() + self.clock_offset
+
+
+total_repr(Settings)  # a half-built one's repr does not raise
