@@ -26,6 +26,7 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
+from ._secret import total_repr
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -191,3 +192,6 @@ class BoundClient:
         return self.client.watch_esign_state(
             self.client_code, receipt_id, timeout=timeout, interval=interval
         )
+
+
+total_repr(BoundClient)  # a half-built one's repr does not raise

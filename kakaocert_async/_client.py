@@ -137,9 +137,11 @@ class Client(ClientBase):
         tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
+        key = Secret(secret_key)  # no frame holds the SecretKey itself from here on,
+        del secret_key  # so that a refused argument's traceback never shows it
         self._connection = Connection(
             link_id,
-            secret_key,
+            key,
             client_code=client_code,
             dialect=KakaoCert2,
             base_url=base_url,

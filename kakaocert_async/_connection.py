@@ -24,7 +24,7 @@ import httpx
 
 from . import _docs, _polling, _signing, _validation
 from ._auth import Credentials
-from ._env import Environment, Variables
+from ._env import Environment, Variables, hidden
 from ._errors import (
     ClientClosed,
     KakaocertError,
@@ -37,7 +37,7 @@ from ._errors import (
 from ._http import Sender
 from ._lifecycle import DEFAULT_GRACE, Calls, Tracked
 from ._models import Status
-from ._secret import Secret
+from ._secret import Secret, total_repr
 from ._session import Dialect, Session
 from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy, respx_is_active
 from ._version import __version__
@@ -93,6 +93,7 @@ class UnclaimedAnswer:
 
 
 _docs.document(UnclaimedAnswer)
+total_repr(UnclaimedAnswer)  # a half-built one's repr does not raise
 
 
 def _warn_unclaimed(answer: UnclaimedAnswer) -> None:
@@ -112,6 +113,25 @@ def _warn_unclaimed(answer: UnclaimedAnswer) -> None:
         )
 
 
+def _raw_key(
+    secret_key: Secret[str], key_check: Callable[[Secret[bytes]], object] | None
+) -> Secret[bytes] | str:
+    """The raw key of a SecretKey, or what is wrong with it: returned, not raised, so that
+    no traceback holds this frame or its chained errors' (they have the key as a local)."""
+    text = secret_key.reveal()
+    if not isinstance(text, str):
+        return "must be a string (the SecretKey, base64)"
+    try:
+        key = Secret(_signing.decode_secret_key(text))
+        if key_check is not None:
+            key_check(key)
+    except ValueError as problem:
+        if key_check is not None and str(problem):
+            return f"must be the SecretKey, in base64 ({problem})"
+        return "must be the SecretKey, in base64"
+    return key
+
+
 class Connection:
     """One partner's way to one API: the backend, the fair sender, the session, the calls.
 
@@ -124,7 +144,7 @@ class Connection:
     def __init__(
         self,
         link_id: str,
-        secret_key: str,
+        secret_key: Secret[str],
         *,
         dialect: Callable[[dict[str, str]], Dialect],
         base_url: str,
@@ -138,22 +158,14 @@ class Connection:
         proxy: str | None = None,
         tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         client_code: str | None = None,
-        key_check: Callable[[bytes], object] | None = None,
+        key_check: Callable[[Secret[bytes]], object] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
         _validation.check_link_id(link_id)
-        if not isinstance(secret_key, str):
-            raise ValidationError("secret_key", "must be a string (the SecretKey, base64)")
-        try:
-            raw_key = _signing.decode_secret_key(secret_key)
-            if key_check is not None:
-                key_check(raw_key)
-        except ValueError as problem:
-            rule = "must be the SecretKey, in base64"
-            if key_check is not None and str(problem):
-                rule = f"{rule} ({problem})"
-            raise ValidationError("secret_key", rule) from None
-        self.key = Secret(raw_key)
+        key = _raw_key(secret_key, key_check)
+        if isinstance(key, str):  # what is wrong with it, raised from a frame without it
+            raise ValidationError("secret_key", key)
+        self.key = key
         _validation.check_seconds(timeout, "timeout")
         _validation.check_bool(use_server_time, "use_server_time")
         _validation.check_bool(ip_restrict, "ip_restrict")
@@ -457,8 +469,10 @@ class ClientBase:
         (and how to try the SDK without credentials: ``kakaocert-async sandbox``
         prints the lines to paste); a bad one is named the same way.
         """
+        source = hidden(environ)  # the environment holds the SecretKey: never a local
+        del environ
         environment = Environment.from_env(
-            environ, variables=cls.variables, client_code_required=False
+            source, variables=cls.variables, client_code_required=False
         )
         return environment.client(cls, **options)
 

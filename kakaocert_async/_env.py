@@ -18,6 +18,7 @@ import attrs
 
 from . import _validation
 from ._errors import ValidationError
+from ._secret import Secret
 
 C = TypeVar("C")
 E = TypeVar("E", bound="Environment")
@@ -84,7 +85,7 @@ class Environment:
     """Where and as whom to call, as the environment says (:meth:`from_env`)."""
 
     link_id: str
-    secret_key: str = attrs.field(repr=False)
+    secret_key: Secret[str]
     client_code: str | None
     """``None`` when unset and not required."""
     api_url: str
@@ -94,7 +95,7 @@ class Environment:
     @classmethod
     def from_env(
         cls: type[E],
-        environ: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | Secret[Mapping[str, str]] | None = None,
         *,
         variables: Variables,
         client_code_required: bool = True,
@@ -104,10 +105,10 @@ class Environment:
         A :class:`ValidationError` names every credential that is missing (and says
         how to try the SDK without any), or a client code that is not 12 digits.
         """
-        env = os.environ if environ is None else environ
+        source = hidden(environ)  # its repr would show the SecretKey: never a local
+        del environ
         roles = CREDENTIALS if client_code_required else CREDENTIALS[:2]
-        values = {role: variables.credential(env, role) for role in CREDENTIALS}
-        missing = [role for role in roles if not values[role]]
+        values, secret_key, missing = _read(source.reveal(), variables, roles)
         if missing:
             raise _missing(variables, missing, roles)
         client_code = values["CLIENT_CODE"] or None
@@ -115,10 +116,10 @@ class Environment:
             _validation.check_client_code(client_code, variables.described("CLIENT_CODE"))
         return cls(
             link_id=values["LINK_ID"],
-            secret_key=values["SECRET_KEY"],
+            secret_key=secret_key,
             client_code=client_code,
-            api_url=env.get(variables.name("API_URL"), "").strip() or variables.api_url,
-            auth_url=env.get(variables.name("AUTH_URL"), "").strip() or variables.auth_url,
+            api_url=values["API_URL"] or variables.api_url,
+            auth_url=values["AUTH_URL"] or variables.auth_url,
             variables=variables,
         )
 
@@ -129,7 +130,7 @@ class Environment:
         try:
             return factory(
                 self.link_id,
-                self.secret_key,
+                self.secret_key.reveal(),
                 base_url=self.api_url,
                 auth_url=self.auth_url,
                 client_code=self.client_code,
@@ -144,6 +145,28 @@ class Environment:
                 variable = self.variables.described(role)
             rule = exc.message.removeprefix(f"{exc.field}: ")
             raise ValidationError(variable, rule) from None
+
+
+def hidden(
+    environ: Mapping[str, str] | Secret[Mapping[str, str]] | None,
+) -> Secret[Mapping[str, str]]:
+    """The environment to read (``os.environ`` unless given), kept where no repr shows it."""
+    if isinstance(environ, Secret):
+        return environ
+    return Secret(os.environ if environ is None else environ)
+
+
+def _read(
+    env: Mapping[str, str], variables: Variables, roles: tuple[str, ...]
+) -> tuple[dict[str, str], Secret[str], list[str]]:
+    """The values of every role but the SecretKey's, the SecretKey, and those of ``roles``
+    that are unset."""
+    values = {role: variables.credential(env, role) for role in CREDENTIALS}
+    missing = [role for role in roles if not values[role]]
+    secret_key = Secret(values.pop("SECRET_KEY"))
+    for role in ("API_URL", "AUTH_URL"):
+        values[role] = env.get(variables.name(role), "").strip()
+    return values, secret_key, missing
 
 
 def _missing(variables: Variables, missing: list[str], roles: tuple[str, ...]) -> ValidationError:

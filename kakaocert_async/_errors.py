@@ -32,6 +32,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any
 
+from ._secret import total_repr
+
 if TYPE_CHECKING:
     from ._models import Status
 
@@ -308,3 +310,7 @@ class ClientClosed(KakaocertError):
     def __init__(self, message: str, *, progress: Progress = Progress.NOT_SENT) -> None:
         super().__init__(message)
         self.progress = progress
+
+
+# A half-built error, or answer, shows without raising.
+total_repr(KakaocertError, APIError, RawAnswer)

@@ -15,7 +15,7 @@ import attrs
 from . import _docs
 from . import _validation as v
 from ._errors import ValidationError
-from ._secret import Secret
+from ._secret import Secret, total_repr
 
 
 def _masked(_: object) -> str:
@@ -136,6 +136,7 @@ class RequestBase:
     (≤ 200)."""
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True, init=False)
 class ESignRequest(RequestBase):
     """What to ask the receiver to sign (전자서명, RequestESign). Checked when built.
@@ -191,6 +192,7 @@ class ESignRequest(RequestBase):
         return self.token
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True, init=False)
 class VerifyAuthRequest(RequestBase):
     """An identity verification (본인인증, RequestVerifyAuth). Checked when built.
@@ -246,6 +248,7 @@ class VerifyAuthRequest(RequestBase):
         return self.token
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True, init=False)
 class CMSRequest(RequestBase):
     """A CMS automatic-transfer withdrawal consent (자동이체 출금동의, RequestCMS).
@@ -488,8 +491,7 @@ class TokenGrant:
     """When the token stops working (UTC, by the auth server's clock)."""
 
 
-# help() shows each public model's fields with their docs (see _docs).
-_docs.document(
+_PUBLIC = (
     ESignRequest,
     VerifyAuthRequest,
     CMSRequest,
@@ -503,3 +505,7 @@ _docs.document(
     VerifyAuthStatus,
     CMSStatus,
 )
+# help() shows each public model's fields with their docs (see _docs); a half-built one's
+# repr does not raise.
+_docs.document(*_PUBLIC)
+total_repr(*_PUBLIC)

@@ -16,13 +16,16 @@ name, phone and birthday) therefore travel through the SDK inside
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import functools
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
-T = TypeVar("T", str, bytes)
+T = TypeVar("T")
 
 
 class Secret(Generic[T]):
-    """A str or bytes that shows as ``<secret>``; compare and hash it like the value."""
+    """A value that shows as ``<secret>`` (a str, bytes, or a mapping of environment
+    variables that holds some); compare and hash it like the value."""
 
     __slots__ = ("_value",)
     _value: T
@@ -65,3 +68,25 @@ def reveal_headers(headers: Headers) -> dict[str, str]:
 
 def reveal_body(body: bytes | Secret[bytes] | None) -> bytes | None:
     return body.reveal() if isinstance(body, Secret) else body
+
+
+def total_repr(*classes: type[Any]) -> None:
+    """Make the repr (and str) of each class total: an instance its ``__init__`` never
+    finished (the ``self`` of a constructor's frame, in a traceback whose locals an error
+    tracker or ``traceback.TracebackException(capture_locals=True)`` shows) is
+    ``<Name (not built)>`` instead of an ``AttributeError`` that breaks the printing."""
+    for cls in classes:
+        for name in ("__repr__", "__str__"):
+            if name in cls.__dict__:
+                setattr(cls, name, _total(cls.__dict__[name]))
+
+
+def _total(show: Callable[[Any], str]) -> Callable[[Any], str]:
+    @functools.wraps(show)
+    def total(self: Any) -> str:
+        try:
+            return show(self)
+        except Exception:
+            return f"<{type(self).__qualname__} (not built)>"
+
+    return total

@@ -8,15 +8,19 @@ fields are built from the same checks.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import re
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ._errors import ValidationError
+
+T = TypeVar("T")
 
 _DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")}
 # Every control character (Unicode's Cc: C0, DEL and C1, the CSI of terminal escapes
@@ -111,10 +115,11 @@ def check_birthday(value: object, field: str = "receiver_birthday") -> None:
     """A real calendar date written ``YYYYMMDD``, from 1900 and not in the future."""
     _check_digits(field, value, "8", "a date written YYYYMMDD")
     assert isinstance(value, str)
-    try:
+    born: dt.date | None = None
+    with contextlib.suppress(ValueError):  # raised below, not chained to this one
         born = dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        raise ValidationError(field, "must be a real calendar date written YYYYMMDD") from None
+    if born is None:
+        raise ValidationError(field, "must be a real calendar date written YYYYMMDD")
     # A day of slack: the receiver's "today" in Korea may be tomorrow here.
     if born.year < 1900 or born > dt.date.today() + dt.timedelta(days=1):
         raise ValidationError(field, "must be a date between 1900 and today")
@@ -202,3 +207,27 @@ def by(check: Callable[[object, str], None]) -> Validator:
         check(value, attribute.name)
 
     return validate
+
+
+def frameless_errors(cls: type[T]) -> type[T]:
+    """``cls``, its constructor's :class:`ValidationError` raised without the frames that
+    hold the arguments (``__init__``'s, attrs', the validators': the receiver's name,
+    phone and birthday, which error trackers would record) and without chained errors.
+
+    Apply it above ``@attrs.frozen``: the constructor keeps its signature."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+            return
+        except ValidationError as caught:
+            error = caught
+        del self, args, kwargs
+        error.__cause__ = error.__context__ = None
+        error.__suppress_context__ = False
+        raise error.with_traceback(None)  # from here: no except block, no argument
+
+    setattr(cls, "__init__", __init__)  # noqa: B010 (mypy refuses assigning a method)
+    return cls

@@ -9,6 +9,7 @@ import respx
 
 import kakaocert_async
 from kakaocert_async import Client
+from tests import _leaks, _support
 from tests._support import LINK_ID, SECRET_KEY, Service
 
 
@@ -29,3 +30,36 @@ def service() -> Iterator[Service]:
 async def client(service: Service) -> AsyncIterator[Client]:
     async with Client(LINK_ID, SECRET_KEY) as client:
         yield client
+
+
+# The guard: no KakaocertError made in a test shows a secret in its frames (tests/_leaks.py).
+_leaks.install()
+_leaks.add_module_keys(_support)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    _leaks.new_test()
+    module = getattr(item, "module", None)
+    if module is not None:
+        _leaks.add_module_keys(module)
+    try:
+        return (yield)
+    finally:
+        _leaks.check(_leaks.take_made())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        _leaks.check(_leaks.take_made())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        _leaks.check(_leaks.take_made())

@@ -682,7 +682,7 @@ def test_demo_live_on_a_served_sandbox(
 
 BANK_FLAGS = [
     "--bank-account-name",
-    "예금주명",
+    "김예금",
     "--bank-account-num",
     "9-4324-5**7-58",
     "--bank-code",
@@ -731,7 +731,7 @@ def test_cms_app_to_app_request_wait_verify(
     out, err = capsys.readouterr()
     receipt_id, tx_id = out.split()
     assert tx_id
-    for secret in ("예금주명", "9-4324-5**7-58", "payer-0423"):
+    for secret in ("김예금", "9-4324-5**7-58", "payer-0423"):
         assert secret not in out + err
     sandbox.service.sign(receipt_id)
     assert main(["cms", "wait", receipt_id, "--interval", "0.05", "--json", "-q"]) == EXIT_OK

@@ -37,6 +37,8 @@ from ._base import (
     CommandError,
     Commands,
     Service,
+    personal,
+    revealed,
     run,
     shielded_request,
     shielded_verify,
@@ -191,9 +193,13 @@ def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:
         + _commands.SHIELDED_EXIT_HELP
     )
     receiver = parser.add_argument_group("the receiver (sent encrypted, never printed)")
-    receiver.add_argument("--name", required=True, help="the receiver's name (≤ 80)")
-    receiver.add_argument("--phone", required=True, help="mobile number, digits only: 01012341234")
-    receiver.add_argument("--birthday", required=True, help="date of birth, YYYYMMDD")
+    receiver.add_argument("--name", type=personal, required=True, help="the receiver's name (≤ 80)")
+    receiver.add_argument(
+        "--phone", type=personal, required=True, help="mobile number, digits only: 01012341234"
+    )
+    receiver.add_argument(
+        "--birthday", type=personal, required=True, help="date of birth, YYYYMMDD"
+    )
     add = parser.add_argument
     add(
         "--title",
@@ -207,7 +213,7 @@ def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:
         metavar="S",
         help="seconds the receiver has to answer, 1..1000 (300)",
     )
-    add("--message", help="extra text in the KakaoTalk message (sent encrypted)")
+    add("--message", type=personal, help="extra text in the KakaoTalk message (sent encrypted)")
     add(
         "--app-to-app",
         action="store_true",
@@ -216,11 +222,18 @@ def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:
     add("--return-url", metavar="URL", help="App to App: where KakaoTalk returns to")
     own = parser.add_argument_group(f"the {kind.name} request")
     if kind is IDENTITY:
-        own.add_argument("--token", required=True, help="a one-time text the receiver signs (≤ 40)")
+        own.add_argument(
+            "--token",
+            type=personal,
+            required=True,
+            help="a one-time text the receiver signs (≤ 40)",
+        )
     elif kind is SIGN:
         own.add_argument("--sign-title", help="the document's title, signTitle (≤ 40)")
         signed = own.add_mutually_exclusive_group(required=True)
-        signed.add_argument("--token", help="the text the receiver signs (≤ 2800; TEXT)")
+        signed.add_argument(
+            "--token", type=personal, help="the text the receiver signs (≤ 2800; TEXT)"
+        )
         signed.add_argument(
             "--file", type=Path, metavar="PATH", help="a document: its hash is signed (HASH)"
         )
@@ -228,6 +241,7 @@ def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:
         own.add_argument(
             "--document",
             nargs=2,
+            type=personal,
             action="append",
             metavar=("TITLE", "TEXT"),
             help="a document's title and the text signed (TEXT); repeat, up to 20",
@@ -248,7 +262,7 @@ def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:
             ("--bank-account-birthday", "the account holder's date of birth, YYYYMMDD"),
         )
         for flag, text in flags:
-            own.add_argument(flag, required=True, help=text)
+            own.add_argument(flag, type=personal, required=True, help=text)
         own.add_argument(
             "--bank-service-type",
             required=True,
@@ -264,41 +278,42 @@ def _add_request(commands: Commands, kind: BarocertKind, call: str) -> None:
 def build_request(args: argparse.Namespace) -> Request:
     """The request model of the flags' kind; raises the SDK's ``ValidationError``."""
     kind: BarocertKind = args.kind
-    common: dict[str, Any] = {
-        "receiver_name": args.name,
-        "receiver_hp": args.phone,
-        "receiver_birthday": args.birthday,
+    # The personal flags are revealed into the call: no local holds them.
+    if kind is IDENTITY:
+        return IdentityRequest(**_common(args), req_title=args.title, token=args.token.reveal())
+    if kind is SIGN:
+        hashed = args.file is not None
+        return SignRequest(
+            **_common(args),
+            req_title=args.title,
+            sign_title=args.sign_title,
+            token=_hash(args.file, "--file") if hashed else args.token.reveal(),
+            token_type=TokenType.HASH if hashed else TokenType.TEXT,
+        )
+    if kind is MULTI_SIGN:
+        return MultiSignRequest(**_common(args), req_title=args.title, **_documents(args))
+    return CMSRequest(
+        **_common(args),
+        req_title=args.title,
+        request_corp=args.request_corp.reveal(),
+        bank_name=args.bank_name.reveal(),
+        bank_account_num=args.bank_account_num.reveal(),
+        bank_account_name=args.bank_account_name.reveal(),
+        bank_account_birthday=args.bank_account_birthday.reveal(),
+        bank_service_type=args.bank_service_type,
+    )
+
+
+def _common(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "receiver_name": args.name.reveal(),
+        "receiver_hp": args.phone.reveal(),
+        "receiver_birthday": args.birthday.reveal(),
         "expire_in": args.expire_in,
-        "extra_message": args.message,
+        "extra_message": revealed(args.message),
         "app_to_app": args.app_to_app,
         "return_url": args.return_url,
     }
-    if kind is IDENTITY:
-        return IdentityRequest(**common, req_title=args.title, token=args.token)
-    if kind is SIGN:
-        if args.file is not None:
-            token, token_type = _hash(args.file, "--file"), TokenType.HASH
-        else:
-            token, token_type = args.token, TokenType.TEXT
-        return SignRequest(
-            **common,
-            req_title=args.title,
-            sign_title=args.sign_title,
-            token=token,
-            token_type=token_type,
-        )
-    if kind is MULTI_SIGN:
-        return MultiSignRequest(**common, req_title=args.title, **_documents(args))
-    return CMSRequest(
-        **common,
-        req_title=args.title,
-        request_corp=args.request_corp,
-        bank_name=args.bank_name,
-        bank_account_num=args.bank_account_num,
-        bank_account_name=args.bank_account_name,
-        bank_account_birthday=args.bank_account_birthday,
-        bank_service_type=args.bank_service_type,
-    )
 
 
 def _documents(args: argparse.Namespace) -> dict[str, Any]:
@@ -309,7 +324,7 @@ def _documents(args: argparse.Namespace) -> dict[str, Any]:
             " (one of the two, repeated)"
         )
     if texts:
-        documents = [SignDocument(title=title, token=text) for title, text in texts]
+        documents = [SignDocument(title=t.reveal(), token=text.reveal()) for t, text in texts]
         return {"documents": documents, "token_type": TokenType.TEXT}
     documents = [
         SignDocument(title=title, token=_hash(Path(path), "--document-file"))

@@ -20,7 +20,7 @@ import cattrs
 
 from kakaocert_async._client import Client
 from kakaocert_async._connection import ClientBase
-from kakaocert_async._env import Environment, Variables
+from kakaocert_async._env import Environment, Variables, hidden
 from kakaocert_async._errors import (
     CLIENT_ERROR_CODE,
     APIError,
@@ -33,6 +33,7 @@ from kakaocert_async._errors import (
     VerifyOutcomeUnknown,
 )
 from kakaocert_async._models import SignState
+from kakaocert_async._secret import Secret
 from kakaocert_async.barocert import State
 
 PROG = "kakaocert-async"
@@ -122,6 +123,17 @@ class CommandError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def personal(text: str) -> Secret[str]:
+    """The ``type`` of a flag of personal data: it stays a :class:`Secret` (shown in no
+    repr, so in no frame's locals) until it goes into the request."""
+    return Secret(text)
+
+
+def revealed(value: Secret[str] | None) -> str | None:
+    """A :func:`personal` flag's value, for the request (``None`` if not given)."""
+    return None if value is None else value.reveal()
 
 
 def one_line(text: str) -> str:
@@ -344,7 +356,9 @@ class Service:
     ) -> Service:
         """Read the credentials and URLs, as ``Client.from_env()`` does; a
         :class:`ValidationError` names what is missing, and suggests the sandbox."""
-        environment = Environment.from_env(environ, variables=variables)
+        source = hidden(environ)  # it holds the SecretKey: never a local
+        del environ
+        environment = Environment.from_env(source, variables=variables)
         assert environment.client_code is not None  # required above
         return cls(environment=environment, client_code=environment.client_code)
 

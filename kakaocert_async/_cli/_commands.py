@@ -45,6 +45,8 @@ from ._base import (
     CommandError,
     Commands,
     Service,
+    personal,
+    revealed,
     run,
     shielded_request,
     shielded_verify,
@@ -226,9 +228,13 @@ def _add_family(commands: Commands, kind: Kind) -> None:
     )
     add = parser.add_argument
     receiver = parser.add_argument_group("the receiver (never printed)")
-    receiver.add_argument("--name", required=True, help="the receiver's name (≤ 20)")
-    receiver.add_argument("--phone", required=True, help="mobile number, digits only: 01012341234")
-    receiver.add_argument("--birthday", required=True, help="date of birth, YYYYMMDD")
+    receiver.add_argument("--name", type=personal, required=True, help="the receiver's name (≤ 20)")
+    receiver.add_argument(
+        "--phone", type=personal, required=True, help="mobile number, digits only: 01012341234"
+    )
+    receiver.add_argument(
+        "--birthday", type=personal, required=True, help="date of birth, YYYYMMDD"
+    )
     add("--title", required=True, help="the request's title, shown as 요청구분 (≤ 40)")
     add("--token", required=kind.token_required, help=kind.signed_text_help)
     add(
@@ -250,7 +256,9 @@ def _add_family(commands: Commands, kind: Kind) -> None:
     if kind.extra_flags:
         own = parser.add_argument_group(kind.extra_title)
         for flag, field, metavar, help_text, required in kind.extra_flags:
-            own.add_argument(flag, dest=field, metavar=metavar, required=required, help=help_text)
+            own.add_argument(
+                flag, dest=field, metavar=metavar, required=required, help=help_text, type=personal
+            )
     add(
         "--allow-simple-regist",
         action=argparse.BooleanOptionalAction,
@@ -337,13 +345,12 @@ def build_request(args: argparse.Namespace) -> RequestBase:
         raise CommandError(
             f"--call-center is required (your customer-service number), or set {CALL_CENTER_VAR}"
         )
-    own = {field: getattr(args, field) for _, field, _, _, _ in kind.extra_flags}
     return kind.request_class(
         call_center_num=call_center,
         expires_in=args.expires_in,
-        receiver_birthday=args.birthday,
-        receiver_hp=args.phone,
-        receiver_name=args.name,
+        receiver_birthday=args.birthday.reveal(),
+        receiver_hp=args.phone.reveal(),
+        receiver_name=args.name.reveal(),
         token=args.token,
         tms_title=args.title,
         allow_simple_regist=args.allow_simple_regist,
@@ -351,7 +358,7 @@ def build_request(args: argparse.Namespace) -> RequestBase:
         tms_message=args.message,
         sub_client_id=args.sub_client_id,
         payload=args.payload,
-        **own,
+        **{field: revealed(getattr(args, field)) for _, field, _, _, _ in kind.extra_flags},
     )
 
 

@@ -27,6 +27,8 @@ from ._base import (
     CommandError,
     Commands,
     Service,
+    personal,
+    revealed,
     run,
 )
 
@@ -90,9 +92,9 @@ def add_parser(commands: Commands) -> None:
     )
     add("--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
-    receiver.add_argument("--name", help="the receiver's name")
-    receiver.add_argument("--phone", help="mobile number, digits only")
-    receiver.add_argument("--birthday", help="date of birth, YYYYMMDD")
+    receiver.add_argument("--name", type=personal, help="the receiver's name")
+    receiver.add_argument("--phone", type=personal, help="mobile number, digits only")
+    receiver.add_argument("--birthday", type=personal, help="date of birth, YYYYMMDD")
     add("--call-center", metavar="NUMBER", help="your customer-service number")
     add("--title", default=TITLE, help="the request's title")
     add("--token", default=TOKEN, help="the text to sign")
@@ -120,10 +122,9 @@ class _Printer:
 
 
 def _request(args: argparse.Namespace) -> ESignRequest:
-    receiver = {key: getattr(args, key) for key in SANDBOX_RECEIVER}
     call_center = args.call_center or os.environ.get(CALL_CENTER_VAR, "").strip()
     if args.live:
-        missing = [f"--{key}" for key, value in receiver.items() if not value]
+        missing = [f"--{key}" for key in SANDBOX_RECEIVER if not revealed(getattr(args, key))]
         if missing:
             raise CommandError(
                 f"demo --live needs the receiver's --name, --phone and --birthday"
@@ -134,19 +135,22 @@ def _request(args: argparse.Namespace) -> ESignRequest:
                 "demo --live needs --call-center (your customer-service number),"
                 f" or {CALL_CENTER_VAR}"
             )
-    else:
-        receiver = {key: value or SANDBOX_RECEIVER[key] for key, value in receiver.items()}
     return ESignRequest(
         call_center_num=call_center or SANDBOX_CALL_CENTER,
         expires_in=args.expires_in,
-        receiver_birthday=receiver["birthday"],
-        receiver_hp=receiver["phone"],
-        receiver_name=receiver["name"],
+        receiver_birthday=_receiver(args, "birthday"),
+        receiver_hp=_receiver(args, "phone"),
+        receiver_name=_receiver(args, "name"),
         token=args.token,
         tms_title=args.title,
         allow_simple_regist=False,
         verify_name=True,
     )
+
+
+def _receiver(args: argparse.Namespace, key: str) -> str:
+    """The receiver's ``key`` as given (the sandbox's receiver's if not), for the request."""
+    return revealed(getattr(args, key)) or SANDBOX_RECEIVER[key]
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from kakaocert_async._client import Client
 from kakaocert_async._errors import KakaocertError, SignTimeout, VerifyOutcomeUnknown
 from kakaocert_async._models import SignState
 from kakaocert_async._polling import DEFAULT_INTERVAL
+from kakaocert_async._secret import total_repr
 
 from ._records import _ANY_BUT_STORED, _OWNERSHIP, Record, Stage, _length_only, _Records, _Step
 
@@ -402,3 +403,6 @@ class _Work:
                     return None
                 await asyncio.sleep(wait + random.uniform(0, wait))  # noqa: S311
                 wait = min(wait * 2, longest)
+
+
+total_repr(Signed)  # a half-built one's repr does not raise

@@ -10,6 +10,7 @@ import attrs
 
 from kakaocert_async._client import Client
 from kakaocert_async._models import SignState
+from kakaocert_async._secret import total_repr
 
 
 class ReceiptState(Protocol):
@@ -65,3 +66,6 @@ ESIGN = ReceiptKind(
 )
 """KakaoTalk-message e-signatures (``request_esign``). App to App receipts are verified
 with the signature your app receives: verify those yourself."""
+
+
+total_repr(ReceiptKind)  # a half-built one's repr does not raise

@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from kakaocert_async import _validation
 from kakaocert_async._client import Client
 from kakaocert_async._errors import ValidationError
+from kakaocert_async._secret import total_repr
 
 from ._job import SLICE_OVERRUN, Signed, _Process, _Work
 from ._kinds import ESIGN, ReceiptKind
@@ -496,3 +497,6 @@ class ReceiptQueue:
             # Before a verify: nothing is lost, the job runs again once Redis is back.
             log.warning("receipt %s: Redis failed (%s); the job runs again", receipt_id, exc)
             raise arq.Retry(defer=1.0) from exc
+
+
+total_repr(ReceiptQueue)  # a half-built one's repr does not raise

@@ -12,6 +12,7 @@ import attrs
 from arq.connections import ArqRedis
 
 from kakaocert_async import _validation
+from kakaocert_async._secret import total_repr
 
 
 class Stage(str, enum.Enum):
@@ -318,3 +319,6 @@ class _Records:
             store_failures=_field(text, "store_failures", int, "0"),
             verify_failures=_field(text, "verify_failures", int, "0"),
         )
+
+
+total_repr(Record)  # a half-built one's repr does not raise

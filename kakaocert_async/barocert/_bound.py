@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
+from kakaocert_async._secret import total_repr
+
 from ._models import (
     CMSRequest,
     IdentityRequest,
@@ -143,3 +145,6 @@ class BoundClient:
         return self.client.watch_status(
             self.client_code, receipt, kind=kind, timeout=timeout, interval=interval
         )
+
+
+total_repr(BoundClient)  # a half-built one's repr does not raise

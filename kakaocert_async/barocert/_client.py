@@ -174,9 +174,11 @@ class Client(ClientBase):
         tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
+        key = Secret(secret_key)  # no frame holds the SecretKey itself from here on,
+        del secret_key  # so that a refused argument's traceback never shows it
         self._connection = Connection(
             link_id,
-            secret_key,
+            key,
             client_code=client_code,
             dialect=Barocert,
             base_url=base_url,
@@ -192,7 +194,7 @@ class Client(ClientBase):
             on_unclaimed=on_unclaimed,
             key_check=_crypto.Cipher,  # AES-256: a 32-byte key, or a ValidationError now
         )
-        self._cipher = _crypto.Cipher(self._connection.key.reveal())
+        self._cipher = _crypto.Cipher(self._connection.key)
         self._session = self._connection.session
         self._calls = self._connection.calls
 

@@ -18,6 +18,8 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kakaocert_async._secret import Secret
+
 KEY_SIZE = 32
 """AES-256: the SecretKey must decode to exactly this many bytes."""
 IV_SIZE = 12
@@ -41,13 +43,16 @@ class Cipher:
 
     __slots__ = ("_aead",)
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_SIZE:
+    def __init__(self, key: bytes | Secret[bytes]) -> None:
+        secret = key if isinstance(key, Secret) else Secret(key)
+        del key  # a refused key's traceback must not show it
+        size = len(secret.reveal())
+        if size != KEY_SIZE:
             raise ValueError(
                 f"an AES-256 key is {KEY_SIZE} bytes (a SecretKey of 44 base64 characters),"
-                f" got {len(key)} bytes"
+                f" got {size} bytes"
             )
-        self._aead = AESGCM(key)
+        self._aead = AESGCM(secret.reveal())
 
     def __repr__(self) -> str:
         return "<Cipher AES-256-GCM>"

@@ -18,6 +18,7 @@ from kakaocert_async import _docs
 from kakaocert_async import _validation as v
 from kakaocert_async._errors import ValidationError
 from kakaocert_async._models import _length_only
+from kakaocert_async._secret import total_repr
 
 from . import _validation as bv
 
@@ -139,6 +140,7 @@ class _Request:
     """App to App: where KakaoTalk returns to (no public limit)."""
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True)
 class IdentityRequest(_Request):
     """본인인증 요청 (KakaoIdentity): ask the receiver to prove who they are.
@@ -161,6 +163,7 @@ class IdentityRequest(_Request):
     receiver signs and verify returns as ``signed_data``: compare the two."""
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True)
 class SignRequest(_Request):
     """전자서명(단건) 요청 (KakaoSign): ask the receiver to sign one document.
@@ -184,6 +187,7 @@ class SignRequest(_Request):
             raise ValidationError("sign_title", "give sign_title or req_title (≤ 40)")
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True)
 class SignDocument:
     """One document of a multi-sign request: its title and what is signed."""
@@ -194,6 +198,7 @@ class SignDocument:
     """서명 원문 (≤ 2800): the text, or with ``TokenType.HASH`` the document's hash."""
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True)
 class MultiSignRequest(_Request):
     """전자서명(복수) 요청 (KakaoMultiSign): ask the receiver to sign 1 to 20 documents.
@@ -212,6 +217,7 @@ class MultiSignRequest(_Request):
     """``TokenType.TEXT`` or ``TokenType.HASH``, for every document."""
 
 
+@v.frameless_errors
 @attrs.frozen(kw_only=True)
 class CMSRequest(_Request):
     """출금동의 요청 (KakaoCMS): ask the receiver to consent to a bank withdrawal.
@@ -394,8 +400,7 @@ class LoginVerification(_Verified):
     show only its length."""
 
 
-# help() shows each public model's fields with their docs (see kakaocert_async._docs).
-_docs.document(
+_PUBLIC = (
     IdentityRequest,
     SignRequest,
     SignDocument,
@@ -407,3 +412,7 @@ _docs.document(
     MultiSignVerification,
     LoginVerification,
 )
+# help() shows each public model's fields with their docs (see kakaocert_async._docs); a
+# half-built one's repr does not raise.
+_docs.document(*_PUBLIC)
+total_repr(*_PUBLIC)

@@ -31,6 +31,8 @@ from typing import Any
 
 import attrs
 
+from kakaocert_async._secret import total_repr
+
 from ._service import ENDPOINTS
 
 
@@ -369,3 +371,6 @@ class FaultPlan:
         if delay == 0.0 and chosen is None:
             return NO_FAULT
         return Decision(delay, chosen)
+
+
+total_repr(Fault, Decision)  # a half-built one's repr does not raise

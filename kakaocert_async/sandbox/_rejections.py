@@ -77,6 +77,8 @@ from __future__ import annotations
 
 import enum
 
+from kakaocert_async._secret import total_repr
+
 
 class Rejection(enum.Enum):
     """A kind of refusal: ``code``, ``http_status`` and the Korean ``text``."""
@@ -223,3 +225,6 @@ class Rejected(Exception):
     def body(self) -> dict[str, object]:
         """``{"code": ..., "message": ...}``."""
         return {"code": self.code, "message": self.message}
+
+
+total_repr(Rejected)  # a half-built one's str does not raise

@@ -15,6 +15,7 @@ from kakaocert_async import barocert
 from kakaocert_async._client import Client
 from kakaocert_async._connection import ClientBase
 from kakaocert_async._models import StatusBase
+from kakaocert_async._secret import Secret, total_repr
 
 from ._barocert_service import BarocertService
 from ._faults import Fault, FaultPlan
@@ -96,9 +97,11 @@ class Sandbox:
         double_slash_signatures: bool = False,
         faults: Iterable[Fault] = (),
     ) -> None:
+        key = Secret(secret_key)  # a refused setting's traceback does not show it
+        del secret_key
         self.settings = Settings(
             link_id=link_id,
-            secret_key=secret_key,
+            secret_key=key.reveal(),
             client_code=client_code,
             client_name=client_name,
             token_ttl=token_ttl,
@@ -313,3 +316,6 @@ class Sandbox:
         clients, self._clients = list(self._clients), weakref.WeakSet()
         for client in clients:
             await client.aclose()
+
+
+total_repr(Sandbox)  # a half-built one's repr does not raise

@@ -13,6 +13,7 @@ import attrs
 
 from kakaocert_async import _signing, _validation
 from kakaocert_async._errors import ValidationError
+from kakaocert_async._secret import total_repr
 
 DEFAULT_LINK_ID = "SANDBOX"
 """The LinkID the sandbox accepts unless told otherwise."""
@@ -112,6 +113,7 @@ def _check_clock(_: object, attribute: attrs.Attribute[Any], value: object) -> N
         raise ValidationError(attribute.name, "must be a callable returning epoch seconds")
 
 
+@_validation.frameless_errors  # its ValidationError shows no frame holding the key
 @attrs.frozen(kw_only=True)
 class Settings:
     """How the sandbox behaves. Every field has a documented default."""
@@ -160,3 +162,6 @@ class Settings:
     def now(self) -> float:
         """The sandbox clock, in epoch seconds."""
         return self.clock() + self.clock_offset
+
+
+total_repr(Settings)  # a half-built one's repr does not raise
