@@ -48,7 +48,7 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
-from ._secret import Secret
+from ._secret import Secret, hide_userinfo
 from ._session import KakaoCert2
 
 API_URL = "https://kakaocert-api.linkhub.co.kr"
@@ -137,8 +137,10 @@ class Client(ClientBase):
         tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
-        key = Secret(secret_key)  # no frame holds the SecretKey itself from here on,
-        del secret_key  # so that a refused argument's traceback never shows it
+        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
+        # so that a refused argument's traceback never shows them.
+        key, proxy_url = Secret(secret_key), hide_userinfo(proxy)
+        del secret_key, proxy
         self._connection = Connection(
             link_id,
             key,
@@ -152,7 +154,7 @@ class Client(ClientBase):
             max_connections=max_connections,
             http_client=http_client,
             transport=transport,
-            proxy=proxy,
+            proxy=proxy_url,
             tls=tls,
             on_unclaimed=on_unclaimed,
         )

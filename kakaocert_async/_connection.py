@@ -37,7 +37,7 @@ from ._errors import (
 from ._http import Sender
 from ._lifecycle import DEFAULT_GRACE, Calls, Tracked
 from ._models import Status
-from ._secret import Secret, total_repr
+from ._secret import Secret, hide_userinfo, total_repr
 from ._session import Dialect, Session
 from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy, respx_is_active
 from ._version import __version__
@@ -155,7 +155,7 @@ class Connection:
         max_connections: int,
         http_client: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
-        proxy: str | None = None,
+        proxy: object = None,
         tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         client_code: str | None = None,
         key_check: Callable[[Secret[bytes]], object] | None = None,
@@ -389,13 +389,17 @@ def _network(
             raise ValidationError(
                 name, "cannot go with http_client or transport: set it on that client instead"
             )
-    if proxy is not None and not isinstance(proxy, str):
-        raise ValidationError("proxy", f"must be a URL string, got {type(proxy).__name__}")
+    url = proxy.reveal() if isinstance(proxy, Secret) else proxy  # (credentials hidden)
+    if url is not None and not isinstance(url, str):
+        raise ValidationError("proxy", f"must be a URL string, got {type(url).__name__}")
+    del url
+    problem = None
     try:
-        checked_proxy = None if proxy is None else Proxy(proxy)
-    except ValueError as problem:
-        rule = f"{problem}, such as http://user:password@proxy:3128"
-        raise ValidationError("proxy", rule) from None
+        checked_proxy = None if proxy is None else Proxy(proxy)  # type: ignore[arg-type]
+    except ValueError as refused:
+        problem = str(refused)
+    if problem is not None:  # raised outside the handler: nothing chained
+        raise ValidationError("proxy", f"{problem}, such as http://user:password@proxy:3128")
     if tls is None or isinstance(tls, ssl.SSLContext):
         return checked_proxy, tls
     rule = "must be an ssl.SSLContext or the path of a CA bundle (PEM certificates)"
@@ -471,6 +475,8 @@ class ClientBase:
         """
         source = hidden(environ)  # the environment holds the SecretKey: never a local
         del environ
+        if "proxy" in options:  # and a proxy URL may hold a password
+            options["proxy"] = hide_userinfo(options["proxy"])  # type: ignore[typeddict-item]
         environment = Environment.from_env(
             source, variables=cls.variables, client_code_required=False
         )

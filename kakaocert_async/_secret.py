@@ -70,6 +70,14 @@ def reveal_body(body: bytes | Secret[bytes] | None) -> bytes | None:
     return body.reveal() if isinstance(body, Secret) else body
 
 
+def hide_userinfo(url: object) -> object:
+    """``url`` in a :class:`Secret` if it is a string with credentials in it (a proxy's
+    ``http://user:password@host``), so that no frame holds the password; else as is."""
+    if isinstance(url, str) and "@" in url:
+        return Secret(url)
+    return url
+
+
 def total_repr(*classes: type[Any]) -> None:
     """Make the repr (and str) of each class total: an instance its ``__init__`` never
     finished (the ``self`` of a constructor's frame, in a traceback whose locals an error

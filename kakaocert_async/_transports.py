@@ -40,7 +40,7 @@ import httpx
 import yarl
 
 from ._errors import Progress
-from ._secret import Headers, Secret, reveal_body, reveal_headers
+from ._secret import Headers, Secret, hide_userinfo, reveal_body, reveal_headers, total_repr
 
 log = logging.getLogger("kakaocert_async")
 
@@ -241,13 +241,15 @@ class Proxy:
 
     __slots__ = ("authorization", "login", "password", "url")
 
-    def __init__(self, value: str) -> None:
-        """Raises ``ValueError`` (never quoting ``value``: it may hold a password)."""
+    def __init__(self, value: str | Secret[str]) -> None:
+        """Raises ``ValueError`` (never quoting ``value``, nor holding its password in
+        a frame of the error: give a URL with credentials as a :class:`Secret`)."""
         try:
-            url = yarl.URL(value)
+            url = yarl.URL(value.reveal() if isinstance(value, Secret) else value)
         except ValueError:
             url = yarl.URL()
         if url.scheme not in ("http", "https") or not url.host:
+            del url
             raise ValueError("must be an http:// or https:// URL with a host")
         self.url = url.with_user(None)
         self.login = url.user
@@ -267,6 +269,9 @@ class Proxy:
         return f"<Proxy {self.url}{login}>"
 
 
+total_repr(Proxy)  # a half-built one's repr does not raise
+
+
 def proxy_from_environment(url: yarl.URL) -> Proxy | None:
     """The proxy the environment names for ``url``, as httpx reads it: ``HTTPS_PROXY``,
     ``HTTP_PROXY`` or else ``ALL_PROXY``, unless ``NO_PROXY`` bypasses the host.
@@ -278,7 +283,7 @@ def proxy_from_environment(url: yarl.URL) -> Proxy | None:
     if not value or (url.host is not None and urllib.request.proxy_bypass(url.host)):
         return None
     try:
-        return Proxy(value if "://" in value else f"http://{value}")
+        return Proxy(hide_userinfo(value if "://" in value else f"http://{value}"))  # type: ignore[arg-type]
     except ValueError:
         log.warning(
             "the proxy the environment names for %s:// URLs is ignored: it is not"

@@ -194,7 +194,7 @@ async def test_for_client_without_a_code_binds_the_clients() -> None:
 
 
 async def test_for_client_checks_the_code_at_once() -> None:
-    async with Sandbox().client() as client:
+    async with Sandbox().client(client_code=None) as client:
         with pytest.raises(ValidationError) as missing:
             client.for_client()
         with pytest.raises(ValidationError, match="exactly 12 digits"):

@@ -38,7 +38,7 @@ from kakaocert_async._errors import (
 )
 from kakaocert_async._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
 from kakaocert_async._lifecycle import Tracked
-from kakaocert_async._secret import Secret
+from kakaocert_async._secret import Secret, hide_userinfo
 
 from . import _crypto
 from . import _validation as bv
@@ -174,8 +174,10 @@ class Client(ClientBase):
         tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
-        key = Secret(secret_key)  # no frame holds the SecretKey itself from here on,
-        del secret_key  # so that a refused argument's traceback never shows it
+        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
+        # so that a refused argument's traceback never shows them.
+        key, proxy_url = Secret(secret_key), hide_userinfo(proxy)
+        del secret_key, proxy
         self._connection = Connection(
             link_id,
             key,
@@ -189,7 +191,7 @@ class Client(ClientBase):
             max_connections=max_connections,
             http_client=http_client,
             transport=transport,
-            proxy=proxy,
+            proxy=proxy_url,
             tls=tls,
             on_unclaimed=on_unclaimed,
             key_check=_crypto.Cipher,  # AES-256: a 32-byte key, or a ValidationError now

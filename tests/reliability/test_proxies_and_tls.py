@@ -42,6 +42,7 @@ from kakaocert_async import (
     _transports,
 )
 from kakaocert_async import barocert as bc
+from kakaocert_async._secret import Secret
 from kakaocert_async._transports import Proxy
 from kakaocert_async.sandbox import Sandbox
 from tests._support import SECRET_KEY, make_request
@@ -336,7 +337,7 @@ async def test_proxy_and_tls_are_checked_before_any_io(
             cls.from_env(environ, tls=ca[0], http_client=http_client)
     with pytest.raises(ValidationError, match="proxy: cannot go with http_client or transport"):
         cls.from_env(environ, proxy="http://proxy:3128", transport=httpx.MockTransport(print))
-    shown = repr(Proxy(f"http://{LOGIN}:{ENCODED}@proxy:3128"))
+    shown = repr(Proxy(Secret(f"http://{LOGIN}:{ENCODED}@proxy:3128")))
     assert shown == f"<Proxy http://proxy:3128 (login '{LOGIN}', password <secret>)>"
 
 
@@ -351,7 +352,7 @@ async def test_a_connect_the_proxy_refuses_sent_nothing(
     sender: _transports.Backend
     if backend == "aiohttp":
         sender = _transports.AiohttpBackend(
-            max_connections=1, connect_timeout=5, proxy=Proxy(url), tls=tls
+            max_connections=1, connect_timeout=5, proxy=Proxy(Secret(url)), tls=tls
         )
     else:
         client = httpx.AsyncClient(proxy=url, verify=tls)

@@ -56,7 +56,7 @@ async def test_status_answers_the_full_result_object(
         "completeDT": None,
         "verifyDT": None,
         "payload": "memo-1",
-        "callCenterName": None,
+        "callCenterName": "샌드박스 이용기관",  # the registered name: the request names none
         "appUseYN": False,
         "tx_id": None,
     }
