@@ -47,7 +47,7 @@ import attrs
 import httpx
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
-from kakaocert_async import Client, SignState, SignTimeout
+from kakaocert_async import Client, ESignReceipt, SignState, SignTimeout
 from kakaocert_async.arq import ReceiptQueue, Stage
 from kakaocert_async.sandbox import DEFAULT_CLIENT_CODE, DEFAULT_LINK_ID, DEFAULT_SECRET_KEY
 
@@ -163,7 +163,9 @@ Wait = Callable[[Sequence[str]], Awaitable[int]]
 def in_this_process(client: Client, interval: float) -> Wait:
     async def flow(receipt_id: str) -> bool:
         try:
-            status = await client.await_signed(CODE, receipt_id, interval=interval)
+            status = await client.await_signed(
+                CODE, ESignReceipt(receipt_id=receipt_id), interval=interval
+            )
         except SignTimeout:  # an overloaded process: no state read in time
             return False
         if status.state is SignState.SIGNED:

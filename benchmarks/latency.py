@@ -34,7 +34,7 @@ async def run(*, receipts: int, interval: float, spread: float) -> list[Figure]:
 
             # Sign after the first poll, at a random point of the waiting.
             asyncio.get_running_loop().call_later(interval / 2 + random.uniform(0, spread), sign)
-            status = await client.await_signed(code, receipt.receipt_id, interval=interval)
+            status = await client.await_signed(code, receipt, interval=interval)
             assert status.state is SignState.SIGNED
             latencies.append(time.perf_counter() - signed_at)
 

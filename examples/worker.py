@@ -46,6 +46,7 @@ from _service import connect  # examples/_service.py
 
 from kakaocert_async import (
     Client,
+    ESignReceipt,
     ESignRequest,
     KakaocertError,
     SignState,
@@ -265,7 +266,7 @@ class Worker:
     async def _process(self, receipt_id: str) -> None:
         try:
             status = await self.client.await_signed(
-                self.client_code, receipt_id, interval=self.interval
+                self.client_code, ESignReceipt(receipt_id=receipt_id), interval=self.interval
             )
         except KakaocertError as exc:  # an unknown receipt, a timeout, ...
             log.warning("receipt %s failed: %s", receipt_id, exc)

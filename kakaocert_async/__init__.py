@@ -6,8 +6,7 @@ withdrawal consents; request, await, verify.
 
 import logging
 
-from ._bound import BoundClient
-from ._client import API_URL, AUTH_URL, Client
+from ._client import API_URL, AUTH_URL, BoundClient, Client
 from ._connection import UnclaimedAnswer
 from ._errors import (
     APIError,

@@ -1,8 +1,10 @@
-"""The asyncio client: request a signature, read its state, await it, verify it.
+"""The asyncio client of KakaoCert 2.x: request a signature, read its state, await it, verify it.
 
-Three families of the same shape (e-signature, identity verification, CMS
+Three kinds of the same shape (e-signature, identity verification, CMS
 withdrawal consent) share one implementation of each call, told apart by
-``_families``' table.
+``_kinds``' table; each call is one generic operation (``request``,
+``get_state``, ``verify``, ``await_signed``), and the official SDKs' names are
+thin wrappers of it.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import ClassVar, overload
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from . import _families, _validation, _wire
-from ._bound import BoundClient
+from . import _kinds, _validation, _wire
+from ._bound import Bound, operation
 from ._connection import (
     DEFAULT_MAX_CONNECTIONS,
     ClientBase,
@@ -29,8 +32,8 @@ from ._env import Variables
 from ._errors import (
     ValidationError,
 )
-from ._families import CMS, ESIGN, IDENTITY, Family, ReceiptT, RequestT, StatusT, VerificationT
 from ._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
+from ._kinds import CMS, ESIGN, IDENTITY, ReceiptKind
 from ._lifecycle import Tracked
 from ._models import (
     CMSReceipt,
@@ -42,7 +45,10 @@ from ._models import (
     ESignStatus,
     ESignVerification,
     ReceiptBase,
-    StatusBase,
+    ReceiptT,
+    RequestBase,
+    StatusT,
+    VerificationT,
     VerifyAuthReceipt,
     VerifyAuthRequest,
     VerifyAuthStatus,
@@ -50,6 +56,8 @@ from ._models import (
 )
 from ._secret import Secret, hide_userinfo
 from ._session import KakaoCert2
+
+RequestT = TypeVar("RequestT", bound=RequestBase[Any])
 
 API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
@@ -112,7 +120,7 @@ class Client(ClientBase):
     ...             call_center_num="1600-9854", expires_in=60, receiver_birthday="19900108",
     ...             receiver_hp="01012341234", receiver_name="홍길동", token="동의합니다",
     ...             tms_title="약관 동의", allow_simple_regist=True, verify_name=True))
-    ...         status = await client.await_signed(sandbox.client_code, receipt.receipt_id,
+    ...         status = await client.await_signed(sandbox.client_code, receipt,
     ...                                            interval=0.01)
     ...         return status.state.name
     >>> asyncio.run(main())
@@ -168,151 +176,89 @@ class Client(ClientBase):
     ``_AUTH_URL``: what :meth:`from_env` (and the command line) read."""
 
     def for_client(self, client_code: str | None = None) -> BoundClient:
-        """The operations of this client for one client code, which they no longer take.
+        """This client for one client code, which its operations then no longer take.
 
         ``client_code`` is checked now; without it, the one given to the
         constructor (or ``KAKAOCERT_CLIENT_CODE``, to :meth:`from_env`) is bound.
-        The view shares this client's pool, tokens and lifetime: close the client,
-        not the view. Make as many as you serve client codes::
+        The bound client shares this client's pool, tokens and lifetime. Make as
+        many as you serve client codes::
 
             async with Client.from_env() as client:
                 kakao = client.for_client()
                 receipt = await kakao.request_esign(request)
                 status = await kakao.await_signed(receipt)
         """
-        return BoundClient(self, self._code_to_bind(client_code))
+        return self._bind(BoundClient, client_code)
 
-    # The operations -------------------------------------------------------
+    # Every kind: the kind is the request's or the receipt's -------------------
 
-    async def request_esign(
-        self, client_code: str, request: ESignRequest, app_to_app: bool = False
-    ) -> ESignReceipt:
-        """Ask the receiver to sign ``request.token`` (RequestESign).
+    @operation
+    async def request(
+        self, client_code: str, request: RequestBase[ReceiptT], *, app_to_app: bool = False
+    ) -> ReceiptT:
+        """Ask the receiver to sign: an :class:`ESignRequest`, a :class:`VerifyAuthRequest`
+        or a :class:`CMSRequest`; returns the receipt of the same kind.
 
-        Sends the receiver a KakaoTalk message, or, with ``app_to_app=True``,
-        returns a ``tx_id`` for your app to hand to KakaoTalk. Not idempotent:
-        it is repeated only when the request provably never left
+        Sends the receiver a KakaoTalk message, or, with ``app_to_app=True`` (e-sign
+        and CMS), returns a ``tx_id`` for your app to hand to KakaoTalk. Not
+        idempotent: it is repeated only when the request provably never left
         (:class:`RequestNotSent`), never after a timeout or a 5xx.
         """
-        return await self._request(ESIGN, client_code, request, app_to_app)
+        kind = _kinds.of_request(request)
+        if kind is None:
+            raise ValidationError(
+                "request",
+                "must be an ESignRequest, a VerifyAuthRequest or a CMSRequest,"
+                f" got {type(request).__name__}",
+            )
+        receipt: ReceiptT = await self._request(kind, client_code, request, app_to_app)
+        return receipt
 
-    async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
-        """Read the state of a request (GetESignState). Safe to repeat; retried on failures."""
-        return await self._get_state(ESIGN, client_code, receipt_id)
+    @operation
+    async def get_state(self, client_code: str, receipt: ReceiptBase[StatusT, Any]) -> StatusT:
+        """Read the state of a receipt (of any kind: the state is of the same kind).
+        Safe to repeat; retried on passing failures."""
+        kind, receipt_id = _kind_of(receipt)
+        state: StatusT = await self._get_state(kind, client_code, receipt_id)
+        return state
 
-    async def verify_esign(
-        self, client_code: str, receipt_id: str, signature: str | None = None
-    ) -> ESignVerification:
-        """Verify a signed request and get its signed data (VerifyESign). Once only.
+    @operation
+    async def verify(
+        self,
+        client_code: str,
+        receipt: ReceiptBase[Any, VerificationT],
+        signature: str | None = None,
+    ) -> VerificationT:
+        """Verify a signed receipt (of any kind) and get its signed data. Once only.
 
         Call it after the state is :attr:`SignState.SIGNED`. ``signature`` is for
         App to App: the value your app got from KakaoTalk (``sig`` on iOS,
         ``signature`` on Android), appended to the path as given, as the official
-        SDKs do. The service answers a receipt's verify only
-        once, so it is never retried: if the answer is lost after sending (a
-        timeout, a broken connection, an unreadable answer, or a 5xx from a
-        gateway rather than the service's own error), :class:`VerifyOutcomeUnknown`
-        says so. An error before sending (no token, no connection) is raised as is.
+        SDKs do. The service answers a receipt's verify only once, so it is never
+        sent again once it may have reached the service: if the answer is lost
+        after sending (a timeout, a broken connection, an unreadable answer, a 5xx
+        from a gateway rather than the service's own error, or a close that cut it
+        short), :class:`VerifyOutcomeUnknown` says so. An error before sending (no
+        token, no connection) is raised as is.
         """
-        return await self._verify(ESIGN, client_code, receipt_id, signature)
+        kind, receipt_id = _kind_of(receipt)
+        verification: VerificationT = await self._verify(kind, client_code, receipt_id, signature)
+        return verification
 
-    # Identity verification (본인인증) ---------------------------------------
-
-    async def request_verify_auth(
-        self, client_code: str, request: VerifyAuthRequest
-    ) -> VerifyAuthReceipt:
-        """Ask the receiver to verify their identity by signing ``request.token``
-        (RequestVerifyAuth). Sends a KakaoTalk message; no App to App.
-
-        Not idempotent, like :meth:`request_esign`: repeated only when it provably
-        never left (:class:`RequestNotSent`).
-        """
-        return await self._request(IDENTITY, client_code, request, None)
-
-    async def get_verify_auth_state(self, client_code: str, receipt_id: str) -> VerifyAuthStatus:
-        """Read the state of an identity verification (GetVerifyAuthState). Safe to repeat."""
-        return await self._get_state(IDENTITY, client_code, receipt_id)
-
-    async def verify_auth(self, client_code: str, receipt_id: str) -> VerifyAuthVerification:
-        """Verify a signed identity verification and get its signed data (VerifyAuth). Once only.
-
-        As :meth:`verify_esign`: never retried; a lost answer is
-        :class:`VerifyOutcomeUnknown`.
-        """
-        return await self._verify(IDENTITY, client_code, receipt_id, None)
-
-    # CMS withdrawal consent (자동이체 출금동의) -----------------------------
-
-    async def request_cms(
-        self, client_code: str, request: CMSRequest, app_to_app: bool = False
-    ) -> CMSReceipt:
-        """Ask the receiver to consent to automatic withdrawals (RequestCMS).
-
-        Sends a KakaoTalk message, or, with ``app_to_app=True``, returns a
-        ``tx_id`` for your app. Not idempotent, like :meth:`request_esign`.
-        """
-        return await self._request(CMS, client_code, request, app_to_app)
-
-    async def get_cms_state(self, client_code: str, receipt_id: str) -> CMSStatus:
-        """Read the state of a withdrawal consent (GetCMSState). Safe to repeat."""
-        return await self._get_state(CMS, client_code, receipt_id)
-
-    async def verify_cms(
-        self, client_code: str, receipt_id: str, signature: str | None = None
-    ) -> CMSVerification:
-        """Verify a signed withdrawal consent and get its signed data (VerifyCMS). Once only.
-
-        ``signature`` is for App to App, as in :meth:`verify_esign`. Never retried;
-        a lost answer is :class:`VerifyOutcomeUnknown`.
-        """
-        return await self._verify(CMS, client_code, receipt_id, signature)
-
-    # Waiting, for every kind ----------------------------------------------
-
-    @overload
+    @operation
     async def await_signed(
         self,
         client_code: str,
-        receipt: str | ESignReceipt,
+        receipt: ReceiptBase[StatusT, Any],
         *,
         timeout: float | None = None,
         interval: float | None = None,
-    ) -> ESignStatus: ...
-
-    @overload
-    async def await_signed(
-        self,
-        client_code: str,
-        receipt: VerifyAuthReceipt,
-        *,
-        timeout: float | None = None,
-        interval: float | None = None,
-    ) -> VerifyAuthStatus: ...
-
-    @overload
-    async def await_signed(
-        self,
-        client_code: str,
-        receipt: CMSReceipt,
-        *,
-        timeout: float | None = None,
-        interval: float | None = None,
-    ) -> CMSStatus: ...
-
-    async def await_signed(
-        self,
-        client_code: str,
-        receipt: str | ESignReceipt | VerifyAuthReceipt | CMSReceipt,
-        *,
-        timeout: float | None = None,
-        interval: float | None = None,
-    ) -> StatusBase:
+    ) -> StatusT:
         """Poll the state until it is signed or expired, and return that state.
 
         ``receipt`` is what a request returned (an :class:`ESignReceipt`,
         :class:`VerifyAuthReceipt` or :class:`CMSReceipt`; rebuild one from a stored
-        id with ``CMSReceipt(receipt_id=...)``), or an e-signature's receipt id. The
-        state returned is of the receipt's kind.
+        id with ``CMSReceipt(receipt_id=...)``). The state returned is of its kind.
 
         Polls at once, then every ``interval`` seconds (2 by default). Ends by
         ``timeout`` seconds if given, else a few seconds after the receipt
@@ -323,57 +269,51 @@ class Client(ClientBase):
         :class:`SignTimeout` too (``__cause__`` is the last failure). Check
         ``state`` of the result: :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
         """
-        family, receipt_id = _family_of(receipt)
+        kind, receipt_id = _kind_of(receipt)
         return await last_state(
-            self._watch(family, client_code, receipt_id, timeout=timeout, interval=interval)
+            self._watch(kind, client_code, receipt_id, timeout=timeout, interval=interval)
         )
 
-    @overload
+    @operation
     def watch_state(
         self,
         client_code: str,
-        receipt: str | ESignReceipt,
+        receipt: ReceiptBase[StatusT, Any],
         *,
         timeout: float | None = None,
         interval: float | None = None,
-    ) -> AsyncGenerator[ESignStatus, None]: ...
-
-    @overload
-    def watch_state(
-        self,
-        client_code: str,
-        receipt: VerifyAuthReceipt,
-        *,
-        timeout: float | None = None,
-        interval: float | None = None,
-    ) -> AsyncGenerator[VerifyAuthStatus, None]: ...
-
-    @overload
-    def watch_state(
-        self,
-        client_code: str,
-        receipt: CMSReceipt,
-        *,
-        timeout: float | None = None,
-        interval: float | None = None,
-    ) -> AsyncGenerator[CMSStatus, None]: ...
-
-    def watch_state(
-        self,
-        client_code: str,
-        receipt: str | ESignReceipt | VerifyAuthReceipt | CMSReceipt,
-        *,
-        timeout: float | None = None,
-        interval: float | None = None,
-    ) -> AsyncGenerator[StatusBase, None]:
+    ) -> AsyncGenerator[StatusT, None]:
         """Like :meth:`await_signed`, but yields every state read, for progress displays.
 
         The last one yielded is signed or expired; :class:`SignTimeout` ends it
         otherwise. Arguments are checked at once, before iteration starts.
         """
-        family, receipt_id = _family_of(receipt)
-        return self._watch(family, client_code, receipt_id, timeout=timeout, interval=interval)
+        kind, receipt_id = _kind_of(receipt)
+        return self._watch(kind, client_code, receipt_id, timeout=timeout, interval=interval)
 
+    # E-signature (전자서명), by the official SDKs' names ------------------------
+
+    @operation
+    async def request_esign(
+        self, client_code: str, request: ESignRequest, app_to_app: bool = False
+    ) -> ESignReceipt:
+        """Ask the receiver to sign ``request.text`` (RequestESign): :meth:`request`."""
+        return await self._request(ESIGN, client_code, request, app_to_app)
+
+    @operation
+    async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
+        """Read the state of a request (GetESignState): :meth:`get_state`."""
+        return await self._get_state(ESIGN, client_code, receipt_id)
+
+    @operation
+    async def verify_esign(
+        self, client_code: str, receipt_id: str, signature: str | None = None
+    ) -> ESignVerification:
+        """Verify a signed request and get its signed data (VerifyESign): :meth:`verify`.
+        Once only."""
+        return await self._verify(ESIGN, client_code, receipt_id, signature)
+
+    @operation
     def watch_esign_state(
         self,
         client_code: str,
@@ -385,39 +325,82 @@ class Client(ClientBase):
         """:meth:`watch_state` of an e-signature's receipt id."""
         return self._watch(ESIGN, client_code, receipt_id, timeout=timeout, interval=interval)
 
-    # The calls, for every family ------------------------------------------
+    # Identity verification (본인인증) ---------------------------------------
+
+    @operation
+    async def request_verify_auth(
+        self, client_code: str, request: VerifyAuthRequest
+    ) -> VerifyAuthReceipt:
+        """Ask the receiver to verify their identity by signing ``request.text``
+        (RequestVerifyAuth): :meth:`request`. No App to App."""
+        return await self._request(IDENTITY, client_code, request, None)
+
+    @operation
+    async def get_verify_auth_state(self, client_code: str, receipt_id: str) -> VerifyAuthStatus:
+        """Read the state of an identity verification (GetVerifyAuthState): :meth:`get_state`."""
+        return await self._get_state(IDENTITY, client_code, receipt_id)
+
+    @operation
+    async def verify_auth(self, client_code: str, receipt_id: str) -> VerifyAuthVerification:
+        """Verify a signed identity verification and get its signed data (VerifyAuth):
+        :meth:`verify`. Once only."""
+        return await self._verify(IDENTITY, client_code, receipt_id, None)
+
+    # CMS withdrawal consent (자동이체 출금동의) -----------------------------
+
+    @operation
+    async def request_cms(
+        self, client_code: str, request: CMSRequest, app_to_app: bool = False
+    ) -> CMSReceipt:
+        """Ask the receiver to consent to automatic withdrawals (RequestCMS): :meth:`request`."""
+        return await self._request(CMS, client_code, request, app_to_app)
+
+    @operation
+    async def get_cms_state(self, client_code: str, receipt_id: str) -> CMSStatus:
+        """Read the state of a withdrawal consent (GetCMSState): :meth:`get_state`."""
+        return await self._get_state(CMS, client_code, receipt_id)
+
+    @operation
+    async def verify_cms(
+        self, client_code: str, receipt_id: str, signature: str | None = None
+    ) -> CMSVerification:
+        """Verify a signed withdrawal consent and get its signed data (VerifyCMS):
+        :meth:`verify`. Once only."""
+        return await self._verify(CMS, client_code, receipt_id, signature)
+
+    # The calls, for every kind --------------------------------------------
 
     async def _request(
         self,
-        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
         client_code: str,
         request: RequestT,
         app_to_app: bool | None,
     ) -> ReceiptT:
         _validation.check_client_code(client_code)
-        if not isinstance(request, family.request):
-            expected, kind = family.request.__name__, type(request).__name__
+        if not isinstance(request, kind.request):
+            expected, given = kind.request.__name__, type(request).__name__
             article = "an" if expected[0] in "AEIOU" else "a"
-            raise ValidationError("request", f"must be {article} {expected}, got {kind}")
-        if family.app_to_app:
+            raise ValidationError("request", f"must be {article} {expected}, got {given}")
+        if kind.app_to_app:
             _validation.check_bool(app_to_app, "app_to_app")
-        path = family.request_path
+        path = kind.request_path(client_code)
         label = f"POST {path}"
         body = Secret(
-            _wire.encode_request(request, app_to_app=app_to_app if family.app_to_app else None)
+            _wire.encode_request(request, app_to_app=app_to_app if kind.app_to_app else None)
         )
 
         async def send(call: Tracked) -> ReceiptT:
             answer = await self._session.call(
                 client_code, path, body, label=label, policy=ONE_SHOT, progress=call
             )
-            return _wire.decode(answer, family.receipt, label=label)
+            return _wire.decode(answer, kind.receipt, label=label)
 
         return await self._connection.once(send, label=label, receipt_id=_receipt_id)
 
     async def _get_state(
         self,
-        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
         client_code: str,
         receipt_id: str,
     ) -> StatusT:
@@ -425,24 +408,25 @@ class Client(ClientBase):
         _validation.check_receipt_id(receipt_id)
         with self._calls.track() as call:
             return await self._read_state(
-                family, client_code, receipt_id, SAFE_TO_REPEAT, None, progress=call
+                kind, client_code, receipt_id, SAFE_TO_REPEAT, None, progress=call
             )
 
     async def _verify(
         self,
-        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
         client_code: str,
         receipt_id: str,
         signature: str | None,
     ) -> VerificationT:
         _validation.check_client_code(client_code)
         _validation.check_receipt_id(receipt_id)
-        path = family.verify_prefix + _validation.path_value(receipt_id, "receipt_id")
+        path = kind.verify_path(client_code, receipt_id)
         label = f"GET {path}"
         if signature is not None:
-            # As given, as every official SDK sends it (Linkhub's protocol), but for
-            # what would change the URL's meaning (refused) or no URI can hold raw
-            # (escaped once here, so that both backends send the same bytes).
+            if not kind.app_to_app:
+                raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
+            # As given, as every official SDK sends it: path_value refused only what would
+            # change the URL's meaning and escaped what a request line cannot hold raw.
             path += "/" + _validation.path_value(signature, "signature")
             label += "/<signature>"
 
@@ -453,7 +437,7 @@ class Client(ClientBase):
 
         def read(answer: bytes) -> VerificationT:
             return _wire.decode_verification(
-                answer, family.verification, receipt_id=receipt_id, label=label
+                answer, kind.verification, receipt_id=receipt_id, label=label
             )
 
         return await verify_once(
@@ -462,7 +446,7 @@ class Client(ClientBase):
             read,
             label=label,
             receipt_id=receipt_id,
-            advice=f"Check {family.get_state}(): verify_dt is set if it went through.",
+            advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
         )
 
     def _longest_verify(self) -> float:
@@ -471,7 +455,7 @@ class Client(ClientBase):
 
     def _watch(
         self,
-        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
         client_code: str,
         receipt_id: str,
         *,
@@ -482,14 +466,14 @@ class Client(ClientBase):
         _validation.check_receipt_id(receipt_id)
         # One attempt per poll (SINGLE): the polling loop is where a wait's patience
         # lives. A partial, not a closure: it is held by every waiter while it sleeps.
-        read = functools.partial(self._read_state, family, client_code, receipt_id, SINGLE)
+        read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
         return self._connection.watch(
             read, receipt_id=receipt_id, timeout=timeout, interval=interval
         )
 
     async def _read_state(
         self,
-        family: Family[RequestT, ReceiptT, StatusT, VerificationT],
+        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
         client_code: str,
         receipt_id: str,
         policy: RetryPolicy,
@@ -497,29 +481,39 @@ class Client(ClientBase):
         *,
         progress: Tracked | None = None,
     ) -> StatusT:
-        path = family.status_prefix + _validation.path_value(receipt_id, "receipt_id")
+        path = kind.status_path(client_code, receipt_id)
         label = f"GET {path}"
         answer = await self._session.call(
             client_code, path, label=label, policy=policy, deadline=deadline, progress=progress
         )
-        return _wire.decode_about(answer, family.status, about=receipt_id, label=label)
+        return _wire.decode_about(answer, kind.status, about=receipt_id, label=label)
 
 
-def _receipt_id(receipt: ReceiptBase | None) -> str | None:
+class BoundClient(Bound, Client):
+    """A :class:`Client` bound to one client code (:meth:`Client.for_client`): the same
+    operations, without their ``client_code`` argument. It shares the client's
+    connections, tokens and lifetime."""
+
+
+def _receipt_id(receipt: ReceiptBase[Any, Any] | None) -> str | None:
     return None if receipt is None else receipt.receipt_id
 
 
-def _family_of(receipt: object) -> tuple[_families.AnyFamily, str]:
-    """The family of a receipt and its id; a plain ``str`` is an e-signature's id."""
+def _kind_of(receipt: object) -> tuple[_kinds.AnyKind, str]:
+    """The kind of a receipt and its id (a plain ``str`` is an e-signature's, as it was)."""
     if isinstance(receipt, str):
-        return ESIGN, receipt
-    family = None
-    if isinstance(receipt, ReceiptBase):
-        family = _families.of_receipt(receipt)
-    if family is None or not isinstance(receipt, ReceiptBase):
-        raise ValidationError(
-            "receipt_id",
-            "must be a string of 1 to 20 digits (접수아이디) or a receipt (ESignReceipt,"
-            f" VerifyAuthReceipt or CMSReceipt), got {type(receipt).__name__}",
+        warnings.warn(
+            "a receipt id where a receipt is expected: pass ESignReceipt(receipt_id=...)"
+            " (or use the get_esign_state / verify_esign / watch_esign_state of an id)",
+            DeprecationWarning,
+            stacklevel=4,
         )
-    return family, receipt.receipt_id
+        return ESIGN, receipt
+    kind = _kinds.of_receipt(receipt)
+    if kind is None:
+        raise ValidationError(
+            "receipt",
+            "must be a receipt (ESignReceipt, VerifyAuthReceipt or CMSReceipt),"
+            f" got {type(receipt).__name__}",
+        )
+    return kind, receipt.receipt_id  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ import httpx
 
 from . import _docs, _polling, _signing, _validation
 from ._auth import Credentials
+from ._bound import Bound
 from ._env import Environment, Variables, hidden
 from ._errors import (
     ClientClosed,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 C = TypeVar("C", bound="ClientBase")
+B = TypeVar("B", bound="Bound")
 S = TypeVar("S", bound=Status)
 V = TypeVar("V")
 
@@ -487,6 +489,13 @@ class ClientBase:
         """The client code given to the constructor (or read by :meth:`from_env`), if any:
         ``for_client()`` binds it when called without one."""
         return self._connection.client_code
+
+    def _bind(self, cls: type[B], client_code: str | None) -> B:
+        """A client of class ``cls`` (this one's, bound) sharing everything of this one."""
+        bound = object.__new__(cls)
+        bound.__dict__.update(self.__dict__)
+        bound._bound_code = self._code_to_bind(client_code)
+        return bound
 
     def _code_to_bind(self, client_code: str | None) -> str:
         """The client code ``for_client()`` binds: the one given, else :attr:`client_code`."""

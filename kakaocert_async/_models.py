@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -95,8 +95,13 @@ def _init(request: Any, arguments: dict[str, Any], *, required: bool) -> None:
 # reads it as ``.text``, through its own ``__init__`` (attrs makes ``__attrs_init__``).
 
 
+ReceiptT = TypeVar("ReceiptT", bound="ReceiptBase[Any, Any]")
+StatusT = TypeVar("StatusT", bound="StatusBase")
+VerificationT = TypeVar("VerificationT", bound="VerificationBase")
+
+
 @attrs.frozen(kw_only=True)
-class RequestBase:
+class RequestBase(Generic[ReceiptT]):
     """The fields every request shares, by the ESign manual's limits (internal base).
 
     ``token`` is each family's own: required in two, optional in CMS.
@@ -138,7 +143,7 @@ class RequestBase:
 
 @v.frameless_errors
 @attrs.frozen(kw_only=True, init=False)
-class ESignRequest(RequestBase):
+class ESignRequest(RequestBase["ESignReceipt"]):
     """What to ask the receiver to sign (전자서명, RequestESign). Checked when built.
 
     ``text`` is what the receiver signs; ``token`` is the same field under its
@@ -194,7 +199,7 @@ class ESignRequest(RequestBase):
 
 @v.frameless_errors
 @attrs.frozen(kw_only=True, init=False)
-class VerifyAuthRequest(RequestBase):
+class VerifyAuthRequest(RequestBase["VerifyAuthReceipt"]):
     """An identity verification (본인인증, RequestVerifyAuth). Checked when built.
 
     The receiver signs ``text``: make it a one-time value (a nonce) and check it in
@@ -250,7 +255,7 @@ class VerifyAuthRequest(RequestBase):
 
 @v.frameless_errors
 @attrs.frozen(kw_only=True, init=False)
-class CMSRequest(RequestBase):
+class CMSRequest(RequestBase["CMSReceipt"]):
     """A CMS automatic-transfer withdrawal consent (자동이체 출금동의, RequestCMS).
 
     The receiver consents to withdrawals from the bank account named here; the
@@ -320,7 +325,7 @@ class CMSRequest(RequestBase):
 
 
 @attrs.frozen(kw_only=True)
-class ReceiptBase:
+class ReceiptBase(Generic[StatusT, VerificationT]):
     """The answer to a request (internal base)."""
 
     receipt_id: str
@@ -329,7 +334,7 @@ class ReceiptBase:
 
 
 @attrs.frozen(kw_only=True)
-class VerifyAuthReceipt(ReceiptBase):
+class VerifyAuthReceipt(ReceiptBase["VerifyAuthStatus", "VerifyAuthVerification"]):
     """The answer to an identity verification request.
 
     Keep ``receipt_id``; ``VerifyAuthReceipt(receipt_id=...)`` rebuilds it, to wait
@@ -338,7 +343,7 @@ class VerifyAuthReceipt(ReceiptBase):
 
 
 @attrs.frozen(kw_only=True)
-class AppToAppReceiptBase(ReceiptBase):
+class AppToAppReceiptBase(ReceiptBase[StatusT, VerificationT]):
     """The answer to a request that may be App to App (internal base)."""
 
     tx_id: str | None = None
@@ -347,12 +352,12 @@ class AppToAppReceiptBase(ReceiptBase):
 
 
 @attrs.frozen(kw_only=True)
-class ESignReceipt(AppToAppReceiptBase):
+class ESignReceipt(AppToAppReceiptBase["ESignStatus", "ESignVerification"]):
     """The answer to an e-signature request (ResponseESign)."""
 
 
 @attrs.frozen(kw_only=True)
-class CMSReceipt(AppToAppReceiptBase):
+class CMSReceipt(AppToAppReceiptBase["CMSStatus", "CMSVerification"]):
     """The answer to a CMS withdrawal consent request (``CMSReceipt(receipt_id=...)``
     rebuilds it from a stored id)."""
 

@@ -374,7 +374,7 @@ def dumps(data: object) -> bytes:
     return _ENCODER.encode(data).encode("utf-8")
 
 
-def encode_request(request: RequestBase, *, app_to_app: bool | None) -> bytes:
+def encode_request(request: RequestBase[Any], *, app_to_app: bool | None) -> bytes:
     """The body of a request (``POST /SignToken/Request`` and its kin); ``isAppUseYN``
     only for a family that has App to App (``app_to_app`` not ``None``)."""
     body = converter.unstructure(request)

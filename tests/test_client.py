@@ -192,7 +192,7 @@ CALLS = {
     "request": lambda c, code, rid: c.request_esign(code, make_request()),
     "state": lambda c, code, rid: c.get_esign_state(code, rid),
     "verify": lambda c, code, rid: c.verify_esign(code, rid),
-    "await": lambda c, code, rid: c.await_signed(code, rid),
+    "await": lambda c, code, rid: c.await_signed(code, ESignReceipt(receipt_id=rid)),
 }
 
 
@@ -249,10 +249,24 @@ async def test_bad_receipt_ids_are_refused_before_any_request(
         (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, "a\nb"), "signature"),
         (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, "a b"), "signature"),
         (lambda c: c.verify_esign(CLIENT_CODE, RECEIPT_ID, 5), "signature"),
-        (lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0), "interval"),
-        (lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, interval=float("nan")), "interval"),
-        (lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, timeout=-1), "timeout"),
-        (lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, timeout="5"), "timeout"),
+        (
+            lambda c: c.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0),
+            "interval",
+        ),
+        (
+            lambda c: c.await_signed(
+                CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=float("nan")
+            ),
+            "interval",
+        ),
+        (
+            lambda c: c.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), timeout=-1),
+            "timeout",
+        ),
+        (
+            lambda c: c.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), timeout="5"),
+            "timeout",
+        ),
     ],
 )
 async def test_other_bad_arguments_are_refused_before_any_request(

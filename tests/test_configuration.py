@@ -151,8 +151,11 @@ async def test_for_client_binds_the_code_for_every_family() -> None:
     async with sandbox, sandbox.client() as client:
         kakao = client.for_client(OTHER_CODE)
         assert isinstance(kakao, BoundClient)
-        assert (kakao.client, kakao.client_code) == (client, OTHER_CODE)
-        assert repr(kakao) == f"<BoundClient client_code='{OTHER_CODE}' of {client!r}>"
+        assert kakao.client_code == OTHER_CODE
+        assert kakao._connection is client._connection  # the same pool, tokens and lifetime
+        assert repr(kakao) == f"{client!r}"[:-1].replace("<Client", "<BoundClient") + (
+            f" client_code='{OTHER_CODE}'>"
+        )
 
         esign = await kakao.request_esign(make_request())
         status: ESignStatus = await kakao.await_signed(esign, interval=0.01)
@@ -187,7 +190,7 @@ async def test_for_client_without_a_code_binds_the_clients() -> None:
         kakao = client.for_client()
         receipt = await kakao.request_esign(make_request())
         await sandbox.expire(receipt.receipt_id)
-        status = await kakao.await_signed(receipt.receipt_id)
+        status = await kakao.await_signed(receipt)
     assert kakao.client_code == client.client_code == OTHER_CODE
     assert status.state is SignState.EXPIRED
     assert sandbox.state(receipt.receipt_id).client_code == OTHER_CODE
@@ -211,7 +214,8 @@ async def test_barocert_for_client_binds_the_code_for_every_kind() -> None:
     async with sandbox, sandbox.barocert_client(client_code=OTHER_CODE) as client:
         kakao = client.for_client()
         assert isinstance(kakao, barocert.BoundClient)
-        assert repr(kakao).startswith(f"<barocert.BoundClient client_code='{OTHER_CODE}'")
+        assert repr(kakao).startswith("<BoundClient link_id=")
+        assert repr(kakao).endswith(f" client_code='{OTHER_CODE}'>")
         requests = {
             Kind.IDENTITY: (kakao.request_identity, kakao.get_identity_status),
             Kind.SIGN: (kakao.request_sign, kakao.get_sign_status),

@@ -86,7 +86,7 @@ def test_roles_link_to_documented_names_and_are_code_otherwise(package: griffe.M
     client = _doc(package, "_client.Client")
     assert "[`API_URL`][kakaocert_async.API_URL]" in client
     assert "[`http_backend`][kakaocert_async.Client.http_backend]" in client
-    verify = _doc(package, "_client.Client.verify_esign")
+    verify = _doc(package, "_client.Client.verify")
     assert "[`SignState.SIGNED`][kakaocert_async.SignState.SIGNED]" in verify
     # ~ shows the last name only.
     errors = _doc(package, "_errors")

@@ -294,9 +294,13 @@ async def test_a_worker_rebuilds_the_receipt_from_its_stored_id() -> None:
         identity_state = await client.await_signed(
             code, VerifyAuthReceipt(receipt_id=identity), interval=0.01
         )
-        # A plain id is an e-signature's, as it always was: a CMS id is unknown there.
-        with pytest.raises(APIError) as unknown:
-            await client.await_signed(code, stored, interval=0.01)
+        # A plain id is an e-signature's, as it always was (deprecated): a CMS id is
+        # unknown there.
+        with (
+            pytest.raises(APIError) as unknown,
+            pytest.warns(DeprecationWarning, match="ESignReceipt"),
+        ):
+            await client.await_signed(code, stored, interval=0.01)  # type: ignore[arg-type]
     assert isinstance(cms_state, CMSStatus)
     assert cms_state.state is SignState.SIGNED
     assert isinstance(identity_state, VerifyAuthStatus)
@@ -394,7 +398,7 @@ BAD_CALLS = {
     "identity verify: bad id": (lambda c, code: c.verify_auth(code, ""), "receipt_id"),
     "await: not a receipt": (
         lambda c, code: c.await_signed(code, {"receipt_id": "1"}),
-        "receipt_id",
+        "receipt",
     ),
     "await: bad id in a receipt": (
         lambda c, code: c.await_signed(code, CMSReceipt(receipt_id="1 OR 1")),

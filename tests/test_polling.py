@@ -13,6 +13,7 @@ import pytest
 from kakaocert_async import (
     APIError,
     Client,
+    ESignReceipt,
     ESignStatus,
     SignState,
     SignTimeout,
@@ -32,14 +33,18 @@ def answers(*states: int | Exception | httpx.Response) -> list[httpx.Response | 
 
 async def test_returns_as_soon_as_signed(client: Client, service: Service) -> None:
     service.status.side_effect = answers(0, 0, 1)
-    status = await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.01)
+    status = await client.await_signed(
+        CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.01
+    )
     assert status.state is SignState.SIGNED
     assert service.status.call_count == 3
 
 
 async def test_returns_the_expired_state(client: Client, service: Service) -> None:
     service.status.side_effect = answers(0, 2)
-    status = await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.01)
+    status = await client.await_signed(
+        CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.01
+    )
     assert status.state is SignState.EXPIRED
     assert service.status.call_count == 2
 
@@ -47,14 +52,18 @@ async def test_returns_the_expired_state(client: Client, service: Service) -> No
 async def test_the_first_poll_is_immediate(client: Client, service: Service) -> None:
     service.status.side_effect = answers(1)
     # An hour-long interval would hang the test if the first poll waited for it.
-    status = await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=3600)
+    status = await client.await_signed(
+        CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=3600
+    )
     assert status.state is SignState.SIGNED
     assert service.status.call_count == 1
 
 
 async def test_times_out_while_pending(client: Client, service: Service) -> None:
     with pytest.raises(SignTimeout) as caught:
-        await client.await_signed(CLIENT_CODE, RECEIPT_ID, timeout=0.05, interval=0.01)
+        await client.await_signed(
+            CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), timeout=0.05, interval=0.01
+        )
     error = caught.value
     assert isinstance(error, TimeoutError)
     assert error.last_status is not None
@@ -70,7 +79,7 @@ async def test_the_deadline_defaults_to_the_expiry_plus_a_grace(
     # The receipt expired a second ago, but the service has not flipped the state yet.
     service.status.respond(200, json=status_json(0, expireDT=kst(time.time() - 1)))
     with pytest.raises(SignTimeout):
-        await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.01)
+        await client.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.01)
     assert 2 <= service.status.call_count < 50
 
 
@@ -102,7 +111,9 @@ async def test_failed_polls_are_ridden_out(client: Client, service: Service) -> 
         0,
         1,
     )
-    status = await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.01, timeout=30)
+    status = await client.await_signed(
+        CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.01, timeout=30
+    )
     assert status.state is SignState.SIGNED
     assert service.status.call_count == 7
 
@@ -115,7 +126,7 @@ async def test_an_error_answer_that_will_not_pass_ends_the_wait(
         httpx.Response(404, json={"code": -11000009, "message": "접수아이디가 존재하지 않습니다."}),
     )
     with pytest.raises(APIError) as caught:
-        await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.01)
+        await client.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.01)
     assert caught.value.code == -11000009
     assert service.status.call_count == 2
 
@@ -148,7 +159,9 @@ async def test_cancelling_stops_at_once_and_leaves_nothing_running(
         return httpx.Response(200, json=status_json(0))
 
     service.status.side_effect = answer
-    waiter = asyncio.create_task(client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.01))
+    waiter = asyncio.create_task(
+        client.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.01)
+    )
     await third_poll.wait()
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -170,7 +183,9 @@ async def test_cancelling_during_the_first_token_request_cancels_it(
         raise AssertionError("unreachable")
 
     service.token.side_effect = slow_token
-    waiter = asyncio.create_task(client.await_signed(CLIENT_CODE, RECEIPT_ID))
+    waiter = asyncio.create_task(
+        client.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID))
+    )
     await started.wait()
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -193,7 +208,10 @@ async def test_many_waiters_each_get_their_answer(client: Client, service: Servi
     service.status.side_effect = answer
     ids = [str(n) for n in range(1, 201)]
     results = await asyncio.gather(
-        *(client.await_signed(CLIENT_CODE, rid, interval=0.01) for rid in ids)
+        *(
+            client.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=rid), interval=0.01)
+            for rid in ids
+        )
     )
     assert [r.receipt_id for r in results] == ids
     assert all(r.state is SignState.SIGNED for r in results)
@@ -209,7 +227,7 @@ async def test_polls_are_never_closer_than_the_interval(client: Client, service:
         return httpx.Response(200, json=status_json(1 if len(seen) == 6 else 0))
 
     service.status.side_effect = answer
-    await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.02)
+    await client.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.02)
     gaps = [later - earlier for earlier, later in itertools.pairwise(seen)]
     assert len(gaps) == 5
     assert min(gaps) >= 0.02

@@ -80,7 +80,7 @@ class Kind:
     """What a request asks, after "ask a receiver to"."""
     calls: tuple[str, str, str]
     """The official SDK's names of request, state and verify (shown in the help)."""
-    request_class: Callable[..., RequestBase]
+    request_class: Callable[..., RequestBase[Any]]
     """Builds the family's request model from keyword arguments."""
     app_to_app: bool
     signed_text_help: str
@@ -88,7 +88,7 @@ class Kind:
     extra_flags: tuple[tuple[str, str, str, str, bool], ...] = ()
     """``(flag, field, metavar, help, required)`` beyond the shared ones."""
     extra_title: str = ""
-    request: Callable[[Client, str, Any, bool], Awaitable[ReceiptBase]]
+    request: Callable[[Client, str, Any, bool], Awaitable[ReceiptBase[Any, Any]]]
     state: Callable[[Client, str, str], Awaitable[StatusBase]]
     watch: Callable[[Client, str, str, float | None, float], AsyncGenerator[StatusBase, None]]
     verify: Callable[[Client, str, str, str | None], Awaitable[VerificationBase]]
@@ -129,7 +129,7 @@ ESIGN = Kind(
     signed_text_help="the text the receiver signs (≤ 500)",
     request=lambda c, code, r, app: c.request_esign(code, r, app_to_app=app),
     state=lambda c, code, rid: c.get_esign_state(code, rid),
-    watch=lambda c, code, rid, timeout, interval: c.watch_state(
+    watch=lambda c, code, rid, timeout, interval: c.watch_esign_state(
         code, rid, timeout=timeout, interval=interval
     ),
     verify=lambda c, code, rid, sig: c.verify_esign(code, rid, sig),
@@ -337,7 +337,7 @@ def add_state_and_wait(
 # request -------------------------------------------------------------------------
 
 
-def build_request(args: argparse.Namespace) -> RequestBase:
+def build_request(args: argparse.Namespace) -> RequestBase[Any]:
     """The request model of the flags' family; raises the SDK's ``ValidationError``."""
     kind: Kind = getattr(args, "kind", ESIGN)
     call_center = args.call_center or os.environ.get(CALL_CENTER_VAR, "").strip()

@@ -9,7 +9,7 @@ from typing import Protocol
 import attrs
 
 from kakaocert_async._client import Client
-from kakaocert_async._models import SignState
+from kakaocert_async._models import ESignReceipt, SignState
 from kakaocert_async._secret import total_repr
 
 
@@ -54,7 +54,8 @@ async def _esign_state(client: Client, client_code: str, receipt_id: str) -> Rec
 async def _esign_final(
     client: Client, client_code: str, receipt_id: str, timeout: float, interval: float | None
 ) -> ReceiptState:
-    return await client.await_signed(client_code, receipt_id, timeout=timeout, interval=interval)
+    receipt = ESignReceipt(receipt_id=receipt_id)
+    return await client.await_signed(client_code, receipt, timeout=timeout, interval=interval)
 
 
 async def _esign_verify(client: Client, client_code: str, receipt_id: str) -> Verification:

@@ -28,8 +28,14 @@ from kakaocert_async._errors import (
 )
 
 from . import _wire as _wire  # registers the models on the package's converter
-from ._bound import BoundClient
-from ._client import API_URL, AUTH_URL, NON_STATIC_API_URL, NON_STATIC_AUTH_URL, Client
+from ._client import (
+    API_URL,
+    AUTH_URL,
+    NON_STATIC_API_URL,
+    NON_STATIC_AUTH_URL,
+    BoundClient,
+    Client,
+)
 from ._crypto import DecryptionError, hash_file, hash_text
 from ._errors import VERIFY_WINDOW, VerifyTooLate
 from ._models import (

@@ -21,6 +21,7 @@ import attrs
 import httpx
 
 from kakaocert_async import _validation, _wire
+from kakaocert_async._bound import Bound, operation
 from kakaocert_async._client import Client as KakaoCert2Client
 from kakaocert_async._connection import (
     DEFAULT_MAX_CONNECTIONS,
@@ -37,17 +38,18 @@ from kakaocert_async._errors import (
     ValidationError,
 )
 from kakaocert_async._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
+from kakaocert_async._kinds import AnyKind, ReceiptKind, of_request
 from kakaocert_async._lifecycle import Tracked
 from kakaocert_async._secret import Secret, hide_userinfo
 
 from . import _crypto
 from . import _validation as bv
 from . import _wire as bw
-from ._bound import BoundClient
 from ._dialect import Barocert
 from ._errors import VERIFY_WINDOW, VerifyTooLate
+from ._kinds import CMS, IDENTITY, KINDS, MULTI_SIGN, SIGN
+from ._kinds import of as kind_entry
 from ._models import (
-    REQUEST_OF,
     CMSRequest,
     IdentityRequest,
     Kind,
@@ -72,13 +74,6 @@ NON_STATIC_AUTH_URL = "https://auth.linkhub.co.kr"
 
 V = TypeVar("V", Verification, MultiSignVerification, LoginVerification)
 
-_GET_STATUS = {
-    Kind.IDENTITY: "get_identity_status",
-    Kind.SIGN: "get_sign_status",
-    Kind.MULTI_SIGN: "get_multi_sign_status",
-    Kind.CMS: "get_cms_status",
-}
-"""The method that reads a kind's status, named in errors."""
 _LATE_SLACK = 5.0
 """Seconds short of the window still taken as past it: ``complete_dt`` has whole seconds,
 and the two clocks (the service's window, the auth server's time) may differ a little."""
@@ -208,22 +203,74 @@ class Client(ClientBase):
     :meth:`from_env` (and ``kakaocert-async barocert``) read."""
 
     def for_client(self, client_code: str | None = None) -> BoundClient:
-        """The operations of this client for one client code, which they no longer take.
+        """This client for one client code, which its operations then no longer take.
 
         ``client_code`` is checked now; without it, the one given to the
         constructor (or ``BAROCERT_CLIENT_CODE``, to :meth:`from_env`) is bound.
-        The view shares this client's pool, token and lifetime: close the client,
-        not the view::
+        The bound client shares this client's pool, token and lifetime::
 
             async with barocert.Client.from_env() as client:
                 kakao = client.for_client()
                 receipt = await kakao.request_sign(request)
                 status = await kakao.await_completed(receipt)
         """
-        return BoundClient(self, self._code_to_bind(client_code))
+        return self._bind(BoundClient, client_code)
+
+    # Every kind: the kind is the request's or the receipt's ---------------------
+
+    @operation
+    async def request(
+        self,
+        client_code: str,
+        request: IdentityRequest | SignRequest | MultiSignRequest | CMSRequest,
+    ) -> Receipt:
+        """Ask the receiver to sign: any kind's request (:class:`IdentityRequest`,
+        :class:`SignRequest`, :class:`MultiSignRequest`, :class:`CMSRequest`); the
+        receipt knows its kind.
+
+        Sends a KakaoTalk message, or with ``request.app_to_app`` returns the
+        ``scheme`` your app opens. Not idempotent: repeated only when it provably
+        never left (:class:`~kakaocert_async.RequestNotSent`), never after a timeout
+        or a 5xx.
+        """
+        kind = of_request(request, KINDS)
+        if kind is None:
+            raise ValidationError(
+                "request",
+                "must be an IdentityRequest, a SignRequest, a MultiSignRequest or a"
+                f" CMSRequest, got {type(request).__name__}",
+            )
+        return await self._request(kind, client_code, request)
+
+    @operation
+    async def get_status(self, client_code: str, receipt: Receipt) -> Status:
+        """The status of a receipt (of any kind). Safe to repeat; retried on passing
+        failures."""
+        kind, receipt_id = _kind_of(receipt, None)
+        return await self._get_status(kind, client_code, receipt_id)
+
+    @operation
+    async def verify(
+        self, client_code: str, receipt: Receipt
+    ) -> Verification | MultiSignVerification:
+        """The signed data of a completed receipt (of any kind; a multi-sign's is one per
+        document, in the request's order).
+
+        **Once only, within 10 minutes of the signature.** The service answers a
+        receipt's verify once, so it is never sent again once it may have reached the
+        service: if its answer is lost after sending,
+        :class:`~kakaocert_async.VerifyOutcomeUnknown` says so (read the status:
+        ``verify_dt`` is set if it went through). Refused because it came more than
+        10 minutes after ``complete_dt``: :class:`VerifyTooLate`.
+        """
+        kind, receipt_id = _kind_of(receipt, None)
+        verification: Verification | MultiSignVerification
+        verification = await self._verify(kind, client_code, receipt_id)
+        return verification
 
     # Identity verification (본인인증) ---------------------------------------------
 
+    @operation
     async def request_identity(self, client_code: str, request: IdentityRequest) -> Receipt:
         """Ask the receiver to prove who they are by signing ``request.token``
         (requestIdentity).
@@ -233,13 +280,15 @@ class Client(ClientBase):
         never left (:class:`~kakaocert_async.RequestNotSent`), never after a timeout
         or a 5xx.
         """
-        return await self._request(Kind.IDENTITY, client_code, request)
+        return await self._request(IDENTITY, client_code, request)
 
+    @operation
     async def get_identity_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of an identity verification (getIdentityStatus). Safe to repeat;
         retried on passing failures."""
-        return await self._get_status(Kind.IDENTITY, client_code, receipt_id)
+        return await self._get_status(IDENTITY, client_code, receipt_id)
 
+    @operation
     async def verify_identity(self, client_code: str, receipt_id: str) -> Verification:
         """The signed data of a completed identity verification (verifyIdentity): compare
         ``signed_data`` with the token you sent.
@@ -250,19 +299,22 @@ class Client(ClientBase):
         status: ``verify_dt`` is set if it went through). Refused because it came
         more than 10 minutes after ``complete_dt``: :class:`VerifyTooLate`.
         """
-        return await self._verify(Kind.IDENTITY, client_code, receipt_id, Verification)
+        return await self._verify(IDENTITY, client_code, receipt_id)
 
     # Sign, one document (전자서명 단건) -------------------------------------------
 
+    @operation
     async def request_sign(self, client_code: str, request: SignRequest) -> Receipt:
         """Ask the receiver to sign one document (requestSign). Not idempotent, as
         :meth:`request_identity`."""
-        return await self._request(Kind.SIGN, client_code, request)
+        return await self._request(SIGN, client_code, request)
 
+    @operation
     async def get_sign_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of a sign request (getSignStatus). Safe to repeat."""
-        return await self._get_status(Kind.SIGN, client_code, receipt_id)
+        return await self._get_status(SIGN, client_code, receipt_id)
 
+    @operation
     async def verify_sign(self, client_code: str, receipt_id: str) -> Verification:
         """The signed data of a completed sign request (verifySign).
 
@@ -270,47 +322,54 @@ class Client(ClientBase):
         a lost answer is :class:`~kakaocert_async.VerifyOutcomeUnknown`, a verify
         refused for coming too late is :class:`VerifyTooLate`.
         """
-        return await self._verify(Kind.SIGN, client_code, receipt_id, Verification)
+        return await self._verify(SIGN, client_code, receipt_id)
 
     # Sign, up to 20 documents (전자서명 복수) -------------------------------------
 
+    @operation
     async def request_multi_sign(self, client_code: str, request: MultiSignRequest) -> Receipt:
         """Ask the receiver to sign 1 to 20 documents at once (requestMultiSign). Not
         idempotent, as :meth:`request_identity`."""
-        return await self._request(Kind.MULTI_SIGN, client_code, request)
+        return await self._request(MULTI_SIGN, client_code, request)
 
+    @operation
     async def get_multi_sign_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of a multi-sign request (getMultiSignStatus). Safe to repeat."""
-        return await self._get_status(Kind.MULTI_SIGN, client_code, receipt_id)
+        return await self._get_status(MULTI_SIGN, client_code, receipt_id)
 
+    @operation
     async def verify_multi_sign(self, client_code: str, receipt_id: str) -> MultiSignVerification:
         """The signed data of a completed multi-sign request, one per document in the
         request's order (verifyMultiSign).
 
         **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`.
         """
-        return await self._verify(Kind.MULTI_SIGN, client_code, receipt_id, MultiSignVerification)
+        return await self._verify(MULTI_SIGN, client_code, receipt_id)
 
     # CMS withdrawal consent (출금동의) --------------------------------------------
 
+    @operation
     async def request_cms(self, client_code: str, request: CMSRequest) -> Receipt:
         """Ask the receiver to consent to a bank withdrawal (requestCMS). Not
         idempotent, as :meth:`request_identity`."""
-        return await self._request(Kind.CMS, client_code, request)
+        return await self._request(CMS, client_code, request)
 
+    @operation
     async def get_cms_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of a withdrawal consent (getCMSStatus). Safe to repeat."""
-        return await self._get_status(Kind.CMS, client_code, receipt_id)
+        return await self._get_status(CMS, client_code, receipt_id)
 
+    @operation
     async def verify_cms(self, client_code: str, receipt_id: str) -> Verification:
         """The signed data of a completed withdrawal consent (verifyCMS).
 
         **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`.
         """
-        return await self._verify(Kind.CMS, client_code, receipt_id, Verification)
+        return await self._verify(CMS, client_code, receipt_id)
 
     # Login (간편로그인) -------------------------------------------------------------
 
+    @operation
     async def verify_login(self, client_code: str, tx_id: str) -> LoginVerification:
         """The signed data of a KakaoTalk login (verifyLogin): ``tx_id`` is the transaction
         id your app received from KakaoTalk.
@@ -335,6 +394,7 @@ class Client(ClientBase):
 
     # Waiting, for every kind --------------------------------------------------------
 
+    @operation
     async def await_completed(
         self,
         client_code: str,
@@ -361,9 +421,10 @@ class Client(ClientBase):
         it now (within 10 minutes).
         """
         return await last_state(
-            self.watch_status(client_code, receipt, kind=kind, timeout=timeout, interval=interval)
+            self._watch(client_code, receipt, kind=kind, timeout=timeout, interval=interval)
         )
 
+    @operation
     def watch_status(
         self,
         client_code: str,
@@ -376,6 +437,17 @@ class Client(ClientBase):
         """Like :meth:`await_completed`, but yields every status read, for progress
         displays. The last one yielded is final; :class:`~kakaocert_async.SignTimeout`
         ends it otherwise. Arguments are checked at once, before iteration starts."""
+        return self._watch(client_code, receipt, kind=kind, timeout=timeout, interval=interval)
+
+    def _watch(
+        self,
+        client_code: str,
+        receipt: Receipt | str,
+        *,
+        kind: Kind | str | None,
+        timeout: float | None,
+        interval: float | None,
+    ) -> AsyncGenerator[Status, None]:
         _validation.check_client_code(client_code)
         the_kind, receipt_id = _kind_of(receipt, kind)
 
@@ -388,14 +460,12 @@ class Client(ClientBase):
 
     # The calls, for every kind ------------------------------------------------------
 
-    async def _request(self, kind: Kind, client_code: str, request: Any) -> Receipt:
+    async def _request(self, kind: AnyKind, client_code: str, request: object) -> Receipt:
         _validation.check_client_code(client_code)
-        expected = REQUEST_OF[kind]
-        if not isinstance(request, expected):
-            raise ValidationError(
-                "request", f"must be a {expected.__name__}, got {type(request).__name__}"
-            )
-        path = bw.request_path(kind, client_code)
+        if not isinstance(request, kind.request):
+            expected, given = kind.request.__name__, type(request).__name__
+            raise ValidationError("request", f"must be a {expected}, got {given}")
+        path = kind.request_path(client_code)
         label = f"POST {path}"
         # Encrypted here, each field with a fresh IV; wrapped until the wire.
         body = Secret(bw.encode_request(request, self._cipher))
@@ -405,13 +475,13 @@ class Client(ClientBase):
                 client_code, path, body, label=label, policy=ONE_SHOT, progress=call
             )
             receipt = _wire.decode(answer, Receipt, label=label)
-            return attrs.evolve(receipt, kind=kind)
+            return attrs.evolve(receipt, kind=Kind(kind.segment))
 
         return await self._connection.once(
             send, label=label, receipt_id=lambda receipt: receipt.receipt_id if receipt else None
         )
 
-    async def _get_status(self, kind: Kind, client_code: str, receipt_id: str) -> Status:
+    async def _get_status(self, kind: AnyKind, client_code: str, receipt_id: str) -> Status:
         _validation.check_client_code(client_code)
         bv.check_receipt_id(receipt_id)
         with self._calls.track() as call:
@@ -421,7 +491,7 @@ class Client(ClientBase):
 
     async def _read_status(
         self,
-        kind: Kind,
+        kind: AnyKind,
         client_code: str,
         receipt_id: str,
         policy: RetryPolicy,
@@ -429,21 +499,25 @@ class Client(ClientBase):
         *,
         progress: Tracked | None = None,
     ) -> Status:
-        path = bw.status_path(kind, client_code, receipt_id)
+        path = kind.status_path(client_code, receipt_id)
         label = f"GET {path}"
         answer = await self._session.call(
             client_code, path, label=label, policy=policy, deadline=deadline, progress=progress
         )
         return _wire.decode_about(answer, Status, about=receipt_id, label=label)
 
-    async def _verify(self, kind: Kind, client_code: str, receipt_id: str, cls: type[V]) -> V:
+    async def _verify(
+        self, kind: ReceiptKind[Any, Receipt, Status, V], client_code: str, receipt_id: str
+    ) -> V:
         _validation.check_client_code(client_code)
         bv.check_receipt_id(receipt_id)
-        path = bw.verify_path(kind, client_code, receipt_id)
+        path = kind.verify_path(client_code, receipt_id)
         label = f"POST {path}"
-        advice = f"Check {_GET_STATUS[kind]}(): verify_dt is set if it went through."
+        advice = f"Check {kind.get_state}(): verify_dt is set if it went through."
         try:
-            return await self._verify_once(client_code, path, label, receipt_id, cls, advice)
+            return await self._verify_once(
+                client_code, path, label, receipt_id, kind.verification, advice
+            )
         except APIError as refused:
             with self._calls.track():
                 late = await self._too_late(kind, client_code, receipt_id, refused)
@@ -469,7 +543,7 @@ class Client(ClientBase):
         )
 
     async def _too_late(
-        self, kind: Kind, client_code: str, receipt_id: str, refused: APIError
+        self, kind: AnyKind, client_code: str, receipt_id: str, refused: APIError
     ) -> VerifyTooLate | None:
         """A refused verify, explained if the 10 minutes had passed: the status (read now,
         once) says completed, never verified, and ``complete_dt`` is over 10 minutes ago
@@ -510,7 +584,13 @@ def _minutes(seconds: float) -> str:
     return f"{minutes} min {rest} s"
 
 
-def _kind_of(receipt: object, kind: object) -> tuple[Kind, str]:
+class BoundClient(Bound, Client):
+    """A :class:`Client` bound to one client code (:meth:`Client.for_client`): the same
+    operations, without their ``client_code`` argument. It shares the client's
+    connections, token and lifetime."""
+
+
+def _kind_of(receipt: object, kind: object) -> tuple[AnyKind, str]:
     """The kind and id of what ``await_completed`` was given, checked."""
     chosen = None if kind is None else _as_kind(kind)
     if isinstance(receipt, Receipt):
@@ -533,7 +613,7 @@ def _kind_of(receipt: object, kind: object) -> tuple[Kind, str]:
         raise ValidationError(
             "kind", "is required with a receipt id: Kind.IDENTITY, SIGN, MULTI_SIGN or CMS"
         )
-    return chosen, receipt_id
+    return kind_entry(chosen), receipt_id
 
 
 def _as_kind(value: object) -> Kind:

@@ -262,19 +262,6 @@ def encode_request(request: Request, cipher: _crypto.Cipher) -> bytes:
 # Paths ---------------------------------------------------------------------------
 
 
-def request_path(kind: Kind, client_code: str) -> str:
-    return f"/KAKAO/{kind.value}/{path_value(client_code, 'client_code')}"
-
-
-def status_path(kind: Kind, client_code: str, receipt_id: str) -> str:
-    return f"{request_path(kind, client_code)}/{path_value(receipt_id, 'receipt_id')}"
-
-
-def verify_path(kind: Kind, client_code: str, receipt_id: str) -> str:
-    code, receipt = path_value(client_code, "client_code"), path_value(receipt_id, "receipt_id")
-    return f"/KAKAO/{kind.value}/Verify/{code}/{receipt}"
-
-
 def login_verify_path(client_code: str, tx_id: str) -> str:
     """The tx id is free-form: appended as the official SDK appends it (``+``, ``/``,
     ``=`` as given), by the rule of every path value (the HMAC signs the path as sent)."""

@@ -17,7 +17,7 @@ import cattrs
 
 from kakaocert_async import _signing, _wire
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._families import AnyFamily
+from kakaocert_async._kinds import AnyKind as AnyFamily
 from kakaocert_async._models import RequestBase, TokenRequest
 
 from ._rejections import Rejected, Rejection
@@ -31,7 +31,7 @@ _READ_VERSIONS = ("x-pb-version", "x-lh-version")
 """A GET's version header: the Python SDK sends the first, the .NET SDK the second."""
 
 
-def _required_wire_names(cls: type[RequestBase]) -> tuple[str, ...]:
+def _required_wire_names(cls: type[RequestBase[Any]]) -> tuple[str, ...]:
     """The wire fields a body must hold, in the protocol table's order: all but those
     whose default is ``None``. (``Expires_in``, ``isAllowSimpleRegistYN`` and
     ``isVerifyNameYN`` have defaults in the models, but the manual requires them on
@@ -172,10 +172,10 @@ def token_request(data: dict[str, Any]) -> TokenRequest:
         raise Rejected(Rejection.TOKEN_BODY_INVALID, str(exc)) from None
 
 
-def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase, bool]:
+def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase[Any], bool]:
     """A request body of ``family``: its request model and the App to App flag, or the
     first bad field. A family without App to App takes ``isAppUseYN`` only if false."""
-    cls: type[RequestBase] = family.request
+    cls: type[RequestBase[Any]] = family.request
     for wire in _REQUIRED_WIRE[cls]:
         if data.get(wire) is None:
             # Before structuring: a model's default must not stand in for a missing field.
@@ -203,7 +203,7 @@ def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase, 
 
 
 def _field_refusal(
-    data: dict[str, Any], error: BaseException, field: str, cls: type[RequestBase]
+    data: dict[str, Any], error: BaseException, field: str, cls: type[RequestBase[Any]]
 ) -> Rejected:
     wire = _wire.WIRE_NAMES[cls].get(field, field)
     if isinstance(error, KeyError) or (wire in _REQUIRED_WIRE[cls] and data.get(wire) is None):

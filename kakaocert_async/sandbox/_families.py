@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import attrs
 
-from kakaocert_async import _families
-from kakaocert_async._families import AnyFamily
+from kakaocert_async import _kinds
+from kakaocert_async._kinds import AnyKind
 
 from ._settings import CMS_SCOPE, IDENTITY_SCOPE
 
@@ -20,7 +20,7 @@ from ._settings import CMS_SCOPE, IDENTITY_SCOPE
 class ServedFamily:
     """A family of the API with what the sandbox adds to it."""
 
-    family: AnyFamily
+    family: AnyKind
     scope: str | None
     """The scope a token needs for its calls; ``None``: ``Settings.required_scope``."""
     prefix: str
@@ -43,9 +43,9 @@ class ServedFamily:
         return (self.request_endpoint, self.status_endpoint, self.verify_endpoint)
 
 
-ESIGN = ServedFamily(family=_families.ESIGN, scope=None, prefix="")
-IDENTITY = ServedFamily(family=_families.IDENTITY, scope=IDENTITY_SCOPE, prefix="identity.")
-CMS = ServedFamily(family=_families.CMS, scope=CMS_SCOPE, prefix="cms.")
+ESIGN = ServedFamily(family=_kinds.ESIGN, scope=None, prefix="")
+IDENTITY = ServedFamily(family=_kinds.IDENTITY, scope=IDENTITY_SCOPE, prefix="identity.")
+CMS = ServedFamily(family=_kinds.CMS, scope=CMS_SCOPE, prefix="cms.")
 SERVED = (ESIGN, IDENTITY, CMS)
 
 FAMILY_ENDPOINTS = tuple(name for served in SERVED for name in served.endpoints)

@@ -25,12 +25,13 @@ def family_routes(service: Service, families: Iterable[ServedFamily]) -> list[Pr
         family = served.family
         calls = _Calls(service, served)
         routes += [
-            ProtocolRoute("POST", family.request_path, served.request_endpoint, calls.request),
+            ProtocolRoute("POST", family.paths[0], served.request_endpoint, calls.request),
+            ProtocolRoute("GET", family.paths[1], served.status_endpoint, calls.status),
             ProtocolRoute(
-                "GET", f"{family.status_prefix}{{receipt_id}}", served.status_endpoint, calls.status
-            ),
-            ProtocolRoute(
-                "GET", f"{family.verify_prefix}{{rest:path}}", served.verify_endpoint, calls.verify
+                "GET",
+                family.paths[2].replace("{receipt_id}", "{rest:path}"),
+                served.verify_endpoint,
+                calls.verify,
             ),
         ]
     return routes
@@ -74,7 +75,8 @@ class _Calls:
         return json_answer(answer)
 
     async def verify(self, request: Request) -> Answer:
-        receipt_id, signature = verify_segments(request, self.served.family.verify_prefix)
+        prefix = self.served.family.paths[2].removesuffix("{receipt_id}")
+        receipt_id, signature = verify_segments(request, prefix)
         answer = self.service.handle_verify(
             self.served, request.headers, receipt_id, signature, client_ip=client_ip(request)
         )

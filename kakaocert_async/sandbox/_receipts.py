@@ -20,7 +20,8 @@ from typing import Any
 import attrs
 
 from kakaocert_async import _wire
-from kakaocert_async._families import FAMILIES, AnyFamily
+from kakaocert_async._kinds import KINDS as FAMILIES
+from kakaocert_async._kinds import AnyKind as AnyFamily
 from kakaocert_async._models import RequestBase, SignState, StatusBase
 from kakaocert_async._wire import KST
 
@@ -32,7 +33,7 @@ class Receipt:
     receipt_id: str
     client_code: str
     family: AnyFamily
-    request: RequestBase
+    request: RequestBase[Any]
     app_to_app: bool
     tx_id: str | None
     signature: str | None

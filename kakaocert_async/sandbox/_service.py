@@ -264,7 +264,7 @@ class Service:
             newest = itertools.islice(reversed(self._receipts.values()), limit)
             return [(r.family.name, r.status(now, client_name=name)) for r in newest]
 
-    def request_of(self, receipt_id: str) -> tuple[str, RequestBase]:
+    def request_of(self, receipt_id: str) -> tuple[str, RequestBase[Any]]:
         """A receipt's family name and its request as received, the receiver's data
         included: what the receiver's phone shows."""
         with self._lock:

@@ -19,6 +19,7 @@ from kakaocert_async.barocert import (
     Status,
     Verification,
 )
+from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._crypto import Cipher
 from tests.barocert._requests import make_request
@@ -128,9 +129,12 @@ def test_the_body_is_compact_utf8() -> None:
 
 def test_paths() -> None:
     cc, rid = "023040000001", "02309110230400000010000000000003"
-    assert barocert_wire.request_path(Kind.MULTI_SIGN, cc) == f"/KAKAO/MultiSign/{cc}"
-    assert barocert_wire.status_path(Kind.CMS, cc, rid) == f"/KAKAO/CMS/{cc}/{rid}"
-    assert barocert_wire.verify_path(Kind.IDENTITY, cc, rid) == f"/KAKAO/Identity/Verify/{cc}/{rid}"
+    assert barocert_kinds.of(Kind.MULTI_SIGN).request_path(cc) == f"/KAKAO/MultiSign/{cc}"
+    assert barocert_kinds.of(Kind.CMS).status_path(cc, rid) == f"/KAKAO/CMS/{cc}/{rid}"
+    assert (
+        barocert_kinds.of(Kind.IDENTITY).verify_path(cc, rid)
+        == f"/KAKAO/Identity/Verify/{cc}/{rid}"
+    )
     assert barocert_wire.login_verify_path(cc, "01a1ce28b1-5a7f-45fb-807b-def79b6e63a2") == (
         f"/KAKAO/Login/Verify/{cc}/01a1ce28b1-5a7f-45fb-807b-def79b6e63a2"
     )

@@ -56,7 +56,7 @@ async def test_a_receipt_signed_on_the_phone_is_signed_for_the_waiting_client(
 ) -> None:
     sandbox, _ = served
     receipt = await client.request_esign(CODE, REQUEST)
-    waiting = asyncio.create_task(client.await_signed(CODE, receipt.receipt_id, **POLL))
+    waiting = asyncio.create_task(client.await_signed(CODE, receipt, **POLL))
 
     shown = await in_browser(phone.open, receipt.receipt_id)
     # As the receiver reads it: the title, the message, the text to sign.

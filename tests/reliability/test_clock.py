@@ -30,7 +30,7 @@ async def test_a_host_minutes_off_works_and_reads_the_time_once(offset: float) -
         code = sandbox.client_code
         for app_to_app in (False, True):
             receipt = await client.request_esign(code, make_request(), app_to_app)
-            status = await client.await_signed(code, receipt.receipt_id, interval=0.05)
+            status = await client.await_signed(code, receipt, interval=0.05)
             assert status.state is SignState.SIGNED
             signature = sandbox.signature(receipt.receipt_id) if app_to_app else None
             await client.verify_esign(code, receipt.receipt_id, signature)
@@ -78,7 +78,7 @@ async def test_without_server_time_a_good_clock_needs_no_time_read() -> None:
     sandbox = Sandbox(sign_after=0)
     async with sandbox, sandbox.client(use_server_time=False) as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
-        await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.05)
+        await client.await_signed(sandbox.client_code, receipt, interval=0.05)
         await client.verify_esign(sandbox.client_code, receipt.receipt_id)
     assert sandbox.stats["time"] == 0
 

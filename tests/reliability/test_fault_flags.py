@@ -72,7 +72,7 @@ async def test_a_flow_through_every_fault_flag_at_once(
         assert len(banner_faults) == 4  # the latency is a delay fault too
 
         receipt = await client.request_esign(DEFAULT_CLIENT_CODE, make_request())
-        status = await client.await_signed(DEFAULT_CLIENT_CODE, receipt.receipt_id, interval=0.2)
+        status = await client.await_signed(DEFAULT_CLIENT_CODE, receipt, interval=0.2)
         assert status.state is SignState.SIGNED
         with pytest.raises(VerifyOutcomeUnknown):
             await client.verify_esign(DEFAULT_CLIENT_CODE, receipt.receipt_id)

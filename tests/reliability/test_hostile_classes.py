@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from kakaocert_async import (
     APIError,
     Client,
+    ESignReceipt,
     ESignRequest,
     KakaocertError,
     MalformedResponse,
@@ -294,7 +295,7 @@ async def test_no_secret_in_the_locals_of_a_failures_frames() -> None:
                     elif call == "request":
                         await client.request_esign(code, request)
                     else:
-                        await client.await_signed(code, receipt.receipt_id, timeout=0.5)
+                        await client.await_signed(code, receipt, timeout=0.5)
                 except KakaocertError as error:
                     failures.append(error)
             sandbox.faults.clear()
@@ -349,7 +350,9 @@ async def test_an_absurd_expires_in_is_a_malformed_response(
     service.status.respond(200, content=body, headers={"Content-Type": "application/json"})
     async with Client(LINK_ID, SECRET_KEY) as client:
         with pytest.raises(MalformedResponse):
-            await client.await_signed(CLIENT_CODE, RECEIPT_ID, timeout=1, interval=0.05)
+            await client.await_signed(
+                CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), timeout=1, interval=0.05
+            )
 
 
 # 6. The receipt asked for ----------------------------------------------------------------
@@ -359,7 +362,9 @@ async def test_a_state_of_another_receipt_never_ends_a_wait(service: Service) ->
     service.status.respond(200, json=status_json(1, receipt_id="022112815423799999"))
     async with Client(LINK_ID, SECRET_KEY) as client:
         with pytest.raises(MalformedResponse, match="another receipt"):
-            await client.await_signed(CLIENT_CODE, RECEIPT_ID, interval=0.01)
+            await client.await_signed(
+                CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), interval=0.01
+            )
     assert service.status.call_count == 1
 
 

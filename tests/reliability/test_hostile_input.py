@@ -17,7 +17,14 @@ import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kakaocert_async import APIError, Client, ESignRequest, KakaocertError, ValidationError
+from kakaocert_async import (
+    APIError,
+    Client,
+    ESignReceipt,
+    ESignRequest,
+    KakaocertError,
+    ValidationError,
+)
 from kakaocert_async._validation import check_text, path_value
 from kakaocert_async.barocert import Kind, LoginVerification
 from kakaocert_async.sandbox import Rejection, Sandbox
@@ -201,7 +208,9 @@ def test_app_to_app_must_be_a_bool(app_to_app: object) -> None:
 @given(timeout=junk, interval=junk)
 def test_await_signed_arguments(timeout: object, interval: object) -> None:
     outcome, api_calls, _ = run(
-        lambda c: c.await_signed(CLIENT_CODE, RECEIPT_ID, timeout=timeout, interval=interval),  # type: ignore[arg-type]
+        lambda c: c.await_signed(
+            CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT_ID), timeout=timeout, interval=interval
+        ),  # type: ignore[arg-type]
         signed=True,
     )
     if isinstance(outcome, ValidationError):

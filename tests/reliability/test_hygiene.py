@@ -47,10 +47,11 @@ OPERATIONS = {
     "state": Operation("status", lambda c, s, r: c.get_esign_state(s.client_code, r)),
     "verify": Operation("verify", lambda c, s, r: c.verify_esign(s.client_code, r)),
     "await_signed, polling": Operation(
-        "status", lambda c, s, r: c.await_signed(s.client_code, r, interval=0.05)
+        "status",
+        lambda c, s, r: c.await_signed(s.client_code, ESignReceipt(receipt_id=r), interval=0.05),
     ),
     "await_signed, between polls": Operation(
-        "", lambda c, s, r: c.await_signed(s.client_code, r, interval=60)
+        "", lambda c, s, r: c.await_signed(s.client_code, ESignReceipt(receipt_id=r), interval=60)
     ),
 }
 
@@ -162,7 +163,7 @@ async def test_closing_the_client_closes_its_connections() -> None:
         client = served_client(sandbox, url)
         async with client:
             receipt = await client.request_esign(sandbox.client_code, make_request())
-            await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.01)
+            await client.await_signed(sandbox.client_code, receipt, interval=0.01)
             await client.verify_esign(sandbox.client_code, receipt.receipt_id)
             connector = client._connection.backend._connector  # type: ignore[attr-defined]
             assert connector._conns  # idle keep-alive connections, ready for reuse
@@ -178,7 +179,7 @@ async def test_flows_leave_no_resource_warning() -> None:
             for _ in range(3):
                 async with served_client(sandbox, url) as client:
                     receipt = await client.request_esign(sandbox.client_code, make_request())
-                    await client.await_signed(sandbox.client_code, receipt.receipt_id)
+                    await client.await_signed(sandbox.client_code, receipt)
         async with sandbox, sandbox.client() as client:
             await client.request_esign(sandbox.client_code, make_request())
         del client, sandbox

@@ -185,7 +185,7 @@ async def test_no_secret_or_personal_data_is_ever_shown(
         sandbox.faults.add(Fault(action="error", endpoints=["status"], every=2))
         receipt = await client.request_esign(code, request)
         await sandbox.sign(receipt.receipt_id)
-        status = await client.await_signed(code, receipt.receipt_id, interval=0.01)
+        status = await client.await_signed(code, receipt, interval=0.01)
         sandbox.faults.clear()
         evidence.add(receipt, status, await client.verify_esign(code, receipt.receipt_id))
 
@@ -212,9 +212,9 @@ async def test_no_secret_or_personal_data_is_ever_shown(
         await attempt(lambda: client.verify_esign(code, wrong.receipt_id, signature))
         tap.refuse["request"] = 3
         await attempt(lambda: client.request_esign(code, _request()))
-        await attempt(lambda: client.await_signed(code, wrong.receipt_id, timeout=0.05))
+        await attempt(lambda: client.await_signed(code, wrong, timeout=0.05))
         pending = await client.request_esign(code, _request())
-        await attempt(lambda: client.await_signed(code, pending.receipt_id, timeout=0.05))
+        await attempt(lambda: client.await_signed(code, pending, timeout=0.05))
 
         # Token renewals: revoked, then expired; and a date the service refuses.
         sandbox.revoke_tokens()
@@ -244,7 +244,7 @@ async def test_no_secret_or_personal_data_is_ever_shown(
         )
         async with served_client:
             receipt = await served_client.request_esign(code, _request())
-            evidence.add(await served_client.await_signed(code, receipt.receipt_id, interval=0.1))
+            evidence.add(await served_client.await_signed(code, receipt, interval=0.1))
             evidence.add(await served_client.verify_esign(code, receipt.receipt_id))
     tap.sent += served_tap.sent
 

@@ -15,6 +15,7 @@ import pytest
 from kakaocert_async import (
     APIError,
     Client,
+    ESignReceipt,
     KakaocertError,
     RequestNotSent,
     SignState,
@@ -126,7 +127,7 @@ async def test_await_signed_with_one_state_read_in_three_failing(real_backoff: N
     fault = sandbox.faults.add(Fault(action="error", endpoints=["status"], every=3))
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
-        status = await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.1)
+        status = await client.await_signed(sandbox.client_code, receipt, interval=0.1)
     assert status.state is SignState.SIGNED
     failed = struck(sandbox, fault)
     assert failed >= 3
@@ -140,7 +141,7 @@ async def test_await_signed_rides_out_two_seconds_of_failing_state_reads(
     fault = sandbox.faults.add(Fault(action="error", endpoints=["status"], window=(0.5, 2.5)))
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
-        status = await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.2)
+        status = await client.await_signed(sandbox.client_code, receipt, interval=0.2)
     assert status.state is SignState.SIGNED
     failed = struck(sandbox, fault)
     # Two seconds of failures, retried with backoff (0.1 s, doubling, at most the
@@ -159,7 +160,7 @@ async def test_await_signed_rides_out_an_auth_outage_with_a_token_renewal_due(
     async with sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(Fault(action="error", endpoints=["token"], times=6, status=502))
-        status = await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.2)
+        status = await client.await_signed(sandbox.client_code, receipt, interval=0.2)
     assert status.state is SignState.SIGNED
     assert len(sandbox.faults) == 0  # all six failures happened
     # The first token, six failed renewals, the one that worked (and perhaps the next).
@@ -173,9 +174,7 @@ async def test_await_signed_never_sleeps_past_its_deadline(real_backoff: None) -
         sandbox.faults.add(Fault(action="error", endpoints=["status"]))
         deadline = time.monotonic() + 0.6
         with retries_seen() as retries, pytest.raises(SignTimeout) as timed_out:
-            await client.await_signed(
-                sandbox.client_code, receipt.receipt_id, timeout=0.6, interval=1.0
-            )
+            await client.await_signed(sandbox.client_code, receipt, timeout=0.6, interval=1.0)
     assert len(retries) >= 3  # the poll was retried ...
     assert max(r.ends for r in retries) <= deadline + 0.05  # ... but never waited past the deadline
     error = timed_out.value
@@ -193,9 +192,7 @@ async def test_a_retry_after_past_the_deadline_is_not_waited_out(real_backoff: N
         sandbox.reset_stats()
         sandbox.faults.add(Fault(action="error", endpoints=["status"], retry_after=30))
         with pytest.raises(SignTimeout) as timed_out:
-            await client.await_signed(
-                sandbox.client_code, receipt.receipt_id, timeout=0.5, interval=0.1
-            )
+            await client.await_signed(sandbox.client_code, receipt, timeout=0.5, interval=0.1)
     # Asked to come back in 30 s, the wait polls once more at its deadline, not before.
     assert sandbox.stats["status"] == 2
     cause = timed_out.value.__cause__
@@ -209,7 +206,9 @@ async def test_await_signed_still_stops_on_an_error_that_will_not_pass() -> None
     sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as client:
         with pytest.raises(APIError) as refused:
-            await client.await_signed(sandbox.client_code, "1234", timeout=5, interval=0.1)
+            await client.await_signed(
+                sandbox.client_code, ESignReceipt(receipt_id="1234"), timeout=5, interval=0.1
+            )
     assert refused.value.http_status == 404
     assert sandbox.stats["status"] == 1
 

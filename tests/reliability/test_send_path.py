@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from kakaocert_async import (
     Client,
     ClientClosed,
+    ESignReceipt,
     KakaocertError,
     RequestNotSent,
     SignState,
@@ -84,7 +85,7 @@ async def test_await_signed_ends_by_its_timeout_with_the_service_unreachable() -
     async with Client(LINK_ID, SECRET_KEY, base_url=_closed_port(), auth_url=_closed_port()) as c:
         started = time.monotonic()
         with pytest.raises(SignTimeout) as timed_out:
-            await c.await_signed(CLIENT_CODE, RECEIPT, timeout=2)
+            await c.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT), timeout=2)
         elapsed = time.monotonic() - started
     assert 2 <= elapsed < 2 + GRACE
     # No state was ever read: the token could not be had, poll after poll.
@@ -109,7 +110,9 @@ async def test_await_signed_ends_by_its_timeout_when_the_service_hangs(hung: str
     async with server.serve() as url, _client(url) as c:
         started = time.monotonic()
         with pytest.raises(SignTimeout):
-            await c.await_signed(CLIENT_CODE, RECEIPT, timeout=1.5, interval=0.1)
+            await c.await_signed(
+                CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT), timeout=1.5, interval=0.1
+            )
         elapsed = time.monotonic() - started
     assert 1.5 <= elapsed < 1.5 + GRACE
     assert server.count(f"/{hung}") >= 1
@@ -214,7 +217,9 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
                 if kind == 0:
                     await client.get_esign_state(sandbox.client_code, receipt_id)
                 elif kind == 1:
-                    await client.await_signed(sandbox.client_code, receipt_id, interval=0.01)
+                    await client.await_signed(
+                        sandbox.client_code, ESignReceipt(receipt_id=receipt_id), interval=0.01
+                    )
                 else:
                     receipt = await client.request_esign(sandbox.client_code, make_request())
                     returned.append(receipt.receipt_id)
@@ -283,7 +288,8 @@ async def test_closing_ends_calls_in_flight_with_a_kakaocert_error(
     sandbox = Sandbox(sign_after=None)
     with sandbox.serve_in_thread() as url:
         async with sandbox.client() as setup:
-            receipt = (await setup.request_esign(sandbox.client_code, make_request())).receipt_id
+            signed = await setup.request_esign(sandbox.client_code, make_request())
+        receipt = signed.receipt_id
         client = served_client(sandbox, url)
         if warm:
             await client.get_esign_state(sandbox.client_code, receipt)
@@ -291,7 +297,7 @@ async def test_closing_ends_calls_in_flight_with_a_kakaocert_error(
             sandbox.faults.add(Fault(action="delay", seconds=0.5, endpoints=[endpoint]))
         before = asyncio.all_tasks()
         waits = [
-            asyncio.ensure_future(client.await_signed(sandbox.client_code, receipt, interval=60))
+            asyncio.ensure_future(client.await_signed(sandbox.client_code, signed, interval=60))
             for _ in range(3)
         ]
         # Single reads are in flight only while something holds them up.
@@ -329,9 +335,9 @@ async def test_a_polling_iterator_made_before_the_close_ends_with_client_closed(
 async def test_the_callers_own_cancel_is_still_a_cancel_during_a_close() -> None:
     sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as setup:
-        receipt = (await setup.request_esign(sandbox.client_code, make_request())).receipt_id
+        receipt = await setup.request_esign(sandbox.client_code, make_request())
         client = sandbox.client()
-        await client.get_esign_state(sandbox.client_code, receipt)
+        await client.get_esign_state(sandbox.client_code, receipt.receipt_id)
         task = asyncio.ensure_future(client.await_signed(sandbox.client_code, receipt, interval=60))
         await asyncio.sleep(0.05)
         task.cancel()
@@ -397,7 +403,7 @@ async def test_a_401_after_an_outage_longer_than_a_token_is_ridden_out(real_back
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(Fault(action="error", endpoints=["status"], window=(0.3, 2.6)))
         revoking.when = time.monotonic() + 2.6 + 0.01  # just after the outage
-        status = await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.1)
+        status = await client.await_signed(sandbox.client_code, receipt, interval=0.1)
     assert status.state is SignState.SIGNED
     assert tap.count("status", 503) >= 10  # the outage was real, and outlived a token
     assert revoking.revoked

@@ -104,7 +104,7 @@ async def test_a_two_second_token_over_a_five_second_wait() -> None:
     client, tap = tapped_client(sandbox)
     async with sandbox, client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
-        status = await client.await_signed(sandbox.client_code, receipt.receipt_id, interval=0.25)
+        status = await client.await_signed(sandbox.client_code, receipt, interval=0.25)
     assert status.state is SignState.SIGNED
     polls = sandbox.stats["status"]
     tokens = sandbox.stats["token"]

@@ -16,6 +16,7 @@ from kakaocert_async.barocert import (
     Kind,
     _crypto,
 )
+from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.sandbox import Sandbox
 from tests.barocert._requests import make_request
@@ -124,7 +125,7 @@ class BarocertRaw:
             content = barocert_wire.encode_request(request or make_request(kind), self.cipher)
         else:
             content = _wire.dumps(body) if isinstance(body, dict) else body
-        path = barocert_wire.request_path(kind, client_code or self.sandbox.client_code)
+        path = barocert_kinds.of(kind).request_path(client_code or self.sandbox.client_code)
         return await self.post(path, content, **options)
 
     async def receipt(self, kind: Kind, request: Any = None, **options: Any) -> str:
@@ -150,7 +151,9 @@ class BarocertRaw:
         token: str | None = None,
         headers: dict[str, str | None] | None = None,
     ) -> httpx.Response:
-        path = barocert_wire.status_path(kind, client_code or self.sandbox.client_code, receipt_id)
+        path = barocert_kinds.of(kind).status_path(
+            client_code or self.sandbox.client_code, receipt_id
+        )
         sent = {
             "x-pb-version": "2.1",
             "Authorization": f"Bearer {token or await self.session()}",
@@ -160,7 +163,9 @@ class BarocertRaw:
     async def verify(
         self, kind: Kind, receipt_id: str, *, client_code: str | None = None, **options: Any
     ) -> httpx.Response:
-        path = barocert_wire.verify_path(kind, client_code or self.sandbox.client_code, receipt_id)
+        path = barocert_kinds.of(kind).verify_path(
+            client_code or self.sandbox.client_code, receipt_id
+        )
         return await self.post(path, **options)
 
     async def verify_login(

@@ -12,6 +12,7 @@ import pytest
 
 from kakaocert_async import _signing, _wire
 from kakaocert_async.barocert import Kind, SignDocument, State
+from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._crypto import Cipher
 from kakaocert_async.sandbox import Rejection, Sandbox, _barocert_checks, decrypt_personal_data
@@ -278,7 +279,7 @@ async def test_a_date_off_the_clock_is_refused(bc: BarocertRaw) -> None:
 
 
 async def test_the_hmac_covers_the_path_and_the_exact_body(bc: BarocertRaw) -> None:
-    other_client = barocert_wire.request_path(Kind.SIGN, "020040000002")
+    other_client = barocert_kinds.of(Kind.SIGN).request_path("020040000002")
     response = await bc.request(Kind.SIGN, signed_path=other_client)
     assert_refused(response, Rejection.BC_HMAC_MISMATCH)
     body = barocert_wire.encode_request(make_request(Kind.SIGN), bc.cipher)
@@ -441,7 +442,7 @@ async def test_verify_takes_no_body_and_signs_no_hash_line(
     sandbox.barocert.sign(receipt_id)
     assert_refused(await bc.verify(Kind.SIGN, receipt_id, body=b"{}"), Rejection.BC_VERIFY_BODY)
     # A target with a hash line of the empty body is not the protocol's.
-    path = barocert_wire.verify_path(Kind.SIGN, sandbox.client_code, receipt_id)
+    path = barocert_kinds.of(Kind.SIGN).verify_path(sandbox.client_code, receipt_id)
     date = bc.date()
     wrong = f"POST\n{_signing.sha256_b64(b'')}\n{date}\n{path}\n"
     response = await bc.post(
@@ -456,7 +457,7 @@ async def test_verify_on_the_status_path_as_the_dotnet_sdk_posts_it(
 ) -> None:
     receipt_id = await bc.receipt(Kind.IDENTITY)
     sandbox.barocert.sign(receipt_id)
-    path = barocert_wire.status_path(Kind.IDENTITY, sandbox.client_code, receipt_id)
+    path = barocert_kinds.of(Kind.IDENTITY).status_path(sandbox.client_code, receipt_id)
     response = await bc.post(path)
     assert response.status_code == 200, response.text
     assert sandbox.stats["barocert.identity.verify"] == 1

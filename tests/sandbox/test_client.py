@@ -53,9 +53,7 @@ async def test_app_to_app_with_a_signature_of_plus_slash_and_equals(sandbox: San
 async def test_await_signed_with_sign_after() -> None:
     async with Sandbox(sign_after=0.0) as sandbox, sandbox.client() as client:
         receipt = await client.request_esign(sandbox.client_code, make_request())
-        status = await client.await_signed(
-            sandbox.client_code, receipt.receipt_id, interval=0.01, timeout=5
-        )
+        status = await client.await_signed(sandbox.client_code, receipt, interval=0.01, timeout=5)
         assert status.state is SignState.SIGNED
 
 

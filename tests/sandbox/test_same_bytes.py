@@ -36,7 +36,7 @@ from kakaocert_async import (
     _signing,
     _wire,
 )
-from kakaocert_async._families import CMS, ESIGN, IDENTITY, AnyFamily
+from kakaocert_async._kinds import CMS, ESIGN, IDENTITY, AnyKind
 from kakaocert_async.sandbox import DEFAULT_SECRET_KEY
 from tests.sandbox._official import IGNORE_UTCNOW, kakaocert, official_service
 
@@ -107,15 +107,15 @@ def _canned(method: str, target: str) -> tuple[int, str, bytes]:
         token = {"session_token": SESSION_TOKEN, "expiration": expiration, "scope": []}
         return 200, "application/json", json.dumps(token).encode()
     for family in (ESIGN, IDENTITY, CMS):
-        if target == family.request_path:
+        if target == family.paths[0]:
             answer: dict[str, Any] = {"receiptId": RECEIPT_ID}
             if family.app_to_app:
                 answer["tx_id"] = None
             return 200, "application/json", json.dumps(answer).encode()
-        if target.startswith(family.status_prefix):
+        if target.startswith(family.paths[1].removesuffix("{receipt_id}")):
             state = family.status(receipt_id=RECEIPT_ID, state=SignState.SIGNED)
             return 200, "application/json", _wire.dumps(_wire.converter.unstructure(state))
-        if target.startswith(family.verify_prefix):
+        if target.startswith(family.paths[2].removesuffix("{receipt_id}")):
             answer = {"receiptId": RECEIPT_ID, "signedData": "c2lnbmVkLWRhdGE="}
             return 200, "application/json", json.dumps(answer).encode()
     return 404, "application/json", b'{"code": -11090001, "message": "not found"}'
@@ -327,7 +327,7 @@ def test_an_app_to_app_signature_goes_exactly_as_given(
     theirs, mine, _ = _send_both(
         f"verifyCMS signature {SIGNATURES.index(signature)}", official, capture
     )
-    assert theirs.target == mine.target == f"{CMS.verify_prefix}{RECEIPT_ID}/{signature}"
+    assert theirs.target == mine.target == f"{CMS.verify_path('', RECEIPT_ID)}/{signature}"
 
 
 def test_the_token_requests_agree(official: Any, capture: _CaptureServer) -> None:
@@ -352,7 +352,7 @@ def test_the_dates_have_the_form_of_the_time_answer(official: Any, capture: _Cap
     official.UseLocalTimeYN = False
     _, _, everything = _send_both("requestESign", official, capture)
     dated = [c for c in everything if "x-lh-date" in c.headers]
-    assert [c.target for c in dated] == [_signing.TOKEN_PATH, ESIGN.request_path] * 2
+    assert [c.target for c in dated] == [_signing.TOKEN_PATH, ESIGN.paths[0]] * 2
     for request in dated:
         assert DATE.fullmatch(request.headers["x-lh-date"]), request.headers["x-lh-date"]
 
@@ -360,11 +360,11 @@ def test_the_dates_have_the_form_of_the_time_answer(official: Any, capture: _Cap
 def test_each_state_answer_fits_its_family(capture: _CaptureServer) -> None:
     # The canned answers are valid for this package's strict reader, so a
     # difference above is the request's, not a failed answer's.
-    families: list[tuple[AnyFamily, type[Any]]] = [
+    families: list[tuple[AnyKind, type[Any]]] = [
         (ESIGN, ESignStatus),
         (IDENTITY, VerifyAuthStatus),
         (CMS, CMSStatus),
     ]
     for family, cls in families:
-        _, _, payload = _canned("GET", family.status_prefix + RECEIPT_ID)
+        _, _, payload = _canned("GET", family.status_path("", RECEIPT_ID))
         assert isinstance(_wire.structure(json.loads(payload), cls), cls)

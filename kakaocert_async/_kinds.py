@@ -1,0 +1,168 @@
+"""Every kind of receipt, described once: its paths, models, token scope and names.
+
+A kind is what a request asks for (an e-signature, an identity verification, a
+CMS consent, ...): each has the same three calls, request, state and verify, on
+paths of the same shape, and differs in its models and names. The clients, the
+polling loop, the command line, the fleet and the sandbox all read this one
+description, so a new kind is an entry here (KakaoCert 2.x) or in
+``barocert._kinds`` (Barocert), and its models: nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+import attrs
+
+from ._models import (
+    CMSReceipt,
+    CMSRequest,
+    CMSStatus,
+    CMSVerification,
+    ESignReceipt,
+    ESignRequest,
+    ESignStatus,
+    ESignVerification,
+    VerifyAuthReceipt,
+    VerifyAuthRequest,
+    VerifyAuthStatus,
+    VerifyAuthVerification,
+)
+from ._validation import path_value
+
+RequestT = TypeVar("RequestT")
+ReceiptT = TypeVar("ReceiptT")
+StatusT = TypeVar("StatusT")
+VerificationT = TypeVar("VerificationT")
+
+
+@attrs.frozen(kw_only=True)
+class ReceiptKind(Generic[RequestT, ReceiptT, StatusT, VerificationT]):
+    """One kind of receipt: all the SDK knows of it."""
+
+    name: str
+    """Its name in job ids, Redis keys, sandbox endpoints and command-line groups:
+    ``esign``, ``identity``, ``cms`` (2.x); ``barocert.sign``, ... (Barocert)."""
+    generation: Literal["2.x", "barocert"]
+    segment: str
+    """What tells its paths apart: ``/SignToken`` (2.x), ``Sign`` (Barocert's
+    ``/KAKAO/Sign/...``)."""
+    request: type[RequestT]
+    receipt: type[ReceiptT]
+    status: type[StatusT]
+    verification: type[VerificationT]
+    scope: str
+    """The token scope its calls need (the sandbox checks it)."""
+    app_to_app: bool
+    """Whether its requests may be App to App (and the 2.x verify carry a signature)."""
+    calls: tuple[str, str, str]
+    """The official SDKs' names of request, state and verify (``RequestESign``, ...)."""
+    methods: tuple[str, str, str]
+    """The client's names of the same (``request_esign``, ...), named in errors."""
+    what: str
+    """What the receiver does, in a few words (``sign a text``), for help texts."""
+
+    @property
+    def paths(self) -> tuple[str, str, str]:
+        """Its request, status and verify paths, ``{client_code}`` and ``{receipt_id}``
+        standing for the values (the 2.x verify may have ``/<signature>`` after them)."""
+        segment = self.segment
+        if self.generation == "2.x":
+            return (
+                f"{segment}/Request",
+                f"{segment}/Status/{{receipt_id}}",
+                f"{segment}/Verify/{{receipt_id}}",
+            )
+        own = f"/KAKAO/{segment}/{{client_code}}"
+        return (
+            own,
+            f"{own}/{{receipt_id}}",
+            f"/KAKAO/{segment}/Verify/{{client_code}}/{{receipt_id}}",
+        )
+
+    def request_path(self, client_code: str) -> str:
+        return _filled(self.paths[0], client_code=client_code)
+
+    def status_path(self, client_code: str, receipt_id: str) -> str:
+        return _filled(self.paths[1], client_code=client_code, receipt_id=receipt_id)
+
+    def verify_path(self, client_code: str, receipt_id: str) -> str:
+        return _filled(self.paths[2], client_code=client_code, receipt_id=receipt_id)
+
+    @property
+    def get_state(self) -> str:
+        """The client method that reads its state, named in errors."""
+        return self.methods[1]
+
+
+def _filled(path: str, **values: str) -> str:
+    """``path`` with the values it names, each by the rule of every path value."""
+    return path.format_map(
+        {name: path_value(value, name) for name, value in values.items() if f"{{{name}}}" in path}
+    )
+
+
+AnyKind = ReceiptKind[Any, Any, Any, Any]
+
+ESIGN: ReceiptKind[ESignRequest, ESignReceipt, ESignStatus, ESignVerification] = ReceiptKind(
+    name="esign",
+    generation="2.x",
+    segment="/SignToken",
+    request=ESignRequest,
+    receipt=ESignReceipt,
+    status=ESignStatus,
+    verification=ESignVerification,
+    scope="310",
+    app_to_app=True,
+    calls=("RequestESign", "GetESignState", "VerifyESign"),
+    methods=("request_esign", "get_esign_state", "verify_esign"),
+    what="sign a text",
+)
+IDENTITY: ReceiptKind[
+    VerifyAuthRequest, VerifyAuthReceipt, VerifyAuthStatus, VerifyAuthVerification
+]
+IDENTITY = ReceiptKind(
+    name="identity",
+    generation="2.x",
+    segment="/SignIdentity",
+    request=VerifyAuthRequest,
+    receipt=VerifyAuthReceipt,
+    status=VerifyAuthStatus,
+    verification=VerifyAuthVerification,
+    scope="320",
+    app_to_app=False,
+    calls=("RequestVerifyAuth", "GetVerifyAuthState", "VerifyAuth"),
+    methods=("request_verify_auth", "get_verify_auth_state", "verify_auth"),
+    what="prove who they are, 본인인증",
+)
+CMS: ReceiptKind[CMSRequest, CMSReceipt, CMSStatus, CMSVerification] = ReceiptKind(
+    name="cms",
+    generation="2.x",
+    segment="/SignDirectDebit",
+    request=CMSRequest,
+    receipt=CMSReceipt,
+    status=CMSStatus,
+    verification=CMSVerification,
+    scope="330",
+    app_to_app=True,
+    calls=("RequestCMS", "GetCMSState", "VerifyCMS"),
+    methods=("request_cms", "get_cms_state", "verify_cms"),
+    what="consent to automatic withdrawals, CMS 출금동의",
+)
+
+KINDS: tuple[AnyKind, ...] = (ESIGN, IDENTITY, CMS)
+"""KakaoCert 2.x's kinds (Barocert's are ``barocert._kinds.KINDS``)."""
+
+
+def of_request(request: object, kinds: tuple[AnyKind, ...] = KINDS) -> AnyKind | None:
+    """The kind whose request ``request`` is, if any."""
+    return next((kind for kind in kinds if type(request) is kind.request), None)
+
+
+def of_receipt(receipt: object, kinds: tuple[AnyKind, ...] = KINDS) -> AnyKind | None:
+    """The kind whose receipt ``receipt`` is, if any."""
+    return next((kind for kind in kinds if type(receipt) is kind.receipt), None)
+
+
+def named(name: str, kinds: tuple[AnyKind, ...] = KINDS) -> AnyKind | None:
+    return next((kind for kind in kinds if kind.name == name), None)
