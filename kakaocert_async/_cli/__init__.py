@@ -22,7 +22,7 @@ from typing import cast
 from kakaocert_async._version import __version__
 from kakaocert_async.sandbox import _cli as sandbox_cli
 
-from . import _barocert, _commands, _demo
+from . import _commands, _demo
 from ._base import (
     EXIT_ERROR,
     EXIT_EXPIRED,
@@ -69,7 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
         Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     )
     _commands.add_parsers(commands)
-    _barocert.add_parser(commands)
     _demo.add_parser(commands)
     sandbox_cli.add_parser(commands)
     return parser

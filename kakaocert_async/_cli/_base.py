@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from typing import IO, NoReturn, Protocol, TypeAlias, TypeVar
 import attrs
 import cattrs
 
+from kakaocert_async import _kinds
 from kakaocert_async._client import Client
 from kakaocert_async._connection import ClientBase
 from kakaocert_async._env import Environment, Variables, hidden
@@ -35,6 +37,7 @@ from kakaocert_async._errors import (
 from kakaocert_async._models import SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async.barocert import State
+from kakaocert_async.barocert import _kinds as barocert_kinds
 
 PROG = "kakaocert-async"
 
@@ -66,40 +69,33 @@ T = TypeVar("T")
 KAKAOCERT = Client.variables
 """KakaoCert 2.x's variables (``KAKAOCERT_LINK_ID`` ... ``KAKAOCERT_AUTH_URL``)."""
 
-# The flag (or argument) behind each field a ValidationError may name.
-FLAGS = {
-    "receiver_name": "--name",
-    "receiver_hp": "--phone",
-    "receiver_birthday": "--birthday",
+RECEIVER = {"receiver_name": "--name", "receiver_hp": "--phone", "receiver_birthday": "--birthday"}
+RENAMED = {
+    **RECEIVER,
     "tms_title": "--title",
-    "token": "--token",
-    "expires_in": "--expires-in",
-    "tms_message": "--message",
-    "payload": "--payload",
-    "call_center_num": "--call-center",
-    "sub_client_id": "--sub-client-id",
-    "call_center_name": "--call-center-name",
-    "bank_account_name": "--bank-account-name",
-    "bank_account_num": "--bank-account-num",
-    "bank_code": "--bank-code",
-    "client_user_id": "--client-user-id",
-    "receipt_id": "ID",
-    "signature": "--signature",
-    "interval": "--interval",
-    "timeout": "--timeout",
-    # Barocert's (kakaocert-async barocert ...)
     "req_title": "--title",
-    "sign_title": "--sign-title",
-    "expire_in": "--expire-in",
+    "tms_message": "--message",
     "extra_message": "--message",
-    "return_url": "--return-url",
+    "call_center_num": "--call-center",
     "documents": "--document",
-    "request_corp": "--request-corp",
-    "bank_name": "--bank-name",
-    "bank_account_birthday": "--bank-account-birthday",
-    "bank_service_type": "--bank-service-type",
+    "receipt_id": "ID",
     "tx_id": "TXID",
 }
+"""The flags (and arguments) not named ``--field-name`` after their field."""
+
+
+def flag_of(field: str) -> str:
+    """The flag (or argument) that gives ``field``."""
+    return RENAMED.get(field) or "--" + field.replace("_", "-")
+
+
+@functools.cache
+def _fields() -> frozenset[str]:
+    """What a ValidationError may name that a flag gave: each kind's request's fields,
+    and the other arguments of the commands."""
+    requests = {kind.request for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)}
+    named = {field.name for request in requests for field in attrs.fields(request)}
+    return frozenset({*named, "receipt_id", "tx_id", "signature", "interval", "timeout"})
 
 
 class Parser(argparse.ArgumentParser):
@@ -143,8 +139,8 @@ def one_line(text: str) -> str:
 def describe_error(exc: BaseException) -> str:
     """The one-line message for an error: what kind, and the SDK's own words."""
     if isinstance(exc, ValidationError):
-        flag = FLAGS.get(exc.field)
-        return exc.message + (f" ({flag})" if flag else "")
+        flag = f" ({flag_of(exc.field)})" if exc.field in _fields() else ""
+        return exc.message + flag
     if isinstance(exc, KakaocertError):
         if isinstance(exc, APIError):
             kind = "service error"

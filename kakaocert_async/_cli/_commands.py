@@ -1,39 +1,42 @@
-"""The service commands: ``request``, ``state``, ``wait`` and ``verify``, for each family.
+"""The service commands: ``request``, ``state``, ``wait`` and ``verify`` of every kind.
 
-The bare commands are the e-signature's (as they always were); ``esign``,
-``identity`` and ``cms`` each group the same four for their family
-(``kakaocert-async cms request ...``). Each reads the credentials from the
-environment (:class:`Service`), prints its result on stdout (plain, or one JSON
-object with ``--json``) and reports any failure as one line on stderr.
+Built from the kinds' table (``_kinds``, ``barocert._kinds``) and their models,
+the same for each: a kind's group is its name (``cms``; ``barocert.multi_sign``
+is ``barocert multi-sign``), its calls go through the client's generic
+operations, and its ``request`` has a flag per field of its request model
+(:class:`Flag`), so a new kind needs nothing here. The bare commands are the
+e-signature's, as they always were; ``barocert`` also holds ``verify-login``.
+Each command reads the credentials from its generation's environment variables,
+prints its result on stdout (plain, or one JSON object with ``--json``) and
+reports any failure as one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import enum
 import os
+import re
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, Protocol
+import types
+import typing
+from collections.abc import AsyncIterator, Callable, Container
+from pathlib import Path
+from typing import Any
 
 import attrs
 
+from kakaocert_async import _kinds, barocert
 from kakaocert_async._arguments import seconds
 from kakaocert_async._client import Client
-from kakaocert_async._connection import ClientBase
+from kakaocert_async._docs import field_docs
 from kakaocert_async._env import Variables
 from kakaocert_async._errors import SignTimeout
-from kakaocert_async._models import (
-    CMSReceipt,
-    CMSRequest,
-    ESignRequest,
-    ReceiptBase,
-    RequestBase,
-    StatusBase,
-    VerificationBase,
-    VerifyAuthReceipt,
-    VerifyAuthRequest,
-)
+from kakaocert_async._kinds import ESIGN, AnyKind
+from kakaocert_async._models import DEFAULT_EXPIRES_IN
+from kakaocert_async._secret import Secret
+from kakaocert_async.barocert import _kinds as barocert_kinds
 
 from . import _progress
 from ._base import (
@@ -41,159 +44,255 @@ from ._base import (
     EXIT_EXPIRED,
     EXIT_OK,
     INTERRUPT_WAIT,
-    KAKAOCERT,
+    RECEIVER,
     CommandError,
     Commands,
     Service,
+    flag_of,
     personal,
-    revealed,
     run,
     shielded_request,
     shielded_verify,
     to_json,
     to_plain,
 )
-from ._progress import StatusLike
 
-_ENV_HELP = """\
-environment:
-  KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY, KAKAOCERT_CLIENT_CODE   the credentials
-  KAKAOCERT_API_URL, KAKAOCERT_AUTH_URL   other service URLs (a sandbox: the same URL in both)
-"""
-_EXIT_HELP = "exit status: 0 done, 1 error"
 SHIELDED_EXIT_HELP = (
     "exit status: 0 done, 1 error, 4 interrupted before the answer came, the outcome"
     f" unknown\n(Ctrl+C waits up to {INTERRUPT_WAIT:g} s for the answer; Ctrl+C again stops"
     " at once)"
 )
 """For ``request`` and ``verify``, which Ctrl+C does not cut off (see ``shielded``)."""
-_WAIT_EXIT_HELP = "exit status: 0 signed, 2 expired, 3 timed out, 1 error"
+_EXIT_HELP = "exit status: 0 done, 1 error"
 
 
 @attrs.frozen(kw_only=True)
-class Kind:
-    """A family as the command line offers it: its words, flags and calls."""
+class Generation:
+    """What tells the commands of KakaoCert 2.x's kinds from Barocert's."""
 
-    name: str
-    """The command group: ``esign``, ``identity`` or ``cms``."""
-    what: str
-    """What a request asks, after "ask a receiver to"."""
-    calls: tuple[str, str, str]
-    """The official SDK's names of request, state and verify (shown in the help)."""
-    request_class: Callable[..., RequestBase[Any]]
-    """Builds the family's request model from keyword arguments."""
-    app_to_app: bool
-    signed_text_help: str
-    token_required: bool = True
-    extra_flags: tuple[tuple[str, str, str, str, bool], ...] = ()
-    """``(flag, field, metavar, help, required)`` beyond the shared ones."""
-    extra_title: str = ""
-    request: Callable[[Client, str, Any, bool], Awaitable[ReceiptBase[Any, Any]]]
-    state: Callable[[Client, str, str], Awaitable[StatusBase]]
-    watch: Callable[[Client, str, str, float | None, float], AsyncGenerator[StatusBase, None]]
-    verify: Callable[[Client, str, str, str | None], Awaitable[VerificationBase]]
-    variables: Variables = KAKAOCERT
-    client_class: type[ClientBase] = Client
+    client: type[Any]
+    """Its client class, whose ``variables`` the commands read."""
+    state: str
+    """The client's generic operations that read and watch a receipt's state."""
+    watch: str
+    receipt: Callable[[AnyKind, str], object]
+    """The receipt of a kind and id, as the generic operations take it."""
+    signature: bool = False
+    """Whether a verify takes App to App's signature."""
+    verify_note: str = ""
 
 
-class Polled(Protocol):
-    """What ``state`` and ``wait`` need of a kind of receipt (2.x's :class:`Kind`, or
-    Barocert's): where its service is, and how to read and watch its state."""
-
-    @property
-    def variables(self) -> Variables: ...
-    @property
-    def client_class(self) -> type[ClientBase]: ...
-    @property
-    def state(self) -> Callable[[Any, str, str], Awaitable[StatusLike]]: ...
-    @property
-    def watch(
-        self,
-    ) -> Callable[[Any, str, str, float | None, float], AsyncGenerator[StatusLike, None]]: ...
-
-
-_CALL_CENTER_NAME = (
-    "--call-center-name",
-    "call_center_name",
-    "NAME",
-    "your call center's name, shown in the message",
-    False,
-)
-
-ESIGN = Kind(
-    name="esign",
-    what="sign a text",
-    calls=("RequestESign", "GetESignState", "VerifyESign"),
-    request_class=ESignRequest,
-    app_to_app=True,
-    signed_text_help="the text the receiver signs (≤ 500)",
-    request=lambda c, code, r, app: c.request_esign(code, r, app_to_app=app),
-    state=lambda c, code, rid: c.get_esign_state(code, rid),
-    watch=lambda c, code, rid, timeout, interval: c.watch_esign_state(
-        code, rid, timeout=timeout, interval=interval
+GENERATIONS = {
+    "2.x": Generation(
+        client=Client,
+        state="get_state",
+        watch="watch_state",
+        receipt=lambda kind, receipt_id: kind.receipt(receipt_id=receipt_id),
+        signature=True,
     ),
-    verify=lambda c, code, rid, sig: c.verify_esign(code, rid, sig),
-)
-IDENTITY = Kind(
-    name="identity",
-    what="verify their identity (본인인증)",
-    calls=("RequestVerifyAuth", "GetVerifyAuthState", "VerifyAuth"),
-    request_class=VerifyAuthRequest,
-    app_to_app=False,
-    signed_text_help="the one-time text (a nonce) the receiver signs (≤ 500)",
-    extra_flags=(_CALL_CENTER_NAME,),
-    extra_title="identity verification",
-    request=lambda c, code, r, app: c.request_verify_auth(code, r),
-    state=lambda c, code, rid: c.get_verify_auth_state(code, rid),
-    watch=lambda c, code, rid, timeout, interval: c.watch_state(
-        code, VerifyAuthReceipt(receipt_id=rid), timeout=timeout, interval=interval
+    "barocert": Generation(
+        client=barocert.Client,
+        state="get_status",
+        watch="watch_status",
+        receipt=lambda kind, receipt_id: kind.receipt(
+            receipt_id=receipt_id, kind=barocert.Kind(kind.segment)
+        ),
+        verify_note=", within 10 minutes",
     ),
-    verify=lambda c, code, rid, sig: c.verify_auth(code, rid),
-)
-CMS = Kind(
-    name="cms",
-    what="consent to automatic withdrawals, CMS 출금동의",
-    calls=("RequestCMS", "GetCMSState", "VerifyCMS"),
-    request_class=CMSRequest,
-    app_to_app=True,
-    signed_text_help="a text the receiver signs too (≤ 500; optional)",
-    token_required=False,
-    extra_flags=(
-        ("--bank-account-name", "bank_account_name", "NAME", "the account holder (예금주명)", True),
-        ("--bank-account-num", "bank_account_num", "NUMBER", "the account (may be masked)", True),
-        ("--bank-code", "bank_code", "CODE", "the bank's code (은행코드), e.g. 004", True),
-        ("--client-user-id", "client_user_id", "ID", "your payer number (납부자번호)", True),
-    ),
-    extra_title="the withdrawal (account holder, number and payer number never printed)",
-    request=lambda c, code, r, app: c.request_cms(code, r, app_to_app=app),
-    state=lambda c, code, rid: c.get_cms_state(code, rid),
-    watch=lambda c, code, rid, timeout, interval: c.watch_state(
-        code, CMSReceipt(receipt_id=rid), timeout=timeout, interval=interval
-    ),
-    verify=lambda c, code, rid, sig: c.verify_cms(code, rid, sig),
-)
-KINDS = (ESIGN, IDENTITY, CMS)
-GROUP_HELP = {
-    "esign": "e-signatures: request, state, wait, verify (the same as the bare commands)",
-    "identity": "identity verification (본인인증): request, state, wait, verify",
-    "cms": "CMS withdrawal consent (자동이체 출금동의): request, state, wait, verify",
 }
 
 
+# A request model's fields as flags ------------------------------------------------
+
+# What a field cannot say of its flag. The flag is --field-name unless _base.RENAMED
+# says otherwise; its metavar is its name's last word, unless this says otherwise.
+_METAVARS = {"hp": "DIGITS", "num": "NUMBER", "token": "TEXT", "in": "S"}
+_DEFAULTS = {"expire_in": DEFAULT_EXPIRES_IN}
+"""Defaults the command line gives where the model has none."""
+_FROM_ENV = {"call_center_num": CALL_CENTER_VAR}
+"""Fields whose flag defaults to an environment variable, one of the two required."""
+_BY_HASH = {"token": "--file", "documents": "--document-file"}
+"""In a model with ``token_type``: what may be given as files, whose hash is signed."""
+_SET_OTHERWISE = ("token_type", "app_to_app")
+"""Fields set by other flags: by whether files were given, and ``--app-to-app``."""
+
+
+@attrs.frozen(kw_only=True)
+class Flag:
+    """A field of a request model as a flag, made of the field's name, type, default and
+    doc; personal (a :class:`Secret` until the request is built) if its repr masks it."""
+
+    field: str
+    flag: str
+    metavar: tuple[str, ...]
+    """What it takes (``S``; a tuple field's items: ``TITLE TEXT``), for messages."""
+    options: dict[str, Any] = attrs.field(repr=False)
+    """``add_argument``'s (not shown: a doc's example may be anyone's phone number)."""
+    element: type[Any] | None = None
+    """A tuple field's item (``SignDocument``): the flag takes its fields, repeated."""
+    by_hash: str | None = None
+    """The flag giving it as files instead (``--file``): one of the two is required."""
+
+    def add(self, group: argparse._ArgumentGroup) -> None:
+        group.add_argument(self.flag, dest=self.field, **self.options)
+        if self.by_hash is not None:
+            files: dict[str, Any] = {"type": Path, "metavar": "PATH"}
+            if self.element is not None:
+                files = {"nargs": len(self.files), "action": "append", "metavar": self.files}
+            help_text = f"instead of {self.flag}: a file, whose hash is signed (HASH)"
+            group.add_argument(self.by_hash, dest=f"{self.field}_file", help=help_text, **files)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """What :attr:`by_hash` takes."""
+        return (*self.metavar[:-1], "PATH")
+
+    def value(self, args: argparse.Namespace) -> Any:
+        """The field's value, from the flags: revealed here, into the request."""
+        given = getattr(args, self.field)
+        usage = " ".join((self.flag, *self.metavar))
+        if self.by_hash is not None:
+            files = getattr(args, f"{self.field}_file")
+            if (given is None) == (files is None):
+                raise CommandError(
+                    f"give {usage} or {' '.join((self.by_hash, *self.files))} (one of the two"
+                    + (", repeated)" if self.element else ")")
+                )
+            if files is not None and self.element is None:
+                given = self.hash(files)
+            elif files is not None:
+                given = [(*rest, self.hash(Path(last))) for *rest, last in files]
+        if self.element is not None and given is not None:
+            names = [field.name for field in attrs.fields(self.element)]
+            return tuple(
+                self.element(**{n: _revealed(v) for n, v in zip(names, values, strict=True)})
+                for values in given
+            )
+        if given is None and self.field in _FROM_ENV:
+            given = os.environ.get(_FROM_ENV[self.field], "").strip()
+            if not given:
+                raise CommandError(f"{usage} is required, or set {_FROM_ENV[self.field]}")
+        return _revealed(given)
+
+    def hash(self, path: Path) -> str:
+        try:
+            return barocert.hash_file(path)
+        except OSError as exc:
+            raise CommandError(
+                f"{self.by_hash}: cannot read {path} ({exc.strerror or exc})"
+            ) from None
+
+
+def request_flags(model: type[Any]) -> list[Flag]:
+    """The flags of ``model``'s fields: the receiver's first, then the model's order."""
+    hints = {name: _bare(hint) for name, hint in typing.get_type_hints(model).items()}
+    fields = [field for field in attrs.fields(model) if field.name not in _SET_OTHERWISE]
+    fields.sort(key=lambda field: list(RECEIVER).index(field.name) if field.name in RECEIVER else 9)
+    docs = field_docs(model)
+    return [
+        _flag(field, hints[field.name], _help(docs.get(field.name, ""), field.name, hints), hints)
+        for field in fields
+    ]
+
+
+def _flag(field: attrs.Attribute[Any], hint: Any, help_text: str, hints: Container[str]) -> Flag:
+    name = field.name
+    element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
+    items = attrs.fields(element) if element else (field,)
+    metavar = tuple(_metavar(item.name) for item in items)
+    options: dict[str, Any] = {"metavar": metavar[0], "type": personal}
+    if hint is bool:
+        options = {"action": argparse.BooleanOptionalAction}
+    elif isinstance(hint, type) and issubclass(hint, enum.Enum):
+        options = {"choices": [member.value for member in hint]}
+    elif hint is int or field.repr is True:
+        options["type"] = hint if hint is int else str
+    if element is not None:
+        options.update(nargs=len(metavar), action="append", metavar=metavar)
+        help_text += f" Repeat {flag_of(name)} for each."
+    default = _DEFAULTS.get(name, field.default)
+    if default is not attrs.NOTHING:
+        options["default"] = default
+    if name in _FROM_ENV:
+        help_text += f" (default: ${_FROM_ENV[name]})"
+    elif name in _DEFAULTS:
+        help_text += " (default: %(default)s)"
+    by_hash = _BY_HASH.get(name) if "token_type" in hints else None
+    required = default is attrs.NOTHING and by_hash is None and name not in _FROM_ENV
+    return Flag(
+        field=name,
+        flag=flag_of(name),
+        metavar=metavar,
+        options={**options, "required": required, "help": help_text},
+        element=element,
+        by_hash=by_hash,
+    )
+
+
+def build_request(args: argparse.Namespace) -> Any:
+    """The request model of the flags' kind; raises the SDK's ``ValidationError``. The
+    personal values are revealed into the call: no local holds them."""
+    model = args.kind.request
+    own, flags = attrs.fields_dict(model), request_flags(model)
+    derived: dict[str, Any] = {}
+    if "token_type" in own:
+        hashed = any(getattr(args, flag.field + "_file") for flag in flags if flag.by_hash)
+        derived["token_type"] = "HASH" if hashed else "TEXT"
+    if "app_to_app" in own:
+        derived["app_to_app"] = args.app_to_app
+    return model(**{flag.field: flag.value(args) for flag in flags}, **derived)
+
+
+def _bare(hint: Any) -> Any:
+    """``X`` of ``X | None``."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    return hint
+
+
+def _metavar(name: str) -> str:
+    last = name.rsplit("_", 1)[-1]
+    return _METAVARS.get(last, last.upper())
+
+
+def _help(doc: str, name: str, fields: Container[str]) -> str:
+    """The doc of the field ``name`` as a help text: reST roles and literals as plain
+    text, another field as its flag, and nothing of reprs (no flag is printed)."""
+
+    def plain(found: re.Match[str]) -> str:
+        word = found[1] or found[2] or ""
+        return flag_of(word) if word in fields and word != name else word
+
+    text = re.sub(r":\w+:`~?([^`]*)`|``([^`]*)``", plain, doc)
+    return " ".join(text.replace("Masked in reprs.", "").split()).replace("%", "%%")
+
+
+def _revealed(value: Any) -> Any:
+    return value.reveal() if isinstance(value, Secret) else value
+
+
+# The parsers ------------------------------------------------------------------------
+
+
+def env_help(variables: Variables) -> str:
+    """The ``environment:`` lines of a generation's commands."""
+    p, fallback = variables.prefix, variables.fallback
+    twin = f"\n      (each unset one is read from its {fallback.prefix} twin)" if fallback else ""
+    return (
+        f"environment:\n  {p}LINK_ID, {p}SECRET_KEY, {p}CLIENT_CODE   the credentials{twin}\n"
+        f"  {p}API_URL, {p}AUTH_URL   other service URLs (a sandbox: the same URL in both)\n"
+    )
+
+
 def add_command(
-    commands: Commands,
-    name: str,
-    *,
-    summary: str,
-    epilog: str = _EXIT_HELP,
-    env_help: str = _ENV_HELP,
+    commands: Commands, name: str, summary: str, env: str, epilog: str = _EXIT_HELP
 ) -> argparse.ArgumentParser:
     """A service command's parser: its help, the environment it reads, ``--json``."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=summary[:1].upper() + summary[1:] + ".",
-        epilog=f"{env_help}\n{epilog}",
+        epilog=f"{env}\n{epilog}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -203,123 +302,90 @@ def add_command(
 
 
 def add_parsers(commands: Commands) -> None:
-    """Add ``request``, ``state``, ``wait`` and ``verify`` (e-sign), and the
-    ``esign``, ``identity`` and ``cms`` groups of the same four, to ``commands``."""
-    _add_family(commands, ESIGN)
-    for kind in KINDS:
-        group = commands.add_parser(
-            kind.name,
-            help=GROUP_HELP[kind.name],
-            description=GROUP_HELP[kind.name][:1].upper() + GROUP_HELP[kind.name][1:] + ".",
-        )
-        actions = group.add_subparsers(dest="action", metavar="COMMAND", required=True)
-        _add_family(actions, kind)
-
-
-def _add_family(commands: Commands, kind: Kind) -> None:
-    request_call, state_call, verify_call = kind.calls
+    """Add the bare commands (e-sign's), a group of the four per 2.x kind, and the
+    ``barocert`` group, one per Barocert kind and ``verify-login``, to ``commands``."""
+    add_kind(commands, ESIGN)
+    for kind in _kinds.KINDS:
+        add_kind(_group(commands, kind), kind)
+    env = env_help(barocert.Client.variables)
+    names = [kind.name.split(".")[1].replace("_", "-") for kind in barocert_kinds.KINDS]
+    summary = "Barocert, Linkhub's current Kakao certificate API"
+    group = commands.add_parser(
+        "barocert",
+        help=summary,
+        description=f"{summary}: {', '.join(names[:-1])} and {names[-1]} (request, state, wait,"
+        " verify each), and verify-login.",
+        epilog=env,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    kinds = group.add_subparsers(dest="barocert_kind", metavar="COMMAND", required=True)
+    for kind in barocert_kinds.KINDS:
+        add_kind(_group(kinds, kind), kind)
     parser = add_command(
-        commands, "request", summary=f"ask a receiver to {kind.what} ({request_call})"
+        kinds,
+        "verify-login",
+        "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
+        env,
+        SHIELDED_EXIT_HELP,
     )
-    shown = "App to App: and the tx_id on a second line" if kind.app_to_app else "one line"
-    parser.epilog = (
-        f"{_ENV_HELP}  {CALL_CENTER_VAR}   the default of --call-center\n\n"
-        f"prints the receipt id ({shown})\n" + SHIELDED_EXIT_HELP
+    parser.add_argument("tx_id", metavar="TXID", help="the transaction id your app received")
+    parser.set_defaults(run=run_verify_login)
+
+
+def _group(commands: Commands, kind: AnyKind) -> Commands:
+    summary = f"to {kind.what}: request, state, wait, verify"
+    if kind is ESIGN:
+        summary += " (the same as the bare commands)"
+    group = commands.add_parser(
+        kind.name.split(".")[-1].replace("_", "-"),
+        help=summary,
+        description=f"Ask a receiver to {kind.what}, and follow the request.",
     )
-    add = parser.add_argument
+    return group.add_subparsers(dest="action", metavar="COMMAND", required=True)
+
+
+def add_kind(commands: Commands, kind: AnyKind) -> None:
+    """Add ``request``, ``state ID``, ``wait ID`` and ``verify ID`` of ``kind``."""
+    generation = GENERATIONS[kind.generation]
+    env = env_help(generation.client.variables)
+    request_call, state_call, verify_call = kind.calls
+    flags = request_flags(kind.request)
+    defaults = "".join(
+        f"  {_FROM_ENV[flag.field]}   the default of {flag.flag}\n"
+        for flag in flags
+        if flag.field in _FROM_ENV
+    )
+    handles = _handles(kind)
+    shown = f"App to App: and the {handles[0]} on a second line" if handles else "one line"
+    parser = add_command(
+        commands,
+        "request",
+        f"ask a receiver to {kind.what} ({request_call})",
+        env + defaults,
+        f"prints the receipt id ({shown})\n{SHIELDED_EXIT_HELP}",
+    )
     receiver = parser.add_argument_group("the receiver (never printed)")
-    receiver.add_argument("--name", type=personal, required=True, help="the receiver's name (≤ 20)")
-    receiver.add_argument(
-        "--phone", type=personal, required=True, help="mobile number, digits only: 01012341234"
-    )
-    receiver.add_argument(
-        "--birthday", type=personal, required=True, help="date of birth, YYYYMMDD"
-    )
-    add("--title", required=True, help="the request's title, shown as 요청구분 (≤ 40)")
-    add("--token", required=kind.token_required, help=kind.signed_text_help)
-    add(
-        "--expires-in",
-        type=int,
-        default=300,
-        metavar="S",
-        help="seconds the receiver has to sign, 1..1000 (300)",
-    )
-    add("--message", help="extra text in the KakaoTalk message (≤ 500)")
-    add("--payload", help="your memo, echoed back in the state (≤ 200)")
-    add(
-        "--call-center",
-        default=None,
-        metavar="NUMBER",
-        help=f"your customer-service number, shown in the message (${CALL_CENTER_VAR})",
-    )
-    add("--sub-client-id", metavar="CODE", help="alias code (별칭코드, ≤ 12)")
-    if kind.extra_flags:
-        own = parser.add_argument_group(kind.extra_title)
-        for flag, field, metavar, help_text, required in kind.extra_flags:
-            own.add_argument(
-                flag, dest=field, metavar=metavar, required=required, help=help_text, type=personal
-            )
-    add(
-        "--allow-simple-regist",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="allow a certificate issued on a phone check alone (no)",
-    )
-    add(
-        "--verify-name",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="have the service check the name against the verified real name (yes)",
-    )
+    own = parser.add_argument_group("the request")
+    for flag in flags:
+        flag.add(receiver if flag.field in RECEIVER else own)
     if kind.app_to_app:
-        add(
+        own.add_argument(
             "--app-to-app",
             action="store_true",
-            help="App to App: no KakaoTalk message; prints a tx_id for your app",
+            help=f"App to App: no KakaoTalk message; prints the {handles[0]} your app uses",
         )
     parser.set_defaults(run=run_request, kind=kind)
 
-    add_state_and_wait(commands, kind, state_call)
-
-    parser = add_command(
-        commands,
-        "verify",
-        summary=f"verify a signed request and print its signed data, once ({verify_call})",
-        epilog=SHIELDED_EXIT_HELP,
-    )
-    add = parser.add_argument
-    add("receipt_id", metavar="ID", help="the receipt id")
-    if kind.app_to_app:
-        add(
-            "--signature",
-            metavar="S",
-            help="App to App: the signature your app got from KakaoTalk",
-        )
-    parser.set_defaults(run=run_verify, kind=kind)
-
-
-def add_state_and_wait(
-    commands: Commands,
-    kind: Polled,
-    state_call: str,
-    *,
-    env_help: str = _ENV_HELP,
-    wait_summary: str = "wait until a request is signed or expires, showing progress",
-    wait_exit_help: str = _WAIT_EXIT_HELP,
-) -> None:
-    """Add ``state ID`` and ``wait ID`` for ``kind`` to ``commands``."""
-    parser = add_command(
-        commands,
-        "state",
-        summary=f"read the state of a request ({state_call})",
-        env_help=env_help,
-    )
+    states = typing.get_type_hints(kind.status)["state"]
+    _, done, *ended = (state.name.lower() for state in states)
+    ends = " or ".join(filter(None, (", ".join(ended[:-1]), ended[-1])))
+    parser = add_command(commands, "state", f"read the state of a request ({state_call})", env)
     parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
     parser.set_defaults(run=run_state, kind=kind)
 
-    parser = add_command(
-        commands, "wait", summary=wait_summary, epilog=wait_exit_help, env_help=env_help
-    )
+    summary = f"wait until a request is {done} (or {ends}), showing progress"
+    epilog = f"exit status: 0 {done}, 2 {ends}, 3 timed out, 1 error"
+    parser = add_command(commands, "wait", summary, env, epilog)
     add = parser.add_argument
     add("receipt_id", metavar="ID", help="the receipt id")
     add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
@@ -333,59 +399,66 @@ def add_state_and_wait(
     add("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run_wait, kind=kind)
 
-
-# request -------------------------------------------------------------------------
-
-
-def build_request(args: argparse.Namespace) -> RequestBase[Any]:
-    """The request model of the flags' family; raises the SDK's ``ValidationError``."""
-    kind: Kind = getattr(args, "kind", ESIGN)
-    call_center = args.call_center or os.environ.get(CALL_CENTER_VAR, "").strip()
-    if not call_center:
-        raise CommandError(
-            f"--call-center is required (your customer-service number), or set {CALL_CENTER_VAR}"
+    summary = f"verify a {done} request and print its signed data, once{generation.verify_note}"
+    parser = add_command(commands, "verify", f"{summary} ({verify_call})", env, SHIELDED_EXIT_HELP)
+    parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
+    if kind.app_to_app and generation.signature:
+        parser.add_argument(
+            "--signature", metavar="S", help="App to App: the signature your app got from KakaoTalk"
         )
-    return kind.request_class(
-        call_center_num=call_center,
-        expires_in=args.expires_in,
-        receiver_birthday=args.birthday.reveal(),
-        receiver_hp=args.phone.reveal(),
-        receiver_name=args.name.reveal(),
-        token=args.token,
-        tms_title=args.title,
-        allow_simple_regist=args.allow_simple_regist,
-        verify_name=args.verify_name,
-        tms_message=args.message,
-        sub_client_id=args.sub_client_id,
-        payload=args.payload,
-        **{field: revealed(getattr(args, field)) for _, field, _, _, _ in kind.extra_flags},
-    )
+    parser.set_defaults(run=run_verify, kind=kind)
+
+
+def _handles(kind: AnyKind) -> list[str]:
+    """The receipt's App to App fields (``tx_id``, ``scheme``): text, printed after its id."""
+    hints = typing.get_type_hints(kind.receipt)
+    fields = attrs.fields(kind.receipt)[1:]
+    return [field.name for field in fields if _bare(hints[field.name]) is str]
+
+
+# The commands -----------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def connected(generation: str) -> AsyncIterator[Any]:
+    """A client of ``generation`` (``"2.x"``, ``"barocert"``), from the environment, bound
+    to its client code."""
+    client_class = GENERATIONS[generation].client
+    service = Service.from_env(variables=client_class.variables)
+    async with service.client(client_class) as client:
+        yield client.for_client(service.client_code)
+
+
+def _group_words(kind: AnyKind) -> str:
+    """The command group, in messages: ``esign``, ``barocert multi-sign``."""
+    return kind.name.replace(".", " ").replace("_", "-")
+
+
+def _receipt(args: argparse.Namespace) -> object:
+    return GENERATIONS[args.kind.generation].receipt(args.kind, args.receipt_id)
 
 
 def run_request(args: argparse.Namespace) -> int:
-    kind: Kind = args.kind
+    kind: AnyKind = args.kind
 
     async def command() -> int:
         request = build_request(args)  # checked before anything else: nothing is sent
-        service = Service.from_env()
-        async with service.client() as client:
-            app_to_app = bool(getattr(args, "app_to_app", False))
-            receipt = await shielded_request(
-                kind.request(client, service.client_code, request, app_to_app), group=kind.name
-            )
+        in_model = "app_to_app" in attrs.fields_dict(kind.request)
+        app_to_app = getattr(args, "app_to_app", False) and not in_model
+        async with connected(kind.generation) as client:
+            options = {"app_to_app": True} if app_to_app else {}
+            call = client.request(request, **options)
+            receipt = await shielded_request(call, group=_group_words(kind))
         if args.json:
             print(to_json(receipt))
         else:
             print(receipt.receipt_id)
-            tx_id = getattr(receipt, "tx_id", None)
-            if tx_id is not None:
-                print(tx_id)
+            for name in _handles(kind):
+                if getattr(receipt, name) is not None:
+                    print(getattr(receipt, name))
         return EXIT_OK
 
     return run(command)
-
-
-# state -----------------------------------------------------------------------------
 
 
 def format_status(status: object) -> str:
@@ -396,34 +469,25 @@ def format_status(status: object) -> str:
 
 
 def run_state(args: argparse.Namespace) -> int:
-    kind: Polled = args.kind
-
     async def command() -> int:
-        service = Service.from_env(variables=kind.variables)
-        async with service.client(kind.client_class) as client:
-            status = await kind.state(client, service.client_code, args.receipt_id)
+        async with connected(args.kind.generation) as client:
+            state = GENERATIONS[args.kind.generation].state
+            status = await getattr(client, state)(_receipt(args))
         print(to_json(status) if args.json else format_status(status))
         return EXIT_OK
 
     return run(command)
 
 
-# wait ------------------------------------------------------------------------------
-
-
 def run_wait(args: argparse.Namespace) -> int:
-    kind: Polled = args.kind
-
     async def command() -> int:
-        service = Service.from_env(variables=kind.variables)
-        last: StatusLike | None = None
+        last: _progress.StatusLike | None = None
         progress = _progress.progress_for(
             sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  "
         )
-        async with service.client(kind.client_class) as client:
-            states = kind.watch(
-                client, service.client_code, args.receipt_id, args.timeout, args.interval
-            )
+        async with connected(args.kind.generation) as client:
+            watch = getattr(client, GENERATIONS[args.kind.generation].watch)
+            states = watch(_receipt(args), timeout=args.timeout, interval=args.interval)
             try:
                 with progress:
                     async with contextlib.aclosing(states):
@@ -441,22 +505,31 @@ def run_wait(args: argparse.Namespace) -> int:
     return run(command)
 
 
-# verify ----------------------------------------------------------------------------
-
-
 def run_verify(args: argparse.Namespace) -> int:
-    kind: Kind = args.kind
+    kind: AnyKind = args.kind
 
     async def command() -> int:
-        service = Service.from_env()
-        async with service.client() as client:
-            signature = getattr(args, "signature", None)
-            verification = await shielded_verify(
-                kind.verify(client, service.client_code, args.receipt_id, signature),
-                args.receipt_id,
-                group=kind.name,
-            )
-        print(to_json(verification) if args.json else verification.signed_data)
+        signature = getattr(args, "signature", None)  # 2.x's App to App only
+        async with connected(kind.generation) as client:
+            given = (_receipt(args),) if signature is None else (_receipt(args), signature)
+            call = client.verify(*given)
+            verified = await shielded_verify(call, args.receipt_id, group=_group_words(kind))
+        if args.json:
+            print(to_json(verified))
+        else:  # the signed data, or a multi-sign's, one line per document
+            signed = getattr(verified, "signed_data", None) or verified.multi_signed_data
+            print(signed if isinstance(signed, str) else "\n".join(signed))
+        return EXIT_OK
+
+    return run(command)
+
+
+def run_verify_login(args: argparse.Namespace) -> int:
+    async def command() -> int:
+        async with connected("barocert") as client:
+            verify = client.verify_login(args.tx_id)
+            verified = await shielded_verify(verify, args.tx_id, group=None)
+        print(to_json(verified) if args.json else verified.signed_data)
         return EXIT_OK
 
     return run(command)
