@@ -21,7 +21,9 @@ from collections.abc import Awaitable, Callable
 import attrs
 
 from . import _signing, _wire
+from ._answers import body_of
 from ._errors import APIError, KakaocertError, MalformedResponse
+from ._hints import Generation
 from ._http import Sender
 from ._models import TokenGrant, TokenRequest
 from ._secret import Headers, Secret
@@ -293,12 +295,14 @@ class Linkhub:
         auth_url: str,
         credentials: Credentials,
         *,
+        generation: Generation,
         token_path: str,
         scope: tuple[str, ...],
         forwarded: str | None,
         headers: dict[str, str],
     ) -> None:
         self._sender = sender
+        self._generation = generation
         self._time_url = f"{auth_url}/Time"
         self._token_url = f"{auth_url}{token_path}"
         self._token_path = token_path
@@ -310,9 +314,9 @@ class Linkhub:
 
     async def server_time(self) -> float:
         """The auth server's clock, in seconds since the epoch."""
-        body = await self._sender.send(
-            "GET", self._time_url, dict(self._headers), None, label="GET /Time"
-        )
+        label = "GET /Time"
+        sending = self._sender.send("GET", self._time_url, dict(self._headers), None, label=label)
+        body = body_of(await sending, label, "time", self._generation)
         try:
             return _wire.parse_utc(body.decode("ascii")).timestamp()
         except (UnicodeDecodeError, _wire.WireError) as exc:
@@ -337,8 +341,7 @@ class Linkhub:
         }
         if self._forwarded is not None:
             headers["x-lh-forwarded"] = self._forwarded
+        sending = self._sender.send("POST", self._token_url, headers, body, label=label)
         # Wrapped at once: the answer holds the session token.
-        answer = Secret(
-            await self._sender.send("POST", self._token_url, headers, body, label=label)
-        )
+        answer = Secret(body_of(await sending, label, "token", self._generation))
         return _wire.decode_secret(answer, TokenGrant, label=label)

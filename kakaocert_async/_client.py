@@ -392,7 +392,7 @@ class Client(ClientBase):
 
         async def send(call: Tracked) -> ReceiptT:
             answer = await self._session.call(
-                client_code, path, body, label=label, policy=ONE_SHOT, progress=call
+                "request", client_code, path, body, policy=ONE_SHOT, progress=call
             )
             return _wire.decode(answer, kind.receipt, label=label)
 
@@ -432,7 +432,7 @@ class Client(ClientBase):
 
         def send(call: Tracked) -> Awaitable[bytes]:
             return self._session.call(
-                client_code, path, label=label, policy=ONE_SHOT, progress=call
+                "verify", client_code, path, label=label, policy=ONE_SHOT, progress=call
             )
 
         def read(answer: bytes) -> VerificationT:
@@ -484,7 +484,7 @@ class Client(ClientBase):
         path = kind.status_path(client_code, receipt_id)
         label = f"GET {path}"
         answer = await self._session.call(
-            client_code, path, label=label, policy=policy, deadline=deadline, progress=progress
+            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
         )
         return _wire.decode_about(answer, kind.status, about=receipt_id, label=label)
 

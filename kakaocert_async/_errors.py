@@ -29,13 +29,11 @@ receiver's name, phone or birthday.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._secret import total_repr
-
-if TYPE_CHECKING:
-    from ._models import Status
 
 CLIENT_ERROR_CODE = -99999999
 """The code of every error that did not come with a code from the service."""
@@ -281,6 +279,27 @@ class VerifyOutcomeUnknown(TransportError):
     def is_transient(self) -> bool:
         """Never: a verify is not repeated."""
         return False
+
+
+class Status(Protocol):
+    """What every kind of status has in common: what the polling loop reads (and what
+    :attr:`SignTimeout.last_status` is; ``_models`` names it too)."""
+
+    @property
+    def receipt_id(self) -> str: ...
+    @property
+    def state(self) -> int: ...
+    @property
+    def is_final(self) -> bool:
+        """True once the state will not change any more."""
+        ...
+
+    @property
+    def expire_dt(self) -> dt.datetime | None: ...
+    @property
+    def request_dt(self) -> dt.datetime | None: ...
+    @property
+    def expires_in(self) -> int | None: ...
 
 
 class SignTimeout(KakaocertError, TimeoutError):

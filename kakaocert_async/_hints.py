@@ -1,9 +1,10 @@
 """What to do about the refusals a caller causes: one short English hint per kind, in one table.
 
-:func:`hint_for` is asked by ``_http.api_error``, the one place an
+:func:`hint_for` is asked by ``_answers.api_error``, the one place an
 :class:`~kakaocert_async.APIError` is built from the service's error body, and the
 hint rides on the error (``APIError.hint``, and at the end of ``str(error)``)
-beside the service's own code and text, which stay as they came.
+beside the service's own code and text, which stay as they came. It is told the
+facts by the caller that knows them: which call, of which generation of the API.
 
 What a hint may rest on: the real service's error codes are not public, so its
 refusals are told apart only by **which call** was refused and the **HTTP
@@ -21,9 +22,14 @@ from typing import Literal
 import attrs
 
 Call = Literal["token", "time", "request", "state", "verify"]
+"""Which call was refused: the auth service's two, or a receipt's three (a login's
+verify is a ``"verify"``)."""
+Generation = Literal["2.x", "barocert"]
+"""KakaoCert 2.x, or Barocert (``_kinds.ReceiptKind.generation``)."""
 
-_STATE_CALLS = {False: "get_esign_state() or its kin", True: "get_sign_status() or its kin"}
-_WAIT_CALLS = {False: "await_signed()", True: "await_completed()"}
+_PREFIXES = {"2.x": "KAKAOCERT_", "barocert": "BAROCERT_"}
+_STATE_CALLS = {"2.x": "get_esign_state() or its kin", "barocert": "get_sign_status() or its kin"}
+_WAIT_CALLS = {"2.x": "await_signed()", "barocert": "await_completed()"}
 
 
 @attrs.frozen(kw_only=True)
@@ -116,27 +122,14 @@ HINTS: tuple[_Hint, ...] = (
 """First match wins: the sandbox's exact rows, then the ones any service fits."""
 
 
-def hint_for(label: str, status: int, code: int) -> str | None:
-    """The hint for the service's refusal ``code`` with HTTP ``status`` of the call
-    ``label`` names (``"POST /SignToken/Request"``, ...), or ``None``."""
-    method, _, path = label.partition(" ")
-    call = _call(method, path)
-    barocert = path.startswith(("/KAKAO/", "/BAROCERT/"))
+def hint_for(call: Call, generation: Generation, status: int, code: int) -> str | None:
+    """The hint for the service's refusal ``code`` with HTTP ``status`` of ``call`` in
+    the API of ``generation``, or ``None``."""
     for hint in HINTS:
         if hint.matches(call, status, code):
             return hint.text.format(
-                prefix="BAROCERT_" if barocert else "KAKAOCERT_",
-                state_call=_STATE_CALLS[barocert],
-                wait_call=_WAIT_CALLS[barocert],
+                prefix=_PREFIXES[generation],
+                state_call=_STATE_CALLS[generation],
+                wait_call=_WAIT_CALLS[generation],
             )
     return None
-
-
-def _call(method: str, path: str) -> Call:
-    if path.endswith("/Token"):
-        return "token"
-    if path == "/Time":
-        return "time"
-    if "/Verify/" in path:
-        return "verify"
-    return "request" if method == "POST" else "state"

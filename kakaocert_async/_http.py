@@ -1,13 +1,14 @@
-"""One attempt on the wire: a fair queue, one deadline, the answer's body, or an error.
+"""One attempt on the wire: a fair queue, one deadline, and what came back, or an error.
 
-Nothing here knows about tokens or signatures, nor repeats anything: the
-session's loop (``_session``) prepares each attempt and decides, by a
-:class:`RetryPolicy`, whether another may follow. What comes back is the body
-of a 200 answer; everything else becomes an exception of ``_errors`` whose
-``progress`` says how far the exchange got: an error answer is an
-:class:`APIError` (even with an unreadable body), a lost one a
-:class:`TransportError` (a :class:`RequestNotSent` when it never left whole), an
-unreadable 200 a :class:`MalformedResponse`. No library exception escapes.
+Nothing here knows about tokens, signatures or the service's error bodies, nor
+repeats anything: the session's loop (``_session``) prepares each attempt,
+reads what came back (``_answers``) and decides, by a :class:`RetryPolicy`,
+whether another may follow. What comes back is a :class:`Reply`: the status, the
+body with its content encodings undone, and ``Retry-After`` as seconds, whatever
+the status; an exchange that did not end in a whole answer is a
+:class:`TransportError` whose ``progress`` says how far it got (a
+:class:`RequestNotSent` when the request never left whole). No library exception
+escapes.
 
 - **Fair**: at most ``max_connections`` exchanges at once; callers beyond that
   wait in a first-come, first-served queue (:class:`Gate`), so under load the
@@ -31,19 +32,8 @@ import zlib
 from collections.abc import Callable, Iterator
 
 import attrs
-import httpx
 
-from . import _wire
-from ._errors import (
-    CLIENT_ERROR_CODE,
-    APIError,
-    KakaocertError,
-    MalformedResponse,
-    Progress,
-    RequestNotSent,
-    TransportError,
-)
-from ._hints import hint_for
+from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
 from ._secret import Headers, Secret
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
 
@@ -54,9 +44,8 @@ else:  # pragma: no cover - Python 3.10
 
 log = logging.getLogger("kakaocert_async")
 
-__all__ = ["MAX_BODY_BYTES", "Gate", "RetryPolicy", "Sender", "set_testing"]
+__all__ = ["MAX_BODY_BYTES", "Gate", "Reply", "RetryPolicy", "Sender", "set_testing"]
 
-_EXCERPT_CHARS = 160
 MAX_RETRY_AFTER = 30.0
 """A longer ``Retry-After`` is not waited out: the error is raised at once (with a
 deadline, the deadline is the bound instead)."""
@@ -220,6 +209,20 @@ class Gate:
 # Sending ------------------------------------------------------------------------
 
 
+@attrs.frozen
+class Reply:
+    """What came back: ``body`` with its content encodings undone, and ``retry_after``
+    the ``Retry-After`` of an answer other than a 200, as seconds (``None`` if absent or
+    absurd); ``unreadable`` says why the body could not be read (too large, an
+    encoding broken or unknown), and ``body`` is empty then. Shown without its body: it
+    may be a token's, or signed data."""
+
+    status: int
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
+    retry_after: float | None = None
+    unreadable: str | None = None
+
+
 class Sender:
     """Sends one attempt through one :class:`Backend`, fairly and within deadlines."""
 
@@ -253,8 +256,8 @@ class Sender:
         label: str,
         deadline: float | None = None,
         attempt: Attempt | None = None,
-    ) -> bytes:
-        """Send the request once and return the body of its 200 answer.
+    ) -> Reply:
+        """Send the request once and return what came back, whatever its status.
 
         ``label`` names the call in logs and errors (never a secret); ``attempt``
         records how far the exchange got, for a caller that is cancelled meanwhile.
@@ -273,6 +276,7 @@ class Sender:
         # Library exceptions are described, never chained, and the error is raised
         # outside the handler: their frames hold the request's header values.
         failure: KakaocertError | None = None
+        reply: Reply | None = None
         try:
             async with timeout_at(limit):
                 await gate.acquire()
@@ -290,7 +294,7 @@ class Sender:
             else:
                 failure = _timed_out(label, seconds, attempt.progress)
         except TooLarge as exc:
-            failure = _too_large(label, exc)
+            reply = Reply(exc.status, b"", unreadable=str(exc))
         except ExchangeFailed as exc:
             if exc.progress is Progress.NOT_SENT:
                 failure = RequestNotSent(f"{label}: {exc}; the request was not sent")
@@ -301,40 +305,28 @@ class Sender:
             else:
                 failure = TransportError(f"{label}: {exc}", progress=exc.progress)
             failure.__cause__ = exc.__cause__  # a safe copy: see _transports._Scrubber
+        elapsed = (time.perf_counter() - started) * 1000
         if failure is not None:
-            if log.isEnabledFor(logging.DEBUG):
-                elapsed = (time.perf_counter() - started) * 1000
-                log.debug("%s: failed in %.1f ms (%s)", label, elapsed, failure.progress.name)
+            log.debug("%s: failed in %.1f ms (%s)", label, elapsed, failure.progress.name)
             raise failure
-        status = answer.status
-        unreadable = None
-        try:
-            data = decode(answer.body, answer.encoding)
-        except Unreadable as problem:
-            if status == 200:
-                failure = MalformedResponse(f"{label}: {problem}", http_status=status)
-            else:
-                # An error answer's status still says what happened (and whether to retry).
-                data, unreadable = b"", str(problem)
-        if failure is not None:
-            raise failure
-        if log.isEnabledFor(logging.DEBUG):
-            elapsed = (time.perf_counter() - started) * 1000
-            log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, status, len(data), elapsed)
-        if status != 200:
-            retry_after = parse_retry_after(answer.retry_after, now=self._now(answer))
-            refusal = api_error(label, status, data, retry_after, unreadable)
-            # The answer stays out of this frame's locals (error trackers record them):
-            # under a wrong status it may be a token's or a verify's.
-            del answer, data
-            raise refusal
-        return data
+        if reply is None:
+            reply = self._reply(answer)
+        log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, reply.status, len(reply.body), elapsed)
+        return reply
 
-    def _now(self, answer: Answer) -> float:
-        """The time an answer was sent, by its server's clock: its own ``Date`` if it has
-        a good one, else the server's clock as last measured."""
-        when = _http_date(answer.date)
-        return self.server_now() if when is None else when
+    def _reply(self, answer: Answer) -> Reply:
+        try:
+            body, unreadable = decode(answer.body, answer.encoding), None
+        except Unreadable as problem:
+            # An error answer's status still says what happened (and whether to retry).
+            body, unreadable = b"", str(problem)
+        retry_after = None
+        if answer.status != 200:
+            # A Retry-After date counts from when the answer was sent, by its server's clock:
+            # its own Date if it has a good one, else the server's clock as last measured.
+            sent = _http_date(answer.date) or self.server_now()
+            retry_after = parse_retry_after(answer.retry_after, now=sent)
+        return Reply(answer.status, body, retry_after, unreadable)
 
 
 def _timed_out(label: str, seconds: float, progress: Progress) -> TransportError:
@@ -347,16 +339,6 @@ def _timed_out(label: str, seconds: float, progress: Progress) -> TransportError
         )
     what = "no answer" if progress is Progress.SENT else "no complete answer"
     return TransportError(f"{label}: timed out: {what} within {seconds:.3g} s", progress=progress)
-
-
-def _too_large(label: str, exc: TooLarge) -> KakaocertError:
-    if exc.status == 200:
-        return MalformedResponse(f"{label}: {exc}", http_status=200)
-    return APIError(
-        f"{label}: HTTP {exc.status} with an unreadable body ({exc})",
-        code=CLIENT_ERROR_CODE,
-        http_status=exc.status,
-    )
 
 
 # Bodies ---------------------------------------------------------------------------
@@ -401,65 +383,7 @@ def _inflate(body: bytes, coding: str) -> bytes:
     return data
 
 
-# Errors ---------------------------------------------------------------------------
-
-
-def api_error(
-    label: str, status: int, body: bytes, retry_after: float | None, unreadable: str | None = None
-) -> APIError:
-    """The :class:`APIError` of a non-200 answer: the service's code and message if
-    the body is its error JSON (with a hint from ``_hints`` when the refusal is one a
-    caller causes), else the status and what the body was.
-
-    A page that is not JSON (a gateway's HTML) is quoted, shortened; JSON that is
-    not an error is described by its keys only, and broken JSON by its size: a
-    success answer under the wrong status (or cut short) could hold a session
-    token or signed data, which no message may show.
-    """
-    reason = httpx.codes.get_reason_phrase(status)
-    detail = f"with an unreadable body ({unreadable})" if unreadable is not None else None
-    if detail is None:
-        try:
-            data = _wire.loads(body)
-        except _wire.WireError:
-            if body.lstrip()[:1] in (b"{", b"["):
-                # Broken JSON: perhaps part of a token's or a verify's answer.
-                detail = f"with a broken JSON body ({len(body)} bytes)"
-            else:
-                detail = f"without an error body: {_excerpt(body)}"
-        else:
-            try:
-                answer = _wire.structure(data, _wire.ErrorBody)
-            except _wire.WireError:
-                detail = f"without an error body: {_json_shape(data)}"
-            else:
-                return APIError(
-                    answer.message,
-                    code=answer.code,
-                    http_status=status,
-                    retry_after=retry_after,
-                    hint=hint_for(label, status, answer.code),
-                )
-    return APIError(
-        f"{label}: HTTP {status} {reason} {detail}",
-        code=CLIENT_ERROR_CODE,
-        http_status=status,
-        retry_after=retry_after,
-    )
-
-
-def _json_shape(data: object) -> str:
-    if isinstance(data, dict):
-        keys = ", ".join(repr(key)[:40] for key in list(data)[:10])
-        return f"a JSON object with keys {keys or '(none)'}"
-    return f"a JSON {type(data).__name__}"
-
-
-def _excerpt(body: bytes) -> str:
-    if not body:
-        return "(empty)"
-    text = " ".join(body[: _EXCERPT_CHARS * 4].decode("utf-8", "replace").split())
-    return repr(text[:_EXCERPT_CHARS] + ("…" if len(text) > _EXCERPT_CHARS else ""))
+# Retry-After ------------------------------------------------------------------------
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from . import _docs
 from . import _validation as v
+from ._errors import Status as Status  # defined with the errors (SignTimeout.last_status)
 from ._errors import ValidationError
 from ._secret import Secret, total_repr
 
@@ -24,26 +25,6 @@ def _masked(_: object) -> str:
 
 def _length_only(value: str) -> str:
     return f"<{len(value)} chars>"
-
-
-class Status(Protocol):
-    """What every kind of status has in common: what the polling loop reads."""
-
-    @property
-    def receipt_id(self) -> str: ...
-    @property
-    def state(self) -> int: ...
-    @property
-    def is_final(self) -> bool:
-        """True once the state will not change any more."""
-        ...
-
-    @property
-    def expire_dt(self) -> dt.datetime | None: ...
-    @property
-    def request_dt(self) -> dt.datetime | None: ...
-    @property
-    def expires_in(self) -> int | None: ...
 
 
 class SignState(enum.IntEnum):

@@ -1,7 +1,8 @@
 """One authenticated call: the one loop that prepares each attempt, sends it once, and decides.
 
 Every call of every client goes through :meth:`Session.call`: it prepares an
-attempt (a session token, the date, the HMAC), has the sender make it once, and
+attempt (a session token, the date, the HMAC), has the sender make it once, reads
+what came back (``_answers``: told which call it was, for a refusal's hint), and
 from the outcome decides what comes next: the answer; another attempt, if the
 call's :class:`~kakaocert_async._http.RetryPolicy` allows it for how far the
 failed one got; a remedy for a 401; or the error. Nothing beneath it sends
@@ -28,8 +29,10 @@ import logging
 from typing import Protocol
 
 from . import _signing
+from ._answers import body_of
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
+from ._hints import Call, Generation
 from ._http import RetryPolicy, Sender
 from ._secret import Headers, Secret
 from ._transports import Attempt
@@ -43,6 +46,7 @@ SCOPE = ("member", "310", "320", "330")
 class Dialect(Protocol):
     """How one generation of the API gets its tokens and authenticates its calls."""
 
+    generation: Generation
     token_path: str
     """The Linkhub token request's path (``/KAKAOCERT/Token``)."""
     scope: tuple[str, ...]
@@ -72,6 +76,7 @@ def bearer(headers: dict[str, str], token: Secret[str]) -> Headers:
 class KakaoCert2:
     """KakaoCert 2.x: a token per client code, ``x-kc-auth`` over body, date and version."""
 
+    generation: Generation = "2.x"
     token_path = _signing.TOKEN_PATH
     scope: tuple[str, ...] = SCOPE
 
@@ -129,6 +134,7 @@ class Session:
             sender,
             auth_url,
             credentials,
+            generation=dialect.generation,
             token_path=dialect.token_path,
             scope=dialect.scope,
             forwarded=None if ip_restrict else _signing.FORWARDED_ANY,
@@ -144,23 +150,27 @@ class Session:
 
     async def call(
         self,
+        operation: Call,
         client_code: str,
         path: str,
         body: Secret[bytes] | None = None,
         *,
-        label: str,
+        label: str | None = None,
         policy: RetryPolicy,
         deadline: float | None = None,
         progress: Progressing | None = None,
     ) -> bytes:
         """``GET {api}{path}`` with the bearer token, or, with a ``body``, ``POST`` it
-        signed; the 200 body. ``body`` stays wrapped (it holds the receiver's
-        personal data) until it is written to the wire; ``progress`` follows each
-        attempt, for a caller that may be cancelled meanwhile."""
+        signed; the 200 body. ``operation`` says which call it is (for the hint of a
+        refusal); ``label`` names it in messages (``METHOD path`` unless the path holds
+        a value not to show). ``body`` stays wrapped (it holds the receiver's personal
+        data) until it is written to the wire; ``progress`` follows each attempt, for a
+        caller that may be cancelled meanwhile."""
         dialect, clock, tokens = self._dialect, self.clock, self.tokens
         subject = dialect.subject(client_code)
         url = self._api_url + path
         method = "GET" if body is None else "POST"
+        label = label or f"{method} {path}"
         attempts = 0
         renewed_token = resynced = False
         while True:
@@ -181,9 +191,11 @@ class Session:
                     headers = dialect.post_headers(
                         token, date, body.reveal(), path, self._credentials
                     )
-                return await self._sender.send(
+                sending = self._sender.send(
                     method, url, headers, body, label=label, deadline=deadline, attempt=attempt
                 )
+                # The reply goes straight to body_of, never into this frame's locals.
+                return body_of(await sending, label, operation, dialect.generation)
             except KakaocertError as error:
                 failure = error if headers is not None else _not_sent(label, error)
             if isinstance(failure, APIError) and failure.http_status == 401:

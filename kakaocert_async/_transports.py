@@ -3,8 +3,8 @@
 A :class:`Backend` takes a method, an absolute URL, headers and a body, and
 returns the :class:`Answer`: status, the headers that matter, and the body as it
 came (still encoded, at most :data:`MAX_BODY_BYTES`). It knows nothing of
-tokens, retries, deadlines or the protocol; ``_http`` and ``_session`` do those,
-the same way for every backend. Each exchange is made **once**: nothing here
+tokens, retries, deadlines or the protocol; ``_http``, ``_answers`` and
+``_session`` do those, the same way for every backend. Each exchange is made **once**: nothing here
 sends a request again (aiohttp's own re-send of an idempotent request on a
 reused connection is off), and an exchange records in its :class:`Attempt` how
 far it got, so that a failure, a timeout or a cancellation can tell a request

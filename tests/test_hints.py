@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from kakaocert_async import APIError, Client, barocert
-from kakaocert_async._hints import HINTS, hint_for
+from kakaocert_async._hints import HINTS, Call, Generation, hint_for
 from kakaocert_async.barocert import Kind
 from kakaocert_async.sandbox import Rejection, Sandbox
 from tests._support import make_request
@@ -117,37 +117,43 @@ async def test_barocert_hints_name_barocerts_calls() -> None:
 
 
 @pytest.mark.parametrize(
-    ("label", "status", "words"),
+    ("call", "generation", "status", "words"),
     [
-        ("POST /KAKAOCERT/Token", 401, "refused the token request: check link_id and secret_key"),
-        ("POST /BAROCERT/Token", 401, "(BAROCERT_LINK_ID, BAROCERT_SECRET_KEY)"),
-        ("POST /SignToken/Request", 401, "refused the request's signature: check secret_key"),
-        ("POST /KAKAO/Sign/020040000001", 401, "check secret_key (BAROCERT_SECRET_KEY)"),
-        ("GET /SignIdentity/Status/1", 404, "no such receipt for this client code"),
-        ("POST /KAKAO/CMS/Verify/020040000001/1", 404, "no such receipt"),
-        ("GET /SignToken/Verify/1", 409, "(get_esign_state() or its kin: state, verify_dt)"),
-        ("POST /KAKAO/Sign/Verify/020040000001/1", 409, "get_sign_status() or its kin"),
+        # POST /KAKAOCERT/Token, POST /BAROCERT/Token
+        ("token", "2.x", 401, "refused the token request: check link_id and secret_key"),
+        ("token", "barocert", 401, "(BAROCERT_LINK_ID, BAROCERT_SECRET_KEY)"),
+        # POST /SignToken/Request, POST /KAKAO/Sign/020040000001
+        ("request", "2.x", 401, "refused the request's signature: check secret_key"),
+        ("request", "barocert", 401, "check secret_key (BAROCERT_SECRET_KEY)"),
+        # GET /SignIdentity/Status/1, POST /KAKAO/CMS/Verify/020040000001/1
+        ("state", "2.x", 404, "no such receipt for this client code"),
+        ("verify", "barocert", 404, "no such receipt"),
+        # GET /SignToken/Verify/1, POST /KAKAO/Sign/Verify/020040000001/1
+        ("verify", "2.x", 409, "(get_esign_state() or its kin: state, verify_dt)"),
+        ("verify", "barocert", 409, "get_sign_status() or its kin"),
     ],
 )
-def test_any_service_is_hinted_by_call_and_status(label: str, status: int, words: str) -> None:
-    hint = hint_for(label, status, -98765432)  # a code the SDK does not know
+def test_any_service_is_hinted_by_call_and_status(
+    call: Call, generation: Generation, status: int, words: str
+) -> None:
+    hint = hint_for(call, generation, status, -98765432)  # a code the SDK does not know
     assert hint is not None
     assert words in hint
 
 
 @pytest.mark.parametrize(
-    ("label", "status"),
+    ("call", "status"),
     [
-        ("GET /SignToken/Status/1", 400),
-        ("POST /SignToken/Request", 400),
-        ("POST /SignToken/Request", 503),
-        ("GET /SignToken/Status/1", 401),  # a GET's 401: the token, renewed by the SDK
-        ("GET /Time", 404),
-        ("POST /KAKAOCERT/Token", 403),
+        ("state", 400),
+        ("request", 400),
+        ("request", 503),
+        ("state", 401),  # a GET's 401: the token, renewed by the SDK
+        ("time", 404),
+        ("token", 403),
     ],
 )
-def test_no_hint_rather_than_a_guess(label: str, status: int) -> None:
-    assert hint_for(label, status, -98765432) is None
+def test_no_hint_rather_than_a_guess(call: Call, status: int) -> None:
+    assert hint_for(call, "2.x", status, -98765432) is None
 
 
 def test_the_sandbox_rows_match_the_sandboxs_codes() -> None:
@@ -162,6 +168,6 @@ def test_the_sandbox_rows_match_the_sandboxs_codes() -> None:
 
 def test_an_ip_bound_token_names_ip_restrict() -> None:
     rejection = Rejection.TOKEN_IP_MISMATCH
-    hint = hint_for("GET /SignToken/Status/1", rejection.http_status, rejection.code)
+    hint = hint_for("state", "2.x", rejection.http_status, rejection.code)
     assert hint is not None
     assert "ip_restrict=False" in hint

@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import arq
 import attrs
@@ -23,10 +23,8 @@ from kakaocert_async._models import SignState
 from kakaocert_async._polling import DEFAULT_INTERVAL
 from kakaocert_async._secret import total_repr
 
+from ._kinds import ReceiptKind
 from ._records import _ANY_BUT_STORED, _OWNERSHIP, Record, Stage, _length_only, _Records, _Step
-
-if TYPE_CHECKING:
-    from ._queue import ReceiptQueue
 
 log = logging.getLogger("kakaocert_async.arq")
 
@@ -71,12 +69,31 @@ class _Process:
     in_flight: set[asyncio.Task[Record]] = attrs.Factory(set)
 
 
+class _Settings(Protocol):
+    """What a run reads of its queue (a ``_queue.ReceiptQueue``, which imports this module)."""
+
+    kind: ReceiptKind
+    interval: float | None
+    wait_slice: float
+    verify_lease: float
+    store_timeout: float
+    store_attempts: int
+    store_backoff: float
+    record_ttl: int | None
+    redis_patience: float
+    _ctx_key: str
+
+    def _worker_parts(
+        self,
+    ) -> tuple[object, Callable[[dict[Any, Any], Signed], Awaitable[None]]]: ...
+
+
 class _Work:
     """One run of the job on one receipt."""
 
     def __init__(
         self,
-        queue: ReceiptQueue,
+        queue: _Settings,
         ctx: dict[Any, Any],
         records: _Records,
         client_code: str,

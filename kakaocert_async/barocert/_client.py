@@ -472,7 +472,7 @@ class Client(ClientBase):
 
         async def send(call: Tracked) -> Receipt:
             answer = await self._session.call(
-                client_code, path, body, label=label, policy=ONE_SHOT, progress=call
+                "request", client_code, path, body, policy=ONE_SHOT, progress=call
             )
             receipt = _wire.decode(answer, Receipt, label=label)
             return attrs.evolve(receipt, kind=Kind(kind.segment))
@@ -502,7 +502,7 @@ class Client(ClientBase):
         path = kind.status_path(client_code, receipt_id)
         label = f"GET {path}"
         answer = await self._session.call(
-            client_code, path, label=label, policy=policy, deadline=deadline, progress=progress
+            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
         )
         return _wire.decode_about(answer, Status, about=receipt_id, label=label)
 
@@ -532,7 +532,13 @@ class Client(ClientBase):
 
         def send(call: Tracked) -> Awaitable[bytes]:
             return self._session.call(
-                client_code, path, Secret(b""), label=label, policy=ONE_SHOT, progress=call
+                "verify",
+                client_code,
+                path,
+                Secret(b""),
+                label=label,
+                policy=ONE_SHOT,
+                progress=call,
             )
 
         def read(answer: bytes) -> V:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from kakaocert_async import _signing
 from kakaocert_async._auth import Credentials
+from kakaocert_async._hints import Generation
 from kakaocert_async._secret import Headers, Secret
 from kakaocert_async._session import bearer
 
@@ -25,6 +26,7 @@ from ._wire import ACCESS_ID, ENCRYPTION_MODE, SCOPE
 class Barocert:
     """Barocert's Kakao service: a token per LinkID, ``x-bc-auth`` over body, date and path."""
 
+    generation: Generation = "barocert"
     token_path = _signing.BAROCERT_TOKEN_PATH
     scope: tuple[str, ...] = SCOPE
 
