@@ -430,8 +430,9 @@ def _segments(request: Request, template: str) -> dict[str, str]:
     decoded, but a last ``{name:path}`` the rest of the path as sent (``/`` included).
     The raw path must have the template's segments (an encoded ``/`` stays in its
     segment; an escaped character in a fixed one is not the route's), else it is not
-    found."""
-    parts = raw_path(request).split("/")
+    found. (Mounted in another app, the path is read after the mount's.)"""
+    path, root = raw_path(request), request.scope.get("root_path", "")
+    parts = (path[len(root) :] if root and path.startswith(root) else path).split("/")
     names = template.split("/")
     if names[-1].endswith(":path}") and len(parts) > len(names):
         parts[len(names) - 1 :] = ["/".join(parts[len(names) - 1 :])]
