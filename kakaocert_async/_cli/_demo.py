@@ -174,7 +174,7 @@ async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
                 style="bold",
             )
         else:
-            from kakaocert_async.sandbox import Sandbox, SandboxUnavailable, require_extra
+            from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra
 
             try:
                 require_extra()

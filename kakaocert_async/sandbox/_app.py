@@ -1,17 +1,23 @@
 """The ASGI app: the protocol's routes and the ``/_sandbox`` control routes, on Starlette,
 behind the :mod:`_guard` (a body limit, same-origin control routes).
 
-Every route counts its arrival first; protocol routes (declared as
-:class:`ProtocolRoute` entries) then consult the fault plan, run the
-:class:`Service` call and answer its JSON, or the error JSON of a refusal.
-Nothing here decides a rule of the service. Answers of 1 KiB or more are
-gzip-encoded for clients that accept it.
+The protocol routes are built from the kinds of receipt each service serves (their
+paths in the SDK's table), as :class:`ProtocolRoute` entries. Every route counts its
+arrival first; protocol routes then consult the fault plan, run the :class:`Service`
+(or :class:`BarocertService`) call and answer its JSON, or the error JSON of a
+refusal. Path values are read from the raw path, as sent: Barocert's HMAC signs that
+form, and an App to App signature or a login's transaction id is appended as given.
+The control routes of both generations are one set, under ``/_sandbox`` and
+``/_sandbox/barocert``. Nothing here decides a rule of the service. Answers of 1 KiB
+or more are gzip-encoded for clients that accept it.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import math
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -25,18 +31,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kakaocert_async import _wire
+from kakaocert_async._kinds import AnyKind
 
 from . import _phone
-from ._barocert_app import control_routes as barocert_control_routes
-from ._barocert_app import routes as barocert_routes
-from ._barocert_service import BarocertService
-from ._calls import Answer, Handler, ProtocolRoute, client_ip, json_answer, text_answer
-from ._families import SERVED
-from ._family_routes import family_routes
+from ._calls import Answer, Handler, ProtocolRoute, client_ip, json_answer, raw_path, text_answer
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
 from ._guard import CONTROL_PREFIX, Guard
 from ._rejections import Rejected, Rejection
-from ._service import Service
+from ._service import BarocertService, Call, Service, endpoints
 
 GZIP_MIN_SIZE = 1024
 """Answers this large are gzip-encoded when the client accepts it (only signed data is)."""
@@ -160,36 +162,48 @@ class _Routes:
         self.barocert = barocert
 
     def protocol_table(self) -> list[ProtocolRoute]:
-        return [
-            ProtocolRoute("GET", "/Time", "time", self.time),
-            ProtocolRoute("POST", "/KAKAOCERT/Token", "token", self.token),
-            *family_routes(self.service, SERVED),
-            *barocert_routes(self.barocert),
-        ]
+        """``/Time``, the token calls, each kind's three calls, and Barocert's login verify."""
+        service, barocert = self.service, self.barocert
+        table = [ProtocolRoute("GET", "/Time", "time", self.time)]
+
+        def add(method: str, path: str, name: str, call: Callable[[Call], Any]) -> None:
+            table.append(_route(method, path, name, call))
+
+        add("POST", "/KAKAOCERT/Token", "token", functools.partial(_token, service))
+        add("POST", "/BAROCERT/Token", "barocert.token", functools.partial(_token, barocert))
+        for served in (service, barocert):
+            for kind in served.kinds:
+                request, status, verify = kind.paths
+                names = endpoints(kind)
+                add("POST", request, names[0], functools.partial(served.handle_request, kind))
+                add("GET", status, names[1], functools.partial(served.handle_status, kind))
+                verify_call = functools.partial(served.handle_verify, kind)
+                if kind.generation == "2.x":  # a GET; the App to App signature follows the id
+                    add("GET", verify.replace("{receipt_id}", "{rest:path}"), names[2], verify_call)
+                else:  # a POST, also on the state's path (the .NET Core SDK's)
+                    add("POST", verify, names[2], verify_call)
+                    add("POST", status, names[2], verify_call)
+        for login in ("/KAKAO/Login/Verify", "/KAKAO/Login"):
+            path = f"{login}/{{client_code}}/{{receipt_id:path}}"
+            add("POST", path, "barocert.login.verify", barocert.verify_login)
+        return table
 
     def control_table(self) -> list[Route]:
         control, p = self._control, CONTROL_PREFIX
+        more = [
+            Route(
+                f"{p}/receipts/{{receipt_id}}/signature", control(self.signature), methods=["GET"]
+            ),
+            Route(f"{p}/receipts/{{receipt_id}}/verifies", control(self.verifies), methods=["GET"]),
+        ]
         return [
             Route(f"{p}/stats", control(self.stats), methods=["GET", "DELETE"]),
             Route(f"{p}/settings", control(self.settings), methods=["GET"]),
-            Route(f"{p}/tokens", control(self.tokens), methods=["DELETE"]),
             Route(f"{p}/faults", control(self.fault_list), methods=["GET", "POST", "DELETE"]),
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
-            Route(f"{p}/receipts", control(self.receipt_list), methods=["GET"]),
-            Route(f"{p}/receipts/{{receipt_id}}", control(self.receipt), methods=["GET"]),
-            Route(f"{p}/receipts/{{receipt_id}}/request", control(self.request), methods=["GET"]),
-            Route(
-                f"{p}/receipts/{{receipt_id}}/signature",
-                control(self.signature),
-                methods=["GET"],
-            ),
-            Route(f"{p}/receipts/{{receipt_id}}/verifies", control(self.verifies), methods=["GET"]),
-            Route(
-                f"{p}/receipts/{{receipt_id}}/{{command}}",
-                control(self.command),
-                methods=["POST"],
-            ),
-            *barocert_control_routes(control, self.barocert),
+            *_receipt_routes(control, p, self.service, ("receiptId", "family"), more),
+            *_receipt_routes(control, f"{p}/barocert", self.barocert, ("receiptID", "kind")),
+            Route(f"{p}/barocert/logins", control(self.logins), methods=["POST"]),
             *_phone.routes(control),
         ]
 
@@ -253,20 +267,12 @@ class _Routes:
     async def time(self, request: Request) -> Answer:
         return text_answer(self.service.server_time())
 
-    async def token(self, request: Request) -> Answer:
-        body = await request.body()
-        answer = self.service.grant_token(request.headers, body, client_ip=client_ip(request))
-        return json_answer(answer)
-
     # Control -------------------------------------------------------------------
 
     async def stats(self, request: Request) -> Response:
         if request.method == "DELETE":
             self.service.reset_stats()
         return json_answer(self.service.stats)
-
-    async def tokens(self, request: Request) -> Response:
-        return json_answer({"revoked": self.service.revoke_tokens()})
 
     async def settings(self, request: Request) -> Response:
         settings = self.service.settings
@@ -287,8 +293,7 @@ class _Routes:
 
     async def fault_list(self, request: Request) -> Response:
         if request.method == "POST":
-            data = await _controljson_answer(request)
-            options = dict(data)
+            options = dict(await _control_json(request))
             action = options.pop("action", None)
             fault_id = self.faults.add(Fault.from_options(action, options))
             return json_answer({"id": fault_id, "faults": self.faults.listing()})
@@ -301,30 +306,6 @@ class _Routes:
             raise Rejected(Rejection.NOT_FOUND, "no such fault")
         return json_answer({"faults": self.faults.listing()})
 
-    async def receipt(self, request: Request) -> Response:
-        return json_answer(
-            _wire.converter.unstructure(self.service.status(request.path_params["receipt_id"]))
-        )
-
-    async def receipt_list(self, request: Request) -> Response:
-        receipts = self.service.receipts(_phone.limit_of(request))
-        return json_answer(
-            {
-                "time": self.service.server_time(),
-                "total": len(self.service),
-                "receipts": [
-                    {"family": family, **_wire.converter.unstructure(status)}
-                    for family, status in receipts
-                ],
-            }
-        )
-
-    async def request(self, request: Request) -> Response:
-        receipt_id = request.path_params["receipt_id"]
-        family, sent = self.service.request_of(receipt_id)
-        plain = _wire.converter.unstructure(sent)
-        return json_answer({"receiptId": receipt_id, "family": family, "request": plain})
-
     async def signature(self, request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]
         return json_answer(
@@ -336,21 +317,144 @@ class _Routes:
         count = self.service.verify_arrivals(receipt_id)
         return json_answer({"receiptId": receipt_id, "verifies": count})
 
-    async def command(self, request: Request) -> Response:
+    async def logins(self, request: Request) -> Response:
+        options = await _control_json(request, optional=True)
+        allowed = {"clientCode", *_LOGIN_OPTIONS.values()}
+        if not all(key in allowed and isinstance(value, str) for key, value in options.items()):
+            raise Rejected(Rejection.CONTROL_INVALID, f"expected an object of strings: {allowed}")
+        tx_id = self.barocert.login(
+            options.get("clientCode"),
+            **{field: options[wire] for field, wire in _LOGIN_OPTIONS.items() if wire in options},
+        )
+        return json_answer({"txID": tx_id})
+
+
+_LOGIN_OPTIONS = {
+    "tx_id": "txID",
+    "receiver_name": "receiverName",
+    "receiver_hp": "receiverHP",
+    "receiver_birthday": "receiverBirthday",
+}
+
+
+def _receipt_routes(
+    control: Callable[[Endpoint], Endpoint],
+    prefix: str,
+    served: Service | BarocertService,
+    keys: tuple[str, str],
+    more: list[Route] | None = None,
+) -> list[Route]:
+    """A service's control routes under ``prefix``: its receipts, listed, read, their
+    requests, the receiver's commands (and ``more``), and its tokens revoked. ``keys``:
+    the JSON names of a receipt id and of its kind."""
+    id_key, kind_key = keys
+
+    def label(kind: AnyKind) -> str:
+        return kind.name if kind.generation == "2.x" else kind.segment
+
+    async def listing(request: Request) -> Response:
+        receipts = served._newest(_phone.limit_of(request))
+        return json_answer(
+            {
+                "time": served.server_time(),
+                "total": len(served),
+                "receipts": [
+                    {kind_key: label(kind), **_wire.converter.unstructure(status)}
+                    for kind, status in receipts
+                ],
+            }
+        )
+
+    async def receipt(request: Request) -> Response:
+        status = served.state(request.path_params["receipt_id"])
+        return json_answer(_wire.converter.unstructure(status))
+
+    async def sent(request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]
-        commands = {
-            "sign": self.service.sign,
-            "expire": self.service.expire,
-            "open": self.service.open,
-        }
-        command = commands.get(request.path_params["command"])
-        if command is None:
-            raise Rejected(Rejection.NOT_FOUND, "use sign, expire or open")
-        return json_answer(_wire.converter.unstructure(command(receipt_id)))
+        receipt = served._peek(receipt_id)
+        plain = _wire.converter.unstructure(receipt.request)
+        return json_answer({id_key: receipt_id, kind_key: label(receipt.kind), "request": plain})
+
+    async def command(request: Request) -> Response:
+        name = request.path_params["command"]
+        if name not in served.COMMANDS:
+            raise Rejected(Rejection.NOT_FOUND, f"use {', '.join(served.COMMANDS)}")
+        status = getattr(served, name)(request.path_params["receipt_id"])
+        return json_answer(_wire.converter.unstructure(status))
+
+    async def tokens(request: Request) -> Response:
+        return json_answer({"revoked": served.revoke_tokens()})
+
+    one = f"{prefix}/receipts/{{receipt_id}}"
+    return [
+        Route(f"{prefix}/receipts", control(listing), methods=["GET"]),
+        Route(one, control(receipt), methods=["GET"]),
+        Route(f"{one}/request", control(sent), methods=["GET"]),
+        *(more or []),
+        Route(f"{one}/{{command}}", control(command), methods=["POST"]),
+        Route(f"{prefix}/tokens", control(tokens), methods=["DELETE"]),
+    ]
 
 
-async def _controljson_answer(request: Request) -> dict[str, Any]:
+def _route(
+    method: str, template: str, endpoint: str, call: Callable[[Call], dict[str, Any]]
+) -> ProtocolRoute:
+    """A protocol route whose handler hands ``call`` the request as data."""
+
+    async def handle(request: Request) -> Answer:
+        values = _segments(request, template)
+        if "rest" in values:  # a 2.x verify: <receipt id>[/<signature>], as sent
+            values["receipt_id"], _, signature = values.pop("rest").partition("/")
+            values["signature"] = signature
+        made = Call(
+            request.headers,
+            await request.body(),
+            raw_path(request),
+            client_ip(request),
+            client_code=values.get("client_code", ""),
+            receipt_id=values.get("receipt_id", ""),
+            signature=values.get("signature") or None,
+        )
+        return json_answer(call(made))
+
+    return ProtocolRoute(method, template, endpoint, handle)
+
+
+def _token(served: Service | BarocertService, call: Call) -> dict[str, Any]:
+    # Looked up at each call, as a test may wrap it.
+    return served.grant_token(call.headers, call.body, client_ip=call.client_ip)
+
+
+def _segments(request: Request, template: str) -> dict[str, str]:
+    """The values of the ``template``'s parameters, from the raw path: each segment
+    decoded, but a last ``{name:path}`` the rest of the path as sent (``/`` included).
+    The raw path must have the template's segments (an encoded ``/`` stays in its
+    segment; an escaped character in a fixed one is not the route's), else it is not
+    found. (Mounted in another app, the path is read after the mount's.)"""
+    path, root = raw_path(request), request.scope.get("root_path", "")
+    parts = (path[len(root) :] if root and path.startswith(root) else path).split("/")
+    names = template.split("/")
+    if names[-1].endswith(":path}") and len(parts) > len(names):
+        parts[len(names) - 1 :] = ["/".join(parts[len(names) - 1 :])]
+    if len(parts) != len(names):
+        raise Rejected(Rejection.NOT_FOUND)
+    values = {}
+    for name, part in zip(names, parts, strict=True):
+        if not name.startswith("{"):
+            if part != name:
+                raise Rejected(Rejection.NOT_FOUND)
+        elif name.endswith(":path}"):
+            values[name[1:].partition(":")[0]] = part
+        else:
+            values[name.strip("{}")] = urllib.parse.unquote(part)
+    return values
+
+
+async def _control_json(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    """A control call's JSON object (``optional``: an empty body is ``{}``)."""
     body = await request.body()
+    if optional and not body:
+        return {}
     try:
         data = _wire.loads(body)
     except _wire.WireError as exc:

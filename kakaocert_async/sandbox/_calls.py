@@ -1,6 +1,6 @@
 """What every protocol handler takes and gives: a Starlette request, an :class:`Answer`.
 
-The sandbox's protocol routes (2.x families, Barocert) are declared as
+The sandbox's protocol routes (every kind of receipt's, both generations) are declared as
 :class:`ProtocolRoute` entries; ``_app`` wraps them (counting, faults, refusals)
 and serves them as Starlette routes.
 """

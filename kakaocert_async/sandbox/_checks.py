@@ -1,8 +1,11 @@
 """The protocol's checks of one HTTP request, as pure functions that raise :class:`Rejected`.
 
-Headers, dates, the two ``<LinkID> <hmac>`` header forms and the JSON bodies;
-the bodies are structured by the package's own wire converter, and a refusal
-names the offending field by its wire name.
+Headers, dates, the ``<LinkID> <hmac>`` header forms and the JSON bodies of both
+generations (Barocert's ``x-bc-*`` headers and path values too; its encrypted fields
+are decrypted with the SecretKey, a plaintext where a ciphertext is due refused).
+Bodies are structured by the package's own wire converter, so the models'
+validators apply the limits the SDK checks, and a refusal names the offending field
+by its wire name.
 """
 
 from __future__ import annotations
@@ -10,19 +13,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 import cattrs
 
-from kakaocert_async import _signing, _wire
+from kakaocert_async import _signing, _validation, _wire
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._kinds import AnyKind as AnyFamily
+from kakaocert_async._kinds import AnyKind
 from kakaocert_async._models import RequestBase, TokenRequest
+from kakaocert_async.barocert import _crypto
+from kakaocert_async.barocert import _kinds as barocert_kinds
+from kakaocert_async.barocert import _validation as barocert_validation
+from kakaocert_async.barocert import _wire as barocert_wire
+from kakaocert_async.barocert._models import SignDocument
 
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
 
+T = TypeVar("T")
 Headers = Mapping[str, str]
 """Request headers; a plain dict must use lower-case names."""
 
@@ -62,6 +71,14 @@ def version(headers: Headers, name: str) -> None:
         raise Rejected(Rejection.VERSION, f"{name}: {_signing.API_VERSION}")
 
 
+def barocert_version(headers: Headers, *names: str) -> None:
+    """Barocert's: one of ``names`` is sent, and every one sent says ``2.1``."""
+    sent = [headers.get(name) for name in names if headers.get(name) is not None]
+    wanted = _signing.BAROCERT_API_VERSION
+    if not sent or any(value != wanted for value in sent):
+        raise Rejected(Rejection.BC_VERSION, f"{' or '.join(names)}: {wanted}")
+
+
 def read_version(headers: Headers) -> None:
     """A GET carries ``x-pb-version: 2.0`` or ``x-lh-version: 2.0`` (official SDKs send either)."""
     if not any(headers.get(name) == _signing.API_VERSION for name in _READ_VERSIONS):
@@ -79,6 +96,9 @@ class DateHeader(NamedTuple):
 
 LH_DATE = DateHeader(
     "x-lh-date", Rejection.DATE_MISSING, Rejection.DATE_MALFORMED, Rejection.DATE_SKEWED
+)
+BC_DATE = DateHeader(
+    "x-bc-date", Rejection.BC_DATE_MISSING, Rejection.BC_DATE_MALFORMED, Rejection.BC_DATE_SKEWED
 )
 
 
@@ -172,44 +192,122 @@ def token_request(data: dict[str, Any]) -> TokenRequest:
         raise Rejected(Rejection.TOKEN_BODY_INVALID, str(exc)) from None
 
 
-def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase[Any], bool]:
-    """A request body of ``family``: its request model and the App to App flag, or the
-    first bad field. A family without App to App takes ``isAppUseYN`` only if false."""
-    cls: type[RequestBase[Any]] = family.request
+def barocert_signature(headers: Headers) -> str:
+    """The bare base64 HMAC of ``x-bc-auth`` (no LinkID, unlike 2.x's ``x-kc-auth``)."""
+    parts = headers.get("x-bc-auth", "").split()
+    if len(parts) != 1:
+        raise Rejected(Rejection.BC_AUTH_MISSING)
+    return parts[0]
+
+
+def client_code(value: str) -> None:
+    """A Barocert path's client code: 12 digits."""
+    try:
+        _validation.check_client_code(value)
+    except ValidationError:
+        raise Rejected(Rejection.BC_CLIENT_CODE_INVALID) from None
+
+
+def receipt_id(kind: AnyKind, value: str) -> None:
+    """A receipt id of ``kind``'s generation: 1 to 20 digits (2.x), 32 (Barocert)."""
+    barocert = kind.generation == "barocert"
+    check = barocert_validation if barocert else _validation
+    try:
+        check.check_receipt_id(value)
+    except ValidationError:
+        invalid = Rejection.BC_RECEIPT_ID_INVALID if barocert else Rejection.RECEIPT_ID_INVALID
+        raise Rejected(invalid) from None
+
+
+def encryption_mode(headers: Headers) -> None:
+    if headers.get("x-bc-encryptionmode") != barocert_wire.ENCRYPTION_MODE:
+        raise Rejected(Rejection.BC_ENCRYPTION_MODE)
+
+
+def sign_request(data: dict[str, Any], kind: AnyKind) -> tuple[RequestBase[Any], bool]:
+    """A 2.x request body of ``kind``: its request model and the App to App flag, or the
+    first bad field. A kind without App to App takes ``isAppUseYN`` only if false."""
+    cls: type[RequestBase[Any]] = kind.request
     for wire in _REQUIRED_WIRE[cls]:
         if data.get(wire) is None:
             # Before structuring: a model's default must not stand in for a missing field.
             raise Rejected(Rejection.FIELD_MISSING, field=wire)
-    try:
-        request = _wire.converter.structure(data, cls)
-    except cattrs.BaseValidationError as exc:
-        failures, others = exc.group_exceptions()
-        if failures:
-            error, note = failures[0]
-            raise _field_refusal(data, error, note.name, cls) from None
-        error = others[0]
-        field = error.field if isinstance(error, ValidationError) else "?"
-        raise _field_refusal(data, error, field, cls) from None
+    request = structure(cls, data, _wire.WIRE_NAMES[cls])
     app_to_app = data.get(_wire.APP_TO_APP)
     if app_to_app is None:
         return request, False
     if type(app_to_app) is not bool:
         raise Rejected(Rejection.FIELD_TYPE, "expected true or false", field=_wire.APP_TO_APP)
-    if app_to_app and not family.app_to_app:
+    if app_to_app and not kind.app_to_app:
         raise Rejected(
             Rejection.FIELD_INVALID, "no App to App for this request", field=_wire.APP_TO_APP
         )
     return request, app_to_app
 
 
-def _field_refusal(
-    data: dict[str, Any], error: BaseException, field: str, cls: type[RequestBase[Any]]
-) -> Rejected:
-    wire = _wire.WIRE_NAMES[cls].get(field, field)
-    if isinstance(error, KeyError) or (wire in _REQUIRED_WIRE[cls] and data.get(wire) is None):
-        return Rejected(Rejection.FIELD_MISSING, field=wire)
-    if isinstance(error, ValidationError):
-        # The rule names the Python field; the answer names the wire field.
-        rule = error.message.removeprefix(f"{error.field}: ")
-        return Rejected(Rejection.FIELD_INVALID, rule, field=wire)
-    return Rejected(Rejection.FIELD_TYPE, str(error), field=wire)
+def barocert_request(kind: AnyKind, data: dict[str, Any], cipher: _crypto.Cipher | None) -> Any:
+    """A Barocert request body of ``kind``: its fields decrypted, structured into the
+    plaintext model; the first encrypted field that does not decrypt, or the first bad
+    field."""
+    cls = kind.request
+    documents = _documents(data) if kind is barocert_kinds.MULTI_SIGN else []
+
+    def decrypt(value: str, path: str) -> str:
+        if cipher is None:
+            detail = "the sandbox's SecretKey is not an AES-256 key (32 bytes)"
+            raise Rejected(Rejection.BC_CIPHERTEXT_INVALID, detail, field=path)
+        try:
+            return cipher.decrypt(value)
+        except _crypto.DecryptionError as exc:
+            raise Rejected(Rejection.BC_CIPHERTEXT_INVALID, str(exc), field=path) from None
+
+    barocert_wire.map_encrypted(cls, data, decrypt)
+    names = barocert_wire.REQUEST_WIRE_NAMES
+    for index, document in enumerate(documents):
+        structure(SignDocument, document, names[SignDocument], at=f"tokens[{index}].")
+    return structure(cls, data, names[cls])
+
+
+def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A multi-sign body's ``tokens``: a list of objects (checked here, so a refusal can
+    name the document), each titled ``signTitle`` or, as older SDKs send, ``reqTitle``."""
+    tokens = data.get("tokens")
+    if tokens is None:
+        return []
+    if not isinstance(tokens, list):
+        # cattrs would take a string as a sequence of one-letter documents.
+        raise Rejected(Rejection.FIELD_TYPE, "expected a list of documents", field="tokens")
+    for index, item in enumerate(tokens):
+        if not isinstance(item, dict):
+            raise Rejected(Rejection.FIELD_TYPE, "expected an object", field=f"tokens[{index}]")
+        if "signTitle" not in item and "reqTitle" in item:
+            item["signTitle"] = item.pop("reqTitle")
+    return tokens
+
+
+def structure(cls: type[T], data: dict[str, Any], names: Mapping[str, str], *, at: str = "") -> T:
+    """``data`` structured into ``cls``, or the refusal of its first bad field, named by
+    its wire name (``names`` maps field names to wire names) after ``at``."""
+    try:
+        return _wire.converter.structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        failures, others = exc.group_exceptions()
+        if failures:
+            error, note = failures[0]
+            wire = names.get(str(note.name), str(note.name))
+            if isinstance(error, KeyError) or data.get(wire) is None:
+                raise Rejected(Rejection.FIELD_MISSING, field=at + wire) from None
+            if not isinstance(error, ValidationError):
+                raise Rejected(Rejection.FIELD_TYPE, str(error), field=at + wire) from None
+        else:
+            error = others[0]
+        refusal = error
+    except ValidationError as exc:  # a rule across fields (__attrs_post_init__)
+        refusal = exc
+    if not isinstance(refusal, ValidationError):
+        raise Rejected(Rejection.FIELD_TYPE, str(refusal), field=at or None)
+    # The rule names the Python field; the answer names the wire field.
+    rule = refusal.message.removeprefix(f"{refusal.field}: ")
+    raise Rejected(
+        Rejection.FIELD_INVALID, rule, field=at + names.get(refusal.field, refusal.field)
+    )

@@ -17,9 +17,8 @@ from kakaocert_async._connection import ClientBase
 from kakaocert_async._models import StatusBase
 from kakaocert_async._secret import Secret, total_repr
 
-from ._barocert_service import BarocertService
 from ._faults import Fault, FaultPlan
-from ._service import Service
+from ._service import BarocertService, Service
 from ._settings import (
     DATE_TOLERANCE,
     DEFAULT_CLIENT_CODE,

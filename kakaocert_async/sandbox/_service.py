@@ -1,44 +1,102 @@
-"""The emulated service: tokens, receipts and every rule the real one enforces (no HTTP).
+"""The emulated services: tokens, receipts and every rule the real ones enforce (no HTTP).
 
-The three families (e-sign, identity verification, CMS withdrawal consent) share
-one implementation of each call, told apart by a :class:`ServedFamily`.
+:class:`Service` is KakaoCert 2.x (e-sign, identity verification, CMS) and
+:class:`BarocertService` Barocert (identity, sign, multi-sign, CMS, and login). Both
+serve the kinds of receipt of the SDK's own table (``_kinds``, ``barocert._kinds``:
+paths, models, token scope), and share one implementation of what is alike: tokens,
+receipts and their life, the control calls; each adds its generation's headers,
+signatures and answers. Tokens of one generation are unknown to the other.
 
-Each protocol call takes the request as data (headers, body bytes, caller's IP)
-and returns the JSON-ready answer or raises :class:`Rejected`. Lookups are
-dictionary hits; nothing scans all receipts or tokens. One lock makes every
-call atomic, so a server thread and a test thread can share the service.
+Each protocol call takes the request as data (a :class:`Call`) and returns the
+JSON-ready answer or raises :class:`Rejected`. Lookups are dictionary hits; nothing
+scans all receipts or tokens. One lock per service makes every call atomic, so a
+server thread and a test thread can share it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import threading
+import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
-from kakaocert_async import _signing, _validation, _wire
+import attrs
+
+from kakaocert_async import _kinds, _signing, _validation, _wire
 from kakaocert_async._errors import ValidationError
+from kakaocert_async._kinds import AnyKind
 from kakaocert_async._models import RequestBase, SignState, StatusBase
+from kakaocert_async._wire import KST
+from kakaocert_async.barocert import _crypto
+from kakaocert_async.barocert import _kinds as barocert_kinds
+from kakaocert_async.barocert import _wire as barocert_wire
+from kakaocert_async.barocert._errors import VERIFY_WINDOW
+from kakaocert_async.barocert._models import Kind, State, Status
 
+from . import _barocert_records as records
 from . import _checks, _receipts
-from ._barocert_service import ENDPOINTS as BAROCERT_ENDPOINTS
 from ._checks import Headers
-from ._families import ESIGN, FAMILY_ENDPOINTS, ServedFamily
-from ._receipts import Receipt
+from ._receipts import Receipt, kst
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
 from ._tokens import Token, Tokens
 
-ENDPOINTS = ("time", "token", *FAMILY_ENDPOINTS, *BAROCERT_ENDPOINTS)
+StatusT = TypeVar("StatusT")
+
+
+def endpoints(kind: AnyKind) -> tuple[str, str, str]:
+    """The names of a kind's request, status and verify endpoints in stats and fault
+    targets: ``<kind>.request`` ... (``identity.verify``, ``barocert.sign.status``), but
+    e-sign's, the first served, keep the bare names they always had (``request``,
+    ``status``, ``verify``)."""
+    prefix = "" if kind is _kinds.ESIGN else f"{kind.name}."
+    return (f"{prefix}request", f"{prefix}status", f"{prefix}verify")
+
+
+ENDPOINTS = (
+    "time",
+    "token",
+    *(name for kind in _kinds.KINDS for name in endpoints(kind)),
+    "barocert.token",
+    *(name for kind in barocert_kinds.KINDS for name in endpoints(kind)),
+    "barocert.login.verify",
+)
 """The protocol's endpoints, as named in stats and fault targets: ``time``, ``token``,
 e-sign's ``request``, ``status`` and ``verify``, then ``identity.request`` ...
-``cms.verify`` (see ``_families``), then Barocert's ``barocert.*``."""
+``cms.verify``, then Barocert's ``barocert.token``, ``barocert.identity.request`` ...
+``barocert.cms.verify`` and ``barocert.login.verify`` (see :func:`endpoints`)."""
 COUNTERS = (*ENDPOINTS, "control", "other")
 """Every counter in :attr:`Service.stats`: ``other`` is unknown paths and wrong methods."""
 
 
-class Service:
-    """The state and rules of the emulated KakaoCert service."""
+class Call(NamedTuple):
+    """One protocol call, as data: what the services' handlers take."""
+
+    headers: Headers
+    body: bytes = b""
+    path: str = ""
+    """The path as sent, percent-encoding kept (Barocert signs it)."""
+    client_ip: str = ""
+    client_code: str = ""
+    """Barocert's, from the path (a 2.x call's is its token's)."""
+    receipt_id: str = ""
+    """From the path; a login verify's transaction id, as sent."""
+    signature: str | None = None
+    """A 2.x verify's App to App signature: the rest of the path, as sent."""
+
+
+class _Service(Generic[StatusT]):
+    """What both generations' services share: tokens, receipts, the control calls."""
+
+    kinds: ClassVar[tuple[AnyKind, ...]]
+    """The kinds of receipt it serves (the SDK's table)."""
+    COMMANDS: ClassVar[tuple[str, ...]] = ("sign", "expire", "open")
+    """What the receiver can do to a waiting receipt (control)."""
+    _TOKEN_PATH: ClassVar[str]
+    _SERVICE_ID: ClassVar[str]
+    _SCOPE_MISSING: ClassVar[Rejection]
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -46,16 +104,195 @@ class Service:
         self._lock = threading.Lock()
         self._tokens = Tokens()
         self._receipts: dict[str, Receipt] = {}
-        self._ids = _receipts.ReceiptIds()
-        self._counts = dict.fromkeys(COUNTERS, 0)
-        self._verifies: dict[str, int] = {}
-        """Verify arrivals per receipt id, refused ones included (never reset)."""
+        self._sequence = 0
 
     def now(self) -> float:
         """The sandbox clock (epoch seconds)."""
         return self.settings.now()
 
-    # Counters ----------------------------------------------------------------
+    def server_time(self) -> str:
+        """``YYYY-MM-DDTHH:MM:SS.fffZ`` by the sandbox clock (``GET /Time``)."""
+        return _checks.time_text(self.now())
+
+    # The token call ----------------------------------------------------------------
+
+    def grant_token(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
+        """A session token: for the client code in the body (2.x), for the LinkID (Barocert)."""
+        settings = self.settings
+        now = self.now()
+        link_id, forwarded, token_request = _checks.token_call(
+            headers, body, settings=settings, now=now, path=self._TOKEN_PATH
+        )
+        self._check_access_id(token_request.access_id)
+        with self._lock:
+            session_token, token = self._tokens.issue(
+                link_id=link_id,
+                client_code=token_request.access_id,
+                ip=None if forwarded is not None else client_ip,
+                scope=token_request.scope,
+                now=now,
+                ttl=settings.token_ttl,
+            )
+        return token.grant(session_token, service_id=self._SERVICE_ID, client_ip=client_ip)
+
+    def revoke_tokens(self) -> int:
+        """Invalidate every session token issued so far, as the service may at any time:
+        using one is then refused as unknown (401). Returns how many were live."""
+        with self._lock:
+            return self._tokens.revoke()
+
+    def _check_access_id(self, access_id: str) -> None:
+        raise NotImplementedError
+
+    def _authorize(self, headers: Headers, scope: str, client_ip: str, now: float) -> Token:
+        token = self._tokens.check(headers, client_ip, now)
+        if scope not in token.scope:
+            raise Rejected(self._SCOPE_MISSING, f"needs {scope}")
+        return token
+
+    # Receipts ----------------------------------------------------------------------
+
+    def _add(
+        self,
+        kind: AnyKind,
+        client_code: str,
+        request: Any,
+        now: float,
+        *,
+        expires_in: int,
+        app_to_app: bool,
+    ) -> Receipt:
+        """A new receipt of ``kind``, stored."""
+        sign_after = self.settings.sign_after
+        with self._lock:
+            receipt_id = self._next_id(now, client_code)
+            receipt = Receipt(
+                kind=kind,
+                receipt_id=receipt_id,
+                client_code=client_code,
+                request=request,
+                requested_at=now,
+                expires_at=now + expires_in,
+                sign_at=None if sign_after is None else now + sign_after,
+                app_to_app=app_to_app,
+                **(self._app_to_app(receipt_id) if app_to_app else {}),
+            )
+            self._receipts[receipt_id] = receipt
+        return receipt
+
+    def _next_id(self, now: float, client_code: str) -> str:
+        raise NotImplementedError
+
+    def _app_to_app(self, receipt_id: str) -> dict[str, Any]:
+        """An App to App receipt's values: what KakaoTalk hands the partner's app."""
+        raise NotImplementedError
+
+    def _own(self, kind: AnyKind, receipt_id: str, client_code: str) -> Receipt:
+        """A receipt of ``kind`` and ``client_code``: each kind's calls know only theirs."""
+        receipt = self._receipt(receipt_id)
+        if receipt.kind is not kind:
+            other = receipt.kind
+            detail = f"a {other.segment} receipt" if other.generation == "barocert" else None
+            raise Rejected(Rejection.RECEIPT_UNKNOWN, detail)
+        if receipt.client_code != client_code:
+            raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
+        return receipt
+
+    @staticmethod
+    def _verifiable(receipt: Receipt, now: float) -> None:
+        """A verify may consume ``receipt``: signed, and not verified before."""
+        if receipt.verified_at is not None:
+            raise Rejected(Rejection.ALREADY_VERIFIED)
+        state = receipt.settle(now)
+        if state is State.EXPIRED:
+            raise Rejected(Rejection.RECEIPT_EXPIRED)
+        if state is not State.COMPLETED:
+            barocert = receipt.kind.generation == "barocert"
+            detail = f"state {int(state)} ({state.name})" if barocert else None
+            raise Rejected(Rejection.NOT_SIGNED, detail)
+
+    def handle_status(self, kind: AnyKind, call: Call) -> dict[str, Any]:
+        """The state of a receipt of ``kind`` (``GET {kind}/Status/{id}``, ``GET
+        /KAKAO/<Kind>/<clientCode>/<receiptID>``), as the caller may read it."""
+        now = self.now()
+        with self._lock:
+            return self._readable(kind, call, now).status_answer(now, self._status)
+
+    def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
+        raise NotImplementedError
+
+    def _status(self, receipt: Receipt, now: float) -> StatusT:
+        raise NotImplementedError
+
+    def _receipt(self, receipt_id: str) -> Receipt:
+        receipt = self._receipts.get(receipt_id)
+        if receipt is None:
+            raise Rejected(Rejection.RECEIPT_UNKNOWN)
+        return receipt
+
+    def _peek(self, receipt_id: str) -> Receipt:
+        with self._lock:
+            return self._receipt(receipt_id)
+
+    # Control: what the receiver does, and peeks ---------------------------------------
+
+    def sign(self, receipt_id: str) -> StatusT:
+        """The receiver signs now (the receipt must be waiting)."""
+        return self._command(receipt_id, Receipt.answer, "signed")
+
+    def expire(self, receipt_id: str) -> StatusT:
+        """The request expires now (the receipt must be waiting)."""
+        return self._command(receipt_id, Receipt.expire, "expired")
+
+    def open(self, receipt_id: str) -> StatusT:
+        """The receiver opens the message now: sets ``viewDT`` (the receipt must be waiting)."""
+        return self._command(receipt_id, Receipt.open, "opened")
+
+    def state(self, receipt_id: str) -> StatusT:
+        """The state of any receipt (of any kind), without the protocol's checks."""
+        now = self.now()
+        with self._lock:
+            return self._status(self._receipt(receipt_id), now)
+
+    def _newest(self, limit: int | None) -> list[tuple[AnyKind, StatusT]]:
+        """The newest ``limit`` receipts (all if ``None``), newest first: kind and state."""
+        now = self.now()
+        with self._lock:
+            newest = itertools.islice(reversed(self._receipts.values()), limit)
+            return [(r.kind, self._status(r, now)) for r in newest]
+
+    def __len__(self) -> int:
+        """The number of receipts."""
+        return len(self._receipts)
+
+    def _command(
+        self, receipt_id: str, action: Callable[[Receipt, float], bool], done: str
+    ) -> StatusT:
+        now = self.now()
+        with self._lock:
+            receipt = self._receipt(receipt_id)
+            if not action(receipt, now):
+                detail = f"only a receipt still waiting for its receiver can be {done}"
+                raise Rejected(Rejection.STATE_CONFLICT, detail)
+            return self._status(receipt, now)
+
+
+class Service(_Service[StatusBase]):
+    """The state and rules of the emulated KakaoCert 2.x service, and the sandbox's
+    arrival counts (of every endpoint, Barocert's too)."""
+
+    kinds = _kinds.KINDS
+    _TOKEN_PATH = _signing.TOKEN_PATH
+    _SERVICE_ID = "KAKAOCERT"
+    _SCOPE_MISSING = Rejection.SCOPE_MISSING
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._counts = dict.fromkeys(COUNTERS, 0)
+        self._verifies: dict[str, int] = {}
+        """Verify arrivals per receipt id, refused ones included (never reset)."""
+
+    # Counters ----------------------------------------------------------------------
 
     def count(self, endpoint: str) -> None:
         """Count one arrival at ``endpoint`` (one of :data:`COUNTERS`)."""
@@ -84,53 +321,20 @@ class Service:
         with self._lock:
             return dict(self._verifies)
 
-    # GET /Time -----------------------------------------------------------------
+    # The protocol ------------------------------------------------------------------
 
-    def server_time(self) -> str:
-        """``YYYY-MM-DDTHH:MM:SS.fffZ`` by the sandbox clock."""
-        return _checks.time_text(self.now())
+    def scope(self, kind: AnyKind) -> str:
+        """The token scope ``kind``'s calls need: its own, e-sign's the ``required_scope``
+        setting (by default e-sign's own, 310)."""
+        return self.settings.required_scope if kind is _kinds.ESIGN else kind.scope
 
-    # POST /KAKAOCERT/Token -----------------------------------------------------
-
-    def grant_token(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
-        """A session token for the client code in the body."""
-        settings = self.settings
-        now = self.now()
-        link_id, forwarded, token_request = _checks.token_call(
-            headers, body, settings=settings, now=now, path=_signing.TOKEN_PATH
-        )
-        try:
-            _validation.check_client_code(token_request.access_id, "access_id")
-        except ValidationError:
-            raise Rejected(Rejection.ACCESS_ID_INVALID, field="access_id") from None
-
-        with self._lock:
-            session_token, token = self._tokens.issue(
-                link_id=link_id,
-                client_code=token_request.access_id,
-                ip=None if forwarded is not None else client_ip,
-                scope=token_request.scope,
-                now=now,
-                ttl=settings.token_ttl,
-            )
-        return token.grant(session_token, service_id="KAKAOCERT", client_ip=client_ip)
-
-    def revoke_tokens(self) -> int:
-        """Invalidate every session token issued so far, as the service may at any
-        time: using one is then refused as unknown (401). Returns how many were live."""
-        with self._lock:
-            return self._tokens.revoke()
-
-    # POST {family}/Request -----------------------------------------------------
-
-    def handle_request(
-        self, served: ServedFamily, headers: Headers, body: bytes, *, client_ip: str
-    ) -> dict[str, Any]:
-        """Register a request of ``served``'s family; its receipt id (and App to App ``tx_id``)."""
+    def handle_request(self, kind: AnyKind, call: Call) -> dict[str, Any]:
+        """``POST {kind}/Request``: its receipt id (and App to App ``tx_id``)."""
+        headers, body = call.headers, call.body
         now = self.now()
         _checks.version(headers, "x-lh-version")
         date = _checks.date(headers, now, self.settings.date_tolerance)
-        token = self._authorize(headers, client_ip, now, served)
+        token = self._authorize(headers, self.scope(kind), call.client_ip, now)
         link_id, signature = _checks.signed_by(
             headers.get("x-kc-auth"), None, Rejection.KC_AUTH_MISSING
         )
@@ -140,81 +344,37 @@ class Service:
         if not _signing.same_signature(expected, signature):
             raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
         _checks.json_content(headers)
-        family = served.family
-        request, app_to_app = _checks.sign_request(_checks.json_object(body), family)
-
-        sign_after = self.settings.sign_after
-        with self._lock:
-            receipt_id = self._ids.next(now)
-            while receipt_id in self._receipts:
-                receipt_id = self._ids.next(now)
-            receipt = Receipt(
-                receipt_id=receipt_id,
-                client_code=token.client_code,
-                family=family,
-                request=request,
-                app_to_app=app_to_app,
-                tx_id=_receipts.tx_id(self._key, receipt_id) if app_to_app else None,
-                signature=_receipts.app_signature(
-                    self._key, receipt_id, double_slash=self.settings.double_slash_signatures
-                )
-                if app_to_app
-                else None,
-                requested_at=now,
-                expires_at=now + request.expires_in,
-                sign_at=None if sign_after is None else now + sign_after,
-            )
-            self._receipts[receipt_id] = receipt
-        answer: dict[str, Any] = _wire.converter.unstructure(
-            family.receipt(receipt_id=receipt_id, tx_id=receipt.tx_id)
-            if family.app_to_app
-            else family.receipt(receipt_id=receipt_id)
+        request, app_to_app = _checks.sign_request(_checks.json_object(body), kind)
+        receipt = self._add(
+            kind,
+            token.client_code,
+            request,
+            now,
+            expires_in=request.expires_in,
+            app_to_app=app_to_app,
         )
+        receipt_id = receipt.receipt_id
+        made = (
+            kind.receipt(receipt_id=receipt_id, tx_id=receipt.tx_id)
+            if kind.app_to_app
+            else kind.receipt(receipt_id=receipt_id)
+        )
+        answer: dict[str, Any] = _wire.converter.unstructure(made)
         return answer
 
-    def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
-        """Register a signature request; its receipt id (and App to App ``tx_id``)."""
-        return self.handle_request(ESIGN, headers, body, client_ip=client_ip)
-
-    # GET {family}/Status/{id} and {family}/Verify/{id}[/{signature}] -------------
-
-    def handle_status(
-        self, served: ServedFamily, headers: Headers, receipt_id: str, *, client_ip: str
-    ) -> dict[str, Any]:
-        """The state of a receipt of ``served``'s family and the token's client code."""
-        now = self.now()
-        with self._lock:
-            receipt = self._own_receipt(served, headers, receipt_id, client_ip, now)
-            return receipt.status_answer(now, client_name=self.settings.client_name)
-
-    def esign_status(self, headers: Headers, receipt_id: str, *, client_ip: str) -> dict[str, Any]:
-        """The ResultESignObj of a receipt of the token's client code."""
-        return self.handle_status(ESIGN, headers, receipt_id, client_ip=client_ip)
-
-    def handle_verify(
-        self,
-        served: ServedFamily,
-        headers: Headers,
-        receipt_id: str,
-        signature: str | None,
-        *,
-        client_ip: str,
-    ) -> dict[str, Any]:
-        """The signed data of a signed receipt, once; App to App needs its signature."""
-        if signature is not None and not served.family.app_to_app:
+    def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
+        """``GET {kind}/Verify/{id}[/{signature}]``: the signed data of a signed receipt,
+        once; App to App needs its signature."""
+        signature = call.signature
+        if signature is not None and not kind.app_to_app:
             raise Rejected(Rejection.NOT_FOUND, "this verify takes no signature")
         now = self.now()
         with self._lock:
+            receipt_id = call.receipt_id
             if receipt_id in self._receipts:  # counted before any check: the proof of once
                 self._verifies[receipt_id] = self._verifies.get(receipt_id, 0) + 1
-            receipt = self._own_receipt(served, headers, receipt_id, client_ip, now)
-            if receipt.verified_at is not None:
-                raise Rejected(Rejection.ALREADY_VERIFIED)
-            state = receipt.settle(now)
-            if state is SignState.PENDING:
-                raise Rejected(Rejection.NOT_SIGNED)
-            if state is SignState.EXPIRED:
-                raise Rejected(Rejection.RECEIPT_EXPIRED)
+            receipt = self._readable(kind, call, now)
+            self._verifiable(receipt, now)
             if receipt.signature is None:
                 if signature:
                     raise Rejected(Rejection.SIGNATURE_UNEXPECTED)
@@ -223,106 +383,319 @@ class Service:
             elif not _signing.same_signature(receipt.signature, signature):
                 raise Rejected(Rejection.SIGNATURE_MISMATCH)
             receipt.verified_at = now
-        verification = served.family.verification(
+        verification = kind.verification(
             receipt_id=receipt_id, signed_data=_receipts.signed_data(self._key, receipt)
         )
         answer: dict[str, Any] = _wire.converter.unstructure(verification)
         return answer
 
+    def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
+        """Register a signature request; its receipt id (and App to App ``tx_id``)."""
+        return self.handle_request(_kinds.ESIGN, Call(headers, body, client_ip=client_ip))
+
+    def esign_status(self, headers: Headers, receipt_id: str, *, client_ip: str) -> dict[str, Any]:
+        """The ResultESignObj of a receipt of the token's client code."""
+        call = Call(headers, client_ip=client_ip, receipt_id=receipt_id)
+        return self.handle_status(_kinds.ESIGN, call)
+
     def verify_esign(
         self, headers: Headers, receipt_id: str, signature: str | None, *, client_ip: str
     ) -> dict[str, Any]:
         """The signed data of a signed e-sign receipt, once."""
-        return self.handle_verify(ESIGN, headers, receipt_id, signature, client_ip=client_ip)
+        call = Call(headers, client_ip=client_ip, receipt_id=receipt_id, signature=signature)
+        return self.handle_verify(_kinds.ESIGN, call)
 
-    # Control: what the receiver does, and peeks -------------------------------
+    def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
+        """A receipt of the token's client code (a GET: nothing signed)."""
+        _checks.read_version(call.headers)
+        token = self._authorize(call.headers, self.scope(kind), call.client_ip, now)
+        _checks.receipt_id(kind, call.receipt_id)
+        return self._own(kind, call.receipt_id, token.client_code)
 
-    def sign(self, receipt_id: str) -> StatusBase:
-        """The receiver signs now (the receipt must be pending)."""
-        return self._command(receipt_id, Receipt.sign, "only a pending receipt can be signed")
+    def _check_access_id(self, access_id: str) -> None:
+        try:
+            _validation.check_client_code(access_id, "access_id")
+        except ValidationError:
+            raise Rejected(Rejection.ACCESS_ID_INVALID, field="access_id") from None
 
-    def expire(self, receipt_id: str) -> StatusBase:
-        """The request expires now (the receipt must be pending)."""
-        return self._command(receipt_id, Receipt.expire, "only a pending receipt can expire")
+    def _next_id(self, now: float, client_code: str) -> str:
+        """Shaped like the real ones: ``0`` + ``yyMMddHHmmss`` (KST) + 5 digits."""
+        stamp = dt.datetime.fromtimestamp(now, tz=KST).strftime("%y%m%d%H%M%S")
+        while True:
+            self._sequence = self._sequence % 99999 + 1
+            receipt_id = f"0{stamp}{self._sequence:05d}"
+            if receipt_id not in self._receipts:
+                return receipt_id
 
-    def open(self, receipt_id: str) -> StatusBase:
-        """The receiver opens the message now: sets ``viewDT`` (the receipt must be pending)."""
-        return self._command(receipt_id, Receipt.open, "only a pending receipt can be opened")
+    def _app_to_app(self, receipt_id: str) -> dict[str, Any]:
+        double_slash = self.settings.double_slash_signatures
+        return {
+            "tx_id": _receipts.tx_id(self._key, receipt_id),
+            "signature": _receipts.app_signature(self._key, receipt_id, double_slash=double_slash),
+        }
+
+    # Control -----------------------------------------------------------------------
 
     def status(self, receipt_id: str) -> StatusBase:
-        """The state of any receipt (of any family), without the protocol's checks."""
-        now = self.now()
-        with self._lock:
-            return self._receipt(receipt_id).status(now, client_name=self.settings.client_name)
+        """The state of any receipt (of any kind), without the protocol's checks."""
+        return self.state(receipt_id)
 
     def receipts(self, limit: int | None = None) -> list[tuple[str, StatusBase]]:
-        """The newest ``limit`` receipts (all if ``None``), newest first: each family's
+        """The newest ``limit`` receipts (all if ``None``), newest first: each kind's
         name (``esign``, ``identity``, ``cms``) and state. For the virtual phone."""
-        now = self.now()
-        name = self.settings.client_name
-        with self._lock:
-            newest = itertools.islice(reversed(self._receipts.values()), limit)
-            return [(r.family.name, r.status(now, client_name=name)) for r in newest]
+        return [(kind.name, status) for kind, status in self._newest(limit)]
 
     def request_of(self, receipt_id: str) -> tuple[str, RequestBase[Any]]:
-        """A receipt's family name and its request as received, the receiver's data
+        """A receipt's kind name and its request as received, the receiver's data
         included: what the receiver's phone shows."""
-        with self._lock:
-            receipt = self._receipt(receipt_id)
-            return receipt.family.name, receipt.request
+        receipt = self._peek(receipt_id)
+        return receipt.kind.name, receipt.request
 
     def signature(self, receipt_id: str) -> str:
         """The App to App signature of a receipt (what KakaoTalk gives the partner's app)."""
-        with self._lock:
-            receipt = self._receipt(receipt_id)
+        receipt = self._peek(receipt_id)
         if receipt.signature is None:
             raise Rejected(Rejection.STATE_CONFLICT, "not an App to App receipt")
         return receipt.signature
 
-    def __len__(self) -> int:
-        """The number of receipts."""
-        return len(self._receipts)
+    def _status(self, receipt: Receipt, now: float) -> StatusBase:
+        """The state of a receipt at ``now``, as its kind's status class."""
+        state = SignState(receipt.settle(now))
+        request = receipt.request
+        name = self.settings.client_name
+        sub_client = request.sub_client_id
+        fields: dict[str, Any] = {
+            "receipt_id": receipt.receipt_id,
+            "client_code": receipt.client_code,
+            "client_name": name,
+            "sub_client_name": None if sub_client is None else f"{name} ({sub_client})",
+            "sub_client_code": sub_client,
+            "state": state,
+            "expires_in": request.expires_in,
+            "call_center_num": request.call_center_num,
+            "tms_title": request.tms_title,
+            "tms_message": request.tms_message,
+            "allow_simple_regist": request.allow_simple_regist,
+            "verify_name": request.verify_name,
+            "request_dt": kst(receipt.requested_at),
+            "expire_dt": kst(receipt.expires_at),
+            "reg_dt": kst(receipt.requested_at),
+            "view_dt": kst(receipt.viewed_at),
+            "complete_dt": kst(receipt.signed_at),
+            "verify_dt": kst(receipt.verified_at),
+            "payload": request.payload,
+            "app_to_app": receipt.app_to_app,
+            "tx_id": receipt.tx_id,
+            # Named by identity verification's request; CMS's has no such field,
+            # and its state shows the client's registered name.
+            "call_center_name": getattr(request, "call_center_name", name),
+        }
+        cls: type[StatusBase] = receipt.kind.status
+        own = _STATUS_FIELDS[cls]
+        status: StatusBase = cls(**{name: v for name, v in fields.items() if name in own})
+        return status
 
-    def _command(
-        self, receipt_id: str, action: Callable[[Receipt, float], bool], refusal: str
-    ) -> StatusBase:
+
+_STATUS_FIELDS = {kind.status: frozenset(attrs.fields_dict(kind.status)) for kind in _kinds.KINDS}
+
+
+class BarocertService(_Service[Status]):
+    """The state and rules of the emulated Barocert Kakao service: tokens per LinkID,
+    receipts of four kinds, logins. Its control calls (``sign``, ``refuse``, ``fail``,
+    ``expire``, ``open``, ``state``, ``receipts``, ``kind``, ``request_of``, ``login``,
+    ``revoke_tokens``) are synchronous and thread-safe."""
+
+    kinds = barocert_kinds.KINDS
+    COMMANDS = (*_Service.COMMANDS, "refuse", "fail")
+    _TOKEN_PATH = _signing.BAROCERT_TOKEN_PATH
+    _SERVICE_ID = "BAROCERT"
+    _SCOPE_MISSING = Rejection.BC_SCOPE_MISSING
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        try:
+            self._cipher: _crypto.Cipher | None = _crypto.Cipher(self._key)
+        except ValueError:
+            self._cipher = None  # requests are refused, saying why
+        self._logins: dict[str, records.Login] = {}
+
+    # The protocol ------------------------------------------------------------------
+
+    def handle_request(self, kind: AnyKind, call: Call) -> dict[str, Any]:
+        """``POST /KAKAO/<Kind>/<clientCode>``: its receipt id (and, App to App, the scheme)."""
+        now = self.now()
+        self._signed_post(call, kind.scope, now)
+        _checks.client_code(call.client_code)
+        _checks.encryption_mode(call.headers)
+        _checks.json_content(call.headers)
+        request = _checks.barocert_request(kind, _checks.json_object(call.body), self._cipher)
+        receipt = self._add(
+            kind,
+            call.client_code,
+            request,
+            now,
+            expires_in=request.expire_in,
+            app_to_app=request.app_to_app,
+        )
+        made = kind.receipt(receipt_id=receipt.receipt_id, scheme=receipt.scheme)
+        answer: dict[str, Any] = _wire.converter.unstructure(made)
+        return answer
+
+    def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
+        """``POST /KAKAO/<Kind>/Verify/<clientCode>/<receiptID>``: the signed data of a
+        completed receipt, once, and within 10 minutes of the signature (sandbox clock)."""
+        now = self.now()
+        self._signed_post(call, kind.scope, now)
+        if call.body:
+            raise Rejected(Rejection.BC_VERIFY_BODY)
+        with self._lock:
+            receipt = self._checked(kind, call)
+            self._verifiable(receipt, now)
+            assert receipt.signed_at is not None
+            _within_window(receipt.signed_at, now)
+            receipt.verified_at = now
+        return records.verified(receipt, self._key)
+
+    def verify_login(self, call: Call) -> dict[str, Any]:
+        """``POST /KAKAO/Login/Verify/<clientCode>/<txID>``: the signed data of a login,
+        once, within 10 minutes of it."""
+        now = self.now()
+        self._signed_post(call, barocert_kinds.LOGIN_SCOPE, now)
+        if call.body:
+            raise Rejected(Rejection.BC_VERIFY_BODY)
+        _checks.client_code(call.client_code)
+        with self._lock:
+            login = self._logins.get(urllib.parse.unquote(call.receipt_id))
+            if login is None:
+                raise Rejected(Rejection.BC_LOGIN_UNKNOWN)
+            if login.client_code != call.client_code:
+                raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
+            if login.verified_at is not None:
+                raise Rejected(Rejection.ALREADY_VERIFIED)
+            _within_window(login.signed_at, now)
+            login.verified_at = now
+        return login.verified(self._key)
+
+    def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
+        """A receipt of the path's client code (a GET: nothing signed)."""
+        _checks.barocert_version(call.headers, "x-pb-version", "x-bc-version")
+        self._authorize(call.headers, kind.scope, call.client_ip, now)
+        return self._checked(kind, call)
+
+    def _checked(self, kind: AnyKind, call: Call) -> Receipt:
+        _checks.client_code(call.client_code)
+        _checks.receipt_id(kind, call.receipt_id)
+        return self._own(kind, call.receipt_id, call.client_code)
+
+    def _signed_post(self, call: Call, scope: str, now: float) -> None:
+        headers = call.headers
+        _checks.barocert_version(headers, "x-bc-version")
+        date = _checks.date(headers, now, self.settings.date_tolerance, header=_checks.BC_DATE)
+        self._authorize(headers, scope, call.client_ip, now)
+        signature = _checks.barocert_signature(headers)
+        target = _signing.barocert_target(call.body, date, call.path)
+        if not _signing.same_signature(_signing.hmac_b64(self._key, target), signature):
+            raise Rejected(Rejection.BC_HMAC_MISMATCH)
+
+    def _check_access_id(self, access_id: str) -> None:
+        if access_id != barocert_wire.ACCESS_ID:
+            raise Rejected(Rejection.BC_ACCESS_ID, field="access_id")
+
+    def _next_id(self, now: float, client_code: str) -> str:
+        """Shaped like the examples' (``02309110230400000010000000000003``): ``0`` +
+        ``yyMMdd`` (KST) + the 12-digit client code + a 13-digit sequence."""
+        self._sequence += 1
+        day = dt.datetime.fromtimestamp(now, tz=KST).strftime("%y%m%d")
+        return f"0{day}{client_code}{self._sequence:013d}"
+
+    def _app_to_app(self, receipt_id: str) -> dict[str, Any]:
+        return {"scheme": records.app_scheme(self._key, receipt_id)}
+
+    # Control -----------------------------------------------------------------------
+
+    def refuse(self, receipt_id: str) -> Status:
+        """The receiver declines now: state 3 (the receipt must be waiting)."""
+        return self._command(receipt_id, lambda r, now: r.answer(now, State.REFUSED), "refused")
+
+    def fail(self, receipt_id: str) -> Status:
+        """The signature fails now: state 4 (the receipt must be waiting)."""
+        return self._command(receipt_id, lambda r, now: r.answer(now, State.FAILED), "failed")
+
+    def receipts(self, limit: int | None = None) -> list[tuple[Kind, Status]]:
+        """The newest ``limit`` receipts (all if ``None``), newest first: each one's kind
+        and state. For the virtual phone."""
+        return [(Kind(kind.segment), status) for kind, status in self._newest(limit)]
+
+    def kind(self, receipt_id: str) -> Kind:
+        """The kind of a receipt."""
+        return Kind(self._peek(receipt_id).kind.segment)
+
+    def request_of(self, receipt_id: str) -> Any:
+        """The request of a receipt as the sandbox decrypted it: an ``IdentityRequest``,
+        ``SignRequest``, ``MultiSignRequest`` or ``CMSRequest``, in plain text."""
+        return self._peek(receipt_id).request
+
+    def login(
+        self,
+        client_code: str | None = None,
+        *,
+        tx_id: str | None = None,
+        receiver_name: str = "홍길동",
+        receiver_hp: str = "01012341234",
+        receiver_birthday: str = "19900108",
+    ) -> str:
+        """A receiver logs in with KakaoTalk (App to App) now; returns the transaction id
+        the partner's app receives, for ``verifyLogin`` within 10 minutes: ``tx_id`` if
+        given (any text the official SDKs send: ``+``, ``/``, ``=`` included), else one
+        like the examples'."""
+        code = self.settings.client_code if client_code is None else client_code
+        _checks.client_code(code)
+        if tx_id is not None:
+            try:
+                _validation.path_value(tx_id, "tx_id")
+            except ValidationError as exc:
+                raise Rejected(Rejection.CONTROL_INVALID, str(exc)) from None
+        person = records.Person(name=receiver_name, phone=receiver_hp, birthday=receiver_birthday)
         now = self.now()
         with self._lock:
-            receipt = self._receipt(receipt_id)
-            if not action(receipt, now):
-                raise Rejected(Rejection.STATE_CONFLICT, refusal)
-            return receipt.status(now, client_name=self.settings.client_name)
+            if tx_id is None:
+                tx_id = records.login_tx_id(self._key, len(self._logins) + 1)
+            elif tx_id in self._logins:
+                raise Rejected(Rejection.CONTROL_INVALID, "that txID is taken")
+            self._logins[tx_id] = records.Login(
+                tx_id=tx_id, client_code=code, person=person, signed_at=now
+            )
+        return tx_id
 
-    # Checks --------------------------------------------------------------------
+    def _status(self, receipt: Receipt, now: float) -> Status:
+        """The state answer of a receipt at ``now``."""
+        request = receipt.request
+        token_type = getattr(request, "token_type", None)
+        sign_title = getattr(request, "sign_title", None)
+        status: Status = receipt.kind.status(
+            receipt_id=receipt.receipt_id,
+            client_code=receipt.client_code,
+            state=receipt.settle(now),
+            expire_in=request.expire_in,
+            call_center_name=self.settings.client_name,
+            call_center_num=records.CALL_CENTER_NUM,
+            req_title=request.req_title or sign_title,
+            sign_title=sign_title,
+            auth_category=None,
+            return_url=request.return_url,
+            token_type=None if token_type is None else token_type.value,
+            request_dt=kst(receipt.requested_at),
+            view_dt=kst(receipt.viewed_at),
+            complete_dt=kst(receipt.signed_at),
+            expire_dt=kst(receipt.expires_at),
+            verify_dt=kst(receipt.verified_at),
+            scheme=receipt.scheme,
+            app_to_app=request.app_to_app,
+        )
+        return status
 
-    def _receipt(self, receipt_id: str) -> Receipt:
-        receipt = self._receipts.get(receipt_id)
-        if receipt is None:
-            raise Rejected(Rejection.RECEIPT_UNKNOWN)
-        return receipt
 
-    def _own_receipt(
-        self, served: ServedFamily, headers: Headers, receipt_id: str, client_ip: str, now: float
-    ) -> Receipt:
-        _checks.read_version(headers)
-        token = self._authorize(headers, client_ip, now, served)
-        try:
-            _validation.check_receipt_id(receipt_id)
-        except ValidationError:
-            raise Rejected(Rejection.RECEIPT_ID_INVALID) from None
-        receipt = self._receipt(receipt_id)
-        if receipt.family is not served.family:
-            # Each family's calls know only its own receipts.
-            raise Rejected(Rejection.RECEIPT_UNKNOWN)
-        if receipt.client_code != token.client_code:
-            raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
-        return receipt
-
-    def _authorize(
-        self, headers: Headers, client_ip: str, now: float, served: ServedFamily
-    ) -> Token:
-        token = self._tokens.check(headers, client_ip, now)
-        scope = served.scope or self.settings.required_scope
-        if scope not in token.scope:
-            raise Rejected(Rejection.SCOPE_MISSING, f"needs {scope}")
-        return token
+def _within_window(signed_at: float, now: float) -> None:
+    late = now - signed_at - VERIFY_WINDOW
+    if late > 0:
+        raise Rejected(Rejection.BC_VERIFY_TOO_LATE, f"{late:.0f} s past the 10 minutes")

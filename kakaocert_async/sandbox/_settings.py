@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from kakaocert_async import _signing, _validation
+from kakaocert_async import _kinds, _signing, _validation
 from kakaocert_async._errors import ValidationError
 from kakaocert_async._secret import total_repr
 
@@ -34,14 +34,6 @@ one poll of ``await_signed``), late enough that a request is seen pending first,
 on the real service. ``None`` signs only on command (``sandbox.sign``)."""
 DATE_TOLERANCE = 300.0
 """An ``x-lh-date`` may be this many seconds off the sandbox clock, either way."""
-ESIGN_SCOPE = "310"
-"""The token scope the e-sign calls need (the official SDKs ask for member, 310, 320, 330;
-310 is taken to be the e-sign one, 320 identity and 330 direct debit)."""
-IDENTITY_SCOPE = "320"
-"""The token scope the identity verification (SignIdentity) calls need (an assumption)."""
-CMS_SCOPE = "330"
-"""The token scope the CMS withdrawal consent (SignDirectDebit) calls need (an assumption)."""
-
 Clock = Callable[[], float]
 _Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -141,8 +133,10 @@ class Settings:
     """Epoch seconds; inject one to move time in tests."""
     date_tolerance: float = attrs.field(default=DATE_TOLERANCE, validator=_seconds(at_least=0.0))
     """Seconds an ``x-lh-date`` may be off the sandbox clock."""
-    required_scope: str = attrs.field(default=ESIGN_SCOPE, validator=_validation.text(20))
-    """The scope a token needs for the SignToken calls."""
+    required_scope: str = attrs.field(default=_kinds.ESIGN.scope, validator=_validation.text(20))
+    """The scope a token needs for the e-sign (SignToken) calls: e-sign's own, 310, unless
+    told otherwise (every other kind's is its own: 320 identity, 330 CMS, 401 to 405
+    Barocert's)."""
     allowed_hosts: tuple[str, ...] = attrs.field(
         default=(), converter=_hosts, validator=_check_hosts
     )

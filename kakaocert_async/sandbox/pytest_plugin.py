@@ -73,7 +73,7 @@ def kakaocert_sandbox(request: pytest.FixtureRequest) -> Sandbox:
     (``@pytest.mark.kakaocert_sandbox(...)`` changes any setting); ``.client()`` gives a
     Client wired to it, and ``.barocert_client()`` a Barocert client
     (``kakaocert_async.barocert.Client``)."""
-    from kakaocert_async.sandbox import Sandbox, SandboxUnavailable, require_extra
+    from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra
 
     missing = None
     try:

@@ -11,11 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
-from kakaocert_async import _wire
+from kakaocert_async import Client, _wire
 from kakaocert_async.sandbox import Rejection, Sandbox
 from kakaocert_async.sandbox._calls import Answer
 from kakaocert_async.sandbox._server import describe, serve_in_thread
+from tests._support import make_request
 from tests.sandbox._raw import FakeClock, Raw, assert_refused
 
 Scope = dict[str, Any]
@@ -125,6 +128,22 @@ async def test_the_service_hands_out_a_fresh_answer_each_time(raw: Raw, sandbox:
     first["state"] = 99
     second = sandbox.service.esign_status(headers, receipt_id, client_ip="127.0.0.1")
     assert second["state"] == 0
+
+
+async def test_mounted_under_a_prefix_every_call_reads_its_path_after_it() -> None:
+    sandbox = Sandbox(sign_after=0)
+    outer = Starlette(routes=[Mount("/sandbox", app=sandbox.app)])
+    transport = httpx.ASGITransport(app=outer, client=("127.0.0.1", 50000))  # type: ignore[arg-type]
+    url = f"{sandbox.url}/sandbox"
+    code = sandbox.client_code
+    async with Client(
+        sandbox.link_id, sandbox.secret_key, base_url=url, auth_url=url, transport=transport
+    ) as client:
+        receipt = await client.request_esign(code, make_request(), app_to_app=True)
+        await client.await_signed(code, receipt, interval=0.01)
+        signature = sandbox.signature(receipt.receipt_id)
+        assert (await client.verify_esign(code, receipt.receipt_id, signature)).signed_data
+    assert (sandbox.stats["status"], sandbox.stats["verify"], sandbox.stats["other"]) == (1, 1, 0)
 
 
 # Errors and the server ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from kakaocert_async.barocert import Kind, SignDocument, State
 from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._crypto import Cipher
-from kakaocert_async.sandbox import Rejection, Sandbox, _barocert_checks, decrypt_personal_data
+from kakaocert_async.sandbox import Rejection, Sandbox, _checks, decrypt_personal_data
 from tests.barocert._requests import make_request
 from tests.sandbox._barocert_raw import BarocertRaw
 from tests.sandbox._raw import FakeClock, Raw, assert_refused
@@ -244,7 +244,7 @@ async def test_a_sign_request_needs_a_title(bc: BarocertRaw) -> None:
 def test_the_sandbox_decrypts_our_bodies_back_to_the_request(bc: BarocertRaw, kind: Kind) -> None:
     request = make_request(kind)
     data = json.loads(barocert_wire.encode_request(request, bc.cipher))
-    assert _barocert_checks.request(kind, data, bc.cipher) == request
+    assert _checks.barocert_request(barocert_kinds.of(kind), data, bc.cipher) == request
 
 
 # Headers and signatures --------------------------------------------------------

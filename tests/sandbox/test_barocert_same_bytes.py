@@ -25,8 +25,9 @@ import pytest
 from kakaocert_async import barocert
 from kakaocert_async.barocert import Kind, _crypto
 from kakaocert_async.barocert import _wire as barocert_wire
-from kakaocert_async.sandbox import Sandbox, SandboxTransport
+from kakaocert_async.sandbox import Sandbox
 from kakaocert_async.sandbox._server import serve_in_thread
+from kakaocert_async.sandbox._transport import SandboxTransport
 from tests.sandbox._barocert_official import (
     METHOD,
     PLAINTEXT,

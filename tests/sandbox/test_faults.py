@@ -6,15 +6,9 @@ import httpx
 import pytest
 
 from kakaocert_async import APIError, SignState, TransportError, VerifyOutcomeUnknown
-from kakaocert_async.sandbox import (
-    Action,
-    Body,
-    Fault,
-    FaultSpecError,
-    Rejection,
-    Sandbox,
-    SandboxTransport,
-)
+from kakaocert_async.sandbox import Fault, FaultSpecError, Rejection, Sandbox
+from kakaocert_async.sandbox._faults import Action, Body
+from kakaocert_async.sandbox._transport import SandboxTransport
 from tests._support import make_request
 from tests.sandbox._raw import FakeClock, Raw, assert_refused
 

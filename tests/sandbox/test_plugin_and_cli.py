@@ -20,11 +20,11 @@ from kakaocert_async.sandbox import (
     DEFAULT_LINK_ID,
     DEFAULT_SECRET_KEY,
     DEFAULT_SIGN_AFTER,
-    Action,
     Rejection,
     Sandbox,
 )
 from kakaocert_async.sandbox import _cli as sandbox_cli
+from kakaocert_async.sandbox._faults import Action
 from tests._support import (
     make_cms_request,
     make_request,

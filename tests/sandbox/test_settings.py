@@ -12,10 +12,10 @@ from kakaocert_async.sandbox import (
     DEFAULT_CLIENT_CODE,
     DEFAULT_LINK_ID,
     DEFAULT_SECRET_KEY,
-    DEFAULT_SECRET_KEY_BYTES,
     DEFAULT_SIGN_AFTER,
     Sandbox,
 )
+from kakaocert_async.sandbox._settings import DEFAULT_SECRET_KEY_BYTES
 
 
 def test_the_documented_defaults() -> None:
