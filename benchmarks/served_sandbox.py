@@ -15,13 +15,8 @@ import datetime as dt
 
 import httpx
 
-from kakaocert_async import _signing, _wire
-from kakaocert_async.sandbox import (
-    DEFAULT_CLIENT_CODE,
-    DEFAULT_LINK_ID,
-    DEFAULT_SECRET_KEY,
-    ESIGN_SCOPE,
-)
+from kakaocert_async import _kinds, _signing, _wire
+from kakaocert_async.sandbox import DEFAULT_CLIENT_CODE, DEFAULT_LINK_ID, DEFAULT_SECRET_KEY
 
 from ._figures import Figure, median
 from ._workers import client_runs, cpu_seconds, served_sandbox
@@ -35,7 +30,7 @@ def _signed_setup(url: str) -> tuple[str, str]:
     key = _signing.decode_secret_key(DEFAULT_SECRET_KEY)
     date = _wire.format_utc(dt.datetime.now(dt.timezone.utc))
     with httpx.Client(base_url=url) as http:
-        body = _wire.dumps({"access_id": DEFAULT_CLIENT_CODE, "scope": ["member", ESIGN_SCOPE]})
+        body = _wire.dumps({"access_id": DEFAULT_CLIENT_CODE, "scope": ["member", _kinds.ESIGN.scope]})
         signature = _signing.hmac_b64(key, _signing.token_target(body, date))
         headers = {
             "x-lh-date": date,
