@@ -114,7 +114,7 @@ def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _structure(cls: type[T], data: dict[str, Any], *, at: str = "") -> T:
-    names = barocert_wire.REQUEST_WIRE_NAMES[cls]
+    names = _wire.wire_names(cls)
     try:
         return _wire.converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args, get_type_hints
 
-import attrs
 import cattrs
 
 from kakaocert_async import _signing, _wire
 from kakaocert_async._errors import ValidationError
+from kakaocert_async._kinds import KINDS
 from kakaocert_async._kinds import AnyKind as AnyFamily
 from kakaocert_async._models import RequestBase, TokenRequest
 
@@ -32,18 +32,16 @@ _READ_VERSIONS = ("x-pb-version", "x-lh-version")
 
 
 def _required_wire_names(cls: type[RequestBase[Any]]) -> tuple[str, ...]:
-    """The wire fields a body must hold, in the protocol table's order: all but those
-    whose default is ``None``. (``Expires_in``, ``isAllowSimpleRegistYN`` and
-    ``isVerifyNameYN`` have defaults in the models, but the manual requires them on
-    the wire, and the client always sends them.)"""
-    names = _wire.WIRE_NAMES[cls]
-    required = {names[a.name] for a in attrs.fields(cls) if a.default is not None}
-    return tuple(wire for wire in names.values() if wire in required)
+    """The wire fields a body must hold, in the protocol table's order: those whose type
+    does not admit ``None``. (``Expires_in``, ``isAllowSimpleRegistYN`` and
+    ``isVerifyNameYN`` have defaults in the models, and ``Token`` may come as ``text=``,
+    but the manual requires them on the wire, and the client always sends them.)"""
+    hints = get_type_hints(cls)
+    names = _wire.wire_names(cls).items()
+    return tuple(wire for name, wire in names if type(None) not in get_args(hints[name]))
 
 
-_REQUIRED_WIRE = {
-    cls: _required_wire_names(cls) for cls in _wire.WIRE_NAMES if issubclass(cls, RequestBase)
-}
+_REQUIRED_WIRE = {kind.request: _required_wire_names(kind.request) for kind in KINDS}
 
 
 def utc(when: float) -> dt.datetime:
@@ -205,7 +203,7 @@ def sign_request(data: dict[str, Any], family: AnyFamily) -> tuple[RequestBase[A
 def _field_refusal(
     data: dict[str, Any], error: BaseException, field: str, cls: type[RequestBase[Any]]
 ) -> Rejected:
-    wire = _wire.WIRE_NAMES[cls].get(field, field)
+    wire = _wire.wire_names(cls).get(field, field)
     if isinstance(error, KeyError) or (wire in _REQUIRED_WIRE[cls] and data.get(wire) is None):
         return Rejected(Rejection.FIELD_MISSING, field=wire)
     if isinstance(error, ValidationError):
