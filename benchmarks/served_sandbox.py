@@ -30,7 +30,9 @@ def _signed_setup(url: str) -> tuple[str, str]:
     key = _signing.decode_secret_key(DEFAULT_SECRET_KEY)
     date = _wire.format_utc(dt.datetime.now(dt.timezone.utc))
     with httpx.Client(base_url=url) as http:
-        body = _wire.dumps({"access_id": DEFAULT_CLIENT_CODE, "scope": ["member", _kinds.ESIGN.scope]})
+        body = _wire.dumps(
+            {"access_id": DEFAULT_CLIENT_CODE, "scope": ["member", _kinds.ESIGN.scope]}
+        )
         signature = _signing.hmac_b64(key, _signing.token_target(body, date))
         headers = {
             "x-lh-date": date,

@@ -22,7 +22,7 @@ import aiohttp
 import attrs
 import httpx
 
-from . import _docs, _polling, _signing, _validation
+from . import _polling, _signing, _validation
 from ._auth import Credentials
 from ._bound import Bound
 from ._env import Environment, Variables, hidden
@@ -81,20 +81,23 @@ class UnclaimedAnswer:
     default, a WARNING on the ``kakaocert_async`` logger naming the receipt, never
     the signed data): store the receipt or the signed data there, or mark the
     receipt for attention.
+
+    Attributes:
+        call: The call, as its errors name it (``GET /SignToken/Verify/{receipt id}``).
+        receipt_id: The receipt verified, or the one a request created (``None`` if that
+            is not known).
+        result: What the call would have returned (the receipt, or the verification with
+            the signed data), or ``None`` if it failed.
+        error: Why it failed (``VerifyOutcomeUnknown`` when the answer was lost), or
+            ``None``.
     """
 
     call: str
-    """The call, as its errors name it (``GET /SignToken/Verify/{receipt id}``)."""
     receipt_id: str | None
-    """The receipt verified, or the one a request created (``None`` if that is not known)."""
     result: object | None
-    """What the call would have returned (the receipt, or the verification with the
-    signed data), or ``None`` if it failed."""
     error: KakaocertError | None
-    """Why it failed (``VerifyOutcomeUnknown`` when the answer was lost), or ``None``."""
 
 
-_docs.document(UnclaimedAnswer)
 total_repr(UnclaimedAnswer)  # a half-built one's repr does not raise
 
 

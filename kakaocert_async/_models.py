@@ -1,22 +1,33 @@
 """The objects of the service manual as frozen attrs classes, checked at their fields.
 
-Field names are Pythonic; the wire names live in ``_wire``. Reprs never show the
-receiver's name, phone or birthday, nor a session token.
+Field names are Pythonic; each field carries its wire name (:func:`wire`), which
+``_wire`` reads. Each public class documents its fields in its docstring's
+``Attributes:`` section, where ``help()`` and the API reference show them. Reprs
+never show the receiver's name, phone or birthday, nor a session token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Generic, TypeVar
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from . import _docs
 from . import _validation as v
 from ._errors import Status as Status  # defined with the errors (SignTimeout.last_status)
 from ._errors import ValidationError
 from ._secret import Secret, total_repr
+
+WIRE = "wire"
+"""Field metadata key: the field's name on the wire (``None``: never on the wire)."""
+
+
+def wire(name: str | None) -> dict[str, Any]:
+    """A field's metadata: its name on the wire (``None``: it never travels)."""
+    return {WIRE: name}
 
 
 def _masked(_: object) -> str:
@@ -45,35 +56,10 @@ MAX_TEXT = 500
 """The longest text to sign (원문, ``Token``), in characters."""
 
 
-def _signed_text(text: str | None, token: str | None) -> str | None:
-    """The text to sign, given as ``text`` or under its wire name ``token`` (not both)."""
-    if text is None:
-        return token
-    if token is not None and token != text:
-        raise ValidationError("text", "give text or token (the same field), not both")
-    v.check_text("text", text, max_length=MAX_TEXT)
-    return text
-
-
-def _init(request: Any, arguments: dict[str, Any], *, required: bool) -> None:
-    """attrs' ``__attrs_init__`` of ``request`` with the arguments its ``__init__`` was
-    given (its ``locals()``, read first thing), ``text`` and ``token`` made one."""
-    fields = {name: value for name, value in arguments.items() if name not in {"self", "text"}}
-    fields["token"] = _signed_text(arguments["text"], arguments["token"])
-    if required and fields["token"] is None:
-        raise ValidationError(
-            "token", "must be a string: the text the receiver signs (give it as text= or token=)"
-        )
-    request.__attrs_init__(**fields)
-
-
 # The three families of the API (e-signature, identity verification, CMS withdrawal
 # consent) share most of their fields: each is declared once, in a base class, with
-# its validator; the public classes add what is their own. The bases are internal.
-#
-# The text the receiver signs is ``Token`` on the wire, and so ``token`` here, a name
-# easily taken for a credential: each public request also takes it as ``text=`` and
-# reads it as ``.text``, through its own ``__init__`` (attrs makes ``__attrs_init__``).
+# its validator; the public classes add what is their own, and document them all.
+# The bases are internal.
 
 
 ReceiptT = TypeVar("ReceiptT", bound="ReceiptBase[Any, Any]")
@@ -88,43 +74,96 @@ class RequestBase(Generic[ReceiptT]):
     ``token`` is each family's own: required in two, optional in CMS.
     """
 
-    call_center_num: str = attrs.field(validator=v.text(20))
-    """고객센터 전화번호: your customer-service number, shown in the KakaoTalk message as
-    "고객센터" (≤ 20 characters, e.g. ``"1600-9854"``)."""
-    expires_in: int = attrs.field(default=DEFAULT_EXPIRES_IN, validator=v.by(v.check_expires_in))
-    """인증요청 만료시간: seconds the receiver has to sign, 1 to 1000; 300 (the manual's
-    recommendation) by default. Unsigned by then, the state becomes ``EXPIRED``."""
-    receiver_birthday: str = attrs.field(validator=v.by(v.check_birthday), repr=_masked)
-    """수신자 생년월일: the receiver's date of birth, ``YYYYMMDD``. Masked in reprs."""
-    receiver_hp: str = attrs.field(validator=v.by(v.check_phone), repr=_masked)
-    """수신자 휴대폰번호: the receiver's mobile number, 10 or 11 digits without hyphens
-    (``"01012341234"``). Masked in reprs."""
-    receiver_name: str = attrs.field(validator=v.text(20), repr=_masked)
-    """수신자 성명: the receiver's name (≤ 20 characters). Masked in reprs."""
-    tms_title: str = attrs.field(validator=v.text(40))
-    """인증요청 메시지 제목: the message's title, shown as "요청구분" (≤ 40 characters)."""
-    allow_simple_regist: bool = attrs.field(default=False, validator=v.by(v.check_bool))
-    """인증서 발급유형: how a receiver without a Kakao certificate gets one. ``False`` (the
-    default): by proving they hold a bank account in their name (본인계좌 점유 인증);
-    ``True``: by a phone identity check alone (휴대폰 본인인증), easier and weaker."""
-    verify_name: bool = attrs.field(default=True, validator=v.by(v.check_bool))
-    """수신자 실명확인: ``True`` (the default): Kakao Pay compares :attr:`receiver_name`
-    with the real name it verified, so that only the named person can sign;
-    ``False``: anyone holding the phone can."""
-    tms_message: str | None = attrs.field(default=None, validator=v.text(500, required=False))
-    """인증요청 메시지 부가내용: extra text shown at the top of the message (≤ 500);
-    not used with App to App."""
-    sub_client_id: str | None = attrs.field(default=None, validator=v.text(12, required=False))
-    """별칭코드: the code of an alias registered on the partner site, shown as "요청기관"
-    instead of your name (≤ 12); not used with App to App."""
-    payload: str | None = attrs.field(default=None, validator=v.text(200, required=False))
-    """메모: your own note (an order number, say), returned in the state as ``payload``
-    (≤ 200)."""
+    call_center_num: str = attrs.field(validator=v.text(20), metadata=wire("CallCenterNum"))
+    expires_in: int = attrs.field(
+        default=DEFAULT_EXPIRES_IN, validator=v.by(v.check_expires_in), metadata=wire("Expires_in")
+    )
+    receiver_birthday: str = attrs.field(
+        validator=v.by(v.check_birthday), repr=_masked, metadata=wire("ReceiverBirthDay")
+    )
+    receiver_hp: str = attrs.field(
+        validator=v.by(v.check_phone), repr=_masked, metadata=wire("ReceiverHP")
+    )
+    receiver_name: str = attrs.field(
+        validator=v.text(20), repr=_masked, metadata=wire("ReceiverName")
+    )
+    tms_title: str = attrs.field(validator=v.text(40), metadata=wire("TMSTitle"))
+    allow_simple_regist: bool = attrs.field(
+        default=False, validator=v.by(v.check_bool), metadata=wire("isAllowSimpleRegistYN")
+    )
+    verify_name: bool = attrs.field(
+        default=True, validator=v.by(v.check_bool), metadata=wire("isVerifyNameYN")
+    )
+    tms_message: str | None = attrs.field(
+        default=None, validator=v.text(500, required=False), metadata=wire("TMSMessage")
+    )
+    sub_client_id: str | None = attrs.field(
+        default=None, validator=v.text(12, required=False), metadata=wire("SubClientID")
+    )
+    payload: str | None = attrs.field(
+        default=None, validator=v.text(200, required=False), metadata=wire("PayLoad")
+    )
+
+
+# The text the receiver signs is ``Token`` on the wire, and so ``token`` here, a name
+# easily taken for a credential: each request also takes it as ``text=`` and reads it
+# as ``.text``.
+
+
+def _text_to_sign(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``token``'s validator where the text to sign is required."""
+    if value is None:
+        rule = "must be a string: the text the receiver signs (give it as text= or token=)"
+        raise ValidationError(attribute.name, rule)
+    v.check_text(attribute.name, value, max_length=MAX_TEXT)
+
+
+R = TypeVar("R", bound="RequestBase[Any]")
+
+
+def _takes_text(cls: type[R]) -> type[R]:
+    """``cls``, its constructor taking the text to sign as ``text=`` too: ``token=`` by a
+    name no one takes for a credential (the same field; give one, or the same twice).
+    ``_Typed`` declares ``text=`` for type checkers."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: R, *, text: str | None = None, **fields: Any) -> None:
+        if text is not None:
+            if fields.get("token") not in (None, text):
+                raise ValidationError("text", "give text or token (the same field), not both")
+            v.check_text("text", text, max_length=MAX_TEXT)
+            fields["token"] = text
+        init(self, **fields)
+
+    # help() and inspect show text= just before token=.
+    signature = inspect.signature(init)
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    text = inspect.Parameter("text", keyword, default=None, annotation="str | None")
+    parameters = list(signature.parameters.values())
+    parameters.insert(list(signature.parameters).index("token"), text)
+    __init__.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    setattr(cls, "__init__", __init__)  # noqa: B010 (mypy refuses assigning a method)
+    return cls
+
+
+if TYPE_CHECKING:
+
+    @attrs.frozen(kw_only=True)
+    class _Typed(RequestBase[ReceiptT]):
+        """A request as type checkers see it: its constructor takes ``text=`` too (which
+        :func:`_takes_text` adds at run time; the one attrs field is ``token``)."""
+
+        _text: str | None = attrs.field(default=None)
+
+else:
+    _Typed = RequestBase
 
 
 @v.frameless_errors
-@attrs.frozen(kw_only=True, init=False)
-class ESignRequest(RequestBase["ESignReceipt"]):
+@_takes_text
+@attrs.frozen(kw_only=True)
+class ESignRequest(_Typed["ESignReceipt"]):
     """What to ask the receiver to sign (전자서명, RequestESign). Checked when built.
 
     ``text`` is what the receiver signs; ``token`` is the same field under its
@@ -145,32 +184,39 @@ class ESignRequest(RequestBase["ESignReceipt"]):
     True
     >>> "홍길동" in repr(request)
     False
+
+    Attributes:
+        call_center_num: 고객센터 전화번호: your customer-service number, shown in the
+            KakaoTalk message as "고객센터" (≤ 20 characters, e.g. ``"1600-9854"``).
+        expires_in: 인증요청 만료시간: seconds the receiver has to sign, 1 to 1000; 300
+            (the manual's recommendation) by default. Unsigned by then, the state
+            becomes ``EXPIRED``.
+        receiver_birthday: 수신자 생년월일: the receiver's date of birth, ``YYYYMMDD``.
+            Masked in reprs.
+        receiver_hp: 수신자 휴대폰번호: the receiver's mobile number, 10 or 11 digits
+            without hyphens (``"01012341234"``). Masked in reprs.
+        receiver_name: 수신자 성명: the receiver's name (≤ 20 characters). Masked in reprs.
+        tms_title: 인증요청 메시지 제목: the message's title, shown as "요청구분" (≤ 40
+            characters).
+        allow_simple_regist: 인증서 발급유형: how a receiver without a Kakao certificate
+            gets one. ``False`` (the default): by proving they hold a bank account in
+            their name (본인계좌 점유 인증); ``True``: by a phone identity check alone
+            (휴대폰 본인인증), easier and weaker.
+        verify_name: 수신자 실명확인: ``True`` (the default): Kakao Pay compares
+            :attr:`receiver_name` with the real name it verified, so that only the
+            named person can sign; ``False``: anyone holding the phone can.
+        tms_message: 인증요청 메시지 부가내용: extra text shown at the top of the message
+            (≤ 500); not used with App to App.
+        sub_client_id: 별칭코드: the code of an alias registered on the partner site,
+            shown as "요청기관" instead of your name (≤ 12); not used with App to App.
+        payload: 메모: your own note (an order number, say), returned in the state as
+            ``payload`` (≤ 200).
+        text: 원문: the text the receiver signs (≤ 500 characters): the document's
+            wording, not a credential. Also read as :attr:`token`.
+        token: :attr:`text` under its wire name (``Token``): give one of the two.
     """
 
-    token: str = attrs.field(validator=v.text(MAX_TEXT))
-    """원문: the text the receiver signs (≤ 500 characters), also read as :attr:`text`.
-    The document's wording, not a credential."""
-
-    def __init__(
-        self,
-        *,
-        call_center_num: str,
-        receiver_name: str,
-        receiver_hp: str,
-        receiver_birthday: str,
-        tms_title: str,
-        text: str | None = None,
-        token: str | None = None,
-        expires_in: int = DEFAULT_EXPIRES_IN,
-        allow_simple_regist: bool = False,
-        verify_name: bool = True,
-        tms_message: str | None = None,
-        sub_client_id: str | None = None,
-        payload: str | None = None,
-    ) -> None:
-        """Check every field (a :class:`ValidationError` names the first bad one); give
-        the text to sign as ``text`` or as ``token``."""
-        _init(self, locals(), required=True)
+    token: str = attrs.field(default=None, validator=_text_to_sign, metadata=wire("Token"))
 
     @property
     def text(self) -> str:
@@ -179,8 +225,9 @@ class ESignRequest(RequestBase["ESignReceipt"]):
 
 
 @v.frameless_errors
-@attrs.frozen(kw_only=True, init=False)
-class VerifyAuthRequest(RequestBase["VerifyAuthReceipt"]):
+@_takes_text
+@attrs.frozen(kw_only=True)
+class VerifyAuthRequest(_Typed["VerifyAuthReceipt"]):
     """An identity verification (본인인증, RequestVerifyAuth). Checked when built.
 
     The receiver signs ``text``: make it a one-time value (a nonce) and check it in
@@ -197,36 +244,45 @@ class VerifyAuthRequest(RequestBase["VerifyAuthReceipt"]):
     ... )
     >>> request.call_center_name is None
     True
+
+    Attributes:
+        call_center_num: 고객센터 전화번호: your customer-service number, shown in the
+            KakaoTalk message as "고객센터" (≤ 20 characters, e.g. ``"1600-9854"``).
+        expires_in: 인증요청 만료시간: seconds the receiver has to sign, 1 to 1000; 300
+            (the manual's recommendation) by default. Unsigned by then, the state
+            becomes ``EXPIRED``.
+        receiver_birthday: 수신자 생년월일: the receiver's date of birth, ``YYYYMMDD``.
+            Masked in reprs.
+        receiver_hp: 수신자 휴대폰번호: the receiver's mobile number, 10 or 11 digits
+            without hyphens (``"01012341234"``). Masked in reprs.
+        receiver_name: 수신자 성명: the receiver's name (≤ 20 characters). Masked in reprs.
+        tms_title: 인증요청 메시지 제목: the message's title, shown as "요청구분" (≤ 40
+            characters).
+        allow_simple_regist: 인증서 발급유형: how a receiver without a Kakao certificate
+            gets one. ``False`` (the default): by proving they hold a bank account in
+            their name (본인계좌 점유 인증); ``True``: by a phone identity check alone
+            (휴대폰 본인인증), easier and weaker.
+        verify_name: 수신자 실명확인: ``True`` (the default): Kakao Pay compares
+            :attr:`receiver_name` with the real name it verified, so that only the
+            named person can sign; ``False``: anyone holding the phone can.
+        tms_message: 인증요청 메시지 부가내용: extra text shown at the top of the message
+            (≤ 500).
+        sub_client_id: 별칭코드: the code of an alias registered on the partner site,
+            shown as "요청기관" instead of your name (≤ 12).
+        payload: 메모: your own note (an order number, say), returned in the state as
+            ``payload`` (≤ 200).
+        text: 원문: the one-time text the receiver signs (≤ 500 characters): a nonce you
+            keep, not a credential. Also read as :attr:`token`.
+        token: :attr:`text` under its wire name (``Token``): give one of the two.
+        call_center_name: 고객센터명: your customer service's name, shown in the
+            KakaoTalk message; sent only if given (no limit is public). Only identity
+            verification's request has it.
     """
 
-    call_center_name: str | None = attrs.field(default=None, validator=v.text(None, required=False))
-    """고객센터명: your customer service's name, shown in the KakaoTalk message; sent
-    only if given (no limit is public). Only identity verification's request has it."""
-    token: str = attrs.field(validator=v.text(MAX_TEXT))
-    """원문: the one-time text the receiver signs (≤ 500 characters), also read as
-    :attr:`text`: a nonce you keep, not a credential."""
-
-    def __init__(
-        self,
-        *,
-        call_center_num: str,
-        receiver_name: str,
-        receiver_hp: str,
-        receiver_birthday: str,
-        tms_title: str,
-        text: str | None = None,
-        token: str | None = None,
-        expires_in: int = DEFAULT_EXPIRES_IN,
-        allow_simple_regist: bool = False,
-        verify_name: bool = True,
-        tms_message: str | None = None,
-        sub_client_id: str | None = None,
-        payload: str | None = None,
-        call_center_name: str | None = None,
-    ) -> None:
-        """Check every field (a :class:`ValidationError` names the first bad one); give
-        the text to sign as ``text`` or as ``token``."""
-        _init(self, locals(), required=True)
+    token: str = attrs.field(default=None, validator=_text_to_sign, metadata=wire("Token"))
+    call_center_name: str | None = attrs.field(
+        default=None, validator=v.text(None, required=False), metadata=wire("CallCenterName")
+    )
 
     @property
     def text(self) -> str:
@@ -235,8 +291,9 @@ class VerifyAuthRequest(RequestBase["VerifyAuthReceipt"]):
 
 
 @v.frameless_errors
-@attrs.frozen(kw_only=True, init=False)
-class CMSRequest(RequestBase["CMSReceipt"]):
+@_takes_text
+@attrs.frozen(kw_only=True)
+class CMSRequest(_Typed["CMSReceipt"]):
     """A CMS automatic-transfer withdrawal consent (자동이체 출금동의, RequestCMS).
 
     The receiver consents to withdrawals from the bank account named here; the
@@ -259,45 +316,58 @@ class CMSRequest(RequestBase["CMSReceipt"]):
     ... )
     >>> "371-02" in repr(request), request.text is None
     (False, True)
+
+    Attributes:
+        call_center_num: 고객센터 전화번호: your customer-service number, shown in the
+            KakaoTalk message as "고객센터" (≤ 20 characters, e.g. ``"1600-9854"``).
+        expires_in: 인증요청 만료시간: seconds the receiver has to sign, 1 to 1000; 300
+            (the manual's recommendation) by default. Unsigned by then, the state
+            becomes ``EXPIRED``.
+        receiver_birthday: 수신자 생년월일: the receiver's date of birth, ``YYYYMMDD``.
+            Masked in reprs.
+        receiver_hp: 수신자 휴대폰번호: the receiver's mobile number, 10 or 11 digits
+            without hyphens (``"01012341234"``). Masked in reprs.
+        receiver_name: 수신자 성명: the receiver's name (≤ 20 characters). Masked in reprs.
+        tms_title: 인증요청 메시지 제목: the message's title, shown as "요청구분" (≤ 40
+            characters).
+        allow_simple_regist: 인증서 발급유형: how a receiver without a Kakao certificate
+            gets one. ``False`` (the default): by proving they hold a bank account in
+            their name (본인계좌 점유 인증); ``True``: by a phone identity check alone
+            (휴대폰 본인인증), easier and weaker.
+        verify_name: 수신자 실명확인: ``True`` (the default): Kakao Pay compares
+            :attr:`receiver_name` with the real name it verified, so that only the
+            named person can sign; ``False``: anyone holding the phone can.
+        tms_message: 인증요청 메시지 부가내용: extra text shown at the top of the message
+            (≤ 500); not used with App to App.
+        sub_client_id: 별칭코드: the code of an alias registered on the partner site,
+            shown as "요청기관" instead of your name (≤ 12); not used with App to App.
+        payload: 메모: your own note (an order number, say), returned in the state as
+            ``payload`` (≤ 200).
+        text: 원문 (≤ 500 characters), also read as :attr:`token`: optional here; sent
+            only if given.
+        token: :attr:`text` under its wire name (``Token``): give one of the two, or
+            neither.
+        bank_account_name: 예금주명: the account holder's name. Masked in reprs.
+        bank_account_num: 출금계좌번호, as shown to the receiver: it may be partly masked
+            (``371-02-6***85``). Masked in reprs.
+        bank_code: 은행코드: the bank's code (참가기관코드, e.g. ``004``).
+        client_user_id: 납부자번호: the number you gave the payer (고객식별번호). Masked in
+            reprs.
     """
 
-    token: str | None = attrs.field(default=None, validator=v.text(MAX_TEXT, required=False))
-    """원문 (≤ 500 characters), also read as :attr:`text`: optional here; sent only if
-    given."""
-    bank_account_name: str = attrs.field(validator=v.text(None), repr=_masked)
-    """예금주명: the account holder's name. Masked in reprs."""
-    bank_account_num: str = attrs.field(validator=v.text(None), repr=_masked)
-    """출금계좌번호, as shown to the receiver: it may be partly masked (``371-02-6***85``).
-    Masked in reprs."""
-    bank_code: str = attrs.field(validator=v.text(None))
-    """은행코드: the bank's code (참가기관코드, e.g. ``004``)."""
-    client_user_id: str = attrs.field(validator=v.text(None), repr=_masked)
-    """납부자번호: the number you gave the payer (고객식별번호). Masked in reprs."""
-
-    def __init__(
-        self,
-        *,
-        call_center_num: str,
-        receiver_name: str,
-        receiver_hp: str,
-        receiver_birthday: str,
-        tms_title: str,
-        bank_account_name: str,
-        bank_account_num: str,
-        bank_code: str,
-        client_user_id: str,
-        text: str | None = None,
-        token: str | None = None,
-        expires_in: int = DEFAULT_EXPIRES_IN,
-        allow_simple_regist: bool = False,
-        verify_name: bool = True,
-        tms_message: str | None = None,
-        sub_client_id: str | None = None,
-        payload: str | None = None,
-    ) -> None:
-        """Check every field (a :class:`ValidationError` names the first bad one); give
-        the text to sign as ``text`` or as ``token``."""
-        _init(self, locals(), required=False)
+    token: str | None = attrs.field(
+        default=None, validator=v.text(MAX_TEXT, required=False), metadata=wire("Token")
+    )
+    bank_account_name: str = attrs.field(
+        validator=v.text(None), repr=_masked, metadata=wire("BankAccountName")
+    )
+    bank_account_num: str = attrs.field(
+        validator=v.text(None), repr=_masked, metadata=wire("BankAccountNum")
+    )
+    bank_code: str = attrs.field(validator=v.text(None), metadata=wire("BankCode"))
+    client_user_id: str = attrs.field(
+        validator=v.text(None), repr=_masked, metadata=wire("ClientUserID")
+    )
 
     @property
     def text(self) -> str | None:
@@ -309,9 +379,7 @@ class CMSRequest(RequestBase["CMSReceipt"]):
 class ReceiptBase(Generic[StatusT, VerificationT]):
     """The answer to a request (internal base)."""
 
-    receipt_id: str
-    """접수아이디: the request's id (up to 20 digits), for its state and its verify.
-    Store it: ``VerifyAuthReceipt(receipt_id=...)`` and its kin rebuild the receipt."""
+    receipt_id: str = attrs.field(metadata=wire("receiptId"))
 
 
 @attrs.frozen(kw_only=True)
@@ -320,6 +388,10 @@ class VerifyAuthReceipt(ReceiptBase["VerifyAuthStatus", "VerifyAuthVerification"
 
     Keep ``receipt_id``; ``VerifyAuthReceipt(receipt_id=...)`` rebuilds it, to wait
     for it with :meth:`Client.await_signed` later (a worker that stored the id).
+
+    Attributes:
+        receipt_id: 접수아이디: the request's id (up to 20 digits), for its state and its
+            verify.
     """
 
 
@@ -327,95 +399,103 @@ class VerifyAuthReceipt(ReceiptBase["VerifyAuthStatus", "VerifyAuthVerification"
 class AppToAppReceiptBase(ReceiptBase[StatusT, VerificationT]):
     """The answer to a request that may be App to App (internal base)."""
 
-    tx_id: str | None = None
-    """카카오톡 트랜잭션아이디, App to App only (else ``None``): what your app passes to
-    KakaoTalk's app scheme."""
+    tx_id: str | None = attrs.field(default=None, metadata=wire("tx_id"))
 
 
 @attrs.frozen(kw_only=True)
 class ESignReceipt(AppToAppReceiptBase["ESignStatus", "ESignVerification"]):
-    """The answer to an e-signature request (ResponseESign)."""
+    """The answer to an e-signature request (ResponseESign).
+
+    Attributes:
+        receipt_id: 접수아이디: the request's id (up to 20 digits), for its state and its
+            verify. Store it: ``ESignReceipt(receipt_id=...)`` rebuilds the receipt.
+        tx_id: 카카오톡 트랜잭션아이디, App to App only (else ``None``): what your app
+            passes to KakaoTalk's app scheme.
+    """
 
 
 @attrs.frozen(kw_only=True)
 class CMSReceipt(AppToAppReceiptBase["CMSStatus", "CMSVerification"]):
     """The answer to a CMS withdrawal consent request (``CMSReceipt(receipt_id=...)``
-    rebuilds it from a stored id)."""
+    rebuilds it from a stored id).
+
+    Attributes:
+        receipt_id: 접수아이디: the request's id (up to 20 digits), for its state and its
+            verify.
+        tx_id: 카카오톡 트랜잭션아이디, App to App only (else ``None``): what your app
+            passes to KakaoTalk's app scheme.
+    """
 
 
 @attrs.frozen(kw_only=True)
 class VerificationBase:
     """The answer to a verify: the signed data, given only once (internal base)."""
 
-    receipt_id: str
-    """접수아이디: the receipt verified."""
-    signed_data: str = attrs.field(repr=_length_only)
-    """전자서명 데이터 전문: the signed data (up to 4096 characters), the evidence to
-    store. The service gives it once: keep it now. Reprs show only its length."""
+    receipt_id: str = attrs.field(metadata=wire("receiptId"))
+    signed_data: str = attrs.field(repr=_length_only, metadata=wire("signedData"))
 
 
 @attrs.frozen(kw_only=True)
 class ESignVerification(VerificationBase):
-    """The answer to ``verify_esign`` (ResponseVerify): the signed data, given only once."""
+    """The answer to ``verify_esign`` (ResponseVerify): the signed data, given only once.
+
+    Attributes:
+        receipt_id: 접수아이디: the receipt verified.
+        signed_data: 전자서명 데이터 전문: the signed data (up to 4096 characters), the
+            evidence to store. The service gives it once: keep it now. Reprs show only
+            its length.
+    """
 
 
 @attrs.frozen(kw_only=True)
 class VerifyAuthVerification(VerificationBase):
-    """The answer to ``verify_auth``: the signed data (of the one-time token), given once."""
+    """The answer to ``verify_auth``: the signed data (of the one-time token), given once.
+
+    Attributes:
+        receipt_id: 접수아이디: the receipt verified.
+        signed_data: 전자서명 데이터 전문: the signed data (up to 4096 characters), the
+            evidence to store. The service gives it once: keep it now. Reprs show only
+            its length.
+    """
 
 
 @attrs.frozen(kw_only=True)
 class CMSVerification(VerificationBase):
-    """The answer to ``verify_cms``: the signed withdrawal consent, given only once."""
+    """The answer to ``verify_cms``: the signed withdrawal consent, given only once.
+
+    Attributes:
+        receipt_id: 접수아이디: the receipt verified.
+        signed_data: 전자서명 데이터 전문: the signed data (up to 4096 characters), the
+            evidence to store. The service gives it once: keep it now. Reprs show only
+            its length.
+    """
 
 
 @attrs.frozen(kw_only=True)
 class StatusBase:
-    """The state of a request: the fields every family shares (internal base).
+    """The state of a request: the fields every family shares (internal base)."""
 
-    The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or
-    ``None`` while the event has not happened. Fields the service leaves out are
-    ``None``; fields it adds are ignored.
-    """
-
-    receipt_id: str
-    """접수아이디: the request this is the state of."""
-    client_code: str | None = None
-    """이용기관코드: the client code the request was made for."""
-    client_name: str | None = None
-    """이용기관명: the name registered for that client code."""
-    sub_client_name: str | None = None
-    """별칭: the name of the alias given as ``sub_client_id``, if any."""
-    sub_client_code: str | None = None
-    """별칭코드: the request's ``sub_client_id``; ``None`` if it gave none."""
-    state: SignState
-    """상태: ``PENDING``, ``SIGNED`` (verify it now, once) or ``EXPIRED``."""
-    expires_in: int | None = None
-    """인증요청 만료시간: the request's ``expires_in``, in seconds."""
-    call_center_num: str | None = None
-    """고객센터 전화번호: the request's ``call_center_num``."""
-    tms_title: str | None = None
-    """인증요청 메시지 제목: the request's ``tms_title``."""
-    tms_message: str | None = None
-    """인증요청 메시지 부가내용: the request's ``tms_message``."""
-    allow_simple_regist: bool | None = None
-    """인증서 발급유형: the request's ``allow_simple_regist``."""
-    verify_name: bool | None = None
-    """수신자 실명확인 여부: the request's ``verify_name``."""
-    request_dt: dt.datetime | None = None
-    """카카오 인증서버 등록일시: when Kakao's server registered the request."""
-    expire_dt: dt.datetime | None = None
-    """인증 만료일시: when the request expires (or expired)."""
-    reg_dt: dt.datetime | None = None
-    """인증요청 등록일시: when the request was made."""
-    view_dt: dt.datetime | None = None
-    """수신자 카카오톡 인증메시지 확인일시: when the receiver opened the message."""
-    complete_dt: dt.datetime | None = None
-    """수신자 카카오톡 전자서명 완료일시: when the receiver signed."""
-    verify_dt: dt.datetime | None = None
-    """서명 검증일시: when the signature was verified; set once a verify went through."""
-    payload: str | None = None
-    """메모: the request's ``payload``, as you sent it."""
+    receipt_id: str = attrs.field(metadata=wire("receiptID"))
+    client_code: str | None = attrs.field(default=None, metadata=wire("clientCode"))
+    client_name: str | None = attrs.field(default=None, metadata=wire("clientName"))
+    sub_client_name: str | None = attrs.field(default=None, metadata=wire("subClientName"))
+    sub_client_code: str | None = attrs.field(default=None, metadata=wire("subClientCode"))
+    state: SignState = attrs.field(metadata=wire("state"))
+    expires_in: int | None = attrs.field(default=None, metadata=wire("expires_in"))
+    call_center_num: str | None = attrs.field(default=None, metadata=wire("callCenterNum"))
+    tms_title: str | None = attrs.field(default=None, metadata=wire("tmstitle"))
+    tms_message: str | None = attrs.field(default=None, metadata=wire("tmsmessage"))
+    allow_simple_regist: bool | None = attrs.field(
+        default=None, metadata=wire("allowSimpleRegistYN")
+    )
+    verify_name: bool | None = attrs.field(default=None, metadata=wire("verifyNameYN"))
+    request_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("requestDT"))
+    expire_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("expireDT"))
+    reg_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("regDT"))
+    view_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("viewDT"))
+    complete_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("completeDT"))
+    verify_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("verifyDT"))
+    payload: str | None = attrs.field(default=None, metadata=wire("payload"))
 
     @property
     def is_final(self) -> bool:
@@ -427,57 +507,142 @@ class StatusBase:
 class NamedCallCenterStatusBase(StatusBase):
     """A state that names the call center (internal base)."""
 
-    call_center_name: str | None = None
-    """고객센터명: the request's ``call_center_name`` (an e-signature request has none:
-    the official models carry the field, so it is kept if the service sends it)."""
+    call_center_name: str | None = attrs.field(default=None, metadata=wire("callCenterName"))
 
 
 @attrs.frozen(kw_only=True)
 class ESignStatus(NamedCallCenterStatusBase):
-    """The state of an e-signature request (ResultESignObj)."""
+    """The state of an e-signature request (ResultESignObj).
 
-    app_to_app: bool | None = None
-    """App to App 방식 이용 여부: whether the request was App to App (``False`` if the
-    request said nothing)."""
-    tx_id: str | None = None
-    """카카오톡 트랜잭션아이디, App to App only: what your app passes to KakaoTalk."""
+    The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or
+    ``None`` while the event has not happened. Fields the service leaves out are
+    ``None``; fields it adds are ignored.
+
+    Attributes:
+        receipt_id: 접수아이디: the request this is the state of.
+        client_code: 이용기관코드: the client code the request was made for.
+        client_name: 이용기관명: the name registered for that client code.
+        sub_client_name: 별칭: the name of the alias given as ``sub_client_id``, if any.
+        sub_client_code: 별칭코드: the request's ``sub_client_id``; ``None`` if it gave none.
+        state: 상태: ``PENDING``, ``SIGNED`` (verify it now, once) or ``EXPIRED``.
+        expires_in: 인증요청 만료시간: the request's ``expires_in``, in seconds.
+        call_center_num: 고객센터 전화번호: the request's ``call_center_num``.
+        tms_title: 인증요청 메시지 제목: the request's ``tms_title``.
+        tms_message: 인증요청 메시지 부가내용: the request's ``tms_message``.
+        allow_simple_regist: 인증서 발급유형: the request's ``allow_simple_regist``.
+        verify_name: 수신자 실명확인 여부: the request's ``verify_name``.
+        request_dt: 카카오 인증서버 등록일시: when Kakao's server registered the request.
+        expire_dt: 인증 만료일시: when the request expires (or expired).
+        reg_dt: 인증요청 등록일시: when the request was made.
+        view_dt: 수신자 카카오톡 인증메시지 확인일시: when the receiver opened the message.
+        complete_dt: 수신자 카카오톡 전자서명 완료일시: when the receiver signed.
+        verify_dt: 서명 검증일시: when the signature was verified; set once a verify went
+            through.
+        payload: 메모: the request's ``payload``, as you sent it.
+        call_center_name: 고객센터명: an e-signature request has none; the official
+            models carry the field, so it is kept if the service sends it.
+        app_to_app: App to App 방식 이용 여부: whether the request was App to App
+            (``False`` if the request said nothing).
+        tx_id: 카카오톡 트랜잭션아이디, App to App only: what your app passes to KakaoTalk.
+    """
+
+    app_to_app: bool | None = attrs.field(default=None, metadata=wire("appUseYN"))
+    tx_id: str | None = attrs.field(default=None, metadata=wire("tx_id"))
 
 
 @attrs.frozen(kw_only=True)
 class VerifyAuthStatus(NamedCallCenterStatusBase):
-    """The state of an identity verification request (ResultVerifyAuth)."""
+    """The state of an identity verification request (ResultVerifyAuth).
+
+    The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or
+    ``None`` while the event has not happened. Fields the service leaves out are
+    ``None``; fields it adds are ignored.
+
+    Attributes:
+        receipt_id: 접수아이디: the request this is the state of.
+        client_code: 이용기관코드: the client code the request was made for.
+        client_name: 이용기관명: the name registered for that client code.
+        sub_client_name: 별칭: the name of the alias given as ``sub_client_id``, if any.
+        sub_client_code: 별칭코드: the request's ``sub_client_id``; ``None`` if it gave none.
+        state: 상태: ``PENDING``, ``SIGNED`` (verify it now, once) or ``EXPIRED``.
+        expires_in: 인증요청 만료시간: the request's ``expires_in``, in seconds.
+        call_center_num: 고객센터 전화번호: the request's ``call_center_num``.
+        tms_title: 인증요청 메시지 제목: the request's ``tms_title``.
+        tms_message: 인증요청 메시지 부가내용: the request's ``tms_message``.
+        allow_simple_regist: 인증서 발급유형: the request's ``allow_simple_regist``.
+        verify_name: 수신자 실명확인 여부: the request's ``verify_name``.
+        request_dt: 카카오 인증서버 등록일시: when Kakao's server registered the request.
+        expire_dt: 인증 만료일시: when the request expires (or expired).
+        reg_dt: 인증요청 등록일시: when the request was made.
+        view_dt: 수신자 카카오톡 인증메시지 확인일시: when the receiver opened the message.
+        complete_dt: 수신자 카카오톡 전자서명 완료일시: when the receiver signed.
+        verify_dt: 서명 검증일시: when the signature was verified; set once a verify went
+            through.
+        payload: 메모: the request's ``payload``, as you sent it.
+        call_center_name: 고객센터명: the request's ``call_center_name``.
+    """
 
 
 @attrs.frozen(kw_only=True)
 class CMSStatus(NamedCallCenterStatusBase):
-    """The state of a CMS withdrawal consent request (ResultCMS)."""
+    """The state of a CMS withdrawal consent request (ResultCMS).
 
-    app_to_app: bool | None = None
-    """App to App 방식 이용 여부: whether the request was App to App."""
-    tx_id: str | None = None
-    """카카오톡 트랜잭션아이디, App to App only: what your app passes to KakaoTalk."""
+    The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or
+    ``None`` while the event has not happened. Fields the service leaves out are
+    ``None``; fields it adds are ignored.
+
+    Attributes:
+        receipt_id: 접수아이디: the request this is the state of.
+        client_code: 이용기관코드: the client code the request was made for.
+        client_name: 이용기관명: the name registered for that client code.
+        sub_client_name: 별칭: the name of the alias given as ``sub_client_id``, if any.
+        sub_client_code: 별칭코드: the request's ``sub_client_id``; ``None`` if it gave none.
+        state: 상태: ``PENDING``, ``SIGNED`` (verify it now, once) or ``EXPIRED``.
+        expires_in: 인증요청 만료시간: the request's ``expires_in``, in seconds.
+        call_center_num: 고객센터 전화번호: the request's ``call_center_num``.
+        tms_title: 인증요청 메시지 제목: the request's ``tms_title``.
+        tms_message: 인증요청 메시지 부가내용: the request's ``tms_message``.
+        allow_simple_regist: 인증서 발급유형: the request's ``allow_simple_regist``.
+        verify_name: 수신자 실명확인 여부: the request's ``verify_name``.
+        request_dt: 카카오 인증서버 등록일시: when Kakao's server registered the request.
+        expire_dt: 인증 만료일시: when the request expires (or expired).
+        reg_dt: 인증요청 등록일시: when the request was made.
+        view_dt: 수신자 카카오톡 인증메시지 확인일시: when the receiver opened the message.
+        complete_dt: 수신자 카카오톡 전자서명 완료일시: when the receiver signed.
+        verify_dt: 서명 검증일시: when the signature was verified; set once a verify went
+            through.
+        payload: 메모: the request's ``payload``, as you sent it.
+        call_center_name: 고객센터명: the service's name for the requester (a CMS
+            request names none: the client's registered name).
+        app_to_app: App to App 방식 이용 여부: whether the request was App to App.
+        tx_id: 카카오톡 트랜잭션아이디, App to App only: what your app passes to KakaoTalk.
+    """
+
+    app_to_app: bool | None = attrs.field(default=None, metadata=wire("appUseYN"))
+    tx_id: str | None = attrs.field(default=None, metadata=wire("tx_id"))
 
 
 @attrs.frozen(kw_only=True)
 class TokenRequest:
     """The body of a session-token request (internal)."""
 
-    access_id: str
+    access_id: str = attrs.field(metadata=wire("access_id"))
     """The client code the token is for."""
-    scope: tuple[str, ...]
+    scope: tuple[str, ...] = attrs.field(metadata=wire("scope"))
 
 
 @attrs.frozen(kw_only=True)
 class TokenGrant:
     """A Linkhub session token, as the auth service grants it (internal)."""
 
-    session_token: Secret[str]
+    session_token: Secret[str] = attrs.field(metadata=wire("session_token"))
     """Masked everywhere; a printable ASCII word (checked by ``_wire``)."""
-    expiration: dt.datetime
+    expiration: dt.datetime = attrs.field(metadata=wire("expiration"))
     """When the token stops working (UTC, by the auth server's clock)."""
 
 
-_PUBLIC = (
+# A half-built model's repr does not raise.
+total_repr(
     ESignRequest,
     VerifyAuthRequest,
     CMSRequest,
@@ -491,7 +656,3 @@ _PUBLIC = (
     VerifyAuthStatus,
     CMSStatus,
 )
-# help() shows each public model's fields with their docs (see _docs); a half-built one's
-# repr does not raise.
-_docs.document(*_PUBLIC)
-total_repr(*_PUBLIC)

@@ -1,9 +1,10 @@
 """The one cattrs converter between the models and the service's JSON.
 
-Wire names follow the protocol tables; types are checked strictly (a ``"false"``
-string is not a bool, ``1`` is not a string), unknown fields are ignored and
-absent optional fields become ``None``. Datetimes travel as ``yyyyMMddHHmmss``
-in Korea time. The sandbox uses the same converter in the other direction.
+Each model field carries its wire name (``_models.wire``), from which the converter's
+hooks are made; types are checked strictly (a ``"false"`` string is not a bool, ``1``
+is not a string), unknown fields are ignored and absent optional fields become
+``None``. Datetimes travel as ``yyyyMMddHHmmss`` in Korea time. The sandbox uses the
+same converter in the other direction.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._errors import MalformedResponse
 from ._models import (
+    WIRE,
     CMSReceipt,
     CMSRequest,
     CMSStatus,
@@ -37,6 +39,7 @@ from ._models import (
     VerifyAuthRequest,
     VerifyAuthStatus,
     VerifyAuthVerification,
+    wire,
 )
 from ._secret import Secret
 from ._validation import HEADER_WORD
@@ -57,88 +60,46 @@ _DT_FORMAT = "%Y%m%d%H%M%S"
 class ErrorBody:
     """The body of every error answer: ``{"code": -11000000, "message": "..."}``."""
 
-    code: int
-    message: str
+    code: int = attrs.field(metadata=wire("code"))
+    message: str = attrs.field(metadata=wire("message"))
 
 
 class WireError(ValueError):
     """A body that is not what the protocol promises (internal; mapped by ``_http``)."""
 
 
-# Field name -> wire name, per the protocol tables --------------------------
-
-REQUEST_WIRE_NAMES = {
-    "call_center_num": "CallCenterNum",
-    "expires_in": "Expires_in",
-    "receiver_birthday": "ReceiverBirthDay",
-    "receiver_hp": "ReceiverHP",
-    "receiver_name": "ReceiverName",
-    "token": "Token",
-    "tms_title": "TMSTitle",
-    "tms_message": "TMSMessage",
-    "sub_client_id": "SubClientID",
-    "allow_simple_regist": "isAllowSimpleRegistYN",
-    "verify_name": "isVerifyNameYN",
-    "payload": "PayLoad",
+_REQUEST_ORDER = (
+    "CallCenterNum",
+    "Expires_in",
+    "ReceiverBirthDay",
+    "ReceiverHP",
+    "ReceiverName",
+    "Token",
+    "TMSTitle",
+    "TMSMessage",
+    "SubClientID",
+    "isAllowSimpleRegistYN",
+    "isVerifyNameYN",
+    "PayLoad",
+)
+WIRE_ORDER: dict[type[Any], tuple[str, ...]] = {
+    ESignRequest: _REQUEST_ORDER,
+    VerifyAuthRequest: (*_REQUEST_ORDER, "CallCenterName"),
+    CMSRequest: (*_REQUEST_ORDER, "BankAccountName", "BankAccountNum", "BankCode", "ClientUserID"),
 }
-"""ESignRequest's; the other families' requests add to them."""
-VERIFY_AUTH_REQUEST_WIRE_NAMES = {**REQUEST_WIRE_NAMES, "call_center_name": "CallCenterName"}
-CMS_REQUEST_WIRE_NAMES = {  # no CallCenterName: the official RequestCMS has none
-    **REQUEST_WIRE_NAMES,
-    "bank_account_name": "BankAccountName",
-    "bank_account_num": "BankAccountNum",
-    "bank_code": "BankCode",
-    "client_user_id": "ClientUserID",
-}
+"""The key order of the 2.x request bodies: the protocol table's, whichever class declares
+a field (the signatures' known answers are over these bytes). Other bodies follow their
+fields' order (a request's optional fields last)."""
 
-_COMMON_STATUS_WIRE_NAMES = {
-    "receipt_id": "receiptID",
-    "client_code": "clientCode",
-    "client_name": "clientName",
-    "sub_client_name": "subClientName",
-    "sub_client_code": "subClientCode",
-    "state": "state",
-    "expires_in": "expires_in",
-    "call_center_num": "callCenterNum",
-    "tms_title": "tmstitle",
-    "tms_message": "tmsmessage",
-    "allow_simple_regist": "allowSimpleRegistYN",
-    "verify_name": "verifyNameYN",
-    "request_dt": "requestDT",
-    "expire_dt": "expireDT",
-    "reg_dt": "regDT",
-    "view_dt": "viewDT",
-    "complete_dt": "completeDT",
-    "verify_dt": "verifyDT",
-    "payload": "payload",
-}
-VERIFY_AUTH_STATUS_WIRE_NAMES = {**_COMMON_STATUS_WIRE_NAMES, "call_center_name": "callCenterName"}
-STATUS_WIRE_NAMES = {**VERIFY_AUTH_STATUS_WIRE_NAMES, "app_to_app": "appUseYN", "tx_id": "tx_id"}
-"""ESignStatus's (CMSStatus has the same fields)."""
-CMS_STATUS_WIRE_NAMES = STATUS_WIRE_NAMES
 
-RECEIPT_WIRE_NAMES = {"receipt_id": "receiptId", "tx_id": "tx_id"}
-VERIFY_AUTH_RECEIPT_WIRE_NAMES = {"receipt_id": "receiptId"}
-VERIFICATION_WIRE_NAMES = {"receipt_id": "receiptId", "signed_data": "signedData"}
-TOKEN_REQUEST_WIRE_NAMES = {"access_id": "access_id", "scope": "scope"}
-TOKEN_WIRE_NAMES = {"session_token": "session_token", "expiration": "expiration"}
-ERROR_WIRE_NAMES = {"code": "code", "message": "message"}
-
-WIRE_NAMES: dict[type[Any], dict[str, str]] = {
-    ESignRequest: REQUEST_WIRE_NAMES,
-    VerifyAuthRequest: VERIFY_AUTH_REQUEST_WIRE_NAMES,
-    CMSRequest: CMS_REQUEST_WIRE_NAMES,
-    ESignStatus: STATUS_WIRE_NAMES,
-    VerifyAuthStatus: VERIFY_AUTH_STATUS_WIRE_NAMES,
-    CMSStatus: CMS_STATUS_WIRE_NAMES,
-    ESignReceipt: RECEIPT_WIRE_NAMES,
-    VerifyAuthReceipt: VERIFY_AUTH_RECEIPT_WIRE_NAMES,
-    CMSReceipt: RECEIPT_WIRE_NAMES,
-    ESignVerification: VERIFICATION_WIRE_NAMES,
-    VerifyAuthVerification: VERIFICATION_WIRE_NAMES,
-    CMSVerification: VERIFICATION_WIRE_NAMES,
-}
-"""Field name -> wire name, for every model of the three families."""
+def wire_names(cls: type[Any]) -> dict[str, str]:
+    """Field name -> wire name, for every field of ``cls`` that travels, in the order of
+    its bodies. A field without a wire name (``_models.wire``) is a ``KeyError``."""
+    names = {a.name: a.metadata[WIRE] for a in attrs.fields(cls) if a.metadata[WIRE] is not None}
+    order = WIRE_ORDER.get(cls)
+    if order is None:
+        return names
+    return dict(sorted(names.items(), key=lambda item: order.index(item[1])))
 
 
 # Scalars, strictly ---------------------------------------------------------
@@ -288,51 +249,43 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(dt.datetime | None, _structure_kst)
     converter.register_unstructure_hook(dt.datetime, format_kst)
     converter.register_unstructure_hook(SignState, int)
-
-    def both_ways(
-        cls: type[Any], names: dict[str, str], *, table_order: bool = False, **extra: Any
-    ) -> None:
-        _rename_both_ways(converter, cls, names, table_order=table_order, **extra)
-
-    omit_none = {"omit_if_default": True}
-    for cls, names in WIRE_NAMES.items():
-        if issubclass(cls, RequestBase):
-            # Optional request fields the caller left out stay off the wire; the body's
-            # keys follow the protocol's table, whichever class declares a field.
-            optional = {a.name: omit_none for a in attrs.fields(cls) if a.default is None}
-            both_ways(cls, names, table_order=True, **optional)
-        elif "expires_in" in names:
-            both_ways(cls, names, expires_in={"struct_hook": structure_seconds})
-        else:
-            both_ways(cls, names)
-    both_ways(ErrorBody, ERROR_WIRE_NAMES)
-    both_ways(TokenRequest, TOKEN_REQUEST_WIRE_NAMES)
-    both_ways(
-        TokenGrant,
-        TOKEN_WIRE_NAMES,
-        session_token={"struct_hook": _structure_token, "unstruct_hook": _unstructure_token},
-        expiration={"struct_hook": _structure_utc, "unstruct_hook": _format_expiration},
-    )
     return converter
 
 
-def _rename_both_ways(
-    converter: cattrs.Converter,
-    cls: type[Any],
-    names: dict[str, str],
-    *,
-    table_order: bool = False,
-    **extra: Any,
-) -> None:
-    assert set(names) == {a.name for a in attrs.fields(cls)}, cls
-    renames: dict[str, Any] = {
-        field: override(rename=wire, **extra.get(field, {})) for field, wire in names.items()
+def _format_expiration(value: dt.datetime) -> str:
+    return format_utc(value, milliseconds=True)
+
+
+converter = _make_converter()
+_HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
+
+
+def register(cls: type[Any], *, request: bool = False, **hooks: dict[str, Any]) -> None:
+    """Teach :data:`converter` an attrs class, by the wire names on its fields
+    (:func:`wire_names`; a field without one is neither read nor written). ``hooks``
+    holds per-field cattrs overrides (``struct_hook``, ``unstruct_hook``). A
+    ``request``'s optional fields (default ``None``) stay off the wire when absent.
+
+    The Barocert models are registered when their ``_wire`` is imported; the scalar
+    hooks above apply to their fields too.
+    """
+    names = wire_names(cls)
+    overrides: dict[str, Any] = {
+        a.name: override(
+            rename=names.get(a.name),
+            omit=a.name not in names,
+            omit_if_default=request and a.default is None,
+            **hooks.get(a.name, {}),
+        )
+        for a in attrs.fields(cls)
     }
-    converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
-    unstructure = make_dict_unstructure_fn(cls, converter, **renames)
-    if table_order:
-        unstructure = _in_order(unstructure, tuple(names.values()))
+    converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **overrides))
+    unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
+    if cls in WIRE_ORDER:
+        # cattrs puts the fields it may leave out last.
+        unstructure = _in_order(unstructure, WIRE_ORDER[cls])
     converter.register_unstructure_hook(cls, unstructure)
+    _HOOKS.pop(cls, None)
 
 
 def _in_order(
@@ -345,22 +298,19 @@ def _in_order(
     return ordered
 
 
-def _format_expiration(value: dt.datetime) -> str:
-    return format_utc(value, milliseconds=True)
-
-
-converter = _make_converter()
-
-
-def register(cls: type[Any], names: dict[str, str], **extra: Any) -> None:
-    """Teach :data:`converter` another attrs class: ``names`` maps every field to its
-    wire name; ``extra`` holds per-field cattrs overrides (``omit_if_default``, hooks).
-
-    For models defined outside this module (the Barocert ones), registered when their
-    module is imported; the scalar hooks above apply to their fields too.
-    """
-    _rename_both_ways(converter, cls, names, **extra)
-    _HOOKS.pop(cls, None)
+for _request in (ESignRequest, VerifyAuthRequest, CMSRequest):
+    register(_request, request=True)
+for _status in (ESignStatus, VerifyAuthStatus, CMSStatus):
+    register(_status, expires_in={"struct_hook": structure_seconds})
+for _answer in (ESignReceipt, VerifyAuthReceipt, CMSReceipt, ESignVerification, ErrorBody):
+    register(_answer)
+for _other in (VerifyAuthVerification, CMSVerification, TokenRequest):
+    register(_other)
+register(
+    TokenGrant,
+    session_token={"struct_hook": _structure_token, "unstruct_hook": _unstructure_token},
+    expiration={"struct_hook": _structure_utc, "unstruct_hook": _format_expiration},
+)
 
 
 # Bytes <-> objects ---------------------------------------------------------
@@ -405,9 +355,6 @@ def structure(data: Any, cls: type[T]) -> T:
     except Exception as exc:
         raise WireError(_describe(exc, cls)) from None
     return result
-
-
-_HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 
 
 def decode_verification(body: bytes, cls: type[V], *, receipt_id: str, label: str) -> V:

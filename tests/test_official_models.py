@@ -18,7 +18,6 @@ import pytest
 import kakaocert_async as ka
 from kakaocert_async import _wire
 from kakaocert_async import barocert as bc
-from kakaocert_async.barocert import _wire as bw
 
 # KakaoCert 2.x ---------------------------------------------------------------------
 # linkhub-sdk/kakaocert.sdk.java @ 01c933894329c899a613d958a2cbabd2c66fac7a (Java)
@@ -101,15 +100,6 @@ BAROCERT: list[tuple[type[Any], str, list[str]]] = [
     (bc.LoginVerification, "Java/.NET LoginResult", ["txID", "signedData", *_VERIFIED]),
 ]
 
-OURS: dict[type[Any], dict[str, str]] = {
-    **_wire.WIRE_NAMES,
-    bc.Status: bw.STATUS_WIRE_NAMES,
-    bc.Receipt: bw.RECEIPT_WIRE_NAMES,
-    bc.Verification: bw.VERIFICATION_WIRE_NAMES,
-    bc.MultiSignVerification: bw.MULTI_SIGN_VERIFICATION_WIRE_NAMES,
-    bc.LoginVerification: bw.LOGIN_VERIFICATION_WIRE_NAMES,
-}
-
 
 @pytest.mark.parametrize(
     ("ours", "official", "fields"),
@@ -119,12 +109,12 @@ OURS: dict[type[Any], dict[str, str]] = {
 def test_no_field_of_an_official_model_is_dropped(
     ours: type[Any], official: str, fields: list[str]
 ) -> None:
-    read = set(OURS[ours].values())
+    read = set(_wire.wire_names(ours).values())
     assert [field for field in fields if field not in read] == [], official
 
 
 def test_the_names_are_read_from_the_wire() -> None:
-    # The tables above are what the converter reads: an answer with every official
+    # The wire names on the fields are what the converter reads: an answer with every official
     # field set is read into every one of our fields.
     answer = {"receiptID": "1" * 32, "state": 1, "signTitle": "계약서", "reqTitle": "요청"}
     status = _wire.structure(answer, bc.Status)

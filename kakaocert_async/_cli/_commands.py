@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import enum
+import inspect
 import os
 import re
 import sys
@@ -30,7 +31,6 @@ import attrs
 from kakaocert_async import _kinds, barocert
 from kakaocert_async._arguments import seconds
 from kakaocert_async._client import Client
-from kakaocert_async._docs import field_docs
 from kakaocert_async._env import Variables
 from kakaocert_async._errors import SignTimeout
 from kakaocert_async._kinds import ESIGN, AnyKind
@@ -188,7 +188,7 @@ def request_flags(model: type[Any]) -> list[Flag]:
     hints = {name: _bare(hint) for name, hint in typing.get_type_hints(model).items()}
     fields = [field for field in attrs.fields(model) if field.name not in _SET_OTHERWISE]
     fields.sort(key=lambda field: list(RECEIVER).index(field.name) if field.name in RECEIVER else 9)
-    docs = field_docs(model)
+    docs = _attribute_docs(model)
     return [
         _flag(field, hints[field.name], _help(docs.get(field.name, ""), field.name, hints), hints)
         for field in fields
@@ -253,6 +253,23 @@ def _bare(hint: Any) -> Any:
 def _metavar(name: str) -> str:
     last = name.rsplit("_", 1)[-1]
     return _METAVARS.get(last, last.upper())
+
+
+def _attribute_docs(model: type[Any]) -> dict[str, str]:
+    """Field name -> its text in the ``Attributes:`` section of ``model``'s docstring."""
+    _, _, section = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
+    docs: dict[str, str] = {}
+    name = ""
+    for line in section.splitlines():
+        entry = re.fullmatch(r"    (\w+)(?: \(.*?\))?: (.*)", line)
+        if entry:
+            name = entry[1]
+            docs[name] = entry[2]
+        elif line.startswith("        ") and name:
+            docs[name] += " " + line.strip()
+        elif line.strip():
+            break  # the section's end
+    return docs
 
 
 def _help(doc: str, name: str, fields: Container[str]) -> str:

@@ -1,9 +1,10 @@
-"""Barocert on the wire: names on the package's one converter, request bodies, paths.
+"""Barocert on the wire: the models on the package's one converter, request bodies, paths.
 
-Importing this module registers the Barocert models on ``kakaocert_async._wire.converter``
-(so its strict scalar hooks and Korea-time datetimes apply). Request bodies carry
-exactly the fields the protocol note marks encrypted as AES-256-GCM ciphertexts
-(a fresh IV each), the rest plain; absent optional fields are left out.
+Importing this module registers the Barocert models, by the wire names on their
+fields, on ``kakaocert_async._wire.converter`` (so its strict scalar hooks and
+Korea-time datetimes apply). Request bodies carry exactly the fields the protocol
+note marks encrypted as AES-256-GCM ciphertexts (a fresh IV each), the rest plain;
+absent optional fields are left out.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import attrs
 
 from kakaocert_async import _wire
 from kakaocert_async._errors import MalformedResponse
+from kakaocert_async._models import WIRE
 from kakaocert_async._validation import path_value
 from kakaocert_async._wire import WireError
 
@@ -42,94 +44,6 @@ ACCESS_ID = ""
 """A Barocert token is per LinkID: its ``access_id`` is empty."""
 ENCRYPTION_MODE = "GCM"
 """``x-bc-encryptionmode``: how the encrypted fields are encrypted."""
-
-# Field name -> wire name ----------------------------------------------------
-
-_RECEIVER = {
-    "receiver_hp": "receiverHP",
-    "receiver_name": "receiverName",
-    "receiver_birthday": "receiverBirthday",
-}
-_MESSAGE = {"req_title": "reqTitle", "extra_message": "extraMessage", "expire_in": "expireIn"}
-_APP_TO_APP = {"app_to_app": "appUseYN", "return_url": "returnURL"}
-
-IDENTITY_WIRE_NAMES = {**_RECEIVER, **_MESSAGE, "token": "token", **_APP_TO_APP}
-SIGN_WIRE_NAMES = {
-    **_RECEIVER,
-    "sign_title": "signTitle",
-    **_MESSAGE,
-    "token": "token",
-    "token_type": "tokenType",
-    **_APP_TO_APP,
-}
-DOCUMENT_WIRE_NAMES = {"title": "signTitle", "token": "token"}
-MULTI_SIGN_WIRE_NAMES = {
-    **_RECEIVER,
-    **_MESSAGE,
-    "documents": "tokens",
-    "token_type": "tokenType",
-    **_APP_TO_APP,
-}
-CMS_WIRE_NAMES = {
-    **_RECEIVER,
-    **_MESSAGE,
-    "request_corp": "requestCorp",
-    "bank_name": "bankName",
-    "bank_account_num": "bankAccountNum",
-    "bank_account_name": "bankAccountName",
-    "bank_account_birthday": "bankAccountBirthday",
-    "bank_service_type": "bankServiceType",
-    **_APP_TO_APP,
-}
-REQUEST_WIRE_NAMES: dict[type[Any], dict[str, str]] = {
-    # SignDocument first: MultiSignRequest's hooks take its hooks as they are then.
-    SignDocument: DOCUMENT_WIRE_NAMES,
-    IdentityRequest: IDENTITY_WIRE_NAMES,
-    SignRequest: SIGN_WIRE_NAMES,
-    MultiSignRequest: MULTI_SIGN_WIRE_NAMES,
-    CMSRequest: CMS_WIRE_NAMES,
-}
-
-RECEIPT_WIRE_NAMES = {"receipt_id": "receiptID", "scheme": "scheme", "kind": "kind"}
-"""``kind`` is the client's own note: omitted both ways (see ``_register``)."""
-STATUS_WIRE_NAMES = {
-    "receipt_id": "receiptID",
-    "client_code": "clientCode",
-    "state": "state",
-    "expire_in": "expireIn",
-    "call_center_name": "callCenterName",
-    "call_center_num": "callCenterNum",
-    "req_title": "reqTitle",
-    "sign_title": "signTitle",
-    "auth_category": "authCategory",
-    "return_url": "returnURL",
-    "token_type": "tokenType",
-    "request_dt": "requestDT",
-    "view_dt": "viewDT",
-    "complete_dt": "completeDT",
-    "expire_dt": "expireDT",
-    "verify_dt": "verifyDT",
-    "scheme": "scheme",
-    "app_to_app": "appUseYN",
-}
-_VERIFIED = {
-    "state": "state",
-    "ci": "ci",
-    "receiver_name": "receiverName",
-    "receiver_year": "receiverYear",
-    "receiver_day": "receiverDay",
-    "receiver_hp": "receiverHP",
-    "receiver_gender": "receiverGender",
-    "receiver_foreign": "receiverForeign",
-    "receiver_telco_type": "receiverTelcoType",
-}
-VERIFICATION_WIRE_NAMES = {**_VERIFIED, "receipt_id": "receiptID", "signed_data": "signedData"}
-MULTI_SIGN_VERIFICATION_WIRE_NAMES = {
-    **_VERIFIED,
-    "receipt_id": "receiptID",
-    "multi_signed_data": "multiSignedData",
-}
-LOGIN_VERIFICATION_WIRE_NAMES = {**_VERIFIED, "tx_id": "txID", "signed_data": "signedData"}
 
 _ESSENTIAL = {
     Verification: ("receiptID", "signedData"),
@@ -199,19 +113,11 @@ def _register() -> None:
     converter.register_structure_hook(State, _structure_state)
     converter.register_structure_hook(State | None, _structure_state_or_null)
     converter.register_unstructure_hook(State, int)
-    omit_none = {"omit_if_default": True}
-    for cls, names in REQUEST_WIRE_NAMES.items():
-        optional = {
-            field.name: omit_none
-            for field in attrs.fields(cls)
-            if field.default is None  # optional text: left out when absent
-        }
-        _wire.register(cls, names, **optional)
-    _wire.register(Receipt, RECEIPT_WIRE_NAMES, kind={"omit": True})
-    _wire.register(Status, STATUS_WIRE_NAMES)
-    _wire.register(Verification, VERIFICATION_WIRE_NAMES)
-    _wire.register(MultiSignVerification, MULTI_SIGN_VERIFICATION_WIRE_NAMES)
-    _wire.register(LoginVerification, LOGIN_VERIFICATION_WIRE_NAMES)
+    for request in (SignDocument, IdentityRequest, SignRequest, MultiSignRequest, CMSRequest):
+        # SignDocument first: MultiSignRequest's hooks take its hooks as they are then.
+        _wire.register(request, request=True)
+    for answer in (Receipt, Status, Verification, MultiSignVerification, LoginVerification):
+        _wire.register(answer)
 
 
 _register()
@@ -227,9 +133,8 @@ def map_encrypted(
     string value by ``transform(value, wire_path)``, documents included
     (``tokens[2].token``). Values that are not strings, and shapes that do not fit,
     are left for the converter to refuse."""
-    names = REQUEST_WIRE_NAMES[cls]
     for field in attrs.fields(cls):
-        wire = names[field.name]
+        wire = field.metadata[WIRE]
         value = data.get(wire)
         if field.metadata.get(ENCRYPTED) and isinstance(value, str):
             data[wire] = transform(value, at + wire)

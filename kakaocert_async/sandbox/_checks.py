@@ -13,14 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, get_args, get_type_hints
 
-import attrs
 import cattrs
 
 from kakaocert_async import _signing, _validation, _wire
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._kinds import AnyKind
+from kakaocert_async._kinds import KINDS, AnyKind
 from kakaocert_async._models import RequestBase, TokenRequest
 from kakaocert_async.barocert import _crypto
 from kakaocert_async.barocert import _kinds as barocert_kinds
@@ -41,18 +40,16 @@ _READ_VERSIONS = ("x-pb-version", "x-lh-version")
 
 
 def _required_wire_names(cls: type[RequestBase[Any]]) -> tuple[str, ...]:
-    """The wire fields a body must hold, in the protocol table's order: all but those
-    whose default is ``None``. (``Expires_in``, ``isAllowSimpleRegistYN`` and
-    ``isVerifyNameYN`` have defaults in the models, but the manual requires them on
-    the wire, and the client always sends them.)"""
-    names = _wire.WIRE_NAMES[cls]
-    required = {names[a.name] for a in attrs.fields(cls) if a.default is not None}
-    return tuple(wire for wire in names.values() if wire in required)
+    """The wire fields a body must hold, in the protocol table's order: those whose type
+    does not admit ``None``. (``Expires_in``, ``isAllowSimpleRegistYN`` and
+    ``isVerifyNameYN`` have defaults in the models, and ``Token`` may come as ``text=``,
+    but the manual requires them on the wire, and the client always sends them.)"""
+    hints = get_type_hints(cls)
+    names = _wire.wire_names(cls).items()
+    return tuple(wire for name, wire in names if type(None) not in get_args(hints[name]))
 
 
-_REQUIRED_WIRE = {
-    cls: _required_wire_names(cls) for cls in _wire.WIRE_NAMES if issubclass(cls, RequestBase)
-}
+_REQUIRED_WIRE = {kind.request: _required_wire_names(kind.request) for kind in KINDS}
 
 
 def utc(when: float) -> dt.datetime:
@@ -232,7 +229,7 @@ def sign_request(data: dict[str, Any], kind: AnyKind) -> tuple[RequestBase[Any],
         if data.get(wire) is None:
             # Before structuring: a model's default must not stand in for a missing field.
             raise Rejected(Rejection.FIELD_MISSING, field=wire)
-    request = structure(cls, data, _wire.WIRE_NAMES[cls])
+    request = structure(cls, data)
     app_to_app = data.get(_wire.APP_TO_APP)
     if app_to_app is None:
         return request, False
@@ -262,10 +259,9 @@ def barocert_request(kind: AnyKind, data: dict[str, Any], cipher: _crypto.Cipher
             raise Rejected(Rejection.BC_CIPHERTEXT_INVALID, str(exc), field=path) from None
 
     barocert_wire.map_encrypted(cls, data, decrypt)
-    names = barocert_wire.REQUEST_WIRE_NAMES
     for index, document in enumerate(documents):
-        structure(SignDocument, document, names[SignDocument], at=f"tokens[{index}].")
-    return structure(cls, data, names[cls])
+        structure(SignDocument, document, at=f"tokens[{index}].")
+    return structure(cls, data)
 
 
 def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -285,9 +281,10 @@ def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
     return tokens
 
 
-def structure(cls: type[T], data: dict[str, Any], names: Mapping[str, str], *, at: str = "") -> T:
+def structure(cls: type[T], data: dict[str, Any], *, at: str = "") -> T:
     """``data`` structured into ``cls``, or the refusal of its first bad field, named by
-    its wire name (``names`` maps field names to wire names) after ``at``."""
+    its wire name after ``at``."""
+    names = _wire.wire_names(cls)
     try:
         return _wire.converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:

@@ -31,7 +31,7 @@ async def test_identity_request_state_verify(raw: Raw, sandbox: Sandbox) -> None
     assert set(answer) == {"receiptId"}  # no tx_id: no App to App
     receipt_id = answer["receiptId"]
     body = (await raw.status(token, receipt_id, family=IDENTITY)).json()
-    assert set(body) == set(_wire.VERIFY_AUTH_STATUS_WIRE_NAMES.values())
+    assert set(body) == set(_wire.wire_names(VerifyAuthStatus).values())
     assert body["callCenterName"] == "고객센터"
     assert body["state"] == 0
     await sandbox.sign(receipt_id)
@@ -52,7 +52,7 @@ async def test_cms_request_state_verify_in_app_to_app(raw: Raw, sandbox: Sandbox
     assert answer["tx_id"]
     receipt_id = answer["receiptId"]
     body = (await raw.status(token, receipt_id, family=CMS)).json()
-    assert set(body) == set(_wire.CMS_STATUS_WIRE_NAMES.values())
+    assert set(body) == set(_wire.wire_names(CMSStatus).values())
     assert body["appUseYN"] is True
     await sandbox.sign(receipt_id)
     signature = sandbox.signature(receipt_id)
@@ -182,7 +182,7 @@ async def test_the_control_surface_serves_every_family(
     assert no_signature.value.rejection is Rejection.STATE_CONFLICT
     # Over HTTP too, in the family's own wire names.
     peek = (await raw.http.get(f"/_sandbox/receipts/{cms}")).json()
-    assert set(peek) == set(_wire.CMS_STATUS_WIRE_NAMES.values())
+    assert set(peek) == set(_wire.wire_names(CMSStatus).values())
     signature = (await raw.http.get(f"/_sandbox/receipts/{cms}/signature")).json()
     assert signature == {"receiptId": cms, "signature": sandbox.signature(cms)}
     fresh = (await raw.receipt(token, CMS))["receiptId"]

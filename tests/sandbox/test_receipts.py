@@ -35,7 +35,7 @@ async def test_status_answers_the_full_result_object(
     response = await raw.status(token, receipt_id)
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == list(_wire.STATUS_WIRE_NAMES.values())
+    assert list(body) == list(_wire.wire_names(ESignStatus).values())
     assert body == {
         "receiptID": receipt_id,
         "clientCode": sandbox.client_code,
