@@ -44,10 +44,6 @@ MAX_TRIES = 10_000
 """arq's limit on a job's runs: every slice and retry is a run; the record sets the real limits."""
 
 
-def _many(value: object) -> bool:
-    return isinstance(value, Iterable) and not isinstance(value, str)
-
-
 def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisSettings:
     """``settings`` with every Redis command retried through an outage of about ``seconds``.
 
@@ -173,7 +169,13 @@ class ReceiptQueue:
             raise ValidationError("client", "must be a callable that returns a Client")
         if store is not None and not callable(store):
             raise ValidationError("store", "must be an async callable: store(ctx, signed)")
-        kinds = (kind,) if isinstance(kind, ReceiptKind) else tuple(kind) if _many(kind) else ()
+        kinds = (
+            (kind,)
+            if isinstance(kind, ReceiptKind)
+            else tuple(kind)
+            if isinstance(kind, Iterable)
+            else ()
+        )
         if not kinds or any(k not in ALL_KINDS for k in kinds):
             raise ValidationError("kind", "must be a kind (ESIGN, BAROCERT_SIGN, ...) or kinds")
         if len({k.generation for k in kinds}) > 1:
@@ -237,34 +239,27 @@ class ReceiptQueue:
 
     def job_id(self, client_code: str, receipt: AnyReceipt) -> str:
         """The arq job id of a receipt: one receipt, one job."""
-        kind, receipt_id = self._which(receipt)
-        return self._job_id(kind, client_code, receipt_id)
+        return self._job_id(*self._which(client_code, receipt))
 
     def _job_id(self, kind: AnyKind, client_code: str, receipt_id: str) -> str:
         return f"{self.prefix}:{kind.name}:{client_code}:{receipt_id}"
 
-    def _which(self, receipt: AnyReceipt) -> tuple[AnyKind, str]:
-        """The kind and id of a receipt (a receipt id alone, on a queue of one kind)."""
-        if isinstance(receipt, str) and len(self.kinds) == 1:
-            return self.kind, receipt
+    def _which(self, client_code: str, receipt: AnyReceipt) -> tuple[AnyKind, str, str]:
+        """The kind, client code and id of a receipt (its id alone, on a queue of one
+        kind), checked."""
         if isinstance(receipt, barocert.Receipt) and receipt.kind is not None:
             kind: AnyKind | None = barocert_kinds.of(receipt.kind)
         else:
-            kind = _kinds.of_receipt(receipt)
+            one = isinstance(receipt, str) and len(self.kinds) == 1
+            kind = self.kind if one else _kinds.of_receipt(receipt)
         if kind not in self.kinds:
             given = "a receipt id" if isinstance(receipt, str) else type(receipt).__name__
             raise ValidationError(
-                "receipt",
-                f"must be a receipt of a kind this queue serves ({self._names}), got {given}:"
-                " rebuild one from its id (CMSReceipt(receipt_id=...),"
-                " barocert.Receipt(receipt_id=..., kind=Kind.SIGN))",
+                "receipt", f"must be a receipt of a kind it serves ({self._names}), got {given}"
             )
-        return kind, cast("str", getattr(receipt, "receipt_id", ""))
-
-    def _checked(self, client_code: str, receipt: AnyReceipt) -> tuple[AnyKind, str]:
-        kind, receipt_id = self._which(receipt)
+        receipt_id = receipt if isinstance(receipt, str) else receipt.receipt_id
         check_ids(kind, client_code, receipt_id)
-        return kind, receipt_id
+        return kind, client_code, receipt_id
 
     @property
     def job_timeout(self) -> float:
@@ -297,8 +292,7 @@ class ReceiptQueue:
         connection broke: the job exists either way). Redis outages are waited out
         as the pool's settings say (:func:`outage_tolerant`).
         """
-        kind, receipt_id = self._checked(client_code, receipt)
-        return await self._enqueue(redis, kind, client_code, receipt_id)
+        return await self._enqueue(redis, *self._which(client_code, receipt))
 
     async def _enqueue(
         self, redis: ArqRedis, kind: AnyKind, client_code: str, receipt_id: str
@@ -342,7 +336,7 @@ class ReceiptQueue:
 
     async def record(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> Record | None:
         """The record of a receipt (``None`` if it was never enqueued, or has expired)."""
-        kind, receipt_id = self._checked(client_code, receipt)
+        kind, _, receipt_id = self._which(client_code, receipt)
         return await self._records(redis, kind).load(client_code, receipt_id)
 
     async def needs_attention(self, redis: ArqRedis) -> list[Record]:
@@ -363,7 +357,7 @@ class ReceiptQueue:
     async def dismiss(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> bool:
         """Take a final record off :meth:`needs_attention` (it then expires like the
         others); ``False`` if it is not final. Held signed data is never dismissed."""
-        kind, receipt_id = self._checked(client_code, receipt)
+        kind, _, receipt_id = self._which(client_code, receipt)
         records = self._records(redis, kind)
         record = await records.load(client_code, receipt_id)
         if record is None or not record.stage.is_final:
