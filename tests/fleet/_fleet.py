@@ -80,7 +80,8 @@ class Fleet:
         return (self.directory / f"worker-{n}.log").read_text(encoding="utf-8", errors="replace")
 
     def logs(self) -> str:
-        return "\n".join(f"--- worker {n}\n{self.log(n)[-3000:]}" for n in range(len(self._logs)))
+        count = len(self.processes)  # a restarted worker appends to its own log
+        return "\n".join(f"--- worker {n}\n{self.log(n)[-3000:]}" for n in range(count))
 
     def running(self, n: int) -> collections.Counter[str]:
         """Receipts whose job worker ``n`` started and has not ended (as its log says)."""
