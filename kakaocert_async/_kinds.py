@@ -28,6 +28,7 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
+from ._secret import total_repr
 from ._validation import path_value
 
 RequestT = TypeVar("RequestT")
@@ -93,6 +94,9 @@ class ReceiptKind(Generic[RequestT, ReceiptT, StatusT, VerificationT]):
     def get_state(self) -> str:
         """The client method that reads its state, named in errors."""
         return self.methods[1]
+
+
+total_repr(ReceiptKind)  # public in kakaocert_async.arq: a half-built one's repr does not raise
 
 
 def _filled(path: str, **values: str) -> str:

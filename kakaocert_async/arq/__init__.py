@@ -7,15 +7,21 @@ module runs it on `arq <https://arq-docs.helpmanual.io>`_, with Redis holding th
 queue and one record per receipt (``pip install 'kakaocert-async[arq]'``)::
 
     # shared by the web app and the workers
-    receipts = ReceiptQueue()
+    receipts = ReceiptQueue()  # e-signatures; ReceiptQueue(kind=KINDS): every 2.x kind
 
     # the web app: after request_esign
-    await receipts.enqueue(redis, client_code, receipt.receipt_id)  # idempotent
-    record = await receipts.record(redis, client_code, receipt_id)  # how far it got
+    await receipts.enqueue(redis, client_code, receipt)  # idempotent
+    record = await receipts.record(redis, client_code, receipt)  # how far it got
 
     # the worker module: ``arq yourapp.worker.WorkerSettings``
     receipts = ReceiptQueue(client=make_client, store=save_signed_data)
     WorkerSettings = receipts.settings(redis_settings=outage_tolerant(RedisSettings()))
+
+Every kind with a receipt to wait on is served: KakaoCert 2.x's e-sign, identity
+and CMS (:data:`KINDS`, a worker's client a :class:`~kakaocert_async.Client`), and
+Barocert's identity, sign, multi-sign and CMS (:data:`BAROCERT_KINDS`, a
+:class:`~kakaocert_async.barocert.Client`). A queue serves kinds of one generation;
+a worker serving both runs a queue of each.
 
 A receipt's record moves through these stages, each step an atomic
 compare-and-set in Redis (a Lua script), so two workers can never both start a
@@ -24,7 +30,7 @@ verify of one receipt::
     waiting ──> verifying ──> verified ──> stored        (the store callback returned)
        │            │    └──> outcome-unknown              (verify_dt set, answer never kept)
        │            └───────> waiting                      (the verify never went through)
-       ├──> expired
+       ├──> expired, refused                               (Barocert: the receiver declined)
        └──> failed                                         (refused; enqueue again to retry)
 
 - **waiting**: a job awaits the signature, in slices of ``wait_slice`` seconds
@@ -68,21 +74,33 @@ except ModuleNotFoundError as exc:  # pragma: no cover -- tested in a subprocess
     ) from exc
 
 # After the check above, so that a missing extra is said plainly.
+from kakaocert_async._kinds import CMS, ESIGN, IDENTITY, KINDS, ReceiptKind  # noqa: E402
+from kakaocert_async.barocert._kinds import CMS as BAROCERT_CMS  # noqa: E402
+from kakaocert_async.barocert._kinds import IDENTITY as BAROCERT_IDENTITY  # noqa: E402
+from kakaocert_async.barocert._kinds import KINDS as BAROCERT_KINDS  # noqa: E402
+from kakaocert_async.barocert._kinds import MULTI_SIGN as BAROCERT_MULTI_SIGN  # noqa: E402
+from kakaocert_async.barocert._kinds import SIGN as BAROCERT_SIGN  # noqa: E402
+
 from ._job import Signed, StoreFailed  # noqa: E402
-from ._kinds import ESIGN, ReceiptKind, ReceiptState, Verification  # noqa: E402
 from ._queue import ReceiptQueue, outage_tolerant  # noqa: E402
 from ._records import Record, Stage  # noqa: E402
 
 __all__ = [
+    "BAROCERT_CMS",
+    "BAROCERT_IDENTITY",
+    "BAROCERT_KINDS",
+    "BAROCERT_MULTI_SIGN",
+    "BAROCERT_SIGN",
+    "CMS",
     "ESIGN",
+    "IDENTITY",
     "INSTALL_HINT",
+    "KINDS",
     "ReceiptKind",
     "ReceiptQueue",
-    "ReceiptState",
     "Record",
     "Signed",
     "Stage",
     "StoreFailed",
-    "Verification",
     "outage_tolerant",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import json
 import logging
 import random
 import time
@@ -17,13 +18,15 @@ import attrs
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from kakaocert_async import _wire, barocert
 from kakaocert_async._client import Client
 from kakaocert_async._errors import KakaocertError, SignTimeout, VerifyOutcomeUnknown
+from kakaocert_async._kinds import AnyKind
 from kakaocert_async._models import SignState
 from kakaocert_async._polling import DEFAULT_INTERVAL
 from kakaocert_async._secret import total_repr
+from kakaocert_async.barocert import State, VerifyTooLate
 
-from ._kinds import ReceiptKind
 from ._records import _ANY_BUT_STORED, _OWNERSHIP, Record, Stage, _length_only, _Records, _Step
 
 log = logging.getLogger("kakaocert_async.arq")
@@ -46,9 +49,27 @@ class Signed:
     """What the store callback receives: a receipt's signed data, verified once."""
 
     kind: str
+    """The kind's name: ``esign``, ``identity``, ``cms``, ``barocert.sign``, ..."""
     client_code: str
     receipt_id: str
     signed_data: str = attrs.field(repr=_length_only)
+    """The signed data; a multi-sign's is a JSON array, one per document."""
+    verification: Any = None
+    """The verify's whole answer, as the client returns it (``ESignVerification``,
+    ``barocert.Verification``, ``barocert.MultiSignVerification``, ...): Barocert's
+    carries the receiver's encrypted ``ci`` and fields besides the signed data."""
+
+
+def _signed_data(verification: Any) -> str:
+    multi = getattr(verification, "multi_signed_data", None)
+    return verification.signed_data if multi is None else json.dumps(list(multi))
+
+
+def _receipt(kind: AnyKind, receipt_id: str) -> Any:
+    """The receipt the clients' operations take, rebuilt from its id."""
+    if kind.generation == "barocert":
+        return kind.receipt(receipt_id=receipt_id, kind=barocert.Kind(kind.segment))
+    return kind.receipt(receipt_id=receipt_id)
 
 
 class StoreFailed(Exception):
@@ -65,14 +86,13 @@ class StoreFailed(Exception):
 class _Process:
     """What one worker process holds: its client, and the verifies in flight."""
 
-    client: Client
+    client: Client | barocert.Client
     in_flight: set[asyncio.Task[Record]] = attrs.Factory(set)
 
 
 class _Settings(Protocol):
     """What a run reads of its queue (a ``_queue.ReceiptQueue``, which imports this module)."""
 
-    kind: ReceiptKind
     interval: float | None
     wait_slice: float
     verify_lease: float
@@ -87,6 +107,8 @@ class _Settings(Protocol):
         self,
     ) -> tuple[object, Callable[[dict[Any, Any], Signed], Awaitable[None]]]: ...
 
+    def _records(self, redis: Any, kind: AnyKind) -> _Records: ...
+
 
 class _Work:
     """One run of the job on one receipt."""
@@ -95,18 +117,19 @@ class _Work:
         self,
         queue: _Settings,
         ctx: dict[Any, Any],
-        records: _Records,
+        kind: AnyKind,
         client_code: str,
         receipt_id: str,
     ) -> None:
         self.queue = queue
-        self.kind = queue.kind
+        self.kind = kind
         self.ctx = ctx
         self.process: _Process = ctx[queue._ctx_key]
         self.client = self.process.client
-        self.records = records
+        self.records = queue._records(ctx["redis"], kind)
         self.client_code = client_code
         self.receipt_id = receipt_id
+        self.receipt = _receipt(kind, receipt_id)
 
     async def load(self) -> Record:
         record = await self.records.load(self.client_code, self.receipt_id)
@@ -138,10 +161,12 @@ class _Work:
     # waiting -----------------------------------------------------------------------
 
     async def wait(self) -> Record:
-        queue = self.queue
-        waiting = self.kind.await_final(
-            self.client, self.client_code, self.receipt_id, queue.wait_slice, queue.interval
-        )
+        queue, client, code = self.queue, self.client, self.client_code
+        options: dict[str, Any] = {"timeout": queue.wait_slice, "interval": queue.interval}
+        if isinstance(client, barocert.Client):  # final: completed, expired, refused, failed
+            waiting = client.await_completed(code, self.receipt, **options)
+        else:  # final: signed or expired
+            waiting = client.await_signed(code, self.receipt, **options)
         try:
             status = await asyncio.wait_for(waiting, SLICE_OVERRUN * queue.wait_slice)
         except SignTimeout as exc:
@@ -153,9 +178,17 @@ class _Work:
         except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
             log.warning("receipt %s failed: %s", self.receipt_id, exc)
             return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
-        if status.state is SignState.EXPIRED:
+        state = status.state
+        if state in (SignState.EXPIRED, State.EXPIRED):
             log.info("receipt %s expired", self.receipt_id)
             return await self.finish([Stage.WAITING], Stage.EXPIRED)
+        if state == State.REFUSED:
+            log.info("receipt %s refused", self.receipt_id)
+            return await self.finish([Stage.WAITING], Stage.REFUSED)
+        if state not in (SignState.SIGNED, State.COMPLETED):  # Barocert's FAILED, or unknown
+            why = f"the service says {state!r}: nothing to verify"
+            log.warning("receipt %s failed: %s", self.receipt_id, why)
+            return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
         if status.verify_dt is not None:
             # Verified, but not by this fleet's record: a verify elsewhere, or a record
             # lost with a Redis that kept no data. Never a second verify.
@@ -207,7 +240,7 @@ class _Work:
 
     async def _verify_and_store(self, owner: str) -> Record:
         try:
-            verification = await self.kind.verify(self.client, self.client_code, self.receipt_id)
+            verification = await self.client.verify(self.client_code, self.receipt)
         except VerifyOutcomeUnknown as exc:
             # Sent, answer lost. Decided when the lease has run out, by verify_dt: by then
             # the request went through or never will.
@@ -216,15 +249,15 @@ class _Work:
                 leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set={"error": str(exc)}
             )
             raise arq.Retry(defer=noted.lease_left + 0.05) from exc
+        except VerifyTooLate as exc:  # Barocert's 10 minutes passed: no verify ever will
+            log.warning("receipt %s failed: %s", self.receipt_id, exc)
+            return await self.finish(
+                [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {exc}"
+            )
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
             return await self._verify_failed(owner, exc)
-        signed = Signed(
-            kind=self.kind.name,
-            client_code=self.client_code,
-            receipt_id=self.receipt_id,
-            signed_data=verification.signed_data,
-        )
+        signed = self._signed(verification)
         held = await self._patiently(lambda: self._hold(signed, owner))
         return await self._store(signed, owner, held=held is not None and held.done)
 
@@ -270,8 +303,12 @@ class _Work:
         owner = await self._take_over(Stage.VERIFYING, queue.verify_lease)
         if owner is None:
             return await self.load()
+        client, code = self.client, self.client_code
         try:
-            status = await self.kind.read_state(self.client, self.client_code, self.receipt_id)
+            if isinstance(client, barocert.Client):
+                status: Any = await client.get_status(code, self.receipt)
+            else:
+                status = await client.get_state(code, self.receipt)
         except KakaocertError as exc:
             # Cannot tell yet: it stays verifying, under this run's lease, for a later look.
             raise arq.Retry(defer=queue.interval or DEFAULT_INTERVAL) from exc
@@ -319,7 +356,11 @@ class _Work:
         return await self.step(
             leaving=_ANY_BUT_STORED,
             to=Stage.VERIFIED,
-            set={"signed_data": signed.signed_data, "error": ""},
+            set={
+                "signed_data": signed.signed_data,
+                "verification": json.dumps(_wire.converter.unstructure(signed.verification)),
+                "error": "",
+            },
             claim=owner,
             lease_ms=self._store_lease_ms,
             attention=False,
@@ -334,13 +375,23 @@ class _Work:
         owner = await self._take_over(Stage.VERIFIED, self._store_lease_ms / 1000)
         if owner is None:
             return await self.load()
-        signed = Signed(
+        kind = self.kind
+        if record.verification is None:  # held by a release that held the signed data alone
+            verification = kind.verification(
+                receipt_id=self.receipt_id, signed_data=record.signed_data
+            )
+        else:
+            verification = _wire.structure(json.loads(record.verification), kind.verification)
+        return await self._store(self._signed(verification), owner, held=True)
+
+    def _signed(self, verification: Any) -> Signed:
+        return Signed(
             kind=self.kind.name,
             client_code=self.client_code,
             receipt_id=self.receipt_id,
-            signed_data=record.signed_data,
+            signed_data=_signed_data(verification),
+            verification=verification,
         )
-        return await self._store(signed, owner, held=True)
 
     async def _store(self, signed: Signed, owner: str, *, held: bool) -> Record:
         """Call the store callback; the record says stored only after it returned."""
@@ -381,7 +432,7 @@ class _Work:
                 to=Stage.STORED,
                 ttl=queue.record_ttl,
                 attention=False,
-                **{"del": ["signed_data", "error", *_OWNERSHIP]},
+                **{"del": ["signed_data", "verification", "error", *_OWNERSHIP]},
             )
         )
         if stored is None:

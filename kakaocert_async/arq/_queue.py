@@ -7,32 +7,39 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import arq
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.cron import CronJob
+from arq.typing import WorkerCoroutine
 from redis.asyncio.retry import Retry as RedisRetry
 from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from kakaocert_async import _validation
+from kakaocert_async import _kinds, _validation, barocert
+from kakaocert_async._bound import Bound
 from kakaocert_async._client import Client
 from kakaocert_async._errors import ValidationError
+from kakaocert_async._kinds import ESIGN, AnyKind, ReceiptKind
+from kakaocert_async._models import ReceiptBase
 from kakaocert_async._secret import total_repr
+from kakaocert_async.barocert import _kinds as barocert_kinds
 
 from ._job import SLICE_OVERRUN, Signed, _Process, _Work
-from ._kinds import ESIGN, ReceiptKind
-from ._records import Record, Stage, _names, _Records
+from ._records import ALL_KINDS, Record, Stage, _names, _Records, check_ids
 
 log = logging.getLogger("kakaocert_async.arq")
 
 PREFIX = "kakaocert"
 """The start of every Redis key and job id this module makes."""
+VERIFY_LEASE = {"2.x": 240.0, "barocert": 300.0}
+"""The default ``verify_lease`` per generation: over a verify with the default client
+(211.9 s for 2.x's GET, 281.9 s for Barocert's signed POST)."""
 MAX_TRIES = 10_000
 """arq's limit on a job's runs: every slice and retry is a run; the record sets the real limits."""
 
@@ -90,15 +97,23 @@ def _shown_nowhere_else(record: logging.LogRecord) -> bool:
     return True
 
 
-ClientFactory = Callable[[], Client]
-"""Makes the worker process's Client, at start-up."""
+ClientFactory = Callable[[], Client | barocert.Client]
+"""Makes the worker process's client, at start-up: a :class:`~kakaocert_async.Client` for
+KakaoCert 2.x's kinds, a :class:`~kakaocert_async.barocert.Client` for Barocert's."""
 Store = Callable[[dict[Any, Any], Signed], Awaitable[None]]
 """``await store(ctx, signed)``: keep the signed data (arq's ``ctx``: your own resources too)."""
 Hook = Callable[[dict[Any, Any]], Awaitable[Any]]
+AnyReceipt = ReceiptBase[Any, Any] | barocert.Receipt | str
+"""A receipt of any kind (``ESignReceipt``, ..., ``barocert.Receipt``), or a receipt id."""
 
 
 class ReceiptQueue:
     """Durable, exactly-once waiting on arq: enqueue receipts, and the job that works on them.
+
+    A queue serves one kind of receipt, or several of one generation: KakaoCert 2.x's
+    (a worker's :class:`~kakaocert_async.Client` waits for them) or Barocert's (a
+    :class:`~kakaocert_async.barocert.Client`). A worker that serves both runs a queue
+    of each (:meth:`settings`).
 
     The web app needs only the queue's names (the defaults, or the same ``kind``,
     ``prefix`` and ``queue_name`` as the workers) for :meth:`enqueue` and
@@ -106,18 +121,21 @@ class ReceiptQueue:
     :attr:`functions`, :meth:`on_startup`, :meth:`on_shutdown` or :meth:`settings`.
 
     Arguments:
-        client: Makes the worker process's :class:`~kakaocert_async.Client`; called
+        client: Makes the worker process's client, of the kinds' generation; called
             once per process at start-up, closed at shutdown.
         store: ``async def store(ctx, signed: Signed)``: keep the signed data, and
             return only once it is kept. Idempotent by receipt id.
-        kind: The kind of receipt (:data:`ESIGN`).
+        kind: The kind of receipt (:data:`ESIGN`), or kinds of one generation
+            (:data:`KINDS`, :data:`BAROCERT_KINDS`, ``[IDENTITY, CMS]``, ...).
         prefix: The start of the Redis keys and job ids.
         queue_name: arq's queue (arq's default queue if ``None``).
         interval: Seconds between state reads (the client's default if ``None``).
         wait_slice: Seconds a job awaits before going back to the queue.
         verify_lease: Seconds a worker owns a receipt it verifies: at least the longest
             a verify can take with the worker's client (its timeout and retries, token
-            and clock reads included), which :meth:`on_startup` checks.
+            and clock reads included), which :meth:`on_startup` checks. By default
+            240 (2.x) or 300 (Barocert: its verify is a signed POST), which fit the
+            default clients.
         store_timeout: Seconds the store callback may take before it counts as failed.
         store_attempts: Calls of the store callback before the job gives up (the
             signed data stays in the record).
@@ -135,12 +153,12 @@ class ReceiptQueue:
         *,
         client: ClientFactory | None = None,
         store: Store | None = None,
-        kind: ReceiptKind = ESIGN,
+        kind: AnyKind | Iterable[AnyKind] = ESIGN,
         prefix: str = PREFIX,
         queue_name: str | None = None,
         interval: float | None = None,
         wait_slice: float = 60.0,
-        verify_lease: float = 240.0,
+        verify_lease: float | None = None,
         store_timeout: float = 30.0,
         store_attempts: int = 5,
         store_backoff: float = 1.0,
@@ -151,13 +169,26 @@ class ReceiptQueue:
             raise ValidationError("client", "must be a callable that returns a Client")
         if store is not None and not callable(store):
             raise ValidationError("store", "must be an async callable: store(ctx, signed)")
-        if not isinstance(kind, ReceiptKind):
-            raise ValidationError("kind", "must be a ReceiptKind, such as ESIGN")
+        kinds = (
+            (kind,)
+            if isinstance(kind, ReceiptKind)
+            else tuple(kind)
+            if isinstance(kind, Iterable)
+            else ()
+        )
+        if not kinds or any(k not in ALL_KINDS for k in kinds):
+            raise ValidationError("kind", "must be a kind (ESIGN, BAROCERT_SIGN, ...) or kinds")
+        if len({k.generation for k in kinds}) > 1:
+            raise ValidationError(
+                "kind", "must be of one generation, 2.x or Barocert: a worker runs a queue of each"
+            )
         _validation.check_text("prefix", prefix, max_length=100)
         if queue_name is not None:
             _validation.check_text("queue_name", queue_name, max_length=200)
         if interval is not None:
             _validation.check_seconds(interval, "interval", at_least=0.01)
+        if verify_lease is None:
+            verify_lease = VERIFY_LEASE[kinds[0].generation]
         for name, seconds in (
             ("wait_slice", wait_slice),
             ("verify_lease", verify_lease),
@@ -172,7 +203,11 @@ class ReceiptQueue:
             raise ValidationError("store_attempts", "must be an int")
         if store_attempts < 1:
             raise ValidationError("store_attempts", "must be at least 1")
-        self.kind = kind
+        self.kinds: tuple[AnyKind, ...] = tuple(dict.fromkeys(kinds))
+        """The kinds it serves."""
+        self.kind = self.kinds[0]
+        """Its kind (the first, if it serves several)."""
+        self._names = ",".join(k.name for k in self.kinds)
         self.prefix = prefix
         self.queue_name = queue_name
         self.interval = interval
@@ -185,24 +220,46 @@ class ReceiptQueue:
         self.redis_patience = float(redis_patience)
         self._make_client = client
         self._store = store
-        self._ctx_key = f"{prefix}.{kind.name}.process"
+        self._ctx_key = f"{prefix}.{self._names}.process"
 
     def __repr__(self) -> str:
-        return (
-            f"<ReceiptQueue kind={self.kind.name!r} prefix={self.prefix!r}"
-            f" function={self.function_name!r}>"
-        )
+        functions = ",".join(self._function(kind) for kind in self.kinds)
+        return f"<ReceiptQueue kind={self._names!r} prefix={self.prefix!r} function={functions!r}>"
 
     # Names -------------------------------------------------------------------------
 
+    def _function(self, kind: AnyKind) -> str:
+        return f"{self.prefix}_await_{kind.name}"
+
     @property
     def function_name(self) -> str:
-        """The arq function of the job: ``kakaocert_await_esign`` by default."""
-        return f"{self.prefix}_await_{self.kind.name}"
+        """The arq function of the job of :attr:`kind`: ``kakaocert_await_esign`` by default
+        (``kakaocert_await_<kind name>`` for each kind)."""
+        return self._function(self.kind)
 
-    def job_id(self, client_code: str, receipt_id: str) -> str:
+    def job_id(self, client_code: str, receipt: AnyReceipt) -> str:
         """The arq job id of a receipt: one receipt, one job."""
-        return f"{self.prefix}:{self.kind.name}:{client_code}:{receipt_id}"
+        return self._job_id(*self._which(client_code, receipt))
+
+    def _job_id(self, kind: AnyKind, client_code: str, receipt_id: str) -> str:
+        return f"{self.prefix}:{kind.name}:{client_code}:{receipt_id}"
+
+    def _which(self, client_code: str, receipt: AnyReceipt) -> tuple[AnyKind, str, str]:
+        """The kind, client code and id of a receipt (its id alone, on a queue of one
+        kind), checked."""
+        if isinstance(receipt, barocert.Receipt) and receipt.kind is not None:
+            kind: AnyKind | None = barocert_kinds.of(receipt.kind)
+        else:
+            one = isinstance(receipt, str) and len(self.kinds) == 1
+            kind = self.kind if one else _kinds.of_receipt(receipt)
+        if kind not in self.kinds:
+            given = "a receipt id" if isinstance(receipt, str) else type(receipt).__name__
+            raise ValidationError(
+                "receipt", f"must be a receipt of a kind it serves ({self._names}), got {given}"
+            )
+        receipt_id = receipt if isinstance(receipt, str) else receipt.receipt_id
+        check_ids(kind, client_code, receipt_id)
+        return kind, client_code, receipt_id
 
     @property
     def job_timeout(self) -> float:
@@ -215,13 +272,17 @@ class ReceiptQueue:
         slice_at_most = SLICE_OVERRUN * self.wait_slice
         return slice_at_most + self.verify_lease + self.store_timeout + self.redis_patience
 
-    def _records(self, redis: ArqRedis) -> _Records:
-        return _Records(redis, self.prefix, self.kind.name)
+    def _records(self, redis: ArqRedis, kind: AnyKind) -> _Records:
+        return _Records(redis, self.prefix, kind.name)
 
     # The web app's side ------------------------------------------------------------
 
-    async def enqueue(self, redis: ArqRedis, client_code: str, receipt_id: str) -> bool:
+    async def enqueue(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> bool:
         """Start the job of a receipt, unless one exists; ``True`` if a job was started.
+
+        ``receipt`` is what the request returned, or one rebuilt from a stored id
+        (``CMSReceipt(receipt_id=...)``, ``barocert.Receipt(receipt_id=..., kind=...)``);
+        a queue of one kind takes the receipt id alone too.
 
         Idempotent: a retried web request, a second click or a replay starts no second
         job. The record is created (waiting) first. A receipt whose record is final
@@ -231,9 +292,12 @@ class ReceiptQueue:
         connection broke: the job exists either way). Redis outages are waited out
         as the pool's settings say (:func:`outage_tolerant`).
         """
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        records = self._records(redis)
+        return await self._enqueue(redis, *self._which(client_code, receipt))
+
+    async def _enqueue(
+        self, redis: ArqRedis, kind: AnyKind, client_code: str, receipt_id: str
+    ) -> bool:
+        records = self._records(redis, kind)
         created = await records.create(client_code, receipt_id)
         if created.stage is not None and created.stage.is_final:
             return False
@@ -245,12 +309,12 @@ class ReceiptQueue:
                 to=Stage.VERIFIED,
                 set={"store_failures": "0"},
             )
-        job_id = self.job_id(client_code, receipt_id)
+        job_id = self._job_id(kind, client_code, receipt_id)
         restarted = created.before is Stage.FAILED
         for attempt in range(20):
             try:
                 job = await redis.enqueue_job(
-                    self.function_name,
+                    self._function(kind),
                     client_code,
                     receipt_id,
                     _job_id=job_id,
@@ -270,18 +334,17 @@ class ReceiptQueue:
             await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
         raise RedisConnectionError(f"could not enqueue the job {job_id}")
 
-    async def record(self, redis: ArqRedis, client_code: str, receipt_id: str) -> Record | None:
+    async def record(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> Record | None:
         """The record of a receipt (``None`` if it was never enqueued, or has expired)."""
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        return await self._records(redis).load(client_code, receipt_id)
+        kind, _, receipt_id = self._which(client_code, receipt)
+        return await self._records(redis, kind).load(client_code, receipt_id)
 
     async def needs_attention(self, redis: ArqRedis) -> list[Record]:
         """The records someone must look at: outcome-unknown, failed, signed data the
         store never took, and records the sweeper set aside because it could not read
         them (stage unreadable, ``error`` naming the key and what is wrong), every kind
         under this prefix, oldest change first (the unreadable ones first)."""
-        records = self._records(redis)
+        records = self._records(redis, self.kind)  # the attention set is the prefix's
         members = await cast("Awaitable[set[bytes]]", redis.smembers(records.attention_key))
         keys = sorted(members)
         answers = await records.fetch(keys)
@@ -291,12 +354,11 @@ class ReceiptQueue:
         found = [_Records.record_at(k, a) for k, a in zip(keys, answers, strict=True) if a != {}]
         return sorted((r for r in found if r is not None), key=lambda r: r.updated_at)
 
-    async def dismiss(self, redis: ArqRedis, client_code: str, receipt_id: str) -> bool:
+    async def dismiss(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> bool:
         """Take a final record off :meth:`needs_attention` (it then expires like the
         others); ``False`` if it is not final. Held signed data is never dismissed."""
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        records = self._records(redis)
+        kind, _, receipt_id = self._which(client_code, receipt)
+        records = self._records(redis, kind)
         record = await records.load(client_code, receipt_id)
         if record is None or not record.stage.is_final:
             return False
@@ -320,48 +382,50 @@ class ReceiptQueue:
         (a cron job in :attr:`cron_jobs`); a receipt it enqueues is never verified twice.
         A record it cannot read is set aside, as it is, for :meth:`needs_attention`.
         """
-        records = self._records(redis)
         stale = (time.time() - older_than) * 1000
-        members = await redis.zrangebyscore(records.open_key, "-inf", stale)
         swept = []
-        for key in members:
-            _, client_code, receipt_id = _names(key)
-            job_id = self.job_id(client_code, receipt_id)
-            if await redis.exists(job_key_prefix + job_id):
-                continue  # queued, deferred or running
-            if await cast("Awaitable[int]", redis.sismember(records.attention_key, key)):
-                continue  # someone must look at it first
-            (answer,) = await records.fetch([key])
-            record = _Records.record_at(key, answer)
-            if record is not None and record.stage is Stage.UNREADABLE:
-                await records.set_aside(key)
-                log.warning("%s; set aside (see needs_attention)", record.error)
-                continue
-            if await self.enqueue(redis, client_code, receipt_id):
-                log.warning("receipt %s had no job (arq dropped it): enqueued again", receipt_id)
-                swept.append(receipt_id)
+        for kind in self.kinds:
+            records = self._records(redis, kind)
+            for key in await redis.zrangebyscore(records.open_key, "-inf", stale):
+                _, client_code, receipt_id = _names(key)
+                if await redis.exists(job_key_prefix + self._job_id(kind, client_code, receipt_id)):
+                    continue  # queued, deferred or running
+                if await cast("Awaitable[int]", redis.sismember(records.attention_key, key)):
+                    continue  # someone must look at it first
+                (answer,) = await records.fetch([key])
+                record = _Records.record_at(key, answer)
+                if record is not None and record.stage is Stage.UNREADABLE:
+                    await records.set_aside(key)
+                    log.warning("%s; set aside (see needs_attention)", record.error)
+                    continue
+                if await self._enqueue(redis, kind, client_code, receipt_id):
+                    log.warning(
+                        "receipt %s had no job (arq dropped it): enqueued again", receipt_id
+                    )
+                    swept.append(receipt_id)
         return swept
 
     # The worker's side -------------------------------------------------------------
 
-    def worker_client(self, ctx: dict[Any, Any]) -> Client:
-        """The worker process's Client (after :meth:`on_startup`), for your own jobs too."""
+    def worker_client(self, ctx: dict[Any, Any]) -> Client | barocert.Client:
+        """The worker process's client (after :meth:`on_startup`), for your own jobs too."""
         process: _Process = ctx[self._ctx_key]
         return process.client
 
     @property
     def functions(self) -> list[arq.worker.Function]:
-        """The job, for ``WorkerSettings.functions``."""
+        """The job of each kind, for ``WorkerSettings.functions``."""
         self._worker_parts()
         return [
             arq.worker.func(
-                self._job,
-                name=self.function_name,
+                self._job(kind),
+                name=self._function(kind),
                 timeout=self.job_timeout,
                 max_tries=MAX_TRIES,
                 keep_result=0,  # the record is the result
                 keep_result_forever=False,  # whatever the worker's default
             )
+            for kind in self.kinds
         ]
 
     @property
@@ -371,7 +435,7 @@ class ReceiptQueue:
         return [
             arq.cron(
                 self._sweep_job,
-                name=f"{self.prefix}_sweep_{self.kind.name}",
+                name=f"{self.prefix}_sweep_{self._names}",
                 second={0, 30},
                 # Never longer than the job's: arq's in-progress lease is the longest timeout
                 # of the worker's functions (plus 10 s), and sets how soon a dead worker's
@@ -386,14 +450,19 @@ class ReceiptQueue:
         return len(await self.sweep(ctx["redis"]))
 
     async def on_startup(self, ctx: dict[Any, Any]) -> None:
-        """arq's ``on_startup``: make this process's Client, refuse a ``verify_lease``
+        """arq's ``on_startup``: make this process's client, refuse a ``verify_lease``
         shorter than its verify can take, and show the SDK's warnings and errors on
         stderr unless logging was set up to show them."""
         show_sdk_logs()
         make_client, _ = self._worker_parts()
         client = make_client()
-        if not isinstance(client, Client):
-            raise ValidationError("client", f"must return a Client, got {type(client).__name__}")
+        expected = barocert.Client if self.kind.generation == "barocert" else Client
+        if not isinstance(client, expected) or isinstance(client, Bound):
+            raise ValidationError(
+                "client",
+                f"must return a {expected.__module__.partition('._')[0]}.Client not bound to"
+                f" a client code (for {self._names} receipts), got {type(client).__name__}",
+            )
         try:
             self._check_verify_lease(client)
         except ValidationError:
@@ -401,7 +470,7 @@ class ReceiptQueue:
             raise
         ctx[self._ctx_key] = _Process(client)
 
-    def _check_verify_lease(self, client: Client) -> None:
+    def _check_verify_lease(self, client: Client | barocert.Client) -> None:
         """Refuse a lease that could run out while the verify is still being sent: another
         worker would then find ``verify_dt`` unset and verify the receipt again."""
         least = math.ceil(client._longest_verify() * 10 - 1e-6) / 10  # to a tenth, up
@@ -471,32 +540,37 @@ class ReceiptQueue:
 
     # The job -----------------------------------------------------------------------
 
-    async def _job(self, ctx: dict[Any, Any], client_code: str, receipt_id: str) -> str:
-        """Move a receipt's record on until it is final; answers its stage.
+    def _job(self, kind: AnyKind) -> WorkerCoroutine:
+        """The job of ``kind``: move a receipt's record on until it is final; answers its
+        stage.
 
         Raises ``arq.Retry`` to go back to the queue: at the end of a wait slice, while
         another worker's lease runs, and after a failure that may pass.
         """
-        work = _Work(self, ctx, self._records(ctx["redis"]), client_code, receipt_id)
-        try:
-            record = await work.records.load(client_code, receipt_id)
-            if record is None:  # enqueued by hand, or the record was lost
-                await work.records.create(client_code, receipt_id)
-                record = await work.load()
-            for _ in range(10):  # each pass moves the record on, or ends the run
-                if record.stage.is_final:
-                    return record.stage.value
-                if record.stage is Stage.WAITING:
-                    record = await work.wait()
-                elif record.stage is Stage.VERIFYING:
-                    record = await work.settle_verifying()
-                else:
-                    record = await work.store_held(record)
-            raise arq.Retry(defer=1.0)  # pragma: no cover -- a record that keeps moving
-        except RedisError as exc:
-            # Before a verify: nothing is lost, the job runs again once Redis is back.
-            log.warning("receipt %s: Redis failed (%s); the job runs again", receipt_id, exc)
-            raise arq.Retry(defer=1.0) from exc
+
+        async def job(ctx: dict[Any, Any], client_code: str, receipt_id: str) -> str:
+            work = _Work(self, ctx, kind, client_code, receipt_id)
+            try:
+                record = await work.records.load(client_code, receipt_id)
+                if record is None:  # enqueued by hand, or the record was lost
+                    await work.records.create(client_code, receipt_id)
+                    record = await work.load()
+                for _ in range(10):  # each pass moves the record on, or ends the run
+                    if record.stage.is_final:
+                        return record.stage.value
+                    if record.stage is Stage.WAITING:
+                        record = await work.wait()
+                    elif record.stage is Stage.VERIFYING:
+                        record = await work.settle_verifying()
+                    else:
+                        record = await work.store_held(record)
+                raise arq.Retry(defer=1.0)  # pragma: no cover -- a record that keeps moving
+            except RedisError as exc:
+                # Before a verify: nothing is lost, the job runs again once Redis is back.
+                log.warning("receipt %s: Redis failed (%s); the job runs again", receipt_id, exc)
+                raise arq.Retry(defer=1.0) from exc
+
+        return job
 
 
 total_repr(ReceiptQueue)  # a half-built one's repr does not raise

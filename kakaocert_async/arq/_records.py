@@ -11,8 +11,23 @@ from typing import Any, TypeVar, cast
 import attrs
 from arq.connections import ArqRedis
 
-from kakaocert_async import _validation
+from kakaocert_async import _kinds, _validation
+from kakaocert_async._kinds import AnyKind
 from kakaocert_async._secret import total_repr
+from kakaocert_async.barocert import _kinds as _barocert_kinds
+from kakaocert_async.barocert import _validation as _barocert_validation
+
+ALL_KINDS = (*_kinds.KINDS, *_barocert_kinds.KINDS)
+"""Every kind a queue can serve: KakaoCert 2.x's and Barocert's (login has no receipt)."""
+
+
+def check_ids(kind: AnyKind, client_code: str, receipt_id: str) -> None:
+    """A client code, and a receipt id of the kind's generation (Barocert's are 32 digits)."""
+    _validation.check_client_code(client_code)
+    if kind.generation == "barocert":
+        _barocert_validation.check_receipt_id(receipt_id)
+    else:
+        _validation.check_receipt_id(receipt_id)
 
 
 class Stage(str, enum.Enum):
@@ -28,6 +43,8 @@ class Stage(str, enum.Enum):
     """The store callback returned; the signed data left Redis."""
     EXPIRED = "expired"
     """The receipt expired unsigned."""
+    REFUSED = "refused"
+    """The receiver declined (Barocert's ``State.REFUSED``): never verified."""
     OUTCOME_UNKNOWN = "outcome-unknown"
     """A verify went through (``verify_dt`` is set) but its answer was never kept."""
     FAILED = "failed"
@@ -39,11 +56,14 @@ class Stage(str, enum.Enum):
 
     @property
     def is_final(self) -> bool:
-        """True when no job works on it any more (stored, expired, outcome-unknown, failed)."""
+        """True when no job works on it any more (stored, expired, refused, outcome-unknown,
+        failed)."""
         return self in _FINAL
 
 
-_FINAL = frozenset({Stage.STORED, Stage.EXPIRED, Stage.OUTCOME_UNKNOWN, Stage.FAILED})
+_FINAL = frozenset(
+    {Stage.STORED, Stage.EXPIRED, Stage.REFUSED, Stage.OUTCOME_UNKNOWN, Stage.FAILED}
+)
 _ANY_BUT_STORED = [stage for stage in Stage if stage is not Stage.STORED]
 
 
@@ -66,7 +86,11 @@ class Record:
     error: str | None = None
     """Why it failed, is outcome-unknown or unreadable, or why the last verify or store failed."""
     signed_data: str | None = attrs.field(default=None, repr=_length_only)
-    """Held only while verified: from the verify's answer until the store returned."""
+    """Held only while verified: from the verify's answer until the store returned (a
+    multi-sign's: a JSON array, one per document)."""
+    verification: str | None = attrs.field(default=None, repr=_length_only)
+    """The verify's whole answer (JSON, the service's names), held with ``signed_data``:
+    Barocert's carries more than the signed data (``ci``, the receiver's fields)."""
     store_failures: int = 0
     verify_failures: int = 0
 
@@ -281,11 +305,11 @@ class _Records:
         raises for what Redis holds: a record it cannot read comes back unreadable."""
         if isinstance(answer, Exception) and not str(answer).startswith("WRONGTYPE"):
             raise answer
-        _, client_code, receipt_id = _names(key)
+        kind_name, client_code, receipt_id = _names(key)
+        kind = _kinds.named(kind_name, ALL_KINDS)
         try:
             key.decode()
-            _validation.check_client_code(client_code)
-            _validation.check_receipt_id(receipt_id)
+            check_ids(kind or _kinds.ESIGN, client_code, receipt_id)
         except ValueError:
             return _unreadable(key, "its key names no receipt")
         if isinstance(answer, Exception):
@@ -316,6 +340,7 @@ class _Records:
             verify_dt=_field(text, "verify_dt", _when, ""),
             error=text.get("error") or None,
             signed_data=text.get("signed_data"),
+            verification=text.get("verification"),
             store_failures=_field(text, "store_failures", int, "0"),
             verify_failures=_field(text, "verify_failures", int, "0"),
         )

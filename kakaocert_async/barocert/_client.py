@@ -548,6 +548,10 @@ class Client(ClientBase):
             self._connection, send, read, label=label, receipt_id=key, advice=advice
         )
 
+    def _longest_verify(self) -> float:
+        """The most seconds :meth:`_verify` can take to send: a signed POST under ``ONE_SHOT``."""
+        return self._session.longest_call(ONE_SHOT, signed=True)
+
     async def _too_late(
         self, kind: AnyKind, client_code: str, receipt_id: str, refused: APIError
     ) -> VerifyTooLate | None:

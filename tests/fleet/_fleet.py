@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from kakaocert_async.sandbox import Sandbox
-from tests._served import ROOT, clean_env, service_env
+from tests._served import ROOT, barocert_env, clean_env, service_env
 
 WORKER = [sys.executable, "-m", "arq", "tests.fleet._worker.WorkerSettings"]
-_RUN = r"kakaocert:esign:\d{12}:(\d+):kakaocert_await_esign"
+_RUN = r"kakaocert:[\w.]+:\d{12}:(\d+):kakaocert_await_[\w.]+"
 _STARTED = re.compile(rf"→ {_RUN}")
 _ENDED = re.compile(rf"[←↻!] {_RUN}")
 
 
 class Fleet:
-    """``count`` arq worker processes on one Redis, working for one served sandbox."""
+    """``count`` arq worker processes on one Redis, working for one served sandbox
+    (``settings``: more of ``tests.fleet._worker``'s, such as the kinds they serve)."""
 
     def __init__(
         self,
@@ -34,11 +35,13 @@ class Fleet:
         queue: dict[str, Any],
         max_jobs: int,
         client_timeout: float,
+        **settings: Any,
     ) -> None:
         self.directory = directory
         self.store_dir = directory / "stored"
         self.store_dir.mkdir()
         settings = {
+            **settings,
             "redis_port": redis_port,
             "store_dir": str(self.store_dir),
             "queue": queue,
@@ -47,6 +50,7 @@ class Fleet:
         }
         self.env = clean_env(
             **service_env(sandbox, url),
+            **barocert_env(sandbox, url),
             FLEET_SETTINGS=json.dumps(settings),
             PYTHONUNBUFFERED="1",  # a killed worker's log is complete up to the kill
         )
@@ -76,7 +80,8 @@ class Fleet:
         return (self.directory / f"worker-{n}.log").read_text(encoding="utf-8", errors="replace")
 
     def logs(self) -> str:
-        return "\n".join(f"--- worker {n}\n{self.log(n)[-3000:]}" for n in range(len(self._logs)))
+        count = len(self.processes)  # a restarted worker appends to its own log
+        return "\n".join(f"--- worker {n}\n{self.log(n)[-3000:]}" for n in range(count))
 
     def running(self, n: int) -> collections.Counter[str]:
         """Receipts whose job worker ``n`` started and has not ended (as its log says)."""

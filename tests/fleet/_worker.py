@@ -1,13 +1,15 @@
 """The fleet tests' worker processes: ``python -m arq tests.fleet._worker.WorkerSettings``.
 
-Configured by the environment: ``KAKAOCERT_*`` name the service (a served sandbox),
-``FLEET_SETTINGS`` (JSON) the Redis port, the store's directory, the client's timeout
-and the queue's timings; ``store_fails`` makes every store raise, ``testing`` turns the
-SDK's testing switch on (no backoff waits), ``log_at_startup`` has the application set up
-its logging in its own ``on_startup`` (:data:`APP_LOGGING` does it on the command line,
-``--custom-log-dict``). The store appends ``<receipt id> <signed
-data>`` lines to a file of its own per process, so the test can count what each process
-stored, even one killed with SIGKILL.
+Configured by the environment: ``KAKAOCERT_*`` (and ``BAROCERT_*``) name the service
+(a served sandbox), ``FLEET_SETTINGS`` (JSON) the Redis port, the store's directory,
+the client's timeout and the queue's timings; ``kinds`` names the 2.x kinds its queue
+serves (e-sign by default), ``barocert`` the Barocert kinds of a second queue with a
+``barocert.Client`` (timeout ``barocert_timeout``) on the same worker; ``store_fails``
+makes every store raise, ``testing`` turns the SDK's testing switch on (no backoff
+waits), ``log_at_startup`` has the application set up its logging in its own
+``on_startup`` (:data:`APP_LOGGING` does it on the command line, ``--custom-log-dict``).
+The store appends ``<receipt id> <signed data>`` lines to a file of its own per
+process, so the test can count what each process stored, even one killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from arq.connections import RedisSettings
 from arq.logs import default_log_config
 
 import kakaocert_async
-from kakaocert_async import Client
-from kakaocert_async.arq import ReceiptQueue, Signed, outage_tolerant
+from kakaocert_async import Client, barocert
+from kakaocert_async._kinds import named
+from kakaocert_async.arq import BAROCERT_KINDS, KINDS, ReceiptQueue, Signed, outage_tolerant
 
 SETTINGS: dict[str, Any] = json.loads(os.environ["FLEET_SETTINGS"])
 if SETTINGS.get("testing"):
@@ -52,6 +55,10 @@ def make_client() -> Client:
     )
 
 
+def make_barocert_client() -> barocert.Client:
+    return barocert.Client.from_env(timeout=SETTINGS["barocert_timeout"])
+
+
 async def store(ctx: dict[Any, Any], signed: Signed) -> None:
     if SETTINGS.get("store_fails"):
         raise OSError("the database is down")
@@ -68,10 +75,21 @@ async def log_at_startup(ctx: dict[Any, Any]) -> None:
     logging.basicConfig(format=APP_FORMAT)  # after the queue's on_startup
 
 
-queue = ReceiptQueue(client=make_client, store=store, **SETTINGS["queue"])
-WorkerSettings = queue.settings(
-    redis_settings=outage_tolerant(RedisSettings(port=SETTINGS["redis_port"]), seconds=15),
-    poll_delay=0.05,
-    max_jobs=SETTINGS.get("max_jobs", 1000),
-    on_startup=log_at_startup if SETTINGS.get("log_at_startup") else None,
-)
+kinds: list[Any] = [named(name, KINDS) for name in SETTINGS.get("kinds", ["esign"])]
+queue = ReceiptQueue(client=make_client, store=store, kind=kinds, **SETTINGS["queue"])
+arq_settings: dict[str, Any] = {
+    "redis_settings": outage_tolerant(RedisSettings(port=SETTINGS["redis_port"]), seconds=15),
+    "poll_delay": 0.05,
+    "max_jobs": SETTINGS.get("max_jobs", 1000),
+    "on_startup": log_at_startup if SETTINGS.get("log_at_startup") else None,
+}
+if SETTINGS.get("barocert"):  # both generations on one worker: a queue of each
+    barocert_kinds: list[Any] = [named(name, BAROCERT_KINDS) for name in SETTINGS["barocert"]]
+    barocert_queue = ReceiptQueue(
+        client=make_barocert_client,
+        store=store,
+        kind=barocert_kinds,
+        **SETTINGS["queue"],
+    )
+    arq_settings = barocert_queue.settings(**arq_settings)
+WorkerSettings = queue.settings(**arq_settings)

@@ -20,15 +20,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 
 import kakaocert_async
 from kakaocert_async import Client, KakaocertError, ValidationError
-from kakaocert_async.arq import (
-    ESIGN,
-    ReceiptKind,
-    ReceiptQueue,
-    Record,
-    Signed,
-    Stage,
-    _job,
-)
+from kakaocert_async.arq import ESIGN, ReceiptQueue, Record, Signed, Stage, _job
 from kakaocert_async.arq._records import _Records
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import ROOT, clean_env
@@ -493,26 +485,23 @@ async def test_a_long_wait_goes_back_to_the_queue_between_slices(
 
 
 async def test_a_slice_that_overruns_goes_back_to_the_queue(
-    scene: MakeScene, caplog: pytest.LogCaptureFixture
+    scene: MakeScene, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A kind whose first wait hangs, as in a process too busy to end its slice on time:
-    # the job cuts it at 1.5 slices and goes back to the queue instead of being failed
-    # by arq's job timeout. (Also the seam for other kinds of receipt.)
+    # A first wait that hangs, as in a process too busy to end its slice on time: the
+    # job cuts it at 1.5 slices and goes back to the queue instead of being failed by
+    # arq's job timeout.
     caplog.set_level(logging.INFO, logger="arq.worker")
     hung: list[str] = []
+    await_signed = Client.await_signed
 
-    async def await_final(
-        client: Client, code: str, receipt_id: str, timeout: float, interval: float | None
-    ) -> Any:
+    async def hanging_once(client: Client, code: str, receipt: Any, **options: Any) -> Any:
         if not hung:
-            hung.append(receipt_id)
+            hung.append(receipt.receipt_id)
             await asyncio.sleep(3600)
-        return await ESIGN.await_final(client, code, receipt_id, timeout, interval)
+        return await await_signed.__get__(client, Client)(code, receipt, **options)
 
-    kind = ReceiptKind(
-        name="esign", read_state=ESIGN.read_state, await_final=await_final, verify=ESIGN.verify
-    )
-    async with scene(Sandbox(sign_after=0), kind=kind, wait_slice=0.1) as s:
+    monkeypatch.setattr(Client, "await_signed", hanging_once)
+    async with scene(Sandbox(sign_after=0), wait_slice=0.1) as s:
         receipt_id = await s.receipt()
         await s.work()
 
