@@ -15,7 +15,8 @@ import time
 from typing import IO, TYPE_CHECKING
 
 from kakaocert_async._arguments import seconds, sign_after
-from kakaocert_async._client import Client
+from kakaocert_async._client import BoundClient, Client
+from kakaocert_async._env import Environment
 from kakaocert_async._models import ESignRequest, ESignStatus, SignState
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
@@ -26,10 +27,9 @@ from ._base import (
     EXIT_OK,
     CommandError,
     Commands,
-    Service,
+    command,
     personal,
     revealed,
-    run,
 )
 
 if TYPE_CHECKING:
@@ -153,24 +153,21 @@ def _receiver(args: argparse.Namespace, key: str) -> str:
     return revealed(getattr(args, key)) or SANDBOX_RECEIVER[key]
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    return run(lambda: demo(args, sys.stdout))
-
-
-async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
-    """The demo itself; its exit status."""
+@command
+async def run_demo(args: argparse.Namespace) -> int:
+    """The demo itself, on stdout; its exit status."""
     started = time.monotonic()
-    out = _Printer(stream)
+    out = _Printer(sys.stdout)
     request = _request(args)  # checked first: nothing is sent if it is wrong
     async with contextlib.AsyncExitStack() as stack:
-        client: Client
+        client: BoundClient
         if args.live:
-            service = Service.from_env()
-            client = await stack.enter_async_context(service.client())
-            client_code = service.client_code
+            environment = Environment.from_env(variables=Client.variables)
+            client = (await stack.enter_async_context(environment.client(Client))).for_client()
             interval = args.interval or LIVE_INTERVAL
             out.line(
-                f"KakaoCert demo on the service at {service.api_url} (client code {client_code})",
+                f"KakaoCert demo on the service at {environment.api_url}"
+                f" (client code {client.client_code})",
                 style="bold",
             )
         else:
@@ -181,8 +178,7 @@ async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
             except SandboxUnavailable as exc:
                 raise CommandError(f"{exc} (or run the demo --live)") from None
             sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
-            client = sandbox.client()  # closed with the sandbox
-            client_code = sandbox.client_code
+            client = sandbox.client().for_client(sandbox.client_code)  # closed with the sandbox
             interval = args.interval or SANDBOX_INTERVAL
             signs = (
                 "never signs by itself"
@@ -191,14 +187,14 @@ async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
             )
             out.line(f"KakaoCert demo on the in-process sandbox ({signs})", style="bold")
 
-        receipt = await client.request_esign(client_code, request)
+        receipt = await client.request_esign(request)
         out.line(f"1. request_esign {out.arrow()}receipt_id {receipt.receipt_id}", style="cyan")
 
         out.line(f"2. await_signed   polling every {interval:g} s", style="cyan")
         seen: list[SignState] = []
         last: ESignStatus | None = None
         states = client.watch_esign_state(
-            client_code, receipt.receipt_id, interval=interval, timeout=args.timeout
+            receipt.receipt_id, interval=interval, timeout=args.timeout
         )
         with out.progress() as progress:
             async with contextlib.aclosing(states):
@@ -212,7 +208,7 @@ async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
             out.line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
 
-        verification = await client.verify_esign(client_code, receipt.receipt_id)
+        verification = await client.verify_esign(receipt.receipt_id)
         signed_data = verification.signed_data
         out.line(
             f"3. verify_esign  {out.arrow()}signed_data ({len(signed_data)} characters):",
