@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from types import FrameType
-from typing import IO, Any, NoReturn, Protocol, TypeAlias, TypeVar
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 import attrs
 import cattrs
@@ -117,19 +117,10 @@ class CommandError(Exception):
         self.status = status
 
 
-def personal(text: str) -> Secret[str]:
-    """The ``type`` of a flag of personal data: it stays a :class:`Secret` (shown in no
-    repr, so in no frame's locals) until it goes into the request."""
-    return Secret(text)
-
-
 def revealed(value: Any) -> Any:
-    """A :func:`personal` flag's value, for the request (any other value as it is)."""
+    """A flag's value, for the request: a flag of personal data is a :class:`Secret`
+    (shown in no repr, so in no frame's locals) until it goes into the request."""
     return value.reveal() if isinstance(value, Secret) else value
-
-
-def one_line(text: str) -> str:
-    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
 
 
 # The kinds of the SDK's errors, in their words: the first the error is an instance of.
@@ -158,9 +149,10 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def report(message: str, *, stream: IO[str] | None = None) -> None:
-    """Write ``kakaocert-async: MESSAGE`` as one line to stderr."""
-    print(f"{PROG}: {one_line(message)}", file=stream or sys.stderr, flush=True)
+def report(message: str) -> None:
+    """Write ``kakaocert-async: MESSAGE`` as one line to stderr (its line breaks as spaces)."""
+    line = re.sub(r"\s*[\r\n]+\s*", " ", message).strip()
+    print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
 
 def run(command: Coroutine[Any, Any, int]) -> int:
@@ -176,12 +168,9 @@ def run(command: Coroutine[Any, Any, int]) -> int:
     except CommandError as exc:
         report(exc.message)
         return exc.status
-    except SignTimeout as exc:
-        report(describe_error(exc))
-        return EXIT_TIMEOUT
     except KakaocertError as exc:
         report(describe_error(exc))
-        return EXIT_ERROR
+        return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
     except Exception as exc:
         if os.environ.get(DEBUG_VAR):
             raise
@@ -284,15 +273,7 @@ def _result(outcome: T | _Failed) -> T:
     return outcome
 
 
-class _Receipt(Protocol):
-    @property
-    def receipt_id(self) -> str: ...
-
-
-R = TypeVar("R", bound=_Receipt)
-
-
-async def shielded_request(call: Awaitable[R], *, group: str) -> R:
+async def shielded_request(call: Awaitable[Any], *, group: str) -> Any:
     """:func:`shielded` for a request; ``group`` is the command's (``esign``, ``barocert sign``)."""
     return await shielded(
         call,

@@ -35,6 +35,7 @@ from kakaocert_async._env import Variables
 from kakaocert_async._errors import SignTimeout
 from kakaocert_async._kinds import ESIGN, AnyKind
 from kakaocert_async._models import DEFAULT_EXPIRES_IN
+from kakaocert_async._secret import Secret
 from kakaocert_async.barocert import _kinds as barocert_kinds
 
 from . import _progress
@@ -49,7 +50,6 @@ from ._base import (
     command,
     connected,
     flag_of,
-    personal,
     revealed,
     shielded_request,
     shielded_verify,
@@ -169,7 +169,7 @@ def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: Contai
     element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
     items = attrs.fields(element) if element else (field,)
     metavar = tuple(_metavar(item.name) for item in items)
-    options: dict[str, Any] = {"metavar": metavar[0], "type": personal}
+    options: dict[str, Any] = {"metavar": metavar[0], "type": Secret}  # personal: see revealed()
     if hint is bool:
         options = {"action": argparse.BooleanOptionalAction}
     elif isinstance(hint, type) and issubclass(hint, enum.Enum):

@@ -18,6 +18,7 @@ from kakaocert_async._arguments import seconds, sign_after
 from kakaocert_async._client import BoundClient, Client
 from kakaocert_async._env import Environment
 from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async._secret import Secret
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
 from . import _progress
@@ -28,7 +29,6 @@ from ._base import (
     CommandError,
     Commands,
     command,
-    personal,
     revealed,
 )
 
@@ -92,9 +92,9 @@ def add_parser(commands: Commands) -> None:
     )
     add("--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
-    receiver.add_argument("--name", type=personal, help="the receiver's name")
-    receiver.add_argument("--phone", type=personal, help="mobile number, digits only")
-    receiver.add_argument("--birthday", type=personal, help="date of birth, YYYYMMDD")
+    receiver.add_argument("--name", type=Secret, help="the receiver's name")
+    receiver.add_argument("--phone", type=Secret, help="mobile number, digits only")
+    receiver.add_argument("--birthday", type=Secret, help="date of birth, YYYYMMDD")
     add("--call-center", metavar="NUMBER", help="your customer-service number")
     add("--title", default=TITLE, help="the request's title")
     add("--token", default=TOKEN, help="the text to sign")

@@ -13,7 +13,6 @@ import enum
 import math
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
 from kakaocert_async._models import Status
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from rich.padding import Padding
 
 Clock = Callable[[], float]
-_Self = TypeVar("_Self", bound="_Context")
+_Self = TypeVar("_Self", bound="Progress")
 
 
 class StatusLike(Status, Protocol):
@@ -45,65 +44,42 @@ HEARTBEAT = 30.0
 """Seconds between plain lines while nothing changes."""
 
 
-def seconds_left(status: StatusLike, now: float) -> float | None:
-    """Seconds from ``now`` (epoch) until the receipt expires; ``None`` if unknown."""
+def describe(status: StatusLike, now: float) -> str:
+    """One status in words, by its state's name: ``pending, 57 s left``,
+    ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
+    ``completed``, ``refused``, ...). ``now`` is epoch seconds."""
+    name = status.state.name.lower()
+    if status.is_final:
+        return name
+    text = f"{name} (opened)" if status.view_dt is not None else name
     if status.expire_dt is not None:
         expires_at = status.expire_dt.timestamp()
     elif status.request_dt is not None and status.expires_in is not None:
         expires_at = status.request_dt.timestamp() + status.expires_in
     else:
-        return None
-    return max(expires_at - now, 0.0)
+        return text  # the seconds left are unknown
+    return f"{text}, {math.ceil(max(expires_at - now, 0.0))} s left"
 
 
-def describe(status: StatusLike, now: float) -> str:
-    """One status in words, by its state's name: ``pending, 57 s left``,
-    ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
-    ``completed``, ``refused``, ...)."""
-    name = status.state.name.lower()
-    if status.is_final:
-        return name
-    text = f"{name} (opened)" if status.view_dt is not None else name
-    left = seconds_left(status, now)
-    return text if left is None else f"{text}, {math.ceil(left)} s left"
+class Progress:
+    """Shows the states of one receipt as they are read (this one shows nothing); a
+    context manager, entered while they are."""
 
-
-class Progress(Protocol):
-    """Shows the states of one receipt as they are read."""
-
-    def __enter__(self) -> Progress: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-    def update(self, status: StatusLike) -> None: ...
-
-
-class _Context:
     def __enter__(self: _Self) -> _Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         pass
-
-
-class NoProgress(_Context):
-    """Shows nothing (``--quiet``)."""
 
     def update(self, status: StatusLike) -> None:
         pass
 
 
-class PlainProgress(_Context):
+class NoProgress(Progress):
+    """Shows nothing (``--quiet``)."""
+
+
+class PlainProgress(Progress):
     """One line per change of state (or opening), and a heartbeat line while pending."""
 
     def __init__(
@@ -131,7 +107,7 @@ class PlainProgress(_Context):
         print(f"{self._prefix}{describe(status, now)}", file=self._stream, flush=True)
 
 
-class RichProgress(_Context):
+class RichProgress(Progress):
     """A spinner with the state and the seconds left, redrawn several times a second;
     on exit it leaves one line: the last state read."""
 
@@ -162,12 +138,7 @@ class RichProgress(_Context):
         self._live.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._live.stop()
         status = self._status
         if status is not None:
