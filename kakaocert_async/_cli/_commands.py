@@ -14,7 +14,6 @@ reports any failure as one line on stderr.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import enum
 import inspect
 import os
@@ -157,6 +156,8 @@ def request_flags(model: type[Any]) -> list[Flag]:
     fields = [field for field in attrs.fields(model) if field.name not in _SET_OTHERWISE]
     fields.sort(key=lambda field: list(RECEIVER).index(field.name) if field.name in RECEIVER else 9)
     docs = _attribute_docs(model)
+    if "text" in docs:  # documented as text=, which is token= (the flag) by a clearer name
+        docs["token"] = docs["text"]
     return [
         _flag(field, hints[field.name], _help(docs.get(field.name, ""), field.name, hints), hints)
         for field in fields
@@ -228,19 +229,10 @@ def _metavar(name: str) -> str:
 
 def _attribute_docs(model: type[Any]) -> dict[str, str]:
     """Field name -> its text in the ``Attributes:`` section of ``model``'s docstring."""
-    _, _, section = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
-    docs: dict[str, str] = {}
-    name = ""
-    for line in section.splitlines():
-        entry = re.fullmatch(r"    (\w+)(?: \(.*?\))?: (.*)", line)
-        if entry:
-            name = entry[1]
-            docs[name] = entry[2]
-        elif line.startswith("        ") and name:
-            docs[name] += " " + line.strip()
-        elif line.strip():
-            break  # the section's end
-    return docs
+    _, _, rest = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
+    section = re.split(r"^(?=\S)", rest, maxsplit=1, flags=re.M)[0]  # up to an unindented line
+    entries = re.findall(r"^    (\w+)(?: \(.*?\))?: (.*(?:\n {8}.*)*)", section, flags=re.M)
+    return {name: " ".join(text.split()) for name, text in entries}
 
 
 def _help(doc: str, name: str, fields: Container[str]) -> str:
@@ -448,7 +440,6 @@ async def run_state(args: argparse.Namespace) -> int:
 @command
 async def run_wait(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
-    last: _progress.StatusLike | None = None
     progress = _progress.progress_for(sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  ")
     options = {"timeout": args.timeout, "interval": args.interval}
     async with connected(CLIENTS[kind.generation]) as client:
@@ -457,16 +448,12 @@ async def run_wait(args: argparse.Namespace) -> int:
         else:
             states = client.watch_state(kind.receipt(receipt_id=args.receipt_id), **options)
         try:
-            with progress:
-                async with contextlib.aclosing(states):
-                    async for last in states:
-                        progress.update(last)
+            _, last = await _progress.follow(states, progress)
         except SignTimeout as exc:
             # Still pending: with --json, the last state read, for scripts.
             if args.json and exc.last_status is not None:
                 print(to_json(exc.last_status))
             raise
-    assert last is not None
     print_result(args, last, last.state.name.lower())
     return EXIT_OK if _progress.signed(last) else EXIT_EXPIRED
 

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING
 from kakaocert_async._arguments import seconds, sign_after
 from kakaocert_async._client import BoundClient, Client
 from kakaocert_async._env import Environment
-from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async._models import ESignRequest, SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
@@ -191,19 +191,13 @@ async def run_demo(args: argparse.Namespace) -> int:
         out.line(f"1. request_esign {out.arrow()}receipt_id {receipt.receipt_id}", style="cyan")
 
         out.line(f"2. await_signed   polling every {interval:g} s", style="cyan")
-        seen: list[SignState] = []
-        last: ESignStatus | None = None
         states = client.watch_esign_state(
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        with out.progress() as progress:
-            async with contextlib.aclosing(states):
-                async for last in states:
-                    progress.update(last)
-                    if not seen or seen[-1] is not last.state:
-                        seen.append(last.state)
-        out.line("   states seen: " + out.arrow().join(s.name.lower() for s in seen))
-        assert last is not None
+        first, last = await _progress.follow(states, out.progress())
+        # Pending, then signed or expired: the first state read and the last.
+        seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
+        out.line("   states seen: " + out.arrow().join(seen))
         if last.state is SignState.EXPIRED:
             out.line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED

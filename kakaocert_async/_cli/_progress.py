@@ -8,11 +8,12 @@ state changes and, while pending, every ``heartbeat`` seconds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
 from kakaocert_async._models import Status
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], float]
 _Self = TypeVar("_Self", bound="Progress")
+S = TypeVar("S", bound="StatusLike")
 
 
 class StatusLike(Status, Protocol):
@@ -175,6 +177,19 @@ def rich_console(stream: IO[str]) -> Console | None:
     except ImportError:
         return None
     return Console(file=stream)
+
+
+async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S, S]:
+    """Show each state of ``states`` (a client's ``watch_state``) on ``progress``, and
+    return the first read and the last, which is final."""
+    first = last = None
+    with progress:
+        async with contextlib.aclosing(states):
+            async for last in states:
+                first = first or last
+                progress.update(last)
+    assert last is not None  # watch_state yields or raises
+    return first or last, last
 
 
 def progress_for(
