@@ -159,15 +159,12 @@ def run(command: Coroutine[Any, Any, int]) -> int:
     """Run an async command; map every failure to its exit code and a one-line message."""
     try:
         return asyncio.run(command)
-    except Interrupted as exc:
+    except (Interrupted, CommandError) as exc:
         report(exc.message)
-        return EXIT_OUTCOME_UNKNOWN
+        return exc.status
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED
-    except CommandError as exc:
-        report(exc.message)
-        return exc.status
     except KakaocertError as exc:
         report(describe_error(exc))
         return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
@@ -188,6 +185,8 @@ def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> R
 
 class Interrupted(KeyboardInterrupt):
     """A second Ctrl+C while :func:`shielded` waited: ``message`` says what is unknown."""
+
+    status = EXIT_OUTCOME_UNKNOWN
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -16,6 +16,8 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 
+import attrs
+
 from kakaocert_async._models import Status
 
 if TYPE_CHECKING:
@@ -81,24 +83,17 @@ class NoProgress(Progress):
     """Shows nothing (``--quiet``)."""
 
 
+@attrs.define
 class PlainProgress(Progress):
     """One line per change of state (or opening), and a heartbeat line while pending."""
 
-    def __init__(
-        self,
-        stream: IO[str],
-        *,
-        label: str = "",
-        indent: int = 0,
-        clock: Clock = time.time,
-        heartbeat: float = HEARTBEAT,
-    ) -> None:
-        self._stream = stream
-        self._prefix = " " * indent + label
-        self._clock = clock
-        self._heartbeat = heartbeat
-        self._shown: tuple[int, bool] | None = None
-        self._shown_at = 0.0
+    _stream: IO[str]
+    _label: str = attrs.field(default="", kw_only=True)
+    _indent: int = attrs.field(default=0, kw_only=True)
+    _clock: Clock = attrs.field(default=time.time, kw_only=True)
+    _heartbeat: float = attrs.field(default=HEARTBEAT, kw_only=True)
+    _shown: tuple[int, bool] | None = attrs.field(default=None, init=False)
+    _shown_at: float = attrs.field(default=0.0, init=False)
 
     def update(self, status: StatusLike) -> None:
         now = self._clock()
@@ -106,7 +101,8 @@ class PlainProgress(Progress):
         if key == self._shown and now - self._shown_at < self._heartbeat:
             return
         self._shown, self._shown_at = key, now
-        print(f"{self._prefix}{describe(status, now)}", file=self._stream, flush=True)
+        line = f"{' ' * self._indent}{self._label}{describe(status, now)}"
+        print(line, file=self._stream, flush=True)
 
 
 class RichProgress(Progress):
