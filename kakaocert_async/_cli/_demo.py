@@ -107,18 +107,13 @@ class _Printer:
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
         self.console: Console | None = _progress.rich_console(stream)
+        self.arrow = " → " if self.console is not None else " -> "
 
     def line(self, text: str = "", style: str | None = None) -> None:
         if self.console is None:
             print(text, file=self.stream, flush=True)
         else:
             self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
-
-    def arrow(self) -> str:
-        return " → " if self.console is not None else " -> "
-
-    def progress(self) -> _progress.Progress:
-        return _progress.progress_for(self.stream, indent=3, console=self.console)
 
 
 def _request(args: argparse.Namespace) -> ESignRequest:
@@ -188,16 +183,17 @@ async def run_demo(args: argparse.Namespace) -> int:
             out.line(f"KakaoCert demo on the in-process sandbox ({signs})", style="bold")
 
         receipt = await client.request_esign(request)
-        out.line(f"1. request_esign {out.arrow()}receipt_id {receipt.receipt_id}", style="cyan")
+        out.line(f"1. request_esign {out.arrow}receipt_id {receipt.receipt_id}", style="cyan")
 
         out.line(f"2. await_signed   polling every {interval:g} s", style="cyan")
         states = client.watch_esign_state(
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        first, last = await _progress.follow(states, out.progress())
+        progress = _progress.progress_for(out.stream, indent=3, console=out.console)
+        first, last = await _progress.follow(states, progress)
         # Pending, then signed or expired: the first state read and the last.
         seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
-        out.line("   states seen: " + out.arrow().join(seen))
+        out.line("   states seen: " + out.arrow.join(seen))
         if last.state is SignState.EXPIRED:
             out.line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
@@ -205,7 +201,7 @@ async def run_demo(args: argparse.Namespace) -> int:
         verification = await client.verify_esign(receipt.receipt_id)
         signed_data = verification.signed_data
         out.line(
-            f"3. verify_esign  {out.arrow()}signed_data ({len(signed_data)} characters):",
+            f"3. verify_esign  {out.arrow}signed_data ({len(signed_data)} characters):",
             style="cyan",
         )
         out.line(signed_data)
