@@ -224,11 +224,7 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
         presses += 1
         if presses > 1:
             raise Interrupted(unknown)
-        loop.call_soon_threadsafe(wake)
-
-    def wake() -> None:
-        if not pressed.done():
-            pressed.set_result(None)
+        loop.call_soon_threadsafe(pressed.set_result, None)  # the first press only
 
     signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -251,23 +247,17 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
         task.cancel()
 
 
-async def _outcome(call: Awaitable[T]) -> T | _Failed:
+async def _outcome(call: Awaitable[T]) -> T | Exception:
+    """``call``'s result, or its error: returned, not raised (see :func:`shielded`)."""
     try:
         return await call
     except Exception as error:
-        return _Failed(error)
+        return error
 
 
-class _Failed:
-    __slots__ = ("error",)
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
-def _result(outcome: T | _Failed) -> T:
-    if isinstance(outcome, _Failed):
-        raise outcome.error
+def _result(outcome: T | Exception) -> T:
+    if isinstance(outcome, Exception):
+        raise outcome
     return outcome
 
 
