@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -82,13 +83,13 @@ def flag_of(field: str) -> str:
     return RENAMED.get(field) or "--" + field.replace("_", "-")
 
 
-_REQUESTS = {kind.request for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)}
-_FLAG_FIELDS = frozenset(
-    {field.name for request in _REQUESTS for field in attrs.fields(request)}
-    | {"receipt_id", "tx_id", "signature", "interval", "timeout"}
-)
-"""What a ValidationError may name that a flag gave: each kind's request's fields,
-and the other arguments of the commands."""
+@functools.cache
+def _fields() -> frozenset[str]:
+    """What a ValidationError may name that a flag gave: each kind's request's fields,
+    and the other arguments of the commands."""
+    requests = {kind.request for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)}
+    named = {field.name for request in requests for field in attrs.fields(request)}
+    return frozenset({*named, "receipt_id", "tx_id", "signature", "interval", "timeout"})
 
 
 class Parser(argparse.ArgumentParser):
@@ -137,7 +138,7 @@ _ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
 def describe_error(exc: BaseException) -> str:
     """The one-line message for an error: what kind, and the SDK's own words."""
     if isinstance(exc, ValidationError):
-        flag = f" ({flag_of(exc.field)})" if exc.field in _FLAG_FIELDS else ""
+        flag = f" ({flag_of(exc.field)})" if exc.field in _fields() else ""
         return exc.message + flag
     if isinstance(exc, KakaocertError):
         kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
