@@ -28,6 +28,7 @@ from kakaocert_async._cli import (
     _progress,
     main,
 )
+from kakaocert_async._env import Environment
 from kakaocert_async._wire import KST
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import (
@@ -450,7 +451,7 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(_base.Service, "client", broken)
+    monkeypatch.setattr(Environment, "client", broken)
     assert main(["state", "1"]) == EXIT_ERROR
     line = one_error_line(capsys.readouterr().err)
     assert line == (
@@ -468,7 +469,7 @@ def test_ctrl_c_exits_130(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_base.Service, "client", interrupted)
+    monkeypatch.setattr(Environment, "client", interrupted)
     assert main(["state", "1"]) == 130
     assert one_error_line(capsys.readouterr().err) == "kakaocert-async: interrupted"
 

@@ -375,12 +375,12 @@ def test_missing_credentials_are_named(
 
 
 def test_the_default_urls_are_barocerts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kakaocert_async._cli._base import Service
+    from kakaocert_async._env import Environment
     from kakaocert_async.barocert import Client as BarocertClient
 
     env = {"BAROCERT_LINK_ID": "L", "BAROCERT_SECRET_KEY": "k", "KAKAOCERT_CLIENT_CODE": "0" * 12}
     env["KAKAOCERT_API_URL"] = "http://not-barocert.invalid"  # never read for Barocert
-    service = Service.from_env(env, variables=BarocertClient.variables)
+    service = Environment.from_env(env, variables=BarocertClient.variables)
     assert (service.api_url, service.auth_url) == (
         "https://static-barocert.linkhub.co.kr",
         "https://static-auth.linkhub.co.kr",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -12,17 +13,15 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from types import FrameType
-from typing import IO, NoReturn, Protocol, TypeAlias, TypeVar
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 import attrs
 import cattrs
 
 from kakaocert_async import _kinds
-from kakaocert_async._client import Client
-from kakaocert_async._connection import ClientBase
-from kakaocert_async._env import Environment, Variables, hidden
+from kakaocert_async._env import Environment
 from kakaocert_async._errors import (
     CLIENT_ERROR_CODE,
     APIError,
@@ -62,12 +61,7 @@ timeout, which bounds the call, is 10)."""
 CALL_CENTER_VAR = "KAKAOCERT_CALL_CENTER"
 DEBUG_VAR = "KAKAOCERT_DEBUG"
 
-C = TypeVar("C", bound=ClientBase)
 T = TypeVar("T")
-
-
-KAKAOCERT = Client.variables
-"""KakaoCert 2.x's variables (``KAKAOCERT_LINK_ID`` ... ``KAKAOCERT_AUTH_URL``)."""
 
 RECEIVER = {"receiver_name": "--name", "receiver_hp": "--phone", "receiver_birthday": "--birthday"}
 RENAMED = {
@@ -110,6 +104,8 @@ class Parser(argparse.ArgumentParser):
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_subparsers()`` returns: each command adds its parser to it."""
+Runner: TypeAlias = Callable[[argparse.Namespace], int]
+"""What a command's parser sets as ``run``: its exit status, given its arguments."""
 
 
 class CommandError(Exception):
@@ -121,19 +117,22 @@ class CommandError(Exception):
         self.status = status
 
 
-def personal(text: str) -> Secret[str]:
-    """The ``type`` of a flag of personal data: it stays a :class:`Secret` (shown in no
-    repr, so in no frame's locals) until it goes into the request."""
-    return Secret(text)
+def revealed(value: Any) -> Any:
+    """A flag's value, for the request: a flag of personal data is a :class:`Secret`
+    (shown in no repr, so in no frame's locals) until it goes into the request."""
+    return value.reveal() if isinstance(value, Secret) else value
 
 
-def revealed(value: Secret[str] | None) -> str | None:
-    """A :func:`personal` flag's value, for the request (``None`` if not given)."""
-    return None if value is None else value.reveal()
-
-
-def one_line(text: str) -> str:
-    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+# The kinds of the SDK's errors, in their words: the first the error is an instance of.
+_ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
+    (APIError, "service error"),
+    (VerifyOutcomeUnknown, "verify outcome unknown"),
+    (RequestNotSent, "cannot connect"),
+    (MalformedResponse, "unreadable answer"),
+    (TransportError, "connection failed"),
+    (SignTimeout, "timed out"),
+    (KakaocertError, "error"),
+)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -142,20 +141,7 @@ def describe_error(exc: BaseException) -> str:
         flag = f" ({flag_of(exc.field)})" if exc.field in _fields() else ""
         return exc.message + flag
     if isinstance(exc, KakaocertError):
-        if isinstance(exc, APIError):
-            kind = "service error"
-        elif isinstance(exc, VerifyOutcomeUnknown):
-            kind = "verify outcome unknown"
-        elif isinstance(exc, RequestNotSent):
-            kind = "cannot connect"
-        elif isinstance(exc, MalformedResponse):
-            kind = "unreadable answer"
-        elif isinstance(exc, TransportError):
-            kind = "connection failed"
-        elif isinstance(exc, SignTimeout):
-            kind = "timed out"
-        else:
-            kind = "error"
+        kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
         detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)
         return f"{kind}: {detail}"
     if isinstance(exc, CommandError):
@@ -163,30 +149,25 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def report(message: str, *, stream: IO[str] | None = None) -> None:
-    """Write ``kakaocert-async: MESSAGE`` as one line to stderr."""
-    print(f"{PROG}: {one_line(message)}", file=stream or sys.stderr, flush=True)
+def report(message: str) -> None:
+    """Write ``kakaocert-async: MESSAGE`` as one line to stderr (its line breaks as spaces)."""
+    line = re.sub(r"\s*[\r\n]+\s*", " ", message).strip()
+    print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
 
-def run(command: Callable[[], Awaitable[int]]) -> int:
+def run(command: Coroutine[Any, Any, int]) -> int:
     """Run an async command; map every failure to its exit code and a one-line message."""
     try:
-        return asyncio.run(_awaited(command))
-    except Interrupted as exc:
+        return asyncio.run(command)
+    except (Interrupted, CommandError) as exc:
         report(exc.message)
-        return EXIT_OUTCOME_UNKNOWN
+        return exc.status
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED
-    except CommandError as exc:
-        report(exc.message)
-        return exc.status
-    except SignTimeout as exc:
-        report(describe_error(exc))
-        return EXIT_TIMEOUT
     except KakaocertError as exc:
         report(describe_error(exc))
-        return EXIT_ERROR
+        return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
     except Exception as exc:
         if os.environ.get(DEBUG_VAR):
             raise
@@ -194,8 +175,9 @@ def run(command: Callable[[], Awaitable[int]]) -> int:
         return EXIT_ERROR
 
 
-async def _awaited(command: Callable[[], Awaitable[int]]) -> int:
-    return await command()
+def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Runner:
+    """``body(args)``, an async command, as the ``run`` its parser sets (see :func:`run`)."""
+    return lambda args: run(body(args))
 
 
 # Ctrl+C during a call the service takes once --------------------------------------
@@ -203,6 +185,8 @@ async def _awaited(command: Callable[[], Awaitable[int]]) -> int:
 
 class Interrupted(KeyboardInterrupt):
     """A second Ctrl+C while :func:`shielded` waited: ``message`` says what is unknown."""
+
+    status = EXIT_OUTCOME_UNKNOWN
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -241,11 +225,7 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
         presses += 1
         if presses > 1:
             raise Interrupted(unknown)
-        loop.call_soon_threadsafe(wake)
-
-    def wake() -> None:
-        if not pressed.done():
-            pressed.set_result(None)
+        loop.call_soon_threadsafe(pressed.set_result, None)  # the first press only
 
     signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -268,35 +248,21 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
         task.cancel()
 
 
-async def _outcome(call: Awaitable[T]) -> T | _Failed:
+async def _outcome(call: Awaitable[T]) -> T | Exception:
+    """``call``'s result, or its error: returned, not raised (see :func:`shielded`)."""
     try:
         return await call
     except Exception as error:
-        return _Failed(error)
+        return error
 
 
-class _Failed:
-    __slots__ = ("error",)
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
-def _result(outcome: T | _Failed) -> T:
-    if isinstance(outcome, _Failed):
-        raise outcome.error
+def _result(outcome: T | Exception) -> T:
+    if isinstance(outcome, Exception):
+        raise outcome
     return outcome
 
 
-class _Receipt(Protocol):
-    @property
-    def receipt_id(self) -> str: ...
-
-
-R = TypeVar("R", bound=_Receipt)
-
-
-async def shielded_request(call: Awaitable[R], *, group: str) -> R:
+async def shielded_request(call: Awaitable[Any], *, group: str) -> Any:
     """:func:`shielded` for a request; ``group`` is the command's (``esign``, ``barocert sign``)."""
     return await shielded(
         call,
@@ -338,38 +304,14 @@ async def shielded_verify(call: Awaitable[T], receipt_id: str, *, group: str | N
 # The service, from the environment ----------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
-class Service:
-    """Where and as whom to call: the ``KAKAOCERT_*`` environment variables (or another
-    generation's :class:`Variables`), the client code included (every command needs one)."""
-
-    environment: Environment
-    client_code: str
-
-    @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, variables: Variables = KAKAOCERT
-    ) -> Service:
-        """Read the credentials and URLs, as ``Client.from_env()`` does; a
-        :class:`ValidationError` names what is missing, and suggests the sandbox."""
-        source = hidden(environ)  # it holds the SecretKey: never a local
-        del environ
-        environment = Environment.from_env(source, variables=variables)
-        assert environment.client_code is not None  # required above
-        return cls(environment=environment, client_code=environment.client_code)
-
-    @property
-    def api_url(self) -> str:
-        return self.environment.api_url
-
-    @property
-    def auth_url(self) -> str:
-        return self.environment.auth_url
-
-    def client(self, factory: Callable[..., C] = Client) -> C:  # type: ignore[assignment]
-        """A client of this service (a 2.x :class:`Client` unless ``factory`` is another
-        client class); close it. A value it refuses is named by its variable."""
-        return self.environment.client(factory)
+@contextlib.asynccontextmanager
+async def connected(client_class: type[Any]) -> AsyncIterator[Any]:
+    """A client of ``client_class`` from its environment variables (the client code
+    required: every command needs one), bound to that client code; a
+    :class:`ValidationError` names what is missing, and suggests the sandbox."""
+    environment = Environment.from_env(variables=client_class.variables)
+    async with environment.client(client_class) as client:
+        yield client.for_client()
 
 
 # JSON output ------------------------------------------------------------------------

@@ -14,7 +14,6 @@ reports any failure as one line on stderr.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import enum
 import inspect
 import os
@@ -22,7 +21,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import AsyncIterator, Callable, Container
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +46,10 @@ from ._base import (
     RECEIVER,
     CommandError,
     Commands,
-    Service,
+    command,
+    connected,
     flag_of,
-    personal,
-    run,
+    revealed,
     shielded_request,
     shielded_verify,
     to_json,
@@ -66,40 +65,8 @@ SHIELDED_EXIT_HELP = (
 _EXIT_HELP = "exit status: 0 done, 1 error"
 
 
-@attrs.frozen(kw_only=True)
-class Generation:
-    """What tells the commands of KakaoCert 2.x's kinds from Barocert's."""
-
-    client: type[Any]
-    """Its client class, whose ``variables`` the commands read."""
-    state: str
-    """The client's generic operations that read and watch a receipt's state."""
-    watch: str
-    receipt: Callable[[AnyKind, str], object]
-    """The receipt of a kind and id, as the generic operations take it."""
-    signature: bool = False
-    """Whether a verify takes App to App's signature."""
-    verify_note: str = ""
-
-
-GENERATIONS = {
-    "2.x": Generation(
-        client=Client,
-        state="get_state",
-        watch="watch_state",
-        receipt=lambda kind, receipt_id: kind.receipt(receipt_id=receipt_id),
-        signature=True,
-    ),
-    "barocert": Generation(
-        client=barocert.Client,
-        state="get_status",
-        watch="watch_status",
-        receipt=lambda kind, receipt_id: kind.receipt(
-            receipt_id=receipt_id, kind=barocert.Kind(kind.segment)
-        ),
-        verify_note=", within 10 minutes",
-    ),
-}
+CLIENTS: dict[str, type[Any]] = {"2.x": Client, "barocert": barocert.Client}
+"""Each generation's client class, whose ``variables`` its commands read."""
 
 
 # A request model's fields as flags ------------------------------------------------
@@ -165,14 +132,14 @@ class Flag:
         if self.element is not None and given is not None:
             names = [field.name for field in attrs.fields(self.element)]
             return tuple(
-                self.element(**{n: _revealed(v) for n, v in zip(names, values, strict=True)})
+                self.element(**{n: revealed(v) for n, v in zip(names, values, strict=True)})
                 for values in given
             )
         if given is None and self.field in _FROM_ENV:
             given = os.environ.get(_FROM_ENV[self.field], "").strip()
             if not given:
                 raise CommandError(f"{usage} is required, or set {_FROM_ENV[self.field]}")
-        return _revealed(given)
+        return revealed(given)
 
     def hash(self, path: Path) -> str:
         try:
@@ -185,22 +152,25 @@ class Flag:
 
 def request_flags(model: type[Any]) -> list[Flag]:
     """The flags of ``model``'s fields: the receiver's first, then the model's order."""
-    hints = {name: _bare(hint) for name, hint in typing.get_type_hints(model).items()}
+    hints = typing.get_type_hints(model)
     fields = [field for field in attrs.fields(model) if field.name not in _SET_OTHERWISE]
     fields.sort(key=lambda field: list(RECEIVER).index(field.name) if field.name in RECEIVER else 9)
     docs = _attribute_docs(model)
+    if "text" in docs:  # documented as text=, which is token= (the flag) by a clearer name
+        docs["token"] = docs["text"]
     return [
         _flag(field, hints[field.name], _help(docs.get(field.name, ""), field.name, hints), hints)
         for field in fields
     ]
 
 
-def _flag(field: attrs.Attribute[Any], hint: Any, help_text: str, hints: Container[str]) -> Flag:
+def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: Container[str]) -> Flag:
     name = field.name
+    hint = _bare(typed)
     element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
     items = attrs.fields(element) if element else (field,)
     metavar = tuple(_metavar(item.name) for item in items)
-    options: dict[str, Any] = {"metavar": metavar[0], "type": personal}
+    options: dict[str, Any] = {"metavar": metavar[0], "type": Secret}  # personal: see revealed()
     if hint is bool:
         options = {"action": argparse.BooleanOptionalAction}
     elif isinstance(hint, type) and issubclass(hint, enum.Enum):
@@ -211,6 +181,8 @@ def _flag(field: attrs.Attribute[Any], hint: Any, help_text: str, hints: Contain
         options.update(nargs=len(metavar), action="append", metavar=metavar)
         help_text += f" Repeat {flag_of(name)} for each."
     default = _DEFAULTS.get(name, field.default)
+    if default is None and hint is typed:
+        default = attrs.NOTHING  # not optional: None only stands for "not given" (token)
     if default is not attrs.NOTHING:
         options["default"] = default
     if name in _FROM_ENV:
@@ -257,19 +229,10 @@ def _metavar(name: str) -> str:
 
 def _attribute_docs(model: type[Any]) -> dict[str, str]:
     """Field name -> its text in the ``Attributes:`` section of ``model``'s docstring."""
-    _, _, section = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
-    docs: dict[str, str] = {}
-    name = ""
-    for line in section.splitlines():
-        entry = re.fullmatch(r"    (\w+)(?: \(.*?\))?: (.*)", line)
-        if entry:
-            name = entry[1]
-            docs[name] = entry[2]
-        elif line.startswith("        ") and name:
-            docs[name] += " " + line.strip()
-        elif line.strip():
-            break  # the section's end
-    return docs
+    _, _, rest = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
+    section = re.split(r"^(?=\S)", rest, maxsplit=1, flags=re.M)[0]  # up to an unindented line
+    entries = re.findall(r"^    (\w+)(?: \(.*?\))?: (.*(?:\n {8}.*)*)", section, flags=re.M)
+    return {name: " ".join(text.split()) for name, text in entries}
 
 
 def _help(doc: str, name: str, fields: Container[str]) -> str:
@@ -282,10 +245,6 @@ def _help(doc: str, name: str, fields: Container[str]) -> str:
 
     text = re.sub(r":\w+:`~?([^`]*)`|``([^`]*)``", plain, doc)
     return " ".join(text.replace("Masked in reprs.", "").split()).replace("%", "%%")
-
-
-def _revealed(value: Any) -> Any:
-    return value.reveal() if isinstance(value, Secret) else value
 
 
 # The parsers ------------------------------------------------------------------------
@@ -363,8 +322,7 @@ def _group(commands: Commands, kind: AnyKind) -> Commands:
 
 def add_kind(commands: Commands, kind: AnyKind) -> None:
     """Add ``request``, ``state ID``, ``wait ID`` and ``verify ID`` of ``kind``."""
-    generation = GENERATIONS[kind.generation]
-    env = env_help(generation.client.variables)
+    env = env_help(CLIENTS[kind.generation].variables)
     request_call, state_call, verify_call = kind.calls
     flags = request_flags(kind.request)
     defaults = "".join(
@@ -416,10 +374,11 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
     add("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run_wait, kind=kind)
 
-    summary = f"verify a {done} request and print its signed data, once{generation.verify_note}"
+    within = ", within 10 minutes" if kind.generation == "barocert" else ""
+    summary = f"verify a {done} request and print its signed data, once{within}"
     parser = add_command(commands, "verify", f"{summary} ({verify_call})", env, SHIELDED_EXIT_HELP)
     parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
-    if kind.app_to_app and generation.signature:
+    if kind.app_to_app and kind.generation == "2.x":  # Barocert's verify takes none
         parser.add_argument(
             "--signature", metavar="S", help="App to App: the signature your app got from KakaoTalk"
         )
@@ -436,46 +395,30 @@ def _handles(kind: AnyKind) -> list[str]:
 # The commands -----------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def connected(generation: str) -> AsyncIterator[Any]:
-    """A client of ``generation`` (``"2.x"``, ``"barocert"``), from the environment, bound
-    to its client code."""
-    client_class = GENERATIONS[generation].client
-    service = Service.from_env(variables=client_class.variables)
-    async with service.client(client_class) as client:
-        yield client.for_client(service.client_code)
-
-
 def _group_words(kind: AnyKind) -> str:
     """The command group, in messages: ``esign``, ``barocert multi-sign``."""
     return kind.name.replace(".", " ").replace("_", "-")
 
 
-def _receipt(args: argparse.Namespace) -> object:
-    return GENERATIONS[args.kind.generation].receipt(args.kind, args.receipt_id)
+def print_result(args: argparse.Namespace, result: object, plain: str) -> None:
+    """``result`` as one JSON object with ``--json``, else ``plain``."""
+    print(to_json(result) if args.json else plain)
 
 
-def run_request(args: argparse.Namespace) -> int:
+@command
+async def run_request(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
-
-    async def command() -> int:
-        request = build_request(args)  # checked before anything else: nothing is sent
-        in_model = "app_to_app" in attrs.fields_dict(kind.request)
-        app_to_app = getattr(args, "app_to_app", False) and not in_model
-        async with connected(kind.generation) as client:
-            options = {"app_to_app": True} if app_to_app else {}
-            call = client.request(request, **options)
-            receipt = await shielded_request(call, group=_group_words(kind))
-        if args.json:
-            print(to_json(receipt))
-        else:
-            print(receipt.receipt_id)
-            for name in _handles(kind):
-                if getattr(receipt, name) is not None:
-                    print(getattr(receipt, name))
-        return EXIT_OK
-
-    return run(command)
+    request = build_request(args)  # checked before anything else: nothing is sent
+    # 2.x asks for App to App in the call, Barocert in the request model.
+    in_model = "app_to_app" in attrs.fields_dict(kind.request)
+    options = {"app_to_app": True} if getattr(args, "app_to_app", False) and not in_model else {}
+    async with connected(CLIENTS[kind.generation]) as client:
+        call = client.request(request, **options)
+        receipt = await shielded_request(call, group=_group_words(kind))
+    handles = [getattr(receipt, name) for name in _handles(kind)]
+    shown = [receipt.receipt_id, *(handle for handle in handles if handle is not None)]
+    print_result(args, receipt, "\n".join(shown))
+    return EXIT_OK
 
 
 def format_status(status: object) -> str:
@@ -485,68 +428,55 @@ def format_status(status: object) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in fields.items())
 
 
-def run_state(args: argparse.Namespace) -> int:
-    async def command() -> int:
-        async with connected(args.kind.generation) as client:
-            state = GENERATIONS[args.kind.generation].state
-            status = await getattr(client, state)(_receipt(args))
-        print(to_json(status) if args.json else format_status(status))
-        return EXIT_OK
-
-    return run(command)
-
-
-def run_wait(args: argparse.Namespace) -> int:
-    async def command() -> int:
-        last: _progress.StatusLike | None = None
-        progress = _progress.progress_for(
-            sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  "
-        )
-        async with connected(args.kind.generation) as client:
-            watch = getattr(client, GENERATIONS[args.kind.generation].watch)
-            states = watch(_receipt(args), timeout=args.timeout, interval=args.interval)
-            try:
-                with progress:
-                    async with contextlib.aclosing(states):
-                        async for last in states:
-                            progress.update(last)
-            except SignTimeout as exc:
-                # Still pending: with --json, the last state read, for scripts.
-                if args.json and exc.last_status is not None:
-                    print(to_json(exc.last_status))
-                raise
-        assert last is not None
-        print(to_json(last) if args.json else last.state.name.lower())
-        return EXIT_OK if _progress.signed(last) else EXIT_EXPIRED
-
-    return run(command)
-
-
-def run_verify(args: argparse.Namespace) -> int:
+@command
+async def run_state(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
-
-    async def command() -> int:
-        signature = getattr(args, "signature", None)  # 2.x's App to App only
-        async with connected(kind.generation) as client:
-            given = (_receipt(args),) if signature is None else (_receipt(args), signature)
-            call = client.verify(*given)
-            verified = await shielded_verify(call, args.receipt_id, group=_group_words(kind))
-        if args.json:
-            print(to_json(verified))
-        else:  # the signed data, or a multi-sign's, one line per document
-            signed = getattr(verified, "signed_data", None) or verified.multi_signed_data
-            print(signed if isinstance(signed, str) else "\n".join(signed))
-        return EXIT_OK
-
-    return run(command)
+    async with connected(CLIENTS[kind.generation]) as client:
+        status = await getattr(client, kind.methods[1])(args.receipt_id)
+    print_result(args, status, format_status(status))
+    return EXIT_OK
 
 
-def run_verify_login(args: argparse.Namespace) -> int:
-    async def command() -> int:
-        async with connected("barocert") as client:
-            verify = client.verify_login(args.tx_id)
-            verified = await shielded_verify(verify, args.tx_id, group=None)
-        print(to_json(verified) if args.json else verified.signed_data)
-        return EXIT_OK
+@command
+async def run_wait(args: argparse.Namespace) -> int:
+    kind: AnyKind = args.kind
+    progress = _progress.progress_for(sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  ")
+    options = {"timeout": args.timeout, "interval": args.interval}
+    async with connected(CLIENTS[kind.generation]) as client:
+        if kind.generation == "barocert":
+            states = client.watch_status(args.receipt_id, kind=kind.segment, **options)
+        else:
+            states = client.watch_state(kind.receipt(receipt_id=args.receipt_id), **options)
+        try:
+            _, last = await _progress.follow(states, progress)
+        except SignTimeout as exc:
+            # Still pending: with --json, the last state read, for scripts.
+            if args.json and exc.last_status is not None:
+                print(to_json(exc.last_status))
+            raise
+    print_result(args, last, last.state.name.lower())
+    return EXIT_OK if _progress.signed(last) else EXIT_EXPIRED
 
-    return run(command)
+
+@command
+async def run_verify(args: argparse.Namespace) -> int:
+    kind: AnyKind = args.kind
+    signature = getattr(args, "signature", None)  # 2.x's App to App only
+    given = (args.receipt_id,) if signature is None else (args.receipt_id, signature)
+    async with connected(CLIENTS[kind.generation]) as client:
+        call = getattr(client, kind.methods[2])(*given)
+        verified = await shielded_verify(call, args.receipt_id, group=_group_words(kind))
+    # The signed data, or a multi-sign's, one line per document.
+    documents = getattr(verified, "multi_signed_data", None)
+    plain = verified.signed_data if documents is None else "\n".join(documents)
+    print_result(args, verified, plain)
+    return EXIT_OK
+
+
+@command
+async def run_verify_login(args: argparse.Namespace) -> int:
+    async with connected(barocert.Client) as client:
+        verify = client.verify_login(args.tx_id)
+        verified = await shielded_verify(verify, args.tx_id, group=None)
+    print_result(args, verified, verified.signed_data)
+    return EXIT_OK

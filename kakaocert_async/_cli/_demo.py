@@ -15,8 +15,10 @@ import time
 from typing import IO, TYPE_CHECKING
 
 from kakaocert_async._arguments import seconds, sign_after
-from kakaocert_async._client import Client
-from kakaocert_async._models import ESignRequest, ESignStatus, SignState
+from kakaocert_async._client import BoundClient, Client
+from kakaocert_async._env import Environment
+from kakaocert_async._models import ESignRequest, SignState
+from kakaocert_async._secret import Secret
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
 from . import _progress
@@ -26,10 +28,8 @@ from ._base import (
     EXIT_OK,
     CommandError,
     Commands,
-    Service,
-    personal,
+    command,
     revealed,
-    run,
 )
 
 if TYPE_CHECKING:
@@ -92,9 +92,9 @@ def add_parser(commands: Commands) -> None:
     )
     add("--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
-    receiver.add_argument("--name", type=personal, help="the receiver's name")
-    receiver.add_argument("--phone", type=personal, help="mobile number, digits only")
-    receiver.add_argument("--birthday", type=personal, help="date of birth, YYYYMMDD")
+    receiver.add_argument("--name", type=Secret, help="the receiver's name")
+    receiver.add_argument("--phone", type=Secret, help="mobile number, digits only")
+    receiver.add_argument("--birthday", type=Secret, help="date of birth, YYYYMMDD")
     add("--call-center", metavar="NUMBER", help="your customer-service number")
     add("--title", default=TITLE, help="the request's title")
     add("--token", default=TOKEN, help="the text to sign")
@@ -107,18 +107,13 @@ class _Printer:
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
         self.console: Console | None = _progress.rich_console(stream)
+        self.arrow = " → " if self.console is not None else " -> "
 
     def line(self, text: str = "", style: str | None = None) -> None:
         if self.console is None:
             print(text, file=self.stream, flush=True)
         else:
             self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
-
-    def arrow(self) -> str:
-        return " → " if self.console is not None else " -> "
-
-    def progress(self) -> _progress.Progress:
-        return _progress.progress_for(self.stream, indent=3, console=self.console)
 
 
 def _request(args: argparse.Namespace) -> ESignRequest:
@@ -153,24 +148,21 @@ def _receiver(args: argparse.Namespace, key: str) -> str:
     return revealed(getattr(args, key)) or SANDBOX_RECEIVER[key]
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    return run(lambda: demo(args, sys.stdout))
-
-
-async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
-    """The demo itself; its exit status."""
+@command
+async def run_demo(args: argparse.Namespace) -> int:
+    """The demo itself, on stdout; its exit status."""
     started = time.monotonic()
-    out = _Printer(stream)
+    out = _Printer(sys.stdout)
     request = _request(args)  # checked first: nothing is sent if it is wrong
     async with contextlib.AsyncExitStack() as stack:
-        client: Client
+        client: BoundClient
         if args.live:
-            service = Service.from_env()
-            client = await stack.enter_async_context(service.client())
-            client_code = service.client_code
+            environment = Environment.from_env(variables=Client.variables)
+            client = (await stack.enter_async_context(environment.client(Client))).for_client()
             interval = args.interval or LIVE_INTERVAL
             out.line(
-                f"KakaoCert demo on the service at {service.api_url} (client code {client_code})",
+                f"KakaoCert demo on the service at {environment.api_url}"
+                f" (client code {client.client_code})",
                 style="bold",
             )
         else:
@@ -181,8 +173,7 @@ async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
             except SandboxUnavailable as exc:
                 raise CommandError(f"{exc} (or run the demo --live)") from None
             sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
-            client = sandbox.client()  # closed with the sandbox
-            client_code = sandbox.client_code
+            client = sandbox.client().for_client(sandbox.client_code)  # closed with the sandbox
             interval = args.interval or SANDBOX_INTERVAL
             signs = (
                 "never signs by itself"
@@ -191,31 +182,26 @@ async def demo(args: argparse.Namespace, stream: IO[str]) -> int:
             )
             out.line(f"KakaoCert demo on the in-process sandbox ({signs})", style="bold")
 
-        receipt = await client.request_esign(client_code, request)
-        out.line(f"1. request_esign {out.arrow()}receipt_id {receipt.receipt_id}", style="cyan")
+        receipt = await client.request_esign(request)
+        out.line(f"1. request_esign {out.arrow}receipt_id {receipt.receipt_id}", style="cyan")
 
         out.line(f"2. await_signed   polling every {interval:g} s", style="cyan")
-        seen: list[SignState] = []
-        last: ESignStatus | None = None
         states = client.watch_esign_state(
-            client_code, receipt.receipt_id, interval=interval, timeout=args.timeout
+            receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        with out.progress() as progress:
-            async with contextlib.aclosing(states):
-                async for last in states:
-                    progress.update(last)
-                    if not seen or seen[-1] is not last.state:
-                        seen.append(last.state)
-        out.line("   states seen: " + out.arrow().join(s.name.lower() for s in seen))
-        assert last is not None
+        progress = _progress.progress_for(out.stream, indent=3, console=out.console)
+        first, last = await _progress.follow(states, progress)
+        # Pending, then signed or expired: the first state read and the last.
+        seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
+        out.line("   states seen: " + out.arrow.join(seen))
         if last.state is SignState.EXPIRED:
             out.line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
 
-        verification = await client.verify_esign(client_code, receipt.receipt_id)
+        verification = await client.verify_esign(receipt.receipt_id)
         signed_data = verification.signed_data
         out.line(
-            f"3. verify_esign  {out.arrow()}signed_data ({len(signed_data)} characters):",
+            f"3. verify_esign  {out.arrow}signed_data ({len(signed_data)} characters):",
             style="cyan",
         )
         out.line(signed_data)

@@ -8,13 +8,15 @@ state changes and, while pending, every ``heartbeat`` seconds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import math
 import time
-from collections.abc import Callable
-from types import TracebackType
+from collections.abc import AsyncGenerator, Callable
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+
+import attrs
 
 from kakaocert_async._models import Status
 
@@ -23,7 +25,8 @@ if TYPE_CHECKING:
     from rich.padding import Padding
 
 Clock = Callable[[], float]
-_Self = TypeVar("_Self", bound="_Context")
+_Self = TypeVar("_Self", bound="Progress")
+S = TypeVar("S", bound="StatusLike")
 
 
 class StatusLike(Status, Protocol):
@@ -45,82 +48,52 @@ HEARTBEAT = 30.0
 """Seconds between plain lines while nothing changes."""
 
 
-def seconds_left(status: StatusLike, now: float) -> float | None:
-    """Seconds from ``now`` (epoch) until the receipt expires; ``None`` if unknown."""
+def describe(status: StatusLike, now: float) -> str:
+    """One status in words, by its state's name: ``pending, 57 s left``,
+    ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
+    ``completed``, ``refused``, ...). ``now`` is epoch seconds."""
+    name = status.state.name.lower()
+    if status.is_final:
+        return name
+    text = f"{name} (opened)" if status.view_dt is not None else name
     if status.expire_dt is not None:
         expires_at = status.expire_dt.timestamp()
     elif status.request_dt is not None and status.expires_in is not None:
         expires_at = status.request_dt.timestamp() + status.expires_in
     else:
-        return None
-    return max(expires_at - now, 0.0)
+        return text  # the seconds left are unknown
+    return f"{text}, {math.ceil(max(expires_at - now, 0.0))} s left"
 
 
-def describe(status: StatusLike, now: float) -> str:
-    """One status in words, by its state's name: ``pending, 57 s left``,
-    ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
-    ``completed``, ``refused``, ...)."""
-    name = status.state.name.lower()
-    if status.is_final:
-        return name
-    text = f"{name} (opened)" if status.view_dt is not None else name
-    left = seconds_left(status, now)
-    return text if left is None else f"{text}, {math.ceil(left)} s left"
+class Progress:
+    """Shows the states of one receipt as they are read (this one shows nothing); a
+    context manager, entered while they are."""
 
-
-class Progress(Protocol):
-    """Shows the states of one receipt as they are read."""
-
-    def __enter__(self) -> Progress: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-    def update(self, status: StatusLike) -> None: ...
-
-
-class _Context:
     def __enter__(self: _Self) -> _Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         pass
-
-
-class NoProgress(_Context):
-    """Shows nothing (``--quiet``)."""
 
     def update(self, status: StatusLike) -> None:
         pass
 
 
-class PlainProgress(_Context):
+class NoProgress(Progress):
+    """Shows nothing (``--quiet``)."""
+
+
+@attrs.define
+class PlainProgress(Progress):
     """One line per change of state (or opening), and a heartbeat line while pending."""
 
-    def __init__(
-        self,
-        stream: IO[str],
-        *,
-        label: str = "",
-        indent: int = 0,
-        clock: Clock = time.time,
-        heartbeat: float = HEARTBEAT,
-    ) -> None:
-        self._stream = stream
-        self._prefix = " " * indent + label
-        self._clock = clock
-        self._heartbeat = heartbeat
-        self._shown: tuple[int, bool] | None = None
-        self._shown_at = 0.0
+    _stream: IO[str]
+    _label: str = attrs.field(default="", kw_only=True)
+    _indent: int = attrs.field(default=0, kw_only=True)
+    _clock: Clock = attrs.field(default=time.time, kw_only=True)
+    _heartbeat: float = attrs.field(default=HEARTBEAT, kw_only=True)
+    _shown: tuple[int, bool] | None = attrs.field(default=None, init=False)
+    _shown_at: float = attrs.field(default=0.0, init=False)
 
     def update(self, status: StatusLike) -> None:
         now = self._clock()
@@ -128,10 +101,11 @@ class PlainProgress(_Context):
         if key == self._shown and now - self._shown_at < self._heartbeat:
             return
         self._shown, self._shown_at = key, now
-        print(f"{self._prefix}{describe(status, now)}", file=self._stream, flush=True)
+        line = f"{' ' * self._indent}{self._label}{describe(status, now)}"
+        print(line, file=self._stream, flush=True)
 
 
-class RichProgress(_Context):
+class RichProgress(Progress):
     """A spinner with the state and the seconds left, redrawn several times a second;
     on exit it leaves one line: the last state read."""
 
@@ -162,12 +136,7 @@ class RichProgress(_Context):
         self._live.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._live.stop()
         status = self._status
         if status is not None:
@@ -204,6 +173,19 @@ def rich_console(stream: IO[str]) -> Console | None:
     except ImportError:
         return None
     return Console(file=stream)
+
+
+async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S, S]:
+    """Show each state of ``states`` (a client's ``watch_state``) on ``progress``, and
+    return the first read and the last, which is final."""
+    first = last = None
+    with progress:
+        async with contextlib.aclosing(states):
+            async for last in states:
+                first = first or last
+                progress.update(last)
+    assert last is not None  # watch_state yields or raises
+    return first or last, last
 
 
 def progress_for(
