@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import json
 import logging
@@ -145,8 +144,16 @@ class _Work:
     async def finish(
         self, leaving: Iterable[Stage], to: Stage, *, owner: str | None = None, **fields: str
     ) -> Record:
-        """Into a final stage: the kept ones expire, the ones to look at join the list."""
+        """Into a final stage, logged: the kept ones expire, the ones to look at join the list."""
         attention = to in (Stage.OUTCOME_UNKNOWN, Stage.FAILED)
+        if to is Stage.OUTCOME_UNKNOWN:
+            log.error(
+                "receipt %s needs attention: outcome unknown: %s", self.receipt_id, fields["error"]
+            )
+        elif attention:
+            log.warning("receipt %s failed: %s", self.receipt_id, fields["error"])
+        else:
+            log.info("receipt %s %s", self.receipt_id, to.value)
         await self.step(
             leaving=leaving,
             to=to,
@@ -176,18 +183,14 @@ class _Work:
             # rather than be failed by arq's job timeout. Nothing was sent but state reads.
             raise arq.Retry(defer=0) from None
         except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
-            log.warning("receipt %s failed: %s", self.receipt_id, exc)
             return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
         state = status.state
         if state in (SignState.EXPIRED, State.EXPIRED):
-            log.info("receipt %s expired", self.receipt_id)
             return await self.finish([Stage.WAITING], Stage.EXPIRED)
         if state == State.REFUSED:
-            log.info("receipt %s refused", self.receipt_id)
             return await self.finish([Stage.WAITING], Stage.REFUSED)
         if state not in (SignState.SIGNED, State.COMPLETED):  # Barocert's FAILED, or unknown
             why = f"the service says {state!r}: nothing to verify"
-            log.warning("receipt %s failed: %s", self.receipt_id, why)
             return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
         if status.verify_dt is not None:
             # Verified, but not by this fleet's record: a verify elsewhere, or a record
@@ -196,7 +199,10 @@ class _Work:
                 "the service says this receipt was verified (verify_dt is set) before this"
                 " job verified it; its signed data is not in this record"
             )
-            return await self._outcome_unknown(Stage.WAITING, None, status.verify_dt, why)
+            verify_dt = status.verify_dt.isoformat()
+            return await self.finish(
+                [Stage.WAITING], Stage.OUTCOME_UNKNOWN, verify_dt=verify_dt, error=why
+            )
         return await self.verify()
 
     async def _still_pending(self, timeout: SignTimeout) -> Record:
@@ -250,7 +256,6 @@ class _Work:
             )
             raise arq.Retry(defer=noted.lease_left + 0.05) from exc
         except VerifyTooLate as exc:  # Barocert's 10 minutes passed: no verify ever will
-            log.warning("receipt %s failed: %s", self.receipt_id, exc)
             return await self.finish(
                 [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {exc}"
             )
@@ -264,7 +269,6 @@ class _Work:
     async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
         record = await self.load()
         if record.verify_failures + 1 >= VERIFY_FAILURES:
-            log.warning("receipt %s failed: verify refused: %s", self.receipt_id, error)
             return await self.finish(
                 [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {error}"
             )
@@ -303,12 +307,9 @@ class _Work:
         owner = await self._take_over(Stage.VERIFYING, queue.verify_lease)
         if owner is None:
             return await self.load()
-        client, code = self.client, self.client_code
+        read_state = getattr(self.client, self.kind.get_state)  # get_esign_state, ...
         try:
-            if isinstance(client, barocert.Client):
-                status: Any = await client.get_status(code, self.receipt)
-            else:
-                status = await client.get_state(code, self.receipt)
+            status = await read_state(self.client_code, self.receipt_id)
         except KakaocertError as exc:
             # Cannot tell yet: it stays verifying, under this run's lease, for a later look.
             raise arq.Retry(defer=queue.interval or DEFAULT_INTERVAL) from exc
@@ -328,19 +329,9 @@ class _Work:
             "a verify went through (verify_dt is set) but its answer never reached the"
             " record: the worker stopped in between"
         )
-        return await self._outcome_unknown(Stage.VERIFYING, owner, status.verify_dt, why)
-
-    async def _outcome_unknown(
-        self, leaving: Stage, owner: str | None, verify_dt: dt.datetime, why: str
-    ) -> Record:
-        """Verified, the answer not kept: say so, with the service's verify_dt, and list it."""
-        log.error("receipt %s needs attention: outcome unknown: %s", self.receipt_id, why)
+        verify_dt = status.verify_dt.isoformat()
         return await self.finish(
-            [leaving],
-            Stage.OUTCOME_UNKNOWN,
-            owner=owner,
-            verify_dt=verify_dt.isoformat(),
-            error=why,
+            [Stage.VERIFYING], Stage.OUTCOME_UNKNOWN, owner=owner, verify_dt=verify_dt, error=why
         )
 
     # verified and stored ----------------------------------------------------------
