@@ -83,9 +83,11 @@ class StoreFailed(Exception):
 
 @attrs.define
 class _Process:
-    """What one worker process holds: its client, and the verifies in flight."""
+    """What one worker process holds: its client, the store callback, and the verifies in
+    flight."""
 
     client: Client | barocert.Client
+    store: Callable[[dict[Any, Any], Signed], Awaitable[None]]
     in_flight: set[asyncio.Task[Record]] = attrs.Factory(set)
 
 
@@ -100,13 +102,8 @@ class _Settings(Protocol):
     store_backoff: float
     record_ttl: int | None
     redis_patience: float
+    prefix: str
     _ctx_key: str
-
-    def _worker_parts(
-        self,
-    ) -> tuple[object, Callable[[dict[Any, Any], Signed], Awaitable[None]]]: ...
-
-    def _records(self, redis: Any, kind: AnyKind) -> _Records: ...
 
 
 class _Work:
@@ -125,7 +122,7 @@ class _Work:
         self.ctx = ctx
         self.process: _Process = ctx[queue._ctx_key]
         self.client = self.process.client
-        self.records = queue._records(ctx["redis"], kind)
+        self.records = _Records(ctx["redis"], queue.prefix, kind.name)
         self.client_code = client_code
         self.receipt_id = receipt_id
         self.receipt = _receipt(kind, receipt_id)
@@ -386,8 +383,7 @@ class _Work:
 
     async def _store(self, signed: Signed, owner: str, *, held: bool) -> Record:
         """Call the store callback; the record says stored only after it returned."""
-        queue = self.queue
-        _, store = queue._worker_parts()
+        queue, store = self.queue, self.process.store
         backoff = 0.1
         while True:
             try:

@@ -445,7 +445,7 @@ class ReceiptQueue:
         shorter than its verify can take, and show the SDK's warnings and errors on
         stderr unless logging was set up to show them."""
         show_sdk_logs()
-        make_client, _ = self._worker_parts()
+        make_client, store = self._worker_parts()
         client = make_client()
         expected = barocert.Client if self.kind.generation == "barocert" else Client
         if not isinstance(client, expected) or isinstance(client, Bound):
@@ -459,7 +459,7 @@ class ReceiptQueue:
         except ValidationError:
             await client.aclose()
             raise
-        ctx[self._ctx_key] = _Process(client)
+        ctx[self._ctx_key] = _Process(client, store)
 
     def _check_verify_lease(self, client: Client | barocert.Client) -> None:
         """Refuse a lease that could run out while the verify is still being sent: another
