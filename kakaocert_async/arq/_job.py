@@ -259,9 +259,7 @@ class _Work:
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
             return await self._verify_failed(owner, exc)
-        signed = self._signed(verification)
-        held = await self._patiently(lambda: self._hold(signed, owner))
-        return await self._store(signed, owner, held=held is not None and held.done)
+        return await self._store(self._signed(verification), owner, held=False)
 
     async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
         record = await self.load()
@@ -382,10 +380,14 @@ class _Work:
         )
 
     async def _store(self, signed: Signed, owner: str, *, held: bool) -> Record:
-        """Call the store callback; the record says stored only after it returned."""
+        """Call the store callback, the data held in the record first (unless ``held``
+        already); the record says stored only after it returned."""
         queue, store = self.queue, self.process.store
         backoff = 0.1
         while True:
+            if not held:
+                step = await self._patiently(lambda: self._hold(signed, owner))
+                held = step is not None and step.done
             try:
                 await asyncio.wait_for(store(self.ctx, signed), queue.store_timeout)
                 break
@@ -397,8 +399,6 @@ class _Work:
                 # Redis would not take the data either: it exists only here. Keep trying both.
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                step = await self._patiently(lambda: self._hold(signed, owner))
-                held = step is not None and step.done
                 continue
             error = f"store failed: {name} (see the worker's log)"
             counted = await self._patiently(functools.partial(self._store_failed, error))
