@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import json
 import logging
@@ -84,9 +83,11 @@ class StoreFailed(Exception):
 
 @attrs.define
 class _Process:
-    """What one worker process holds: its client, and the verifies in flight."""
+    """What one worker process holds: its client, the store callback, and the verifies in
+    flight."""
 
     client: Client | barocert.Client
+    store: Callable[[dict[Any, Any], Signed], Awaitable[None]]
     in_flight: set[asyncio.Task[Record]] = attrs.Factory(set)
 
 
@@ -101,13 +102,8 @@ class _Settings(Protocol):
     store_backoff: float
     record_ttl: int | None
     redis_patience: float
+    prefix: str
     _ctx_key: str
-
-    def _worker_parts(
-        self,
-    ) -> tuple[object, Callable[[dict[Any, Any], Signed], Awaitable[None]]]: ...
-
-    def _records(self, redis: Any, kind: AnyKind) -> _Records: ...
 
 
 class _Work:
@@ -126,7 +122,7 @@ class _Work:
         self.ctx = ctx
         self.process: _Process = ctx[queue._ctx_key]
         self.client = self.process.client
-        self.records = queue._records(ctx["redis"], kind)
+        self.records = _Records(ctx["redis"], queue.prefix, kind.name)
         self.client_code = client_code
         self.receipt_id = receipt_id
         self.receipt = _receipt(kind, receipt_id)
@@ -145,8 +141,16 @@ class _Work:
     async def finish(
         self, leaving: Iterable[Stage], to: Stage, *, owner: str | None = None, **fields: str
     ) -> Record:
-        """Into a final stage: the kept ones expire, the ones to look at join the list."""
+        """Into a final stage, logged: the kept ones expire, the ones to look at join the list."""
         attention = to in (Stage.OUTCOME_UNKNOWN, Stage.FAILED)
+        if to is Stage.OUTCOME_UNKNOWN:
+            log.error(
+                "receipt %s needs attention: outcome unknown: %s", self.receipt_id, fields["error"]
+            )
+        elif attention:
+            log.warning("receipt %s failed: %s", self.receipt_id, fields["error"])
+        else:
+            log.info("receipt %s %s", self.receipt_id, to.value)
         await self.step(
             leaving=leaving,
             to=to,
@@ -176,18 +180,14 @@ class _Work:
             # rather than be failed by arq's job timeout. Nothing was sent but state reads.
             raise arq.Retry(defer=0) from None
         except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
-            log.warning("receipt %s failed: %s", self.receipt_id, exc)
             return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
         state = status.state
         if state in (SignState.EXPIRED, State.EXPIRED):
-            log.info("receipt %s expired", self.receipt_id)
             return await self.finish([Stage.WAITING], Stage.EXPIRED)
         if state == State.REFUSED:
-            log.info("receipt %s refused", self.receipt_id)
             return await self.finish([Stage.WAITING], Stage.REFUSED)
         if state not in (SignState.SIGNED, State.COMPLETED):  # Barocert's FAILED, or unknown
             why = f"the service says {state!r}: nothing to verify"
-            log.warning("receipt %s failed: %s", self.receipt_id, why)
             return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
         if status.verify_dt is not None:
             # Verified, but not by this fleet's record: a verify elsewhere, or a record
@@ -196,7 +196,10 @@ class _Work:
                 "the service says this receipt was verified (verify_dt is set) before this"
                 " job verified it; its signed data is not in this record"
             )
-            return await self._outcome_unknown(Stage.WAITING, None, status.verify_dt, why)
+            verify_dt = status.verify_dt.isoformat()
+            return await self.finish(
+                [Stage.WAITING], Stage.OUTCOME_UNKNOWN, verify_dt=verify_dt, error=why
+            )
         return await self.verify()
 
     async def _still_pending(self, timeout: SignTimeout) -> Record:
@@ -250,21 +253,17 @@ class _Work:
             )
             raise arq.Retry(defer=noted.lease_left + 0.05) from exc
         except VerifyTooLate as exc:  # Barocert's 10 minutes passed: no verify ever will
-            log.warning("receipt %s failed: %s", self.receipt_id, exc)
             return await self.finish(
                 [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {exc}"
             )
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
             return await self._verify_failed(owner, exc)
-        signed = self._signed(verification)
-        held = await self._patiently(lambda: self._hold(signed, owner))
-        return await self._store(signed, owner, held=held is not None and held.done)
+        return await self._store(self._signed(verification), owner, held=False)
 
     async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
         record = await self.load()
         if record.verify_failures + 1 >= VERIFY_FAILURES:
-            log.warning("receipt %s failed: verify refused: %s", self.receipt_id, error)
             return await self.finish(
                 [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {error}"
             )
@@ -303,12 +302,9 @@ class _Work:
         owner = await self._take_over(Stage.VERIFYING, queue.verify_lease)
         if owner is None:
             return await self.load()
-        client, code = self.client, self.client_code
+        read_state = getattr(self.client, self.kind.get_state)  # get_esign_state, ...
         try:
-            if isinstance(client, barocert.Client):
-                status: Any = await client.get_status(code, self.receipt)
-            else:
-                status = await client.get_state(code, self.receipt)
+            status = await read_state(self.client_code, self.receipt_id)
         except KakaocertError as exc:
             # Cannot tell yet: it stays verifying, under this run's lease, for a later look.
             raise arq.Retry(defer=queue.interval or DEFAULT_INTERVAL) from exc
@@ -328,19 +324,9 @@ class _Work:
             "a verify went through (verify_dt is set) but its answer never reached the"
             " record: the worker stopped in between"
         )
-        return await self._outcome_unknown(Stage.VERIFYING, owner, status.verify_dt, why)
-
-    async def _outcome_unknown(
-        self, leaving: Stage, owner: str | None, verify_dt: dt.datetime, why: str
-    ) -> Record:
-        """Verified, the answer not kept: say so, with the service's verify_dt, and list it."""
-        log.error("receipt %s needs attention: outcome unknown: %s", self.receipt_id, why)
+        verify_dt = status.verify_dt.isoformat()
         return await self.finish(
-            [leaving],
-            Stage.OUTCOME_UNKNOWN,
-            owner=owner,
-            verify_dt=verify_dt.isoformat(),
-            error=why,
+            [Stage.VERIFYING], Stage.OUTCOME_UNKNOWN, owner=owner, verify_dt=verify_dt, error=why
         )
 
     # verified and stored ----------------------------------------------------------
@@ -394,11 +380,14 @@ class _Work:
         )
 
     async def _store(self, signed: Signed, owner: str, *, held: bool) -> Record:
-        """Call the store callback; the record says stored only after it returned."""
-        queue = self.queue
-        _, store = queue._worker_parts()
+        """Call the store callback, the data held in the record first (unless ``held``
+        already); the record says stored only after it returned."""
+        queue, store = self.queue, self.process.store
         backoff = 0.1
         while True:
+            if not held:
+                step = await self._patiently(lambda: self._hold(signed, owner))
+                held = step is not None and step.done
             try:
                 await asyncio.wait_for(store(self.ctx, signed), queue.store_timeout)
                 break
@@ -410,8 +399,6 @@ class _Work:
                 # Redis would not take the data either: it exists only here. Keep trying both.
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                step = await self._patiently(lambda: self._hold(signed, owner))
-                held = step is not None and step.done
                 continue
             error = f"store failed: {name} (see the worker's log)"
             counted = await self._patiently(functools.partial(self._store_failed, error))

@@ -25,7 +25,7 @@ from kakaocert_async import _kinds, _validation, barocert
 from kakaocert_async._bound import Bound
 from kakaocert_async._client import Client
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._kinds import ESIGN, AnyKind, ReceiptKind
+from kakaocert_async._kinds import ESIGN, AnyKind
 from kakaocert_async._models import ReceiptBase
 from kakaocert_async._secret import total_repr
 from kakaocert_async.barocert import _kinds as barocert_kinds
@@ -169,13 +169,7 @@ class ReceiptQueue:
             raise ValidationError("client", "must be a callable that returns a Client")
         if store is not None and not callable(store):
             raise ValidationError("store", "must be an async callable: store(ctx, signed)")
-        kinds = (
-            (kind,)
-            if isinstance(kind, ReceiptKind)
-            else tuple(kind)
-            if isinstance(kind, Iterable)
-            else ()
-        )
+        kinds = tuple(kind) if isinstance(kind, Iterable) else (kind,)
         if not kinds or any(k not in ALL_KINDS for k in kinds):
             raise ValidationError("kind", "must be a kind (ESIGN, BAROCERT_SIGN, ...) or kinds")
         if len({k.generation for k in kinds}) > 1:
@@ -185,24 +179,21 @@ class ReceiptQueue:
         _validation.check_text("prefix", prefix, max_length=100)
         if queue_name is not None:
             _validation.check_text("queue_name", queue_name, max_length=200)
-        if interval is not None:
-            _validation.check_seconds(interval, "interval", at_least=0.01)
         if verify_lease is None:
             verify_lease = VERIFY_LEASE[kinds[0].generation]
-        for name, seconds in (
-            ("wait_slice", wait_slice),
-            ("verify_lease", verify_lease),
-            ("store_timeout", store_timeout),
-            ("store_backoff", store_backoff),
-            ("redis_patience", redis_patience),
+        for name, seconds, at_least in (
+            ("interval", interval, 0.01),
+            ("wait_slice", wait_slice, 0.0),
+            ("verify_lease", verify_lease, 0.0),
+            ("store_timeout", store_timeout, 0.0),
+            ("store_backoff", store_backoff, 0.0),
+            ("redis_patience", redis_patience, 0.0),
+            ("record_ttl", record_ttl, 1.0),
         ):
-            _validation.check_seconds(seconds, name)
-        if record_ttl is not None:
-            _validation.check_seconds(record_ttl, "record_ttl", at_least=1.0)
-        if isinstance(store_attempts, bool) or not isinstance(store_attempts, int):
-            raise ValidationError("store_attempts", "must be an int")
-        if store_attempts < 1:
-            raise ValidationError("store_attempts", "must be at least 1")
+            if seconds is not None:  # interval and record_ttl may be None
+                _validation.check_seconds(seconds, name, at_least=at_least)
+        # Every store attempt is a run of the job, and arq runs a job at most MAX_TRIES times.
+        _validation.check_count(store_attempts, "store_attempts", at_most=MAX_TRIES)
         self.kinds: tuple[AnyKind, ...] = tuple(dict.fromkeys(kinds))
         """The kinds it serves."""
         self.kind = self.kinds[0]
@@ -454,7 +445,7 @@ class ReceiptQueue:
         shorter than its verify can take, and show the SDK's warnings and errors on
         stderr unless logging was set up to show them."""
         show_sdk_logs()
-        make_client, _ = self._worker_parts()
+        make_client, store = self._worker_parts()
         client = make_client()
         expected = barocert.Client if self.kind.generation == "barocert" else Client
         if not isinstance(client, expected) or isinstance(client, Bound):
@@ -468,7 +459,7 @@ class ReceiptQueue:
         except ValidationError:
             await client.aclose()
             raise
-        ctx[self._ctx_key] = _Process(client)
+        ctx[self._ctx_key] = _Process(client, store)
 
     def _check_verify_lease(self, client: Client | barocert.Client) -> None:
         """Refuse a lease that could run out while the verify is still being sent: another

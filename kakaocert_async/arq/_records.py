@@ -107,8 +107,7 @@ class Record:
 #   final: true when ``to`` is a final stage (it leaves KEYS[3])
 # A record already at ``to`` (with ``claim`` as owner, if given) is left alone and the step
 # reported done: a command repeated after a broken connection changes nothing twice.
-# Returns {1 if done else 0, the stage now, Redis time in ms, ms left on the lease, the stage
-# before}.
+# Returns {1 if done else 0, the stage now, ms left on the lease, the stage before}.
 _STEP = """
 local a = cjson.decode(ARGV[1])
 local t = redis.call('TIME')
@@ -118,25 +117,18 @@ local stage = r[1] or ''
 local owner = r[2] or ''
 local left = math.max(tonumber(r[3] or '0') - now, 0)
 local allowed = false
-for _, s in ipairs(a.from) do
-  if s == stage then allowed = true end
-end
+for _, s in ipairs(a.from) do allowed = allowed or s == stage end
 if not allowed then
-  if stage == a.to and (a.claim == nil or owner == a.claim) then
-    return {1, stage, now, left, stage}
-  end
-  return {0, stage, now, left, stage}
+  local already = stage == a.to and (a.claim == nil or owner == a.claim)
+  return {already and 1 or 0, stage, left, stage}
 end
-if a.owner ~= nil and owner ~= a.owner then return {0, stage, now, left, stage} end
-if a.lease_expired and left > 0 then return {0, stage, now, left, stage} end
+if (a.owner ~= nil and owner ~= a.owner) or (a.lease_expired and left > 0) then
+  return {0, stage, left, stage}
+end
 if stage == '' then redis.call('HSET', KEYS[1], 'created_at', now) end
 redis.call('HSET', KEYS[1], 'stage', a.to, 'updated_at', now)
-if a.set ~= nil then
-  for k, v in pairs(a.set) do redis.call('HSET', KEYS[1], k, v) end
-end
-if a.del ~= nil then
-  for _, k in ipairs(a.del) do redis.call('HDEL', KEYS[1], k) end
-end
+for k, v in pairs(a.set or {}) do redis.call('HSET', KEYS[1], k, v) end
+for _, k in ipairs(a.del or {}) do redis.call('HDEL', KEYS[1], k) end
 if a.incr ~= nil then redis.call('HINCRBY', KEYS[1], a.incr, 1) end
 left = 0
 if a.claim ~= nil then
@@ -155,7 +147,7 @@ if a.final then
 else
   redis.call('ZADD', KEYS[3], now, KEYS[1])
 end
-return {1, a.to, now, left, stage}
+return {1, a.to, left, stage}
 """
 
 _OWNERSHIP = ["owner", "lease_until"]
@@ -259,7 +251,7 @@ class _Records:
             keys=[self.key(client_code, receipt_id), self.attention_key, self.open_key],
             args=[json.dumps(options)],
         )
-        done, stage, _now, left, before = answer
+        done, stage, left, before = answer
         return _Step(bool(done), _stage(stage), int(left) / 1000, _stage(before))
 
     async def create(self, client_code: str, receipt_id: str) -> _Step:
