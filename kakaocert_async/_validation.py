@@ -165,11 +165,6 @@ def path_value(value: object, field: str) -> str:
     return urllib.parse.quote(value, safe=PATH_AS_GIVEN)
 
 
-def check_signature(value: object, field: str = "signature") -> None:
-    """An App to App signature: a :func:`path_value`."""
-    path_value(value, field)
-
-
 def check_seconds(value: object, field: str, *, at_least: float = 0.0, zero: bool = False) -> None:
     """A duration in seconds: a finite real number, above 0 (or 0 itself, with ``zero``)
     and not below ``at_least``."""

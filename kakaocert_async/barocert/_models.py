@@ -307,15 +307,7 @@ class CMSRequest(_Request):
 
 
 Request = IdentityRequest | SignRequest | MultiSignRequest | CMSRequest
-"""Any request; :data:`KIND_OF` says which kind of receipt it makes."""
-
-KIND_OF: dict[type[Any], Kind] = {
-    IdentityRequest: Kind.IDENTITY,
-    SignRequest: Kind.SIGN,
-    MultiSignRequest: Kind.MULTI_SIGN,
-    CMSRequest: Kind.CMS,
-}
-REQUEST_OF: dict[Kind, type[Any]] = {kind: cls for cls, kind in KIND_OF.items()}
+"""Any request (``_kinds`` says which kind of receipt each makes)."""
 
 
 # Answers ---------------------------------------------------------------------

@@ -34,12 +34,6 @@ def check_receipt_id(value: object, field: str = "receipt_id") -> None:
         raise ValidationError(field, "must be exactly 32 digits (접수아이디)")
 
 
-def check_tx_id(value: object, field: str = "tx_id") -> None:
-    """A login transaction id: free-form (the service sets no format), so any value
-    appended to a path as given (``_validation.path_value``)."""
-    v.path_value(value, field)
-
-
 def text(max_length: int | None, *, required: bool = True) -> v.Validator:
     """A text field of at most ``max_length`` characters (``None``: no public limit,
     so type and emptiness only); ``None`` is accepted when not ``required``."""
