@@ -130,13 +130,17 @@ class _Request:
     receiver_hp: str = _secret("receiverHP", v.by(v.check_phone))
     receiver_name: str = _secret("receiverName", v.text(80))
     receiver_birthday: str = _secret("receiverBirthday", v.by(v.check_birthday))
-    extra_message: str | None = _secret("extraMessage", bv.text(None, required=False), default=None)
+    extra_message: str | None = _secret(
+        "extraMessage", v.text(None, required=False, blank=False), default=None
+    )
     expire_in: int = attrs.field(validator=v.by(v.check_expires_in), metadata=wire("expireIn"))
     app_to_app: bool = attrs.field(
         default=False, validator=v.by(v.check_bool), metadata=wire("appUseYN")
     )
     return_url: str | None = attrs.field(
-        default=None, validator=bv.text(None, required=False), metadata=wire("returnURL")
+        default=None,
+        validator=v.text(None, required=False, blank=False),
+        metadata=wire("returnURL"),
     )
 
 
