@@ -53,8 +53,6 @@ KST = dt.timezone(dt.timedelta(hours=9), "KST")
 APP_TO_APP = "isAppUseYN"
 """The request body's App to App flag: an argument of the call, not of the request model."""
 
-_DT_FORMAT = "%Y%m%d%H%M%S"
-
 
 @attrs.frozen(kw_only=True)
 class ErrorBody:
