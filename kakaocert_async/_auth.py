@@ -98,40 +98,28 @@ class ServerClock:
         monotonic: Clock = time.monotonic,
     ) -> None:
         self._read = read_server_time
-        self._use = use_server_time and read_server_time is not None
+        self.uses_server_time = use_server_time and read_server_time is not None
         self._wall = wall
         self._monotonic = monotonic
-        self._offset = 0.0
+        self.offset = 0.0
+        """Seconds to add to the local clock to get the server's (0 until read)."""
         self._synced_at: float | None = None
-        self._syncs = 0
-        self._flights: SingleFlight[None] = SingleFlight()
-
-    @property
-    def uses_server_time(self) -> bool:
-        return self._use
-
-    @property
-    def syncs(self) -> int:
+        self.syncs = 0
         """How many times the offset has been read (for :meth:`resync`)."""
-        return self._syncs
-
-    @property
-    def offset(self) -> float:
-        """Seconds to add to the local clock to get the server's (0 until synced)."""
-        return self._offset
+        self._flights: SingleFlight[None] = SingleFlight()
 
     async def now(self, deadline: float | None = None) -> float:
         """Seconds since the epoch, by the server's clock (reading it first if due;
         waiting for that no longer than ``deadline``, a ``time.monotonic()``)."""
-        if self._use and (
+        if self.uses_server_time and (
             self._synced_at is None or self._monotonic() - self._synced_at > RESYNC_AFTER
         ):
             await self._flights.run(None, self._sync, deadline=deadline, waiting_for="GET /Time")
-        return self._wall() + self._offset
+        return self._wall() + self.offset
 
     def estimate(self) -> float:
         """:meth:`now` without reading the server: the offset as last read."""
-        return self._wall() + self._offset
+        return self._wall() + self.offset
 
     async def date(self, deadline: float | None = None) -> str:
         """``YYYY-MM-DDTHH:MM:SS.mmmZ`` by the server's clock (:func:`format_date`)."""
@@ -144,7 +132,7 @@ class ServerClock:
         stamped; if the offset was read again since, it is fresh and kept (many
         calls refused at once cause one read).
         """
-        if self._use and (stamped_after is None or stamped_after == self._syncs):
+        if self.uses_server_time and (stamped_after is None or stamped_after == self.syncs):
             self._synced_at = None
 
     async def measure_offset(self) -> float:
@@ -159,7 +147,7 @@ class ServerClock:
         """With the local clock in use, say in ``refused``'s hint how far it is off the
         server's, when that is far enough to be why a date was rejected (a measured
         hint, in place of any guess of ``_hints``')."""
-        if self._use or self._read is None:
+        if self.uses_server_time or self._read is None:
             return
         try:
             skew = await self.measure_offset()
@@ -174,10 +162,10 @@ class ServerClock:
             )
 
     async def _sync(self) -> None:
-        self._offset = await self.measure_offset()
+        self.offset = await self.measure_offset()
         self._synced_at = self._monotonic()
-        self._syncs += 1
-        log.debug("server clock offset: %+.3f s", self._offset)
+        self.syncs += 1
+        log.debug("server clock offset: %+.3f s", self.offset)
 
     def close(self) -> None:
         self._flights.cancel_all()

@@ -4,7 +4,8 @@ Three kinds of the same shape (e-signature, identity verification, CMS
 withdrawal consent) share one implementation of each call, told apart by
 ``_kinds``' table; each call is one generic operation (``request``,
 ``get_state``, ``verify``, ``await_signed``), and the official SDKs' names are
-thin wrappers of it.
+thin wrappers of it. Those calls, and the constructor, are :class:`ReceiptClient`'s,
+on which Barocert's client stands too.
 """
 
 from __future__ import annotations
@@ -29,11 +30,9 @@ from ._connection import (
     verify_once,
 )
 from ._env import Variables
-from ._errors import (
-    ValidationError,
-)
+from ._errors import ValidationError
 from ._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
-from ._kinds import CMS, ESIGN, IDENTITY, ReceiptKind
+from ._kinds import CMS, ESIGN, IDENTITY, AnyKind, ReceiptKind
 from ._lifecycle import Tracked
 from ._models import (
     CMSReceipt,
@@ -47,6 +46,7 @@ from ._models import (
     ReceiptBase,
     ReceiptT,
     RequestBase,
+    Status,
     StatusT,
     VerificationT,
     VerifyAuthReceipt,
@@ -55,9 +55,11 @@ from ._models import (
     VerifyAuthVerification,
 )
 from ._secret import Secret, hide_userinfo
-from ._session import KakaoCert2
+from ._session import Dialect, KakaoCert2
 
-RequestT = TypeVar("RequestT", bound=RequestBase[Any])
+T = TypeVar("T")
+R = TypeVar("R")  # a kind's receipt
+S = TypeVar("S", bound=Status)  # a kind's status
 
 API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
@@ -65,7 +67,182 @@ AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service (production)."""
 
 
-class Client(ClientBase):
+class ReceiptClient(ClientBase):
+    """What the clients of both generations share: their constructor, and the calls on a
+    receipt of a kind (request it, read its state, watch it, verify it once), told apart
+    by the kind (``_kinds``). Internal: :class:`Client` and ``barocert.Client`` document
+    their arguments."""
+
+    _dialect: ClassVar[type[Dialect]]
+    """How the generation authenticates its calls (:class:`~kakaocert_async._session.Dialect`)."""
+    _kinds: ClassVar[tuple[AnyKind, ...]]
+    """The generation's kinds of receipt."""
+
+    def __init__(
+        self,
+        link_id: str,
+        secret_key: str,
+        *,
+        client_code: str | None = None,
+        base_url: str | None = None,
+        auth_url: str | None = None,
+        timeout: float = 10.0,
+        use_server_time: bool = True,
+        ip_restrict: bool = True,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | None = None,
+        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
+        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
+    ) -> None:
+        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
+        # so that a refused argument's traceback never shows them.
+        key, proxy_url = Secret(secret_key), hide_userinfo(proxy)
+        del secret_key, proxy
+        self._connection = Connection(
+            link_id,
+            key,
+            client_code=client_code,
+            dialect=self._dialect,
+            key_check=self._dialect.key_check,
+            # The generation's own hosts unless told otherwise (as from_env() reads them).
+            base_url=self.variables.api_url if base_url is None else base_url,
+            auth_url=self.variables.auth_url if auth_url is None else auth_url,
+            timeout=timeout,
+            use_server_time=use_server_time,
+            ip_restrict=ip_restrict,
+            max_connections=max_connections,
+            http_client=http_client,
+            transport=transport,
+            proxy=proxy_url,
+            tls=tls,
+            on_unclaimed=on_unclaimed,
+        )
+        self._session = self._connection.session
+        self._calls = self._connection.calls
+
+    # Hooks of a generation -----------------------------------------------------
+
+    def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
+        """The body of ``request`` (checked to be ``kind``'s), as sent and signed."""
+        raise NotImplementedError
+
+    def _received(self, kind: AnyKind, receipt: Any) -> Any:
+        """The receipt a request returns, as decoded from its answer."""
+        return receipt
+
+    def _check_receipt_id(self, receipt_id: object) -> None:
+        _validation.check_receipt_id(receipt_id)
+
+    # The calls, for every kind -------------------------------------------------
+
+    def _kind_of_request(self, request: object) -> AnyKind:
+        kind = _kinds.of_request(request, self._kinds)
+        if kind is None:
+            names = [_a(kind.request) for kind in self._kinds]
+            given = type(request).__name__
+            raise ValidationError(
+                "request", f"must be {', '.join(names[:-1])} or {names[-1]}, got {given}"
+            )
+        return kind
+
+    async def _request(
+        self,
+        kind: ReceiptKind[Any, R, Any, Any],
+        client_code: str,
+        request: object,
+        app_to_app: bool | None = None,
+    ) -> R:
+        _validation.check_client_code(client_code)
+        if not isinstance(request, kind.request):
+            given = type(request).__name__
+            raise ValidationError("request", f"must be {_a(kind.request)}, got {given}")
+        body = Secret(self._encode(kind, request, app_to_app))
+        path = kind.request_path(client_code)
+        label = f"POST {path}"
+
+        async def send(call: Tracked) -> R:
+            answer = await self._session.call(
+                "request", client_code, path, body, policy=ONE_SHOT, progress=call
+            )
+            decoded = _wire.decode(answer, kind.receipt, label=label)
+            receipt: R = self._received(kind, decoded)
+            return receipt
+
+        return await self._connection.once(send, label=label, receipt_id=_receipt_id)
+
+    async def _get_state(
+        self, kind: ReceiptKind[Any, Any, S, Any], client_code: str, receipt_id: str
+    ) -> S:
+        _validation.check_client_code(client_code)
+        self._check_receipt_id(receipt_id)
+        with self._calls.track() as call:
+            return await self._read_state(
+                kind, client_code, receipt_id, SAFE_TO_REPEAT, None, progress=call
+            )
+
+    def _watch(
+        self,
+        kind: ReceiptKind[Any, Any, S, Any],
+        client_code: str,
+        receipt_id: str,
+        *,
+        timeout: float | None,
+        interval: float | None,
+    ) -> AsyncGenerator[S, None]:
+        _validation.check_client_code(client_code)
+        self._check_receipt_id(receipt_id)
+        # One attempt per poll (SINGLE): the polling loop is where a wait's patience
+        # lives. A partial, not a closure: it is held by every waiter while it sleeps.
+        read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
+        return self._connection.watch(
+            read, receipt_id=receipt_id, timeout=timeout, interval=interval
+        )
+
+    async def _read_state(
+        self,
+        kind: ReceiptKind[Any, Any, S, Any],
+        client_code: str,
+        receipt_id: str,
+        policy: RetryPolicy,
+        deadline: float | None,
+        *,
+        progress: Tracked | None = None,
+    ) -> S:
+        path = kind.status_path(client_code, receipt_id)
+        label = f"GET {path}"
+        answer = await self._session.call(
+            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
+        )
+        return _wire.decode_about(answer, kind.status, about=receipt_id, label=label)
+
+    async def _verify_once(
+        self,
+        client_code: str,
+        path: str,
+        read: Callable[[bytes], T],
+        *,
+        label: str,
+        about: str,
+        advice: str,
+        body: Secret[bytes] | None = None,
+    ) -> T:
+        """Send a verify once (a GET, or a signed POST of ``body``) and ``read`` its answer
+        (:func:`~kakaocert_async._connection.verify_once`: ``about`` is the receipt, or the
+        login, verified; ``advice`` says how to find out whether a lost one went through)."""
+
+        def send(call: Tracked) -> Awaitable[bytes]:
+            return self._session.call(
+                "verify", client_code, path, body, label=label, policy=ONE_SHOT, progress=call
+            )
+
+        return await verify_once(
+            self._connection, send, read, label=label, receipt_id=about, advice=advice
+        )
+
+
+class Client(ReceiptClient):
     """An asyncio client of KakaoCert: e-signatures, identity verification, CMS consents.
 
     One ``Client`` holds one connection pool, one clock offset and one session
@@ -127,47 +304,8 @@ class Client(ClientBase):
     'SIGNED'
     """
 
-    def __init__(
-        self,
-        link_id: str,
-        secret_key: str,
-        *,
-        client_code: str | None = None,
-        base_url: str = API_URL,
-        auth_url: str = AUTH_URL,
-        timeout: float = 10.0,
-        use_server_time: bool = True,
-        ip_restrict: bool = True,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        proxy: str | None = None,
-        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
-        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
-    ) -> None:
-        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
-        # so that a refused argument's traceback never shows them.
-        key, proxy_url = Secret(secret_key), hide_userinfo(proxy)
-        del secret_key, proxy
-        self._connection = Connection(
-            link_id,
-            key,
-            client_code=client_code,
-            dialect=KakaoCert2,
-            base_url=base_url,
-            auth_url=auth_url,
-            timeout=timeout,
-            use_server_time=use_server_time,
-            ip_restrict=ip_restrict,
-            max_connections=max_connections,
-            http_client=http_client,
-            transport=transport,
-            proxy=proxy_url,
-            tls=tls,
-            on_unclaimed=on_unclaimed,
-        )
-        self._session = self._connection.session
-        self._calls = self._connection.calls
+    _dialect = KakaoCert2
+    _kinds = _kinds.KINDS
 
     variables: ClassVar[Variables] = Variables(
         prefix="KAKAOCERT_", api_url=API_URL, auth_url=AUTH_URL
@@ -204,13 +342,7 @@ class Client(ClientBase):
         idempotent: it is repeated only when the request provably never left
         (:class:`RequestNotSent`), never after a timeout or a 5xx.
         """
-        kind = _kinds.of_request(request)
-        if kind is None:
-            raise ValidationError(
-                "request",
-                "must be an ESignRequest, a VerifyAuthRequest or a CMSRequest,"
-                f" got {type(request).__name__}",
-            )
+        kind = self._kind_of_request(request)
         receipt: ReceiptT = await self._request(kind, client_code, request, app_to_app)
         return receipt
 
@@ -368,52 +500,17 @@ class Client(ClientBase):
         :meth:`verify`. Once only."""
         return await self._verify(CMS, client_code, receipt_id, signature)
 
-    # The calls, for every kind --------------------------------------------
+    # The 2.x dialect of the calls -------------------------------------------
 
-    async def _request(
-        self,
-        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
-        client_code: str,
-        request: RequestT,
-        app_to_app: bool | None,
-    ) -> ReceiptT:
-        _validation.check_client_code(client_code)
-        if not isinstance(request, kind.request):
-            expected, given = kind.request.__name__, type(request).__name__
-            article = "an" if expected[0] in "AEIOU" else "a"
-            raise ValidationError("request", f"must be {article} {expected}, got {given}")
-        if kind.app_to_app:
-            _validation.check_bool(app_to_app, "app_to_app")
-        path = kind.request_path(client_code)
-        label = f"POST {path}"
-        body = Secret(
-            _wire.encode_request(request, app_to_app=app_to_app if kind.app_to_app else None)
-        )
-
-        async def send(call: Tracked) -> ReceiptT:
-            answer = await self._session.call(
-                "request", client_code, path, body, policy=ONE_SHOT, progress=call
-            )
-            return _wire.decode(answer, kind.receipt, label=label)
-
-        return await self._connection.once(send, label=label, receipt_id=_receipt_id)
-
-    async def _get_state(
-        self,
-        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
-        client_code: str,
-        receipt_id: str,
-    ) -> StatusT:
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        with self._calls.track() as call:
-            return await self._read_state(
-                kind, client_code, receipt_id, SAFE_TO_REPEAT, None, progress=call
-            )
+    def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
+        if not kind.app_to_app:
+            return _wire.encode_request(request, app_to_app=None)
+        _validation.check_bool(app_to_app, "app_to_app")
+        return _wire.encode_request(request, app_to_app=app_to_app)
 
     async def _verify(
         self,
-        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
+        kind: ReceiptKind[Any, Any, Any, VerificationT],
         client_code: str,
         receipt_id: str,
         signature: str | None,
@@ -430,63 +527,23 @@ class Client(ClientBase):
             path += "/" + _validation.path_value(signature, "signature")
             label += "/<signature>"
 
-        def send(call: Tracked) -> Awaitable[bytes]:
-            return self._session.call(
-                "verify", client_code, path, label=label, policy=ONE_SHOT, progress=call
-            )
-
         def read(answer: bytes) -> VerificationT:
             return _wire.decode_verification(
                 answer, kind.verification, receipt_id=receipt_id, label=label
             )
 
-        return await verify_once(
-            self._connection,
-            send,
+        return await self._verify_once(
+            client_code,
+            path,
             read,
             label=label,
-            receipt_id=receipt_id,
+            about=receipt_id,
             advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
         )
 
     def _longest_verify(self) -> float:
         """The most seconds :meth:`_verify` can take: a GET under ``ONE_SHOT``."""
         return self._session.longest_call(ONE_SHOT, signed=False)
-
-    def _watch(
-        self,
-        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
-        client_code: str,
-        receipt_id: str,
-        *,
-        timeout: float | None,
-        interval: float | None,
-    ) -> AsyncGenerator[StatusT, None]:
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        # One attempt per poll (SINGLE): the polling loop is where a wait's patience
-        # lives. A partial, not a closure: it is held by every waiter while it sleeps.
-        read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
-        return self._connection.watch(
-            read, receipt_id=receipt_id, timeout=timeout, interval=interval
-        )
-
-    async def _read_state(
-        self,
-        kind: ReceiptKind[RequestT, ReceiptT, StatusT, VerificationT],
-        client_code: str,
-        receipt_id: str,
-        policy: RetryPolicy,
-        deadline: float | None,
-        *,
-        progress: Tracked | None = None,
-    ) -> StatusT:
-        path = kind.status_path(client_code, receipt_id)
-        label = f"GET {path}"
-        answer = await self._session.call(
-            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
-        )
-        return _wire.decode_about(answer, kind.status, about=receipt_id, label=label)
 
 
 class BoundClient(Bound, Client):
@@ -495,11 +552,16 @@ class BoundClient(Bound, Client):
     connections, tokens and lifetime."""
 
 
-def _receipt_id(receipt: ReceiptBase[Any, Any] | None) -> str | None:
+def _a(cls: type[Any]) -> str:
+    """``cls``'s name after its article: "an ESignRequest", "a CMSRequest"."""
+    return f"an {cls.__name__}" if cls.__name__[0] in "AEIOU" else f"a {cls.__name__}"
+
+
+def _receipt_id(receipt: Any) -> str | None:
     return None if receipt is None else receipt.receipt_id
 
 
-def _kind_of(receipt: object) -> tuple[_kinds.AnyKind, str]:
+def _kind_of(receipt: object) -> tuple[AnyKind, str]:
     """The kind of a receipt and its id (a plain ``str`` is an e-signature's, as it was)."""
     if isinstance(receipt, str):
         warnings.warn(

@@ -496,6 +496,7 @@ class StatusBase:
     complete_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("completeDT"))
     verify_dt: dt.datetime | None = attrs.field(default=None, metadata=wire("verifyDT"))
     payload: str | None = attrs.field(default=None, metadata=wire("payload"))
+    call_center_name: str | None = attrs.field(default=None, metadata=wire("callCenterName"))
 
     @property
     def is_final(self) -> bool:
@@ -504,14 +505,7 @@ class StatusBase:
 
 
 @attrs.frozen(kw_only=True)
-class NamedCallCenterStatusBase(StatusBase):
-    """A state that names the call center (internal base)."""
-
-    call_center_name: str | None = attrs.field(default=None, metadata=wire("callCenterName"))
-
-
-@attrs.frozen(kw_only=True)
-class ESignStatus(NamedCallCenterStatusBase):
+class ESignStatus(StatusBase):
     """The state of an e-signature request (ResultESignObj).
 
     The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or
@@ -551,7 +545,7 @@ class ESignStatus(NamedCallCenterStatusBase):
 
 
 @attrs.frozen(kw_only=True)
-class VerifyAuthStatus(NamedCallCenterStatusBase):
+class VerifyAuthStatus(StatusBase):
     """The state of an identity verification request (ResultVerifyAuth).
 
     The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or
@@ -584,7 +578,7 @@ class VerifyAuthStatus(NamedCallCenterStatusBase):
 
 
 @attrs.frozen(kw_only=True)
-class CMSStatus(NamedCallCenterStatusBase):
+class CMSStatus(StatusBase):
     """The state of a CMS withdrawal consent request (ResultCMS).
 
     The ``*_dt`` fields are timezone-aware datetimes in Korea time (UTC+9), or

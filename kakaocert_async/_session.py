@@ -26,7 +26,8 @@ import asyncio
 import copy
 import functools
 import logging
-from typing import Protocol
+from collections.abc import Callable
+from typing import ClassVar, Protocol
 
 from . import _signing
 from ._answers import body_of
@@ -50,6 +51,12 @@ class Dialect(Protocol):
     token_path: str
     """The Linkhub token request's path (``/KAKAOCERT/Token``)."""
     scope: tuple[str, ...]
+    key_check: ClassVar[Callable[[Secret[bytes]], object] | None]
+    """What else the SecretKey's raw bytes must be (Barocert's: an AES-256 key), checked when
+    the client is made: a ``ValueError`` saying why not."""
+
+    def __init__(self, common: dict[str, str]) -> None:
+        """``common``: the headers of every request (``User-Agent``, ...)."""
 
     def subject(self, client_code: str) -> str:
         """The token request's ``access_id``, which is also the token cache's key."""
@@ -79,6 +86,7 @@ class KakaoCert2:
     generation: Generation = "2.x"
     token_path = _signing.TOKEN_PATH
     scope: tuple[str, ...] = SCOPE
+    key_check: ClassVar[Callable[[Secret[bytes]], object] | None] = None
 
     def __init__(self, common: dict[str, str]) -> None:
         self._get = {**common, "x-pb-version": _signing.API_VERSION}

@@ -165,11 +165,6 @@ def path_value(value: object, field: str) -> str:
     return urllib.parse.quote(value, safe=PATH_AS_GIVEN)
 
 
-def check_signature(value: object, field: str = "signature") -> None:
-    """An App to App signature: a :func:`path_value`."""
-    path_value(value, field)
-
-
 def check_seconds(value: object, field: str, *, at_least: float = 0.0, zero: bool = False) -> None:
     """A duration in seconds: a finite real number, above 0 (or 0 itself, with ``zero``)
     and not below ``at_least``."""
@@ -189,13 +184,16 @@ def check_seconds(value: object, field: str, *, at_least: float = 0.0, zero: boo
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
-def text(max_length: int | None, *, required: bool = True) -> Validator:
-    """An attrs validator of :func:`check_text`; ``None`` passes when not ``required``."""
+def text(max_length: int | None, *, required: bool = True, blank: bool | None = None) -> Validator:
+    """An attrs validator of :func:`check_text`; ``None`` passes when not ``required``.
+    A value given may be blank if ``blank`` (by default: if the field is not ``required``;
+    Barocert's optional fields, once given, must not be blank either)."""
+    not_blank = required if blank is None else not blank
 
     def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and not required:
             return
-        check_text(attribute.name, value, max_length=max_length, required=required)
+        check_text(attribute.name, value, max_length=max_length, required=not_blank)
 
     return validate
 

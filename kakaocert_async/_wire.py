@@ -53,8 +53,6 @@ KST = dt.timezone(dt.timedelta(hours=9), "KST")
 APP_TO_APP = "isAppUseYN"
 """The request body's App to App flag: an argument of the call, not of the request model."""
 
-_DT_FORMAT = "%Y%m%d%H%M%S"
-
 
 @attrs.frozen(kw_only=True)
 class ErrorBody:
@@ -220,10 +218,6 @@ def _structure_token(value: object, _: object) -> Secret[str]:
     return Secret(value)
 
 
-def _unstructure_token(value: Secret[str]) -> str:
-    return value.reveal()
-
-
 def _structure_strings(value: object, _: object) -> tuple[str, ...]:
     if type(value) is not list or not all(type(item) is str for item in value):
         raise WireError("expected a list of strings")
@@ -250,10 +244,6 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(dt.datetime, format_kst)
     converter.register_unstructure_hook(SignState, int)
     return converter
-
-
-def _format_expiration(value: dt.datetime) -> str:
-    return format_utc(value, milliseconds=True)
 
 
 converter = _make_converter()
@@ -308,8 +298,11 @@ for _other in (VerifyAuthVerification, CMSVerification, TokenRequest):
     register(_other)
 register(
     TokenGrant,
-    session_token={"struct_hook": _structure_token, "unstruct_hook": _unstructure_token},
-    expiration={"struct_hook": _structure_utc, "unstruct_hook": _format_expiration},
+    session_token={"struct_hook": _structure_token, "unstruct_hook": Secret.reveal},
+    expiration={
+        "struct_hook": _structure_utc,
+        "unstruct_hook": functools.partial(format_utc, milliseconds=True),
+    },
 )
 
 

@@ -3,44 +3,31 @@
 Identity verification, sign, multi-sign and CMS have the same three calls
 (request, status, verify) on paths told apart by their :class:`Kind`, so each
 call is implemented once, for every kind; login verify is the fifth operation.
-The send path (connection, session, retries, deadlines, the polling loop and
-the close) is the 2.x client's, through :class:`~kakaocert_async._connection.Connection`
-with the :class:`~kakaocert_async.barocert._dialect.Barocert` dialect.
+The constructor and the calls of every kind (connection, session, retries,
+deadlines, the polling loop and the close) are the 2.x client's
+(:class:`~kakaocert_async._client.ReceiptClient`), with the
+:class:`~kakaocert_async.barocert._dialect.Barocert` dialect.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import ssl
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from typing import Any, ClassVar, TypeVar
 
 import attrs
-import httpx
 
-from kakaocert_async import _validation, _wire
+from kakaocert_async import _validation
 from kakaocert_async._bound import Bound, operation
 from kakaocert_async._client import Client as KakaoCert2Client
-from kakaocert_async._connection import (
-    DEFAULT_MAX_CONNECTIONS,
-    ClientBase,
-    Connection,
-    UnclaimedAnswer,
-    last_state,
-    verify_once,
-)
+from kakaocert_async._client import ReceiptClient
+from kakaocert_async._connection import last_state
 from kakaocert_async._env import Variables
-from kakaocert_async._errors import (
-    APIError,
-    KakaocertError,
-    ValidationError,
-)
-from kakaocert_async._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
-from kakaocert_async._kinds import AnyKind, ReceiptKind, of_request
-from kakaocert_async._lifecycle import Tracked
-from kakaocert_async._secret import Secret, hide_userinfo
+from kakaocert_async._errors import APIError, KakaocertError, ValidationError
+from kakaocert_async._http import ONE_SHOT, SINGLE
+from kakaocert_async._kinds import AnyKind, ReceiptKind
+from kakaocert_async._secret import Secret
 
 from . import _crypto
 from . import _validation as bv
@@ -79,7 +66,7 @@ _LATE_SLACK = 5.0
 and the two clocks (the service's window, the auth server's time) may differ a little."""
 
 
-class Client(ClientBase):
+class Client(ReceiptClient):
     """An asyncio client of Barocert's Kakao service: identity verification (본인인증), sign
     (전자서명, one document or up to 20), CMS withdrawal consent (출금동의) and login
     verification (간편로그인).
@@ -151,49 +138,8 @@ class Client(ClientBase):
     'COMPLETED'
     """
 
-    def __init__(
-        self,
-        link_id: str,
-        secret_key: str,
-        *,
-        client_code: str | None = None,
-        base_url: str = API_URL,
-        auth_url: str = AUTH_URL,
-        timeout: float = 10.0,
-        use_server_time: bool = True,
-        ip_restrict: bool = True,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        proxy: str | None = None,
-        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
-        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
-    ) -> None:
-        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
-        # so that a refused argument's traceback never shows them.
-        key, proxy_url = Secret(secret_key), hide_userinfo(proxy)
-        del secret_key, proxy
-        self._connection = Connection(
-            link_id,
-            key,
-            client_code=client_code,
-            dialect=Barocert,
-            base_url=base_url,
-            auth_url=auth_url,
-            timeout=timeout,
-            use_server_time=use_server_time,
-            ip_restrict=ip_restrict,
-            max_connections=max_connections,
-            http_client=http_client,
-            transport=transport,
-            proxy=proxy_url,
-            tls=tls,
-            on_unclaimed=on_unclaimed,
-            key_check=_crypto.Cipher,  # AES-256: a 32-byte key, or a ValidationError now
-        )
-        self._cipher = _crypto.Cipher(self._connection.key)
-        self._session = self._connection.session
-        self._calls = self._connection.calls
+    _dialect = Barocert
+    _kinds = KINDS
 
     variables: ClassVar[Variables] = Variables(
         prefix="BAROCERT_", api_url=API_URL, auth_url=AUTH_URL, fallback=KakaoCert2Client.variables
@@ -233,21 +179,15 @@ class Client(ClientBase):
         never left (:class:`~kakaocert_async.RequestNotSent`), never after a timeout
         or a 5xx.
         """
-        kind = of_request(request, KINDS)
-        if kind is None:
-            raise ValidationError(
-                "request",
-                "must be an IdentityRequest, a SignRequest, a MultiSignRequest or a"
-                f" CMSRequest, got {type(request).__name__}",
-            )
-        return await self._request(kind, client_code, request)
+        receipt: Receipt = await self._request(self._kind_of_request(request), client_code, request)
+        return receipt
 
     @operation
     async def get_status(self, client_code: str, receipt: Receipt) -> Status:
         """The status of a receipt (of any kind). Safe to repeat; retried on passing
         failures."""
         kind, receipt_id = _kind_of(receipt, None)
-        return await self._get_status(kind, client_code, receipt_id)
+        return await self._get_state(kind, client_code, receipt_id)
 
     @operation
     async def verify(
@@ -286,7 +226,7 @@ class Client(ClientBase):
     async def get_identity_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of an identity verification (getIdentityStatus). Safe to repeat;
         retried on passing failures."""
-        return await self._get_status(IDENTITY, client_code, receipt_id)
+        return await self._get_state(IDENTITY, client_code, receipt_id)
 
     @operation
     async def verify_identity(self, client_code: str, receipt_id: str) -> Verification:
@@ -312,7 +252,7 @@ class Client(ClientBase):
     @operation
     async def get_sign_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of a sign request (getSignStatus). Safe to repeat."""
-        return await self._get_status(SIGN, client_code, receipt_id)
+        return await self._get_state(SIGN, client_code, receipt_id)
 
     @operation
     async def verify_sign(self, client_code: str, receipt_id: str) -> Verification:
@@ -335,7 +275,7 @@ class Client(ClientBase):
     @operation
     async def get_multi_sign_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of a multi-sign request (getMultiSignStatus). Safe to repeat."""
-        return await self._get_status(MULTI_SIGN, client_code, receipt_id)
+        return await self._get_state(MULTI_SIGN, client_code, receipt_id)
 
     @operation
     async def verify_multi_sign(self, client_code: str, receipt_id: str) -> MultiSignVerification:
@@ -357,7 +297,7 @@ class Client(ClientBase):
     @operation
     async def get_cms_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of a withdrawal consent (getCMSStatus). Safe to repeat."""
-        return await self._get_status(CMS, client_code, receipt_id)
+        return await self._get_state(CMS, client_code, receipt_id)
 
     @operation
     async def verify_cms(self, client_code: str, receipt_id: str) -> Verification:
@@ -380,10 +320,9 @@ class Client(ClientBase):
         :class:`~kakaocert_async.APIError` as it sent it.
         """
         _validation.check_client_code(client_code)
-        bv.check_tx_id(tx_id)
-        path = bw.login_verify_path(client_code, tx_id)
+        path = bw.login_verify_path(client_code, tx_id)  # tx_id checked as every path value
         label = f"POST /KAKAO/Login/Verify/{client_code}/<tx_id>"
-        return await self._verify_once(
+        return await self._verify_post(
             client_code,
             path,
             label,
@@ -420,8 +359,9 @@ class Client(ClientBase):
         shortly. Check ``state`` of the result: :attr:`State.COMPLETED` means verify
         it now (within 10 minutes).
         """
+        the_kind, receipt_id = _kind_of(receipt, kind)
         return await last_state(
-            self._watch(client_code, receipt, kind=kind, timeout=timeout, interval=interval)
+            self._watch(the_kind, client_code, receipt_id, timeout=timeout, interval=interval)
         )
 
     @operation
@@ -437,74 +377,24 @@ class Client(ClientBase):
         """Like :meth:`await_completed`, but yields every status read, for progress
         displays. The last one yielded is final; :class:`~kakaocert_async.SignTimeout`
         ends it otherwise. Arguments are checked at once, before iteration starts."""
-        return self._watch(client_code, receipt, kind=kind, timeout=timeout, interval=interval)
-
-    def _watch(
-        self,
-        client_code: str,
-        receipt: Receipt | str,
-        *,
-        kind: Kind | str | None,
-        timeout: float | None,
-        interval: float | None,
-    ) -> AsyncGenerator[Status, None]:
-        _validation.check_client_code(client_code)
         the_kind, receipt_id = _kind_of(receipt, kind)
-
-        # One attempt per poll (SINGLE): the polling loop is where a wait's patience
-        # lives. A partial, not a closure: it is held by every waiter while it sleeps.
-        read = functools.partial(self._read_status, the_kind, client_code, receipt_id, SINGLE)
-        return self._connection.watch(
-            read, receipt_id=receipt_id, timeout=timeout, interval=interval
-        )
+        return self._watch(the_kind, client_code, receipt_id, timeout=timeout, interval=interval)
 
     # The calls, for every kind ------------------------------------------------------
 
-    async def _request(self, kind: AnyKind, client_code: str, request: object) -> Receipt:
-        _validation.check_client_code(client_code)
-        if not isinstance(request, kind.request):
-            expected, given = kind.request.__name__, type(request).__name__
-            raise ValidationError("request", f"must be a {expected}, got {given}")
-        path = kind.request_path(client_code)
-        label = f"POST {path}"
-        # Encrypted here, each field with a fresh IV; wrapped until the wire.
-        body = Secret(bw.encode_request(request, self._cipher))
+    @functools.cached_property
+    def _cipher(self) -> _crypto.Cipher:
+        return _crypto.Cipher(self._connection.key)
 
-        async def send(call: Tracked) -> Receipt:
-            answer = await self._session.call(
-                "request", client_code, path, body, policy=ONE_SHOT, progress=call
-            )
-            receipt = _wire.decode(answer, Receipt, label=label)
-            return attrs.evolve(receipt, kind=Kind(kind.segment))
+    def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
+        # Encrypted here, each field with a fresh IV (the body stays wrapped until the wire).
+        return bw.encode_request(request, self._cipher)
 
-        return await self._connection.once(
-            send, label=label, receipt_id=lambda receipt: receipt.receipt_id if receipt else None
-        )
+    def _received(self, kind: AnyKind, receipt: Receipt) -> Receipt:
+        return attrs.evolve(receipt, kind=Kind(kind.segment))
 
-    async def _get_status(self, kind: AnyKind, client_code: str, receipt_id: str) -> Status:
-        _validation.check_client_code(client_code)
+    def _check_receipt_id(self, receipt_id: object) -> None:
         bv.check_receipt_id(receipt_id)
-        with self._calls.track() as call:
-            return await self._read_status(
-                kind, client_code, receipt_id, SAFE_TO_REPEAT, None, progress=call
-            )
-
-    async def _read_status(
-        self,
-        kind: AnyKind,
-        client_code: str,
-        receipt_id: str,
-        policy: RetryPolicy,
-        deadline: float | None,
-        *,
-        progress: Tracked | None = None,
-    ) -> Status:
-        path = kind.status_path(client_code, receipt_id)
-        label = f"GET {path}"
-        answer = await self._session.call(
-            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
-        )
-        return _wire.decode_about(answer, Status, about=receipt_id, label=label)
 
     async def _verify(
         self, kind: ReceiptKind[Any, Receipt, Status, V], client_code: str, receipt_id: str
@@ -515,7 +405,7 @@ class Client(ClientBase):
         label = f"POST {path}"
         advice = f"Check {kind.get_state}(): verify_dt is set if it went through."
         try:
-            return await self._verify_once(
+            return await self._verify_post(
                 client_code, path, label, receipt_id, kind.verification, advice
             )
         except APIError as refused:
@@ -525,27 +415,13 @@ class Client(ClientBase):
                 raise
             raise late from refused
 
-    async def _verify_once(
-        self, client_code: str, path: str, label: str, key: str, cls: type[V], advice: str
+    async def _verify_post(
+        self, client_code: str, path: str, label: str, about: str, cls: type[V], advice: str
     ) -> V:
         """POST the verify (an empty body, signed) once, and read its answer."""
-
-        def send(call: Tracked) -> Awaitable[bytes]:
-            return self._session.call(
-                "verify",
-                client_code,
-                path,
-                Secret(b""),
-                label=label,
-                policy=ONE_SHOT,
-                progress=call,
-            )
-
-        def read(answer: bytes) -> V:
-            return bw.decode_verification(answer, cls, about=key, label=label)
-
-        return await verify_once(
-            self._connection, send, read, label=label, receipt_id=key, advice=advice
+        read = functools.partial(bw.decode_verification, cls=cls, about=about, label=label)
+        return await self._verify_once(
+            client_code, path, read, label=label, about=about, advice=advice, body=Secret(b"")
         )
 
     def _longest_verify(self) -> float:
@@ -563,7 +439,7 @@ class Client(ClientBase):
         if not 400 <= status < 500 or status in (401, 429):
             return None
         try:
-            state = await self._read_status(kind, client_code, receipt_id, SINGLE, None)
+            state = await self._read_state(kind, client_code, receipt_id, SINGLE, None)
             if not (
                 state.state == State.COMPLETED
                 and state.verify_dt is None
@@ -600,7 +476,7 @@ class BoundClient(Bound, Client):
     connections, token and lifetime."""
 
 
-def _kind_of(receipt: object, kind: object) -> tuple[AnyKind, str]:
+def _kind_of(receipt: object, kind: object) -> tuple[ReceiptKind[Any, Receipt, Status, Any], str]:
     """The kind and id of what ``await_completed`` was given, checked."""
     chosen = None if kind is None else _as_kind(kind)
     if isinstance(receipt, Receipt):

@@ -14,12 +14,16 @@ KakaoCert 2.x (protocol note §1, §2, §5):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 from kakaocert_async import _signing
 from kakaocert_async._auth import Credentials
 from kakaocert_async._hints import Generation
 from kakaocert_async._secret import Headers, Secret
 from kakaocert_async._session import bearer
 
+from . import _crypto
 from ._wire import ACCESS_ID, ENCRYPTION_MODE, SCOPE
 
 
@@ -29,6 +33,8 @@ class Barocert:
     generation: Generation = "barocert"
     token_path = _signing.BAROCERT_TOKEN_PATH
     scope: tuple[str, ...] = SCOPE
+    key_check: ClassVar[Callable[[Secret[bytes]], object] | None] = _crypto.Cipher
+    """The SecretKey is the AES-256 key too: 32 bytes, or the client is refused."""
 
     def __init__(self, common: dict[str, str]) -> None:
         self._get = {**common, "x-pb-version": _signing.BAROCERT_API_VERSION}

@@ -7,7 +7,8 @@ to wait on, and is the client's fifth operation.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, TypeVar
 
 from kakaocert_async._kinds import AnyKind, ReceiptKind
 
@@ -23,61 +24,52 @@ from ._models import (
     Verification,
 )
 
-IDENTITY: ReceiptKind[IdentityRequest, Receipt, Status, Verification] = ReceiptKind(
-    name="barocert.identity",
-    generation="barocert",
-    segment=Kind.IDENTITY.value,
-    request=IdentityRequest,
-    receipt=Receipt,
-    status=Status,
-    verification=Verification,
-    scope="401",
-    app_to_app=True,
-    calls=("requestIdentity", "getIdentityStatus", "verifyIdentity"),
-    methods=("request_identity", "get_identity_status", "verify_identity"),
-    what="prove who they are, 본인인증",
+RequestT = TypeVar("RequestT")
+VerificationT = TypeVar("VerificationT")
+
+
+def _kind(
+    kind: Kind,
+    request: type[RequestT],
+    verification: type[VerificationT],
+    *,
+    scope: str,
+    what: str,
+) -> ReceiptKind[RequestT, Receipt, Status, VerificationT]:
+    """The entry of ``kind``: every Barocert kind has the same receipt and status, may be
+    App to App, and is named after its segment, as the official SDK names its calls
+    (``MultiSign``: ``requestMultiSign``, ``getMultiSignStatus``, ``verifyMultiSign``)."""
+    segment = kind.value
+    snake = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", segment).lower()  # MultiSign: multi_sign
+    return ReceiptKind(
+        name=f"barocert.{snake}",
+        generation="barocert",
+        segment=segment,
+        request=request,
+        receipt=Receipt,
+        status=Status,
+        verification=verification,
+        scope=scope,
+        app_to_app=True,
+        calls=(f"request{segment}", f"get{segment}Status", f"verify{segment}"),
+        methods=(f"request_{snake}", f"get_{snake}_status", f"verify_{snake}"),
+        what=what,
+    )
+
+
+IDENTITY = _kind(
+    Kind.IDENTITY, IdentityRequest, Verification, scope="401", what="prove who they are, 본인인증"
 )
-SIGN: ReceiptKind[SignRequest, Receipt, Status, Verification] = ReceiptKind(
-    name="barocert.sign",
-    generation="barocert",
-    segment=Kind.SIGN.value,
-    request=SignRequest,
-    receipt=Receipt,
-    status=Status,
-    verification=Verification,
-    scope="402",
-    app_to_app=True,
-    calls=("requestSign", "getSignStatus", "verifySign"),
-    methods=("request_sign", "get_sign_status", "verify_sign"),
-    what="sign one document, 전자서명",
-)
-MULTI_SIGN: ReceiptKind[MultiSignRequest, Receipt, Status, MultiSignVerification] = ReceiptKind(
-    name="barocert.multi_sign",
-    generation="barocert",
-    segment=Kind.MULTI_SIGN.value,
-    request=MultiSignRequest,
-    receipt=Receipt,
-    status=Status,
-    verification=MultiSignVerification,
+SIGN = _kind(Kind.SIGN, SignRequest, Verification, scope="402", what="sign one document, 전자서명")
+MULTI_SIGN = _kind(
+    Kind.MULTI_SIGN,
+    MultiSignRequest,
+    MultiSignVerification,
     scope="403",
-    app_to_app=True,
-    calls=("requestMultiSign", "getMultiSignStatus", "verifyMultiSign"),
-    methods=("request_multi_sign", "get_multi_sign_status", "verify_multi_sign"),
     what="sign up to 20 documents at once, 전자서명(복수)",
 )
-CMS: ReceiptKind[CMSRequest, Receipt, Status, Verification] = ReceiptKind(
-    name="barocert.cms",
-    generation="barocert",
-    segment=Kind.CMS.value,
-    request=CMSRequest,
-    receipt=Receipt,
-    status=Status,
-    verification=Verification,
-    scope="404",
-    app_to_app=True,
-    calls=("requestCMS", "getCMSStatus", "verifyCMS"),
-    methods=("request_cms", "get_cms_status", "verify_cms"),
-    what="consent to a bank withdrawal, 출금동의",
+CMS = _kind(
+    Kind.CMS, CMSRequest, Verification, scope="404", what="consent to a bank withdrawal, 출금동의"
 )
 
 KINDS: tuple[AnyKind, ...] = (IDENTITY, SIGN, MULTI_SIGN, CMS)

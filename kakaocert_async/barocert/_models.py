@@ -130,13 +130,17 @@ class _Request:
     receiver_hp: str = _secret("receiverHP", v.by(v.check_phone))
     receiver_name: str = _secret("receiverName", v.text(80))
     receiver_birthday: str = _secret("receiverBirthday", v.by(v.check_birthday))
-    extra_message: str | None = _secret("extraMessage", bv.text(None, required=False), default=None)
+    extra_message: str | None = _secret(
+        "extraMessage", v.text(None, required=False, blank=False), default=None
+    )
     expire_in: int = attrs.field(validator=v.by(v.check_expires_in), metadata=wire("expireIn"))
     app_to_app: bool = attrs.field(
         default=False, validator=v.by(v.check_bool), metadata=wire("appUseYN")
     )
     return_url: str | None = attrs.field(
-        default=None, validator=bv.text(None, required=False), metadata=wire("returnURL")
+        default=None,
+        validator=v.text(None, required=False, blank=False),
+        metadata=wire("returnURL"),
     )
 
 
@@ -307,15 +311,7 @@ class CMSRequest(_Request):
 
 
 Request = IdentityRequest | SignRequest | MultiSignRequest | CMSRequest
-"""Any request; :data:`KIND_OF` says which kind of receipt it makes."""
-
-KIND_OF: dict[type[Any], Kind] = {
-    IdentityRequest: Kind.IDENTITY,
-    SignRequest: Kind.SIGN,
-    MultiSignRequest: Kind.MULTI_SIGN,
-    CMSRequest: Kind.CMS,
-}
-REQUEST_OF: dict[Kind, type[Any]] = {kind: cls for cls, kind in KIND_OF.items()}
+"""Any request (``_kinds`` says which kind of receipt each makes)."""
 
 
 # Answers ---------------------------------------------------------------------

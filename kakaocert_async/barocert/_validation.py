@@ -34,25 +34,6 @@ def check_receipt_id(value: object, field: str = "receipt_id") -> None:
         raise ValidationError(field, "must be exactly 32 digits (접수아이디)")
 
 
-def check_tx_id(value: object, field: str = "tx_id") -> None:
-    """A login transaction id: free-form (the service sets no format), so any value
-    appended to a path as given (``_validation.path_value``)."""
-    v.path_value(value, field)
-
-
-def text(max_length: int | None, *, required: bool = True) -> v.Validator:
-    """A text field of at most ``max_length`` characters (``None``: no public limit,
-    so type and emptiness only); ``None`` is accepted when not ``required``."""
-
-    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is None and not required:
-            return
-        # An optional field that is given must not be blank either.
-        v.check_text(attribute.name, value, max_length=max_length, required=True)
-
-    return validate
-
-
 def to_member(kind: type[E], value: object) -> object:
     """An attrs converter's body for an enum field: a member's value becomes the member;
     anything else is left for :func:`member_of` to refuse by name."""

@@ -25,7 +25,6 @@ from ._models import (
     ENCRYPTED,
     CMSRequest,
     IdentityRequest,
-    Kind,
     LoginVerification,
     MultiSignRequest,
     MultiSignVerification,
@@ -44,13 +43,6 @@ ACCESS_ID = ""
 """A Barocert token is per LinkID: its ``access_id`` is empty."""
 ENCRYPTION_MODE = "GCM"
 """``x-bc-encryptionmode``: how the encrypted fields are encrypted."""
-
-_ESSENTIAL = {
-    Verification: ("receiptID", "signedData"),
-    MultiSignVerification: ("receiptID", "multiSignedData"),
-    LoginVerification: ("txID", "signedData"),
-}
-"""Per verify answer, the wire names it cannot do without: the id and the signed data."""
 
 VerifiedT = TypeVar("VerifiedT", Verification, MultiSignVerification, LoginVerification)
 
@@ -73,22 +65,15 @@ def decode_verification(body: bytes, cls: type[VerifiedT], *, about: str, label:
     try:
         data = _wire.loads(body)
         if isinstance(data, dict):
-            data = {key: data[key] for key in _ESSENTIAL[cls] if key in data}
+            # What it cannot do without (the id and the signed data): its fields with no default.
+            essential = [f.metadata[WIRE] for f in attrs.fields(cls) if f.default is attrs.NOTHING]
+            data = {key: data[key] for key in essential if key in data}
         result: VerifiedT | None = _wire.structure(data, cls)
     except WireError:
         result = None
     if result is not None and getattr(result, field) == about:
         return result
     raise failure
-
-
-VERIFICATION_OF: dict[Kind, type[Verification] | type[MultiSignVerification]] = {
-    Kind.IDENTITY: Verification,
-    Kind.SIGN: Verification,
-    Kind.MULTI_SIGN: MultiSignVerification,
-    Kind.CMS: Verification,
-}
-"""The class of a verify answer, by kind of receipt."""
 
 
 # Hooks -------------------------------------------------------------------------
@@ -142,18 +127,6 @@ def map_encrypted(
             for index, item in enumerate(value):
                 if isinstance(item, dict):
                     map_encrypted(SignDocument, item, transform, at=f"{at}{wire}[{index}].")
-
-
-def encrypted_paths(request: Request) -> list[str]:
-    """The wire paths of the fields that ``request``'s body carries encrypted."""
-    paths: list[str] = []
-
-    def note(value: str, path: str) -> str:
-        paths.append(path)
-        return value
-
-    map_encrypted(type(request), _wire.converter.unstructure(request), note)
-    return paths
 
 
 def encode_request(request: Request, cipher: _crypto.Cipher) -> bytes:

@@ -40,8 +40,8 @@ from kakaocert_async.barocert import (
     _crypto,
     hash_file,
 )
+from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.barocert import _wire as barocert_wire
-from kakaocert_async.barocert._models import REQUEST_OF
 from kakaocert_async.sandbox import Sandbox
 from kakaocert_async.sandbox._server import serve_in_thread
 from tests.barocert._requests import RECEIVER as PLAIN_RECEIVER
@@ -341,7 +341,8 @@ def _body(call: Call, key: bytes) -> dict[str, Any]:
             encrypted.append(path)
             return cipher.decrypt(value)
 
-        barocert_wire.map_encrypted(REQUEST_OF[kinds[segments[2]]], data, decrypt)
+        request = barocert_kinds.of(kinds[segments[2]]).request
+        barocert_wire.map_encrypted(request, data, decrypt)
         return {"json": data, "encrypted": encrypted}
     return {"json": data, "raw": text}
 
