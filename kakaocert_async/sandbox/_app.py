@@ -2,7 +2,7 @@
 behind the :mod:`_guard` (a body limit, same-origin control routes).
 
 The protocol routes are built from the kinds of receipt each service serves (their
-paths in the SDK's table), as :class:`ProtocolRoute` entries. Every route counts its
+paths in the SDK's table). Every route counts its
 arrival first; protocol routes then consult the fault plan, run the :class:`Service`
 (or :class:`BarocertService`) call and answer its JSON, or the error JSON of a
 refusal. Path values are read from the raw path, as sent: Barocert's HMAC signs that
@@ -26,7 +26,7 @@ import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,7 +34,7 @@ from kakaocert_async import _wire
 from kakaocert_async._kinds import AnyKind
 
 from . import _phone
-from ._calls import Answer, Handler, ProtocolRoute, client_ip, json_answer, raw_path, text_answer
+from ._calls import client_ip, json_answer, raw_path
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
 from ._guard import CONTROL_PREFIX, Guard
 from ._rejections import Rejected, Rejection
@@ -53,27 +53,12 @@ _HTML_PAGE = (
 )
 
 
-def build_app(
-    service: Service, faults: FaultPlan, barocert: BarocertService | None = None
-) -> ASGIApp:
-    """The ASGI app serving ``service`` (and ``barocert``, on the same origin),
-    misbehaving as ``faults`` say."""
-    if barocert is None:
-        barocert = BarocertService(service.settings)
+def build_app(service: Service, faults: FaultPlan, barocert: BarocertService) -> ASGIApp:
+    """The ASGI app serving ``service`` and ``barocert`` on one origin, misbehaving as
+    ``faults`` say."""
     routes = _Routes(service, faults, barocert)
-    # One route per path, whatever its methods, so a wrong method's 405 names them all.
-    by_path: dict[str, dict[str, Endpoint]] = {}
-    for route in routes.protocol_table():
-        handler = routes.protocol(route.endpoint, route.handler)
-        by_path.setdefault(route.path, {})[route.method] = handler
     app = Starlette(
-        routes=[
-            *(
-                Route(path, _by_method(handlers), methods=list(handlers))
-                for path, handlers in by_path.items()
-            ),
-            *routes.control_table(),
-        ],
+        routes=[*routes.protocol_table(), *routes.control_table()],
         exception_handlers={HTTPException: routes.unrouted},
     )
     app.router.redirect_slashes = False
@@ -87,11 +72,11 @@ def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
     return endpoint
 
 
-def _refusal(rejected: Rejected) -> Answer:
+def _refusal(rejected: Rejected) -> Response:
     return json_answer(rejected.body(), rejected.http_status)
 
 
-def _fault_answer(fault: Fault) -> Answer:
+def _fault_answer(fault: Fault) -> Response:
     headers = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(fault.retry_after))
@@ -100,10 +85,8 @@ def _fault_answer(fault: Fault) -> Answer:
         rejected = Rejected(Rejection.INJECTED_FAULT)
         return json_answer(rejected.body(), status, headers)
     if fault.body is Body.EMPTY:
-        return Answer(b"", status, None, headers)
-    reason = _reason(status)
-    page = _HTML_PAGE.format(status=status, reason=reason)
-    return Answer(page.encode("utf-8"), status, "text/html; charset=utf-8", headers)
+        return Response(b"", status, headers)
+    return HTMLResponse(_HTML_PAGE.format(status=status, reason=_reason(status)), status, headers)
 
 
 def _reason(status: int) -> str:
@@ -113,10 +96,10 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-class _Dropped(Answer):
+class _Dropped(Response):
     """Starts the answer, sends half of it, then breaks the connection."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Response) -> None:
         self.status_code = answer.status_code
         self.body = answer.body
         self.background = None
@@ -147,7 +130,7 @@ def _encoded(answer: Response, scope: Scope) -> Response:
         body = gzip.compress(body, GZIP_LEVEL)
         headers.append((b"content-encoding", b"gzip"))
     headers.append((b"content-length", str(len(body)).encode("latin-1")))
-    encoded = Answer(body, answer.status_code)
+    encoded = Response(body, answer.status_code)
     encoded.raw_headers = headers
     return encoded
 
@@ -161,13 +144,16 @@ class _Routes:
         self.faults = faults
         self.barocert = barocert
 
-    def protocol_table(self) -> list[ProtocolRoute]:
-        """``/Time``, the token calls, each kind's three calls, and Barocert's login verify."""
+    def protocol_table(self) -> list[Route]:
+        """``/Time``, the token calls, each kind's three calls, and Barocert's login verify:
+        one route per path, whatever its methods, so a wrong method's 405 names them all."""
         service, barocert = self.service, self.barocert
-        table = [ProtocolRoute("GET", "/Time", "time", self.time)]
+        by_path: dict[str, dict[str, Endpoint]] = {
+            "/Time": {"GET": self.protocol("time", self.time)}
+        }
 
         def add(method: str, path: str, name: str, call: Callable[[Call], Any]) -> None:
-            table.append(_route(method, path, name, call))
+            by_path.setdefault(path, {})[method] = self.protocol(name, _handler(path, call))
 
         add("POST", "/KAKAOCERT/Token", "token", functools.partial(_token, service))
         add("POST", "/BAROCERT/Token", "barocert.token", functools.partial(_token, barocert))
@@ -186,7 +172,10 @@ class _Routes:
         for login in ("/KAKAO/Login/Verify", "/KAKAO/Login"):
             path = f"{login}/{{client_code}}/{{receipt_id:path}}"
             add("POST", path, "barocert.login.verify", barocert.verify_login)
-        return table
+        return [
+            Route(path, _by_method(handlers), methods=list(handlers))
+            for path, handlers in by_path.items()
+        ]
 
     def control_table(self) -> list[Route]:
         control, p = self._control, CONTROL_PREFIX
@@ -209,7 +198,7 @@ class _Routes:
 
     # Wrappers ------------------------------------------------------------------
 
-    def protocol(self, name: str, handler: Handler) -> Endpoint:
+    def protocol(self, name: str, handler: Endpoint) -> Endpoint:
         """Count the arrival, consult the faults, run ``handler``, refusals as error JSON."""
         service, faults = self.service, self.faults
 
@@ -264,8 +253,8 @@ class _Routes:
 
     # The protocol --------------------------------------------------------------
 
-    async def time(self, request: Request) -> Answer:
-        return text_answer(self.service.server_time())
+    async def time(self, request: Request) -> Response:
+        return PlainTextResponse(self.service.server_time())
 
     # Control -------------------------------------------------------------------
 
@@ -396,16 +385,13 @@ def _receipt_routes(
     ]
 
 
-def _route(
-    method: str, template: str, endpoint: str, call: Callable[[Call], dict[str, Any]]
-) -> ProtocolRoute:
-    """A protocol route whose handler hands ``call`` the request as data."""
+def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
+    """The handler of the protocol route ``template``: it hands ``call`` the request as data."""
 
-    async def handle(request: Request) -> Answer:
+    async def handle(request: Request) -> Response:
         values = _segments(request, template)
         if "rest" in values:  # a 2.x verify: <receipt id>[/<signature>], as sent
-            values["receipt_id"], _, signature = values.pop("rest").partition("/")
-            values["signature"] = signature
+            values["receipt_id"], _, values["signature"] = values.pop("rest").partition("/")
         made = Call(
             request.headers,
             await request.body(),
@@ -417,7 +403,7 @@ def _route(
         )
         return json_answer(call(made))
 
-    return ProtocolRoute(method, template, endpoint, handle)
+    return handle
 
 
 def _token(served: Service | BarocertService, call: Call) -> dict[str, Any]:
