@@ -222,6 +222,33 @@ class _Service(Generic[StatusT]):
         raise NotImplementedError
 
     def _status(self, receipt: Receipt, now: float) -> StatusT:
+        """The state of a receipt at ``now``, as its kind's status class: each field its
+        request has by the same name, the receipt's own values and times, and what only
+        this generation shows (:meth:`_shown`)."""
+        request, cls = receipt.request, receipt.kind.status
+        fields = _STATUS_FIELDS[cls]
+        state = receipt.settle(now)
+        values = {name: getattr(request, name) for name in fields if hasattr(request, name)}
+        values.update(
+            receipt_id=receipt.receipt_id,
+            client_code=receipt.client_code,
+            state=state,
+            request_dt=kst(receipt.requested_at),
+            reg_dt=kst(receipt.requested_at),
+            expire_dt=kst(receipt.expires_at),
+            view_dt=kst(receipt.viewed_at),
+            complete_dt=kst(receipt.signed_at),
+            verify_dt=kst(receipt.verified_at),
+            app_to_app=receipt.app_to_app,
+            tx_id=receipt.tx_id,
+            scheme=receipt.scheme,
+        )
+        values.update(self._shown(request, state))
+        status: StatusT = cls(**{name: value for name, value in values.items() if name in fields})
+        return status
+
+    def _shown(self, request: Any, state: State) -> dict[str, Any]:
+        """The status fields this generation makes up, or shows otherwise than stored."""
         raise NotImplementedError
 
     def _receipt(self, receipt_id: str) -> Receipt:
@@ -458,45 +485,18 @@ class Service(_Service[StatusBase]):
             raise Rejected(Rejection.STATE_CONFLICT, "not an App to App receipt")
         return receipt.signature
 
-    def _status(self, receipt: Receipt, now: float) -> StatusBase:
-        """The state of a receipt at ``now``, as its kind's status class."""
-        state = SignState(receipt.settle(now))
-        request = receipt.request
+    def _shown(self, request: Any, state: State) -> dict[str, Any]:
         name = self.settings.client_name
         sub_client = request.sub_client_id
-        fields: dict[str, Any] = {
-            "receipt_id": receipt.receipt_id,
-            "client_code": receipt.client_code,
+        return {
+            "state": SignState(state),
             "client_name": name,
             "sub_client_name": None if sub_client is None else f"{name} ({sub_client})",
             "sub_client_code": sub_client,
-            "state": state,
-            "expires_in": request.expires_in,
-            "call_center_num": request.call_center_num,
-            "tms_title": request.tms_title,
-            "tms_message": request.tms_message,
-            "allow_simple_regist": request.allow_simple_regist,
-            "verify_name": request.verify_name,
-            "request_dt": kst(receipt.requested_at),
-            "expire_dt": kst(receipt.expires_at),
-            "reg_dt": kst(receipt.requested_at),
-            "view_dt": kst(receipt.viewed_at),
-            "complete_dt": kst(receipt.signed_at),
-            "verify_dt": kst(receipt.verified_at),
-            "payload": request.payload,
-            "app_to_app": receipt.app_to_app,
-            "tx_id": receipt.tx_id,
             # Named by identity verification's request; CMS's has no such field,
             # and its state shows the client's registered name.
             "call_center_name": getattr(request, "call_center_name", name),
         }
-        cls: type[StatusBase] = receipt.kind.status
-        own = _STATUS_FIELDS[cls]
-        status: StatusBase = cls(**{name: v for name, v in fields.items() if name in own})
-        return status
-
-
-_STATUS_FIELDS = {kind.status: frozenset(attrs.fields_dict(kind.status)) for kind in _kinds.KINDS}
 
 
 class BarocertService(_Service[Status]):
@@ -667,32 +667,20 @@ class BarocertService(_Service[Status]):
             )
         return tx_id
 
-    def _status(self, receipt: Receipt, now: float) -> Status:
-        """The state answer of a receipt at ``now``."""
-        request = receipt.request
+    def _shown(self, request: Any, state: State) -> dict[str, Any]:
         token_type = getattr(request, "token_type", None)
-        sign_title = getattr(request, "sign_title", None)
-        status: Status = receipt.kind.status(
-            receipt_id=receipt.receipt_id,
-            client_code=receipt.client_code,
-            state=receipt.settle(now),
-            expire_in=request.expire_in,
-            call_center_name=self.settings.client_name,
-            call_center_num=records.CALL_CENTER_NUM,
-            req_title=request.req_title or sign_title,
-            sign_title=sign_title,
-            auth_category=None,
-            return_url=request.return_url,
-            token_type=None if token_type is None else token_type.value,
-            request_dt=kst(receipt.requested_at),
-            view_dt=kst(receipt.viewed_at),
-            complete_dt=kst(receipt.signed_at),
-            expire_dt=kst(receipt.expires_at),
-            verify_dt=kst(receipt.verified_at),
-            scheme=receipt.scheme,
-            app_to_app=request.app_to_app,
-        )
-        return status
+        return {
+            "call_center_name": self.settings.client_name,
+            "call_center_num": records.CALL_CENTER_NUM,
+            "req_title": request.req_title or getattr(request, "sign_title", None),
+            "token_type": None if token_type is None else token_type.value,
+        }
+
+
+_STATUS_FIELDS = {
+    kind.status: frozenset(attrs.fields_dict(kind.status))
+    for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)
+}
 
 
 def _within_window(signed_at: float, now: float) -> None:
