@@ -82,18 +82,14 @@ def _fault_answer(fault: Fault) -> Response:
         headers["Retry-After"] = str(math.ceil(fault.retry_after))
     status = fault.status
     if fault.body is Body.JSON:
-        rejected = Rejected(Rejection.INJECTED_FAULT)
-        return json_answer(rejected.body(), status, headers)
+        return json_answer(Rejected(Rejection.INJECTED_FAULT).body(), status, headers)
     if fault.body is Body.EMPTY:
         return Response(b"", status, headers)
-    return HTMLResponse(_HTML_PAGE.format(status=status, reason=_reason(status)), status, headers)
-
-
-def _reason(status: int) -> str:
     try:
-        return HTTPStatus(status).phrase
+        reason = HTTPStatus(status).phrase
     except ValueError:
-        return "Error"
+        reason = "Error"
+    return HTMLResponse(_HTML_PAGE.format(status=status, reason=reason), status, headers)
 
 
 class _Dropped(Response):
@@ -243,12 +239,12 @@ class _Routes:
     async def unrouted(self, request: Request, exc: Exception) -> Response:
         """Unknown paths (404) and wrong methods (405, ``Allow`` naming the right ones), as
         error JSON."""
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        assert isinstance(exc, HTTPException)  # the only exception it is the handler of
+        headers = dict(exc.headers or {})
         if "Allow" in headers:
             headers["Allow"] = ", ".join(sorted(headers["Allow"].split(", ")))
         self.service.count("other")
-        rejection = Rejection.METHOD_NOT_ALLOWED if status == 405 else Rejection.NOT_FOUND
+        rejection = Rejection.METHOD_NOT_ALLOWED if exc.status_code == 405 else Rejection.NOT_FOUND
         return json_answer(Rejected(rejection).body(), rejection.http_status, headers)
 
     # The protocol --------------------------------------------------------------

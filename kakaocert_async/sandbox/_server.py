@@ -51,9 +51,6 @@ class _EmbeddedServer(uvicorn.Server):
     def capture_signals(self) -> Generator[None, None, None]:
         yield
 
-    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
-        pass
-
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     """uvloop's event loop where it is installed, else asyncio's."""
@@ -174,7 +171,11 @@ def serve_in_thread(
         thread = threading.Thread(target=run, name="kakaocert-sandbox", daemon=True)
         thread.start()
         try:
-            _wait(lambda: server.started or not thread.is_alive())
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while not server.started and thread.is_alive():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox server did not start in time")
+                time.sleep(0.005)
             if not server.started:
                 raise RuntimeError("the sandbox server did not start") from (
                     failures[0] if failures else None
@@ -185,14 +186,6 @@ def serve_in_thread(
             thread.join()
     finally:
         sock.close()
-
-
-def _wait(ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not ready():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the sandbox server did not start in time")
-        time.sleep(0.005)
 
 
 def run_forever(
