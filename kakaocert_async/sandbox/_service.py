@@ -35,7 +35,6 @@ from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._errors import VERIFY_WINDOW
 from kakaocert_async.barocert._models import Kind, State, Status
 
-from . import _barocert_records as records
 from . import _checks, _receipts
 from ._checks import Headers
 from ._receipts import Receipt, kst
@@ -410,11 +409,7 @@ class Service(_Service[StatusBase]):
             elif not _signing.same_signature(receipt.signature, signature):
                 raise Rejected(Rejection.SIGNATURE_MISMATCH)
             receipt.verified_at = now
-        verification = kind.verification(
-            receipt_id=receipt_id, signed_data=_receipts.signed_data(self._key, receipt)
-        )
-        answer: dict[str, Any] = _wire.converter.unstructure(verification)
-        return answer
+        return receipt.verified(self._key)
 
     def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
         """Register a signature request; its receipt id (and App to App ``tx_id``)."""
@@ -517,7 +512,7 @@ class BarocertService(_Service[Status]):
             self._cipher: _crypto.Cipher | None = _crypto.Cipher(self._key)
         except ValueError:
             self._cipher = None  # requests are refused, saying why
-        self._logins: dict[str, records.Login] = {}
+        self._logins: dict[str, _receipts.Login] = {}
 
     # The protocol ------------------------------------------------------------------
 
@@ -554,7 +549,7 @@ class BarocertService(_Service[Status]):
             assert receipt.signed_at is not None
             _within_window(receipt.signed_at, now)
             receipt.verified_at = now
-        return records.verified(receipt, self._key)
+        return receipt.verified(self._key)
 
     def verify_login(self, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/Login/Verify/<clientCode>/<txID>``: the signed data of a login,
@@ -609,7 +604,7 @@ class BarocertService(_Service[Status]):
         return f"0{day}{client_code}{self._sequence:013d}"
 
     def _app_to_app(self, receipt_id: str) -> dict[str, Any]:
-        return {"scheme": records.app_scheme(self._key, receipt_id)}
+        return {"scheme": _receipts.app_scheme(self._key, receipt_id)}
 
     # Control -----------------------------------------------------------------------
 
@@ -655,14 +650,14 @@ class BarocertService(_Service[Status]):
                 _validation.path_value(tx_id, "tx_id")
             except ValidationError as exc:
                 raise Rejected(Rejection.CONTROL_INVALID, str(exc)) from None
-        person = records.Person(name=receiver_name, phone=receiver_hp, birthday=receiver_birthday)
+        person = _receipts.Person(name=receiver_name, phone=receiver_hp, birthday=receiver_birthday)
         now = self.now()
         with self._lock:
             if tx_id is None:
-                tx_id = records.login_tx_id(self._key, len(self._logins) + 1)
+                tx_id = _receipts.login_tx_id(self._key, len(self._logins) + 1)
             elif tx_id in self._logins:
                 raise Rejected(Rejection.CONTROL_INVALID, "that txID is taken")
-            self._logins[tx_id] = records.Login(
+            self._logins[tx_id] = _receipts.Login(
                 tx_id=tx_id, client_code=code, person=person, signed_at=now
             )
         return tx_id
@@ -671,7 +666,7 @@ class BarocertService(_Service[Status]):
         token_type = getattr(request, "token_type", None)
         return {
             "call_center_name": self.settings.client_name,
-            "call_center_num": records.CALL_CENTER_NUM,
+            "call_center_num": _receipts.CALL_CENTER_NUM,
             "req_title": request.req_title or getattr(request, "sign_title", None),
             "token_type": None if token_type is None else token_type.value,
         }
