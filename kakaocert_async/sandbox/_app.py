@@ -112,7 +112,7 @@ class _Dropped(Response):
 
 def _encoded(answer: Response, scope: Scope) -> Response:
     """``answer`` gzip-encoded if it is large and the client accepts gzip (as GZipMiddleware)."""
-    if len(answer.body) < GZIP_MIN_SIZE or isinstance(answer, _Dropped):
+    if len(answer.body) < GZIP_MIN_SIZE:
         return answer
     accepts = ""
     for name, value in scope["headers"]:

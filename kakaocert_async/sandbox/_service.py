@@ -518,8 +518,7 @@ class BarocertService(_Service[Status]):
 
     def handle_request(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/<Kind>/<clientCode>``: its receipt id (and, App to App, the scheme)."""
-        now = self.now()
-        self._signed_post(call, kind.scope, now)
+        now = self._signed_post(call, kind.scope)
         _checks.client_code(call.client_code)
         _checks.encryption_mode(call.headers)
         _checks.json_content(call.headers)
@@ -539,10 +538,7 @@ class BarocertService(_Service[Status]):
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/<Kind>/Verify/<clientCode>/<receiptID>``: the signed data of a
         completed receipt, once, and within 10 minutes of the signature (sandbox clock)."""
-        now = self.now()
-        self._signed_post(call, kind.scope, now)
-        if call.body:
-            raise Rejected(Rejection.BC_VERIFY_BODY)
+        now = self._signed_post(call, kind.scope, bodiless=True)
         with self._lock:
             receipt = self._checked(kind, call)
             self._verifiable(receipt, now)
@@ -554,10 +550,7 @@ class BarocertService(_Service[Status]):
     def verify_login(self, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/Login/Verify/<clientCode>/<txID>``: the signed data of a login,
         once, within 10 minutes of it."""
-        now = self.now()
-        self._signed_post(call, barocert_kinds.LOGIN_SCOPE, now)
-        if call.body:
-            raise Rejected(Rejection.BC_VERIFY_BODY)
+        now = self._signed_post(call, barocert_kinds.LOGIN_SCOPE, bodiless=True)
         _checks.client_code(call.client_code)
         with self._lock:
             login = self._logins.get(urllib.parse.unquote(call.receipt_id))
@@ -582,8 +575,10 @@ class BarocertService(_Service[Status]):
         _checks.receipt_id(kind, call.receipt_id)
         return self._own(kind, call.receipt_id, call.client_code)
 
-    def _signed_post(self, call: Call, scope: str, now: float) -> None:
-        headers = call.headers
+    def _signed_post(self, call: Call, scope: str, *, bodiless: bool = False) -> float:
+        """Check a POST's version, date, token and HMAC (and, ``bodiless``, that it has no
+        body, as a verify must not); the sandbox clock's now."""
+        headers, now = call.headers, self.now()
         _checks.barocert_version(headers, "x-bc-version")
         date = _checks.date(headers, now, self.settings.date_tolerance, header=_checks.BC_DATE)
         self._authorize(headers, scope, call.client_ip, now)
@@ -591,6 +586,9 @@ class BarocertService(_Service[Status]):
         target = _signing.barocert_target(call.body, date, call.path)
         if not _signing.same_signature(_signing.hmac_b64(self._key, target), signature):
             raise Rejected(Rejection.BC_HMAC_MISMATCH)
+        if bodiless and call.body:
+            raise Rejected(Rejection.BC_VERIFY_BODY)
+        return now
 
     def _check_access_id(self, access_id: str) -> None:
         if access_id != barocert_wire.ACCESS_ID:

@@ -49,9 +49,6 @@ class Tokens:
     def __init__(self) -> None:
         self._tokens: OrderedDict[str, Token] = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._tokens)
-
     def issue(
         self,
         *,
