@@ -29,19 +29,14 @@ from ._faults import ConnectionDropped
 STARTUP_TIMEOUT = 10.0
 
 
-class _DropFilter(logging.Filter):
+def _not_dropped(record: logging.LogRecord) -> bool:
     """A connection the sandbox dropped on purpose (a drop fault) is not logged.
 
     (A client that hangs up before its request was read is not logged either: the
     guard, which reads every body first, leaves without an answer.)
     """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc_info = record.exc_info
-        return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
-
-
-_DROP_FILTER = _DropFilter()
+    exc_info = record.exc_info
+    return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -113,7 +108,7 @@ def url_of(sock: socket.socket) -> str:
 
 
 def _config(app: Any, *, log_level: str | None, access_log: bool, **options: Any) -> uvicorn.Config:
-    logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+    logging.getLogger("uvicorn.error").addFilter(_not_dropped)  # once: the same function
     return uvicorn.Config(
         app,
         lifespan="off",
