@@ -175,18 +175,15 @@ class _Routes:
 
     def control_table(self) -> list[Route]:
         control, p = self._control, CONTROL_PREFIX
-        more = [
-            Route(
-                f"{p}/receipts/{{receipt_id}}/signature", control(self.signature), methods=["GET"]
-            ),
-            Route(f"{p}/receipts/{{receipt_id}}/verifies", control(self.verifies), methods=["GET"]),
-        ]
+        one = f"{p}/receipts/{{receipt_id}}"
         return [
             Route(f"{p}/stats", control(self.stats), methods=["GET", "DELETE"]),
             Route(f"{p}/settings", control(self.settings), methods=["GET"]),
             Route(f"{p}/faults", control(self.fault_list), methods=["GET", "POST", "DELETE"]),
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
-            *_receipt_routes(control, p, self.service, ("receiptId", "family"), more),
+            Route(f"{one}/signature", control(self.signature), methods=["GET"]),
+            Route(f"{one}/verifies", control(self.verifies), methods=["GET"]),
+            *_receipt_routes(control, p, self.service, ("receiptId", "family")),
             *_receipt_routes(control, f"{p}/barocert", self.barocert, ("receiptID", "kind")),
             Route(f"{p}/barocert/logins", control(self.logins), methods=["POST"]),
             *_phone.routes(control),
@@ -327,10 +324,9 @@ def _receipt_routes(
     prefix: str,
     served: Service | BarocertService,
     keys: tuple[str, str],
-    more: list[Route] | None = None,
 ) -> list[Route]:
     """A service's control routes under ``prefix``: its receipts, listed, read, their
-    requests, the receiver's commands (and ``more``), and its tokens revoked. ``keys``:
+    requests, the receiver's commands, and its tokens revoked. ``keys``:
     the JSON names of a receipt id and of its kind."""
     id_key, kind_key = keys
 
@@ -375,7 +371,6 @@ def _receipt_routes(
         Route(f"{prefix}/receipts", control(listing), methods=["GET"]),
         Route(one, control(receipt), methods=["GET"]),
         Route(f"{one}/request", control(sent), methods=["GET"]),
-        *(more or []),
         Route(f"{one}/{{command}}", control(command), methods=["POST"]),
         Route(f"{prefix}/tokens", control(tokens), methods=["DELETE"]),
     ]
