@@ -83,40 +83,29 @@ class Receipt:
             sign_at = self.sign_at
             if sign_at is not None and sign_at <= now and sign_at < self.expires_at:
                 self.signed_at = sign_at
-                self._viewed(sign_at)
+                self.open(sign_at)
             elif now >= self.expires_at:
                 return State.EXPIRED
             else:
                 return State.WAITING
         return State.COMPLETED
 
-    def answer(self, now: float, ending: State | None = None) -> bool:
-        """The receiver answers now: signs (``ending`` ``None``), refuses or fails;
-        ``False`` if the receipt is no longer waiting."""
-        if self.settle(now) is not State.WAITING:
-            return False
+    # The receiver's commands, on a receipt still waiting (the service checks it first).
+
+    def answer(self, now: float, ending: State | None = None) -> None:
+        """The receiver answers now: signs (``ending`` ``None``), refuses or fails."""
         if ending is None:
             self.signed_at = now
         else:
             self.ended = ending
-        self._viewed(now)
-        return True
+        self.open(now)
 
-    def expire(self, now: float) -> bool:
-        """The request expires now; ``False`` if it is no longer waiting."""
-        if self.settle(now) is not State.WAITING:
-            return False
+    def expire(self, now: float) -> None:
+        """The request expires now."""
         self.expires_at = now
-        return True
 
-    def open(self, now: float) -> bool:
-        """The receiver opens the KakaoTalk message now; ``False`` if no longer waiting."""
-        if self.settle(now) is not State.WAITING:
-            return False
-        self._viewed(now)
-        return True
-
-    def _viewed(self, when: float) -> None:
+    def open(self, when: float) -> None:
+        """The receiver opens the KakaoTalk message at ``when`` (unless seen before)."""
         if self.viewed_at is None or self.viewed_at > when:
             self.viewed_at = when
 

@@ -292,14 +292,15 @@ class _Service(Generic[StatusT]):
         return len(self._receipts)
 
     def _command(
-        self, receipt_id: str, action: Callable[[Receipt, float], bool], done: str
+        self, receipt_id: str, action: Callable[[Receipt, float], None], done: str
     ) -> StatusT:
         now = self.now()
         with self._lock:
             receipt = self._receipt(receipt_id)
-            if not action(receipt, now):
+            if receipt.settle(now) is not State.WAITING:
                 detail = f"only a receipt still waiting for its receiver can be {done}"
                 raise Rejected(Rejection.STATE_CONFLICT, detail)
+            action(receipt, now)
             return self._status(receipt, now)
 
 
