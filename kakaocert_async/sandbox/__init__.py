@@ -23,8 +23,8 @@ import importlib
 import warnings
 from typing import Any
 
-from ._barocert_records import decrypt_personal_data
 from ._faults import Fault, FaultPlan, FaultSpecError
+from ._receipts import decrypt_personal_data
 from ._rejections import Rejected, Rejection
 from ._sandbox import Sandbox, SandboxUnavailable
 from ._service import COUNTERS, ENDPOINTS, BarocertService, Service
@@ -69,8 +69,8 @@ _DEPRECATED = {
     "DEFAULT_TOKEN_TTL": ("._settings:DEFAULT_TOKEN_TTL", "sandbox.settings.token_ttl"),
     "INSTALL_HINT": ("._sandbox:INSTALL_HINT", "the message of SandboxUnavailable"),
     "IN_PROCESS_URL": ("._sandbox:IN_PROCESS_URL", "sandbox.url"),
-    "PERSONAL_DATA_IV": ("._barocert_records:PERSONAL_DATA_IV", "decrypt_personal_data()"),
-    "PERSONAL_DATA_KEY": ("._barocert_records:PERSONAL_DATA_KEY", "decrypt_personal_data()"),
+    "PERSONAL_DATA_IV": ("._receipts:PERSONAL_DATA_IV", "decrypt_personal_data()"),
+    "PERSONAL_DATA_KEY": ("._receipts:PERSONAL_DATA_KEY", "decrypt_personal_data()"),
     "Action": ("._faults:Action", 'its value as a string: Fault(action="error")'),
     "Body": ("._faults:Body", 'its value as a string: Fault(body="json")'),
     "ConnectionDropped": (

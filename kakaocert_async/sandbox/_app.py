@@ -2,7 +2,7 @@
 behind the :mod:`_guard` (a body limit, same-origin control routes).
 
 The protocol routes are built from the kinds of receipt each service serves (their
-paths in the SDK's table), as :class:`ProtocolRoute` entries. Every route counts its
+paths in the SDK's table). Every route counts its
 arrival first; protocol routes then consult the fault plan, run the :class:`Service`
 (or :class:`BarocertService`) call and answer its JSON, or the error JSON of a
 refusal. Path values are read from the raw path, as sent: Barocert's HMAC signs that
@@ -26,7 +26,7 @@ import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,7 +34,7 @@ from kakaocert_async import _wire
 from kakaocert_async._kinds import AnyKind
 
 from . import _phone
-from ._calls import Answer, Handler, ProtocolRoute, client_ip, json_answer, raw_path, text_answer
+from ._calls import client_ip, json_answer, raw_path
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
 from ._guard import CONTROL_PREFIX, Guard
 from ._rejections import Rejected, Rejection
@@ -53,27 +53,12 @@ _HTML_PAGE = (
 )
 
 
-def build_app(
-    service: Service, faults: FaultPlan, barocert: BarocertService | None = None
-) -> ASGIApp:
-    """The ASGI app serving ``service`` (and ``barocert``, on the same origin),
-    misbehaving as ``faults`` say."""
-    if barocert is None:
-        barocert = BarocertService(service.settings)
+def build_app(service: Service, faults: FaultPlan, barocert: BarocertService) -> ASGIApp:
+    """The ASGI app serving ``service`` and ``barocert`` on one origin, misbehaving as
+    ``faults`` say."""
     routes = _Routes(service, faults, barocert)
-    # One route per path, whatever its methods, so a wrong method's 405 names them all.
-    by_path: dict[str, dict[str, Endpoint]] = {}
-    for route in routes.protocol_table():
-        handler = routes.protocol(route.endpoint, route.handler)
-        by_path.setdefault(route.path, {})[route.method] = handler
     app = Starlette(
-        routes=[
-            *(
-                Route(path, _by_method(handlers), methods=list(handlers))
-                for path, handlers in by_path.items()
-            ),
-            *routes.control_table(),
-        ],
+        routes=[*routes.protocol_table(), *routes.control_table()],
         exception_handlers={HTTPException: routes.unrouted},
     )
     app.router.redirect_slashes = False
@@ -87,36 +72,30 @@ def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
     return endpoint
 
 
-def _refusal(rejected: Rejected) -> Answer:
+def _refusal(rejected: Rejected) -> Response:
     return json_answer(rejected.body(), rejected.http_status)
 
 
-def _fault_answer(fault: Fault) -> Answer:
+def _fault_answer(fault: Fault) -> Response:
     headers = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(fault.retry_after))
     status = fault.status
     if fault.body is Body.JSON:
-        rejected = Rejected(Rejection.INJECTED_FAULT)
-        return json_answer(rejected.body(), status, headers)
+        return json_answer(Rejected(Rejection.INJECTED_FAULT).body(), status, headers)
     if fault.body is Body.EMPTY:
-        return Answer(b"", status, None, headers)
-    reason = _reason(status)
-    page = _HTML_PAGE.format(status=status, reason=reason)
-    return Answer(page.encode("utf-8"), status, "text/html; charset=utf-8", headers)
-
-
-def _reason(status: int) -> str:
+        return Response(b"", status, headers)
     try:
-        return HTTPStatus(status).phrase
+        reason = HTTPStatus(status).phrase
     except ValueError:
-        return "Error"
+        reason = "Error"
+    return HTMLResponse(_HTML_PAGE.format(status=status, reason=reason), status, headers)
 
 
-class _Dropped(Answer):
+class _Dropped(Response):
     """Starts the answer, sends half of it, then breaks the connection."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Response) -> None:
         self.status_code = answer.status_code
         self.body = answer.body
         self.background = None
@@ -133,7 +112,7 @@ class _Dropped(Answer):
 
 def _encoded(answer: Response, scope: Scope) -> Response:
     """``answer`` gzip-encoded if it is large and the client accepts gzip (as GZipMiddleware)."""
-    if len(answer.body) < GZIP_MIN_SIZE or isinstance(answer, _Dropped):
+    if len(answer.body) < GZIP_MIN_SIZE:
         return answer
     accepts = ""
     for name, value in scope["headers"]:
@@ -147,7 +126,7 @@ def _encoded(answer: Response, scope: Scope) -> Response:
         body = gzip.compress(body, GZIP_LEVEL)
         headers.append((b"content-encoding", b"gzip"))
     headers.append((b"content-length", str(len(body)).encode("latin-1")))
-    encoded = Answer(body, answer.status_code)
+    encoded = Response(body, answer.status_code)
     encoded.raw_headers = headers
     return encoded
 
@@ -161,13 +140,16 @@ class _Routes:
         self.faults = faults
         self.barocert = barocert
 
-    def protocol_table(self) -> list[ProtocolRoute]:
-        """``/Time``, the token calls, each kind's three calls, and Barocert's login verify."""
+    def protocol_table(self) -> list[Route]:
+        """``/Time``, the token calls, each kind's three calls, and Barocert's login verify:
+        one route per path, whatever its methods, so a wrong method's 405 names them all."""
         service, barocert = self.service, self.barocert
-        table = [ProtocolRoute("GET", "/Time", "time", self.time)]
+        by_path: dict[str, dict[str, Endpoint]] = {
+            "/Time": {"GET": self.protocol("time", self.time)}
+        }
 
         def add(method: str, path: str, name: str, call: Callable[[Call], Any]) -> None:
-            table.append(_route(method, path, name, call))
+            by_path.setdefault(path, {})[method] = self.protocol(name, _handler(path, call))
 
         add("POST", "/KAKAOCERT/Token", "token", functools.partial(_token, service))
         add("POST", "/BAROCERT/Token", "barocert.token", functools.partial(_token, barocert))
@@ -186,22 +168,22 @@ class _Routes:
         for login in ("/KAKAO/Login/Verify", "/KAKAO/Login"):
             path = f"{login}/{{client_code}}/{{receipt_id:path}}"
             add("POST", path, "barocert.login.verify", barocert.verify_login)
-        return table
+        return [
+            Route(path, _by_method(handlers), methods=list(handlers))
+            for path, handlers in by_path.items()
+        ]
 
     def control_table(self) -> list[Route]:
         control, p = self._control, CONTROL_PREFIX
-        more = [
-            Route(
-                f"{p}/receipts/{{receipt_id}}/signature", control(self.signature), methods=["GET"]
-            ),
-            Route(f"{p}/receipts/{{receipt_id}}/verifies", control(self.verifies), methods=["GET"]),
-        ]
+        one = f"{p}/receipts/{{receipt_id}}"
         return [
             Route(f"{p}/stats", control(self.stats), methods=["GET", "DELETE"]),
             Route(f"{p}/settings", control(self.settings), methods=["GET"]),
             Route(f"{p}/faults", control(self.fault_list), methods=["GET", "POST", "DELETE"]),
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
-            *_receipt_routes(control, p, self.service, ("receiptId", "family"), more),
+            Route(f"{one}/signature", control(self.signature), methods=["GET"]),
+            Route(f"{one}/verifies", control(self.verifies), methods=["GET"]),
+            *_receipt_routes(control, p, self.service, ("receiptId", "family")),
             *_receipt_routes(control, f"{p}/barocert", self.barocert, ("receiptID", "kind")),
             Route(f"{p}/barocert/logins", control(self.logins), methods=["POST"]),
             *_phone.routes(control),
@@ -209,7 +191,7 @@ class _Routes:
 
     # Wrappers ------------------------------------------------------------------
 
-    def protocol(self, name: str, handler: Handler) -> Endpoint:
+    def protocol(self, name: str, handler: Endpoint) -> Endpoint:
         """Count the arrival, consult the faults, run ``handler``, refusals as error JSON."""
         service, faults = self.service, self.faults
 
@@ -254,18 +236,18 @@ class _Routes:
     async def unrouted(self, request: Request, exc: Exception) -> Response:
         """Unknown paths (404) and wrong methods (405, ``Allow`` naming the right ones), as
         error JSON."""
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        assert isinstance(exc, HTTPException)  # the only exception it is the handler of
+        headers = dict(exc.headers or {})
         if "Allow" in headers:
             headers["Allow"] = ", ".join(sorted(headers["Allow"].split(", ")))
         self.service.count("other")
-        rejection = Rejection.METHOD_NOT_ALLOWED if status == 405 else Rejection.NOT_FOUND
+        rejection = Rejection.METHOD_NOT_ALLOWED if exc.status_code == 405 else Rejection.NOT_FOUND
         return json_answer(Rejected(rejection).body(), rejection.http_status, headers)
 
     # The protocol --------------------------------------------------------------
 
-    async def time(self, request: Request) -> Answer:
-        return text_answer(self.service.server_time())
+    async def time(self, request: Request) -> Response:
+        return PlainTextResponse(self.service.server_time())
 
     # Control -------------------------------------------------------------------
 
@@ -342,10 +324,9 @@ def _receipt_routes(
     prefix: str,
     served: Service | BarocertService,
     keys: tuple[str, str],
-    more: list[Route] | None = None,
 ) -> list[Route]:
     """A service's control routes under ``prefix``: its receipts, listed, read, their
-    requests, the receiver's commands (and ``more``), and its tokens revoked. ``keys``:
+    requests, the receiver's commands, and its tokens revoked. ``keys``:
     the JSON names of a receipt id and of its kind."""
     id_key, kind_key = keys
 
@@ -390,22 +371,18 @@ def _receipt_routes(
         Route(f"{prefix}/receipts", control(listing), methods=["GET"]),
         Route(one, control(receipt), methods=["GET"]),
         Route(f"{one}/request", control(sent), methods=["GET"]),
-        *(more or []),
         Route(f"{one}/{{command}}", control(command), methods=["POST"]),
         Route(f"{prefix}/tokens", control(tokens), methods=["DELETE"]),
     ]
 
 
-def _route(
-    method: str, template: str, endpoint: str, call: Callable[[Call], dict[str, Any]]
-) -> ProtocolRoute:
-    """A protocol route whose handler hands ``call`` the request as data."""
+def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
+    """The handler of the protocol route ``template``: it hands ``call`` the request as data."""
 
-    async def handle(request: Request) -> Answer:
+    async def handle(request: Request) -> Response:
         values = _segments(request, template)
         if "rest" in values:  # a 2.x verify: <receipt id>[/<signature>], as sent
-            values["receipt_id"], _, signature = values.pop("rest").partition("/")
-            values["signature"] = signature
+            values["receipt_id"], _, values["signature"] = values.pop("rest").partition("/")
         made = Call(
             request.headers,
             await request.body(),
@@ -417,7 +394,7 @@ def _route(
         )
         return json_answer(call(made))
 
-    return ProtocolRoute(method, template, endpoint, handle)
+    return handle
 
 
 def _token(served: Service | BarocertService, call: Call) -> dict[str, Any]:

@@ -52,14 +52,10 @@ def _required_wire_names(cls: type[RequestBase[Any]]) -> tuple[str, ...]:
 _REQUIRED_WIRE = {kind.request: _required_wire_names(kind.request) for kind in KINDS}
 
 
-def utc(when: float) -> dt.datetime:
-    """Epoch seconds -> an aware UTC datetime."""
-    return dt.datetime.fromtimestamp(when, tz=dt.timezone.utc)
-
-
 def time_text(when: float) -> str:
-    """Epoch seconds as ``GET /Time`` answers them: ``YYYY-MM-DDTHH:MM:SS.fffZ``."""
-    return _wire.format_utc(utc(when), milliseconds=True)
+    """Epoch seconds as ``GET /Time`` (and a token's expiration) gives them:
+    ``YYYY-MM-DDTHH:MM:SS.fffZ``."""
+    return _wire.format_utc(dt.datetime.fromtimestamp(when, tz=dt.timezone.utc), milliseconds=True)
 
 
 def version(headers: Headers, name: str) -> None:

@@ -66,9 +66,12 @@ class FaultSpecError(ValueError):
 def _window(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return _number(value[0]), _number(value[1])
-    raise FaultSpecError("window must be [start, end] seconds")
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        raise FaultSpecError("window must be [start, end] seconds")
+    start, end = _number(value[0]), _number(value[1])
+    if not 0 <= start < end:
+        raise FaultSpecError("window must be (start, end) seconds with 0 <= start < end")
+    return start, end
 
 
 def _whole(value: Any) -> int:
@@ -117,13 +120,6 @@ def _check_endpoints(_: object, attribute: attrs.Attribute[Any], value: frozense
         raise FaultSpecError(f"unknown endpoints {unknown}; use {', '.join(ENDPOINTS)}")
 
 
-def _check_window(
-    _: object, attribute: attrs.Attribute[Any], value: tuple[float, float] | None
-) -> None:
-    if value is not None and not (len(value) == 2 and 0 <= value[0] < value[1]):
-        raise FaultSpecError("window must be (start, end) seconds with 0 <= start < end")
-
-
 def _check_status(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
     if type(value) is not int or not 400 <= value <= 599:
         raise FaultSpecError("status must be an HTTP error status, 400 to 599")
@@ -149,9 +145,7 @@ class Fault:
     """Strike on the N-th, 2N-th, ... matching arrival since the fault was added."""
     times: int | None = attrs.field(default=None, validator=_check_positive)
     """Strike this many times, then the fault is spent and removed."""
-    window: tuple[float, float] | None = attrs.field(
-        default=None, converter=_window, validator=_check_window
-    )
+    window: tuple[float, float] | None = attrs.field(default=None, converter=_window)
     """Strike only from ``start`` to ``end`` seconds after the fault was added (sandbox clock)."""
     seconds: float = attrs.field(default=0.0, converter=float, validator=_check_seconds)
     """``delay``: the seconds to wait."""

@@ -150,7 +150,7 @@ class Rejection(enum.Enum):
     BODY_TOO_LARGE = (-11090006, 413, "요청 본문이 너무 큽니다.")
     FOREIGN_HOST = (-11090007, 403, "이 샌드박스의 주소가 아닌 Host로 온 제어 요청입니다.")
     FOREIGN_ORIGIN = (-11090008, 403, "다른 출처(Origin)의 페이지가 보낸 제어 요청입니다.")
-    # Barocert (sandbox/_barocert*.py): headers and the token
+    # Barocert: headers and the token
     BC_VERSION = (-12000001, 400, "API 버전 헤더가 없거나 지원하지 않는 버전입니다. (2.1)")
     BC_DATE_MISSING = (-12000002, 401, "x-bc-date 헤더가 없습니다.")
     BC_DATE_MALFORMED = (

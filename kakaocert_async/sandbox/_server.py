@@ -29,19 +29,14 @@ from ._faults import ConnectionDropped
 STARTUP_TIMEOUT = 10.0
 
 
-class _DropFilter(logging.Filter):
+def _not_dropped(record: logging.LogRecord) -> bool:
     """A connection the sandbox dropped on purpose (a drop fault) is not logged.
 
     (A client that hangs up before its request was read is not logged either: the
     guard, which reads every body first, leaves without an answer.)
     """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc_info = record.exc_info
-        return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
-
-
-_DROP_FILTER = _DropFilter()
+    exc_info = record.exc_info
+    return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -50,9 +45,6 @@ class _EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
-
-    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
-        pass
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
@@ -116,7 +108,7 @@ def url_of(sock: socket.socket) -> str:
 
 
 def _config(app: Any, *, log_level: str | None, access_log: bool, **options: Any) -> uvicorn.Config:
-    logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+    logging.getLogger("uvicorn.error").addFilter(_not_dropped)  # once: the same function
     return uvicorn.Config(
         app,
         lifespan="off",
@@ -174,7 +166,11 @@ def serve_in_thread(
         thread = threading.Thread(target=run, name="kakaocert-sandbox", daemon=True)
         thread.start()
         try:
-            _wait(lambda: server.started or not thread.is_alive())
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while not server.started and thread.is_alive():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox server did not start in time")
+                time.sleep(0.005)
             if not server.started:
                 raise RuntimeError("the sandbox server did not start") from (
                     failures[0] if failures else None
@@ -185,14 +181,6 @@ def serve_in_thread(
             thread.join()
     finally:
         sock.close()
-
-
-def _wait(ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not ready():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the sandbox server did not start in time")
-        time.sleep(0.005)
 
 
 def run_forever(

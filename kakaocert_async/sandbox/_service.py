@@ -35,7 +35,6 @@ from kakaocert_async.barocert import _wire as barocert_wire
 from kakaocert_async.barocert._errors import VERIFY_WINDOW
 from kakaocert_async.barocert._models import Kind, State, Status
 
-from . import _barocert_records as records
 from . import _checks, _receipts
 from ._checks import Headers
 from ._receipts import Receipt, kst
@@ -222,6 +221,33 @@ class _Service(Generic[StatusT]):
         raise NotImplementedError
 
     def _status(self, receipt: Receipt, now: float) -> StatusT:
+        """The state of a receipt at ``now``, as its kind's status class: each field its
+        request has by the same name, the receipt's own values and times, and what only
+        this generation shows (:meth:`_shown`)."""
+        request, cls = receipt.request, receipt.kind.status
+        fields = _STATUS_FIELDS[cls]
+        state = receipt.settle(now)
+        values = {name: getattr(request, name) for name in fields if hasattr(request, name)}
+        values.update(
+            receipt_id=receipt.receipt_id,
+            client_code=receipt.client_code,
+            state=state,
+            request_dt=kst(receipt.requested_at),
+            reg_dt=kst(receipt.requested_at),
+            expire_dt=kst(receipt.expires_at),
+            view_dt=kst(receipt.viewed_at),
+            complete_dt=kst(receipt.signed_at),
+            verify_dt=kst(receipt.verified_at),
+            app_to_app=receipt.app_to_app,
+            tx_id=receipt.tx_id,
+            scheme=receipt.scheme,
+        )
+        values.update(self._shown(request, state))
+        status: StatusT = cls(**{name: value for name, value in values.items() if name in fields})
+        return status
+
+    def _shown(self, request: Any, state: State) -> dict[str, Any]:
+        """The status fields this generation makes up, or shows otherwise than stored."""
         raise NotImplementedError
 
     def _receipt(self, receipt_id: str) -> Receipt:
@@ -266,14 +292,15 @@ class _Service(Generic[StatusT]):
         return len(self._receipts)
 
     def _command(
-        self, receipt_id: str, action: Callable[[Receipt, float], bool], done: str
+        self, receipt_id: str, action: Callable[[Receipt, float], None], done: str
     ) -> StatusT:
         now = self.now()
         with self._lock:
             receipt = self._receipt(receipt_id)
-            if not action(receipt, now):
+            if receipt.settle(now) is not State.WAITING:
                 detail = f"only a receipt still waiting for its receiver can be {done}"
                 raise Rejected(Rejection.STATE_CONFLICT, detail)
+            action(receipt, now)
             return self._status(receipt, now)
 
 
@@ -383,11 +410,7 @@ class Service(_Service[StatusBase]):
             elif not _signing.same_signature(receipt.signature, signature):
                 raise Rejected(Rejection.SIGNATURE_MISMATCH)
             receipt.verified_at = now
-        verification = kind.verification(
-            receipt_id=receipt_id, signed_data=_receipts.signed_data(self._key, receipt)
-        )
-        answer: dict[str, Any] = _wire.converter.unstructure(verification)
-        return answer
+        return receipt.verified(self._key)
 
     def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
         """Register a signature request; its receipt id (and App to App ``tx_id``)."""
@@ -458,45 +481,18 @@ class Service(_Service[StatusBase]):
             raise Rejected(Rejection.STATE_CONFLICT, "not an App to App receipt")
         return receipt.signature
 
-    def _status(self, receipt: Receipt, now: float) -> StatusBase:
-        """The state of a receipt at ``now``, as its kind's status class."""
-        state = SignState(receipt.settle(now))
-        request = receipt.request
+    def _shown(self, request: Any, state: State) -> dict[str, Any]:
         name = self.settings.client_name
         sub_client = request.sub_client_id
-        fields: dict[str, Any] = {
-            "receipt_id": receipt.receipt_id,
-            "client_code": receipt.client_code,
+        return {
+            "state": SignState(state),
             "client_name": name,
             "sub_client_name": None if sub_client is None else f"{name} ({sub_client})",
             "sub_client_code": sub_client,
-            "state": state,
-            "expires_in": request.expires_in,
-            "call_center_num": request.call_center_num,
-            "tms_title": request.tms_title,
-            "tms_message": request.tms_message,
-            "allow_simple_regist": request.allow_simple_regist,
-            "verify_name": request.verify_name,
-            "request_dt": kst(receipt.requested_at),
-            "expire_dt": kst(receipt.expires_at),
-            "reg_dt": kst(receipt.requested_at),
-            "view_dt": kst(receipt.viewed_at),
-            "complete_dt": kst(receipt.signed_at),
-            "verify_dt": kst(receipt.verified_at),
-            "payload": request.payload,
-            "app_to_app": receipt.app_to_app,
-            "tx_id": receipt.tx_id,
             # Named by identity verification's request; CMS's has no such field,
             # and its state shows the client's registered name.
             "call_center_name": getattr(request, "call_center_name", name),
         }
-        cls: type[StatusBase] = receipt.kind.status
-        own = _STATUS_FIELDS[cls]
-        status: StatusBase = cls(**{name: v for name, v in fields.items() if name in own})
-        return status
-
-
-_STATUS_FIELDS = {kind.status: frozenset(attrs.fields_dict(kind.status)) for kind in _kinds.KINDS}
 
 
 class BarocertService(_Service[Status]):
@@ -517,14 +513,13 @@ class BarocertService(_Service[Status]):
             self._cipher: _crypto.Cipher | None = _crypto.Cipher(self._key)
         except ValueError:
             self._cipher = None  # requests are refused, saying why
-        self._logins: dict[str, records.Login] = {}
+        self._logins: dict[str, _receipts.Login] = {}
 
     # The protocol ------------------------------------------------------------------
 
     def handle_request(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/<Kind>/<clientCode>``: its receipt id (and, App to App, the scheme)."""
-        now = self.now()
-        self._signed_post(call, kind.scope, now)
+        now = self._signed_post(call, kind.scope)
         _checks.client_code(call.client_code)
         _checks.encryption_mode(call.headers)
         _checks.json_content(call.headers)
@@ -544,25 +539,19 @@ class BarocertService(_Service[Status]):
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/<Kind>/Verify/<clientCode>/<receiptID>``: the signed data of a
         completed receipt, once, and within 10 minutes of the signature (sandbox clock)."""
-        now = self.now()
-        self._signed_post(call, kind.scope, now)
-        if call.body:
-            raise Rejected(Rejection.BC_VERIFY_BODY)
+        now = self._signed_post(call, kind.scope, bodiless=True)
         with self._lock:
             receipt = self._checked(kind, call)
             self._verifiable(receipt, now)
             assert receipt.signed_at is not None
             _within_window(receipt.signed_at, now)
             receipt.verified_at = now
-        return records.verified(receipt, self._key)
+        return receipt.verified(self._key)
 
     def verify_login(self, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/Login/Verify/<clientCode>/<txID>``: the signed data of a login,
         once, within 10 minutes of it."""
-        now = self.now()
-        self._signed_post(call, barocert_kinds.LOGIN_SCOPE, now)
-        if call.body:
-            raise Rejected(Rejection.BC_VERIFY_BODY)
+        now = self._signed_post(call, barocert_kinds.LOGIN_SCOPE, bodiless=True)
         _checks.client_code(call.client_code)
         with self._lock:
             login = self._logins.get(urllib.parse.unquote(call.receipt_id))
@@ -587,8 +576,10 @@ class BarocertService(_Service[Status]):
         _checks.receipt_id(kind, call.receipt_id)
         return self._own(kind, call.receipt_id, call.client_code)
 
-    def _signed_post(self, call: Call, scope: str, now: float) -> None:
-        headers = call.headers
+    def _signed_post(self, call: Call, scope: str, *, bodiless: bool = False) -> float:
+        """Check a POST's version, date, token and HMAC (and, ``bodiless``, that it has no
+        body, as a verify must not); the sandbox clock's now."""
+        headers, now = call.headers, self.now()
         _checks.barocert_version(headers, "x-bc-version")
         date = _checks.date(headers, now, self.settings.date_tolerance, header=_checks.BC_DATE)
         self._authorize(headers, scope, call.client_ip, now)
@@ -596,6 +587,9 @@ class BarocertService(_Service[Status]):
         target = _signing.barocert_target(call.body, date, call.path)
         if not _signing.same_signature(_signing.hmac_b64(self._key, target), signature):
             raise Rejected(Rejection.BC_HMAC_MISMATCH)
+        if bodiless and call.body:
+            raise Rejected(Rejection.BC_VERIFY_BODY)
+        return now
 
     def _check_access_id(self, access_id: str) -> None:
         if access_id != barocert_wire.ACCESS_ID:
@@ -609,7 +603,7 @@ class BarocertService(_Service[Status]):
         return f"0{day}{client_code}{self._sequence:013d}"
 
     def _app_to_app(self, receipt_id: str) -> dict[str, Any]:
-        return {"scheme": records.app_scheme(self._key, receipt_id)}
+        return {"scheme": _receipts.app_scheme(self._key, receipt_id)}
 
     # Control -----------------------------------------------------------------------
 
@@ -655,44 +649,32 @@ class BarocertService(_Service[Status]):
                 _validation.path_value(tx_id, "tx_id")
             except ValidationError as exc:
                 raise Rejected(Rejection.CONTROL_INVALID, str(exc)) from None
-        person = records.Person(name=receiver_name, phone=receiver_hp, birthday=receiver_birthday)
+        person = _receipts.Person(name=receiver_name, phone=receiver_hp, birthday=receiver_birthday)
         now = self.now()
         with self._lock:
             if tx_id is None:
-                tx_id = records.login_tx_id(self._key, len(self._logins) + 1)
+                tx_id = _receipts.login_tx_id(self._key, len(self._logins) + 1)
             elif tx_id in self._logins:
                 raise Rejected(Rejection.CONTROL_INVALID, "that txID is taken")
-            self._logins[tx_id] = records.Login(
+            self._logins[tx_id] = _receipts.Login(
                 tx_id=tx_id, client_code=code, person=person, signed_at=now
             )
         return tx_id
 
-    def _status(self, receipt: Receipt, now: float) -> Status:
-        """The state answer of a receipt at ``now``."""
-        request = receipt.request
+    def _shown(self, request: Any, state: State) -> dict[str, Any]:
         token_type = getattr(request, "token_type", None)
-        sign_title = getattr(request, "sign_title", None)
-        status: Status = receipt.kind.status(
-            receipt_id=receipt.receipt_id,
-            client_code=receipt.client_code,
-            state=receipt.settle(now),
-            expire_in=request.expire_in,
-            call_center_name=self.settings.client_name,
-            call_center_num=records.CALL_CENTER_NUM,
-            req_title=request.req_title or sign_title,
-            sign_title=sign_title,
-            auth_category=None,
-            return_url=request.return_url,
-            token_type=None if token_type is None else token_type.value,
-            request_dt=kst(receipt.requested_at),
-            view_dt=kst(receipt.viewed_at),
-            complete_dt=kst(receipt.signed_at),
-            expire_dt=kst(receipt.expires_at),
-            verify_dt=kst(receipt.verified_at),
-            scheme=receipt.scheme,
-            app_to_app=request.app_to_app,
-        )
-        return status
+        return {
+            "call_center_name": self.settings.client_name,
+            "call_center_num": _receipts.CALL_CENTER_NUM,
+            "req_title": request.req_title or getattr(request, "sign_title", None),
+            "token_type": None if token_type is None else token_type.value,
+        }
+
+
+_STATUS_FIELDS = {
+    kind.status: frozenset(attrs.fields_dict(kind.status))
+    for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)
+}
 
 
 def _within_window(signed_at: float, now: float) -> None:

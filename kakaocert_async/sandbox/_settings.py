@@ -54,10 +54,6 @@ def _check_secret_key(_: object, attribute: attrs.Attribute[Any], value: object)
         raise ValidationError(attribute.name, "must be base64 of the raw key") from None
 
 
-def _check_client_code(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _validation.check_client_code(value, attribute.name)
-
-
 def _seconds(*, at_least: float | None = None, optional: bool = False) -> _Validator:
     """A finite number of seconds, not below ``at_least`` (``None`` too if ``optional``)."""
 
@@ -116,7 +112,9 @@ class Settings:
         default=DEFAULT_SECRET_KEY, validator=_check_secret_key, repr=False
     )
     """The partner SecretKey it checks signatures with (base64)."""
-    client_code: str = attrs.field(default=DEFAULT_CLIENT_CODE, validator=_check_client_code)
+    client_code: str = attrs.field(
+        default=DEFAULT_CLIENT_CODE, validator=_validation.by(_validation.check_client_code)
+    )
     """The client code to use by default; any 12-digit code is accepted."""
     client_name: str = attrs.field(default=DEFAULT_CLIENT_NAME, validator=_validation.text(80))
     """``clientName`` in every state."""

@@ -14,10 +14,6 @@ from typing import Any
 
 import attrs
 
-from kakaocert_async import _wire
-from kakaocert_async._models import TokenGrant
-from kakaocert_async._secret import Secret
-
 from . import _checks
 from ._checks import Headers
 from ._rejections import Rejected, Rejection
@@ -36,16 +32,13 @@ class Token:
 
     def grant(self, session_token: str, *, service_id: str, client_ip: str) -> dict[str, Any]:
         """The token call's answer, as Linkhub's auth service gives it."""
-        grant = _wire.converter.unstructure(
-            TokenGrant(session_token=Secret(session_token), expiration=_checks.utc(self.expires_at))
-        )
         return {
-            "session_token": grant["session_token"],
+            "session_token": session_token,
             "serviceID": service_id,
             "linkID": self.link_id,
             "usercode": self.client_code,
             "ipaddress": client_ip,
-            "expiration": grant["expiration"],
+            "expiration": _checks.time_text(self.expires_at),
             "scope": list(self.scope),
         }
 
@@ -55,9 +48,6 @@ class Tokens:
 
     def __init__(self) -> None:
         self._tokens: OrderedDict[str, Token] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._tokens)
 
     def issue(
         self,

@@ -45,7 +45,7 @@ from kakaocert_async.barocert import (
 )
 from kakaocert_async.barocert import CMSRequest as BarocertCMSRequest
 from kakaocert_async.sandbox import Fault, Sandbox
-from kakaocert_async.sandbox._barocert_records import encrypt_personal_data
+from kakaocert_async.sandbox._receipts import encrypt_personal_data
 from kakaocert_async.sandbox._server import serve_in_thread
 from tests._support import make_cms_request, make_request, make_verify_auth_request
 from tests.reliability._helpers import Tap, tapped_client

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.responses import Response
 from starlette.routing import Mount
 
 from kakaocert_async import Client, _wire
 from kakaocert_async.sandbox import Rejection, Sandbox
-from kakaocert_async.sandbox._calls import Answer
 from kakaocert_async.sandbox._server import describe, serve_in_thread
 from tests._support import make_request
 from tests.sandbox._raw import FakeClock, Raw, assert_refused
@@ -177,7 +177,7 @@ def test_the_served_sandbox_runs_on_httptools_and_uvloop() -> None:
         loop = type(asyncio.get_running_loop()).__module__
         protocol = type(send.__self__).__module__  # the request cycle of uvicorn's protocol
         body = json.dumps({"loop": loop, "protocol": protocol}).encode()
-        await Answer(body, 200, "application/json")(scope, receive, send)
+        await Response(body, media_type="application/json")(scope, receive, send)
 
     with serve_in_thread(report, host="127.0.0.1", port=0) as url:
         seen = httpx.get(url, timeout=10).json()

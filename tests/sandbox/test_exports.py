@@ -9,7 +9,7 @@ import pytest
 
 import kakaocert_async.sandbox as sandbox
 from kakaocert_async import _kinds
-from kakaocert_async.sandbox import _barocert_records, _faults, _sandbox, _settings, _transport
+from kakaocert_async.sandbox import _faults, _receipts, _sandbox, _settings, _transport
 
 PUBLIC = {
     "Sandbox",
@@ -40,8 +40,8 @@ DEPRECATED = {
     "DEFAULT_TOKEN_TTL": _settings.DEFAULT_TOKEN_TTL,
     "INSTALL_HINT": _sandbox.INSTALL_HINT,
     "IN_PROCESS_URL": _sandbox.IN_PROCESS_URL,
-    "PERSONAL_DATA_IV": _barocert_records.PERSONAL_DATA_IV,
-    "PERSONAL_DATA_KEY": _barocert_records.PERSONAL_DATA_KEY,
+    "PERSONAL_DATA_IV": _receipts.PERSONAL_DATA_IV,
+    "PERSONAL_DATA_KEY": _receipts.PERSONAL_DATA_KEY,
     "Action": _faults.Action,
     "Body": _faults.Body,
     "ConnectionDropped": _faults.ConnectionDropped,
