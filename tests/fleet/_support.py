@@ -22,7 +22,6 @@ from kakaocert_async.arq import (
     Signed,
 )
 from kakaocert_async.sandbox import Sandbox
-from kakaocert_async.sandbox import _barocert_records as barocert_records
 from tests._served import expected_signed_data
 from tests._support import make_cms_request, make_request, make_verify_auth_request
 from tests.barocert._requests import make_request as make_barocert_request
@@ -60,8 +59,7 @@ def expected_verification(
 ) -> Any:
     """The verify answer the sandbox gives (gave) for a receipt: derived, not stored."""
     if is_barocert(kind):
-        receipt = sandbox.barocert._receipts[receipt_id]
-        answer = barocert_records.verified(receipt, sandbox.settings.key)
+        answer = sandbox.barocert._receipts[receipt_id].verified(sandbox.settings.key)
         return _wire.structure(answer, kind.verification)
     token = getattr(sandbox.service._receipts[receipt_id].request, "token", None) or ""
     data = expected_signed_data(sandbox, receipt_id, token)
