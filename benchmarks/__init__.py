@@ -2,7 +2,7 @@
 
 Run ``python -m benchmarks`` (or ``python benchmarks/run.py``); ``--smoke`` runs
 tiny sizes in seconds, as CI does so the scripts never rot; ``--readme`` prints
-the README's performance tables from the last full run.
+the performance tables (docs/performance.md) from the last full run.
 
 - :mod:`benchmarks.side_by_side`: the SDK's ``Client`` next to the official SDK
   and raw clients, each in its own process (:mod:`benchmarks.clients`), against

@@ -3,7 +3,7 @@
 python -m benchmarks              # full sizes (a few minutes)
 python -m benchmarks --smoke      # tiny sizes, seconds: CI runs this
 python -m benchmarks --only side_by_side,served_sandbox --out /tmp/results
-python -m benchmarks --readme     # the README's performance tables, from the last full run
+python -m benchmarks --readme     # the performance tables (docs/performance.md), from the last full run
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _figures(run: Callable[..., Any], sizes: Sizes) -> list[Figure]:
 
 
 def readme(results: Path) -> str:
-    """The README's performance tables, from the last full run in ``results``."""
+    """The performance tables of docs/performance.md, from the last full run in ``results``."""
     data, figures = read(results / "benchmarks.json")
     if "--smoke" in data["command"] or "--only" in data["command"]:
         raise SystemExit(f"{results}: the last run was `{data['command']}`, not a full run")
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--readme",
         action="store_true",
-        help="print the README's performance tables from the last full run in --out, and exit",
+        help="print docs/performance.md's tables from the last full run in --out, and exit",
     )
     args = parser.parse_args(argv)
     if args.readme:

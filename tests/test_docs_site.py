@@ -40,6 +40,9 @@ def _included_regions() -> dict[str, list[str]]:
     return pages
 
 
+SITE = "https://kakaocert-async.github.io/kakaocert-async/"
+
+
 def test_every_readme_section_is_in_the_site_once() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     starts = re.findall(r"^<!-- docs:([\w-]+) -->$", readme, re.M)
@@ -49,13 +52,32 @@ def test_every_readme_section_is_in_the_site_once() -> None:
     included = _included_regions()
     assert sorted(included) == sorted(starts)
     assert all(len(pages) == 1 for pages in included.values()), included
-    # Nothing of the README is left out of the site but the headings the pages give
-    # its sections, and the pointer to the site itself. (A new section needs markers
-    # and a page that includes it.)
+    # Outside its included sections, the README only points: each paragraph links to
+    # the site's page that has the whole of it.
     outside = re.sub(r"<!-- docs:([\w-]+) -->.*?<!-- /docs:\1 -->", "", readme, flags=re.S)
-    outside = re.sub(r"^## Documentation\n.*?(?=^#)", "", outside, flags=re.S | re.M)
-    leftover = [line for line in outside.splitlines() if line.strip()]
-    assert [line for line in leftover if not line.startswith("#")] == []
+    paragraphs = [p for p in re.split(r"\n\s*\n", outside) if p.strip()]
+    pointers = [p for p in paragraphs if not p.lstrip().startswith("#")]
+    assert pointers
+    assert [p for p in pointers if SITE not in p] == []
+
+
+def test_the_readme_is_short_and_its_links_work_off_the_repository() -> None:
+    """The README is shown on the package index too, where a relative link breaks."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 400
+    prose = re.sub(r"^```.*?^```", "", readme, flags=re.S | re.M)
+    targets = re.findall(r"\]\(([^)\s]+)\)", prose)
+    assert targets
+    headings = {
+        re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+        for h in re.findall(r"^#+ (.+)$", prose, re.M)
+    }
+    relative = [t for t in targets if "://" not in t and t.lstrip("#") not in headings]
+    assert relative == []
+    for target in targets:  # a link into the site names a page the site builds
+        if target.startswith(SITE):
+            page = target[len(SITE) :].partition("#")[0].rstrip("/")
+            assert (DOCS / f"{page}.md").exists() or (DOCS / page / "index.md").exists(), target
 
 
 @pytest.fixture(scope="module")
@@ -133,18 +155,15 @@ def links() -> ModuleType:
 def test_readme_links_lead_where_the_site_has_them(links: ModuleType) -> None:
     rewrite = links.on_page_markdown
     # A README anchor from a docs page: the page that includes that section.
-    assert rewrite("[x](../README.md#barocert)", _page("barocert.md"), {}, None) == (
-        "[x](overview/barocert.md)"
-    )
-    assert rewrite("[x](../README.md#barocert-input-rules)", _page("barocert.md"), {}, None) == (
-        "[x](overview/barocert.md#barocert-input-rules)"
+    assert rewrite("[x](../README.md#testing-your-code)", _page("cli.md"), {}, None) == (
+        "[x](quickstart.md#testing-your-code)"
     )
     # An anchor of the README inside an included section, not on this page.
-    assert rewrite("[B](#barocert)\n", _page("index.md"), {}, None) == (
-        "[B](overview/barocert.md)\n"
+    assert rewrite("[T](#testing-your-code)\n", _page("index.md"), {}, None) == (
+        "[T](quickstart.md#testing-your-code)\n"
     )
     # ... but a page's own heading wins.
-    own = "## Barocert\n\n[B](#barocert)\n"
+    own = "## Testing your code\n\n[T](#testing-your-code)\n"
     assert rewrite(own, _page("cli.md"), {}, None) == own
     # Files of the repository outside docs/ are linked in the repository.
     assert rewrite("[w](../../examples/worker.py)", _page("overview/x.md"), {}, None) == (
@@ -180,6 +199,20 @@ def test_every_page_is_in_the_nav_once() -> None:
     )
     assert sorted(pages) == on_disk
     assert len(set(pages)) == len(pages)
+
+
+def _nav_labels(nav: object) -> list[str]:
+    if isinstance(nav, list):
+        return [label for item in nav for label in _nav_labels(item)]
+    if isinstance(nav, dict):
+        return [label for key, value in nav.items() for label in [key, *_nav_labels(value)]]
+    return []
+
+
+def test_no_two_nav_entries_share_a_label() -> None:
+    labels = _nav_labels(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"])
+    assert len(labels) > 10
+    assert sorted(label for label in set(labels) if labels.count(label) > 1) == []
 
 
 def test_the_strict_build_ci_runs_fails_on_a_page_left_out_of_the_nav(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
-"""The README's Python snippets run as written, each against a sandbox.
+"""The README's Python snippets, and those of the guides its sections point to, run as
+written, each against a sandbox.
 
-Every ```python block of the README is run here (the Barocert one in
-``tests/barocert/test_docs.py``): a new snippet must be added to :data:`RUNNERS`,
-or :func:`test_every_snippet_is_run` fails.
+Every ```python block of :data:`DOCUMENTS` is run here (the Barocert one in
+``tests/barocert/test_docs.py``, the fleet's in ``tests/fleet/test_readme.py``): a new
+snippet must be added to :data:`RUNNERS`, or :func:`test_every_snippet_is_run` fails.
 """
 
 from __future__ import annotations
@@ -19,19 +20,21 @@ from kakaocert_async.sandbox import Sandbox
 from tests._served import SERVICE_VARS, expected_signed_data, served_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
 
 
-def readme_blocks() -> list[tuple[str, str]]:
-    """``(section heading, code)`` of every ```python block, in order."""
-    blocks = []
-    section = ""
-    for part in re.split(r"^(#{2,3} .+)$", README.read_text("utf-8"), flags=re.MULTILINE):
-        if part.startswith("#"):
-            section = part
-            continue
-        blocks += [(section, code) for code in re.findall(r"```python\n(.*?)```", part, re.S)]
-    return blocks
+DOCUMENTS = (
+    "README.md",
+    "docs/client.md",
+    "docs/overview/barocert.md",
+    "docs/overview/sandbox.md",
+    "docs/quickstart.md",
+)
+"""The README and the guides that took its long sections."""
+
+
+def python_blocks(document: str) -> list[str]:
+    """The ```python blocks of ``document`` (a path from the repository's root), in order."""
+    return re.findall(r"```python\n(.*?)```", (ROOT / document).read_text("utf-8"), re.S)
 
 
 def run(code: str, name: str) -> dict[str, Any]:
@@ -89,54 +92,45 @@ def the_test(code: str, monkeypatch: Any, capsys: Any) -> None:
 
 Runner = Callable[[str, Any, Any], None]
 RUNNERS: dict[tuple[str, int], Runner | None] = {
-    ("## Use it", 0): use_it,
-    ("## Use it", 1): without_keys,
-    ("## API", 0): identity_check,
-    ("## Barocert", 0): None,  # tests/barocert/test_docs.py
-    ("## Many processes", 0): None,  # tests/fleet/test_readme.py (needs Redis)
-    ("## Many processes", 1): None,
-    ("## The sandbox", 0): the_sandbox,
-    ("## Testing your code", 0): the_test,
+    ("README.md", 0): use_it,
+    ("README.md", 1): without_keys,
+    ("README.md", 2): the_test,
+    ("docs/client.md", 0): identity_check,
+    ("docs/overview/barocert.md", 0): None,  # tests/barocert/test_docs.py
+    ("docs/overview/sandbox.md", 0): the_sandbox,
+    ("docs/quickstart.md", 0): None,  # tests/fleet/test_readme.py (needs Redis)
+    ("docs/quickstart.md", 1): None,
 }
 
 
 def snippets() -> list[tuple[str, int, str]]:
-    counts: dict[str, int] = {}
-    found = []
-    for section, code in readme_blocks():
-        top = section if section.startswith("## ") else _parent(section)
-        index = counts.get(top, 0)
-        counts[top] = index + 1
-        found.append((top, index, code))
-    return found
-
-
-def _parent(section: str) -> str:
-    """The ``##`` section a ``###`` heading is in."""
-    text = README.read_text("utf-8")
-    before = text[: text.index(section)]
-    return re.findall(r"^## .+$", before, flags=re.MULTILINE)[-1]
+    """``(document, index in it, code)`` of every snippet of :data:`DOCUMENTS`."""
+    return [
+        (document, index, code)
+        for document in DOCUMENTS
+        for index, code in enumerate(python_blocks(document))
+    ]
 
 
 def test_every_snippet_is_run() -> None:
-    assert {(top, index) for top, index, _ in snippets()} == set(RUNNERS)
+    assert {(document, index) for document, index, _ in snippets()} == set(RUNNERS)
 
 
 RUN = [snippet for snippet in snippets() if RUNNERS.get(snippet[:2]) is not None]
 
 
 @pytest.mark.parametrize(
-    ("section", "index", "code"),
+    ("document", "index", "code"),
     RUN,
     ids=[getattr(RUNNERS[snippet[:2]], "__name__", "") for snippet in RUN],
 )
 def test_the_snippet_runs_as_written(
-    section: str,
+    document: str,
     index: int,
     code: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    runner = RUNNERS[(section, index)]
+    runner = RUNNERS[(document, index)]
     assert runner is not None
     runner(code, monkeypatch, capsys)

@@ -1,4 +1,4 @@
-"""The README's "Many processes" snippets run as written, on a real Redis and the sandbox.
+"""The "Many processes" snippets (docs/quickstart.md) run as written, on Redis and the sandbox.
 
 ``tests/test_readme.py`` runs every other snippet; these two need Redis, so they
 run here, among the fleet tests.
@@ -16,17 +16,17 @@ from kakaocert_async.sandbox import Sandbox
 from tests._support import make_request
 from tests.test_readme import snippets
 
-SECTION = "## Many processes"
+DOCUMENT = "docs/quickstart.md"  # its "Many processes" section
 
 
 def _snippet(index: int) -> str:
-    (code,) = [code for top, i, code in snippets() if (top, i) == (SECTION, index)]
+    (code,) = [code for document, i, code in snippets() if (document, i) == (DOCUMENT, index)]
     return code
 
 
 def _signing_module() -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "signing"}
-    exec(compile(_snippet(0), "README.md (signing.py)", "exec"), namespace)  # noqa: S102
+    exec(compile(_snippet(0), "docs/quickstart.md (signing.py)", "exec"), namespace)  # noqa: S102
     return namespace
 
 
@@ -49,7 +49,7 @@ async def test_the_web_app_lines_enqueue_and_read_the_record(redis: ArqRedis) ->
     source = f"async def web_app(client, client_code, request, receipts, redis):\n{body}\n"
     source += "    return record\n"
     namespace: dict[str, Any] = {}
-    exec(compile(source, "README.md (the web app)", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "docs/quickstart.md (the web app)", "exec"), namespace)  # noqa: S102
     async with Sandbox(sign_after=None) as sandbox, sandbox.client() as client:
         record = await namespace["web_app"](
             client, sandbox.client_code, make_request(), receipts, redis
