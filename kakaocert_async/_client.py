@@ -265,9 +265,10 @@ class Client(ClientBase):
         expires; if it is still pending then, raises :class:`SignTimeout`.
         Everything beneath, token and clock reads included, keeps to that
         deadline. A poll that fails for a passing reason is missed and made
-        again shortly; a state that cannot be read by then is a
-        :class:`SignTimeout` too (``__cause__`` is the last failure). Check
-        ``state`` of the result: :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
+        again shortly: if the last polls failed, :class:`SignTimeout` still ends it
+        (``__cause__`` is the last failure); if no state could be read at all, it is
+        :class:`ServiceUnreachable` instead. Check ``state`` of the result:
+        :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
         """
         kind, receipt_id = _kind_of(receipt)
         return await last_state(

@@ -29,6 +29,7 @@ from kakaocert_async._errors import (
     KakaocertError,
     MalformedResponse,
     RequestNotSent,
+    ServiceUnreachable,
     SignTimeout,
     TransportError,
     ValidationError,
@@ -154,6 +155,8 @@ def describe_error(exc: BaseException) -> str:
             kind = "connection failed"
         elif isinstance(exc, SignTimeout):
             kind = "timed out"
+        elif isinstance(exc, ServiceUnreachable):
+            kind = "service unreachable"
         else:
             kind = "error"
         detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)

@@ -417,8 +417,9 @@ class Client(ClientBase):
         expires; if it is still waiting then, raises
         :class:`~kakaocert_async.SignTimeout` (its ``last_status`` the last status
         read). A poll that fails for a passing reason is missed and made again
-        shortly. Check ``state`` of the result: :attr:`State.COMPLETED` means verify
-        it now (within 10 minutes).
+        shortly; if no status could be read at all by then, raises
+        :class:`~kakaocert_async.ServiceUnreachable` instead. Check ``state`` of the
+        result: :attr:`State.COMPLETED` means verify it now (within 10 minutes).
         """
         return await last_state(
             self._watch(client_code, receipt, kind=kind, timeout=timeout, interval=interval)
