@@ -22,7 +22,7 @@ from ._errors import (
     ValidationError,
     VerifyOutcomeUnknown,
 )
-from ._http import set_testing
+from ._http import RetryPolicy, set_testing
 from ._models import (
     CMSReceipt,
     CMSRequest,
@@ -64,6 +64,7 @@ __all__ = [
     "Progress",
     "RawAnswer",
     "RequestNotSent",
+    "RetryPolicy",
     "ServiceUnreachable",
     "SignState",
     "SignTimeout",

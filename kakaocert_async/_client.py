@@ -54,6 +54,7 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
+from ._options import DEFAULT_MAX_RETRIES
 from ._secret import Secret, hide_userinfo
 from ._session import KakaoCert2
 
@@ -82,6 +83,12 @@ class Client(ClientBase):
         timeout: Seconds one attempt of an HTTP exchange may take in all: waiting
             for a free connection, connecting, sending, and reading the answer's
             headers and body (with ``http_client``, its own timeouts apply too).
+        max_retries: Extra attempts of a call that may be repeated (4 by default, 0 to
+            10): a state read after a passing failure (no connection, a timeout, a 429
+            or a 5xx), a request or a verify only when it provably never left. Each
+            retry waits a backoff (from 0.1 s, doubling up to 2 s, with jitter) or the
+            ``Retry-After`` asked for. :meth:`with_options` makes a sibling with other
+            limits (a deadline per call too).
         use_server_time: Stamp ``x-lh-date`` by the auth server's clock, read
             once; ``False`` trusts the local clock.
         ip_restrict: ``False`` asks for tokens usable from any IP
@@ -136,6 +143,7 @@ class Client(ClientBase):
         base_url: str = API_URL,
         auth_url: str = AUTH_URL,
         timeout: float = 10.0,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         use_server_time: bool = True,
         ip_restrict: bool = True,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -157,6 +165,7 @@ class Client(ClientBase):
             base_url=base_url,
             auth_url=auth_url,
             timeout=timeout,
+            max_retries=max_retries,
             use_server_time=use_server_time,
             ip_restrict=ip_restrict,
             max_connections=max_connections,
@@ -469,7 +478,11 @@ class Client(ClientBase):
         # lives. A partial, not a closure: it is held by every waiter while it sleeps.
         read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
         return self._connection.watch(
-            read, receipt_id=receipt_id, timeout=timeout, interval=interval
+            read,
+            receipt_id=receipt_id,
+            timeout=timeout,
+            interval=interval,
+            deadline=self._session.options.deadline,
         )
 
     async def _read_state(

@@ -102,13 +102,22 @@ class RetryPolicy:
     than ``repeat_up_to`` (:class:`~kakaocert_async.Progress`): anything, for a
     read; for a call the service acts on once, only what provably never left
     whole (so it cannot have acted on it).
+
+    The clients hold two, and a client's ``max_retries`` sets their ``attempts``
+    (``max_retries + 1``): state reads repeat up to :attr:`Progress.ANSWERED`
+    (anything that may pass), requests and verifies up to
+    :attr:`Progress.PARTLY_SENT` (only what never left whole). Each poll of a wait is
+    one attempt, whatever ``max_retries``: the wait itself polls again.
     """
 
     attempts: int
     """Attempts in all, the first included."""
     repeat_up_to: Progress
+    """The furthest a failed attempt may have got and still be repeated."""
     wait_initial: float = 0.1
+    """Seconds before the first retry (doubling for each next, plus jitter)."""
     wait_max: float = 2.0
+    """Seconds at most between two attempts (unless ``Retry-After`` asks for more)."""
 
     def wait_before(
         self, attempt: int, error: KakaocertError, *, deadline: float | None
@@ -256,16 +265,18 @@ class Sender:
         label: str,
         deadline: float | None = None,
         attempt: Attempt | None = None,
+        timeout: float | None = None,
     ) -> Reply:
         """Send the request once and return what came back, whatever its status.
 
         ``label`` names the call in logs and errors (never a secret); ``attempt``
-        records how far the exchange got, for a caller that is cancelled meanwhile.
+        records how far the exchange got, for a caller that is cancelled meanwhile;
+        ``timeout`` replaces the sender's for this attempt (a sibling client's).
         """
         if attempt is None:
             attempt = Attempt()
         now = time.monotonic()
-        limit = now + self._timeout
+        limit = now + (self._timeout if timeout is None else timeout)
         if deadline is not None and deadline < limit:
             limit = deadline
             if limit <= now:

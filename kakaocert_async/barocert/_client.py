@@ -40,6 +40,7 @@ from kakaocert_async._errors import (
 from kakaocert_async._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
 from kakaocert_async._kinds import AnyKind, ReceiptKind, of_request
 from kakaocert_async._lifecycle import Tracked
+from kakaocert_async._options import DEFAULT_MAX_RETRIES
 from kakaocert_async._secret import Secret, hide_userinfo
 
 from . import _crypto
@@ -103,6 +104,12 @@ class Client(ClientBase):
             :data:`NON_STATIC_API_URL`, use :data:`NON_STATIC_AUTH_URL`).
         timeout: Seconds one attempt of an HTTP exchange may take in all (waiting
             for a connection, connecting, sending, reading the answer).
+        max_retries: Extra attempts of a call that may be repeated (4 by default, 0 to
+            10): a state read after a passing failure (no connection, a timeout, a 429
+            or a 5xx), a request or a verify only when it provably never left. Each
+            retry waits a backoff (from 0.1 s, doubling up to 2 s, with jitter) or the
+            ``Retry-After`` asked for. :meth:`with_options` makes a sibling with other
+            limits (a deadline per call too).
         use_server_time: Stamp ``x-bc-date`` by the auth server's clock, read
             once; ``False`` trusts the local clock.
         ip_restrict: ``True`` (the default) asks for session tokens that only the
@@ -160,6 +167,7 @@ class Client(ClientBase):
         base_url: str = API_URL,
         auth_url: str = AUTH_URL,
         timeout: float = 10.0,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         use_server_time: bool = True,
         ip_restrict: bool = True,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -181,6 +189,7 @@ class Client(ClientBase):
             base_url=base_url,
             auth_url=auth_url,
             timeout=timeout,
+            max_retries=max_retries,
             use_server_time=use_server_time,
             ip_restrict=ip_restrict,
             max_connections=max_connections,
@@ -456,7 +465,11 @@ class Client(ClientBase):
         # lives. A partial, not a closure: it is held by every waiter while it sleeps.
         read = functools.partial(self._read_status, the_kind, client_code, receipt_id, SINGLE)
         return self._connection.watch(
-            read, receipt_id=receipt_id, timeout=timeout, interval=interval
+            read,
+            receipt_id=receipt_id,
+            timeout=timeout,
+            interval=interval,
+            deadline=self._session.options.deadline,
         )
 
     # The calls, for every kind ------------------------------------------------------
