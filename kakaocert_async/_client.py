@@ -64,6 +64,16 @@ API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
 AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service (production)."""
+STATIC_API_URL = "https://static-kakaocert-api.linkhub.co.kr"
+"""The KakaoCert API on its fixed IPs (the official SDKs' ``UseStaticIP = True``), for a
+firewall that lets traffic out to listed addresses only; use it with :data:`STATIC_AUTH_URL`."""
+STATIC_AUTH_URL = "https://static-auth.linkhub.co.kr"
+"""The Linkhub auth service on its fixed IPs: with :data:`STATIC_API_URL`."""
+GA_API_URL = "https://ga-kakaocert-api.linkhub.co.kr"
+"""The KakaoCert API on Linkhub's GA hosts (the official SDKs' ``UseGAIP = True``, which
+takes precedence over ``UseStaticIP`` there); use it with :data:`GA_AUTH_URL`."""
+GA_AUTH_URL = "https://ga-auth.linkhub.co.kr"
+"""The Linkhub auth service on its GA hosts: with :data:`GA_API_URL`."""
 
 
 class Client(ClientBase):
@@ -79,7 +89,10 @@ class Client(ClientBase):
             :meth:`for_client` then binds it, so that calls need not repeat it.
             The operations of the ``Client`` itself still take one each.
         base_url: The KakaoCert API; :data:`API_URL` by default.
-        auth_url: The Linkhub auth service; :data:`AUTH_URL` by default.
+            :data:`STATIC_API_URL` (fixed IPs, the official SDKs' ``UseStaticIP``) and
+            :data:`GA_API_URL` (``UseGAIP``) are the named hosts for firewalled networks.
+        auth_url: The Linkhub auth service; :data:`AUTH_URL` by default
+            (:data:`STATIC_AUTH_URL` with the fixed-IP API, :data:`GA_AUTH_URL` with GA).
         timeout: Seconds one attempt of an HTTP exchange may take in all: waiting
             for a free connection, connecting, sending, and reading the answer's
             headers and body (with ``http_client``, its own timeouts apply too).
