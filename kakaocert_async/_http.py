@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 import attrs
 
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
-from ._secret import Headers, Secret
+from ._secret import Headers, Secret, total_repr
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
 
 if sys.version_info >= (3, 11):
@@ -158,6 +158,9 @@ class RetryPolicy:
                 wait = max(wait, MAX_RETRY_AFTER)
             total += wait
         return total
+
+
+total_repr(RetryPolicy)  # public: a half-built one's repr does not raise
 
 
 SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat_up_to=Progress.ANSWERED)
