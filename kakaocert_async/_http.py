@@ -108,16 +108,19 @@ class RetryPolicy:
     (anything that may pass), requests and verifies up to
     :attr:`Progress.PARTLY_SENT` (only what never left whole). Each poll of a wait is
     one attempt, whatever ``max_retries``: the wait itself polls again.
+
+    Attributes:
+        attempts: Attempts in all, the first included.
+        repeat_up_to: The furthest a failed attempt may have got and still be repeated.
+        wait_initial: Seconds before the first retry (doubling for each next, plus jitter).
+        wait_max: Seconds at most between two attempts (unless ``Retry-After`` asks for
+            more).
     """
 
     attempts: int
-    """Attempts in all, the first included."""
     repeat_up_to: Progress
-    """The furthest a failed attempt may have got and still be repeated."""
     wait_initial: float = 0.1
-    """Seconds before the first retry (doubling for each next, plus jitter)."""
     wait_max: float = 2.0
-    """Seconds at most between two attempts (unless ``Retry-After`` asks for more)."""
 
     def wait_before(
         self, attempt: int, error: KakaocertError, *, deadline: float | None
