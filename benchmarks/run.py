@@ -3,7 +3,7 @@
 python -m benchmarks              # full sizes (a few minutes)
 python -m benchmarks --smoke      # tiny sizes, seconds: CI runs this
 python -m benchmarks --only side_by_side,served_sandbox --out /tmp/results
-python -m benchmarks --readme     # the performance tables (docs/performance.md), from the last full run
+python -m benchmarks --readme     # the tables of docs/performance.md, from the last full run
 """
 
 from __future__ import annotations

@@ -70,6 +70,7 @@ from kakaocert_async import (
     KakaocertError,
     MalformedResponse,
     RequestNotSent,
+    ServiceUnreachable,
     SignState,
     SignTimeout,
     TransportError,
@@ -366,7 +367,11 @@ def http_status(exc: KakaocertError) -> int:
         # Unknown receipt, not signed yet, already verified: the caller's to fix.
         # Anything else (our credentials, the service failing) is a bad gateway.
         return exc.http_status if exc.http_status in (404, 409) else 502
-    if isinstance(exc, VerifyOutcomeUnknown | SignTimeout):
+    if isinstance(exc, SignTimeout):
+        return 408  # still pending when the wait ended: ask again later
+    if isinstance(exc, ServiceUnreachable):
+        return 503  # no state could be read at all during the wait
+    if isinstance(exc, VerifyOutcomeUnknown):
         return 504
     if isinstance(exc, RequestNotSent):
         return 503  # the service could not be reached; nothing was sent

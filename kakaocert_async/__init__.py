@@ -6,7 +6,16 @@ withdrawal consents; request, await, verify.
 
 import logging
 
-from ._client import API_URL, AUTH_URL, BoundClient, Client
+from ._client import (
+    API_URL,
+    AUTH_URL,
+    GA_API_URL,
+    GA_AUTH_URL,
+    STATIC_API_URL,
+    STATIC_AUTH_URL,
+    BoundClient,
+    Client,
+)
 from ._connection import UnclaimedAnswer
 from ._errors import (
     APIError,
@@ -16,12 +25,13 @@ from ._errors import (
     Progress,
     RawAnswer,
     RequestNotSent,
+    ServiceUnreachable,
     SignTimeout,
     TransportError,
     ValidationError,
     VerifyOutcomeUnknown,
 )
-from ._http import set_testing
+from ._http import RetryPolicy, set_testing
 from ._models import (
     CMSReceipt,
     CMSRequest,
@@ -46,6 +56,10 @@ logging.getLogger("kakaocert_async").addHandler(logging.NullHandler())
 __all__ = [
     "API_URL",
     "AUTH_URL",
+    "GA_API_URL",
+    "GA_AUTH_URL",
+    "STATIC_API_URL",
+    "STATIC_AUTH_URL",
     "APIError",
     "BoundClient",
     "CMSReceipt",
@@ -63,6 +77,8 @@ __all__ = [
     "Progress",
     "RawAnswer",
     "RequestNotSent",
+    "RetryPolicy",
+    "ServiceUnreachable",
     "SignState",
     "SignTimeout",
     "TransportError",

@@ -54,6 +54,7 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
+from ._options import DEFAULT_MAX_RETRIES
 from ._secret import Secret, hide_userinfo
 from ._session import Dialect, KakaoCert2
 
@@ -65,6 +66,16 @@ API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
 AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service (production)."""
+STATIC_API_URL = "https://static-kakaocert-api.linkhub.co.kr"
+"""The KakaoCert API on its fixed IPs (the official SDKs' ``UseStaticIP = True``), for a
+firewall that lets traffic out to listed addresses only; use it with :data:`STATIC_AUTH_URL`."""
+STATIC_AUTH_URL = "https://static-auth.linkhub.co.kr"
+"""The Linkhub auth service on its fixed IPs: with :data:`STATIC_API_URL`."""
+GA_API_URL = "https://ga-kakaocert-api.linkhub.co.kr"
+"""The KakaoCert API on Linkhub's GA hosts (the official SDKs' ``UseGAIP = True``, which
+takes precedence over ``UseStaticIP`` there); use it with :data:`GA_AUTH_URL`."""
+GA_AUTH_URL = "https://ga-auth.linkhub.co.kr"
+"""The Linkhub auth service on its GA hosts: with :data:`GA_API_URL`."""
 
 
 class ReceiptClient(ClientBase):
@@ -87,6 +98,7 @@ class ReceiptClient(ClientBase):
         base_url: str | None = None,
         auth_url: str | None = None,
         timeout: float = 10.0,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         use_server_time: bool = True,
         ip_restrict: bool = True,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -110,6 +122,7 @@ class ReceiptClient(ClientBase):
             base_url=self.variables.api_url if base_url is None else base_url,
             auth_url=self.variables.auth_url if auth_url is None else auth_url,
             timeout=timeout,
+            max_retries=max_retries,
             use_server_time=use_server_time,
             ip_restrict=ip_restrict,
             max_connections=max_connections,
@@ -197,7 +210,11 @@ class ReceiptClient(ClientBase):
         # lives. A partial, not a closure: it is held by every waiter while it sleeps.
         read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
         return self._connection.watch(
-            read, receipt_id=receipt_id, timeout=timeout, interval=interval
+            read,
+            receipt_id=receipt_id,
+            timeout=timeout,
+            interval=interval,
+            deadline=self._session.options.deadline,
         )
 
     async def _read_state(
@@ -255,10 +272,19 @@ class Client(ReceiptClient):
             :meth:`for_client` then binds it, so that calls need not repeat it.
             The operations of the ``Client`` itself still take one each.
         base_url: The KakaoCert API; :data:`API_URL` by default.
-        auth_url: The Linkhub auth service; :data:`AUTH_URL` by default.
+            :data:`STATIC_API_URL` (fixed IPs, the official SDKs' ``UseStaticIP``) and
+            :data:`GA_API_URL` (``UseGAIP``) are the named hosts for firewalled networks.
+        auth_url: The Linkhub auth service; :data:`AUTH_URL` by default
+            (:data:`STATIC_AUTH_URL` with the fixed-IP API, :data:`GA_AUTH_URL` with GA).
         timeout: Seconds one attempt of an HTTP exchange may take in all: waiting
             for a free connection, connecting, sending, and reading the answer's
             headers and body (with ``http_client``, its own timeouts apply too).
+        max_retries: Extra attempts of a call that may be repeated (4 by default, 0 to
+            10): a state read after a passing failure (no connection, a timeout, a 429
+            or a 5xx), a request or a verify only when it provably never left. Each
+            retry waits a backoff (from 0.1 s, doubling up to 2 s, with jitter) or the
+            ``Retry-After`` asked for. :meth:`with_options` makes a sibling with other
+            limits (a deadline per call too).
         use_server_time: Stamp ``x-lh-date`` by the auth server's clock, read
             once; ``False`` trusts the local clock.
         ip_restrict: ``False`` asks for tokens usable from any IP
@@ -397,9 +423,10 @@ class Client(ReceiptClient):
         expires; if it is still pending then, raises :class:`SignTimeout`.
         Everything beneath, token and clock reads included, keeps to that
         deadline. A poll that fails for a passing reason is missed and made
-        again shortly; a state that cannot be read by then is a
-        :class:`SignTimeout` too (``__cause__`` is the last failure). Check
-        ``state`` of the result: :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
+        again shortly: if the last polls failed, :class:`SignTimeout` still ends it
+        (``__cause__`` is the last failure); if no state could be read at all, it is
+        :class:`ServiceUnreachable` instead. Check ``state`` of the result:
+        :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
         """
         kind, receipt_id = _kind_of(receipt)
         return await last_state(

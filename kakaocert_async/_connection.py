@@ -38,6 +38,7 @@ from ._errors import (
 from ._http import Sender
 from ._lifecycle import DEFAULT_GRACE, Calls, Tracked
 from ._models import Status
+from ._options import DEFAULT_MAX_RETRIES, checked
 from ._secret import Secret, hide_userinfo, total_repr
 from ._session import Dialect, Session
 from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy, respx_is_active
@@ -61,6 +62,7 @@ class ClientOptions(TypedDict, total=False):
     """The keyword arguments of a client that ``from_env()`` passes on as given."""
 
     timeout: float
+    max_retries: int
     use_server_time: bool
     ip_restrict: bool
     max_connections: int
@@ -162,6 +164,7 @@ class Connection:
         transport: httpx.AsyncBaseTransport | None,
         proxy: object = None,
         tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         client_code: str | None = None,
         key_check: Callable[[Secret[bytes]], object] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
@@ -171,7 +174,7 @@ class Connection:
         if isinstance(key, str):  # what is wrong with it, raised from a frame without it
             raise ValidationError("secret_key", key)
         self.key = key
-        _validation.check_seconds(timeout, "timeout")
+        options = checked(timeout=timeout, max_retries=max_retries)
         _validation.check_bool(use_server_time, "use_server_time")
         _validation.check_bool(ip_restrict, "ip_restrict")
         _validation.check_count(max_connections, "max_connections", at_most=10_000)
@@ -207,6 +210,7 @@ class Connection:
             use_server_time=use_server_time,
             ip_restrict=ip_restrict,
             headers=headers,
+            options=options,
         )
         self.calls = Calls()
 
@@ -217,17 +221,21 @@ class Connection:
         receipt_id: str,
         timeout: float | None,
         interval: float | None,
+        deadline: float | None = None,
     ) -> AsyncGenerator[S, None]:
         """The one polling loop (:func:`_polling.watch`) over ``read``, by the server's
         clock as last read: ``timeout`` and ``interval`` (default
         :data:`_polling.DEFAULT_INTERVAL`) are checked now, before iteration starts, and
-        each step is tracked (closing the client ends it with ``ClientClosed``).
+        each step is tracked (closing the client ends it with ``ClientClosed``). A
+        client's ``deadline`` (``with_options()``), if shorter, is the wait's timeout.
 
         ``read(deadline)`` must make one attempt (policy ``SINGLE``): the loop is where
         a wait's patience lives.
         """
         if timeout is not None:
             _validation.check_seconds(timeout, "timeout")
+        if deadline is not None and (timeout is None or deadline < timeout):
+            timeout = deadline
         if interval is None:
             interval = _polling.DEFAULT_INTERVAL
         _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
@@ -457,6 +465,9 @@ class ClientBase:
     and its configuration from the environment (:meth:`from_env`)."""
 
     _connection: Connection
+    _session: Session
+    _sibling: bool = False
+    """Made by :meth:`with_options`: its lifetime is the client's it came from."""
     variables: ClassVar[Variables]
     """The environment variables :meth:`from_env` reads."""
 
@@ -513,6 +524,59 @@ class ClientBase:
         _validation.check_client_code(client_code)
         return client_code
 
+    def with_options(
+        self: C,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> C:
+        """A sibling of this client whose calls keep to other limits; ``None`` keeps
+        this client's.
+
+        The sibling is of this client's class (bound to the same client code, if this
+        one is) and shares everything else: the connections, the clock, the session
+        tokens (no new token request) and the lifetime. Closing this client closes it;
+        its own :meth:`aclose` (and ``async with`` on it) does nothing, so that a sibling
+        never closes the connections under the client it came from. Make one per
+        latency budget, once, or per request: it costs a few objects::
+
+            fast = client.with_options(timeout=2, max_retries=1, deadline=5)
+            status = await fast.get_esign_state(code, receipt_id)
+
+        Parameters:
+            timeout: Seconds one attempt of a call's exchange may take (token and clock
+                reads, shared with the other callers, keep to this client's timeout
+                and to the call's deadline).
+            max_retries: Extra attempts of a call that may be repeated, 0 to 10: a state
+                read after a passing failure, a request or a verify only when it
+                provably never left. Polls of a wait are not repeated: the wait polls
+                again.
+            deadline: Seconds one call may take in all, every attempt and the waits
+                between them included; it ends with the error of its last attempt (a
+                timeout is a :class:`~kakaocert_async.TransportError`,
+                :class:`~kakaocert_async.RequestNotSent` if nothing left). A wait
+                (``await_signed``, ``watch_state``) ends by it too, as if its
+                ``timeout`` were that short.
+
+        Returns:
+            The sibling client.
+
+        Raises:
+            ValidationError: An option out of its range, named.
+        """
+        current = self._session.options
+        options = checked(
+            timeout=current.timeout if timeout is None else timeout,
+            max_retries=current.max_retries if max_retries is None else max_retries,
+            deadline=current.deadline if deadline is None else deadline,
+        )
+        sibling = object.__new__(type(self))
+        sibling.__dict__.update(self.__dict__)
+        sibling._session = self._session.sibling(options)
+        sibling._sibling = True
+        return sibling
+
     def __repr__(self) -> str:
         connection = self.__dict__.get("_connection")
         name = type(self).__qualname__
@@ -548,5 +612,10 @@ class ClientBase:
         made before. A request or a verify already sent is never abandoned: the
         close waits for its answer (within the client's ``timeout``) and hands it to
         ``on_unclaimed``.
+
+        On a sibling made by :meth:`with_options` it does nothing: the client it came
+        from owns the connections.
         """
+        if self._sibling:
+            return
         await self._connection.aclose(grace)

@@ -13,6 +13,7 @@ official SDKs do. ::
     │   ├── MalformedResponse                     an answer came, but not one we can read
     │   └── VerifyOutcomeUnknown                  a verify was sent and its answer was lost
     ├── SignTimeout            (also TimeoutError) await_signed ran out of time while pending
+    ├── ServiceUnreachable                        a wait read no state at all: the service was down
     └── ClientClosed                              the Client was closed (before or during the call)
 
 Three questions every error answers for itself, so that no caller needs a table
@@ -314,6 +315,32 @@ class SignTimeout(KakaocertError, TimeoutError):
     def __init__(self, message: str, *, last_status: Status | None) -> None:
         super().__init__(message)
         self.last_status = last_status
+
+
+class ServiceUnreachable(KakaocertError):
+    """A wait (``await_signed``, ``watch_state``, Barocert's ``await_completed``,
+    ``watch_status``) ended without reading the receipt's state even once: every poll
+    failed for a passing reason (no connection, a timeout, a 5xx, no token).
+
+    Not a :class:`SignTimeout` (which says the receipt was still pending as last read),
+    so that a handler can answer the two apart, one ``except`` clause each (408 and 503,
+    say). A wait that read a state, and whose last polls then failed, still ends with
+    :class:`SignTimeout` (its ``last_status`` the state last read). ``last_error`` is
+    the last poll's failure (also ``__cause__``); ``receipt_id`` names the receipt.
+    Asking again later may succeed (:attr:`is_transient`).
+    """
+
+    receipt_id: str
+    last_error: KakaocertError
+
+    def __init__(self, message: str, *, receipt_id: str, last_error: KakaocertError) -> None:
+        super().__init__(message)
+        self.receipt_id = receipt_id
+        self.last_error = last_error
+
+    @property
+    def is_transient(self) -> bool:
+        return True
 
 
 class ClientClosed(KakaocertError):

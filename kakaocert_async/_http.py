@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 import attrs
 
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
-from ._secret import Headers, Secret
+from ._secret import Headers, Secret, total_repr
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
 
 if sys.version_info >= (3, 11):
@@ -102,10 +102,22 @@ class RetryPolicy:
     than ``repeat_up_to`` (:class:`~kakaocert_async.Progress`): anything, for a
     read; for a call the service acts on once, only what provably never left
     whole (so it cannot have acted on it).
+
+    The clients hold two, and a client's ``max_retries`` sets their ``attempts``
+    (``max_retries + 1``): state reads repeat up to :attr:`Progress.ANSWERED`
+    (anything that may pass), requests and verifies up to
+    :attr:`Progress.PARTLY_SENT` (only what never left whole). Each poll of a wait is
+    one attempt, whatever ``max_retries``: the wait itself polls again.
+
+    Attributes:
+        attempts: Attempts in all, the first included.
+        repeat_up_to: The furthest a failed attempt may have got and still be repeated.
+        wait_initial: Seconds before the first retry (doubling for each next, plus jitter).
+        wait_max: Seconds at most between two attempts (unless ``Retry-After`` asks for
+            more).
     """
 
     attempts: int
-    """Attempts in all, the first included."""
     repeat_up_to: Progress
     wait_initial: float = 0.1
     wait_max: float = 2.0
@@ -149,6 +161,9 @@ class RetryPolicy:
                 wait = max(wait, MAX_RETRY_AFTER)
             total += wait
         return total
+
+
+total_repr(RetryPolicy)  # public: a half-built one's repr does not raise
 
 
 SAFE_TO_REPEAT = RetryPolicy(attempts=5, repeat_up_to=Progress.ANSWERED)
@@ -256,16 +271,18 @@ class Sender:
         label: str,
         deadline: float | None = None,
         attempt: Attempt | None = None,
+        timeout: float | None = None,
     ) -> Reply:
         """Send the request once and return what came back, whatever its status.
 
         ``label`` names the call in logs and errors (never a secret); ``attempt``
-        records how far the exchange got, for a caller that is cancelled meanwhile.
+        records how far the exchange got, for a caller that is cancelled meanwhile;
+        ``timeout`` replaces the sender's for this attempt (a sibling client's).
         """
         if attempt is None:
             attempt = Attempt()
         now = time.monotonic()
-        limit = now + self._timeout
+        limit = now + (self._timeout if timeout is None else timeout)
         if deadline is not None and deadline < limit:
             limit = deadline
             if limit <= now:

@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TypeVar
 
-from ._errors import APIError, KakaocertError, SignTimeout
+from ._errors import APIError, KakaocertError, ServiceUnreachable, SignTimeout
 from ._http import backoff
 from ._models import Status
 
@@ -80,8 +80,9 @@ async def watch(
 
     ``server_now()`` is the time by the service's clock (no I/O). Raises
     :class:`SignTimeout` when the deadline passes while still pending, with the
-    last failure, if any, as its cause; an error that will not pass (a refusal,
-    an unreadable answer) ends the wait at once.
+    last failure, if any, as its cause, or :class:`ServiceUnreachable` if no state
+    could be read at all; an error that will not pass (a refusal, an unreadable
+    answer) ends the wait at once.
     """
     started = monotonic()
     deadline = started + (timeout if timeout is not None else MAX_EXPIRES_IN + EXPIRY_GRACE)
@@ -108,6 +109,12 @@ async def watch(
                 deadline = monotonic() + seconds_left(status, server_now())
                 expiry_known = True
         now = monotonic()
+        if now >= deadline and status is None and failure is not None:
+            raise ServiceUnreachable(
+                _timeout_message(receipt_id, now - started, status, failure),
+                receipt_id=receipt_id,
+                last_error=failure,
+            ) from failure
         if now >= deadline:
             raise SignTimeout(
                 _timeout_message(receipt_id, now - started, status, failure), last_status=status
@@ -135,7 +142,10 @@ def _timeout_message(
     if failure is None:
         return f"receipt {receipt_id} is still pending after {elapsed:.1f} s"
     if status is None:
-        return f"receipt {receipt_id}: no state could be read in {elapsed:.1f} s ({failure})"
+        return (
+            f"receipt {receipt_id}: the service was unreachable: no state could be read"
+            f" in {elapsed:.1f} s ({failure})"
+        )
     return (
         f"receipt {receipt_id} is still pending after {elapsed:.1f} s as last read;"
         f" the last poll failed ({failure})"

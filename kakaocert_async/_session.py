@@ -35,6 +35,7 @@ from ._auth import Credentials, Linkhub, ServerClock, TokenCache
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
 from ._hints import Call, Generation
 from ._http import RetryPolicy, Sender
+from ._options import CallOptions
 from ._secret import Headers, Secret
 from ._transports import Attempt
 
@@ -133,7 +134,10 @@ class Session:
         use_server_time: bool,
         ip_restrict: bool,
         headers: dict[str, str],
+        options: CallOptions | None = None,
     ) -> None:
+        self.options = options or CallOptions(timeout=sender.timeout)
+        """Every call's timeout, retries and deadline (a sibling's own: :meth:`sibling`)."""
         self._sender = sender
         self._dialect = dialect
         self._api_url = api_url
@@ -174,7 +178,9 @@ class Session:
         a value not to show). ``body`` stays wrapped (it holds the receiver's personal
         data) until it is written to the wire; ``progress`` follows each attempt, for a
         caller that may be cancelled meanwhile."""
-        dialect, clock, tokens = self._dialect, self.clock, self.tokens
+        dialect, clock, tokens, options = self._dialect, self.clock, self.tokens, self.options
+        policy = options.policy(policy)
+        deadline = options.call_deadline(deadline)
         subject = dialect.subject(client_code)
         url = self._api_url + path
         method = "GET" if body is None else "POST"
@@ -200,7 +206,14 @@ class Session:
                         token, date, body.reveal(), path, self._credentials
                     )
                 sending = self._sender.send(
-                    method, url, headers, body, label=label, deadline=deadline, attempt=attempt
+                    method,
+                    url,
+                    headers,
+                    body,
+                    label=label,
+                    deadline=deadline,
+                    attempt=attempt,
+                    timeout=options.timeout,
                 )
                 # The reply goes straight to body_of, never into this frame's locals.
                 return body_of(await sending, label, operation, dialect.generation)
@@ -243,11 +256,13 @@ class Session:
             await asyncio.sleep(wait)
 
     def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:
-        """The most seconds :meth:`call` can take under ``policy`` without a deadline:
+        """The most seconds :meth:`call` can take under ``policy`` (with :attr:`options`'
+        retries) without a deadline:
         what a lease on the call's outcome (``kakaocert_async.arq``'s ``verify_lease``)
         must outlast. ``signed``: a POST (its date is read from the server's clock).
 
-        Every exchange ends within the sender's ``timeout`` T (queueing included). A
+        Every exchange ends within ``timeout`` T (queueing included; the larger of the
+        client's and, for a sibling, its own: token and clock reads keep to the first). A
         pass of the loop makes at most three, or four for a POST: the token request
         and the clock read that dates it, the clock read that dates a POST (another
         call's 401 may have made the clock due again), and the call itself. There are
@@ -258,9 +273,18 @@ class Session:
 
             (policy.attempts + 2) * (3 + signed) * T + policy.longest_waits()
         """
+        policy = self.options.policy(policy)
         passes = policy.attempts + 2
         exchanges = 3 + int(signed)
-        return passes * exchanges * self._sender.timeout + policy.longest_waits()
+        timeout = max(self._sender.timeout, self.options.timeout)  # the auth's, the call's
+        return passes * exchanges * timeout + policy.longest_waits()
+
+    def sibling(self, options: CallOptions) -> Session:
+        """This session with other :class:`CallOptions`: the same sender, clock and
+        token cache (``with_options()``'s)."""
+        sibling = copy.copy(self)
+        sibling.options = options
+        return sibling
 
     def close(self) -> None:
         self.tokens.close()

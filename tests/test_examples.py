@@ -323,8 +323,16 @@ async def test_app_identity_checks_expire_time_out_and_refuse_bad_fields(
     timed_out = await http.post(
         f"/identity-checks/{pending}/verify", params={"wait": 0.1, "interval": 0.05}
     )
-    assert timed_out.status_code == 504
+    assert timed_out.status_code == 408  # still pending
     assert timed_out.json()["detail"]["error"] == "SignTimeout"
+
+    sandbox.faults.add(Fault(action="error", endpoints={"identity.status"}, status=503))
+    unreachable = await http.post(
+        f"/identity-checks/{pending}/verify", params={"wait": 0.1, "interval": 0.05}
+    )
+    assert unreachable.status_code == 503  # no state could be read at all
+    assert unreachable.json()["detail"]["error"] == "ServiceUnreachable"
+    sandbox.faults.clear()
 
     await sandbox.expire(pending)
     expired = await http.post(f"/identity-checks/{pending}/verify")

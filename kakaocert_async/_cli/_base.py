@@ -28,6 +28,7 @@ from kakaocert_async._errors import (
     KakaocertError,
     MalformedResponse,
     RequestNotSent,
+    ServiceUnreachable,
     SignTimeout,
     TransportError,
     ValidationError,
@@ -131,6 +132,7 @@ _ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
     (MalformedResponse, "unreadable answer"),
     (TransportError, "connection failed"),
     (SignTimeout, "timed out"),
+    (ServiceUnreachable, "service unreachable"),
     (KakaocertError, "error"),
 )
 

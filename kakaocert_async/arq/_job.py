@@ -19,7 +19,12 @@ from redis.exceptions import RedisError
 
 from kakaocert_async import _wire, barocert
 from kakaocert_async._client import Client
-from kakaocert_async._errors import KakaocertError, SignTimeout, VerifyOutcomeUnknown
+from kakaocert_async._errors import (
+    KakaocertError,
+    ServiceUnreachable,
+    SignTimeout,
+    VerifyOutcomeUnknown,
+)
 from kakaocert_async._kinds import AnyKind
 from kakaocert_async._models import SignState
 from kakaocert_async._polling import DEFAULT_INTERVAL
@@ -173,7 +178,7 @@ class _Work:
             waiting = client.await_signed(code, self.receipt, **options)
         try:
             status = await asyncio.wait_for(waiting, SLICE_OVERRUN * queue.wait_slice)
-        except SignTimeout as exc:
+        except (SignTimeout, ServiceUnreachable) as exc:
             return await self._still_pending(exc)
         except asyncio.TimeoutError:
             # The slice overran its deadline (an overloaded process): back to the queue now,
@@ -202,8 +207,8 @@ class _Work:
             )
         return await self.verify()
 
-    async def _still_pending(self, timeout: SignTimeout) -> Record:
-        last = timeout.last_status
+    async def _still_pending(self, timeout: SignTimeout | ServiceUnreachable) -> Record:
+        last = timeout.last_status if isinstance(timeout, SignTimeout) else None
         if last is None or timeout.__cause__ is not None:
             # The last reads failed: nothing is known since the last one that worked (the
             # receipt may have been signed just before it expired), so nothing is given

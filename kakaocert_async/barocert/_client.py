@@ -90,6 +90,12 @@ class Client(ReceiptClient):
             :data:`NON_STATIC_API_URL`, use :data:`NON_STATIC_AUTH_URL`).
         timeout: Seconds one attempt of an HTTP exchange may take in all (waiting
             for a connection, connecting, sending, reading the answer).
+        max_retries: Extra attempts of a call that may be repeated (4 by default, 0 to
+            10): a state read after a passing failure (no connection, a timeout, a 429
+            or a 5xx), a request or a verify only when it provably never left. Each
+            retry waits a backoff (from 0.1 s, doubling up to 2 s, with jitter) or the
+            ``Retry-After`` asked for. :meth:`with_options` makes a sibling with other
+            limits (a deadline per call too).
         use_server_time: Stamp ``x-bc-date`` by the auth server's clock, read
             once; ``False`` trusts the local clock.
         ip_restrict: ``True`` (the default) asks for session tokens that only the
@@ -356,8 +362,9 @@ class Client(ReceiptClient):
         expires; if it is still waiting then, raises
         :class:`~kakaocert_async.SignTimeout` (its ``last_status`` the last status
         read). A poll that fails for a passing reason is missed and made again
-        shortly. Check ``state`` of the result: :attr:`State.COMPLETED` means verify
-        it now (within 10 minutes).
+        shortly; if no status could be read at all by then, raises
+        :class:`~kakaocert_async.ServiceUnreachable` instead. Check ``state`` of the
+        result: :attr:`State.COMPLETED` means verify it now (within 10 minutes).
         """
         the_kind, receipt_id = _kind_of(receipt, kind)
         return await last_state(

@@ -20,6 +20,7 @@ from kakaocert_async import (
     Progress,
     RawAnswer,
     RequestNotSent,
+    ServiceUnreachable,
     SignState,
     SignTimeout,
     TransportError,
@@ -52,6 +53,11 @@ ONE_OF_EACH: list[KakaocertError] = [
     SignTimeout(
         "receipt 1 is still pending",
         last_status=ESignStatus(receipt_id="1", state=SignState.PENDING),
+    ),
+    ServiceUnreachable(
+        "receipt 1: the service was unreachable",
+        receipt_id="1",
+        last_error=RequestNotSent("GET /x: could not connect"),
     ),
     ClientClosed("closed in flight", progress=Progress.SENT),
     barocert.VerifyTooLate(

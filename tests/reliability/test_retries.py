@@ -18,8 +18,8 @@ from kakaocert_async import (
     ESignReceipt,
     KakaocertError,
     RequestNotSent,
+    ServiceUnreachable,
     SignState,
-    SignTimeout,
     TransportError,
 )
 from kakaocert_async.sandbox import Fault, Sandbox
@@ -173,15 +173,16 @@ async def test_await_signed_never_sleeps_past_its_deadline(real_backoff: None) -
         receipt = await client.request_esign(sandbox.client_code, make_request())
         sandbox.faults.add(Fault(action="error", endpoints=["status"]))
         deadline = time.monotonic() + 0.6
-        with retries_seen() as retries, pytest.raises(SignTimeout) as timed_out:
+        with retries_seen() as retries, pytest.raises(ServiceUnreachable) as unreachable:
             await client.await_signed(sandbox.client_code, receipt, timeout=0.6, interval=1.0)
     assert len(retries) >= 3  # the poll was retried ...
     assert max(r.ends for r in retries) <= deadline + 0.05  # ... but never waited past the deadline
-    error = timed_out.value
+    error = unreachable.value  # no state was ever read
     assert isinstance(error.__cause__, APIError)
+    assert error.last_error is error.__cause__
     assert error.__cause__.http_status == 503
-    assert error.last_status is None  # no state was ever read
-    assert "no state could be read" in error.message
+    assert error.receipt_id == receipt.receipt_id
+    assert "the service was unreachable: no state could be read" in error.message
 
 
 async def test_a_retry_after_past_the_deadline_is_not_waited_out(real_backoff: None) -> None:
@@ -191,14 +192,13 @@ async def test_a_retry_after_past_the_deadline_is_not_waited_out(real_backoff: N
         status = await client.get_esign_state(sandbox.client_code, receipt.receipt_id)
         sandbox.reset_stats()
         sandbox.faults.add(Fault(action="error", endpoints=["status"], retry_after=30))
-        with pytest.raises(SignTimeout) as timed_out:
+        with pytest.raises(ServiceUnreachable) as unreachable:
             await client.await_signed(sandbox.client_code, receipt, timeout=0.5, interval=0.1)
     # Asked to come back in 30 s, the wait polls once more at its deadline, not before.
     assert sandbox.stats["status"] == 2
-    cause = timed_out.value.__cause__
+    cause = unreachable.value.__cause__
     assert isinstance(cause, APIError)
     assert cause.retry_after == 30
-    assert timed_out.value.last_status is None
     assert status.state is SignState.PENDING
 
 

@@ -37,6 +37,7 @@ from kakaocert_async import (
     ESignReceipt,
     KakaocertError,
     RequestNotSent,
+    ServiceUnreachable,
     SignState,
     SignTimeout,
     TransportError,
@@ -45,7 +46,7 @@ from kakaocert_async import (
     VerifyOutcomeUnknown,
     barocert,
 )
-from kakaocert_async._cli import EXIT_TIMEOUT, main
+from kakaocert_async._cli import EXIT_ERROR, main
 from kakaocert_async._http import Gate
 from kakaocert_async._transports import AiohttpBackend
 from kakaocert_async._validation import path_value
@@ -84,13 +85,14 @@ def _client(url: str, *, timeout: float = 10.0) -> Client:
 async def test_await_signed_ends_by_its_timeout_with_the_service_unreachable() -> None:
     async with Client(LINK_ID, SECRET_KEY, base_url=_closed_port(), auth_url=_closed_port()) as c:
         started = time.monotonic()
-        with pytest.raises(SignTimeout) as timed_out:
+        with pytest.raises(ServiceUnreachable) as unreachable:
             await c.await_signed(CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT), timeout=2)
         elapsed = time.monotonic() - started
     assert 2 <= elapsed < 2 + GRACE
     # No state was ever read: the token could not be had, poll after poll.
-    assert timed_out.value.last_status is None
-    assert isinstance(timed_out.value.__cause__, RequestNotSent)
+    assert not isinstance(unreachable.value, SignTimeout)
+    assert isinstance(unreachable.value.__cause__, RequestNotSent)
+    assert unreachable.value.last_error is unreachable.value.__cause__
 
 
 @pytest.mark.parametrize("hung", ["Time", "KAKAOCERT/Token", "SignToken/Status"])
@@ -109,7 +111,7 @@ async def test_await_signed_ends_by_its_timeout_when_the_service_hangs(hung: str
     server = RawServer(script, auth=auth)
     async with server.serve() as url, _client(url) as c:
         started = time.monotonic()
-        with pytest.raises(SignTimeout):
+        with pytest.raises(ServiceUnreachable):  # no state was ever read
             await c.await_signed(
                 CLIENT_CODE, ESignReceipt(receipt_id=RECEIPT), timeout=1.5, interval=0.1
             )
@@ -130,11 +132,13 @@ def test_the_cli_wait_ends_by_its_timeout_with_the_service_unreachable(
     monkeypatch.setenv("KAKAOCERT_API_URL", url)
     monkeypatch.setenv("KAKAOCERT_AUTH_URL", url)
     started = time.monotonic()
-    assert main(["wait", RECEIPT, "--timeout", "2", "--quiet"]) == EXIT_TIMEOUT
+    # Not a timeout while pending (exit 3): no state was read at all, an error.
+    assert main(["wait", RECEIPT, "--timeout", "2", "--quiet"]) == EXIT_ERROR
     elapsed = time.monotonic() - started
     assert elapsed < 2 + GRACE
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1  # one line, however many retries
+    assert "kakaocert-async: service unreachable: " in err
 
 
 def _trickle(request: RawRequest) -> list[Step]:

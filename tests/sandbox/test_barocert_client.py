@@ -237,6 +237,19 @@ async def test_await_times_out_with_the_last_status(
     assert receipt.receipt_id in str(timed_out.value)
 
 
+async def test_a_wait_that_reads_no_status_says_the_service_was_unreachable(
+    client: barocert.Client, sandbox: Sandbox
+) -> None:
+    receipt = await client.request_sign(CODE, make_request(Kind.SIGN))
+    sandbox.faults.add(Fault(action="error", endpoints=["barocert.sign.status"]))
+    with pytest.raises(barocert.ServiceUnreachable) as unreachable:
+        await client.await_completed(CODE, receipt, timeout=0.05, interval=0.01)
+    assert not isinstance(unreachable.value, SignTimeout)  # one except clause each
+    assert isinstance(unreachable.value.last_error, APIError)
+    assert unreachable.value.last_error is unreachable.value.__cause__
+    assert unreachable.value.receipt_id == receipt.receipt_id
+
+
 async def test_a_wait_rides_out_a_flaky_status(client: barocert.Client, sandbox: Sandbox) -> None:
     receipt = await client.request_sign(CODE, make_request(Kind.SIGN))
     sandbox.barocert.sign(receipt.receipt_id)
