@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from . import _kinds, _validation, _wire
+from . import _kinds, _telemetry, _validation, _wire
 from ._bound import Bound, operation
 from ._connection import (
     DEFAULT_MAX_CONNECTIONS,
@@ -386,13 +386,14 @@ class Client(ClientBase):
             _validation.check_bool(app_to_app, "app_to_app")
         path = kind.request_path(client_code)
         label = f"POST {path}"
+        traced = _telemetry.Traced(kind.name, kind.paths[0])
         body = Secret(
             _wire.encode_request(request, app_to_app=app_to_app if kind.app_to_app else None)
         )
 
         async def send(call: Tracked) -> ReceiptT:
             answer = await self._session.call(
-                "request", client_code, path, body, policy=ONE_SHOT, progress=call
+                "request", client_code, path, body, policy=ONE_SHOT, progress=call, traced=traced
             )
             return _wire.decode(answer, kind.receipt, label=label)
 
@@ -422,6 +423,7 @@ class Client(ClientBase):
         _validation.check_receipt_id(receipt_id)
         path = kind.verify_path(client_code, receipt_id)
         label = f"GET {path}"
+        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
         if signature is not None:
             if not kind.app_to_app:
                 raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
@@ -429,10 +431,17 @@ class Client(ClientBase):
             # change the URL's meaning and escaped what a request line cannot hold raw.
             path += "/" + _validation.path_value(signature, "signature")
             label += "/<signature>"
+            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
 
         def send(call: Tracked) -> Awaitable[bytes]:
             return self._session.call(
-                "verify", client_code, path, label=label, policy=ONE_SHOT, progress=call
+                "verify",
+                client_code,
+                path,
+                label=label,
+                policy=ONE_SHOT,
+                progress=call,
+                traced=traced,
             )
 
         def read(answer: bytes) -> VerificationT:
@@ -484,7 +493,13 @@ class Client(ClientBase):
         path = kind.status_path(client_code, receipt_id)
         label = f"GET {path}"
         answer = await self._session.call(
-            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
+            "state",
+            client_code,
+            path,
+            policy=policy,
+            deadline=deadline,
+            progress=progress,
+            traced=_telemetry.Traced(kind.name, kind.paths[1], receipt_id),
         )
         return _wire.decode_about(answer, kind.status, about=receipt_id, label=label)
 

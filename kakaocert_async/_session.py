@@ -28,7 +28,7 @@ import functools
 import logging
 from typing import Protocol
 
-from . import _signing
+from . import _signing, _telemetry
 from ._answers import body_of
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
@@ -148,6 +148,11 @@ class Session:
             label=linkhub.token_label,
         )
 
+    @property
+    def generation(self) -> Generation:
+        """The generation of the API this session speaks."""
+        return self._dialect.generation
+
     async def call(
         self,
         operation: Call,
@@ -159,6 +164,43 @@ class Session:
         policy: RetryPolicy,
         deadline: float | None = None,
         progress: Progressing | None = None,
+        traced: _telemetry.Traced | None = None,
+    ) -> bytes:
+        """:meth:`_call`, within the operation's span (``traced`` tells its kind, the
+        path's template and the receipt: see ``_telemetry``)."""
+        method = "GET" if body is None else "POST"
+        label = label or f"{method} {path}"
+        with _telemetry.operation(
+            operation,
+            generation=self._dialect.generation,
+            method=method,
+            url=self._api_url + path,
+            shown=self._api_url + label.partition(" ")[2],
+            client_code=client_code,
+            traced=traced,
+        ):
+            return await self._call(
+                operation,
+                client_code,
+                path,
+                body,
+                label=label,
+                policy=policy,
+                deadline=deadline,
+                progress=progress,
+            )
+
+    async def _call(
+        self,
+        operation: Call,
+        client_code: str,
+        path: str,
+        body: Secret[bytes] | None,
+        *,
+        label: str,
+        policy: RetryPolicy,
+        deadline: float | None,
+        progress: Progressing | None,
     ) -> bytes:
         """``GET {api}{path}`` with the bearer token, or, with a ``body``, ``POST`` it
         signed; the 200 body. ``operation`` says which call it is (for the hint of a
@@ -170,7 +212,6 @@ class Session:
         subject = dialect.subject(client_code)
         url = self._api_url + path
         method = "GET" if body is None else "POST"
-        label = label or f"{method} {path}"
         attempts = 0
         renewed_token = resynced = False
         while True:
@@ -191,8 +232,16 @@ class Session:
                     headers = dialect.post_headers(
                         token, date, body.reveal(), path, self._credentials
                     )
+                about = _telemetry.Exchange(operation, dialect.generation, attempts)
                 sending = self._sender.send(
-                    method, url, headers, body, label=label, deadline=deadline, attempt=attempt
+                    method,
+                    url,
+                    headers,
+                    body,
+                    label=label,
+                    deadline=deadline,
+                    attempt=attempt,
+                    about=about,
                 )
                 # The reply goes straight to body_of, never into this frame's locals.
                 return body_of(await sending, label, operation, dialect.generation)
@@ -223,15 +272,8 @@ class Session:
             wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
             if wait is None:
                 raise failure
-            log.info(
-                "%s: %s; trying again in %.2f s (attempt %d of %d)",
-                label,
-                failure,
-                wait,
-                attempts + 1,
-                policy.attempts,
-                extra={"kakaocert_retry": (label, attempts + 1, wait)},
-            )
+            about = _telemetry.Exchange(operation, dialect.generation, attempts + 1)
+            _telemetry.retrying(label, about, failure, wait, of=policy.attempts)
             await asyncio.sleep(wait)
 
     def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:

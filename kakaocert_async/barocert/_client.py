@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 import attrs
 import httpx
 
-from kakaocert_async import _validation, _wire
+from kakaocert_async import _telemetry, _validation, _wire
 from kakaocert_async._bound import Bound, operation
 from kakaocert_async._client import Client as KakaoCert2Client
 from kakaocert_async._connection import (
@@ -390,6 +390,7 @@ class Client(ClientBase):
             tx_id,
             LoginVerification,
             "A login has no status to read: if it matters, have the user log in again.",
+            _telemetry.Traced("login", "/KAKAO/Login/Verify/{client_code}/{tx_id}"),
         )
 
     # Waiting, for every kind --------------------------------------------------------
@@ -467,12 +468,13 @@ class Client(ClientBase):
             raise ValidationError("request", f"must be a {expected}, got {given}")
         path = kind.request_path(client_code)
         label = f"POST {path}"
+        traced = _telemetry.Traced(kind.name, kind.paths[0])
         # Encrypted here, each field with a fresh IV; wrapped until the wire.
         body = Secret(bw.encode_request(request, self._cipher))
 
         async def send(call: Tracked) -> Receipt:
             answer = await self._session.call(
-                "request", client_code, path, body, policy=ONE_SHOT, progress=call
+                "request", client_code, path, body, policy=ONE_SHOT, progress=call, traced=traced
             )
             receipt = _wire.decode(answer, Receipt, label=label)
             return attrs.evolve(receipt, kind=Kind(kind.segment))
@@ -502,7 +504,13 @@ class Client(ClientBase):
         path = kind.status_path(client_code, receipt_id)
         label = f"GET {path}"
         answer = await self._session.call(
-            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
+            "state",
+            client_code,
+            path,
+            policy=policy,
+            deadline=deadline,
+            progress=progress,
+            traced=_telemetry.Traced(kind.name, kind.paths[1], receipt_id),
         )
         return _wire.decode_about(answer, Status, about=receipt_id, label=label)
 
@@ -515,8 +523,9 @@ class Client(ClientBase):
         label = f"POST {path}"
         advice = f"Check {kind.get_state}(): verify_dt is set if it went through."
         try:
+            traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
             return await self._verify_once(
-                client_code, path, label, receipt_id, kind.verification, advice
+                client_code, path, label, receipt_id, kind.verification, advice, traced
             )
         except APIError as refused:
             with self._calls.track():
@@ -526,7 +535,14 @@ class Client(ClientBase):
             raise late from refused
 
     async def _verify_once(
-        self, client_code: str, path: str, label: str, key: str, cls: type[V], advice: str
+        self,
+        client_code: str,
+        path: str,
+        label: str,
+        key: str,
+        cls: type[V],
+        advice: str,
+        traced: _telemetry.Traced,
     ) -> V:
         """POST the verify (an empty body, signed) once, and read its answer."""
 
@@ -539,6 +555,7 @@ class Client(ClientBase):
                 label=label,
                 policy=ONE_SHOT,
                 progress=call,
+                traced=traced,
             )
 
         def read(answer: bytes) -> V:
