@@ -214,7 +214,8 @@ _masked_path: contextvars.ContextVar[tuple[str, str] | None] = contextvars.Conte
 )
 """Within an operation whose path holds a value not to show: the path up to that value,
 and what is shown instead of the rest."""
-_masked_providers: set[int] = set()
+_masked_providers: list[object] = []
+"""The tracer providers given the masking processor (kept: an id could be reused)."""
 
 
 def _tracer() -> Tracer | None:
@@ -233,9 +234,10 @@ def _tracer() -> Tracer | None:
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider):
         return None
-    if id(provider) not in _masked_providers and hasattr(provider, "add_span_processor"):
+    masked = any(provider is given for given in _masked_providers)
+    if not masked and hasattr(provider, "add_span_processor"):
         provider.add_span_processor(_masking())
-        _masked_providers.add(id(provider))
+        _masked_providers.append(provider)
     tracer: Tracer = provider.get_tracer("kakaocert_async", __version__)
     return tracer
 
