@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 
 import attrs
 
-from . import _signing, _wire
+from . import _signing, _telemetry, _wire
 from ._answers import body_of
 from ._errors import APIError, KakaocertError, MalformedResponse
 from ._hints import Generation
@@ -303,7 +303,10 @@ class Linkhub:
     async def server_time(self) -> float:
         """The auth server's clock, in seconds since the epoch."""
         label = "GET /Time"
-        sending = self._sender.send("GET", self._time_url, dict(self._headers), None, label=label)
+        about = _telemetry.Exchange("time", self._generation)
+        sending = self._sender.send(
+            "GET", self._time_url, dict(self._headers), None, label=label, about=about
+        )
         body = body_of(await sending, label, "time", self._generation)
         try:
             return _wire.parse_utc(body.decode("ascii")).timestamp()
@@ -329,7 +332,10 @@ class Linkhub:
         }
         if self._forwarded is not None:
             headers["x-lh-forwarded"] = self._forwarded
-        sending = self._sender.send("POST", self._token_url, headers, body, label=label)
+        about = _telemetry.Exchange("token", self._generation)
+        sending = self._sender.send(
+            "POST", self._token_url, headers, body, label=label, about=about
+        )
         # Wrapped at once: the answer holds the session token.
         answer = Secret(body_of(await sending, label, "token", self._generation))
         return _wire.decode_secret(answer, TokenGrant, label=label)

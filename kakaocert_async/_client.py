@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from . import _kinds, _validation, _wire
+from . import _kinds, _telemetry, _validation, _wire
 from ._bound import Bound, operation
 from ._connection import (
     DEFAULT_MAX_CONNECTIONS,
@@ -175,9 +175,11 @@ class ReceiptClient(ClientBase):
         path = kind.request_path(client_code)
         label = f"POST {path}"
 
+        traced = _telemetry.Traced(kind.name, kind.paths[0])
+
         async def send(call: Tracked) -> R:
             answer = await self._session.call(
-                "request", client_code, path, body, policy=ONE_SHOT, progress=call
+                "request", client_code, path, body, policy=ONE_SHOT, progress=call, traced=traced
             )
             decoded = _wire.decode(answer, kind.receipt, label=label)
             receipt: R = self._received(kind, decoded)
@@ -230,7 +232,13 @@ class ReceiptClient(ClientBase):
         path = kind.status_path(client_code, receipt_id)
         label = f"GET {path}"
         answer = await self._session.call(
-            "state", client_code, path, policy=policy, deadline=deadline, progress=progress
+            "state",
+            client_code,
+            path,
+            policy=policy,
+            deadline=deadline,
+            progress=progress,
+            traced=_telemetry.Traced(kind.name, kind.paths[1], receipt_id),
         )
         return _wire.decode_about(answer, kind.status, about=receipt_id, label=label)
 
@@ -243,6 +251,7 @@ class ReceiptClient(ClientBase):
         label: str,
         about: str,
         advice: str,
+        traced: _telemetry.Traced,
         body: Secret[bytes] | None = None,
     ) -> T:
         """Send a verify once (a GET, or a signed POST of ``body``) and ``read`` its answer
@@ -251,7 +260,14 @@ class ReceiptClient(ClientBase):
 
         def send(call: Tracked) -> Awaitable[bytes]:
             return self._session.call(
-                "verify", client_code, path, body, label=label, policy=ONE_SHOT, progress=call
+                "verify",
+                client_code,
+                path,
+                body,
+                label=label,
+                policy=ONE_SHOT,
+                progress=call,
+                traced=traced,
             )
 
         return await verify_once(
@@ -546,6 +562,7 @@ class Client(ReceiptClient):
         _validation.check_receipt_id(receipt_id)
         path = kind.verify_path(client_code, receipt_id)
         label = f"GET {path}"
+        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
         if signature is not None:
             if not kind.app_to_app:
                 raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
@@ -553,6 +570,7 @@ class Client(ReceiptClient):
             # change the URL's meaning and escaped what a request line cannot hold raw.
             path += "/" + _validation.path_value(signature, "signature")
             label += "/<signature>"
+            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
 
         def read(answer: bytes) -> VerificationT:
             return _wire.decode_verification(
@@ -566,6 +584,7 @@ class Client(ReceiptClient):
             label=label,
             about=receipt_id,
             advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
+            traced=traced,
         )
 
     def _longest_verify(self) -> float:

@@ -22,7 +22,7 @@ import aiohttp
 import attrs
 import httpx
 
-from . import _polling, _signing, _validation
+from . import _polling, _signing, _telemetry, _validation
 from ._auth import Credentials
 from ._bound import Bound
 from ._env import Environment, Variables, hidden
@@ -169,6 +169,7 @@ class Connection:
         key_check: Callable[[Secret[bytes]], object] | None = None,
         on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
     ) -> None:
+        _telemetry.log_from_env()
         _validation.check_link_id(link_id)
         key = _raw_key(secret_key, key_check)
         if isinstance(key, str):  # what is wrong with it, raised from a frame without it
@@ -240,14 +241,17 @@ class Connection:
             interval = _polling.DEFAULT_INTERVAL
         _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
         self.calls.check()
+        traced = _telemetry.Wait(
+            {"kakaocert.receipt_id": receipt_id, "kakaocert.generation": self.session.generation}
+        )
         states = _polling.watch(
-            read,
+            traced.poll(read),
             self.session.clock.estimate,
             receipt_id=receipt_id,
             timeout=timeout,
             interval=interval,
         )
-        return self.calls.guard(states)
+        return self.calls.guard(traced.around(states))
 
     async def aclose(self, grace: float = DEFAULT_GRACE) -> None:
         """Let the calls in flight finish within ``grace`` seconds, end the rest, then

@@ -24,7 +24,6 @@ import asyncio
 import collections
 import contextlib
 import email.utils
-import logging
 import random
 import sys
 import time
@@ -35,14 +34,13 @@ import attrs
 
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
 from ._secret import Headers, Secret, total_repr
+from ._telemetry import Exchange, exchanged, failure_kind
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout_at
 else:  # pragma: no cover - Python 3.10
     from async_timeout import timeout_at
-
-log = logging.getLogger("kakaocert_async")
 
 __all__ = ["MAX_BODY_BYTES", "Gate", "Reply", "RetryPolicy", "Sender", "set_testing"]
 
@@ -272,12 +270,14 @@ class Sender:
         deadline: float | None = None,
         attempt: Attempt | None = None,
         timeout: float | None = None,
+        about: Exchange | None = None,
     ) -> Reply:
         """Send the request once and return what came back, whatever its status.
 
         ``label`` names the call in logs and errors (never a secret); ``attempt``
         records how far the exchange got, for a caller that is cancelled meanwhile;
         ``timeout`` replaces the sender's for this attempt (a sibling client's).
+        ``about`` says which call and attempt it is, for the exchange's log record.
         """
         if attempt is None:
             attempt = Attempt()
@@ -294,6 +294,8 @@ class Sender:
         # outside the handler: their frames hold the request's header values.
         failure: KakaocertError | None = None
         reply: Reply | None = None
+        sent = 0 if body is None else len(body.reveal() if isinstance(body, Secret) else body)
+        timed_out = False
         try:
             async with timeout_at(limit):
                 await gate.acquire()
@@ -302,7 +304,19 @@ class Sender:
                     answer = await self._backend.exchange(method, url, headers, body, attempt)
                 finally:
                     gate.release()
+        except asyncio.CancelledError:
+            elapsed = (time.perf_counter() - started) * 1000
+            exchanged(
+                label,
+                about,
+                elapsed_ms=elapsed,
+                sent=sent,
+                failure="cancelled",
+                progress=attempt.progress,
+            )
+            raise
         except asyncio.TimeoutError:
+            timed_out = True
             seconds = limit - now
             if queued:
                 failure = RequestNotSent(
@@ -324,11 +338,18 @@ class Sender:
             failure.__cause__ = exc.__cause__  # a safe copy: see _transports._Scrubber
         elapsed = (time.perf_counter() - started) * 1000
         if failure is not None:
-            log.debug("%s: failed in %.1f ms (%s)", label, elapsed, failure.progress.name)
+            kind = "timeout" if timed_out else failure_kind(failure)
+            exchanged(
+                label, about, elapsed_ms=elapsed, sent=sent, failure=kind, progress=failure.progress
+            )
             raise failure
+        received = None  # unknown when the answer was too large to read whole
         if reply is None:
             reply = self._reply(answer)
-        log.debug("%s: HTTP %d, %d bytes in %.1f ms", label, reply.status, len(reply.body), elapsed)
+            received = len(answer.body)
+        exchanged(
+            label, about, elapsed_ms=elapsed, sent=sent, status=reply.status, received=received
+        )
         return reply
 
     def _reply(self, answer: Answer) -> Reply:

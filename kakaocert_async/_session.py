@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable
 from typing import ClassVar, Protocol
 
-from . import _signing
+from . import _signing, _telemetry
 from ._answers import body_of
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
@@ -160,6 +160,11 @@ class Session:
             label=linkhub.token_label,
         )
 
+    @property
+    def generation(self) -> Generation:
+        """The generation of the API this session speaks."""
+        return self._dialect.generation
+
     async def call(
         self,
         operation: Call,
@@ -171,6 +176,43 @@ class Session:
         policy: RetryPolicy,
         deadline: float | None = None,
         progress: Progressing | None = None,
+        traced: _telemetry.Traced | None = None,
+    ) -> bytes:
+        """:meth:`_call`, within the operation's span (``traced`` tells its kind, the
+        path's template and the receipt: see ``_telemetry``)."""
+        method = "GET" if body is None else "POST"
+        label = label or f"{method} {path}"
+        with _telemetry.operation(
+            operation,
+            generation=self._dialect.generation,
+            method=method,
+            url=self._api_url + path,
+            shown=self._api_url + label.partition(" ")[2],
+            client_code=client_code,
+            traced=traced,
+        ):
+            return await self._call(
+                operation,
+                client_code,
+                path,
+                body,
+                label=label,
+                policy=policy,
+                deadline=deadline,
+                progress=progress,
+            )
+
+    async def _call(
+        self,
+        operation: Call,
+        client_code: str,
+        path: str,
+        body: Secret[bytes] | None,
+        *,
+        label: str,
+        policy: RetryPolicy,
+        deadline: float | None,
+        progress: Progressing | None,
     ) -> bytes:
         """``GET {api}{path}`` with the bearer token, or, with a ``body``, ``POST`` it
         signed; the 200 body. ``operation`` says which call it is (for the hint of a
@@ -184,7 +226,6 @@ class Session:
         subject = dialect.subject(client_code)
         url = self._api_url + path
         method = "GET" if body is None else "POST"
-        label = label or f"{method} {path}"
         attempts = 0
         renewed_token = resynced = False
         while True:
@@ -205,6 +246,7 @@ class Session:
                     headers = dialect.post_headers(
                         token, date, body.reveal(), path, self._credentials
                     )
+                about = _telemetry.Exchange(operation, dialect.generation, attempts)
                 sending = self._sender.send(
                     method,
                     url,
@@ -214,6 +256,7 @@ class Session:
                     deadline=deadline,
                     attempt=attempt,
                     timeout=options.timeout,
+                    about=about,
                 )
                 # The reply goes straight to body_of, never into this frame's locals.
                 return body_of(await sending, label, operation, dialect.generation)
@@ -244,15 +287,8 @@ class Session:
             wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
             if wait is None:
                 raise failure
-            log.info(
-                "%s: %s; trying again in %.2f s (attempt %d of %d)",
-                label,
-                failure,
-                wait,
-                attempts + 1,
-                policy.attempts,
-                extra={"kakaocert_retry": (label, attempts + 1, wait)},
-            )
+            about = _telemetry.Exchange(operation, dialect.generation, attempts + 1)
+            _telemetry.retrying(label, about, failure, wait, of=policy.attempts)
             await asyncio.sleep(wait)
 
     def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:

@@ -496,7 +496,7 @@ async def test_debug_logs_name_calls_but_never_secrets(
     await client.request_esign(CLIENT_CODE, make_request())
     await client.verify_esign(CLIENT_CODE, RECEIPT_ID, "app-signature-value")
     text = caplog.text
-    assert "POST /SignToken/Request: HTTP 200" in text
+    assert "POST /SignToken/Request [2.x request, attempt 1]: HTTP 200" in text
     for secret in (SECRET_KEY, "session-token-1", "홍길동", "01012341234", "19900108"):
         assert secret not in text
     # httpx logs whole URLs at INFO; our own records leave the App to App signature out.

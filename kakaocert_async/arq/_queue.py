@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from kakaocert_async import _kinds, _validation, barocert
+from kakaocert_async import _kinds, _telemetry, _validation, barocert
 from kakaocert_async._bound import Bound
 from kakaocert_async._client import Client
 from kakaocert_async._errors import ValidationError
@@ -61,40 +61,14 @@ def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisS
     )
 
 
-SDK_HANDLER = "kakaocert_async.arq: the SDK's warnings and errors"
-"""The name of the handler :func:`show_sdk_logs` adds."""
-
-
 def show_sdk_logs() -> None:
     """Show the SDK's warnings and errors on stderr, beside arq's lines, wherever no
     other handler shows them: arq's command line configures only the ``arq`` logger,
-    and ``kakaocert_async``'s has only a ``NullHandler``.
-
-    Adds (once per process) a WARNING handler to ``kakaocert_async`` that passes a
-    record on only while no other handler (but a ``NullHandler``) meets it on its way
-    up: logging the application configured, before or after, is never doubled.
+    and ``kakaocert_async``'s has only a ``NullHandler``. The SDK's one handler
+    (``_telemetry.show_logs``, which ``KAKAOCERT_LOG`` turns on too): logging the
+    application configured, before or after, is never doubled.
     """
-    sdk = logging.getLogger("kakaocert_async")
-    if any(handler.name == SDK_HANDLER for handler in sdk.handlers):
-        return
-    handler = logging.StreamHandler()
-    handler.set_name(SDK_HANDLER)
-    handler.setLevel(logging.WARNING)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s: %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-    )
-    handler.addFilter(_shown_nowhere_else)
-    sdk.addHandler(handler)
-
-
-def _shown_nowhere_else(record: logging.LogRecord) -> bool:
-    logger: logging.Logger | None = logging.getLogger(record.name)
-    while logger is not None:
-        for handler in logger.handlers:
-            if handler.name != SDK_HANDLER and not isinstance(handler, logging.NullHandler):
-                return False
-        logger = logger.parent if logger.propagate else None
-    return True
+    _telemetry.show_logs(logging.WARNING)
 
 
 ClientFactory = Callable[[], Client | barocert.Client]

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 import attrs
 
-from kakaocert_async import _validation
+from kakaocert_async import _telemetry, _validation
 from kakaocert_async._bound import Bound, operation
 from kakaocert_async._client import Client as KakaoCert2Client
 from kakaocert_async._client import ReceiptClient
@@ -335,6 +335,7 @@ class Client(ReceiptClient):
             tx_id,
             LoginVerification,
             "A login has no status to read: if it matters, have the user log in again.",
+            _telemetry.Traced("login", "/KAKAO/Login/Verify/{client_code}/{tx_id}"),
         )
 
     # Waiting, for every kind --------------------------------------------------------
@@ -412,8 +413,9 @@ class Client(ReceiptClient):
         label = f"POST {path}"
         advice = f"Check {kind.get_state}(): verify_dt is set if it went through."
         try:
+            traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
             return await self._verify_post(
-                client_code, path, label, receipt_id, kind.verification, advice
+                client_code, path, label, receipt_id, kind.verification, advice, traced
             )
         except APIError as refused:
             with self._calls.track():
@@ -423,12 +425,26 @@ class Client(ReceiptClient):
             raise late from refused
 
     async def _verify_post(
-        self, client_code: str, path: str, label: str, about: str, cls: type[V], advice: str
+        self,
+        client_code: str,
+        path: str,
+        label: str,
+        about: str,
+        cls: type[V],
+        advice: str,
+        traced: _telemetry.Traced,
     ) -> V:
         """POST the verify (an empty body, signed) once, and read its answer."""
         read = functools.partial(bw.decode_verification, cls=cls, about=about, label=label)
         return await self._verify_once(
-            client_code, path, read, label=label, about=about, advice=advice, body=Secret(b"")
+            client_code,
+            path,
+            read,
+            label=label,
+            about=about,
+            advice=advice,
+            traced=traced,
+            body=Secret(b""),
         )
 
     def _longest_verify(self) -> float:

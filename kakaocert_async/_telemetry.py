@@ -1,0 +1,400 @@
+"""What the SDK tells the people who run it: a log record per exchange and per retry, and spans.
+
+**Logs.** Every exchange on the wire, answered or not (a timeout, a reset, a
+cancellation), is one DEBUG record; every decision to try again is one INFO record.
+Each carries its facts as ``extra`` fields (``kakaocert_call``, ``kakaocert_generation``,
+``kakaocert_attempt``, ``kakaocert_status`` or ``kakaocert_failure``,
+``kakaocert_elapsed_ms``, ``kakaocert_bytes_sent``, ``kakaocert_bytes_received``), and
+says them in its message too. Nothing in them is a secret, a token, personal data or
+an App to App signature: the call is named by its label, in which the clients mask
+what a path must not show. ``KAKAOCERT_LOG=info`` or ``debug`` (:func:`log_from_env`)
+shows them on stderr when the application shows them nowhere else (:func:`show_logs`,
+the one handler the SDK ever adds; ``kakaocert_async.arq`` uses it too).
+
+**Spans**, when OpenTelemetry's API is installed (the ``[otel]`` extra) and a tracer
+provider is set: one per operation (:func:`operation`), and one per wait with each
+poll beneath it (:class:`Wait`). Without either, nothing is imported and nothing is
+made. A span started beneath an operation whose path holds a masked value (an HTTP
+instrumentation's, say) has that value masked in its URL attributes too
+(:func:`_masking`, a span processor added to an SDK tracer provider once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import os
+import urllib.parse
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from ._errors import APIError, Progress, ValidationError
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
+
+log = logging.getLogger("kakaocert_async")
+
+T = TypeVar("T")
+
+# Logging ------------------------------------------------------------------------
+
+HANDLER = "kakaocert_async: the SDK's own stderr handler"
+"""The name of the one handler :func:`show_logs` adds."""
+LOG_VARIABLE = "KAKAOCERT_LOG"
+_LEVELS = {"info": logging.INFO, "debug": logging.DEBUG}
+_log_read = False
+
+
+def show_logs(level: int) -> None:
+    """Show the SDK's records from ``level`` up on stderr, wherever no other handler
+    shows them.
+
+    Adds (once per process; a later call may only lower its level) a handler to the
+    ``kakaocert_async`` logger that passes a record on only while no other handler
+    (but a ``NullHandler``) meets it on its way up: logging the application
+    configured, before or after, is never doubled. Lowers the logger's level to
+    ``level`` if it would drop such records.
+    """
+    sdk = logging.getLogger("kakaocert_async")
+    handler = next((handler for handler in sdk.handlers if handler.name == HANDLER), None)
+    if handler is None:
+        handler = logging.StreamHandler()
+        handler.set_name(HANDLER)
+        handler.setLevel(level)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s: %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+        handler.addFilter(_shown_nowhere_else)
+        sdk.addHandler(handler)
+    elif handler.level > level:
+        handler.setLevel(level)
+    if sdk.getEffectiveLevel() > level:
+        sdk.setLevel(level)
+
+
+def _shown_nowhere_else(record: logging.LogRecord) -> bool:
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None:
+        for handler in logger.handlers:
+            if handler.name != HANDLER and not isinstance(handler, logging.NullHandler):
+                return False
+        logger = logger.parent if logger.propagate else None
+    return True
+
+
+def log_from_env(environ: Mapping[str, str] = os.environ) -> None:
+    """Read ``KAKAOCERT_LOG`` (once per process, when the first client is made):
+    ``info`` shows the retries, ``debug`` every exchange too (:func:`show_logs`).
+
+    Raises:
+        ValidationError: the variable holds anything else (unset or empty is fine).
+    """
+    global _log_read
+    if _log_read:
+        return
+    value = environ.get(LOG_VARIABLE, "").strip()
+    level = _LEVELS.get(value.lower())
+    if value and level is None:
+        raise ValidationError(LOG_VARIABLE, f"must be info or debug (or unset), got {value[:20]!r}")
+    _log_read = True
+    if level is not None:
+        show_logs(level)
+
+
+@attrs.frozen
+class Exchange:
+    """Which call an exchange on the wire belongs to: ``call`` is the operation
+    (``request``, ``state``, ``verify``, ``token``, ``time``), ``attempt`` its number."""
+
+    call: str
+    generation: str
+    attempt: int = 1
+
+
+def exchanged(
+    label: str,
+    about: Exchange | None,
+    *,
+    elapsed_ms: float,
+    sent: int,
+    status: int | None = None,
+    received: int | None = None,
+    failure: str | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """One exchange ended: answered with ``status`` and ``received`` bytes, or not,
+    ``failure`` saying how (``timeout``, ``cancelled``, the library's error class) and
+    ``progress`` how far it got. A DEBUG record, and the facts on the current span."""
+    about = about or Exchange(label, "")
+    fields: dict[str, Any] = {
+        "kakaocert_call": about.call,
+        "kakaocert_label": label,
+        "kakaocert_generation": about.generation,
+        "kakaocert_attempt": about.attempt,
+        "kakaocert_status": status,
+        "kakaocert_failure": failure,
+        "kakaocert_progress": None if progress is None else progress.name.lower(),
+        "kakaocert_elapsed_ms": round(elapsed_ms, 1),
+        "kakaocert_bytes_sent": sent,
+        "kakaocert_bytes_received": received,
+    }
+    if status is not None:
+        outcome = f"HTTP {status}, {sent} bytes sent, {received} received"
+    else:
+        outcome = f"{failure} when {fields['kakaocert_progress']}, {sent} bytes sent"
+    log.debug(
+        "%s [%s %s, attempt %d]: %s, %.1f ms",
+        label,
+        about.generation,
+        about.call,
+        about.attempt,
+        outcome,
+        elapsed_ms,
+        extra=fields,
+    )
+    span = _current_span()
+    if span is not None:
+        if status is not None:
+            span.set_attribute("http.response.status_code", status)
+        span.set_attribute("kakaocert.attempts", about.attempt)
+
+
+def failure_kind(error: BaseException) -> str:
+    """What an exchange's failure was, for a record: its library error's class name
+    (``ServerDisconnectedError``, ``ConnectError``, ...), else the error's own."""
+    cause = error.__cause__
+    return type(cause if cause is not None else error).__name__
+
+
+def retrying(label: str, about: Exchange, error: Exception, wait: float, *, of: int) -> None:
+    """The one loop decided to try ``about.attempt`` after ``wait`` seconds, ``error``
+    having ended the last (at most ``of`` attempts): an INFO record, and a span event."""
+    status = error.http_status if isinstance(error, APIError) else None
+    log.info(
+        "%s: %s; trying again in %.2f s (attempt %d of %d)",
+        label,
+        error,
+        wait,
+        about.attempt,
+        of,
+        extra={
+            "kakaocert_retry": (label, about.attempt, wait),
+            "kakaocert_call": about.call,
+            "kakaocert_label": label,
+            "kakaocert_generation": about.generation,
+            "kakaocert_attempt": about.attempt,
+            "kakaocert_error": type(error).__name__,
+            "kakaocert_status": status,
+            "kakaocert_wait_s": round(wait, 3),
+        },
+    )
+    span = _current_span()
+    if span is not None:
+        span.add_event(
+            "retry",
+            {
+                "kakaocert.attempt": about.attempt,
+                "error.type": type(error).__name__,
+                "wait_s": wait,
+            },
+        )
+
+
+# Spans ---------------------------------------------------------------------------
+
+_trace: Any = None
+"""``opentelemetry.trace`` once looked for; ``False`` if it is not installed."""
+_masked_path: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "kakaocert_async_masked_path", default=None
+)
+"""Within an operation whose path holds a value not to show: the path up to that value,
+and what is shown instead of the rest."""
+_masked_providers: list[object] = []
+"""The tracer providers given the masking processor (kept: an id could be reused)."""
+
+
+def _tracer() -> Tracer | None:
+    """The SDK's tracer, or ``None`` when OpenTelemetry is absent or no tracer provider
+    is set (then nothing is made at all)."""
+    global _trace
+    if _trace is None:
+        try:
+            from opentelemetry import trace
+        except ImportError:
+            _trace = False
+        else:
+            _trace = trace
+    if _trace is False:
+        return None
+    provider = _trace.get_tracer_provider()
+    if isinstance(provider, _trace.ProxyTracerProvider):
+        return None
+    masked = any(provider is given for given in _masked_providers)
+    if not masked and hasattr(provider, "add_span_processor"):
+        provider.add_span_processor(_masking())
+        _masked_providers.append(provider)
+    tracer: Tracer = provider.get_tracer("kakaocert_async", __version__)
+    return tracer
+
+
+def _current_span() -> Span | None:
+    if not _trace:
+        return None
+    span: Span = _trace.get_current_span()
+    return span if span.is_recording() else None
+
+
+def _failed(span: Span, error: BaseException) -> None:
+    span.set_attribute("error.type", type(error).__qualname__)
+    span.set_status(_trace.StatusCode.ERROR, str(error))
+
+
+@contextlib.contextmanager
+def operation(
+    call: str,
+    *,
+    generation: str,
+    method: str,
+    url: str,
+    shown: str,
+    client_code: str,
+    traced: Traced | None,
+) -> Iterator[None]:
+    """A span for one operation (all its attempts) while it runs, current: a CLIENT
+    span named ``kakaocert_async {call}``. ``url`` is where it goes and ``shown`` the
+    same with any value not to show masked (the call's label's path)."""
+    tracer = _tracer()
+    if tracer is None:
+        yield
+        return
+    parts = urllib.parse.urlsplit(url)
+    attributes: dict[str, Any] = {
+        "http.request.method": method,
+        "server.address": parts.hostname or "",
+        "server.port": parts.port or (443 if parts.scheme == "https" else 80),
+        "kakaocert.operation": call,
+        "kakaocert.generation": generation,
+        "kakaocert.client_code": client_code,
+    }
+    if traced is not None:
+        attributes.update(traced.attributes())
+    masking = None
+    if shown != url:
+        common = os.path.commonprefix([url, shown])  # noqa: RUF071 -- by characters, meant
+        common = common[: common.rindex("/") + 1]  # the masked value's whole segment
+        masking = _masked_path.set((urllib.parse.urlsplit(common).path, shown[len(common) :]))
+    try:
+        with tracer.start_as_current_span(
+            f"kakaocert_async {call}",
+            kind=_trace.SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                yield
+            except BaseException as error:
+                _failed(span, error)
+                raise
+    finally:
+        if masking is not None:
+            _masked_path.reset(masking)
+
+
+@attrs.frozen
+class Traced:
+    """What a client tells of an operation, for its span: the kind of receipt, the
+    path's template (``url.template``), the receipt id (never personal data)."""
+
+    kind: str
+    template: str
+    receipt_id: str | None = None
+
+    def attributes(self) -> dict[str, str]:
+        shown = {"kakaocert.kind": self.kind, "url.template": self.template}
+        if self.receipt_id is not None:
+            shown["kakaocert.receipt_id"] = self.receipt_id
+        return shown
+
+
+class Wait:
+    """A span for a wait (``await_signed``, ``watch_state``, ...), each poll's operation
+    span beneath it: :meth:`poll` wraps the read, :meth:`around` the states. Made
+    only when a tracer is: otherwise both give back what they were given."""
+
+    __slots__ = ("_span", "_tracer", "attributes")
+
+    def __init__(self, attributes: dict[str, Any]) -> None:
+        self._tracer = _tracer()
+        self._span: Span | None = None
+        self.attributes = attributes
+
+    def poll(self, read: Callable[[float], Awaitable[T]]) -> Callable[[float], Awaitable[T]]:
+        """``read``, made with the wait's span current."""
+        if self._tracer is None:
+            return read
+
+        async def polled(deadline: float) -> T:
+            if self._span is None:
+                return await read(deadline)
+            with _trace.use_span(self._span, end_on_exit=False):
+                return await read(deadline)
+
+        return polled
+
+    def around(self, states: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+        """``states``, the wait's span open from the first step until the last."""
+        return states if self._tracer is None else self._spanned(self._tracer, states)
+
+    async def _spanned(
+        self, tracer: Tracer, states: AsyncGenerator[T, None]
+    ) -> AsyncGenerator[T, None]:
+        span = self._span = tracer.start_span(
+            "kakaocert_async wait", kind=_trace.SpanKind.INTERNAL, attributes=self.attributes
+        )
+        polls = 0
+        try:
+            while True:
+                try:
+                    state = await states.__anext__()
+                except StopAsyncIteration:
+                    return
+                polls += 1
+                span.set_attribute("kakaocert.states_read", polls)
+                yield state
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            _failed(span, error)
+            raise
+        finally:
+            try:
+                await states.aclose()
+            finally:
+                span.end()
+
+
+def _masking() -> Any:
+    """A span processor that masks, in the URL attributes of a span started within an
+    operation whose path holds a value not to show, that value (as the operation's
+    label does): an HTTP instrumentation's ``url.full`` of a verify with an App to App
+    signature, say."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class Masking(SpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            masked = _masked_path.get()
+            if masked is None or not span.attributes:
+                return
+            prefix, shown = masked
+            for key in ("url.full", "http.url", "url.path", "http.target"):
+                value = span.attributes.get(key)
+                if isinstance(value, str) and prefix in value:
+                    span.set_attribute(key, value[: value.index(prefix) + len(prefix)] + shown)
+
+    return Masking()
