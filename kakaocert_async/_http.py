@@ -304,7 +304,7 @@ class Sender:
                 )
             else:
                 failure = TransportError(f"{label}: {exc}", progress=exc.progress)
-            failure.__cause__ = exc.__cause__  # a safe copy: see _transports._Scrubber
+            failure.__cause__ = exc.__cause__  # a safe copy: see _transports._failed
         elapsed = (time.perf_counter() - started) * 1000
         if failure is not None:
             log.debug("%s: failed in %.1f ms (%s)", label, elapsed, failure.progress.name)

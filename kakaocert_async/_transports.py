@@ -183,10 +183,12 @@ async def _read_answer(
     sent: Headers,
     attempt: Attempt,
 ) -> Answer:
-    """The answer whose body ``chunks`` yields, read up to :data:`MAX_BODY_BYTES` (the
-    same for both libraries): refused at once if its ``Content-Length`` is over, else
-    as soon as it passes it. ``broken`` is the library's error for a connection lost
-    meanwhile; ``sent`` the request's headers, kept out of what is said of it."""
+    """The answer whose head came, with the body ``chunks`` yields, read up to
+    :data:`MAX_BODY_BYTES` (the same for both libraries): refused at once if its
+    ``Content-Length`` is over, else as soon as it passes it. ``broken`` is the
+    library's error for a connection lost meanwhile; ``sent`` the request's headers,
+    kept out of what is said of it."""
+    attempt.reached(Progress.PARTLY_ANSWERED)
     length = _declared_length(headers.get("Content-Length"))
     if length is not None and length > MAX_BODY_BYTES:
         raise TooLarge(status, length)
@@ -455,7 +457,6 @@ class AiohttpBackend:
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
-        attempt.reached(Progress.PARTLY_ANSWERED)
         try:
             encoding = ",".join(response.headers.getall("Content-Encoding", ())).lower()
             chunks = response.content.iter_any()
@@ -533,9 +534,10 @@ def _tracer(attempt: Attempt, traced: list[bool]) -> Trace:
 class HttpxBackend:
     """Exchanges through an httpx transport (handed requests directly) or client.
 
-    It is given one of the two. With ``transport``, requests go straight to it (``httpx.AsyncClient.send``
-    costs more than the exchange), and it is closed with the backend; with
-    ``client``, through ``client.send``, and closed here only if ``owned``.
+    It is given one of the two. With ``transport``, requests go straight to it
+    (``httpx.AsyncClient.send`` costs more than the exchange), and it is closed
+    with the backend; with ``client``, through ``client.send``, and closed here
+    only if ``owned``.
     Either way the body is read raw (httpx decodes nothing) and capped while it
     is read. How far an exchange got comes from httpcore's trace events where a
     connection pool is underneath; for other transports (mocks, the sandbox's),
@@ -651,7 +653,6 @@ class HttpxBackend:
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
-        attempt.reached(Progress.PARTLY_ANSWERED)
         try:
             if response.is_stream_consumed:
                 # Read (and decoded) already, by a wrapping transport or a mock.
