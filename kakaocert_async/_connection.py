@@ -341,13 +341,16 @@ async def verify_once(
     """
 
     def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
-        return VerifyOutcomeUnknown(
+        """The error to raise, outside the handler of ``error``, which is chained as its cause."""
+        unknown = VerifyOutcomeUnknown(
             f"{label}: the verify was sent but its answer was lost ({error.message}); the"
             f" service answers verify once, so the receipt may be consumed. {advice}",
             receipt_id=receipt_id,
             raw_answer=None if raw is None else RawAnswer(raw),
             progress=error.progress,
         )
+        unknown.__cause__ = error
+        return unknown
 
     async def verify(call: Tracked) -> V:
         try:
@@ -355,15 +358,13 @@ async def verify_once(
         except KakaocertError as error:
             if not error.answer_lost:
                 raise
-            failure, unknown = error, lost(error)
+            unknown = lost(error)
         else:
             try:
                 return read(answer)
             except MalformedResponse as unreadable:
                 # The answer is kept: the signed data may be in it.
-                failure, unknown = unreadable, lost(unreadable, answer)
-        # Raised outside the handler, its cause chained.
-        unknown.__cause__ = failure
+                unknown = lost(unreadable, answer)
         raise unknown
 
     try:
@@ -371,9 +372,7 @@ async def verify_once(
     except ClientClosed as closed:
         if not closed.answer_lost:
             raise
-        cut = closed
-    unknown = lost(cut)
-    unknown.__cause__ = cut
+        unknown = lost(closed)
     raise unknown
 
 
