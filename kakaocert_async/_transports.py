@@ -251,7 +251,8 @@ class Proxy:
             self.authorization = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
 
     def for_httpx(self, tls: ssl.SSLContext | None) -> httpx.Proxy:
-        """The same proxy for httpx, which sends ``authorization`` on every CONNECT."""
+        """The same proxy for httpx, which sends it ``authorization`` as aiohttp does: on
+        the CONNECT of an https:// request, or with a plain http:// request."""
         secret = self.authorization
         headers = None if secret is None else {PROXY_AUTHORIZATION: secret.reveal()}
         https = self.url.scheme == "https"  # (httpx takes a context for an https:// one only)
