@@ -186,7 +186,7 @@ class Connection:
                 raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
             if http_client is not None:
                 raise ValidationError("transport", "give http_client or transport, not both")
-        network = _network(proxy, tls, given=http_client is not None or transport is not None)
+        proxy, tls = _network(proxy, tls, given=http_client is not None or transport is not None)
         if on_unclaimed is not None and not callable(on_unclaimed):
             raise ValidationError("on_unclaimed", "must be a callable (or None)")
         self.on_unclaimed = on_unclaimed or _warn_unclaimed
@@ -197,7 +197,15 @@ class Connection:
         self.base_url = service_url("base_url", base_url)
         auth_url = service_url("auth_url", auth_url)
 
-        self.backend = _backend(timeout, max_connections, http_client, transport, *network)
+        if http_client is None and transport is None:
+            # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
+            self.backend: Backend = AiohttpBackend(
+                max_connections=max_connections, connect_timeout=timeout, proxy=proxy, tls=tls
+            )
+        else:
+            self.backend = HttpxBackend(
+                transport=transport, client=http_client, timeout=timeout, mocked=respx_is_active()
+            )
         library = aiohttp if self.backend.name == "aiohttp" else httpx
         agent = f"kakaocert-async/{__version__} {self.backend.name}/{library.__version__}"
         headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
@@ -345,13 +353,16 @@ async def verify_once(
     """
 
     def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
-        return VerifyOutcomeUnknown(
+        """The error to raise, outside the handler of ``error``, which is chained as its cause."""
+        unknown = VerifyOutcomeUnknown(
             f"{label}: the verify was sent but its answer was lost ({error.message}); the"
             f" service answers verify once, so the receipt may be consumed. {advice}",
             receipt_id=receipt_id,
             raw_answer=None if raw is None else RawAnswer(raw),
             progress=error.progress,
         )
+        unknown.__cause__ = error
+        return unknown
 
     async def verify(call: Tracked) -> V:
         try:
@@ -359,15 +370,13 @@ async def verify_once(
         except KakaocertError as error:
             if not error.answer_lost:
                 raise
-            failure, unknown = error, lost(error)
+            unknown = lost(error)
         else:
             try:
                 return read(answer)
             except MalformedResponse as unreadable:
                 # The answer is kept: the signed data may be in it.
-                failure, unknown = unreadable, lost(unreadable, answer)
-        # Raised outside the handler, its cause chained.
-        unknown.__cause__ = failure
+                unknown = lost(unreadable, answer)
         raise unknown
 
     try:
@@ -375,9 +384,7 @@ async def verify_once(
     except ClientClosed as closed:
         if not closed.answer_lost:
             raise
-        cut = closed
-    unknown = lost(cut)
-    unknown.__cause__ = cut
+        unknown = lost(closed)
     raise unknown
 
 
@@ -429,24 +436,6 @@ def _network(
         return checked_proxy, ssl.create_default_context(cafile=path)
     except (ssl.SSLError, OSError, ValueError):
         raise ValidationError("tls", f"{rule}: {path!r} holds no certificate") from None
-
-
-def _backend(
-    timeout: float,
-    max_connections: int,
-    http_client: httpx.AsyncClient | None,
-    transport: httpx.AsyncBaseTransport | None,
-    proxy: Proxy | None,
-    tls: ssl.SSLContext | None,
-) -> Backend:
-    if http_client is not None:
-        return HttpxBackend(client=http_client, mocked=respx_is_active())
-    if transport is not None:
-        return HttpxBackend(transport=transport, timeout=timeout, mocked=respx_is_active())
-    # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
-    return AiohttpBackend(
-        max_connections=max_connections, connect_timeout=timeout, proxy=proxy, tls=tls
-    )
 
 
 def service_url(field: str, url: object) -> str:

@@ -335,7 +335,7 @@ class Sender:
                 )
             else:
                 failure = TransportError(f"{label}: {exc}", progress=exc.progress)
-            failure.__cause__ = exc.__cause__  # a safe copy: see _transports._Scrubber
+            failure.__cause__ = exc.__cause__  # a safe copy: see _transports._failed
         elapsed = (time.perf_counter() - started) * 1000
         if failure is not None:
             kind = "timeout" if timed_out else failure_kind(failure)

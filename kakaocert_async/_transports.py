@@ -32,7 +32,7 @@ import re
 import ssl
 import sys
 import urllib.request
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import aiohttp
@@ -94,111 +94,73 @@ class ExchangeFailed(Exception):
 
 
 class TooLarge(ExchangeFailed):
-    """The answer is over :data:`MAX_BODY_BYTES`; the rest was not read."""
+    """The answer (``size`` bytes) is over :data:`MAX_BODY_BYTES`; the rest was not read."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, size: object) -> None:
+        detail = f"the answer is {size} bytes, over the {MAX_BODY_BYTES} byte limit"
         super().__init__(detail, Progress.PARTLY_ANSWERED)
         self.status = status
 
 
-class Backend(Protocol):
-    """What ``_http`` needs of an HTTP library."""
-
-    @property
-    def name(self) -> str:
-        """``"aiohttp"`` or ``"httpx"``: which path the next exchange takes."""
-        ...
-
-    async def exchange(
-        self,
-        method: str,
-        url: str,
-        headers: Headers,
-        body: bytes | Secret[bytes] | None,
-        attempt: Attempt,
-    ) -> Answer:
-        """Send one request, once, and read its answer (raises :class:`ExchangeFailed`),
-        recording in ``attempt`` how far it got.
-
-        The only place where the :class:`~kakaocert_async._secret.Secret` values
-        of ``headers`` and ``body`` are revealed.
-        """
-        ...
-
-    def connections_in_use(self) -> int | None:
-        """Connections lent out right now (``None`` when the backend cannot tell)."""
-        ...
-
-    async def aclose(self) -> None: ...
-
-
-class _Scrubber:
-    """Keeps secrets out of what is said about a failed exchange.
+def _failed(what: str, exc: BaseException, headers: Headers, progress: Progress) -> ExchangeFailed:
+    """A failure saying ``what`` happened, with the library error described and chained,
+    safely: the scrubbing is done here, for a failed exchange only, never for one that
+    went well.
 
     A library's error can quote a header (h11 names an illegal header value,
     aiohttp's response errors carry the request's headers) or the bytes the
     server sent (a parser naming a bad status line, which may be a token's or a
     verify's answer): its description has the request's secret header values
-    replaced by ``<secret>`` and quoted bytes by ``<bytes>``, on one line; the
-    copy of it chained as ``__cause__`` (same type, no traceback: its frames hold
-    the headers) is dropped if it would still show either.
+    (``headers``: a proxy's Proxy-Authorization among them, if sent) replaced by
+    ``<secret>`` and quoted bytes by ``<bytes>``, on one line; the copy of it
+    chained as ``__cause__`` (same type, no traceback: its frames hold the
+    headers) is left out if it would still show either.
     """
+    secrets = _secrets(headers)
+    failure = ExchangeFailed(f"{what} ({_describe(exc, secrets)})", progress)
+    failure.__cause__ = _safe_copy(exc, secrets)
+    return failure
 
-    __slots__ = ("_headers",)
 
-    def __init__(self, headers: Headers) -> None:
-        self._headers = headers  # a proxy's Proxy-Authorization among them, if sent
+def _secrets(headers: Headers) -> list[str]:
+    """The secret header values, and their long parts (the token of "Bearer <token>"),
+    longest first."""
+    secrets: set[str] = set()
+    for value in headers.values():
+        if isinstance(value, Secret):
+            whole = value.reveal()
+            secrets.update([whole, *(part for part in whole.split() if len(part) >= 16)])
+    return sorted(secrets, key=len, reverse=True)
 
-    @property
-    def _secrets(self) -> tuple[str, ...]:
-        secrets: list[str] = []
-        for value in self._headers.values():
-            if isinstance(value, Secret):
-                whole = value.reveal()
-                # The whole value ("Bearer <token>") and its long parts (the token).
-                secrets += [whole, *(part for part in whole.split() if len(part) >= 16)]
-        return tuple(sorted(set(secrets), key=len, reverse=True))
 
-    def _clean(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "<secret>")
-        text = _QUOTED_BYTES.sub("<bytes>", text)
-        first = text.splitlines()[0] if text else ""
-        return first if len(first) <= 200 else first[:200] + "…"
+def _describe(exc: BaseException, secrets: list[str]) -> str:
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its message may quote what the server sent, over several lines.
+        lines = exc.message.splitlines()
+        text = f"{exc.status}, {lines[0] if lines else ''}"
+    else:
+        text = str(exc)
+    for secret in secrets:
+        text = text.replace(secret, "<secret>")
+    text = _QUOTED_BYTES.sub("<bytes>", text)
+    text = text.splitlines()[0] if text else ""
+    text = text if len(text) <= 200 else text[:200] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
-    def describe(self, exc: BaseException) -> str:
-        if isinstance(exc, aiohttp.ClientResponseError):
-            # Its message may quote what the server sent, over several lines.
-            lines = exc.message.splitlines()
-            text = f"{exc.status}, {lines[0] if lines else ''}"
-        else:
-            text = str(exc)
-        text = self._clean(text)
-        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
-    def cause(self, exc: BaseException) -> BaseException | None:
-        try:
-            copy = type(exc)(*exc.args)
-            shown = f"{copy!s} {copy!r} {copy.args!r}"
-        except Exception:
-            return None
-        if _QUOTED_BYTES.search(shown) or any(secret in shown for secret in self._secrets):
-            return None
-        return copy
+def _safe_copy(exc: BaseException, secrets: list[str]) -> BaseException | None:
+    try:
+        copy = type(exc)(*exc.args)
+        shown = f"{copy!s} {copy!r} {copy.args!r}"
+    except Exception:
+        return None
+    if _QUOTED_BYTES.search(shown) or any(secret in shown for secret in secrets):
+        return None
+    return copy
 
 
 _QUOTED_BYTES = re.compile(r"""bytearray\(b(['"]).*?\1\)|\bb(['"]).*?\2""", re.DOTALL)
 """A bytes literal in an error's text: what a parser quotes of the server's answer."""
-
-
-def _failed(what: str, exc: BaseException, headers: Headers, progress: Progress) -> ExchangeFailed:
-    """A failure saying ``what`` happened, with the library error described and chained,
-    safely (see :class:`_Scrubber`): the scrubbing is done here, for a failed exchange
-    only, never for one that went well."""
-    scrub = _Scrubber(headers)
-    failure = ExchangeFailed(f"{what} ({scrub.describe(exc)})", progress)
-    failure.__cause__ = scrub.cause(exc)
-    return failure
 
 
 def _lost(progress: Progress) -> str:
@@ -212,8 +174,38 @@ def _lost(progress: Progress) -> str:
     return "the answer was cut short"
 
 
-def _too_large(status: int, size: object) -> TooLarge:
-    return TooLarge(status, f"the answer is {size} bytes, over the {MAX_BODY_BYTES} byte limit")
+async def _read_answer(
+    status: int,
+    headers: _Headers,
+    encoding: str,
+    chunks: AsyncIterator[bytes],
+    broken: type[Exception],
+    sent: Headers,
+    attempt: Attempt,
+) -> Answer:
+    """The answer whose head came, with the body ``chunks`` yields, read up to
+    :data:`MAX_BODY_BYTES` (the same for both libraries): refused at once if its
+    ``Content-Length`` is over, else as soon as it passes it. ``broken`` is the
+    library's error for a connection lost meanwhile; ``sent`` the request's headers,
+    kept out of what is said of it."""
+    attempt.reached(Progress.PARTLY_ANSWERED)
+    length = _declared_length(headers.get("Content-Length"))
+    if length is not None and length > MAX_BODY_BYTES:
+        raise TooLarge(status, length)
+    data = bytearray()
+    failure: ExchangeFailed | None = None
+    try:
+        async for chunk in chunks:
+            data += chunk
+            if len(data) > MAX_BODY_BYTES:
+                raise TooLarge(status, f"over {MAX_BODY_BYTES}")
+    except broken as exc:
+        failure = _failed(_lost(attempt.progress), exc, sent, attempt.progress)
+    if failure is not None:
+        # Raised outside the handler: the library's frames hold the headers.
+        raise failure
+    attempt.reached(Progress.ANSWERED)
+    return Answer(status, encoding, headers, bytes(data))
 
 
 def _declared_length(value: str | None) -> int | None:
@@ -239,7 +231,7 @@ class Proxy:
     as httpx sends it), a :class:`Secret`. The repr never shows the password.
     """
 
-    __slots__ = ("authorization", "login", "password", "url")
+    __slots__ = ("authorization", "login", "url")
 
     def __init__(self, value: str | Secret[str]) -> None:
         """Raises ``ValueError`` (never quoting ``value``, nor holding its password in
@@ -253,16 +245,18 @@ class Proxy:
             raise ValueError("must be an http:// or https:// URL with a host")
         self.url = url.with_user(None)
         self.login = url.user
-        self.password = Secret(url.password or "")
         self.authorization: Secret[str] | None = None
         if url.user is not None:
             pair = f"{url.user}:{url.password or ''}".encode()
             self.authorization = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
 
     def for_httpx(self, tls: ssl.SSLContext | None) -> httpx.Proxy:
-        auth = None if self.login is None else (self.login, self.password.reveal())
+        """The same proxy for httpx, which sends it ``authorization`` as aiohttp does: on
+        the CONNECT of an https:// request, or with a plain http:// request."""
+        secret = self.authorization
+        headers = None if secret is None else {PROXY_AUTHORIZATION: secret.reveal()}
         https = self.url.scheme == "https"  # (httpx takes a context for an https:// one only)
-        return httpx.Proxy(str(self.url), auth=auth, ssl_context=tls if https else None)
+        return httpx.Proxy(str(self.url), headers=headers, ssl_context=tls if https else None)
 
     def __repr__(self) -> str:
         login = "" if self.login is None else f" (login {self.login!r}, password <secret>)"
@@ -400,12 +394,9 @@ class AiohttpBackend:
         if self._proxy_given is not None:
             return self._proxy_given
         origin = f"{url.scheme}://{url.host}:{url.port}"
-        try:
-            return self._proxies[origin]
-        except KeyError:
-            pass
-        found = self._proxies[origin] = proxy_from_environment(url)
-        return found
+        if origin not in self._proxies:
+            self._proxies[origin] = proxy_from_environment(url)
+        return self._proxies[origin]
 
     def _through_respx(self) -> HttpxBackend:
         if self._mocked is None:
@@ -467,27 +458,18 @@ class AiohttpBackend:
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
-        attempt.reached(Progress.PARTLY_ANSWERED)
         try:
-            status = response.status
-            response_headers = response.headers
-            length = _declared_length(response_headers.get("Content-Length"))
-            if length is not None and length > MAX_BODY_BYTES:
-                raise _too_large(status, length)
-            try:
-                if length is not None:
-                    # Exactly the announced length (within the cap): one read.
-                    data = await response.read()
-                else:
-                    data = await _read_capped(response.content, status)
-            except aiohttp.ClientError as exc:
-                failure = _failed(_lost(attempt.progress), exc, scrubbed, attempt.progress)
-            if failure is not None:
-                raise failure
-            attempt.reached(Progress.ANSWERED)
-            encodings = response_headers.getall("Content-Encoding", ())
-            encoding = ",".join(encodings).lower() if encodings else ""
-            return Answer(status, encoding, response_headers, data)
+            encoding = ",".join(response.headers.getall("Content-Encoding", ())).lower()
+            chunks = response.content.iter_any()
+            return await _read_answer(
+                response.status,
+                response.headers,
+                encoding,
+                chunks,
+                aiohttp.ClientError,
+                scrubbed,
+                attempt,
+            )
         except BaseException:
             response.close()  # never reuse a connection with an answer half read
             raise
@@ -505,18 +487,6 @@ class AiohttpBackend:
             await self._mocked.aclose()
         if self._with_the_loop is not None:
             await self._with_the_loop.aclose()  # closes the session
-
-
-async def _read_capped(content: aiohttp.StreamReader, status: int) -> bytes:
-    """A body of unannounced length, refused as soon as it passes the cap."""
-    data = bytearray()
-    while True:
-        chunk = await content.readany()
-        if not chunk:
-            return bytes(data)
-        data += chunk
-        if len(data) > MAX_BODY_BYTES:
-            raise _too_large(status, f"over {MAX_BODY_BYTES}")
 
 
 # httpx -------------------------------------------------------------------------
@@ -565,9 +535,10 @@ def _tracer(attempt: Attempt, traced: list[bool]) -> Trace:
 class HttpxBackend:
     """Exchanges through an httpx transport (handed requests directly) or client.
 
-    With ``transport``, requests go straight to it (``httpx.AsyncClient.send``
-    costs more than the exchange), and it is closed with the backend; with
-    ``client``, through ``client.send``, and closed here only if ``owned``.
+    It is given one of the two. With ``transport``, requests go straight to it
+    (``httpx.AsyncClient.send`` costs more than the exchange), and it is closed
+    with the backend; with ``client``, through ``client.send``, and closed here
+    only if ``owned``.
     Either way the body is read raw (httpx decodes nothing) and capped while it
     is read. How far an exchange got comes from httpcore's trace events where a
     connection pool is underneath; for other transports (mocks, the sandbox's),
@@ -597,8 +568,6 @@ class HttpxBackend:
         timeout: float = 10.0,
         mocked: bool = False,
     ) -> None:
-        if (transport is None) == (client is None):
-            raise TypeError("give a transport or a client")
         self._transport = transport
         self._client = client
         self._owned = owned
@@ -651,28 +620,22 @@ class HttpxBackend:
             # A transport without httpcore's pool may say nothing of how far it got:
             # once it has the request, it may have acted on it.
             attempt.reached(Progress.SENT)
+        if self._client is None:
+            extensions["timeout"] = self._timeout.as_dict()  # type: ignore[assignment]
+        # A client's build_request: its own default headers, auth, cookies and timeouts apply.
+        build = httpx.Request if self._client is None else self._client.build_request
         try:
+            request = build(
+                method,
+                url,
+                headers=reveal_headers(headers),
+                content=reveal_body(body),
+                extensions=extensions,
+            )
             if self._client is not None:
-                # build_request: the client's own default headers, auth, cookies and
-                # timeouts apply.
-                request = self._client.build_request(
-                    method,
-                    url,
-                    headers=reveal_headers(headers),
-                    content=reveal_body(body),
-                    extensions=extensions,
-                )
                 response = await self._client.send(request, stream=True, follow_redirects=False)
             else:
                 assert self._transport is not None
-                extensions["timeout"] = self._timeout.as_dict()  # type: ignore[assignment]
-                request = httpx.Request(
-                    method,
-                    url,
-                    headers=reveal_headers(headers),
-                    content=reveal_body(body),
-                    extensions=extensions,
-                )
                 response = await self._transport.handle_async_request(request)
         except httpx.HTTPError as exc:
             if not traced[0]:
@@ -691,32 +654,22 @@ class HttpxBackend:
         if failure is not None:
             # Raised outside the handler: the library's frames hold the headers.
             raise failure
-        attempt.reached(Progress.PARTLY_ANSWERED)
         try:
-            status = response.status_code
-            length = _declared_length(response.headers.get("content-length"))
-            if length is not None and length > MAX_BODY_BYTES:
-                raise _too_large(status, length)
-            encodings = response.headers.get_list("content-encoding")
-            encoding = ",".join(encodings).lower() if encodings else ""
             if response.is_stream_consumed:
                 # Read (and decoded) already, by a wrapping transport or a mock.
-                if len(response.content) > MAX_BODY_BYTES:
-                    raise _too_large(status, len(response.content))
-                attempt.reached(Progress.ANSWERED)
-                return Answer(status, "", response.headers, response.content)
-            data = bytearray()
-            try:
-                async for chunk in response.aiter_raw():
-                    data += chunk
-                    if len(data) > MAX_BODY_BYTES:
-                        raise _too_large(status, f"over {MAX_BODY_BYTES}")
-            except httpx.HTTPError as exc:
-                failure = _failed(_lost(attempt.progress), exc, headers, attempt.progress)
-            if failure is not None:
-                raise failure
-            attempt.reached(Progress.ANSWERED)
-            return Answer(status, encoding, response.headers, bytes(data))
+                encoding, chunks = "", response.aiter_bytes()
+            else:
+                encoding = ",".join(response.headers.get_list("content-encoding")).lower()
+                chunks = response.aiter_raw()
+            return await _read_answer(
+                response.status_code,
+                response.headers,
+                encoding,
+                chunks,
+                httpx.HTTPError,
+                headers,
+                attempt,
+            )
         finally:
             await response.aclose()
 
@@ -741,6 +694,16 @@ class HttpxBackend:
             await self._transport.aclose()
         elif self._client is not None and self._owned:
             await self._client.aclose()
+
+
+Backend = AiohttpBackend | HttpxBackend
+"""What ``_http`` sends through. Either has a ``name`` (``"aiohttp"`` or ``"httpx"``:
+which path the next exchange takes); ``exchange(method, url, headers, body, attempt)``,
+which sends one request, once, and reads its answer (or raises :class:`ExchangeFailed`),
+recording in ``attempt`` how far it got, and is the only place where the
+:class:`~kakaocert_async._secret.Secret` values of ``headers`` and ``body`` are
+revealed; ``connections_in_use()``, the connections lent out right now (``None`` when
+it cannot tell); and ``aclose()``."""
 
 
 def respx_is_active() -> bool:
