@@ -7,7 +7,15 @@ withdrawal consents; request, await, verify.
 import logging
 
 from ._bound import BoundClient
-from ._client import API_URL, AUTH_URL, Client
+from ._client import (
+    API_URL,
+    AUTH_URL,
+    GA_API_URL,
+    GA_AUTH_URL,
+    STATIC_API_URL,
+    STATIC_AUTH_URL,
+    Client,
+)
 from ._connection import UnclaimedAnswer
 from ._errors import (
     APIError,
@@ -47,6 +55,10 @@ logging.getLogger("kakaocert_async").addHandler(logging.NullHandler())
 __all__ = [
     "API_URL",
     "AUTH_URL",
+    "GA_API_URL",
+    "GA_AUTH_URL",
+    "STATIC_API_URL",
+    "STATIC_AUTH_URL",
     "APIError",
     "BoundClient",
     "CMSReceipt",

@@ -55,6 +55,16 @@ API_URL = "https://kakaocert-api.linkhub.co.kr"
 """The KakaoCert API (production)."""
 AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service (production)."""
+STATIC_API_URL = "https://static-kakaocert-api.linkhub.co.kr"
+"""The KakaoCert API on Linkhub's fixed IPs, for a firewall that lets fixed addresses out
+(the official SDKs' ``UseStaticIP``); pair it with :data:`STATIC_AUTH_URL`."""
+STATIC_AUTH_URL = "https://static-auth.linkhub.co.kr"
+"""The Linkhub auth service on its fixed IPs."""
+GA_API_URL = "https://ga-kakaocert-api.linkhub.co.kr"
+"""The KakaoCert API on Linkhub's GA addresses (the official SDKs' ``UseGAIP``); pair it
+with :data:`GA_AUTH_URL`."""
+GA_AUTH_URL = "https://ga-auth.linkhub.co.kr"
+"""The Linkhub auth service on its GA addresses."""
 
 
 class Client(ClientBase):
