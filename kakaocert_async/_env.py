@@ -114,6 +114,8 @@ class Environment:
         client_code = values["CLIENT_CODE"] or None
         if client_code is not None:
             _validation.check_client_code(client_code, variables.described("CLIENT_CODE"))
+        if bool(values["API_URL"]) != bool(values["AUTH_URL"]):
+            raise _one_url_only(variables, values)
         return cls(
             link_id=values["LINK_ID"],
             secret_key=secret_key,
@@ -145,6 +147,18 @@ class Environment:
                 variable = self.variables.described(role)
             rule = exc.message.removeprefix(f"{exc.field}: ")
             raise ValidationError(variable, rule) from None
+
+
+def _one_url_only(variables: Variables, values: Mapping[str, str]) -> ValidationError:
+    """Only one of the two URLs set: the other would go to the real service, unseen."""
+    given, other = ("API_URL", "AUTH_URL") if values["API_URL"] else ("AUTH_URL", "API_URL")
+    real = variables.api_url if other == "API_URL" else variables.auth_url
+    return ValidationError(
+        variables.name(other),
+        f"is not set while {variables.name(given)} is, so its calls would go to the real"
+        f" service ({real}) while the others go to {values[given]}: set both (`kakaocert-async"
+        " sandbox` prints both) or neither",
+    )
 
 
 def hidden(

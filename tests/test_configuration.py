@@ -106,6 +106,8 @@ def test_from_env_names_what_is_missing_and_suggests_the_sandbox(
 def test_from_env_names_a_bad_variable(name: str, value: str, rule: str) -> None:
     env = {"KAKAOCERT_LINK_ID": "PARTNER", "KAKAOCERT_SECRET_KEY": DEFAULT_SECRET_KEY}
     env[name] = value
+    if name == "KAKAOCERT_API_URL":
+        env["KAKAOCERT_AUTH_URL"] = "http://127.0.0.1:8000"  # both URLs, or neither
     with pytest.raises(ValidationError) as refused:
         Client.from_env(env)
     assert refused.value.message.startswith(rule)
@@ -240,3 +242,37 @@ async def test_barocert_for_client_binds_the_code_for_every_kind() -> None:
     verifies = [stats[f"barocert.{k}.verify"] for k in ("identity", "sign", "multi_sign", "cms")]
     assert verifies == [1, 1, 1, 1]
     assert stats["barocert.login.verify"] == 1
+
+
+@pytest.mark.parametrize("given", ["API_URL", "AUTH_URL"])
+@pytest.mark.parametrize("cls", [Client, barocert.Client])
+def test_one_url_without_the_other_is_refused_rather_than_sent_to_the_real_service(
+    cls: type[Client] | type[barocert.Client], given: str
+) -> None:
+    # Only the API pointed at a sandbox: the token requests (with the real credentials
+    # of the environment) would go to the real auth service, unseen.
+    prefix = cls.variables.prefix
+    environ = {
+        f"{prefix}LINK_ID": "PARTNER",
+        f"{prefix}SECRET_KEY": DEFAULT_SECRET_KEY,
+        f"{prefix}{given}": "http://127.0.0.1:8000",
+    }
+    other = "AUTH_URL" if given == "API_URL" else "API_URL"
+    with pytest.raises(ValidationError) as refused:
+        cls.from_env(environ)
+    assert refused.value.field == f"{prefix}{other}"
+    assert f"{prefix}{given} is" in refused.value.message
+    assert "http://127.0.0.1:8000" in refused.value.message
+    assert "https://" in refused.value.message  # where it would have gone
+
+
+def test_the_official_sdks_named_hosts_are_there_to_pass() -> None:
+    # kakaocert 2.52.0's ServiceURL_Static / _GA, linkhub 1.6.0's LINKHUB_ServiceURL_Static / _GA.
+    import kakaocert_async
+
+    assert kakaocert_async.STATIC_API_URL == "https://static-kakaocert-api.linkhub.co.kr"
+    assert kakaocert_async.STATIC_AUTH_URL == "https://static-auth.linkhub.co.kr"
+    assert kakaocert_async.GA_API_URL == "https://ga-kakaocert-api.linkhub.co.kr"
+    assert kakaocert_async.GA_AUTH_URL == "https://ga-auth.linkhub.co.kr"
+    client = Client("PARTNER", DEFAULT_SECRET_KEY, base_url=kakaocert_async.STATIC_API_URL)
+    assert "static-kakaocert-api" in repr(client)

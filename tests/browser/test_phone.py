@@ -140,3 +140,54 @@ async def test_barocert_receipts_show_the_decrypted_request_and_can_be_refused_o
     assert (await waiting).state is State.COMPLETED
     verified = await barocert.verify_identity(CODE, identity.receipt_id)
     assert verified.signed_data == "nonce-81f3"
+
+
+# Read on any machine --------------------------------------------------------------
+
+
+_DRAWN = """
+const [text, font] = arguments;
+const canvas = document.createElement("canvas");
+canvas.width = 120; canvas.height = 40;
+const pen = canvas.getContext("2d");
+pen.font = font; pen.fillStyle = "#000"; pen.fillText(text, 2, 30);
+return canvas.toDataURL();
+"""
+
+
+async def test_hangul_is_drawn_in_a_font_of_the_page_not_as_boxes(phone: Phone) -> None:
+    # Drawn in the page's own font, Korean must differ from a character no font has
+    # (which every machine draws as the same empty box): else it reads as boxes.
+    font = await in_browser(
+        phone.driver.execute_script,
+        "return '15px ' + getComputedStyle(document.body).fontFamily;",
+    )
+    hangul = await in_browser(phone.driver.execute_script, _DRAWN, "대기 완료", font)
+    boxes = await in_browser(phone.driver.execute_script, _DRAWN, "\U000e0f00" * 5, font)
+    assert hangul != boxes, f"no Korean font of {font!r} on this machine: install fonts-nanum"
+
+
+async def test_times_say_korea_time_and_a_refusal_no_expiry(
+    phone: Phone, barocert: bc.Client, client: Client
+) -> None:
+    signed = await client.request_esign(CODE, REQUEST)
+    refused = await barocert.request_sign(CODE, make_barocert_request(bc.Kind.SIGN))
+    for receipt_id, action, state in (
+        (signed.receipt_id, "sign", 1),
+        (refused.receipt_id, "refuse", 3),
+    ):
+        await in_browser(phone.open, receipt_id)
+        await in_browser(phone.press, action)
+        await in_browser(phone.wait_state, state)
+        line = (await in_browser(phone.shown)).state
+        if action == "sign":
+            assert line.endswith(" KST"), line  # when it was signed, in the service's zone
+        else:
+            assert " at " not in line, line  # no completeDT: not its expiry as a refusal time
+        await in_browser(phone.back)
+    rows = await in_browser(
+        phone.driver.execute_script,
+        "return [...document.querySelectorAll('#inbox li')].map(li => li.textContent);",
+    )
+    row = next(text for text in rows if "Refused" in text)
+    assert " at " not in row, row

@@ -71,8 +71,16 @@
     return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10) - 9, n(10, 12), n(12, 14));
   }
 
+  // The service's times are Korea time, whatever the zone of the machine showing them.
   function clock(text) {
-    return text ? `${text.slice(8, 10)}:${text.slice(10, 12)}:${text.slice(12, 14)}` : "";
+    return text ? `${text.slice(8, 10)}:${text.slice(10, 12)}:${text.slice(12, 14)} KST` : "";
+  }
+
+  // When a final state came: expired at its expiry; signed, refused or failed when the
+  // service says it was completed (a refusal may have no such time: then none is shown).
+  function ended(status) {
+    if (status.state === 2) return status.expireDT ? `at ${clock(status.expireDT)}` : "";
+    return status.completeDT ? `at ${clock(status.completeDT)}` : "";
   }
 
   function timeLeft(expireDT) {
@@ -158,8 +166,8 @@
     chip.className = `chip chip-${status.state}`;
     chip.textContent = stateName(entry.generation, status.state);
     const meta = [status.appUseYN ? "App to App" : "KakaoTalk message"];
-    meta.push(status.state === 0 ? timeLeft(status.expireDT) : `at ${clock(status.completeDT || status.expireDT)}`);
-    row.querySelector(".meta").textContent = meta.join(" · ");
+    meta.push(status.state === 0 ? timeLeft(status.expireDT) : ended(status));
+    row.querySelector(".meta").textContent = meta.filter(Boolean).join(" · ");
   }
 
   // One receipt, as the receiver sees it ---------------------------------------
@@ -280,7 +288,7 @@
     const done = status.state !== 0;
     let line = stateName(current.generation, status.state);
     if (!done) line += ` · ${timeLeft(status.expireDT)}`;
-    else if (status.completeDT) line += ` at ${clock(status.completeDT)}`;
+    else if (ended(status)) line += ` ${ended(status)}`;
     $("detail-state").textContent = line;
     for (const action of g.actions) button(action).disabled = done;
     await showAppToApp(current, status);
