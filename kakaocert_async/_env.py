@@ -11,7 +11,6 @@ so a missing or bad variable is named the same way everywhere.
 from __future__ import annotations
 
 import os
-import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -112,7 +111,6 @@ class Environment:
         values, secret_key, missing = _read(source.reveal(), variables, roles)
         if missing:
             raise _missing(variables, missing, roles)
-        _check_url_pair(values, variables)
         client_code = values["CLIENT_CODE"] or None
         if client_code is not None:
             _validation.check_client_code(client_code, variables.described("CLIENT_CODE"))
@@ -169,30 +167,6 @@ def _read(
     for role in ("API_URL", "AUTH_URL"):
         values[role] = env.get(variables.name(role), "").strip()
     return values, secret_key, missing
-
-
-def _check_url_pair(values: dict[str, str], variables: Variables) -> None:
-    """Refuse one URL set without the other, unless it is one of Linkhub's own hosts
-    (a named host, say): the unset one would send those calls to the real service."""
-    given = [role for role in ("API_URL", "AUTH_URL") if values[role]]
-    if len(given) != 1 or not _elsewhere(values[given[0]]):
-        return
-    (role,) = given
-    other = "AUTH_URL" if role == "API_URL" else "API_URL"
-    raise ValidationError(
-        variables.name(other),
-        f"is not set while {variables.name(role)} is: its calls would go to the real"
-        f" service ({getattr(variables, other.lower())}); set both (`kakaocert-async"
-        " sandbox` prints both), or neither",
-    )
-
-
-def _elsewhere(url: str) -> bool:
-    """A web URL (a bad one is named by the client's own check) not of Linkhub's hosts."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    linkhub = host == "linkhub.co.kr" or host.endswith(".linkhub.co.kr")
-    return parts.scheme in ("http", "https") and not linkhub
 
 
 def _missing(variables: Variables, missing: list[str], roles: tuple[str, ...]) -> ValidationError:

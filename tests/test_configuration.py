@@ -7,7 +7,6 @@ import pytest
 
 from kakaocert_async import (
     API_URL,
-    STATIC_API_URL,
     BoundClient,
     Client,
     ESignStatus,
@@ -241,34 +240,3 @@ async def test_barocert_for_client_binds_the_code_for_every_kind() -> None:
     verifies = [stats[f"barocert.{k}.verify"] for k in ("identity", "sign", "multi_sign", "cms")]
     assert verifies == [1, 1, 1, 1]
     assert stats["barocert.login.verify"] == 1
-
-
-@pytest.mark.parametrize(
-    ("cls", "prefix", "given", "unset"),
-    [
-        (Client, "KAKAOCERT_", "API_URL", "AUTH_URL"),
-        (Client, "KAKAOCERT_", "AUTH_URL", "API_URL"),
-        (barocert.Client, "BAROCERT_", "API_URL", "AUTH_URL"),
-    ],
-)
-def test_one_url_without_the_other_is_refused(
-    cls: type[Client] | type[barocert.Client], prefix: str, given: str, unset: str
-) -> None:
-    """A sandbox's URL for one service would send the other's calls to the real one."""
-    env = {
-        "KAKAOCERT_LINK_ID": "PARTNER",
-        "KAKAOCERT_SECRET_KEY": DEFAULT_SECRET_KEY,
-        prefix + given: "http://127.0.0.1:8100",
-    }
-    with pytest.raises(ValidationError) as refused:
-        cls.from_env(env)
-    assert refused.value.field == prefix + unset
-    assert f"is not set while {prefix}{given} is" in str(refused.value)
-    assert "set both" in str(refused.value)
-    cls.from_env({**env, prefix + unset: "http://127.0.0.1:8100"})  # both: as meant
-
-
-def test_one_of_linkhubs_own_hosts_alone_is_accepted() -> None:
-    env = {"KAKAOCERT_LINK_ID": "PARTNER", "KAKAOCERT_SECRET_KEY": DEFAULT_SECRET_KEY}
-    client = Client.from_env({**env, "KAKAOCERT_API_URL": STATIC_API_URL})
-    assert repr(client) == f"<Client link_id='PARTNER' base_url='{STATIC_API_URL}'>"
