@@ -21,24 +21,29 @@ from ._http import Reply
 _EXCERPT_CHARS = 160
 
 
-def body_of(reply: Reply, label: str, call: Call, generation: Generation) -> bytes:
+def body_of(
+    reply: Reply, label: str, call: Call, generation: Generation, *, base_url: str
+) -> bytes:
     """The body of ``reply`` if it is a readable 200; else raise what it means.
 
     ``label`` names the call in the messages (``"GET /SignToken/Status/…"``);
-    ``call`` and ``generation`` say which it is, for the hint.
+    ``call`` and ``generation`` say which it is, for the hint; ``base_url`` is the
+    configured URL the call went to (the API's, or the auth service's).
     """
     if reply.status == 200:
         if reply.unreadable is None:
             return reply.body
         raise MalformedResponse(f"{label}: {reply.unreadable}", http_status=200)
-    refusal = api_error(reply, label, call, generation)
+    refusal = api_error(reply, label, call, generation, base_url=base_url)
     # The answer stays out of this frame's locals (error trackers record them): under a
     # wrong status it may be a token's or a verify's.
     del reply
     raise refusal
 
 
-def api_error(reply: Reply, label: str, call: Call, generation: Generation) -> APIError:
+def api_error(
+    reply: Reply, label: str, call: Call, generation: Generation, *, base_url: str
+) -> APIError:
     """The :class:`APIError` of an answer other than a 200: the service's code and
     message if the body is its error JSON (with a hint from ``_hints`` when the
     refusal is one a caller causes), else the status and what the body was.
@@ -79,6 +84,21 @@ def api_error(reply: Reply, label: str, call: Call, generation: Generation) -> A
         code=CLIENT_ERROR_CODE,
         http_status=status,
         retry_after=reply.retry_after,
+        hint=_not_the_service(status, call, generation, base_url),
+    )
+
+
+def _not_the_service(status: int, call: Call, generation: Generation, base_url: str) -> str | None:
+    """For a 404 or 405 without the service's error body: no KakaoCert route answered,
+    so the URL is likely another web server's. Names the URL and where it was set."""
+    if status not in (404, 405):
+        return None
+    role = "AUTH_URL" if call in ("time", "token") else "API_URL"
+    variable = ("KAKAOCERT_" if generation == "2.x" else "BAROCERT_") + role
+    argument = "auth_url" if role == "AUTH_URL" else "base_url"
+    return (
+        f"no {'Linkhub auth service' if role == 'AUTH_URL' else 'KakaoCert API'} answered"
+        f" this path at {base_url}: check the client's {argument} (or {variable})"
     )
 
 

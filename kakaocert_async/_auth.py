@@ -291,6 +291,7 @@ class Linkhub:
     ) -> None:
         self._sender = sender
         self._generation = generation
+        self._auth_url = auth_url
         self._time_url = f"{auth_url}/Time"
         self._token_url = f"{auth_url}{token_path}"
         self._token_path = token_path
@@ -307,7 +308,7 @@ class Linkhub:
         sending = self._sender.send(
             "GET", self._time_url, dict(self._headers), None, label=label, about=about
         )
-        body = body_of(await sending, label, "time", self._generation)
+        body = body_of(await sending, label, "time", self._generation, base_url=self._auth_url)
         try:
             return _wire.parse_utc(body.decode("ascii")).timestamp()
         except (UnicodeDecodeError, _wire.WireError) as exc:
@@ -337,5 +338,7 @@ class Linkhub:
             "POST", self._token_url, headers, body, label=label, about=about
         )
         # Wrapped at once: the answer holds the session token.
-        answer = Secret(body_of(await sending, label, "token", self._generation))
+        answer = Secret(
+            body_of(await sending, label, "token", self._generation, base_url=self._auth_url)
+        )
         return _wire.decode_secret(answer, TokenGrant, label=label)

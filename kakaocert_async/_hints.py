@@ -79,6 +79,18 @@ _IP_BOUND = (
     "the session token only works from the IP address that asked for it: if your address"
     " changes (egress proxies), create the client with ip_restrict=False"
 )
+_SIGNATURE_MISSING = (
+    "this receipt was requested App to App: pass the signature KakaoTalk gave your app"
+    " (sig on iOS, signature on Android) to the verify, as its signature argument"
+)
+_SIGNATURE_MISMATCH = (
+    "the signature is not this receipt's: pass the one KakaoTalk gave your app for this"
+    " receipt, as it came"
+)
+_SIGNATURE_UNEXPECTED = (
+    "this receipt was sent as a KakaoTalk message, not App to App: verify it without a"
+    " signature"
+)
 
 HINTS: tuple[_Hint, ...] = (
     # The sandbox's own codes (sandbox/_rejections.py; a test keeps them in step).
@@ -91,6 +103,9 @@ HINTS: tuple[_Hint, ...] = (
     _Hint(text=_NOT_SIGNED, status=409, codes=frozenset({-11040004})),
     _Hint(text=_EXPIRED, status=409, codes=frozenset({-11040005})),
     _Hint(text=_VERIFIED, status=409, codes=frozenset({-11040006})),
+    _Hint(text=_SIGNATURE_MISSING, status=400, codes=frozenset({-11040007})),
+    _Hint(text=_SIGNATURE_MISMATCH, status=400, codes=frozenset({-11040008})),
+    _Hint(text=_SIGNATURE_UNEXPECTED, status=400, codes=frozenset({-11040009})),
     # Any service: only the call and the status are known.
     _Hint(
         text=(

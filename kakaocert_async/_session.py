@@ -259,7 +259,9 @@ class Session:
                     about=about,
                 )
                 # The reply goes straight to body_of, never into this frame's locals.
-                return body_of(await sending, label, operation, dialect.generation)
+                return body_of(
+                    await sending, label, operation, dialect.generation, base_url=self._api_url
+                )
             except KakaocertError as error:
                 failure = error if headers is not None else _not_sent(label, error)
             if isinstance(failure, APIError) and failure.http_status == 401:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import httpx
 import pytest
 
 from kakaocert_async import APIError, Client, barocert
@@ -13,6 +14,7 @@ from kakaocert_async.barocert import Kind
 from kakaocert_async.sandbox import Rejection, Sandbox
 from tests._support import make_request
 from tests.barocert._requests import make_request as make_barocert_request
+from tests.reliability._raw_server import RawServer, answer, token_answer
 
 OTHER_KEY = base64.b64encode(b"another key, 32 bytes long, too.").decode()
 
@@ -171,3 +173,67 @@ def test_an_ip_bound_token_names_ip_restrict() -> None:
     hint = hint_for("state", "2.x", rejection.http_status, rejection.code)
     assert hint is not None
     assert "ip_restrict=False" in hint
+
+
+async def test_an_app_to_app_verify_without_its_signature_says_so_in_english() -> None:
+    sandbox = Sandbox(sign_after=None)
+    async with sandbox, sandbox.client() as client:
+        code = sandbox.client_code
+        receipt = await client.request_esign(code, make_request(), app_to_app=True)
+        await sandbox.sign(receipt.receipt_id)
+        with pytest.raises(APIError) as refused:
+            await client.verify_esign(code, receipt.receipt_id)
+        signed = await client.verify_esign(
+            code, receipt.receipt_id, sandbox.signature(receipt.receipt_id)
+        )
+    assert_refused(refused.value, Rejection.SIGNATURE_MISSING, "requested App to App: pass the")
+    assert signed.signed_data  # the refusal consumed nothing
+
+
+def _another_web_app(api: bool) -> RawServer:
+    """A web app of someone else's: FastAPI's 404 for every path (the auth's too if not
+    ``api``)."""
+    not_found = [answer(404, {"detail": "Not Found"})]
+    if not api:
+        return RawServer(lambda _: not_found, auth=lambda _: not_found)
+    # The auth service answers (Barocert's token path too); the API's paths are not found.
+    return RawServer(lambda r: [token_answer()] if r.path.endswith("/Token") else not_found)
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+@pytest.mark.parametrize(
+    ("generation", "api", "words"),
+    [
+        (
+            "2.x",
+            True,
+            "no KakaoCert API answered this path at {url}: check the client's"
+            " base_url (or KAKAOCERT_API_URL)",
+        ),
+        (
+            "2.x",
+            False,
+            "no Linkhub auth service answered this path at {url}: check the"
+            " client's auth_url (or KAKAOCERT_AUTH_URL)",
+        ),
+        ("barocert", True, "(or BAROCERT_API_URL)"),
+    ],
+)
+async def test_a_404_from_another_web_app_names_the_url_and_its_variable(
+    backend: str, generation: str, api: bool, words: str
+) -> None:
+    server = _another_web_app(api)
+    async with server.serve() as url:
+        options = {"transport": httpx.AsyncHTTPTransport()} if backend == "httpx" else {}
+        cls = Client if generation == "2.x" else barocert.Client
+        async with cls("LINK", OTHER_KEY, base_url=url, auth_url=url, **options) as client:
+            if isinstance(client, Client):
+                reading = client.get_esign_state("023040000001", "1")
+            else:
+                receipt = barocert.Receipt(receipt_id="0" * 32, kind=Kind.SIGN)
+                reading = client.get_status("023040000001", receipt)
+            with pytest.raises(APIError) as refused:
+                await reading
+    assert refused.value.http_status == 404
+    assert words.format(url=url) in str(refused.value)
+    assert client.http_backend == backend
