@@ -56,7 +56,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import attrs
-from _service import connect  # examples/_service.py
 from attrs import AttrsInstance
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -79,10 +78,32 @@ from kakaocert_async import (
     VerifyAuthRequest,
     VerifyOutcomeUnknown,
 )
-from kakaocert_async.sandbox import Sandbox
+from kakaocert_async.sandbox import DEFAULT_SIGN_AFTER, Sandbox
 
 SANDBOX_SIGN_AFTER = 10.0
 SANDBOX_CALL_CENTER = "1600-0000"
+
+
+CREDENTIALS = ("KAKAOCERT_LINK_ID", "KAKAOCERT_SECRET_KEY", "KAKAOCERT_CLIENT_CODE")
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    *, sandbox: Sandbox | None = None, sign_after: float | None = DEFAULT_SIGN_AFTER
+) -> AsyncIterator[tuple[Client, str, Sandbox | None]]:
+    """``(client, client_code, sandbox)``: the real service's (sandbox ``None``) when the
+    ``KAKAOCERT_*`` credentials are set and no ``sandbox`` is given, else the sandbox's
+    (``sandbox``, or a new in-process one signing ``sign_after`` seconds after a request)."""
+    values = [os.environ.get(name, "") for name in CREDENTIALS]
+    if sandbox is None and all(values):
+        async with Client.from_env() as client:  # reads the same variables, names a bad one
+            yield client, values[2], None
+        return
+    if sandbox is None and any(values):
+        raise SystemExit(f"set all of {', '.join(CREDENTIALS)}, or none for the sandbox")
+    sandbox = sandbox or Sandbox(sign_after=sign_after)
+    async with sandbox, sandbox.client() as client:
+        yield client, sandbox.client_code, sandbox
 
 
 @dataclass(frozen=True)

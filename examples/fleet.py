@@ -9,6 +9,9 @@ while requests are outstanding, and nothing is lost or verified twice (see
 sandbox); Redis is ``KAKAOCERT_REDIS_URL`` (``redis://127.0.0.1:6379/0``) and the
 database ``KAKAOCERT_FLEET_DB`` (``signatures.sqlite3``).
 
+It takes the request model and the error mapping of ``fastapi_app.py``: copy the two
+files together.
+
 All in one command, on a served sandbox that signs 3 s after each request (needs
 ``pip install 'kakaocert-async[arq,sandbox]' fastapi uvicorn`` and a Redis)::
 
@@ -58,7 +61,6 @@ from typing import Annotated, Any
 
 import httpx
 import uvicorn
-from _service import CREDENTIALS  # examples/_service.py
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -70,6 +72,7 @@ from kakaocert_async import API_URL, AUTH_URL, Client, KakaocertError, Validatio
 from kakaocert_async.arq import ReceiptQueue, Record, Signed, outage_tolerant
 from kakaocert_async.sandbox import Sandbox
 
+CREDENTIALS = ("KAKAOCERT_LINK_ID", "KAKAOCERT_SECRET_KEY", "KAKAOCERT_CLIENT_CODE")
 REDIS_URL = "redis://127.0.0.1:6379/0"
 DATABASE = "signatures.sqlite3"
 HERE = Path(__file__).resolve().parent

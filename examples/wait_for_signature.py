@@ -25,11 +25,10 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import sys
 import time
-from collections.abc import Sequence
-
-from _service import connect  # examples/_service.py
+from collections.abc import AsyncIterator, Sequence
 
 from kakaocert_async import (
     Client,
@@ -39,6 +38,28 @@ from kakaocert_async import (
     SignState,
     SignTimeout,
 )
+from kakaocert_async.sandbox import DEFAULT_SIGN_AFTER, Sandbox
+
+CREDENTIALS = ("KAKAOCERT_LINK_ID", "KAKAOCERT_SECRET_KEY", "KAKAOCERT_CLIENT_CODE")
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    *, sandbox: Sandbox | None = None, sign_after: float | None = DEFAULT_SIGN_AFTER
+) -> AsyncIterator[tuple[Client, str, Sandbox | None]]:
+    """``(client, client_code, sandbox)``: the real service's (sandbox ``None``) when the
+    ``KAKAOCERT_*`` credentials are set and no ``sandbox`` is given, else the sandbox's
+    (``sandbox``, or a new in-process one signing ``sign_after`` seconds after a request)."""
+    values = [os.environ.get(name, "") for name in CREDENTIALS]
+    if sandbox is None and all(values):
+        async with Client.from_env() as client:  # reads the same variables, names a bad one
+            yield client, values[2], None
+        return
+    if sandbox is None and any(values):
+        raise SystemExit(f"set all of {', '.join(CREDENTIALS)}, or none for the sandbox")
+    sandbox = sandbox or Sandbox(sign_after=sign_after)
+    async with sandbox, sandbox.client() as client:
+        yield client, sandbox.client_code, sandbox
 
 
 def progress_line(status: ESignStatus, elapsed: float) -> str:

@@ -123,7 +123,7 @@ def load_example(name: str) -> ModuleType:
     if module_name in sys.modules:
         return sys.modules[module_name]
     if str(EXAMPLES) not in sys.path:
-        sys.path.append(str(EXAMPLES))  # as when run as a script: for examples/_service.py
+        sys.path.append(str(EXAMPLES))  # as when run as a script: fleet.py imports fastapi_app
     spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None

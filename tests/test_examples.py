@@ -17,7 +17,9 @@ import contextlib
 import json
 import logging
 import re
+import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -66,6 +68,27 @@ async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> No
             return
         await asyncio.sleep(0.005)
     raise AssertionError("the condition did not hold in time")
+
+
+# Every example -----------------------------------------------------------------------
+
+COPIED_WITH = {"fleet": ["fastapi_app"]}  # its request model and error mapping
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in EXAMPLES.glob("*.py")))
+def test_an_example_runs_when_copied_alone(name: str, tmp_path: Path) -> None:
+    """Each example imports only the SDK and released packages (fleet.py takes
+    fastapi_app.py along, as its docstring says), so it runs in a new project."""
+    for file in [name, *COPIED_WITH.get(name, [])]:
+        shutil.copy(EXAMPLES / f"{file}.py", tmp_path)
+    imported = subprocess.run(  # noqa: S603 -- this Python, fixed arguments
+        [sys.executable, "-c", f"import {name}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
 
 
 # examples/fastapi_app.py ------------------------------------------------------------
