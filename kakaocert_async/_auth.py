@@ -332,4 +332,4 @@ class Linkhub:
         sending = self._sender.send("POST", self._token_url, headers, body, label=label)
         # Wrapped at once: the answer holds the session token.
         answer = Secret(body_of(await sending, label, "token", self._generation))
-        return _wire.decode_secret(answer, TokenGrant, label=label)
+        return _wire.decode(answer, TokenGrant, label=label)
