@@ -319,8 +319,11 @@ def structure(data: Any, cls: type[T]) -> T:
             # The converter's dispatch, once per class rather than once per answer.
             hook = _HOOKS[cls] = converter.get_structure_hook(cls)
         result: T = hook(data, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
+        raise WireError(f"the body does not fit {cls.__name__}: {problems}") from None
     except Exception as exc:
-        raise WireError(_describe(exc, cls)) from None
+        raise WireError(f"the body does not fit {cls.__name__}: {exc}") from None
     return result
 
 
@@ -373,10 +376,3 @@ def decode(body: bytes | Secret[bytes], cls: type[T], *, label: str) -> T:
     except WireError as exc:
         failure = MalformedResponse(f"{label}: {exc}", http_status=200)
     raise failure  # outside the handler: no context whose frames saw the answer
-
-
-def _describe(exc: Exception, cls: type[Any]) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        problems = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
-        return f"the body does not fit {cls.__name__}: {problems}"
-    return f"the body does not fit {cls.__name__}: {exc}"
