@@ -173,9 +173,10 @@ class ServerClock:
 
 @attrs.frozen
 class _Cached:
-    token: Secret[str]
+    token: Secret[str] | None
+    """``None`` after a grant refused as already expired: the back-off, until ``renew_at``."""
     renew_at: float
-    """``time.monotonic()`` after which the token is renewed."""
+    """``time.monotonic()`` after which the token is renewed (or asked for again)."""
     expires_at: float
     """``time.monotonic()`` at which the token is of no more use: then it is dropped."""
 
@@ -205,7 +206,6 @@ class TokenCache:
         self._monotonic = monotonic
         self._label = label
         self._tokens: dict[str, _Cached] = {}
-        self._refused: dict[str, float] = {}
         self._flights: SingleFlight[Secret[str]] = SingleFlight()
         self._sweep_at = SWEEP_FLOOR
 
@@ -213,12 +213,9 @@ class TokenCache:
         """A usable session token for ``subject``, waiting at most until ``deadline``."""
         cached = self._tokens.get(subject)
         if cached is not None and self._monotonic() < cached.renew_at:
+            if cached.token is None:
+                raise self._expired_on_arrival(again_in=cached.renew_at - self._monotonic())
             return cached.token
-        refused_until = self._refused.get(subject)
-        if refused_until is not None:
-            if self._monotonic() < refused_until:
-                raise self._expired_on_arrival(again_in=refused_until - self._monotonic())
-            del self._refused[subject]
         return await self._flights.run(
             subject, lambda: self._renew(subject), deadline=deadline, waiting_for=self._label
         )
@@ -238,7 +235,8 @@ class TokenCache:
         if lifetime <= MIN_TOKEN_LIFETIME:
             # Asking again at once would get another such token: back off instead
             # of making one token request per call.
-            self._refused[subject] = now + REFUSED_TOKEN_BACKOFF
+            until = now + REFUSED_TOKEN_BACKOFF
+            self._tokens[subject] = _Cached(None, until, until)
             raise self._expired_on_arrival(again_in=REFUSED_TOKEN_BACKOFF)
         margin = min(RENEW_MARGIN, lifetime / 2)
         self._tokens[subject] = _Cached(
@@ -250,12 +248,11 @@ class TokenCache:
     def _sweep(self, now: float) -> None:
         """Drop every expired token and every back-off that is over."""
         self._tokens = {s: c for s, c in self._tokens.items() if now < c.expires_at}
-        self._refused = {s: until for s, until in self._refused.items() if now < until}
         self._sweep_at = max(SWEEP_FLOOR, 2 * len(self))
 
     def __len__(self) -> int:
         """Tokens and back-offs held now (expired ones may linger until the next sweep)."""
-        return len(self._tokens) + len(self._refused)
+        return len(self._tokens)
 
     def _expired_on_arrival(self, *, again_in: float) -> MalformedResponse:
         return MalformedResponse(
@@ -341,4 +338,4 @@ class Linkhub:
         answer = Secret(
             body_of(await sending, label, "token", self._generation, base_url=self._auth_url)
         )
-        return _wire.decode_secret(answer, TokenGrant, label=label)
+        return _wire.decode(answer, TokenGrant, label=label)

@@ -34,8 +34,8 @@ _WHAT = {
     "SECRET_KEY": "SecretKey",
     "CLIENT_CODE": "12-digit client code",
 }
-# The client's argument behind each variable, to name the variable when the client
-# refuses its value.
+# Every variable's role, by the client's argument it gives (to name the variable when
+# the client refuses its value).
 _ROLE_OF_ARGUMENT = {
     "link_id": "LINK_ID",
     "secret_key": "SECRET_KEY",
@@ -66,16 +66,16 @@ class Variables:
     def name(self, role: str) -> str:
         return self.prefix + role
 
-    def credential(self, env: Mapping[str, str], role: str) -> str:
-        """The value of the credential ``role`` (``LINK_ID``, ...), or ``""``."""
+    def value(self, env: Mapping[str, str], role: str) -> str:
+        """The value of ``role`` (``LINK_ID``, ``API_URL``, ...), or ``""``."""
         value = env.get(self.name(role), "").strip()
-        if not value and self.fallback is not None:
-            value = self.fallback.credential(env, role)
+        if not value and self.fallback is not None and role in CREDENTIALS:
+            value = self.fallback.value(env, role)
         return value
 
     def described(self, role: str) -> str:
-        """The variable's name, with its fallback's in parentheses."""
-        if self.fallback is None:
+        """The variable's name, with its fallback's in parentheses (a credential's)."""
+        if self.fallback is None or role not in CREDENTIALS:
             return self.name(role)
         return f"{self.name(role)} (or {self.fallback.described(role)})"
 
@@ -142,11 +142,8 @@ class Environment:
             role = _ROLE_OF_ARGUMENT.get(exc.field)
             if role is None:
                 raise
-            variable = self.variables.name(role)
-            if role in CREDENTIALS:
-                variable = self.variables.described(role)
             rule = exc.message.removeprefix(f"{exc.field}: ")
-            raise ValidationError(variable, rule) from None
+            raise ValidationError(self.variables.described(role), rule) from None
 
 
 def _one_url_only(variables: Variables, values: Mapping[str, str]) -> ValidationError:
@@ -175,12 +172,9 @@ def _read(
 ) -> tuple[dict[str, str], Secret[str], list[str]]:
     """The values of every role but the SecretKey's, the SecretKey, and those of ``roles``
     that are unset."""
-    values = {role: variables.credential(env, role) for role in CREDENTIALS}
+    values = {role: variables.value(env, role) for role in _ROLE_OF_ARGUMENT.values()}
     missing = [role for role in roles if not values[role]]
-    secret_key = Secret(values.pop("SECRET_KEY"))
-    for role in ("API_URL", "AUTH_URL"):
-        values[role] = env.get(variables.name(role), "").strip()
-    return values, secret_key, missing
+    return values, Secret(values.pop("SECRET_KEY")), missing
 
 
 def _missing(variables: Variables, missing: list[str], roles: tuple[str, ...]) -> ValidationError:

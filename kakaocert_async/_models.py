@@ -19,7 +19,7 @@ import attrs
 from . import _validation as v
 from ._errors import Status as Status  # defined with the errors (SignTimeout.last_status)
 from ._errors import ValidationError
-from ._secret import Secret, total_repr
+from ._secret import Secret, total_reprs_of_module
 
 WIRE = "wire"
 """Field metadata key: the field's name on the wire (``None``: never on the wire)."""
@@ -636,17 +636,4 @@ class TokenGrant:
 
 
 # A half-built model's repr does not raise.
-total_repr(
-    ESignRequest,
-    VerifyAuthRequest,
-    CMSRequest,
-    ESignReceipt,
-    VerifyAuthReceipt,
-    CMSReceipt,
-    ESignVerification,
-    VerifyAuthVerification,
-    CMSVerification,
-    ESignStatus,
-    VerifyAuthStatus,
-    CMSStatus,
-)
+total_reprs_of_module(globals())

@@ -20,6 +20,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import attrs
+
 T = TypeVar("T")
 
 
@@ -87,6 +89,14 @@ def total_repr(*classes: type[Any]) -> None:
         for name in ("__repr__", "__str__"):
             if name in cls.__dict__:
                 setattr(cls, name, _total(cls.__dict__[name]))
+
+
+def total_reprs_of_module(namespace: dict[str, Any]) -> None:
+    """:func:`total_repr` of every attrs class a module defines (``namespace`` is its
+    ``globals()``): its models, so that none is left out of the list."""
+    module = namespace["__name__"]
+    models = {c for c in namespace.values() if isinstance(c, type) and attrs.has(c)}
+    total_repr(*(cls for cls in models if cls.__module__ == module))
 
 
 def _total(show: Callable[[Any], str]) -> Callable[[Any], str]:

@@ -20,27 +20,8 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import MalformedResponse
-from ._models import (
-    WIRE,
-    CMSReceipt,
-    CMSRequest,
-    CMSStatus,
-    CMSVerification,
-    ESignReceipt,
-    ESignRequest,
-    ESignStatus,
-    ESignVerification,
-    RequestBase,
-    SignState,
-    TokenGrant,
-    TokenRequest,
-    VerificationBase,
-    VerifyAuthReceipt,
-    VerifyAuthRequest,
-    VerifyAuthStatus,
-    VerifyAuthVerification,
-    wire,
-)
+from ._kinds import KINDS
+from ._models import WIRE, RequestBase, SignState, TokenGrant, TokenRequest, VerificationBase, wire
 from ._secret import Secret
 from ._validation import HEADER_WORD
 
@@ -66,7 +47,7 @@ class WireError(ValueError):
     """A body that is not what the protocol promises (internal; mapped by ``_http``)."""
 
 
-_REQUEST_ORDER = (
+REQUEST_ORDER = (
     "CallCenterNum",
     "Expires_in",
     "ReceiverBirthDay",
@@ -79,47 +60,41 @@ _REQUEST_ORDER = (
     "isAllowSimpleRegistYN",
     "isVerifyNameYN",
     "PayLoad",
+    "CallCenterName",  # identity verification's own
+    "BankAccountName",  # CMS's own, with the three after it
+    "BankAccountNum",
+    "BankCode",
+    "ClientUserID",
 )
-WIRE_ORDER: dict[type[Any], tuple[str, ...]] = {
-    ESignRequest: _REQUEST_ORDER,
-    VerifyAuthRequest: (*_REQUEST_ORDER, "CallCenterName"),
-    CMSRequest: (*_REQUEST_ORDER, "BankAccountName", "BankAccountNum", "BankCode", "ClientUserID"),
-}
-"""The key order of the 2.x request bodies: the protocol table's, whichever class declares
-a field (the signatures' known answers are over these bytes). Other bodies follow their
-fields' order (a request's optional fields last)."""
+"""The key order of a 2.x request body (of the keys its class has): the protocol table's,
+whichever class declares a field (the signatures' known answers are over these bytes).
+Other bodies follow their fields' order (a request's optional fields last)."""
 
 
 def wire_names(cls: type[Any]) -> dict[str, str]:
     """Field name -> wire name, for every field of ``cls`` that travels, in the order of
     its bodies. A field without a wire name (``_models.wire``) is a ``KeyError``."""
     names = {a.name: a.metadata[WIRE] for a in attrs.fields(cls) if a.metadata[WIRE] is not None}
-    order = WIRE_ORDER.get(cls)
-    if order is None:
+    if not issubclass(cls, RequestBase):
         return names
-    return dict(sorted(names.items(), key=lambda item: order.index(item[1])))
+    return dict(sorted(names.items(), key=lambda item: REQUEST_ORDER.index(item[1])))
 
 
 # Scalars, strictly ---------------------------------------------------------
 
 
-def _strict(kind: type[T], name: str) -> Callable[[object, Any], T]:
-    def structure(value: object, _: object) -> T:
-        # bool is an int subclass; an int field must not take true/false.
-        if type(value) is not kind:
-            raise WireError(f"expected {name}, got {type(value).__name__}")
-        return value
-
-    return structure
-
-
-def _strict_or_null(kind: type[T], name: str) -> Callable[[object, Any], T | None]:
-    # One hook per optional type (rather than cattrs's generic Optional
+def _strict(
+    kind: type[T], name: str, *, or_null: bool = False
+) -> Callable[[object, Any], T | None]:
+    # One hook per type and per optional type (rather than cattrs's generic Optional
     # dispatch): a state has twenty of them and is read on every poll.
+    expected = f"{name} or null" if or_null else name
+
     def structure(value: object, _: object) -> T | None:
-        if value is None or type(value) is kind:
+        # bool is an int subclass; an int field must not take true/false.
+        if type(value) is kind or (or_null and value is None):
             return value
-        raise WireError(f"expected {name} or null, got {type(value).__name__}")
+        raise WireError(f"expected {expected}, got {type(value).__name__}")
 
     return structure
 
@@ -237,7 +212,7 @@ def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter()
     for kind, name in ((str, "a string"), (int, "an integer"), (bool, "true or false")):
         converter.register_structure_hook(kind, _strict(kind, name))
-        converter.register_structure_hook(kind | None, _strict_or_null(kind, name))
+        converter.register_structure_hook(kind | None, _strict(kind, name, or_null=True))
     converter.register_structure_hook(SignState, _structure_state)
     converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_strings)
     converter.register_structure_hook(dt.datetime | None, _structure_kst)
@@ -271,9 +246,9 @@ def register(cls: type[Any], *, request: bool = False, **hooks: dict[str, Any]) 
     }
     converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **overrides))
     unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
-    if cls in WIRE_ORDER:
+    if issubclass(cls, RequestBase):
         # cattrs puts the fields it may leave out last.
-        unstructure = _in_order(unstructure, WIRE_ORDER[cls])
+        unstructure = _in_order(unstructure, tuple(names.values()))
     converter.register_unstructure_hook(cls, unstructure)
     _HOOKS.pop(cls, None)
 
@@ -288,14 +263,13 @@ def _in_order(
     return ordered
 
 
-for _request in (ESignRequest, VerifyAuthRequest, CMSRequest):
-    register(_request, request=True)
-for _status in (ESignStatus, VerifyAuthStatus, CMSStatus):
-    register(_status, expires_in={"struct_hook": structure_seconds})
-for _answer in (ESignReceipt, VerifyAuthReceipt, CMSReceipt, ESignVerification, ErrorBody):
-    register(_answer)
-for _other in (VerifyAuthVerification, CMSVerification, TokenRequest):
-    register(_other)
+for _kind in KINDS:
+    register(_kind.request, request=True)
+    register(_kind.receipt)
+    register(_kind.status, expires_in={"struct_hook": structure_seconds})
+    register(_kind.verification)
+for _model in (ErrorBody, TokenRequest):
+    register(_model)
 register(
     TokenGrant,
     session_token={"struct_hook": _structure_token, "unstruct_hook": Secret.reveal},
@@ -345,8 +319,11 @@ def structure(data: Any, cls: type[T]) -> T:
             # The converter's dispatch, once per class rather than once per answer.
             hook = _HOOKS[cls] = converter.get_structure_hook(cls)
         result: T = hook(data, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
+        raise WireError(f"the body does not fit {cls.__name__}: {problems}") from None
     except Exception as exc:
-        raise WireError(_describe(exc, cls)) from None
+        raise WireError(f"the body does not fit {cls.__name__}: {exc}") from None
     return result
 
 
@@ -377,17 +354,6 @@ def _lenient_verification(body: bytes, cls: type[V], receipt_id: str) -> V:
     return cls(receipt_id=receipt_id, signed_data=signed_data)
 
 
-def decode_secret(body: Secret[bytes], cls: type[T], *, label: str) -> T:
-    """:func:`decode` of an answer that holds a secret (a token grant): the secret
-    never sits in a local of a frame that a raised error's traceback includes."""
-    failure: MalformedResponse | None = None
-    try:
-        return structure(loads(body.reveal()), cls)
-    except WireError as exc:
-        failure = MalformedResponse(f"{label}: {exc}", http_status=200)
-    raise failure  # outside the handler: no context whose frames saw the answer
-
-
 def decode_about(
     body: bytes, cls: type[T], *, about: str, label: str, field: str = "receipt_id"
 ) -> T:
@@ -400,16 +366,13 @@ def decode_about(
     return result
 
 
-def decode(body: bytes, cls: type[T], *, label: str) -> T:
-    """A 200 body -> ``cls``; :class:`MalformedResponse` if it is not one."""
+def decode(body: bytes | Secret[bytes], cls: type[T], *, label: str) -> T:
+    """A 200 body -> ``cls``; :class:`MalformedResponse` if it is not one. An answer
+    that holds a secret (a token grant) comes as a :class:`Secret`: it never sits in a
+    local of a frame that a raised error's traceback includes."""
+    failure: MalformedResponse | None = None
     try:
-        return structure(loads(body), cls)
+        return structure(loads(body.reveal() if isinstance(body, Secret) else body), cls)
     except WireError as exc:
-        raise MalformedResponse(f"{label}: {exc}", http_status=200) from None
-
-
-def _describe(exc: Exception, cls: type[Any]) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        problems = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
-        return f"the body does not fit {cls.__name__}: {problems}"
-    return f"the body does not fit {cls.__name__}: {exc}"
+        failure = MalformedResponse(f"{label}: {exc}", http_status=200)
+    raise failure  # outside the handler: no context whose frames saw the answer

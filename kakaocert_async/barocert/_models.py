@@ -17,7 +17,7 @@ import attrs
 from kakaocert_async import _validation as v
 from kakaocert_async._errors import ValidationError
 from kakaocert_async._models import WIRE, _length_only, wire
-from kakaocert_async._secret import total_repr
+from kakaocert_async._secret import total_reprs_of_module
 
 from . import _validation as bv
 
@@ -497,15 +497,4 @@ class LoginVerification(_Verified):
 
 
 # A half-built model's repr does not raise.
-total_repr(
-    IdentityRequest,
-    SignRequest,
-    SignDocument,
-    MultiSignRequest,
-    CMSRequest,
-    Receipt,
-    Status,
-    Verification,
-    MultiSignVerification,
-    LoginVerification,
-)
+total_reprs_of_module(globals())

@@ -21,17 +21,14 @@ from kakaocert_async._validation import path_value
 from kakaocert_async._wire import WireError
 
 from . import _crypto
+from ._kinds import KINDS
 from ._models import (
     ENCRYPTED,
-    CMSRequest,
-    IdentityRequest,
     LoginVerification,
-    MultiSignRequest,
     MultiSignVerification,
     Receipt,
     Request,
     SignDocument,
-    SignRequest,
     State,
     Status,
     Verification,
@@ -93,19 +90,15 @@ def _structure_state_or_null(value: object, _: object) -> State | None:
     return None if value is None else _structure_state(value, State)
 
 
-def _register() -> None:
-    converter = _wire.converter
-    converter.register_structure_hook(State, _structure_state)
-    converter.register_structure_hook(State | None, _structure_state_or_null)
-    converter.register_unstructure_hook(State, int)
-    for request in (SignDocument, IdentityRequest, SignRequest, MultiSignRequest, CMSRequest):
-        # SignDocument first: MultiSignRequest's hooks take its hooks as they are then.
-        _wire.register(request, request=True)
-    for answer in (Receipt, Status, Verification, MultiSignVerification, LoginVerification):
-        _wire.register(answer)
-
-
-_register()
+_wire.converter.register_structure_hook(State, _structure_state)
+_wire.converter.register_structure_hook(State | None, _structure_state_or_null)
+_wire.converter.register_unstructure_hook(State, int)
+# SignDocument first: MultiSignRequest's hooks take its hooks as they are then.
+_wire.register(SignDocument, request=True)
+for _kind in KINDS:
+    _wire.register(_kind.request, request=True)
+for _answer in (Receipt, Status, Verification, MultiSignVerification, LoginVerification):
+    _wire.register(_answer)
 
 
 # Encrypted fields ----------------------------------------------------------------
