@@ -14,9 +14,7 @@ import os
 import ssl
 import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from . import _kinds, _validation, _wire
 from ._bound import Bound, operation
@@ -56,6 +54,9 @@ from ._models import (
 )
 from ._secret import Secret, hide_userinfo
 from ._session import KakaoCert2
+
+if TYPE_CHECKING:
+    import httpx  # only named in annotations: loaded by the backend that uses it
 
 RequestT = TypeVar("RequestT", bound=RequestBase[Any])
 

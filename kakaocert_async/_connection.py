@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import ssl
+import sys
+import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
-import aiohttp
 import attrs
-import httpx
 
 from . import _polling, _signing, _validation
 from ._auth import Credentials
@@ -44,6 +45,7 @@ from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy, respx_is_
 from ._version import __version__
 
 if TYPE_CHECKING:
+    import httpx
     from typing_extensions import Unpack
 
 C = TypeVar("C", bound="ClientBase")
@@ -175,10 +177,10 @@ class Connection:
         _validation.check_bool(use_server_time, "use_server_time")
         _validation.check_bool(ip_restrict, "ip_restrict")
         _validation.check_count(max_connections, "max_connections", at_most=10_000)
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        if http_client is not None and not _is_httpx(http_client, "AsyncClient"):
             raise ValidationError("http_client", "must be an httpx.AsyncClient")
         if transport is not None:
-            if not isinstance(transport, httpx.AsyncBaseTransport):
+            if not _is_httpx(transport, "AsyncBaseTransport"):
                 raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
             if http_client is not None:
                 raise ValidationError("transport", "give http_client or transport, not both")
@@ -194,7 +196,7 @@ class Connection:
         auth_url = service_url("auth_url", auth_url)
 
         self.backend = _backend(timeout, max_connections, http_client, transport, *network)
-        library = aiohttp if self.backend.name == "aiohttp" else httpx
+        library = importlib.import_module(self.backend.name)  # aiohttp is loaded here
         agent = f"kakaocert-async/{__version__} {self.backend.name}/{library.__version__}"
         headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
         self.sender = Sender(self.backend, timeout=timeout, max_connections=max_connections)
@@ -437,15 +439,23 @@ def _backend(
     )
 
 
+def _is_httpx(value: object, name: str) -> bool:
+    """Whether ``value`` is an instance of httpx's class ``name`` (without importing httpx
+    for a value that cannot be one: the default backend never needs it)."""
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(value, getattr(httpx, name))
+
+
 def service_url(field: str, url: object) -> str:
     """A base URL, checked: http(s), a host, no query or fragment, printable ASCII."""
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise ValidationError(field, "must be an http:// or https:// URL")
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        parsed = urllib.parse.urlsplit(url)
+        parsed.port  # noqa: B018 (a port out of range or not a number raises)
+    except ValueError:
         raise ValidationError(field, "must be a valid URL") from None
-    if not parsed.host or parsed.query or parsed.fragment:
+    if not parsed.hostname or parsed.query or parsed.fragment:
         raise ValidationError(field, "must be a URL with a host and no query")
     if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
         raise ValidationError(field, "must be written in printable ASCII (punycode a host)")

@@ -15,10 +15,9 @@ import os
 import ssl
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
-import httpx
 
 from kakaocert_async import _validation, _wire
 from kakaocert_async._bound import Bound, operation
@@ -62,6 +61,9 @@ from ._models import (
     Status,
     Verification,
 )
+
+if TYPE_CHECKING:
+    import httpx  # only named in annotations: loaded by the backend that uses it
 
 API_URL = "https://static-barocert.linkhub.co.kr"
 """The Barocert API (production) on its fixed IPs: the official SDK's default host."""

@@ -10,7 +10,7 @@ absent optional fields are left out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -37,6 +37,9 @@ from ._models import (
     Status,
     Verification,
 )
+
+if TYPE_CHECKING:
+    import cattrs
 
 SCOPE = ("partner", "401", "402", "403", "404", "405")
 """The scopes of a Barocert Kakao token, as the official SDK asks for them."""
@@ -109,15 +112,18 @@ def _structure_state_or_null(value: object, _: object) -> State | None:
 
 
 def _register() -> None:
-    converter = _wire.converter
-    converter.register_structure_hook(State, _structure_state)
-    converter.register_structure_hook(State | None, _structure_state_or_null)
-    converter.register_unstructure_hook(State, int)
+    _wire.setup(_state_hooks)
     for request in (SignDocument, IdentityRequest, SignRequest, MultiSignRequest, CMSRequest):
         # SignDocument first: MultiSignRequest's hooks take its hooks as they are then.
         _wire.register(request, request=True)
     for answer in (Receipt, Status, Verification, MultiSignVerification, LoginVerification):
         _wire.register(answer)
+
+
+def _state_hooks(converter: cattrs.Converter) -> None:
+    converter.register_structure_hook(State, _structure_state)
+    converter.register_structure_hook(State | None, _structure_state_or_null)
+    converter.register_unstructure_hook(State, int)
 
 
 _register()
