@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
 import attrs
 
-from . import _polling, _signing, _validation
+from . import _polling, _signing, _validation, _wire
 from ._auth import Credentials
 from ._bound import Bound
 from ._env import Environment, Variables, hidden
@@ -196,7 +196,10 @@ class Connection:
         auth_url = service_url("auth_url", auth_url)
 
         self.backend = _backend(timeout, max_connections, http_client, transport, *network)
-        library = importlib.import_module(self.backend.name)  # aiohttp is loaded here
+        # Loaded when a client is made (an application's start), not on its first call:
+        # the backend's HTTP library (aiohttp, by default) and the models' converter.
+        library = importlib.import_module(self.backend.name)
+        _wire.get_converter()
         agent = f"kakaocert-async/{__version__} {self.backend.name}/{library.__version__}"
         headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
         self.sender = Sender(self.backend, timeout=timeout, max_connections=max_connections)
