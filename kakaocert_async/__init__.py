@@ -5,8 +5,8 @@ withdrawal consents; request, await, verify.
 
 The names are imported from their modules when first used (PEP 562): importing the
 package alone costs next to nothing (its pytest plugin, which every pytest run of a
-project that installs it loads, stays cheap), and an HTTP library is loaded only by
-the first client that sends with it.
+project that installs it loads, stays cheap), and an HTTP library is loaded only when
+a client that sends with it is made.
 """
 
 import importlib
