@@ -28,6 +28,7 @@ from benchmarks import (
     scale,
     served_sandbox,
     side_by_side,
+    startup,
     tokens,
 )
 from benchmarks._figures import Figure, machine, read, report, write
@@ -69,6 +70,7 @@ BENCHMARKS: dict[str, tuple[Callable[..., Any], Sizes, Sizes]] = {
         {"client_codes": 10_000, "token_ttl": 2.0},
         {"client_codes": 300, "token_ttl": 2.0},
     ),
+    "startup": (startup.run, {"runs": 15}, {"runs": 2}),
 }
 
 

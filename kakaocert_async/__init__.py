@@ -2,52 +2,62 @@
 withdrawal consents; request, await, verify.
 
 >>> from kakaocert_async import Client, ESignRequest, SignState
+
+The names are imported from their modules when first used (PEP 562): importing the
+package alone costs next to nothing (its pytest plugin, which every pytest run of a
+project that installs it loads, stays cheap), and an HTTP library is loaded only when
+a client that sends with it is made.
 """
 
+import importlib
 import logging
+import sys
+from typing import TYPE_CHECKING, Any
 
-from ._client import (
-    API_URL,
-    AUTH_URL,
-    GA_API_URL,
-    GA_AUTH_URL,
-    STATIC_API_URL,
-    STATIC_AUTH_URL,
-    BoundClient,
-    Client,
-)
-from ._connection import UnclaimedAnswer
-from ._errors import (
-    APIError,
-    ClientClosed,
-    KakaocertError,
-    MalformedResponse,
-    Progress,
-    RawAnswer,
-    RequestNotSent,
-    ServiceUnreachable,
-    SignTimeout,
-    TransportError,
-    ValidationError,
-    VerifyOutcomeUnknown,
-)
-from ._http import RetryPolicy, set_testing
-from ._models import (
-    CMSReceipt,
-    CMSRequest,
-    CMSStatus,
-    CMSVerification,
-    ESignReceipt,
-    ESignRequest,
-    ESignStatus,
-    ESignVerification,
-    SignState,
-    VerifyAuthReceipt,
-    VerifyAuthRequest,
-    VerifyAuthStatus,
-    VerifyAuthVerification,
-)
 from ._version import __version__
+
+if TYPE_CHECKING:  # what type checkers see; at run time, __getattr__ below
+    from ._client import (
+        API_URL,
+        AUTH_URL,
+        GA_API_URL,
+        GA_AUTH_URL,
+        STATIC_API_URL,
+        STATIC_AUTH_URL,
+        BoundClient,
+        Client,
+    )
+    from ._connection import UnclaimedAnswer
+    from ._errors import (
+        APIError,
+        ClientClosed,
+        KakaocertError,
+        MalformedResponse,
+        Progress,
+        RawAnswer,
+        RequestNotSent,
+        ServiceUnreachable,
+        SignTimeout,
+        TransportError,
+        ValidationError,
+        VerifyOutcomeUnknown,
+    )
+    from ._http import RetryPolicy, set_testing
+    from ._models import (
+        CMSReceipt,
+        CMSRequest,
+        CMSStatus,
+        CMSVerification,
+        ESignReceipt,
+        ESignRequest,
+        ESignStatus,
+        ESignVerification,
+        SignState,
+        VerifyAuthReceipt,
+        VerifyAuthRequest,
+        VerifyAuthStatus,
+        VerifyAuthVerification,
+    )
 
 # A library's logger: records reach the application's handlers if it configured
 # logging, and are never printed on their own (not even WARNING) if it did not.
@@ -92,3 +102,35 @@ __all__ = [
     "__version__",
     "set_testing",
 ]
+
+_MODULES = ("._errors", "._models", "._http", "._connection", "._client")
+"""Where the public names are defined (those in the block above), in the order of their
+imports: a name costs the modules up to its own (an error class, ``._errors`` alone)."""
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module at its first use (then kept here).
+
+    Every public name of a module loaded by then is kept too, and shown under this
+    package (:func:`~kakaocert_async._public.publish`): an error raised from within
+    reads ``kakaocert_async.APIError``, as it is imported.
+    """
+    if name in __all__:
+        for module in _MODULES:
+            if getattr(importlib.import_module(module, __name__), name, None) is not None:
+                _keep_loaded()
+                return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _keep_loaded() -> None:
+    namespace = globals()
+    for module in _MODULES:
+        loaded = sys.modules.get(__name__ + module)
+        for name in __all__ if loaded is not None else ():
+            if name not in namespace and hasattr(loaded, name):
+                namespace[name] = getattr(loaded, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -11,7 +11,7 @@ the auth service's two (``_auth.Linkhub``) read their answers here.
 
 from __future__ import annotations
 
-import httpx
+import http
 
 from . import _wire
 from ._errors import CLIENT_ERROR_CODE, APIError, MalformedResponse
@@ -78,7 +78,10 @@ def api_error(
                     retry_after=reply.retry_after,
                     hint=hint_for(call, generation, status, answer.code),
                 )
-    reason = httpx.codes.get_reason_phrase(status)
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:  # a status without a name
+        reason = ""
     return APIError(
         f"{label}: HTTP {status} {reason} {detail}",
         code=CLIENT_ERROR_CODE,

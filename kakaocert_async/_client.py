@@ -15,9 +15,7 @@ import os
 import ssl
 import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from . import _kinds, _telemetry, _validation, _wire
 from ._bound import Bound, operation
@@ -57,6 +55,9 @@ from ._models import (
 from ._options import DEFAULT_MAX_RETRIES
 from ._secret import Secret, hide_userinfo
 from ._session import Dialect, KakaoCert2
+
+if TYPE_CHECKING:
+    import httpx  # only named in annotations: loaded by the backend that uses it
 
 T = TypeVar("T")
 R = TypeVar("R")  # a kind's receipt

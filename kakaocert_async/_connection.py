@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import ssl
+import sys
+import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
-import aiohttp
 import attrs
-import httpx
 
-from . import _polling, _signing, _telemetry, _validation
+from . import _polling, _signing, _telemetry, _validation, _wire
 from ._auth import Credentials
 from ._bound import Bound
 from ._env import Environment, Variables, hidden
@@ -45,6 +46,7 @@ from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy, respx_is_
 from ._version import __version__
 
 if TYPE_CHECKING:
+    import httpx
     from typing_extensions import Unpack
 
 C = TypeVar("C", bound="ClientBase")
@@ -179,10 +181,10 @@ class Connection:
         _validation.check_bool(use_server_time, "use_server_time")
         _validation.check_bool(ip_restrict, "ip_restrict")
         _validation.check_count(max_connections, "max_connections", at_most=10_000)
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        if http_client is not None and not _is_httpx(http_client, "AsyncClient"):
             raise ValidationError("http_client", "must be an httpx.AsyncClient")
         if transport is not None:
-            if not isinstance(transport, httpx.AsyncBaseTransport):
+            if not _is_httpx(transport, "AsyncBaseTransport"):
                 raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
             if http_client is not None:
                 raise ValidationError("transport", "give http_client or transport, not both")
@@ -206,7 +208,10 @@ class Connection:
             self.backend = HttpxBackend(
                 transport=transport, client=http_client, timeout=timeout, mocked=respx_is_active()
             )
-        library = aiohttp if self.backend.name == "aiohttp" else httpx
+        # Loaded when a client is made (an application's start), not on its first call:
+        # the backend's HTTP library (aiohttp, by default) and the models' converter.
+        library = importlib.import_module(self.backend.name)
+        _wire.get_converter()
         agent = f"kakaocert-async/{__version__} {self.backend.name}/{library.__version__}"
         headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
         self.sender = Sender(self.backend, timeout=timeout, max_connections=max_connections)
@@ -438,15 +443,23 @@ def _network(
         raise ValidationError("tls", f"{rule}: {path!r} holds no certificate") from None
 
 
+def _is_httpx(value: object, name: str) -> bool:
+    """Whether ``value`` is an instance of httpx's class ``name`` (without importing httpx
+    for a value that cannot be one: the default backend never needs it)."""
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(value, getattr(httpx, name))
+
+
 def service_url(field: str, url: object) -> str:
     """A base URL, checked: http(s), a host, no query or fragment, printable ASCII."""
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise ValidationError(field, "must be an http:// or https:// URL")
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        parsed = urllib.parse.urlsplit(url)
+        parsed.port  # noqa: B018 (a port out of range or not a number raises)
+    except ValueError:
         raise ValidationError(field, "must be a valid URL") from None
-    if not parsed.host or parsed.query or parsed.fragment:
+    if not parsed.hostname or parsed.query or parsed.fragment:
         raise ValidationError(field, "must be a URL with a host and no query")
     if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
         raise ValidationError(field, "must be written in printable ASCII (punycode a host)")

@@ -88,8 +88,7 @@ _SIGNATURE_MISMATCH = (
     " receipt, as it came"
 )
 _SIGNATURE_UNEXPECTED = (
-    "this receipt was sent as a KakaoTalk message, not App to App: verify it without a"
-    " signature"
+    "this receipt was sent as a KakaoTalk message, not App to App: verify it without a signature"
 )
 
 HINTS: tuple[_Hint, ...] = (

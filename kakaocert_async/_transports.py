@@ -27,20 +27,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import functools
 import logging
 import re
 import ssl
 import sys
-import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol
-
-import aiohttp
-import httpx
-import yarl
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import Progress
 from ._secret import Headers, Secret, hide_userinfo, reveal_body, reveal_headers, total_repr
+
+if TYPE_CHECKING:  # each library is imported by the backend that uses it, when it does
+    import aiohttp
+    import httpx
+    import yarl
 
 log = logging.getLogger("kakaocert_async")
 
@@ -134,7 +135,8 @@ def _secrets(headers: Headers) -> list[str]:
 
 
 def _describe(exc: BaseException, secrets: list[str]) -> str:
-    if isinstance(exc, aiohttp.ClientResponseError):
+    aiohttp = sys.modules.get("aiohttp")  # (not loaded: not one of its errors)
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientResponseError):
         # Its message may quote what the server sent, over several lines.
         lines = exc.message.splitlines()
         text = f"{exc.status}, {lines[0] if lines else ''}"
@@ -236,6 +238,8 @@ class Proxy:
     def __init__(self, value: str | Secret[str]) -> None:
         """Raises ``ValueError`` (never quoting ``value``, nor holding its password in
         a frame of the error: give a URL with credentials as a :class:`Secret`)."""
+        import yarl
+
         try:
             url = yarl.URL(value.reveal() if isinstance(value, Secret) else value)
         except ValueError:
@@ -251,6 +255,8 @@ class Proxy:
             self.authorization = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
 
     def for_httpx(self, tls: ssl.SSLContext | None) -> httpx.Proxy:
+        import httpx
+
         """The same proxy for httpx, which sends it ``authorization`` as aiohttp does: on
         the CONNECT of an https:// request, or with a plain http:// request."""
         secret = self.authorization
@@ -272,6 +278,8 @@ def proxy_from_environment(url: yarl.URL) -> Proxy | None:
 
     A value that is not an http(s) proxy (a SOCKS one, say) is ignored, with a warning.
     """
+    import urllib.request  # (with the first session: it loads http.client and email)
+
     proxies = urllib.request.getproxies()
     value = proxies.get(url.scheme) or proxies.get("all")
     if not value or (url.host is not None and urllib.request.proxy_bypass(url.host)):
@@ -293,23 +301,29 @@ _ATTEMPT: contextvars.ContextVar[Attempt] = contextvars.ContextVar("kakaocert_as
 """The attempt an aiohttp exchange is making, for :class:`_Request` to mark."""
 
 
-class _StaleConnection(aiohttp.ClientConnectionError):
-    """A pooled connection was found closing just before the request was written."""
+@functools.cache
+def _request_class() -> type[aiohttp.ClientRequest]:
+    """aiohttp's request class, marking: made with the first session (aiohttp loaded then)."""
+    import aiohttp
 
+    class _StaleConnection(aiohttp.ClientConnectionError):
+        """A pooled connection was found closing just before the request was written."""
 
-class _Request(aiohttp.ClientRequest):
-    """aiohttp's request, marking its attempt as sent once it has a connection to write on."""
+    class _Request(aiohttp.ClientRequest):
+        """aiohttp's request, marking its attempt as sent once it has a connection to write on."""
 
-    async def send(self, conn: Any) -> aiohttp.ClientResponse:
-        attempt = _ATTEMPT.get(None)
-        if attempt is not None:
-            transport = conn.transport
-            if transport is None or transport.is_closing():
-                # The server closed this kept-alive connection: nothing was written,
-                # so the request may go again (on a new connection), whatever it is.
-                raise _StaleConnection("the connection was closed by the server")
-            attempt.reached(Progress.SENT)
-        return await super().send(conn)
+        async def send(self, conn: Any) -> aiohttp.ClientResponse:
+            attempt = _ATTEMPT.get(None)
+            if attempt is not None:
+                transport = conn.transport
+                if transport is None or transport.is_closing():
+                    # The server closed this kept-alive connection: nothing was written,
+                    # so the request may go again (on a new connection), whatever it is.
+                    raise _StaleConnection("the connection was closed by the server")
+                attempt.reached(Progress.SENT)
+            return await super().send(conn)
+
+    return _Request
 
 
 class AiohttpBackend:
@@ -356,6 +370,8 @@ class AiohttpBackend:
         return "httpx" if respx_is_active() else "aiohttp"
 
     async def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         self._connector = aiohttp.TCPConnector(
             limit=self._max_connections,
             limit_per_host=0,
@@ -368,7 +384,7 @@ class AiohttpBackend:
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,
             skip_auto_headers=("User-Agent",),
-            request_class=_Request,
+            request_class=_request_class(),
         )
         # One exchange, one sending: aiohttp would otherwise send a GET again when a
         # reused connection breaks, after the service may have acted on it. (A
@@ -400,6 +416,8 @@ class AiohttpBackend:
 
     def _through_respx(self) -> HttpxBackend:
         if self._mocked is None:
+            import httpx
+
             # The same proxy and TLS settings (httpx reads the environment's proxies).
             client = httpx.AsyncClient(
                 timeout=httpx.Timeout(None, connect=self._connect_timeout),
@@ -421,6 +439,9 @@ class AiohttpBackend:
             raise ExchangeFailed("the connection pool is closed", Progress.NOT_SENT)
         if respx_is_active():
             return await self._through_respx().exchange(method, url, headers, body, attempt)
+        import aiohttp
+        import yarl
+
         session = self._session or await self._open()
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
@@ -491,10 +512,6 @@ class AiohttpBackend:
 
 # httpx -------------------------------------------------------------------------
 
-
-_NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_NOT_SENT = (*_NOT_CONNECTED, httpx.LocalProtocolError)
-"""What an httpx transport that reports no progress raises only before sending."""
 
 _TRACED = (
     ("send_request_headers.started", Progress.PARTLY_SENT),
@@ -568,6 +585,8 @@ class HttpxBackend:
         timeout: float = 10.0,
         mocked: bool = False,
     ) -> None:
+        import httpx
+
         self._transport = transport
         self._client = client
         self._owned = owned
@@ -613,6 +632,8 @@ class HttpxBackend:
         body: bytes | Secret[bytes] | None,
         attempt: Attempt,
     ) -> Answer:
+        import httpx
+
         failure: ExchangeFailed | None = None
         traced = [False]
         extensions = {"trace": _tracer(attempt, traced)}
@@ -638,13 +659,14 @@ class HttpxBackend:
                 assert self._transport is not None
                 response = await self._transport.handle_async_request(request)
         except httpx.HTTPError as exc:
+            # What an httpx transport that reports no progress raises only before sending.
+            not_connected = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
             if not traced[0]:
                 # What it raised is all it says: these only before anything was sent.
-                attempt.progress = (
-                    Progress.NOT_SENT if isinstance(exc, _NOT_SENT) else Progress.SENT
-                )
+                not_sent = (*not_connected, httpx.LocalProtocolError)
+                attempt.progress = Progress.NOT_SENT if isinstance(exc, not_sent) else Progress.SENT
             what = (
-                "could not connect" if isinstance(exc, _NOT_CONNECTED) else _lost(attempt.progress)
+                "could not connect" if isinstance(exc, not_connected) else _lost(attempt.progress)
             )
             failure = _failed(what, exc, headers, attempt.progress)
         except (ValueError, TypeError) as exc:

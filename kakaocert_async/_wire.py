@@ -1,5 +1,9 @@
 """The one cattrs converter between the models and the service's JSON.
 
+The converter is made, with its hooks, at its first use (cattrs and the hooks cost
+more than the rest of the package's import): :func:`register` and :func:`setup` only
+record what it will be taught.
+
 Each model field carries its wire name (``_models.wire``), from which the converter's
 hooks are made; types are checked strictly (a ``"false"`` string is not a bool, ``1``
 is not a string), unknown fields are ignored and absent optional fields become
@@ -12,18 +16,23 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import MalformedResponse
 from ._kinds import KINDS
 from ._models import WIRE, RequestBase, SignState, TokenGrant, TokenRequest, VerificationBase, wire
 from ._secret import Secret
 from ._validation import HEADER_WORD
+
+if TYPE_CHECKING:
+    import cattrs
+
+    converter: cattrs.Converter
+    """The converter (made at the first use of the name: see :func:`__getattr__`)."""
 
 T = TypeVar("T")
 V = TypeVar("V", bound=VerificationBase)
@@ -209,6 +218,8 @@ def _structure_state(value: object, _: type[SignState]) -> SignState:
 
 
 def _make_converter() -> cattrs.Converter:
+    import cattrs
+
     converter = cattrs.Converter()
     for kind, name in ((str, "a string"), (int, "an integer"), (bool, "true or false")):
         converter.register_structure_hook(kind, _strict(kind, name))
@@ -221,19 +232,61 @@ def _make_converter() -> cattrs.Converter:
     return converter
 
 
-converter = _make_converter()
+_converter: cattrs.Converter | None = None
+_SETUPS: list[Callable[[cattrs.Converter], object]] = []
+_MAKING = threading.Lock()
 _HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 
 
+def get_converter() -> cattrs.Converter:
+    """The converter, made (once, whichever thread asks first) with every :func:`setup`."""
+    global _converter
+    made = _converter
+    if made is None:
+        with _MAKING:
+            if _converter is None:
+                made = _make_converter()
+                for teach in _SETUPS:
+                    teach(made)
+                _converter = made  # only once fully taught: other threads read it unlocked
+            made = _converter
+    return made
+
+
+def setup(teach: Callable[[cattrs.Converter], object]) -> None:
+    """Have ``teach`` teach the converter its hooks: when it is made, in the order of
+    the calls, or now if it is made already. ``teach`` must not ask for the converter."""
+    with _MAKING:
+        _SETUPS.append(teach)
+        if _converter is not None:
+            teach(_converter)
+
+
+def __getattr__(name: str) -> Any:
+    """``_wire.converter``: :func:`get_converter` (PEP 562; for the sandbox and tests)."""
+    if name == "converter":
+        return get_converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def register(cls: type[Any], *, request: bool = False, **hooks: dict[str, Any]) -> None:
-    """Teach :data:`converter` an attrs class, by the wire names on its fields
+    """Teach the converter an attrs class, by the wire names on its fields
     (:func:`wire_names`; a field without one is neither read nor written). ``hooks``
     holds per-field cattrs overrides (``struct_hook``, ``unstruct_hook``). A
     ``request``'s optional fields (default ``None``) stay off the wire when absent.
 
     The Barocert models are registered when their ``_wire`` is imported; the scalar
-    hooks above apply to their fields too.
+    hooks above apply to their fields too. (A :func:`setup`: done when the converter
+    is made.)
     """
+    setup(functools.partial(_register, cls=cls, request=request, hooks=hooks))
+
+
+def _register(
+    converter: cattrs.Converter, *, cls: type[Any], request: bool, hooks: dict[str, Any]
+) -> None:
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
     names = wire_names(cls)
     overrides: dict[str, Any] = {
         a.name: override(
@@ -294,7 +347,7 @@ def dumps(data: object) -> bytes:
 def encode_request(request: RequestBase[Any], *, app_to_app: bool | None) -> bytes:
     """The body of a request (``POST /SignToken/Request`` and its kin); ``isAppUseYN``
     only for a family that has App to App (``app_to_app`` not ``None``)."""
-    body = converter.unstructure(request)
+    body = get_converter().unstructure(request)
     if app_to_app is not None:
         body[APP_TO_APP] = app_to_app
     return dumps(body)
@@ -317,14 +370,20 @@ def structure(data: Any, cls: type[T]) -> T:
         hook = _HOOKS.get(cls)
         if hook is None:
             # The converter's dispatch, once per class rather than once per answer.
-            hook = _HOOKS[cls] = converter.get_structure_hook(cls)
+            hook = _HOOKS[cls] = get_converter().get_structure_hook(cls)
         result: T = hook(data, cls)
-    except cattrs.BaseValidationError as exc:
-        problems = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
-        raise WireError(f"the body does not fit {cls.__name__}: {problems}") from None
     except Exception as exc:
-        raise WireError(f"the body does not fit {cls.__name__}: {exc}") from None
+        raise WireError(_describe(exc, cls)) from None
     return result
+
+
+def _describe(exc: Exception, cls: type[Any]) -> str:
+    import cattrs
+
+    if isinstance(exc, cattrs.BaseValidationError):
+        problems = "; ".join(cattrs.transform_error(exc, path=cls.__name__))
+        return f"the body does not fit {cls.__name__}: {problems}"
+    return f"the body does not fit {cls.__name__}: {exc}"
 
 
 def decode_verification(body: bytes, cls: type[V], *, receipt_id: str, label: str) -> V:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import AsyncGenerator
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
@@ -49,6 +49,9 @@ from ._models import (
     Status,
     Verification,
 )
+
+if TYPE_CHECKING:
+    pass  # only named in annotations: loaded by the backend that uses it
 
 API_URL = "https://static-barocert.linkhub.co.kr"
 """The Barocert API (production) on its fixed IPs: the official SDK's default host."""

@@ -10,7 +10,7 @@ absent optional fields are left out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -33,6 +33,9 @@ from ._models import (
     Status,
     Verification,
 )
+
+if TYPE_CHECKING:
+    import cattrs
 
 SCOPE = ("partner", "401", "402", "403", "404", "405")
 """The scopes of a Barocert Kakao token, as the official SDK asks for them."""
@@ -90,9 +93,13 @@ def _structure_state_or_null(value: object, _: object) -> State | None:
     return None if value is None else _structure_state(value, State)
 
 
-_wire.converter.register_structure_hook(State, _structure_state)
-_wire.converter.register_structure_hook(State | None, _structure_state_or_null)
-_wire.converter.register_unstructure_hook(State, int)
+def _state_hooks(converter: cattrs.Converter) -> None:
+    converter.register_structure_hook(State, _structure_state)
+    converter.register_structure_hook(State | None, _structure_state_or_null)
+    converter.register_unstructure_hook(State, int)
+
+
+_wire.setup(_state_hooks)
 # SignDocument first: MultiSignRequest's hooks take its hooks as they are then.
 _wire.register(SignDocument, request=True)
 for _kind in KINDS:
@@ -125,7 +132,7 @@ def map_encrypted(
 def encode_request(request: Request, cipher: _crypto.Cipher) -> bytes:
     """The body of ``POST /KAKAO/<kind>/<clientCode>``: plaintext fields as given, the
     encrypted ones encrypted with a fresh IV each, absent optional fields left out."""
-    body: dict[str, Any] = _wire.converter.unstructure(request)
+    body: dict[str, Any] = _wire.get_converter().unstructure(request)
     map_encrypted(type(request), body, lambda value, _: cipher.encrypt(value))
     return _wire.dumps(body)
 

@@ -21,20 +21,21 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._faults import Fault, FaultPlan, FaultSpecError
-from ._receipts import decrypt_personal_data
-from ._rejections import Rejected, Rejection
-from ._sandbox import Sandbox, SandboxUnavailable
-from ._service import COUNTERS, ENDPOINTS, BarocertService, Service
-from ._settings import (
-    DEFAULT_CLIENT_CODE,
-    DEFAULT_LINK_ID,
-    DEFAULT_SECRET_KEY,
-    DEFAULT_SIGN_AFTER,
-    Settings,
-)
+if TYPE_CHECKING:  # what type checkers see; at run time, __getattr__ below
+    from ._faults import Fault, FaultPlan, FaultSpecError
+    from ._receipts import decrypt_personal_data
+    from ._rejections import Rejected, Rejection
+    from ._sandbox import Sandbox, SandboxUnavailable
+    from ._service import COUNTERS, ENDPOINTS, BarocertService, Service
+    from ._settings import (
+        DEFAULT_CLIENT_CODE,
+        DEFAULT_LINK_ID,
+        DEFAULT_SECRET_KEY,
+        DEFAULT_SIGN_AFTER,
+        Settings,
+    )
 
 __all__ = [
     "COUNTERS",
@@ -85,7 +86,26 @@ _DEPRECATED = {
 from it for one more release, with a DeprecationWarning."""
 
 
+_MODULES = (
+    "._settings",
+    "._faults",
+    "._rejections",
+    "._receipts",
+    "._service",
+    "._sandbox",
+)
+"""Where the names of ``__all__`` are defined (those in the block above): imported at a
+name's first use, so that importing this package (as its pytest plugin does, in every
+pytest run) loads neither the sandbox nor the SDK."""
+
+
 def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for module in _MODULES:
+            found = getattr(importlib.import_module(module, __name__), name, __getattr__)
+            if found is not __getattr__:
+                globals()[name] = found
+                return found
     if name not in _DEPRECATED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     place, instead = _DEPRECATED[name]
@@ -100,3 +120,7 @@ def __getattr__(name: str) -> Any:
     for part in attribute.split("."):
         value = getattr(value, part)
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
