@@ -241,18 +241,16 @@ class Fault:
 
     def to_dict(self) -> dict[str, Any]:
         """The fault as JSON-ready data; ``from_options(action, rest)`` reads it back."""
-        return {
-            "action": self.action.value,
-            "endpoints": sorted(self.endpoints),
-            "every": self.every,
-            "times": self.times,
-            "window": None if self.window is None else list(self.window),
-            "seconds": self.seconds,
-            "status": self.status,
-            "body": self.body.value,
-            "retry_after": self.retry_after,
-            "processed": self.processed,
-        }
+        return attrs.asdict(self, value_serializer=_plain)
+
+
+def _plain(_: object, __: object, value: Any) -> Any:
+    """A field's value as JSON data: enums as their values, sets sorted, pairs as lists."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, frozenset):
+        return sorted(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 @attrs.frozen
