@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -246,27 +246,23 @@ class Sandbox:
 
     # Real servers ----------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def serve(
+    def serve(
         self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
-    ) -> AsyncIterator[str]:
+    ) -> contextlib.AbstractAsyncContextManager[str]:
         """Serve on a real socket from this event loop; yields ``http://host:port``."""
         app = self.app
         with _extra():
             from ._server import serve
-        async with serve(app, host=host, port=port, **uvicorn_options) as url:
-            yield url
+        return serve(app, host=host, port=port, **uvicorn_options)
 
-    @contextlib.contextmanager
     def serve_in_thread(
         self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
-    ) -> Iterator[str]:
+    ) -> contextlib.AbstractContextManager[str]:
         """Serve on a real socket from a background thread; yields ``http://host:port``."""
         app = self.app
         with _extra():
             from ._server import serve_in_thread
-        with serve_in_thread(app, host=host, port=port, **uvicorn_options) as url:
-            yield url
+        return serve_in_thread(app, host=host, port=port, **uvicorn_options)
 
     # Lifetime ------------------------------------------------------------------
 
