@@ -221,38 +221,33 @@ class Fault:
 
     def spec(self) -> str:
         """The fault in :meth:`parse`'s syntax, naming only what differs from the defaults."""
-        default = Fault(action=self.action)
+        default = Fault(action=self.action).to_dict()
         parts = []
-        for field in attrs.fields(Fault)[1:]:
-            value = getattr(self, field.name)
-            if value == getattr(default, field.name):
+        for name, value in self.to_dict().items():
+            if name == "action" or value == default[name]:
                 continue
-            if field.name == "endpoints":
-                parts.append("endpoint=" + "+".join(sorted(value)))
-            elif field.name == "window":
+            if name == "endpoints":
+                parts.append("endpoint=" + "+".join(value))
+            elif name == "window":
                 parts.append(f"window={value[0]:g}-{value[1]:g}")
-            elif isinstance(value, enum.Enum):
-                parts.append(f"{field.name}={value.value}")
-            elif isinstance(value, bool):
-                parts.append(f"{field.name}={str(value).lower()}")
+            elif isinstance(value, bool | str):  # true or false, or an enum's value (json)
+                parts.append(f"{name}={str(value).lower()}")
             else:
-                parts.append(f"{field.name}={value:g}")
+                parts.append(f"{name}={value:g}")
         return self.action.value + (":" + ",".join(parts) if parts else "")
 
     def to_dict(self) -> dict[str, Any]:
         """The fault as JSON-ready data; ``from_options(action, rest)`` reads it back."""
-        return {
-            "action": self.action.value,
-            "endpoints": sorted(self.endpoints),
-            "every": self.every,
-            "times": self.times,
-            "window": None if self.window is None else list(self.window),
-            "seconds": self.seconds,
-            "status": self.status,
-            "body": self.body.value,
-            "retry_after": self.retry_after,
-            "processed": self.processed,
-        }
+        return attrs.asdict(self, value_serializer=_plain)
+
+
+def _plain(_: object, __: object, value: Any) -> Any:
+    """A field's value as JSON data: enums as their values, sets sorted, pairs as lists."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, frozenset):
+        return sorted(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 @attrs.frozen

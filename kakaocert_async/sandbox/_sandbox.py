@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -19,18 +18,11 @@ from kakaocert_async._secret import Secret, total_repr
 
 from ._faults import Fault, FaultPlan
 from ._service import BarocertService, Service
-from ._settings import (
-    DATE_TOLERANCE,
-    DEFAULT_CLIENT_CODE,
-    DEFAULT_CLIENT_NAME,
-    DEFAULT_LINK_ID,
-    DEFAULT_SECRET_KEY,
-    DEFAULT_SIGN_AFTER,
-    DEFAULT_TOKEN_TTL,
-    Clock,
-    Settings,
-)
+from ._settings import DEFAULT_SECRET_KEY, Settings, SettingsOptions
 from ._transport import DEFAULT_CLIENT_IP, SandboxTransport
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 C = TypeVar("C", bound=ClientBase)
 
@@ -83,34 +75,13 @@ class Sandbox:
     def __init__(
         self,
         *,
-        link_id: str = DEFAULT_LINK_ID,
         secret_key: str = DEFAULT_SECRET_KEY,
-        client_code: str = DEFAULT_CLIENT_CODE,
-        client_name: str = DEFAULT_CLIENT_NAME,
-        token_ttl: float = DEFAULT_TOKEN_TTL,
-        sign_after: float | None = DEFAULT_SIGN_AFTER,
-        clock_offset: float = 0.0,
-        clock: Clock = time.time,
-        date_tolerance: float = DATE_TOLERANCE,
-        allowed_hosts: Iterable[str] = (),
-        double_slash_signatures: bool = False,
         faults: Iterable[Fault] = (),
+        **settings: Unpack[SettingsOptions],
     ) -> None:
         key = Secret(secret_key)  # a refused setting's traceback does not show it
         del secret_key
-        self.settings = Settings(
-            link_id=link_id,
-            secret_key=key.reveal(),
-            client_code=client_code,
-            client_name=client_name,
-            token_ttl=token_ttl,
-            sign_after=sign_after,
-            clock_offset=clock_offset,
-            clock=clock,
-            date_tolerance=date_tolerance,
-            allowed_hosts=allowed_hosts,
-            double_slash_signatures=double_slash_signatures,
-        )
+        self.settings = Settings(secret_key=key.reveal(), **settings)
         self.service = Service(self.settings)
         """The emulated service: its methods are synchronous and thread-safe."""
         self.barocert = BarocertService(self.settings)
@@ -275,27 +246,23 @@ class Sandbox:
 
     # Real servers ----------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def serve(
+    def serve(
         self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
-    ) -> AsyncIterator[str]:
+    ) -> contextlib.AbstractAsyncContextManager[str]:
         """Serve on a real socket from this event loop; yields ``http://host:port``."""
         app = self.app
         with _extra():
             from ._server import serve
-        async with serve(app, host=host, port=port, **uvicorn_options) as url:
-            yield url
+        return serve(app, host=host, port=port, **uvicorn_options)
 
-    @contextlib.contextmanager
     def serve_in_thread(
         self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
-    ) -> Iterator[str]:
+    ) -> contextlib.AbstractContextManager[str]:
         """Serve on a real socket from a background thread; yields ``http://host:port``."""
         app = self.app
         with _extra():
             from ._server import serve_in_thread
-        with serve_in_thread(app, host=host, port=port, **uvicorn_options) as url:
-            yield url
+        return serve_in_thread(app, host=host, port=port, **uvicorn_options)
 
     # Lifetime ------------------------------------------------------------------
 

@@ -13,12 +13,12 @@ whatever it is.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import socket
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
 
@@ -107,43 +107,56 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def _config(app: Any, *, log_level: str | None, access_log: bool, **options: Any) -> uvicorn.Config:
+def _config(app: Any, log_level: str | None, **options: Any) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_not_dropped)  # once: the same function
-    return uvicorn.Config(
-        app,
-        lifespan="off",
-        log_level=log_level,
-        access_log=access_log,
-        **options,
-    )
+    return uvicorn.Config(app, lifespan="off", log_level=log_level, **options)
+
+
+def _embedded(app: Any, log_level: str | None, options: dict[str, Any]) -> _EmbeddedServer:
+    """A server inside a host program: no access log, and uvicorn's loggers left as the
+    host set them (a sandbox served inside your own uvicorn app) unless ``log_level``
+    is given."""
+    return _EmbeddedServer(_config(app, log_level, access_log=False, log_config=None, **options))
+
+
+async def _until_started(server: uvicorn.Server, task: asyncio.Future[None]) -> None:
+    """Wait until ``server``, run by ``task``, listens; raise why it stopped if it does not."""
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the sandbox server stopped while starting")
+        await asyncio.sleep(0.005)
+
+
+def _serve_until_stopped(
+    server: uvicorn.Server, sock: socket.socket, on_started: Callable[[str], None]
+) -> None:
+    """Run ``server`` on ``sock`` in a loop of its own until it stops; ``on_started(url)``
+    once it listens."""
+
+    async def main() -> None:
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        await _until_started(server, task)
+        on_started(url_of(sock))
+        await task
+
+    _run(main())
 
 
 @contextlib.asynccontextmanager
 async def serve(
     app: Any, *, host: str, port: int, log_level: str | None = None, **options: Any
 ) -> AsyncIterator[str]:
-    """Serve ``app`` in a task of the running loop; yields the base URL.
-
-    uvicorn's loggers are the host program's too (a sandbox served inside your own
-    uvicorn app): their levels are left as the host set them unless ``log_level``
-    is given."""
-    sock = bind(host, port)
-    try:
-        config = _config(app, log_level=log_level, access_log=False, log_config=None, **options)
-        server = _EmbeddedServer(config)
+    """Serve ``app`` in a task of the running loop; yields the base URL."""
+    with bind(host, port) as sock:
+        server = _embedded(app, log_level, options)
         task = asyncio.ensure_future(server.serve(sockets=[sock]))
         try:
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("the sandbox server stopped while starting")
-                await asyncio.sleep(0.005)
+            await _until_started(server, task)
             yield url_of(sock)
         finally:
             server.should_exit = True
             await task
-    finally:
-        sock.close()
 
 
 @contextlib.contextmanager
@@ -151,36 +164,24 @@ def serve_in_thread(
     app: Any, *, host: str, port: int, log_level: str | None = None, **options: Any
 ) -> Iterator[str]:
     """Serve ``app`` from a daemon thread with its own loop; yields the base URL."""
-    sock = bind(host, port)
-    try:
-        config = _config(app, log_level=log_level, access_log=False, log_config=None, **options)
-        server = _EmbeddedServer(config)
-        failures: list[BaseException] = []
+    with bind(host, port) as sock:
+        server = _embedded(app, log_level, options)
+        started: concurrent.futures.Future[str] = concurrent.futures.Future()
 
         def run() -> None:
             try:
-                _run(server.serve(sockets=[sock]))
-            except BaseException as exc:  # reported to the starting thread
-                failures.append(exc)
+                _serve_until_stopped(server, sock, started.set_result)
+            except BaseException as exc:  # before it listens: raised in the starting thread
+                if not started.done():
+                    started.set_exception(exc)
 
         thread = threading.Thread(target=run, name="kakaocert-sandbox", daemon=True)
         thread.start()
         try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while not server.started and thread.is_alive():
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the sandbox server did not start in time")
-                time.sleep(0.005)
-            if not server.started:
-                raise RuntimeError("the sandbox server did not start") from (
-                    failures[0] if failures else None
-                )
-            yield url_of(sock)
+            yield started.result(timeout=STARTUP_TIMEOUT)
         finally:
             server.should_exit = True
             thread.join()
-    finally:
-        sock.close()
 
 
 def run_forever(
@@ -192,21 +193,6 @@ def run_forever(
     log_level: str = "info",
 ) -> None:
     """Serve ``app`` until interrupted (Ctrl-C); ``on_started(url)`` once listening."""
-    sock = bind(host, port)
-    config = _config(app, log_level=log_level, access_log=log_level == "debug")
-    server = uvicorn.Server(config)
-
-    async def main() -> None:
-        task = asyncio.ensure_future(server.serve(sockets=[sock]))
-        while not server.started:
-            if task.done():
-                break
-            await asyncio.sleep(0.01)
-        if server.started:
-            on_started(url_of(sock))
-        await task
-
-    try:
-        _run(main())
-    finally:
-        sock.close()
+    with bind(host, port) as sock:
+        config = _config(app, log_level, access_log=log_level == "debug")
+        _serve_until_stopped(uvicorn.Server(config), sock, on_started)

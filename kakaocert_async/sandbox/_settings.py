@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from math import isfinite
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 
@@ -154,6 +154,24 @@ class Settings:
     def now(self) -> float:
         """The sandbox clock, in epoch seconds."""
         return self.clock() + self.clock_offset
+
+
+class SettingsOptions(TypedDict, total=False):
+    """The keyword arguments of ``Sandbox(...)`` but ``secret_key`` (which it takes
+    apart, to keep it out of tracebacks) and ``faults``: the other :class:`Settings`
+    fields, each defaulting as there."""
+
+    link_id: str
+    client_code: str
+    client_name: str
+    token_ttl: float
+    sign_after: float | None
+    clock_offset: float
+    clock: Clock
+    date_tolerance: float
+    required_scope: str
+    allowed_hosts: Iterable[str]
+    double_slash_signatures: bool
 
 
 total_repr(Settings)  # a half-built one's repr does not raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import attrs
 import pytest
 
 from kakaocert_async import ValidationError
@@ -15,7 +16,7 @@ from kakaocert_async.sandbox import (
     DEFAULT_SIGN_AFTER,
     Sandbox,
 )
-from kakaocert_async.sandbox._settings import DEFAULT_SECRET_KEY_BYTES
+from kakaocert_async.sandbox._settings import DEFAULT_SECRET_KEY_BYTES, Settings, SettingsOptions
 
 
 def test_the_documented_defaults() -> None:
@@ -65,3 +66,10 @@ def test_bad_settings_are_refused_by_name(setting: str, value: Any) -> None:
 def test_zero_sign_after_and_zero_offset_are_fine() -> None:
     sandbox = Sandbox(sign_after=0, clock_offset=0)
     assert sandbox.settings.sign_after == 0
+
+
+def test_every_setting_is_a_keyword_of_the_sandbox() -> None:
+    # Sandbox(...) types its settings by SettingsOptions (secret_key it takes apart).
+    fields = {field.name for field in attrs.fields(Settings)}
+    assert {*SettingsOptions.__annotations__, "secret_key"} == fields
+    assert Sandbox(required_scope="399").settings.required_scope == "399"
