@@ -137,18 +137,14 @@ _ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
 )
 
 
-def describe_error(exc: BaseException) -> str:
-    """The one-line message for an error: what kind, and the SDK's own words."""
+def describe_error(exc: KakaocertError) -> str:
+    """The one-line message for one of the SDK's errors: what kind, and its own words."""
     if isinstance(exc, ValidationError):
         flag = f" ({flag_of(exc.field)})" if exc.field in _fields() else ""
         return exc.message + flag
-    if isinstance(exc, KakaocertError):
-        kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
-        detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)
-        return f"{kind}: {detail}"
-    if isinstance(exc, CommandError):
-        return exc.message
-    return f"{type(exc).__name__}: {exc}"
+    kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
+    detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)
+    return f"{kind}: {detail}"
 
 
 def report(message: str) -> None:
@@ -173,7 +169,7 @@ def run(command: Coroutine[Any, Any, int]) -> int:
     except Exception as exc:
         if os.environ.get(DEBUG_VAR):
             raise
-        report(f"unexpected {describe_error(exc)} (set {DEBUG_VAR}=1 to see the traceback)")
+        report(f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VAR}=1 to see the traceback)")
         return EXIT_ERROR
 
 

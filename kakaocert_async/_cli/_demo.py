@@ -12,11 +12,9 @@ import contextlib
 import os
 import sys
 import time
-from typing import IO, TYPE_CHECKING
 
 from kakaocert_async._arguments import seconds, sign_after
 from kakaocert_async._client import BoundClient, Client
-from kakaocert_async._env import Environment
 from kakaocert_async._models import ESignRequest, SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
@@ -29,11 +27,9 @@ from ._base import (
     CommandError,
     Commands,
     command,
+    connected,
     revealed,
 )
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 SANDBOX_INTERVAL = 0.5
 LIVE_INTERVAL = 2.0
@@ -101,21 +97,6 @@ def add_parser(commands: Commands) -> None:
     parser.set_defaults(run=run_demo)
 
 
-class _Printer:
-    """Lines on stdout: styled by rich on a terminal, plain otherwise."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.console: Console | None = _progress.rich_console(stream)
-        self.arrow = " → " if self.console is not None else " -> "
-
-    def line(self, text: str = "", style: str | None = None) -> None:
-        if self.console is None:
-            print(text, file=self.stream, flush=True)
-        else:
-            self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
-
-
 def _request(args: argparse.Namespace) -> ESignRequest:
     call_center = args.call_center or os.environ.get(CALL_CENTER_VAR, "").strip()
     if args.live:
@@ -152,19 +133,15 @@ def _receiver(args: argparse.Namespace, key: str) -> str:
 async def run_demo(args: argparse.Namespace) -> int:
     """The demo itself, on stdout; its exit status."""
     started = time.monotonic()
-    out = _Printer(sys.stdout)
+    out = _progress.Lines(sys.stdout)
+    arrow = " → " if out.console is not None else " -> "
     request = _request(args)  # checked first: nothing is sent if it is wrong
     async with contextlib.AsyncExitStack() as stack:
         client: BoundClient
         if args.live:
-            environment = Environment.from_env(variables=Client.variables)
-            client = (await stack.enter_async_context(environment.client(Client))).for_client()
-            interval = args.interval or LIVE_INTERVAL
-            out.line(
-                f"KakaoCert demo on the service at {environment.api_url}"
-                f" (client code {client.client_code})",
-                style="bold",
-            )
+            client = await stack.enter_async_context(connected(Client))
+            url, code = client._connection.base_url, client.client_code
+            where = f"the service at {url} (client code {code})"
         else:
             from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra
 
@@ -174,26 +151,27 @@ async def run_demo(args: argparse.Namespace) -> int:
                 raise CommandError(f"{exc} (or run the demo --live)") from None
             sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
             client = sandbox.client().for_client(sandbox.client_code)  # closed with the sandbox
-            interval = args.interval or SANDBOX_INTERVAL
             signs = (
                 "never signs by itself"
                 if args.sign_after is None
                 else f"the receiver signs {args.sign_after:g} s after the request"
             )
-            out.line(f"KakaoCert demo on the in-process sandbox ({signs})", style="bold")
+            where = f"the in-process sandbox ({signs})"
+        out.line(f"KakaoCert demo on {where}", style="bold")
+        interval = args.interval or (LIVE_INTERVAL if args.live else SANDBOX_INTERVAL)
 
         receipt = await client.request_esign(request)
-        out.line(f"1. request_esign {out.arrow}receipt_id {receipt.receipt_id}", style="cyan")
+        out.line(f"1. request_esign {arrow}receipt_id {receipt.receipt_id}", style="cyan")
 
         out.line(f"2. await_signed   polling every {interval:g} s", style="cyan")
         states = client.watch_esign_state(
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        progress = _progress.progress_for(out.stream, indent=3, console=out.console)
+        progress = _progress.progress_for(out.stream, indent=3)
         first, last = await _progress.follow(states, progress)
         # Pending, then signed or expired: the first state read and the last.
         seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
-        out.line("   states seen: " + out.arrow.join(seen))
+        out.line("   states seen: " + arrow.join(seen))
         if last.state is SignState.EXPIRED:
             out.line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
@@ -201,7 +179,7 @@ async def run_demo(args: argparse.Namespace) -> int:
         verification = await client.verify_esign(receipt.receipt_id)
         signed_data = verification.signed_data
         out.line(
-            f"3. verify_esign  {out.arrow}signed_data ({len(signed_data)} characters):",
+            f"3. verify_esign  {arrow}signed_data ({len(signed_data)} characters):",
             style="cyan",
         )
         out.line(signed_data)

@@ -66,8 +66,8 @@ def describe(status: StatusLike, now: float) -> str:
 
 
 class Progress:
-    """Shows the states of one receipt as they are read (this one shows nothing); a
-    context manager, entered while they are."""
+    """Shows the states of one receipt as they are read (this one shows nothing:
+    ``--quiet``); a context manager, entered while they are."""
 
     def __enter__(self: _Self) -> _Self:
         return self
@@ -77,10 +77,6 @@ class Progress:
 
     def update(self, status: StatusLike) -> None:
         pass
-
-
-class NoProgress(Progress):
-    """Shows nothing (``--quiet``)."""
 
 
 @attrs.define
@@ -163,16 +159,25 @@ class RichProgress(Progress):
         return self._renderable
 
 
-def rich_console(stream: IO[str]) -> Console | None:
-    """A rich console on ``stream`` if it is a terminal and rich is installed, else ``None``."""
-    isatty = getattr(stream, "isatty", None)
-    if not (callable(isatty) and isatty()):
-        return None
-    try:
-        from rich.console import Console
-    except ImportError:
-        return None
-    return Console(file=stream)
+class Lines:
+    """Lines on a stream: styled by rich on a terminal (rich is the ``cli`` extra), plain
+    otherwise."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.console: Console | None = None
+        isatty = getattr(stream, "isatty", None)
+        if callable(isatty) and isatty():
+            with contextlib.suppress(ImportError):
+                from rich.console import Console
+
+                self.console = Console(file=stream)
+
+    def line(self, text: str, style: str | None = None) -> None:
+        if self.console is None:
+            print(text, file=self.stream, flush=True)
+        else:
+            self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S, S]:
@@ -189,20 +194,14 @@ async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S
 
 
 def progress_for(
-    stream: IO[str],
-    *,
-    quiet: bool = False,
-    label: str = "",
-    indent: int = 0,
-    console: Console | None = None,
+    stream: IO[str], *, quiet: bool = False, label: str = "", indent: int = 0
 ) -> Progress:
-    """The progress display for ``stream``: rich on a terminal, plain lines otherwise.
-
-    Each line is ``indent`` spaces, ``label``, then the state in words.
-    """
+    """The progress display for ``stream``: rich on a terminal, plain lines otherwise
+    (none with ``quiet``). Each line is ``indent`` spaces, ``label``, then the state in
+    words."""
     if quiet:
-        return NoProgress()
-    console = console or rich_console(stream)
+        return Progress()
+    console = Lines(stream).console
     if console is not None:
         return RichProgress(console, label=label, indent=indent)
     return PlainProgress(stream, label=label, indent=indent)
