@@ -47,6 +47,7 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
+from ._public import publish
 from ._version import __version__
 
 # A library's logger: records reach the application's handlers if it configured
@@ -92,3 +93,6 @@ __all__ = [
     "__version__",
     "set_testing",
 ]
+
+# Public classes and functions named as imported, not by their private module (_public).
+publish(globals(), __all__)

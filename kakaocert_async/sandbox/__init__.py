@@ -23,6 +23,8 @@ import importlib
 import warnings
 from typing import Any
 
+from kakaocert_async._public import publish
+
 from ._faults import Fault, FaultPlan, FaultSpecError
 from ._receipts import decrypt_personal_data
 from ._rejections import Rejected, Rejection
@@ -55,6 +57,9 @@ __all__ = [
     "Settings",
     "decrypt_personal_data",
 ]
+
+# Public classes and functions named as imported, not by their private module (_public).
+publish(globals(), __all__)
 
 _DEPRECATED = {
     # name: (where it is now, what to use instead)
