@@ -124,12 +124,15 @@ def __getattr__(name: str) -> Any:
 
 
 def _keep_loaded() -> None:
+    from ._public import publish
+
     namespace = globals()
     for module in _MODULES:
         loaded = sys.modules.get(__name__ + module)
         for name in __all__ if loaded is not None else ():
             if name not in namespace and hasattr(loaded, name):
                 namespace[name] = getattr(loaded, name)
+    publish(namespace, [name for name in __all__ if name in namespace])
 
 
 def __dir__() -> list[str]:

@@ -368,6 +368,16 @@ class Client(ReceiptClient):
                 kakao = client.for_client()
                 receipt = await kakao.request_esign(request)
                 status = await kakao.await_signed(receipt)
+
+        Args:
+            client_code: The client code to bind; by default, :attr:`client_code`.
+
+        Returns:
+            The bound client.
+
+        Raises:
+            ValidationError: ``client_code`` is malformed, or none was given and the client
+                has none.
         """
         return self._bind(BoundClient, client_code)
 
@@ -384,6 +394,27 @@ class Client(ReceiptClient):
         and CMS), returns a ``tx_id`` for your app to hand to KakaoTalk. Not
         idempotent: it is repeated only when the request provably never left
         (:class:`RequestNotSent`), never after a timeout or a 5xx.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: What to ask, of any kind.
+            app_to_app: Return a ``tx_id`` for your app instead of sending a KakaoTalk message
+                (e-sign and CMS only).
+
+        Returns:
+            The receipt, of the request's kind: keep it (or its ``receipt_id``) to read the
+            state and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
         """
         kind = self._kind_of_request(request)
         receipt: ReceiptT = await self._request(kind, client_code, request, app_to_app)
@@ -392,7 +423,23 @@ class Client(ReceiptClient):
     @operation
     async def get_state(self, client_code: str, receipt: ReceiptBase[StatusT, Any]) -> StatusT:
         """Read the state of a receipt (of any kind: the state is of the same kind).
-        Safe to repeat; retried on passing failures."""
+        Safe to repeat; retried on passing failures.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: The receipt a request returned, of any kind.
+
+        Returns:
+            The state, of the receipt's kind.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         kind, receipt_id = _kind_of(receipt)
         state: StatusT = await self._get_state(kind, client_code, receipt_id)
         return state
@@ -415,6 +462,24 @@ class Client(ReceiptClient):
         from a gateway rather than the service's own error, or a close that cut it
         short), :class:`VerifyOutcomeUnknown` says so. An error before sending (no
         token, no connection) is raised as is.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: The receipt a request returned, of any kind.
+            signature: App to App only: the value your app got from KakaoTalk.
+
+        Returns:
+            The verification, of the receipt's kind, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the verify (not signed yet, verified already, an
+                unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
         """
         kind, receipt_id = _kind_of(receipt)
         verification: VerificationT = await self._verify(kind, client_code, receipt_id, signature)
@@ -444,6 +509,27 @@ class Client(ReceiptClient):
         (``__cause__`` is the last failure); if no state could be read at all, it is
         :class:`ServiceUnreachable` instead. Check ``state`` of the result:
         :attr:`SignState.SIGNED` or :attr:`SignState.EXPIRED`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: The receipt a request returned, of any kind.
+            timeout: Seconds to wait at most; by default, until a few seconds after the
+                receipt expires.
+            interval: Seconds between polls (2 by default, 0.01 at least).
+
+        Returns:
+            The final state, of the receipt's kind: signed or expired.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit (checked before the first
+                poll).
+            SignTimeout: The receipt was still pending at the deadline (``last_status``: the
+                state last read).
+            ServiceUnreachable: No state could be read at all by the deadline.
+            APIError: A refusal that will not pass (an unknown receipt, say): it ends the wait
+                at once.
+            MalformedResponse: An unreadable answer: it ends the wait at once.
+            ClientClosed: The client was closed before or during the wait.
         """
         kind, receipt_id = _kind_of(receipt)
         return await last_state(
@@ -463,6 +549,27 @@ class Client(ReceiptClient):
 
         The last one yielded is signed or expired; :class:`SignTimeout` ends it
         otherwise. Arguments are checked at once, before iteration starts.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: The receipt a request returned, of any kind.
+            timeout: Seconds to wait at most; by default, until a few seconds after the
+                receipt expires.
+            interval: Seconds between polls (2 by default, 0.01 at least).
+
+        Yields:
+            Each state read, of the receipt's kind; the last one is signed or expired.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit (checked before the first
+                poll).
+            SignTimeout: The receipt was still pending at the deadline (``last_status``: the
+                state last read).
+            ServiceUnreachable: No state could be read at all by the deadline.
+            APIError: A refusal that will not pass (an unknown receipt, say): it ends the wait
+                at once.
+            MalformedResponse: An unreadable answer: it ends the wait at once.
+            ClientClosed: The client was closed before or during the wait.
         """
         kind, receipt_id = _kind_of(receipt)
         return self._watch(kind, client_code, receipt_id, timeout=timeout, interval=interval)
@@ -473,12 +580,48 @@ class Client(ReceiptClient):
     async def request_esign(
         self, client_code: str, request: ESignRequest, app_to_app: bool = False
     ) -> ESignReceipt:
-        """Ask the receiver to sign ``request.text`` (RequestESign): :meth:`request`."""
+        """Ask the receiver to sign ``request.text`` (RequestESign): :meth:`request`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: What to sign, and who signs it.
+            app_to_app: Return a ``tx_id`` for your app instead of sending a KakaoTalk message.
+
+        Returns:
+            The receipt: keep its ``receipt_id`` to read the state and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._request(ESIGN, client_code, request, app_to_app)
 
     @operation
     async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
-        """Read the state of a request (GetESignState): :meth:`get_state`."""
+        """Read the state of a request (GetESignState): :meth:`get_state`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The e-signature's state.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._get_state(ESIGN, client_code, receipt_id)
 
     @operation
@@ -486,7 +629,26 @@ class Client(ReceiptClient):
         self, client_code: str, receipt_id: str, signature: str | None = None
     ) -> ESignVerification:
         """Verify a signed request and get its signed data (VerifyESign): :meth:`verify`.
-        Once only."""
+        Once only.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+            signature: App to App only: the value your app got from KakaoTalk.
+
+        Returns:
+            The verification, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the verify (not signed yet, verified already, an
+                unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
+        """
         return await self._verify(ESIGN, client_code, receipt_id, signature)
 
     @operation
@@ -498,7 +660,29 @@ class Client(ReceiptClient):
         timeout: float | None = None,
         interval: float | None = None,
     ) -> AsyncGenerator[ESignStatus, None]:
-        """:meth:`watch_state` of an e-signature's receipt id."""
+        """:meth:`watch_state` of an e-signature's receipt id.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+            timeout: Seconds to wait at most; by default, until a few seconds after the
+                receipt expires.
+            interval: Seconds between polls (2 by default, 0.01 at least).
+
+        Yields:
+            Each state read; the last one is signed or expired.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit (checked before the first
+                poll).
+            SignTimeout: The receipt was still pending at the deadline (``last_status``: the
+                state last read).
+            ServiceUnreachable: No state could be read at all by the deadline.
+            APIError: A refusal that will not pass (an unknown receipt, say): it ends the wait
+                at once.
+            MalformedResponse: An unreadable answer: it ends the wait at once.
+            ClientClosed: The client was closed before or during the wait.
+        """
         return self._watch(ESIGN, client_code, receipt_id, timeout=timeout, interval=interval)
 
     # Identity verification (본인인증) ---------------------------------------
@@ -508,18 +692,71 @@ class Client(ReceiptClient):
         self, client_code: str, request: VerifyAuthRequest
     ) -> VerifyAuthReceipt:
         """Ask the receiver to verify their identity by signing ``request.text``
-        (RequestVerifyAuth): :meth:`request`. No App to App."""
+        (RequestVerifyAuth): :meth:`request`. No App to App.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: What to sign, and who verifies their identity.
+
+        Returns:
+            The receipt: keep its ``receipt_id`` to read the state and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._request(IDENTITY, client_code, request, None)
 
     @operation
     async def get_verify_auth_state(self, client_code: str, receipt_id: str) -> VerifyAuthStatus:
-        """Read the state of an identity verification (GetVerifyAuthState): :meth:`get_state`."""
+        """Read the state of an identity verification (GetVerifyAuthState): :meth:`get_state`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The identity verification's state.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._get_state(IDENTITY, client_code, receipt_id)
 
     @operation
     async def verify_auth(self, client_code: str, receipt_id: str) -> VerifyAuthVerification:
         """Verify a signed identity verification and get its signed data (VerifyAuth):
-        :meth:`verify`. Once only."""
+        :meth:`verify`. Once only.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The verification, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the verify (not signed yet, verified already, an
+                unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
+        """
         return await self._verify(IDENTITY, client_code, receipt_id, None)
 
     # CMS withdrawal consent (자동이체 출금동의) -----------------------------
@@ -528,12 +765,48 @@ class Client(ReceiptClient):
     async def request_cms(
         self, client_code: str, request: CMSRequest, app_to_app: bool = False
     ) -> CMSReceipt:
-        """Ask the receiver to consent to automatic withdrawals (RequestCMS): :meth:`request`."""
+        """Ask the receiver to consent to automatic withdrawals (RequestCMS): :meth:`request`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: The withdrawal to consent to, and who consents.
+            app_to_app: Return a ``tx_id`` for your app instead of sending a KakaoTalk message.
+
+        Returns:
+            The receipt: keep its ``receipt_id`` to read the state and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._request(CMS, client_code, request, app_to_app)
 
     @operation
     async def get_cms_state(self, client_code: str, receipt_id: str) -> CMSStatus:
-        """Read the state of a withdrawal consent (GetCMSState): :meth:`get_state`."""
+        """Read the state of a withdrawal consent (GetCMSState): :meth:`get_state`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The withdrawal consent's state.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._get_state(CMS, client_code, receipt_id)
 
     @operation
@@ -541,7 +814,26 @@ class Client(ReceiptClient):
         self, client_code: str, receipt_id: str, signature: str | None = None
     ) -> CMSVerification:
         """Verify a signed withdrawal consent and get its signed data (VerifyCMS):
-        :meth:`verify`. Once only."""
+        :meth:`verify`. Once only.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+            signature: App to App only: the value your app got from KakaoTalk.
+
+        Returns:
+            The verification, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the verify (not signed yet, verified already, an
+                unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
+        """
         return await self._verify(CMS, client_code, receipt_id, signature)
 
     # The 2.x dialect of the calls -------------------------------------------

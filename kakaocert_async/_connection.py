@@ -494,6 +494,16 @@ class ClientBase:
         A missing variable is a :class:`~kakaocert_async.ValidationError` naming it
         (and how to try the SDK without credentials: ``kakaocert-async sandbox``
         prints the lines to paste); a bad one is named the same way.
+
+        Args:
+            environ: The variables to read instead of ``os.environ``.
+            **options: The constructor's other keyword arguments.
+
+        Returns:
+            A client of this class.
+
+        Raises:
+            ValidationError: A variable is missing or malformed (named), or an option is.
         """
         source = hidden(environ)  # the environment holds the SecretKey: never a local
         del environ
@@ -621,6 +631,12 @@ class ClientBase:
 
         On a sibling made by :meth:`with_options` it does nothing: the client it came
         from owns the connections.
+
+        Args:
+            grace: Seconds the calls in flight may take to finish (0 ends them at once).
+
+        Raises:
+            ValidationError: ``grace`` is negative or not a number.
         """
         if self._sibling:
             return

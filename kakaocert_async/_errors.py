@@ -69,7 +69,20 @@ def _rebuild(cls: type[KakaocertError], args: tuple[Any, ...], state: dict[str, 
 
 
 class KakaocertError(Exception):
-    """Base of every error raised by ``kakaocert_async``."""
+    """Base of every error raised by ``kakaocert_async``. Its subclasses::
+
+    KakaocertError
+    ├── ValidationError      (also ValueError) bad input, found before any network call
+    ├── APIError                               the service answered with an error
+    │   └── barocert.VerifyTooLate             a verify past Barocert's 10 minutes
+    ├── TransportError                         no usable answer: connection failed, timeout
+    │   ├── RequestNotSent                     the request never left
+    │   ├── MalformedResponse                  an answer came, but not one we can read
+    │   └── VerifyOutcomeUnknown               a verify was sent and its answer was lost
+    ├── SignTimeout          (also TimeoutError) a wait ran out of time while pending
+    ├── ServiceUnreachable                     a wait read no state at all
+    └── ClientClosed                           the Client was closed (before or during a call)
+    """
 
     code: int
     message: str
@@ -78,6 +91,12 @@ class KakaocertError(Exception):
     error says otherwise."""
 
     def __init__(self, message: str, *, code: int = CLIENT_ERROR_CODE) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: What went wrong.
+            code: The service's error code, or ``-99999999`` for an error found on this side.
+        """
         super().__init__(message)
         self.code = code
         self.message = message
@@ -112,6 +131,12 @@ class ValidationError(KakaocertError, ValueError):
     field: str
 
     def __init__(self, field: str, rule: str) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            field: The offending field or argument.
+            rule: What it must be (the message is ``"{field}: {rule}"``).
+        """
         super().__init__(f"{field}: {rule}")
         self.field = field
 
@@ -143,6 +168,15 @@ class APIError(KakaocertError):
         retry_after: float | None = None,
         hint: str | None = None,
     ) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: The service's own text (or the start of the body).
+            code: The service's error code, or ``-99999999`` when the body held none.
+            http_status: The HTTP status.
+            retry_after: Seconds the server asked to wait (``Retry-After``), if it said.
+            hint: What to check or do next, if known.
+        """
         super().__init__(message, code=code)
         self.http_status = http_status
         self.retry_after = retry_after
@@ -176,6 +210,12 @@ class TransportError(KakaocertError):
     """
 
     def __init__(self, message: str, *, progress: Progress = Progress.SENT) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: What went wrong.
+            progress: How far the exchange got.
+        """
         super().__init__(message)
         self.progress = progress
 
@@ -194,6 +234,12 @@ class RequestNotSent(TransportError):
     """
 
     def __init__(self, message: str, *, progress: Progress = Progress.NOT_SENT) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: What went wrong.
+            progress: How far the exchange got: not sent, or partly.
+        """
         super().__init__(message, progress=progress)
 
 
@@ -206,6 +252,12 @@ class MalformedResponse(TransportError):
     http_status: int
 
     def __init__(self, message: str, *, http_status: int) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: What is wrong with the answer.
+            http_status: The HTTP status that came with it.
+        """
         super().__init__(message, progress=Progress.ANSWERED)
         self.http_status = http_status
 
@@ -230,6 +282,11 @@ class RawAnswer:
     __slots__ = ("body",)
 
     def __init__(self, body: bytes) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            body: The answer's body, as decoded from the wire.
+        """
         self.body = body
 
     @property
@@ -268,6 +325,14 @@ class VerifyOutcomeUnknown(TransportError):
         raw_answer: RawAnswer | None = None,
         progress: Progress = Progress.SENT,
     ) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: What happened, and how to find out whether the verify went through.
+            receipt_id: The receipt verified.
+            raw_answer: The answer that came but could not be read, if one did.
+            progress: How far the exchange got.
+        """
         super().__init__(message, progress=progress)
         self.receipt_id = receipt_id
         self.raw_answer = raw_answer
@@ -313,6 +378,12 @@ class SignTimeout(KakaocertError, TimeoutError):
     last_status: Status | None
 
     def __init__(self, message: str, *, last_status: Status | None) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: How long the wait took, and the last failure, if any.
+            last_status: The last state read, or ``None``.
+        """
         super().__init__(message)
         self.last_status = last_status
 
@@ -334,6 +405,13 @@ class ServiceUnreachable(KakaocertError):
     last_error: KakaocertError
 
     def __init__(self, message: str, *, receipt_id: str, last_error: KakaocertError) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: How long the wait took, and the last failure.
+            receipt_id: The receipt waited on.
+            last_error: The last poll's failure.
+        """
         super().__init__(message)
         self.receipt_id = receipt_id
         self.last_error = last_error
@@ -354,6 +432,12 @@ class ClientClosed(KakaocertError):
     """
 
     def __init__(self, message: str, *, progress: Progress = Progress.NOT_SENT) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: What was closed, and when.
+            progress: How far the exchange got.
+        """
         super().__init__(message)
         self.progress = progress
 

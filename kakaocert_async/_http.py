@@ -68,6 +68,12 @@ def set_testing(enabled: bool) -> contextlib.AbstractContextManager[None]:
 
         with kakaocert_async.set_testing(True):
             ...
+
+    Args:
+        enabled: ``True`` skips the waits; ``False`` waits them again.
+
+    Returns:
+        A context manager that restores the previous setting on exit.
     """
     global _testing
     previous, _testing = _testing, enabled
@@ -128,6 +134,14 @@ class RetryPolicy:
         With a ``deadline`` (``time.monotonic()``), nothing is tried that could
         not start before it, and a ``Retry-After`` is waited out only if it ends
         before it; without one, a ``Retry-After`` over :data:`MAX_RETRY_AFTER` is not.
+
+        Args:
+            attempt: The number of the attempt to make next (2 for the first retry).
+            error: The failure of the attempt before it.
+            deadline: When the call must end (``time.monotonic()``), or ``None``.
+
+        Returns:
+            Seconds to wait before it, or ``None`` not to make it.
         """
         if attempt > self.attempts or not error.is_transient:
             return None
@@ -149,7 +163,11 @@ class RetryPolicy:
         """The most seconds :meth:`wait_before` can have one call wait in all, without a
         deadline: before each attempt after the first, the backoff with all its jitter,
         or :data:`MAX_RETRY_AFTER` where an answered error may be repeated (0 while
-        :func:`set_testing` is on)."""
+        :func:`set_testing` is on).
+
+        Returns:
+            Seconds.
+        """
         if _testing:
             return 0.0
         total = 0.0

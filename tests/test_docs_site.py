@@ -235,3 +235,36 @@ def test_the_strict_build_ci_runs_fails_on_a_page_left_out_of_the_nav(tmp_path: 
     )
     assert built.returncode != 0
     assert "orphan.md" in built.stderr
+
+
+def test_the_reference_names_no_private_module_even_on_hover() -> None:
+    """``mkdocs build`` then ``grep -r 'kakaocert_async._[a-z]' site/reference`` finds
+    nothing: titles that mkdocstrings gives by the defining module are made public."""
+    titles = _hook("titles.py").public_titles
+    linked = (
+        '<a class="autorefs autorefs-internal" title="APIError (kakaocert_async._errors.APIError)"'
+        ' href="#kakaocert_async.APIError">APIError</a>'
+    )
+    assert titles(linked) == (
+        '<a class="autorefs autorefs-internal" title="kakaocert_async.APIError"'
+        ' href="#kakaocert_async.APIError">APIError</a>'
+    )
+    unlinked = '<span title="kakaocert_async._models.wire">wire</span>'
+    assert titles(unlinked) == "<span>wire</span>"
+    public = '<span title="kakaocert_async.barocert.Client">Client</span>'
+    assert titles(public) == public
+    assert titles("<code>kakaocert_async.__all__</code>") == "<code>kakaocert_async.__all__</code>"
+
+
+def test_every_public_module_has_a_reference_page() -> None:
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text().replace("!!python", "#"))
+    reference = next(item["Reference"] for item in config["nav"] if "Reference" in item)
+    api = next(item["API"] for item in reference if isinstance(item, dict) and "API" in item)
+    pages = {name: page for entry in api for name, page in entry.items()}
+    modules = ("kakaocert_async", "kakaocert_async.barocert", "kakaocert_async.sandbox")
+    assert set(pages) == {*modules, "kakaocert_async.arq"}
+    for name, page in pages.items():
+        assert f"::: {name}\n" in (DOCS / page).read_text()
+    hooks = [Path(hook).name for hook in config["hooks"]]
+    assert "titles.py" in hooks
+    assert "show_bases: false" in (ROOT / "mkdocs.yml").read_text()

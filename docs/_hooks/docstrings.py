@@ -23,7 +23,12 @@ from typing import Any
 
 import griffe
 
-PUBLIC_MODULES = ("kakaocert_async", "kakaocert_async.sandbox", "kakaocert_async.barocert")
+PUBLIC_MODULES = (
+    "kakaocert_async",
+    "kakaocert_async.sandbox",
+    "kakaocert_async.barocert",
+    "kakaocert_async.arq",
+)
 
 _ROLE = re.compile(r":(?:py:)?(?:class|meth|func|attr|data|exc|mod|obj|const):`(?P<target>[^`]+)`")
 _PROMPT = re.compile(r"^(?P<indent>\s*)>>> ")

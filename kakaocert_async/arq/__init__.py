@@ -75,6 +75,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover -- tested in a subprocess
 
 # After the check above, so that a missing extra is said plainly.
 from kakaocert_async._kinds import CMS, ESIGN, IDENTITY, KINDS, ReceiptKind  # noqa: E402
+from kakaocert_async._public import publish  # noqa: E402
 from kakaocert_async.barocert._kinds import CMS as BAROCERT_CMS  # noqa: E402
 from kakaocert_async.barocert._kinds import IDENTITY as BAROCERT_IDENTITY  # noqa: E402
 from kakaocert_async.barocert._kinds import KINDS as BAROCERT_KINDS  # noqa: E402
@@ -104,3 +105,6 @@ __all__ = [
     "StoreFailed",
     "outage_tolerant",
 ]
+
+# Public classes and functions named as imported, not by their private module (_public).
+publish(globals(), __all__)

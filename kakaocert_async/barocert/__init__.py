@@ -27,6 +27,7 @@ from kakaocert_async._errors import (
     ValidationError,
     VerifyOutcomeUnknown,
 )
+from kakaocert_async._public import publish
 
 from . import _wire as _wire  # registers the models on the package's converter
 from ._client import (
@@ -96,3 +97,6 @@ __all__ = [
     "hash_file",
     "hash_text",
 ]
+
+# Public classes and functions named as imported, not by their private module (_public).
+publish(globals(), __all__)

@@ -168,6 +168,16 @@ class Client(ReceiptClient):
                 kakao = client.for_client()
                 receipt = await kakao.request_sign(request)
                 status = await kakao.await_completed(receipt)
+
+        Args:
+            client_code: The client code to bind; by default, :attr:`client_code`.
+
+        Returns:
+            The bound client.
+
+        Raises:
+            ValidationError: ``client_code`` is malformed, or none was given and the client
+                has none.
         """
         return self._bind(BoundClient, client_code)
 
@@ -187,6 +197,25 @@ class Client(ReceiptClient):
         ``scheme`` your app opens. Not idempotent: repeated only when it provably
         never left (:class:`~kakaocert_async.RequestNotSent`), never after a timeout
         or a 5xx.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: What to ask, of any kind, the receiver's data in plain text.
+
+        Returns:
+            The receipt, which knows its kind: keep it (or its ``receipt_id`` and kind) to
+            read the status and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
         """
         receipt: Receipt = await self._request(self._kind_of_request(request), client_code, request)
         return receipt
@@ -194,7 +223,23 @@ class Client(ReceiptClient):
     @operation
     async def get_status(self, client_code: str, receipt: Receipt) -> Status:
         """The status of a receipt (of any kind). Safe to repeat; retried on passing
-        failures."""
+        failures.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: The receipt a request returned, of any kind.
+
+        Returns:
+            The receipt's status.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         kind, receipt_id = _kind_of(receipt, None)
         return await self._get_state(kind, client_code, receipt_id)
 
@@ -211,6 +256,26 @@ class Client(ReceiptClient):
         :class:`~kakaocert_async.VerifyOutcomeUnknown` says so (read the status:
         ``verify_dt`` is set if it went through). Refused because it came more than
         10 minutes after ``complete_dt``: :class:`VerifyTooLate`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: The receipt a request returned, of any kind.
+
+        Returns:
+            The verification with the signed data: a :class:`MultiSignVerification` for a
+            multi-sign receipt, a :class:`Verification` otherwise.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            VerifyTooLate: The service refused it, and the status read right after shows the
+                receipt completed over 10 minutes before, never verified.
+            APIError: The service refused the verify otherwise (not completed, verified
+                already, an unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
         """
         kind, receipt_id = _kind_of(receipt, None)
         verification: Verification | MultiSignVerification
@@ -228,13 +293,47 @@ class Client(ReceiptClient):
         ``scheme`` your app opens. Not idempotent: repeated only when it provably
         never left (:class:`~kakaocert_async.RequestNotSent`), never after a timeout
         or a 5xx.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: The identity verification, the receiver's data in plain text.
+
+        Returns:
+            The receipt: keep it (or its ``receipt_id``) to read the status and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
         """
         return await self._request(IDENTITY, client_code, request)
 
     @operation
     async def get_identity_status(self, client_code: str, receipt_id: str) -> Status:
         """The state of an identity verification (getIdentityStatus). Safe to repeat;
-        retried on passing failures."""
+        retried on passing failures.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The identity verification's status.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._get_state(IDENTITY, client_code, receipt_id)
 
     @operation
@@ -247,6 +346,25 @@ class Client(ReceiptClient):
         sending, :class:`~kakaocert_async.VerifyOutcomeUnknown` says so (read the
         status: ``verify_dt`` is set if it went through). Refused because it came
         more than 10 minutes after ``complete_dt``: :class:`VerifyTooLate`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The verification, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            VerifyTooLate: The service refused it, and the status read right after shows the
+                receipt completed over 10 minutes before, never verified.
+            APIError: The service refused the verify otherwise (not completed, verified
+                already, an unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
         """
         return await self._verify(IDENTITY, client_code, receipt_id)
 
@@ -255,12 +373,47 @@ class Client(ReceiptClient):
     @operation
     async def request_sign(self, client_code: str, request: SignRequest) -> Receipt:
         """Ask the receiver to sign one document (requestSign). Not idempotent, as
-        :meth:`request_identity`."""
+        :meth:`request_identity`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: The sign request, the receiver's data in plain text.
+
+        Returns:
+            The receipt: keep it (or its ``receipt_id``) to read the status and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._request(SIGN, client_code, request)
 
     @operation
     async def get_sign_status(self, client_code: str, receipt_id: str) -> Status:
-        """The state of a sign request (getSignStatus). Safe to repeat."""
+        """The state of a sign request (getSignStatus). Safe to repeat.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The sign request's status.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._get_state(SIGN, client_code, receipt_id)
 
     @operation
@@ -270,6 +423,25 @@ class Client(ReceiptClient):
         **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`:
         a lost answer is :class:`~kakaocert_async.VerifyOutcomeUnknown`, a verify
         refused for coming too late is :class:`VerifyTooLate`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The verification, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            VerifyTooLate: The service refused it, and the status read right after shows the
+                receipt completed over 10 minutes before, never verified.
+            APIError: The service refused the verify otherwise (not completed, verified
+                already, an unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
         """
         return await self._verify(SIGN, client_code, receipt_id)
 
@@ -278,12 +450,47 @@ class Client(ReceiptClient):
     @operation
     async def request_multi_sign(self, client_code: str, request: MultiSignRequest) -> Receipt:
         """Ask the receiver to sign 1 to 20 documents at once (requestMultiSign). Not
-        idempotent, as :meth:`request_identity`."""
+        idempotent, as :meth:`request_identity`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: The multi-sign request, the receiver's data in plain text.
+
+        Returns:
+            The receipt: keep it (or its ``receipt_id``) to read the status and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._request(MULTI_SIGN, client_code, request)
 
     @operation
     async def get_multi_sign_status(self, client_code: str, receipt_id: str) -> Status:
-        """The state of a multi-sign request (getMultiSignStatus). Safe to repeat."""
+        """The state of a multi-sign request (getMultiSignStatus). Safe to repeat.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The multi-sign request's status.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._get_state(MULTI_SIGN, client_code, receipt_id)
 
     @operation
@@ -292,6 +499,25 @@ class Client(ReceiptClient):
         request's order (verifyMultiSign).
 
         **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The verification, with one signed datum per document.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            VerifyTooLate: The service refused it, and the status read right after shows the
+                receipt completed over 10 minutes before, never verified.
+            APIError: The service refused the verify otherwise (not completed, verified
+                already, an unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
         """
         return await self._verify(MULTI_SIGN, client_code, receipt_id)
 
@@ -300,12 +526,47 @@ class Client(ReceiptClient):
     @operation
     async def request_cms(self, client_code: str, request: CMSRequest) -> Receipt:
         """Ask the receiver to consent to a bank withdrawal (requestCMS). Not
-        idempotent, as :meth:`request_identity`."""
+        idempotent, as :meth:`request_identity`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            request: The withdrawal consent, the receiver's data in plain text.
+
+        Returns:
+            The receipt: keep it (or its ``receipt_id``) to read the status and verify.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the request (or the token request), or answered 429
+                or 5xx.
+            RequestNotSent: It never left whole (no connection, no token), after the retries
+                ``max_retries`` allows.
+            TransportError: It was sent and no usable answer came (a timeout, a broken
+                connection; :class:`MalformedResponse`: an unreadable one). The service may
+                have sent the message: it is never repeated.
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._request(CMS, client_code, request)
 
     @operation
     async def get_cms_status(self, client_code: str, receipt_id: str) -> Status:
-        """The state of a withdrawal consent (getCMSStatus). Safe to repeat."""
+        """The state of a withdrawal consent (getCMSStatus). Safe to repeat.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The withdrawal consent's status.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the read (an unknown receipt, say), or still answered
+                429 or 5xx after the retries ``max_retries`` allows.
+            TransportError: No usable answer after those retries (:class:`RequestNotSent` if
+                nothing left; :class:`MalformedResponse` if the answer was unreadable).
+            ClientClosed: The client was closed before or during the call.
+        """
         return await self._get_state(CMS, client_code, receipt_id)
 
     @operation
@@ -313,6 +574,25 @@ class Client(ReceiptClient):
         """The signed data of a completed withdrawal consent (verifyCMS).
 
         **Once only, within 10 minutes of the signature**, as :meth:`verify_identity`.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt_id: The receipt's id (``receipt.receipt_id``).
+
+        Returns:
+            The verification, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            VerifyTooLate: The service refused it, and the status read right after shows the
+                receipt completed over 10 minutes before, never verified.
+            APIError: The service refused the verify otherwise (not completed, verified
+                already, an unknown receipt), or the token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable: the
+                receipt may be consumed. Never repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
         """
         return await self._verify(CMS, client_code, receipt_id)
 
@@ -327,6 +607,23 @@ class Client(ReceiptClient):
         is :class:`~kakaocert_async.VerifyOutcomeUnknown`. A login has no status to
         read, so a verify refused for coming too late is the service's
         :class:`~kakaocert_async.APIError` as it sent it.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            tx_id: The transaction id your app received from KakaoTalk.
+
+        Returns:
+            The login's verification, with the signed data.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit; nothing was sent.
+            APIError: The service refused the verify (too late too, as it sent it), or the
+                token request.
+            VerifyOutcomeUnknown: It was sent and its answer was lost or unreadable. Never
+                repeated.
+            RequestNotSent: It never left (no connection, no token), after the retries
+                ``max_retries`` allows.
+            ClientClosed: The client was closed before the verify was sent.
         """
         _validation.check_client_code(client_code)
         path = bw.login_verify_path(client_code, tx_id)  # tx_id checked as every path value
@@ -369,6 +666,28 @@ class Client(ReceiptClient):
         shortly; if no status could be read at all by then, raises
         :class:`~kakaocert_async.ServiceUnreachable` instead. Check ``state`` of the
         result: :attr:`State.COMPLETED` means verify it now (within 10 minutes).
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: A receipt a request returned, or a receipt id (with ``kind``).
+            kind: The kind of a receipt id: a :class:`Kind` or its value.
+            timeout: Seconds to wait at most; by default, until a few seconds after the
+                receipt expires.
+            interval: Seconds between polls (2 by default, 0.01 at least).
+
+        Returns:
+            The final status.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit (checked before the first
+                poll), or a receipt id came without its ``kind``.
+            SignTimeout: The receipt was still waiting at the deadline (``last_status``: the
+                status last read).
+            ServiceUnreachable: No status could be read at all by the deadline.
+            APIError: A refusal that will not pass (an unknown receipt, say): it ends the wait
+                at once.
+            MalformedResponse: An unreadable answer: it ends the wait at once.
+            ClientClosed: The client was closed before or during the wait.
         """
         the_kind, receipt_id = _kind_of(receipt, kind)
         return await last_state(
@@ -387,7 +706,30 @@ class Client(ReceiptClient):
     ) -> AsyncGenerator[Status, None]:
         """Like :meth:`await_completed`, but yields every status read, for progress
         displays. The last one yielded is final; :class:`~kakaocert_async.SignTimeout`
-        ends it otherwise. Arguments are checked at once, before iteration starts."""
+        ends it otherwise. Arguments are checked at once, before iteration starts.
+
+        Args:
+            client_code: The client code (이용기관코드); not taken by a :class:`BoundClient`.
+            receipt: A receipt a request returned, or a receipt id (with ``kind``).
+            kind: The kind of a receipt id: a :class:`Kind` or its value.
+            timeout: Seconds to wait at most; by default, until a few seconds after the
+                receipt expires.
+            interval: Seconds between polls (2 by default, 0.01 at least).
+
+        Yields:
+            Each status read; the last one is final.
+
+        Raises:
+            ValidationError: An argument breaks a documented limit (checked before the first
+                poll), or a receipt id came without its ``kind``.
+            SignTimeout: The receipt was still waiting at the deadline (``last_status``: the
+                status last read).
+            ServiceUnreachable: No status could be read at all by the deadline.
+            APIError: A refusal that will not pass (an unknown receipt, say): it ends the wait
+                at once.
+            MalformedResponse: An unreadable answer: it ends the wait at once.
+            ClientClosed: The client was closed before or during the wait.
+        """
         the_kind, receipt_id = _kind_of(receipt, kind)
         return self._watch(the_kind, client_code, receipt_id, timeout=timeout, interval=interval)
 

@@ -104,6 +104,15 @@ def hash_text(text: str) -> str:
 
     >>> hash_text("abc")
     'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0'
+
+    Args:
+        text: The text the receiver signs.
+
+    Returns:
+        The token (``SignRequest.token`` with ``token_type=TokenType.HASH``).
+
+    Raises:
+        TypeError: ``text`` is not a ``str``.
     """
     if not isinstance(text, str):
         raise TypeError(f"hash_text takes a str, got {type(text).__name__}; use hash_file")
@@ -118,6 +127,16 @@ def hash_file(file: bytes | str | os.PathLike[str] | BinaryIO) -> str:
     is always a path here; use :func:`hash_text` for text), or a binary file object
     read from where it stands. Reading is synchronous; for a large file in async
     code, run it in a thread (``await asyncio.to_thread(hash_file, path)``).
+
+    Args:
+        file: The document: its bytes, its path, or a binary file object.
+
+    Returns:
+        The token (``SignRequest.token`` with ``token_type=TokenType.HASH``).
+
+    Raises:
+        TypeError: ``file`` is none of those, or a file opened in text mode.
+        OSError: The file cannot be read.
     """
     if isinstance(file, bytes | bytearray | memoryview):
         return _base64url(hashlib.sha256(file).digest())

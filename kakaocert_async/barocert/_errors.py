@@ -36,6 +36,15 @@ class VerifyTooLate(APIError):
         receipt_id: str,
         complete_dt: dt.datetime,
     ) -> None:
+        """Made by the SDK; make one in a test of your own handling.
+
+        Args:
+            message: The service's refusal, and why it came too late.
+            code: The service's error code.
+            http_status: The HTTP status.
+            receipt_id: The receipt verified.
+            complete_dt: When the receipt was completed (Korea time).
+        """
         super().__init__(message, code=code, http_status=http_status)
         self.receipt_id = receipt_id
         self.complete_dt = complete_dt

@@ -105,6 +105,9 @@ def __getattr__(name: str) -> Any:
             found = getattr(importlib.import_module(module, __name__), name, __getattr__)
             if found is not __getattr__:
                 globals()[name] = found
+                from kakaocert_async._public import publish
+
+                publish(globals(), [name])  # shown as kakaocert_async.sandbox.<name>
                 return found
     if name not in _DEPRECATED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
