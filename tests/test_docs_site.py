@@ -116,8 +116,8 @@ def test_roles_link_to_documented_names_and_are_code_otherwise(package: griffe.M
     # A private name is not in the reference: plain code, not a link that cannot resolve.
     app = _doc(package, "sandbox._app")
     assert "[`Service`][kakaocert_async.sandbox.Service]" in app
-    assert "`ProtocolRoute`" in app
-    assert "[`ProtocolRoute`]" not in app
+    assert "`_guard`" in app
+    assert "[`_guard`]" not in app
     assert "][kakaocert_async.sandbox._" not in app
 
 
