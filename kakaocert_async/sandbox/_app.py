@@ -183,7 +183,7 @@ class _Routes:
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
             Route(f"{one}/signature", control(self.signature), methods=["GET"]),
             Route(f"{one}/verifies", control(self.verifies), methods=["GET"]),
-            *_receipt_routes(control, p, self.service, ("receiptId", "family")),
+            *_receipt_routes(control, p, self.service, ("receiptID", "family")),
             *_receipt_routes(control, f"{p}/barocert", self.barocert, ("receiptID", "kind")),
             Route(f"{p}/barocert/logins", control(self.logins), methods=["POST"]),
             *_phone.routes(control),
@@ -291,13 +291,13 @@ class _Routes:
     async def signature(self, request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]
         return json_answer(
-            {"receiptId": receipt_id, "signature": self.service.signature(receipt_id)}
+            {"receiptID": receipt_id, "signature": self.service.signature(receipt_id)}
         )
 
     async def verifies(self, request: Request) -> Response:
         receipt_id = request.path_params["receipt_id"]
         count = self.service.verify_arrivals(receipt_id)
-        return json_answer({"receiptId": receipt_id, "verifies": count})
+        return json_answer({"receiptID": receipt_id, "verifies": count})
 
     async def logins(self, request: Request) -> Response:
         options = await _control_json(request, optional=True)

@@ -40,7 +40,7 @@ async def test_the_app_to_app_signature_over_http(raw: Raw, sandbox: Sandbox) ->
     app = (await raw.receipt(token, isAppUseYN=True))["receiptId"]
     talk = (await raw.receipt(token))["receiptId"]
     response = await raw.http.get(f"/_sandbox/receipts/{app}/signature")
-    assert response.json() == {"receiptId": app, "signature": sandbox.signature(app)}
+    assert response.json() == {"receiptID": app, "signature": sandbox.signature(app)}
     assert_refused(
         await raw.http.get(f"/_sandbox/receipts/{talk}/signature"), Rejection.STATE_CONFLICT
     )
@@ -150,9 +150,9 @@ async def test_verify_arrivals_are_counted_per_receipt(raw: Raw, sandbox: Sandbo
     assert sandbox.stats["verify"] == 5
 
     response = await raw.http.get(f"/_sandbox/receipts/{signed}/verifies")
-    assert response.json() == {"receiptId": signed, "verifies": 2}
+    assert response.json() == {"receiptID": signed, "verifies": 2}
     response = await raw.http.get(f"/_sandbox/receipts/{untouched}/verifies")
-    assert response.json() == {"receiptId": untouched, "verifies": 0}
+    assert response.json() == {"receiptID": untouched, "verifies": 0}
     assert_refused(
         await raw.http.get("/_sandbox/receipts/000000000000000009/verifies"),
         Rejection.RECEIPT_UNKNOWN,

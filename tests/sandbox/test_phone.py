@@ -78,7 +78,7 @@ async def test_a_request_is_shown_as_received(raw: Raw) -> None:
     cms = (await raw.receipt(token, CMS))["receiptId"]
 
     answer = (await raw.http.get(f"/_sandbox/receipts/{esign}/request")).json()
-    assert answer["receiptId"] == esign
+    assert answer["receiptID"] == esign
     assert answer["family"] == "esign"
     request = answer["request"]
     # What the receiver's phone shows: the title, the message and the text to sign.
