@@ -403,7 +403,7 @@ class Client(ReceiptClient):
 
         Returns:
             The receipt, of the request's kind: keep it (or its ``receipt_id``) to read the
-            state and verify.
+                state and verify.
 
         Raises:
             ValidationError: An argument breaks a documented limit; nothing was sent.

@@ -204,7 +204,7 @@ class Client(ReceiptClient):
 
         Returns:
             The receipt, which knows its kind: keep it (or its ``receipt_id`` and kind) to
-            read the status and verify.
+                read the status and verify.
 
         Raises:
             ValidationError: An argument breaks a documented limit; nothing was sent.
@@ -263,7 +263,7 @@ class Client(ReceiptClient):
 
         Returns:
             The verification with the signed data: a :class:`MultiSignVerification` for a
-            multi-sign receipt, a :class:`Verification` otherwise.
+                multi-sign receipt, a :class:`Verification` otherwise.
 
         Raises:
             ValidationError: An argument breaks a documented limit; nothing was sent.
