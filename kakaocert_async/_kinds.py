@@ -39,29 +39,40 @@ VerificationT = TypeVar("VerificationT")
 
 @attrs.frozen(kw_only=True)
 class ReceiptKind(Generic[RequestT, ReceiptT, StatusT, VerificationT]):
-    """One kind of receipt: all the SDK knows of it."""
+    """One kind of receipt: all the SDK knows of it.
+
+    Attributes:
+        name: Its name in job ids, Redis keys, sandbox endpoints and command-line groups:
+            ``esign``, ``identity``, ``cms`` (2.x); ``barocert.sign``, ... (Barocert).
+        generation: ``"2.x"`` (KakaoCert 2.x) or ``"barocert"``.
+        segment: What tells its paths apart: ``/SignToken`` (2.x), ``Sign`` (Barocert's
+            ``/KAKAO/Sign/...``).
+        request: The class of its request (``ESignRequest``, ``barocert.SignRequest``, ...).
+        receipt: The class of the receipt its request returns (``ESignReceipt``, ...;
+            ``barocert.Receipt`` for every Barocert kind).
+        status: The class of its state (``ESignStatus``, ...; ``barocert.Status``).
+        verification: The class of its verify's answer (``ESignVerification``, ...;
+            ``barocert.Verification`` or ``barocert.MultiSignVerification``).
+        scope: The token scope its calls need (the sandbox checks it).
+        app_to_app: Whether its requests may be App to App (and the 2.x verify carry a
+            signature).
+        calls: The official SDKs' names of request, state and verify (``RequestESign``, ...).
+        methods: The client's names of the same (``request_esign``, ...), named in errors.
+        what: What the receiver does, in a few words (``sign a text``), for help texts.
+    """
 
     name: str
-    """Its name in job ids, Redis keys, sandbox endpoints and command-line groups:
-    ``esign``, ``identity``, ``cms`` (2.x); ``barocert.sign``, ... (Barocert)."""
     generation: Literal["2.x", "barocert"]
     segment: str
-    """What tells its paths apart: ``/SignToken`` (2.x), ``Sign`` (Barocert's
-    ``/KAKAO/Sign/...``)."""
     request: type[RequestT]
     receipt: type[ReceiptT]
     status: type[StatusT]
     verification: type[VerificationT]
     scope: str
-    """The token scope its calls need (the sandbox checks it)."""
     app_to_app: bool
-    """Whether its requests may be App to App (and the 2.x verify carry a signature)."""
     calls: tuple[str, str, str]
-    """The official SDKs' names of request, state and verify (``RequestESign``, ...)."""
     methods: tuple[str, str, str]
-    """The client's names of the same (``request_esign``, ...), named in errors."""
     what: str
-    """What the receiver does, in a few words (``sign a text``), for help texts."""
 
     @property
     def paths(self) -> tuple[str, str, str]:
@@ -82,12 +93,57 @@ class ReceiptKind(Generic[RequestT, ReceiptT, StatusT, VerificationT]):
         )
 
     def request_path(self, client_code: str) -> str:
+        """Its request path, filled in.
+
+        Args:
+            client_code: The client code (이용기관코드); in Barocert's path only (the 2.x
+                path has none, and it is not checked there).
+
+        Returns:
+            The path (``/SignToken/Request``, ``/KAKAO/Sign/<client code>``), each value as
+                sent (percent-encoded only where no URI can hold it raw).
+
+        Raises:
+            ValidationError: A value in the path is not a non-empty string, or would change
+                the URL's meaning (``?``, ``#``, ``\\``, a ``%XX`` escape, whitespace or
+                control characters, a ``.`` or ``..`` segment): the rule of every path value.
+        """
         return _filled(self.paths[0], client_code=client_code)
 
     def status_path(self, client_code: str, receipt_id: str) -> str:
+        """Its status path for one receipt, filled in.
+
+        Args:
+            client_code: The client code (이용기관코드); in Barocert's path only (the 2.x
+                path has none, and it is not checked there).
+            receipt_id: The receipt's id.
+
+        Returns:
+            The path (``/SignToken/Status/<receipt id>``,
+                ``/KAKAO/Sign/<client code>/<receipt id>``).
+
+        Raises:
+            ValidationError: A value in the path breaks the rule of every path value (as
+                for :meth:`request_path`).
+        """
         return _filled(self.paths[1], client_code=client_code, receipt_id=receipt_id)
 
     def verify_path(self, client_code: str, receipt_id: str) -> str:
+        """Its verify path for one receipt, filled in.
+
+        Args:
+            client_code: The client code (이용기관코드); in Barocert's path only (the 2.x
+                path has none, and it is not checked there).
+            receipt_id: The receipt's id.
+
+        Returns:
+            The path (``/SignToken/Verify/<receipt id>``, without the App to App
+                signature 2.x may append; ``/KAKAO/Sign/Verify/<client code>/<receipt id>``).
+
+        Raises:
+            ValidationError: A value in the path breaks the rule of every path value (as
+                for :meth:`request_path`).
+        """
         return _filled(self.paths[2], client_code=client_code, receipt_id=receipt_id)
 
     @property

@@ -50,18 +50,26 @@ REDIS_BACKOFF = (0.05, 1.0)
 
 @attrs.frozen(kw_only=True)
 class Signed:
-    """What the store callback receives: a receipt's signed data, verified once."""
+    """What the store callback receives: a receipt's signed data, verified once.
+
+    Attributes:
+        kind: The kind's name: ``esign``, ``identity``, ``cms``, ``barocert.sign``, ...
+        client_code: The client code (이용기관코드) the receipt was enqueued with.
+        receipt_id: The receipt's id: the key to store it by (the store must be
+            idempotent by it).
+        signed_data: The signed data; a multi-sign's is a JSON array, one per document.
+            Shown in reprs by its length only.
+        verification: The verify's whole answer, as the client returns it
+            (``ESignVerification``, ``barocert.Verification``,
+            ``barocert.MultiSignVerification``, ...): Barocert's carries the receiver's
+            encrypted ``ci`` and fields besides the signed data.
+    """
 
     kind: str
-    """The kind's name: ``esign``, ``identity``, ``cms``, ``barocert.sign``, ..."""
     client_code: str
     receipt_id: str
     signed_data: str = attrs.field(repr=_length_only)
-    """The signed data; a multi-sign's is a JSON array, one per document."""
     verification: Any = None
-    """The verify's whole answer, as the client returns it (``ESignVerification``,
-    ``barocert.Verification``, ``barocert.MultiSignVerification``, ...): Barocert's
-    carries the receiver's encrypted ``ci`` and fields besides the signed data."""
 
 
 def _signed_data(verification: Any) -> str:
@@ -77,11 +85,20 @@ def _receipt(kind: AnyKind, receipt_id: str) -> Any:
 
 
 class StoreFailed(Exception):
-    """The store callback failed ``store_attempts`` times; the signed data stays in the record."""
+    """The store callback failed ``store_attempts`` times; the signed data stays in the record.
+
+    ``receipt_id`` names the receipt; enqueue it again to retry the store.
+    """
 
     receipt_id: str
 
     def __init__(self, message: str, *, receipt_id: str) -> None:
+        """Raised by the job, which arq then ends; make one in a test of your own handling.
+
+        Args:
+            message: The receipt, how many times the store failed and the last error's type.
+            receipt_id: The receipt whose signed data the store never took.
+        """
         super().__init__(message)
         self.receipt_id = receipt_id
 

@@ -50,6 +50,19 @@ def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisS
     An arq worker stops at the first Redis error it meets (a restart of Redis, a
     failover); with these settings its commands, and the jobs' own, wait for Redis
     to come back instead (with jittered backoff up to 1 s between attempts).
+
+    Args:
+        settings: arq's Redis settings to start from (``RedisSettings(...)``); left as
+            they are.
+        seconds: About how long an outage is waited out, in seconds, before a command
+            fails.
+
+    Returns:
+        A copy of ``settings`` that retries each command on a connection error, a
+            timeout or an ``OSError``, and connects with at least as many retries.
+
+    Raises:
+        ValidationError: ``seconds`` is not a finite number above 0.
     """
     _validation.check_seconds(seconds, "seconds")
     retries = int(seconds / 0.75) + 5  # the backoff averages 0.75 s once it reaches its cap
@@ -120,6 +133,13 @@ class ReceiptQueue:
             until :meth:`dismiss`.
         redis_patience: Seconds to keep trying Redis after a verify, whose outcome
             must be written down.
+
+    Raises:
+        ValidationError: An argument is of the wrong type or out of range: ``client`` or
+            ``store`` not callable; ``kind`` no kind, or kinds of both generations; ``prefix``
+            or ``queue_name`` blank, over 100 or 200 characters, or with control
+            characters; seconds not above 0 (``interval`` under 0.01, ``record_ttl``
+            under 1); ``store_attempts`` not from 1 to 10,000.
     """
 
     def __init__(
@@ -203,7 +223,20 @@ class ReceiptQueue:
         return self._function(self.kind)
 
     def job_id(self, client_code: str, receipt: AnyReceipt) -> str:
-        """The arq job id of a receipt: one receipt, one job."""
+        """The arq job id of a receipt: one receipt, one job.
+
+        Args:
+            client_code: The client code (이용기관코드) the receipt was requested with.
+            receipt: The receipt (a ``barocert.Receipt`` with its ``kind``), or its id (on
+                a queue of one kind).
+
+        Returns:
+            ``<prefix>:<kind name>:<client code>:<receipt id>``.
+
+        Raises:
+            ValidationError: ``receipt`` is not of a kind the queue serves (or is an id,
+                on a queue of several kinds), or the client code or receipt id is malformed.
+        """
         return self._job_id(*self._which(client_code, receipt))
 
     def _job_id(self, kind: AnyKind, client_code: str, receipt_id: str) -> str:
@@ -256,6 +289,24 @@ class ReceiptQueue:
         returns ``False`` (so does a call whose own job was written just as the
         connection broke: the job exists either way). Redis outages are waited out
         as the pool's settings say (:func:`outage_tolerant`).
+
+        Args:
+            redis: arq's Redis pool (``await arq.create_pool(...)``).
+            client_code: The client code (이용기관코드) the receipt was requested with.
+            receipt: The receipt (a ``barocert.Receipt`` with its ``kind``), or its id (on
+                a queue of one kind).
+
+        Returns:
+            ``True`` if this call started the receipt's job; ``False`` if a job of it exists
+                or its record is final.
+
+        Raises:
+            ValidationError: ``receipt`` is not of a kind the queue serves (or is an id,
+                on a queue of several kinds), or the client code or receipt id is
+                malformed; nothing was written.
+            redis.exceptions.RedisError: Redis failed (beyond what the pool's settings
+                retry), or arq's enqueue broke off 20 times (a
+                ``redis.exceptions.ConnectionError``). The record may exist: enqueue again.
         """
         return await self._enqueue(redis, *self._which(client_code, receipt))
 
@@ -300,7 +351,23 @@ class ReceiptQueue:
         raise RedisConnectionError(f"could not enqueue the job {job_id}")
 
     async def record(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> Record | None:
-        """The record of a receipt (``None`` if it was never enqueued, or has expired)."""
+        """The record of a receipt (``None`` if it was never enqueued, or has expired).
+
+        Args:
+            redis: arq's Redis pool.
+            client_code: The client code (이용기관코드) the receipt was requested with.
+            receipt: The receipt (a ``barocert.Receipt`` with its ``kind``), or its id (on
+                a queue of one kind).
+
+        Returns:
+            The record, or ``None``.
+
+        Raises:
+            ValidationError: ``receipt`` is not of a kind the queue serves, or the client
+                code or receipt id is malformed.
+            ValueError: The record in Redis cannot be read (its message says which field).
+            redis.exceptions.RedisError: Redis failed.
+        """
         kind, _, receipt_id = self._which(client_code, receipt)
         return await self._records(redis, kind).load(client_code, receipt_id)
 
@@ -308,7 +375,17 @@ class ReceiptQueue:
         """The records someone must look at: outcome-unknown, failed, signed data the
         store never took, and records the sweeper set aside because it could not read
         them (stage unreadable, ``error`` naming the key and what is wrong), every kind
-        under this prefix, oldest change first (the unreadable ones first)."""
+        under this prefix, oldest change first (the unreadable ones first).
+
+        Args:
+            redis: arq's Redis pool.
+
+        Returns:
+            The records, the least recently updated first.
+
+        Raises:
+            redis.exceptions.RedisError: Redis failed.
+        """
         records = self._records(redis, self.kind)  # the attention set is the prefix's
         members = await cast("Awaitable[set[bytes]]", redis.smembers(records.attention_key))
         keys = sorted(members)
@@ -321,7 +398,24 @@ class ReceiptQueue:
 
     async def dismiss(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> bool:
         """Take a final record off :meth:`needs_attention` (it then expires like the
-        others); ``False`` if it is not final. Held signed data is never dismissed."""
+        others); ``False`` if it is not final. Held signed data is never dismissed.
+
+        Args:
+            redis: arq's Redis pool.
+            client_code: The client code (이용기관코드) the receipt was requested with.
+            receipt: The receipt (a ``barocert.Receipt`` with its ``kind``), or its id (on
+                a queue of one kind).
+
+        Returns:
+            ``True`` if the record was taken off the list; ``False`` if there is no record,
+                it is not final, or it moved on meanwhile.
+
+        Raises:
+            ValidationError: ``receipt`` is not of a kind the queue serves, or the client
+                code or receipt id is malformed.
+            ValueError: The record in Redis cannot be read.
+            redis.exceptions.RedisError: Redis failed.
+        """
         kind, _, receipt_id = self._which(client_code, receipt)
         records = self._records(redis, kind)
         record = await records.load(client_code, receipt_id)
@@ -346,6 +440,16 @@ class ReceiptQueue:
         :meth:`needs_attention`) and enqueues them. The workers run it every 30 s
         (a cron job in :attr:`cron_jobs`); a receipt it enqueues is never verified twice.
         A record it cannot read is set aside, as it is, for :meth:`needs_attention`.
+
+        Args:
+            redis: arq's Redis pool.
+            older_than: Seconds a record must have gone unchanged to be enqueued again.
+
+        Returns:
+            The ids of the receipts it enqueued again.
+
+        Raises:
+            redis.exceptions.RedisError: Redis failed (as :meth:`enqueue`).
         """
         stale = (time.time() - older_than) * 1000
         swept = []
@@ -373,7 +477,19 @@ class ReceiptQueue:
     # The worker's side -------------------------------------------------------------
 
     def worker_client(self, ctx: dict[Any, Any]) -> Client | barocert.Client:
-        """The worker process's client (after :meth:`on_startup`), for your own jobs too."""
+        """The worker process's client (after :meth:`on_startup`), for your own jobs too.
+
+        Args:
+            ctx: arq's job context (``ctx``, the first argument of every job).
+
+        Returns:
+            The client :meth:`on_startup` made: a :class:`~kakaocert_async.Client`, or a
+                :class:`~kakaocert_async.barocert.Client` for Barocert's kinds.
+
+        Raises:
+            KeyError: :meth:`on_startup` has not run in this process (or
+                :meth:`on_shutdown` has).
+        """
         process: _Process = ctx[self._ctx_key]
         return process.client
 
@@ -417,7 +533,16 @@ class ReceiptQueue:
     async def on_startup(self, ctx: dict[Any, Any]) -> None:
         """arq's ``on_startup``: make this process's client, refuse a ``verify_lease``
         shorter than its verify can take, and show the SDK's warnings and errors on
-        stderr unless logging was set up to show them."""
+        stderr unless logging was set up to show them.
+
+        Args:
+            ctx: arq's worker context; the client is kept in it.
+
+        Raises:
+            ValidationError: The queue has no ``client`` or ``store``; ``client`` made no
+                unbound client of the kinds' generation; or ``verify_lease`` is shorter
+                than a verify can take with that client (which is then closed).
+        """
         show_sdk_logs()
         make_client, store = self._worker_parts()
         client = make_client()
@@ -450,7 +575,14 @@ class ReceiptQueue:
             )
 
     async def on_shutdown(self, ctx: dict[Any, Any]) -> None:
-        """arq's ``on_shutdown``: let verifies in flight finish writing, then close the Client."""
+        """arq's ``on_shutdown``: let verifies in flight finish writing, then close the Client.
+
+        Verifies in flight are waited for ``verify_lease`` plus ``store_timeout`` seconds
+        at most. Nothing is done if :meth:`on_startup` did not run.
+
+        Args:
+            ctx: arq's worker context, as :meth:`on_startup` left it.
+        """
         process: _Process | None = ctx.pop(self._ctx_key, None)
         if process is None:
             return
@@ -466,6 +598,18 @@ class ReceiptQueue:
         your ``on_startup`` runs after the queue's (the Client exists) and your
         ``on_shutdown`` before it.
         ``max_jobs`` (receipts awaited at once per process) defaults to 1,000.
+
+        Args:
+            **worker: arq's other worker settings (``redis_settings``, ``functions``,
+                ``cron_jobs``, ``on_startup``, ``on_shutdown``, ``max_jobs``, ...).
+
+        Returns:
+            arq's worker settings, for ``WorkerSettings`` (arq takes a dict as it takes a
+                class): yours, with the queue's jobs and hooks merged in, and ``queue_name``
+                the queue's unless given.
+
+        Raises:
+            ValidationError: The queue has no ``client`` or ``store``.
         """
         functions = [*worker.pop("functions", ()), *self.functions]
         cron_jobs = [*(worker.pop("cron_jobs", None) or ()), *self.cron_jobs]

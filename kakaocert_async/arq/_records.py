@@ -73,7 +73,28 @@ def _length_only(value: str | None) -> str:
 
 @attrs.frozen(kw_only=True)
 class Record:
-    """A receipt's record in Redis: how far it got. Times are UTC, by the Redis server."""
+    """A receipt's record in Redis: how far it got. Times are UTC, by the Redis server.
+
+    Attributes:
+        kind: The kind's name: ``esign``, ``identity``, ``cms``, ``barocert.sign``, ...
+        client_code: The client code (이용기관코드) the receipt was enqueued with.
+        receipt_id: The receipt's id.
+        stage: How far it got (:class:`Stage`).
+        created_at: When the record was created (its first enqueue).
+        updated_at: When it last changed (its stage, or any of its fields).
+        verify_dt: When the service says the verify went through (outcome-unknown records).
+        error: Why it failed, is outcome-unknown or unreadable, or why the last verify or
+            store failed.
+        signed_data: Held only while verified: from the verify's answer until the store
+            returned (a multi-sign's: a JSON array, one per document). Shown in reprs by
+            its length only.
+        verification: The verify's whole answer (JSON, the service's names), held with
+            ``signed_data``: Barocert's carries more than the signed data (``ci``, the
+            receiver's fields). Shown in reprs by its length only.
+        store_failures: Failed calls of the store callback, counted against
+            ``store_attempts`` (an enqueue sets it back to 0).
+        verify_failures: Verifies refused or never sent; the third fails the receipt.
+    """
 
     kind: str
     client_code: str
@@ -82,15 +103,9 @@ class Record:
     created_at: dt.datetime
     updated_at: dt.datetime
     verify_dt: dt.datetime | None = None
-    """When the service says the verify went through (outcome-unknown records)."""
     error: str | None = None
-    """Why it failed, is outcome-unknown or unreadable, or why the last verify or store failed."""
     signed_data: str | None = attrs.field(default=None, repr=_length_only)
-    """Held only while verified: from the verify's answer until the store returned (a
-    multi-sign's: a JSON array, one per document)."""
     verification: str | None = attrs.field(default=None, repr=_length_only)
-    """The verify's whole answer (JSON, the service's names), held with ``signed_data``:
-    Barocert's carries more than the signed data (``ci``, the receiver's fields)."""
     store_failures: int = 0
     verify_failures: int = 0
 
