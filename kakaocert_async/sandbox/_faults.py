@@ -132,31 +132,43 @@ def _check_seconds(_: object, attribute: attrs.Attribute[Any], value: float | No
 
 @attrs.frozen(kw_only=True)
 class Fault:
-    """One injected misbehaviour. See the module docstring for the rules."""
+    """One injected misbehaviour. See the module docstring for the rules.
+
+    Built, it is checked: a value out of its field's range raises
+    :class:`FaultSpecError`, one of the wrong kind ``ValueError`` (an unknown ``action``
+    or ``body``, ``seconds`` not a number) or ``TypeError``; :meth:`from_options` and
+    :meth:`parse` raise :class:`FaultSpecError` for all of them.
+
+    Attributes:
+        action: What it does: ``delay``, ``error`` or ``drop``.
+        endpoints: Where it strikes: names from :data:`ENDPOINTS` (``time``, ``token``,
+            e-sign's ``request``, ``status``, ``verify``, then ``identity.request`` ...
+            ``cms.verify``); empty: all.
+        every: Strike on the N-th, 2N-th, ... matching arrival since the fault was added.
+        times: Strike this many times, then the fault is spent and removed.
+        window: Strike only from ``start`` to ``end`` seconds after the fault was added
+            (sandbox clock).
+        seconds: ``delay``: the seconds to wait.
+        status: ``error``: the HTTP status (400 to 599; 503 by default).
+        body: ``error``: what the answer holds: ``html`` (the default), ``empty`` or
+            ``json``.
+        retry_after: ``error``: a ``Retry-After`` header, in seconds.
+        processed: ``error`` / ``drop``: run the endpoint first (state changes happen);
+            by default, true for ``drop`` only.
+    """
 
     action: Action = attrs.field(converter=Action)
     endpoints: frozenset[str] = attrs.field(
         default=frozenset(), converter=_names, validator=_check_endpoints
     )
-    """Where it strikes: names from :data:`ENDPOINTS` (``time``, ``token``, e-sign's
-    ``request``, ``status``, ``verify``, then ``identity.request`` ... ``cms.verify``);
-    empty: all."""
     every: int | None = attrs.field(default=None, validator=_check_positive)
-    """Strike on the N-th, 2N-th, ... matching arrival since the fault was added."""
     times: int | None = attrs.field(default=None, validator=_check_positive)
-    """Strike this many times, then the fault is spent and removed."""
     window: tuple[float, float] | None = attrs.field(default=None, converter=_window)
-    """Strike only from ``start`` to ``end`` seconds after the fault was added (sandbox clock)."""
     seconds: float = attrs.field(default=0.0, converter=float, validator=_check_seconds)
-    """``delay``: the seconds to wait."""
     status: int = attrs.field(default=503, validator=_check_status)
-    """``error``: the HTTP status."""
     body: Body = attrs.field(default=Body.HTML, converter=Body)
-    """``error``: what the answer holds."""
     retry_after: float | None = attrs.field(default=None, validator=_check_seconds)
-    """``error``: a ``Retry-After`` header, in seconds."""
     processed: bool = attrs.field(validator=attrs.validators.instance_of(bool))
-    """``error`` / ``drop``: run the endpoint first (state changes happen)."""
 
     @processed.default
     def _processed_by_default(self) -> bool:
@@ -168,6 +180,16 @@ class Fault:
 
         Keys are the field names (``endpoint`` may repeat, or join names with ``+``);
         ``window`` is ``START-END`` seconds. ``delay:0.2`` is short for ``delay:seconds=0.2``.
+
+        Args:
+            spec: The text.
+
+        Returns:
+            The fault.
+
+        Raises:
+            FaultSpecError: ``spec`` is not one: an item not ``key=value``, an unknown
+                key, or a value the field cannot take.
         """
         action, _, rest = spec.strip().partition(":")
         options: dict[str, Any] = {}
@@ -195,7 +217,20 @@ class Fault:
 
     @classmethod
     def from_options(cls, action: object, options: Mapping[str, Any]) -> Fault:
-        """A fault from a mapping of field names to values (JSON values or CLI strings)."""
+        """A fault from a mapping of field names to values (JSON values or CLI strings).
+
+        Args:
+            action: ``delay``, ``error`` or ``drop``.
+            options: The other fields by name; a ``None`` value is the field's default
+                for ``every``, ``times``, ``window`` and ``retry_after``.
+
+        Returns:
+            The fault.
+
+        Raises:
+            FaultSpecError: An unknown option, a value not of its field's kind, or a
+                fault that cannot be (an unknown ``action`` too).
+        """
         coerce: dict[str, Callable[[Any], Any]] = {
             "endpoints": _names,
             "every": _whole,
@@ -220,7 +255,11 @@ class Fault:
             raise FaultSpecError(f"not a fault: {exc}") from None
 
     def spec(self) -> str:
-        """The fault in :meth:`parse`'s syntax, naming only what differs from the defaults."""
+        """The fault in :meth:`parse`'s syntax, naming only what differs from the defaults.
+
+        Returns:
+            The spec, e.g. ``error:endpoint=status,every=3``.
+        """
         default = Fault(action=self.action).to_dict()
         parts = []
         for name, value in self.to_dict().items():
@@ -237,7 +276,12 @@ class Fault:
         return self.action.value + (":" + ",".join(parts) if parts else "")
 
     def to_dict(self) -> dict[str, Any]:
-        """The fault as JSON-ready data; ``from_options(action, rest)`` reads it back."""
+        """The fault as JSON-ready data; ``from_options(action, rest)`` reads it back.
+
+        Returns:
+            Every field by name: enums as their values, ``endpoints`` as a sorted list,
+                ``window`` as a list.
+        """
         return attrs.asdict(self, value_serializer=_plain)
 
 
@@ -290,7 +334,12 @@ class _Active:
 
 
 class FaultPlan:
-    """The active faults, in the order added; thread-safe."""
+    """The active faults, in the order added; thread-safe.
+
+    Args:
+        clock: The sandbox clock (epoch seconds): when each fault is added, for its
+            ``window``.
+    """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -299,7 +348,17 @@ class FaultPlan:
         self._ids = itertools.count(1)
 
     def add(self, fault: Fault) -> int:
-        """Activate ``fault`` now; returns its id (for :meth:`remove`)."""
+        """Activate ``fault`` now; returns its id (for :meth:`remove`).
+
+        Args:
+            fault: The fault.
+
+        Returns:
+            Its id: 1, 2, ... in the order added.
+
+        Raises:
+            TypeError: ``fault`` is not a :class:`Fault`.
+        """
         if not isinstance(fault, Fault):
             raise TypeError(f"expected a Fault, got {type(fault).__name__}")
         with self._lock:
@@ -308,11 +367,26 @@ class FaultPlan:
             return active.id
 
     def extend(self, faults: Iterable[Fault]) -> None:
+        """Activate each of ``faults`` now, in order, as :meth:`add`.
+
+        Args:
+            faults: The faults.
+
+        Raises:
+            TypeError: One is not a :class:`Fault` (those before it stay active).
+        """
         for fault in faults:
             self.add(fault)
 
     def remove(self, fault_id: int) -> bool:
-        """Deactivate one fault; ``False`` if it was not active (or is spent)."""
+        """Deactivate one fault; ``False`` if it was not active (or is spent).
+
+        Args:
+            fault_id: The id :meth:`add` returned.
+
+        Returns:
+            Whether it was active, and so is removed.
+        """
         with self._lock:
             before = len(self._active)
             self._active = [a for a in self._active if a.id != fault_id]
@@ -327,7 +401,13 @@ class FaultPlan:
         return len(self._active)
 
     def listing(self) -> list[dict[str, Any]]:
-        """The active faults as JSON-ready data, with ids and how often each struck."""
+        """The active faults as JSON-ready data, with ids and how often each struck.
+
+        Returns:
+            One dict per fault, in the order added: ``id``, its fields (as
+                :meth:`Fault.to_dict`), ``spec``, ``arrivals`` (the matching arrivals counted)
+                and ``struck``.
+        """
         with self._lock:
             return [
                 {
@@ -341,7 +421,15 @@ class FaultPlan:
             ]
 
     def decide(self, endpoint: str) -> Decision:
-        """Count this arrival against every fault and say what happens to it."""
+        """Count this arrival against every fault and say what happens to it.
+
+        Args:
+            endpoint: Where it arrived: a name from :data:`ENDPOINTS`.
+
+        Returns:
+            The delays of the striking ``delay`` faults added up, and the first striking
+                ``error`` or ``drop`` fault, if any.
+        """
         if not self._active:
             return NO_FAULT
         with self._lock:

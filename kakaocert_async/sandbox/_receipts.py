@@ -210,7 +210,18 @@ def encrypt_personal_data(text: str) -> str:
 
 
 def decrypt_personal_data(value: str) -> str:
-    """The plaintext of a ``ci`` or ``receiver*`` value in a sandbox verify answer."""
+    """The plaintext of a ``ci`` or ``receiver*`` value in a sandbox verify answer.
+
+    Args:
+        value: The value as answered (base64).
+
+    Returns:
+        The plaintext.
+
+    Raises:
+        ValueError: ``value`` is not base64 (``binascii.Error``), or does not decrypt to
+            UTF-8 (``UnicodeDecodeError``).
+    """
     return _ctr(base64.b64decode(value)).decode("utf-8")
 
 

@@ -81,7 +81,15 @@ from kakaocert_async._secret import total_repr
 
 
 class Rejection(enum.Enum):
-    """A kind of refusal: ``code``, ``http_status`` and the Korean ``text``."""
+    """A kind of refusal: ``code``, ``http_status`` and the Korean ``text``.
+
+    Each member's value is its three arguments.
+
+    Args:
+        code: The error code in the answer's JSON (negative, the sandbox's own).
+        http_status: The HTTP status of the answer.
+        text: The Korean message in the answer's JSON.
+    """
 
     code: int
     http_status: int
@@ -188,6 +196,11 @@ class Rejected(Exception):
 
     ``detail`` (English, never a secret nor a personal value) follows the Korean
     text; ``field`` names the offending wire field, when there is one.
+
+    Args:
+        rejection: The kind of refusal: the code, HTTP status and Korean text.
+        detail: What exactly is wrong, if anything more is to be said.
+        field: The offending wire field (e.g. ``access_id``), if there is one.
     """
 
     rejection: Rejection
@@ -223,7 +236,12 @@ class Rejected(Exception):
         return f"[{self.code}] {self.message} (HTTP {self.http_status}, {self.rejection.name})"
 
     def body(self) -> dict[str, object]:
-        """``{"code": ..., "message": ...}``."""
+        """``{"code": ..., "message": ...}``.
+
+        Returns:
+            The error JSON: ``code``, and ``message``: the Korean text, then the field
+                in brackets and the detail in parentheses, when given.
+        """
         return {"code": self.code, "message": self.message}
 
 

@@ -70,6 +70,17 @@ class Sandbox:
     field; ``faults`` are added at once. Its receiver signs each request
     ``sign_after`` seconds after it is made (1 s by default, as everywhere the sandbox
     runs); ``sign_after=None`` signs only on command (:meth:`sign`).
+
+    Args:
+        secret_key: The partner SecretKey it checks signatures with (base64);
+            :data:`DEFAULT_SECRET_KEY` by default.
+        faults: Faults to add at once (:attr:`faults`).
+        **settings: The other :class:`Settings` fields (``link_id``, ``client_code``,
+            ``sign_after``, ``clock``, ...), each defaulting as there.
+
+    Raises:
+        ValidationError: A setting is out of its limits.
+        TypeError: An unknown setting, or one of ``faults`` is not a :class:`Fault`.
     """
 
     def __init__(
@@ -130,13 +141,37 @@ class Sandbox:
     url = IN_PROCESS_URL
 
     def transport(self, *, client_ip: str = DEFAULT_CLIENT_IP) -> SandboxTransport:
-        """An httpx transport into :attr:`app`, calling from ``client_ip``."""
+        """An httpx transport into :attr:`app`, calling from ``client_ip``.
+
+        Args:
+            client_ip: The caller's IP as the sandbox sees it, which IP-bound tokens are
+                checked against (``127.0.0.1`` by default).
+
+        Returns:
+            The transport (``httpx.AsyncBaseTransport``).
+
+        Raises:
+            SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
+        """
         return SandboxTransport(self.app, client_ip=client_ip)
 
     def http_client(
         self, *, client_ip: str = DEFAULT_CLIENT_IP, **kwargs: Any
     ) -> httpx.AsyncClient:
-        """An ``httpx.AsyncClient`` on :attr:`url`, for raw calls; close it yourself."""
+        """An ``httpx.AsyncClient`` on :attr:`url`, for raw calls; close it yourself.
+
+        Args:
+            client_ip: The caller's IP as the sandbox sees it, which IP-bound tokens are
+                checked against (``127.0.0.1`` by default).
+            **kwargs: More ``httpx.AsyncClient`` arguments (not ``transport`` nor
+                ``base_url``, which are the sandbox's).
+
+        Returns:
+            The client, calling in-process.
+
+        Raises:
+            SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
+        """
         return httpx.AsyncClient(
             transport=self.transport(client_ip=client_ip), base_url=self.url, **kwargs
         )
@@ -148,6 +183,19 @@ class Sandbox:
         ``ip_restrict``, ...; not ``http_client`` or ``transport``, which are the
         sandbox's). Close it (``async with``); the sandbox closes any left open
         when it closes.
+
+        Args:
+            client_ip: The caller's IP as the sandbox sees it, which IP-bound tokens are
+                checked against (``127.0.0.1`` by default).
+            **kwargs: More arguments of ``Client``; ``client_code`` is the sandbox's
+                unless given, so that :meth:`~kakaocert_async.Client.for_client` binds it.
+
+        Returns:
+            The client, calling in-process.
+
+        Raises:
+            SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
+            ValidationError: An argument is out of its limits.
         """
         return self._wired(Client, client_ip, kwargs)
 
@@ -158,6 +206,18 @@ class Sandbox:
         same origin and credentials, Barocert's API (``sandbox.barocert`` controls it).
 
         ``kwargs`` go to the client, as for :meth:`client`.
+
+        Args:
+            client_ip: The caller's IP as the sandbox sees it, which IP-bound tokens are
+                checked against (``127.0.0.1`` by default).
+            **kwargs: More arguments of ``barocert.Client``, as for :meth:`client`.
+
+        Returns:
+            The client, calling in-process.
+
+        Raises:
+            SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
+            ValidationError: An argument is out of its limits.
         """
         return self._wired(barocert.Client, client_ip, kwargs)
 
@@ -178,29 +238,88 @@ class Sandbox:
     # Control -------------------------------------------------------------------
 
     async def sign(self, receipt_id: str) -> StatusBase:
-        """The receiver signs the (pending) receipt now."""
+        """The receiver signs the (pending) receipt now.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            Its state now: an ``ESignStatus``, ``VerifyAuthStatus`` or ``CMSStatus``.
+
+        Raises:
+            Rejected: No such 2.x receipt (``RECEIPT_UNKNOWN``: Barocert's are
+                ``sandbox.barocert``'s), or it is no longer waiting (``STATE_CONFLICT``).
+        """
         return self.service.sign(receipt_id)
 
     async def expire(self, receipt_id: str) -> StatusBase:
-        """The (pending) receipt expires now."""
+        """The (pending) receipt expires now.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            Its state now: an ``ESignStatus``, ``VerifyAuthStatus`` or ``CMSStatus``.
+
+        Raises:
+            Rejected: No such 2.x receipt (``RECEIPT_UNKNOWN``: Barocert's are
+                ``sandbox.barocert``'s), or it is no longer waiting (``STATE_CONFLICT``).
+        """
         return self.service.expire(receipt_id)
 
     async def open(self, receipt_id: str) -> StatusBase:
-        """The receiver opens the KakaoTalk message now (``viewDT``)."""
+        """The receiver opens the KakaoTalk message now (``viewDT``).
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            Its state now: an ``ESignStatus``, ``VerifyAuthStatus`` or ``CMSStatus``.
+
+        Raises:
+            Rejected: No such 2.x receipt (``RECEIPT_UNKNOWN``: Barocert's are
+                ``sandbox.barocert``'s), or it is no longer waiting (``STATE_CONFLICT``).
+        """
         return self.service.open(receipt_id)
 
     def revoke_tokens(self) -> int:
         """Invalidate every session token issued so far (their next use is refused
-        with 401, and a client must renew); returns how many were live."""
+        with 401, and a client must renew); returns how many were live.
+
+        Returns:
+            How many of the 2.x service's tokens it revoked (Barocert's are
+                ``sandbox.barocert.revoke_tokens()``'s).
+        """
         return self.service.revoke_tokens()
 
     def state(self, receipt_id: str) -> StatusBase:
         """A receipt's state, read directly (no token, not counted): an ESignStatus,
-        VerifyAuthStatus or CMSStatus, as the receipt's family."""
+        VerifyAuthStatus or CMSStatus, as the receipt's family.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            Its state now.
+
+        Raises:
+            Rejected: No such 2.x receipt (``RECEIPT_UNKNOWN``).
+        """
         return self.service.status(receipt_id)
 
     def signature(self, receipt_id: str) -> str:
-        """The App to App signature KakaoTalk would hand the partner's app for this receipt."""
+        """The App to App signature KakaoTalk would hand the partner's app for this receipt.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            The signature, as the verify must carry it.
+
+        Raises:
+            Rejected: No such 2.x receipt (``RECEIPT_UNKNOWN``), or it is not an App to
+                App one (``STATE_CONFLICT``).
+        """
         return self.service.signature(receipt_id)
 
     @property
@@ -214,7 +333,17 @@ class Sandbox:
         self.service.reset_stats()
 
     def verify_count(self, receipt_id: str) -> int:
-        """How many verifies reached this receipt, refused ones included (0 if none)."""
+        """How many verifies reached this receipt, refused ones included (0 if none).
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            The count.
+
+        Raises:
+            Rejected: No such 2.x receipt (``RECEIPT_UNKNOWN``).
+        """
         return self.service.verify_arrivals(receipt_id)
 
     @property
@@ -223,14 +352,25 @@ class Sandbox:
         return self.service.verifies
 
     def now(self) -> float:
-        """The sandbox clock (epoch seconds)."""
+        """The sandbox clock (epoch seconds).
+
+        Returns:
+            ``clock()`` plus ``clock_offset`` (:meth:`Settings.now`).
+        """
         return self.service.now()
 
     def environment(self, url: str) -> dict[str, str]:
         """The environment variables that point ``kakaocert-async``, ``Client.from_env()``
         and ``barocert.Client.from_env()`` at this sandbox served on ``url``:
         ``KAKAOCERT_LINK_ID`` ... ``KAKAOCERT_AUTH_URL`` and their ``BAROCERT_`` twins
-        (what ``kakaocert-async sandbox`` prints as ``export`` lines)."""
+        (what ``kakaocert-async sandbox`` prints as ``export`` lines).
+
+        Args:
+            url: The sandbox's base URL (what :meth:`serve` yields).
+
+        Returns:
+            The variables' names and values.
+        """
         values = {
             "LINK_ID": self.link_id,
             "SECRET_KEY": self.secret_key,
@@ -249,7 +389,22 @@ class Sandbox:
     def serve(
         self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
     ) -> contextlib.AbstractAsyncContextManager[str]:
-        """Serve on a real socket from this event loop; yields ``http://host:port``."""
+        """Serve on a real socket from this event loop; yields ``http://host:port``.
+
+        Args:
+            host: The address to listen on.
+            port: The port; ``0``, a free one.
+            **uvicorn_options: More ``uvicorn.Config`` options (``log_level``: by
+                default, uvicorn's loggers are left as the host program set them).
+
+        Returns:
+            An async context manager: entering it binds the socket (``OSError`` if it
+                cannot), starts the server in a task of the running loop and yields its
+                base URL; leaving it stops the server.
+
+        Raises:
+            SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
+        """
         app = self.app
         with _extra():
             from ._server import serve
@@ -258,7 +413,21 @@ class Sandbox:
     def serve_in_thread(
         self, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
     ) -> contextlib.AbstractContextManager[str]:
-        """Serve on a real socket from a background thread; yields ``http://host:port``."""
+        """Serve on a real socket from a background thread; yields ``http://host:port``.
+
+        Args:
+            host: The address to listen on.
+            port: The port; ``0``, a free one.
+            **uvicorn_options: More ``uvicorn.Config`` options, as for :meth:`serve`.
+
+        Returns:
+            A context manager: entering it binds the socket (``OSError`` if it cannot),
+                starts the server in a daemon thread with its own event loop and yields its
+                base URL; leaving it stops the server and joins the thread.
+
+        Raises:
+            SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
+        """
         app = self.app
         with _extra():
             from ._server import serve_in_thread

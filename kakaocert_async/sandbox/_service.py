@@ -106,17 +106,42 @@ class _Service(Generic[StatusT]):
         self._sequence = 0
 
     def now(self) -> float:
-        """The sandbox clock (epoch seconds)."""
+        """The sandbox clock (epoch seconds).
+
+        Returns:
+            ``clock()`` plus ``clock_offset`` (:meth:`Settings.now`).
+        """
         return self.settings.now()
 
     def server_time(self) -> str:
-        """``YYYY-MM-DDTHH:MM:SS.fffZ`` by the sandbox clock (``GET /Time``)."""
+        """``YYYY-MM-DDTHH:MM:SS.fffZ`` by the sandbox clock (``GET /Time``).
+
+        Returns:
+            The sandbox clock's now, in UTC, to the millisecond.
+        """
         return _checks.time_text(self.now())
 
     # The token call ----------------------------------------------------------------
 
     def grant_token(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
-        """A session token: for the client code in the body (2.x), for the LinkID (Barocert)."""
+        """A session token: for the client code in the body (2.x), for the LinkID (Barocert).
+
+        Args:
+            headers: The token call's headers (a plain dict's names in lower case).
+            body: Its body as sent: ``{"access_id": ..., "scope": [...]}``.
+            client_ip: The caller's IP, which the token is bound to unless the call
+                sent ``x-lh-forwarded: *``.
+
+        Returns:
+            The answer, as Linkhub's auth service gives it: ``session_token``,
+                ``serviceID``, ``linkID``, ``usercode``, ``ipaddress``, ``expiration`` and
+                ``scope``.
+
+        Raises:
+            Rejected: The version or date header, ``Authorization: LINKHUB`` (the LinkID,
+                the HMAC), ``x-lh-forwarded``, the content type or the body is refused,
+                ``access_id`` included (2.x: a 12-digit client code; Barocert: empty).
+        """
         settings = self.settings
         now = self.now()
         link_id, forwarded, token_request = _checks.token_call(
@@ -136,7 +161,11 @@ class _Service(Generic[StatusT]):
 
     def revoke_tokens(self) -> int:
         """Invalidate every session token issued so far, as the service may at any time:
-        using one is then refused as unknown (401). Returns how many were live."""
+        using one is then refused as unknown (401). Returns how many were live.
+
+        Returns:
+            How many tokens it revoked (expired ones not yet dropped included).
+        """
         with self._lock:
             return self._tokens.revoke()
 
@@ -212,7 +241,22 @@ class _Service(Generic[StatusT]):
 
     def handle_status(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """The state of a receipt of ``kind`` (``GET {kind}/Status/{id}``, ``GET
-        /KAKAO/<Kind>/<clientCode>/<receiptID>``), as the caller may read it."""
+        /KAKAO/<Kind>/<clientCode>/<receiptID>``), as the caller may read it.
+
+        Args:
+            kind: The kind of receipt the path names (one of :attr:`kinds`).
+            call: The call: its headers, client IP and receipt id (and Barocert's client
+                code), from the path.
+
+        Returns:
+            The kind's status as wire JSON (a fresh dict).
+
+        Raises:
+            Rejected: The version header or the session token (unknown, expired, another
+                IP's, without the scope) is refused, the receipt id (or Barocert's client
+                code) is malformed, or the receipt is unknown to ``kind`` or another
+                client code's.
+        """
         now = self.now()
         with self._lock:
             return self._readable(kind, call, now).status_answer(now, self._status)
@@ -263,19 +307,62 @@ class _Service(Generic[StatusT]):
     # Control: what the receiver does, and peeks ---------------------------------------
 
     def sign(self, receipt_id: str) -> StatusT:
-        """The receiver signs now (the receipt must be waiting)."""
+        """The receiver signs now (the receipt must be waiting).
+
+        Args:
+            receipt_id: The receipt, of any kind.
+
+        Returns:
+            Its state now, as its kind's status class.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``), or it is no longer waiting
+                (``STATE_CONFLICT``).
+        """
         return self._command(receipt_id, Receipt.answer, "signed")
 
     def expire(self, receipt_id: str) -> StatusT:
-        """The request expires now (the receipt must be waiting)."""
+        """The request expires now (the receipt must be waiting).
+
+        Args:
+            receipt_id: The receipt, of any kind.
+
+        Returns:
+            Its state now, as its kind's status class.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``), or it is no longer waiting
+                (``STATE_CONFLICT``).
+        """
         return self._command(receipt_id, Receipt.expire, "expired")
 
     def open(self, receipt_id: str) -> StatusT:
-        """The receiver opens the message now: sets ``viewDT`` (the receipt must be waiting)."""
+        """The receiver opens the message now: sets ``viewDT`` (the receipt must be waiting).
+
+        Args:
+            receipt_id: The receipt, of any kind.
+
+        Returns:
+            Its state now, as its kind's status class.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``), or it is no longer waiting
+                (``STATE_CONFLICT``).
+        """
         return self._command(receipt_id, Receipt.open, "opened")
 
     def state(self, receipt_id: str) -> StatusT:
-        """The state of any receipt (of any kind), without the protocol's checks."""
+        """The state of any receipt (of any kind), without the protocol's checks.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            Its state now, as its kind's status class.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``).
+        """
         now = self.now()
         with self._lock:
             return self._status(self._receipt(receipt_id), now)
@@ -306,7 +393,11 @@ class _Service(Generic[StatusT]):
 
 class Service(_Service[StatusBase]):
     """The state and rules of the emulated KakaoCert 2.x service, and the sandbox's
-    arrival counts (of every endpoint, Barocert's too)."""
+    arrival counts (of every endpoint, Barocert's too).
+
+    Args:
+        settings: The sandbox's settings: credentials, clock and rules.
+    """
 
     kinds = _kinds.KINDS
     _TOKEN_PATH = _signing.TOKEN_PATH
@@ -322,7 +413,14 @@ class Service(_Service[StatusBase]):
     # Counters ----------------------------------------------------------------------
 
     def count(self, endpoint: str) -> None:
-        """Count one arrival at ``endpoint`` (one of :data:`COUNTERS`)."""
+        """Count one arrival at ``endpoint`` (one of :data:`COUNTERS`).
+
+        Args:
+            endpoint: The counter's name.
+
+        Raises:
+            KeyError: ``endpoint`` is not one of :data:`COUNTERS`.
+        """
         with self._lock:
             self._counts[endpoint] += 1
 
@@ -337,7 +435,17 @@ class Service(_Service[StatusBase]):
             self._counts = dict.fromkeys(COUNTERS, 0)
 
     def verify_arrivals(self, receipt_id: str) -> int:
-        """How many verifies reached this receipt so far, refused ones included."""
+        """How many verifies reached this receipt so far, refused ones included.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            The count: 0 if no verify reached it.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``).
+        """
         with self._lock:
             self._receipt(receipt_id)
             return self._verifies.get(receipt_id, 0)
@@ -352,11 +460,33 @@ class Service(_Service[StatusBase]):
 
     def scope(self, kind: AnyKind) -> str:
         """The token scope ``kind``'s calls need: its own, e-sign's the ``required_scope``
-        setting (by default e-sign's own, 310)."""
+        setting (by default e-sign's own, 310).
+
+        Args:
+            kind: A 2.x kind.
+
+        Returns:
+            The scope, e.g. ``"320"``.
+        """
         return self.settings.required_scope if kind is _kinds.ESIGN else kind.scope
 
     def handle_request(self, kind: AnyKind, call: Call) -> dict[str, Any]:
-        """``POST {kind}/Request``: its receipt id (and App to App ``tx_id``)."""
+        """``POST {kind}/Request``: its receipt id (and App to App ``tx_id``).
+
+        Args:
+            kind: The kind of request the path names (one of :attr:`kinds`).
+            call: The call: its headers, body and client IP.
+
+        Returns:
+            The kind's receipt as wire JSON: its receipt id and, for an App to App
+                request, KakaoTalk's transaction id.
+
+        Raises:
+            Rejected: The version or date header, the session token (unknown, expired,
+                another IP's, without the scope), ``x-kc-auth`` (its LinkID, the HMAC),
+                the content type or the body (a field missing, of the wrong type or out
+                of its limits) is refused.
+        """
         headers, body = call.headers, call.body
         now = self.now()
         _checks.version(headers, "x-lh-version")
@@ -391,7 +521,23 @@ class Service(_Service[StatusBase]):
 
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``GET {kind}/Verify/{id}[/{signature}]``: the signed data of a signed receipt,
-        once; App to App needs its signature."""
+        once; App to App needs its signature.
+
+        Args:
+            kind: The kind of receipt the path names (one of :attr:`kinds`).
+            call: The call: its headers, client IP, receipt id and, App to App, the
+                signature, from the path.
+
+        Returns:
+            The kind's verification as wire JSON: the receipt id and the signed data.
+
+        Raises:
+            Rejected: The version header, the session token or the receipt id is
+                refused; the receipt is unknown to ``kind`` or another client code's,
+                not signed, expired or verified before; or the App to App signature is
+                missing, wrong, or sent where none is due (``NOT_FOUND`` for a kind
+                without App to App).
+        """
         signature = call.signature
         if signature is not None and not kind.app_to_app:
             raise Rejected(Rejection.NOT_FOUND, "this verify takes no signature")
@@ -413,18 +559,55 @@ class Service(_Service[StatusBase]):
         return receipt.verified(self._key)
 
     def request_esign(self, headers: Headers, body: bytes, *, client_ip: str) -> dict[str, Any]:
-        """Register a signature request; its receipt id (and App to App ``tx_id``)."""
+        """Register a signature request; its receipt id (and App to App ``tx_id``).
+
+        Args:
+            headers: The call's headers (a plain dict's names in lower case).
+            body: The JSON body as sent.
+            client_ip: The caller's IP.
+
+        Returns:
+            As :meth:`handle_request`, for e-sign.
+
+        Raises:
+            Rejected: As :meth:`handle_request`.
+        """
         return self.handle_request(_kinds.ESIGN, Call(headers, body, client_ip=client_ip))
 
     def esign_status(self, headers: Headers, receipt_id: str, *, client_ip: str) -> dict[str, Any]:
-        """The ResultESignObj of a receipt of the token's client code."""
+        """The ResultESignObj of a receipt of the token's client code.
+
+        Args:
+            headers: The call's headers (a plain dict's names in lower case).
+            receipt_id: The receipt id from the path.
+            client_ip: The caller's IP.
+
+        Returns:
+            As :meth:`handle_status`, for e-sign.
+
+        Raises:
+            Rejected: As :meth:`handle_status`.
+        """
         call = Call(headers, client_ip=client_ip, receipt_id=receipt_id)
         return self.handle_status(_kinds.ESIGN, call)
 
     def verify_esign(
         self, headers: Headers, receipt_id: str, signature: str | None, *, client_ip: str
     ) -> dict[str, Any]:
-        """The signed data of a signed e-sign receipt, once."""
+        """The signed data of a signed e-sign receipt, once.
+
+        Args:
+            headers: The call's headers (a plain dict's names in lower case).
+            receipt_id: The receipt id from the path.
+            signature: The App to App signature, the rest of the path (``None``: none).
+            client_ip: The caller's IP.
+
+        Returns:
+            As :meth:`handle_verify`, for e-sign.
+
+        Raises:
+            Rejected: As :meth:`handle_verify`.
+        """
         call = Call(headers, client_ip=client_ip, receipt_id=receipt_id, signature=signature)
         return self.handle_verify(_kinds.ESIGN, call)
 
@@ -460,22 +643,60 @@ class Service(_Service[StatusBase]):
     # Control -----------------------------------------------------------------------
 
     def status(self, receipt_id: str) -> StatusBase:
-        """The state of any receipt (of any kind), without the protocol's checks."""
+        """The state of any receipt (of any kind), without the protocol's checks.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            Its state now: an ``ESignStatus``, ``VerifyAuthStatus`` or ``CMSStatus``.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``).
+        """
         return self.state(receipt_id)
 
     def receipts(self, limit: int | None = None) -> list[tuple[str, StatusBase]]:
         """The newest ``limit`` receipts (all if ``None``), newest first: each kind's
-        name (``esign``, ``identity``, ``cms``) and state. For the virtual phone."""
+        name (``esign``, ``identity``, ``cms``) and state. For the virtual phone.
+
+        Args:
+            limit: How many at most; ``None``: all.
+
+        Returns:
+            ``(kind name, state)`` pairs, newest first.
+        """
         return [(kind.name, status) for kind, status in self._newest(limit)]
 
     def request_of(self, receipt_id: str) -> tuple[str, RequestBase[Any]]:
         """A receipt's kind name and its request as received, the receiver's data
-        included: what the receiver's phone shows."""
+        included: what the receiver's phone shows.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            ``(kind name, request)``: the request is the kind's request model.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``).
+        """
         receipt = self._peek(receipt_id)
         return receipt.kind.name, receipt.request
 
     def signature(self, receipt_id: str) -> str:
-        """The App to App signature of a receipt (what KakaoTalk gives the partner's app)."""
+        """The App to App signature of a receipt (what KakaoTalk gives the partner's app).
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            The signature, as a verify must carry it.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``), or it is not an App to App
+                one (``STATE_CONFLICT``).
+        """
         receipt = self._peek(receipt_id)
         if receipt.signature is None:
             raise Rejected(Rejection.STATE_CONFLICT, "not an App to App receipt")
@@ -499,7 +720,13 @@ class BarocertService(_Service[Status]):
     """The state and rules of the emulated Barocert Kakao service: tokens per LinkID,
     receipts of four kinds, logins. Its control calls (``sign``, ``refuse``, ``fail``,
     ``expire``, ``open``, ``state``, ``receipts``, ``kind``, ``request_of``, ``login``,
-    ``revoke_tokens``) are synchronous and thread-safe."""
+    ``revoke_tokens``) are synchronous and thread-safe.
+
+    Args:
+        settings: The sandbox's settings: credentials, clock and rules. Its SecretKey is
+            also the AES-256 key of the requests' encrypted fields: one that is not 32
+            bytes gets every request refused (``BC_CIPHERTEXT_INVALID``), saying why.
+    """
 
     kinds = barocert_kinds.KINDS
     COMMANDS = (*_Service.COMMANDS, "refuse", "fail")
@@ -518,7 +745,23 @@ class BarocertService(_Service[Status]):
     # The protocol ------------------------------------------------------------------
 
     def handle_request(self, kind: AnyKind, call: Call) -> dict[str, Any]:
-        """``POST /KAKAO/<Kind>/<clientCode>``: its receipt id (and, App to App, the scheme)."""
+        """``POST /KAKAO/<Kind>/<clientCode>``: its receipt id (and, App to App, the scheme).
+
+        Args:
+            kind: The kind of request the path names (one of :attr:`kinds`).
+            call: The call: its headers, body, path as sent, client IP and the path's
+                client code.
+
+        Returns:
+            The kind's receipt as wire JSON: its receipt id and, App to App, the scheme.
+
+        Raises:
+            Rejected: The version or date header, the session token (unknown, expired,
+                another IP's, without the scope) or ``x-bc-auth`` (the HMAC) is refused,
+                the client code is malformed, ``x-bc-encryptionmode`` is not ``GCM``, or
+                the content type or the body (a field not decrypting, missing, of the
+                wrong type or out of its limits) is.
+        """
         now = self._signed_post(call, kind.scope)
         _checks.client_code(call.client_code)
         _checks.encryption_mode(call.headers)
@@ -538,7 +781,24 @@ class BarocertService(_Service[Status]):
 
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/<Kind>/Verify/<clientCode>/<receiptID>``: the signed data of a
-        completed receipt, once, and within 10 minutes of the signature (sandbox clock)."""
+        completed receipt, once, and within 10 minutes of the signature (sandbox clock).
+
+        Args:
+            kind: The kind of receipt the path names (one of :attr:`kinds`).
+            call: The call: its headers, body (which must be empty), path as sent,
+                client IP, and the path's client code and receipt id.
+
+        Returns:
+            The answer as wire JSON: ``receiptID``, ``state``, the signed data
+                (``signedData``, or ``multiSignedData``) and the receiver's data, encrypted
+                (:func:`decrypt_personal_data` reads it).
+
+        Raises:
+            Rejected: A header, the session token or ``x-bc-auth`` is refused, a body is
+                sent, the client code or receipt id is malformed, or the receipt is
+                unknown to ``kind`` or another client code's, not signed, expired,
+                verified before, or signed over 10 minutes ago.
+        """
         now = self._signed_post(call, kind.scope, bodiless=True)
         with self._lock:
             receipt = self._checked(kind, call)
@@ -550,7 +810,22 @@ class BarocertService(_Service[Status]):
 
     def verify_login(self, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/Login/Verify/<clientCode>/<txID>``: the signed data of a login,
-        once, within 10 minutes of it."""
+        once, within 10 minutes of it.
+
+        Args:
+            call: The call: its headers, body (which must be empty), path as sent,
+                client IP, and the path's client code and transaction id (as sent).
+
+        Returns:
+            The answer as wire JSON: ``txID``, ``state``, ``signedData`` and the
+                receiver's data, encrypted (:func:`decrypt_personal_data` reads it).
+
+        Raises:
+            Rejected: A header, the session token or ``x-bc-auth`` is refused, a body is
+                sent, the client code is malformed, or the login is unknown
+                (``BC_LOGIN_UNKNOWN``) or another client code's, verified before, or
+                over 10 minutes old.
+        """
         now = self._signed_post(call, barocert_kinds.LOGIN_SCOPE, bodiless=True)
         _checks.client_code(call.client_code)
         with self._lock:
@@ -608,25 +883,74 @@ class BarocertService(_Service[Status]):
     # Control -----------------------------------------------------------------------
 
     def refuse(self, receipt_id: str) -> Status:
-        """The receiver declines now: state 3 (the receipt must be waiting)."""
+        """The receiver declines now: state 3 (the receipt must be waiting).
+
+        Args:
+            receipt_id: The receipt, of any kind.
+
+        Returns:
+            Its state now.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``), or it is no longer waiting
+                (``STATE_CONFLICT``).
+        """
         return self._command(receipt_id, lambda r, now: r.answer(now, State.REFUSED), "refused")
 
     def fail(self, receipt_id: str) -> Status:
-        """The signature fails now: state 4 (the receipt must be waiting)."""
+        """The signature fails now: state 4 (the receipt must be waiting).
+
+        Args:
+            receipt_id: The receipt, of any kind.
+
+        Returns:
+            Its state now.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``), or it is no longer waiting
+                (``STATE_CONFLICT``).
+        """
         return self._command(receipt_id, lambda r, now: r.answer(now, State.FAILED), "failed")
 
     def receipts(self, limit: int | None = None) -> list[tuple[Kind, Status]]:
         """The newest ``limit`` receipts (all if ``None``), newest first: each one's kind
-        and state. For the virtual phone."""
+        and state. For the virtual phone.
+
+        Args:
+            limit: How many at most; ``None``: all.
+
+        Returns:
+            ``(kind, state)`` pairs, newest first.
+        """
         return [(Kind(kind.segment), status) for kind, status in self._newest(limit)]
 
     def kind(self, receipt_id: str) -> Kind:
-        """The kind of a receipt."""
+        """The kind of a receipt.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            Its kind.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``).
+        """
         return Kind(self._peek(receipt_id).kind.segment)
 
     def request_of(self, receipt_id: str) -> Any:
         """The request of a receipt as the sandbox decrypted it: an ``IdentityRequest``,
-        ``SignRequest``, ``MultiSignRequest`` or ``CMSRequest``, in plain text."""
+        ``SignRequest``, ``MultiSignRequest`` or ``CMSRequest``, in plain text.
+
+        Args:
+            receipt_id: The receipt.
+
+        Returns:
+            The request, decrypted.
+
+        Raises:
+            Rejected: No such receipt (``RECEIPT_UNKNOWN``).
+        """
         return self._peek(receipt_id).request
 
     def login(
@@ -641,7 +965,24 @@ class BarocertService(_Service[Status]):
         """A receiver logs in with KakaoTalk (App to App) now; returns the transaction id
         the partner's app receives, for ``verifyLogin`` within 10 minutes: ``tx_id`` if
         given (any text the official SDKs send: ``+``, ``/``, ``=`` included), else one
-        like the examples'."""
+        like the examples'.
+
+        Args:
+            client_code: The client code the login is for (12 digits); by default the
+                settings' ``client_code``.
+            tx_id: The transaction id; by default, a new one.
+            receiver_name: The name of who logs in, which the verify answers (encrypted).
+            receiver_hp: Their mobile number, which the verify answers (encrypted).
+            receiver_birthday: Their date of birth, ``YYYYMMDD``, which the verify
+                answers (encrypted).
+
+        Returns:
+            The transaction id.
+
+        Raises:
+            Rejected: ``client_code`` is not 12 digits (``BC_CLIENT_CODE_INVALID``), or
+                ``tx_id`` is not a path value or is taken (``CONTROL_INVALID``).
+        """
         code = self.settings.client_code if client_code is None else client_code
         _checks.client_code(code)
         if tx_id is not None:

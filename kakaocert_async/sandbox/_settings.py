@@ -104,47 +104,60 @@ def _check_clock(_: object, attribute: attrs.Attribute[Any], value: object) -> N
 @_validation.frameless_errors  # its ValidationError shows no frame holding the key
 @attrs.frozen(kw_only=True)
 class Settings:
-    """How the sandbox behaves. Every field has a documented default."""
+    """How the sandbox behaves. Every field has a documented default.
+
+    Built, it is checked: a field out of its limits raises
+    :class:`~kakaocert_async.ValidationError` naming it.
+
+    Attributes:
+        link_id: The partner LinkID it accepts (:data:`DEFAULT_LINK_ID`).
+        secret_key: The partner SecretKey it checks signatures with (base64;
+            :data:`DEFAULT_SECRET_KEY`).
+        client_code: The client code to use by default (:data:`DEFAULT_CLIENT_CODE`);
+            any 12-digit code is accepted.
+        client_name: ``clientName`` in every state.
+        token_ttl: Seconds a session token is good for (its expiration is cut to whole
+            seconds); 3600 by default.
+        sign_after: Seconds after a request until the receiver "signs" it
+            (:data:`DEFAULT_SIGN_AFTER`, 1 s); ``None``: only on command.
+        clock_offset: Seconds added to ``clock()`` for the sandbox's own clock (``GET
+            /Time`` reports it).
+        clock: Epoch seconds; inject one to move time in tests.
+        date_tolerance: Seconds an ``x-lh-date`` may be off the sandbox clock (300 by
+            default).
+        required_scope: The scope a token needs for the e-sign (SignToken) calls: e-sign's
+            own, 310, unless told otherwise (every other kind's is its own: 320
+            identity, 330 CMS, 401 to 405 Barocert's).
+        allowed_hosts: More names the control routes and the phone answer to, as
+            ``Host``: ``NAME`` (any port) or ``NAME:PORT``. The address served on, and
+            ``localhost`` when it is a loopback one, need no entry. For a sandbox
+            reached by another name (a container, a proxy).
+        double_slash_signatures: App to App signatures hold ``//`` (start ``+///``), as
+            some standard base64 does.
+    """
 
     link_id: str = attrs.field(default=DEFAULT_LINK_ID, validator=_check_link_id)
-    """The partner LinkID it accepts."""
     secret_key: str = attrs.field(
         default=DEFAULT_SECRET_KEY, validator=_check_secret_key, repr=False
     )
-    """The partner SecretKey it checks signatures with (base64)."""
     client_code: str = attrs.field(
         default=DEFAULT_CLIENT_CODE, validator=_validation.by(_validation.check_client_code)
     )
-    """The client code to use by default; any 12-digit code is accepted."""
     client_name: str = attrs.field(default=DEFAULT_CLIENT_NAME, validator=_validation.text(80))
-    """``clientName`` in every state."""
     token_ttl: float = attrs.field(default=DEFAULT_TOKEN_TTL, validator=_seconds(at_least=1.0))
-    """Seconds a session token is good for (its expiration is cut to whole seconds)."""
     sign_after: float | None = attrs.field(
         default=DEFAULT_SIGN_AFTER, validator=_seconds(at_least=0.0, optional=True)
     )
-    """Seconds after a request until the receiver "signs" it (:data:`DEFAULT_SIGN_AFTER`,
-    1 s); ``None``: only on command."""
     clock_offset: float = attrs.field(default=0.0, validator=_seconds())
-    """Seconds added to ``clock()`` for the sandbox's own clock (``GET /Time`` reports it)."""
     clock: Clock = attrs.field(default=time.time, validator=_check_clock, repr=False)
-    """Epoch seconds; inject one to move time in tests."""
     date_tolerance: float = attrs.field(default=DATE_TOLERANCE, validator=_seconds(at_least=0.0))
-    """Seconds an ``x-lh-date`` may be off the sandbox clock."""
     required_scope: str = attrs.field(default=_kinds.ESIGN.scope, validator=_validation.text(20))
-    """The scope a token needs for the e-sign (SignToken) calls: e-sign's own, 310, unless
-    told otherwise (every other kind's is its own: 320 identity, 330 CMS, 401 to 405
-    Barocert's)."""
     allowed_hosts: tuple[str, ...] = attrs.field(
         default=(), converter=_hosts, validator=_check_hosts
     )
-    """More names the control routes and the phone answer to, as ``Host``: ``NAME`` (any
-    port) or ``NAME:PORT``. The address served on, and ``localhost`` when it is a loopback
-    one, need no entry. For a sandbox reached by another name (a container, a proxy)."""
     double_slash_signatures: bool = attrs.field(
         default=False, validator=_validation.by(_validation.check_bool)
     )
-    """App to App signatures hold ``//`` (start ``+///``), as some standard base64 does."""
 
     @property
     def key(self) -> bytes:
@@ -152,7 +165,11 @@ class Settings:
         return _signing.decode_secret_key(self.secret_key)
 
     def now(self) -> float:
-        """The sandbox clock, in epoch seconds."""
+        """The sandbox clock, in epoch seconds.
+
+        Returns:
+            ``clock()`` plus ``clock_offset``.
+        """
         return self.clock() + self.clock_offset
 
 
