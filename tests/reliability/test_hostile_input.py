@@ -41,6 +41,18 @@ from tests.barocert._requests import make_request as barocert_request
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
+PERSONAL = ("receiver_name", "receiver_hp", "receiver_birthday")
+
+
+def _not_personal(value: object) -> bool:
+    """Junk that does not itself hold make_request()'s personal values: Hypothesis seeds its
+    text with the constants of the code under test, and a caller's own argument that is
+    the receiver's birthday would be flagged by the frame guard (tests/_leaks.py) as a
+    leak of the request's personal data."""
+    shown = repr(value)
+    return not any(str(getattr(make_request(), name)) in shown for name in PERSONAL)
+
+
 junk = st.one_of(
     st.none(),
     st.booleans(),
@@ -52,7 +64,7 @@ junk = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), max_size=600),
     st.text(alphabet="0123456789", max_size=22),
     st.sampled_from(["/", "..", "../x", "?a=1", "#f", "%2F", "\\", "\x00", "\ud800", "١٢٣", " "]),
-)
+).filter(_not_personal)
 
 OPTIONAL = ("tms_message", "sub_client_id", "payload")
 GOOD = {k: v for k, v in attrs.asdict(make_request()).items() if k not in OPTIONAL}

@@ -184,7 +184,7 @@ async def test_the_control_surface_serves_every_family(
     peek = (await raw.http.get(f"/_sandbox/receipts/{cms}")).json()
     assert set(peek) == set(_wire.wire_names(CMSStatus).values())
     signature = (await raw.http.get(f"/_sandbox/receipts/{cms}/signature")).json()
-    assert signature == {"receiptId": cms, "signature": sandbox.signature(cms)}
+    assert signature == {"receiptID": cms, "signature": sandbox.signature(cms)}
     fresh = (await raw.receipt(token, CMS))["receiptId"]
     signed = (await raw.http.post(f"/_sandbox/receipts/{fresh}/sign")).json()
     assert signed["state"] == 1
