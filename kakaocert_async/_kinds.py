@@ -158,8 +158,16 @@ total_repr(ReceiptKind)  # public in kakaocert_async.arq: a half-built one's rep
 def _filled(path: str, **values: str) -> str:
     """``path`` with the values it names, each by the rule of every path value."""
     return path.format_map(
-        {name: path_value(value, name) for name, value in values.items() if f"{{{name}}}" in path}
+        {name: _path_value(value, name) for name, value in values.items() if f"{{{name}}}" in path}
     )
+
+
+def _path_value(value: str, name: str) -> str:
+    # ASCII digits (every client code and receipt id) need no escaping and break no rule:
+    # the full check is for what else a path may be given (every state read comes here).
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return value
+    return path_value(value, name)
 
 
 AnyKind = ReceiptKind[Any, Any, Any, Any]

@@ -11,6 +11,7 @@ have reached the service).
 
 from __future__ import annotations
 
+import functools
 import time
 
 import attrs
@@ -41,9 +42,9 @@ class CallOptions:
     def policy(self, policy: RetryPolicy) -> RetryPolicy:
         """``policy`` with :attr:`max_retries` retries. A policy of one attempt (each
         poll of a wait, whose patience is the polling loop's) stays one attempt."""
-        if policy.attempts == 1:
+        if policy.attempts in (1, self.max_retries + 1):
             return policy
-        return attrs.evolve(policy, attempts=self.max_retries + 1)
+        return _with_attempts(policy, self.max_retries + 1)
 
     def call_deadline(self, deadline: float | None) -> float | None:
         """The deadline (``time.monotonic()``) of a call starting now: ``deadline`` if
@@ -52,6 +53,12 @@ class CallOptions:
             return deadline
         own = time.monotonic() + self.deadline
         return own if deadline is None else min(deadline, own)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_attempts(policy: RetryPolicy, attempts: int) -> RetryPolicy:
+    # Made once per policy and count, not once per call (the send path is measured).
+    return attrs.evolve(policy, attempts=attempts)
 
 
 def checked(*, timeout: object, max_retries: object, deadline: object = None) -> CallOptions:

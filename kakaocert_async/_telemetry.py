@@ -130,6 +130,13 @@ def exchanged(
     """One exchange ended: answered with ``status`` and ``received`` bytes, or not,
     ``failure`` saying how (``timeout``, ``cancelled``, the library's error class) and
     ``progress`` how far it got. A DEBUG record, and the facts on the current span."""
+    span = _current_span()
+    if span is not None:
+        if status is not None:
+            span.set_attribute("http.response.status_code", status)
+        span.set_attribute("kakaocert.attempts", about.attempt if about else 1)
+    if not log.isEnabledFor(logging.DEBUG):
+        return  # (nothing built for a record no one reads: every call passes here)
     about = about or Exchange(label, "")
     fields: dict[str, Any] = {
         "kakaocert_call": about.call,
@@ -157,11 +164,6 @@ def exchanged(
         elapsed_ms,
         extra=fields,
     )
-    span = _current_span()
-    if span is not None:
-        if status is not None:
-            span.set_attribute("http.response.status_code", status)
-        span.set_attribute("kakaocert.attempts", about.attempt)
 
 
 def failure_kind(error: BaseException) -> str:
