@@ -29,6 +29,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 import attrs
 
@@ -360,7 +361,7 @@ class Sender:
             exchanged(
                 label, about, elapsed_ms=elapsed, sent=sent, failure=kind, progress=failure.progress
             )
-            raise failure
+            raise_alone(failure)
         received = None  # unknown when the answer was too large to read whole
         if reply is None:
             reply = self._reply(answer)
@@ -383,6 +384,17 @@ class Sender:
             sent = _http_date(answer.date) or self.server_now()
             retry_after = parse_retry_after(answer.retry_after, now=sent)
         return Reply(answer.status, body, retry_after, unreadable)
+
+
+def raise_alone(error: KakaocertError) -> NoReturn:
+    """Raise ``error`` with no ``__context__``. On Python 3.10 the coroutines of a call
+    that timed out (async_timeout) may still hold the timeout's ``CancelledError`` as
+    the exception being handled: ``raise`` would chain it, and its frames hold the
+    request's headers (the session token) for any error tracker to record."""
+    try:
+        raise error
+    finally:
+        error.__context__ = None
 
 
 def _timed_out(label: str, seconds: float, progress: Progress) -> TransportError:

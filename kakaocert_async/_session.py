@@ -34,7 +34,7 @@ from ._answers import body_of
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
 from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
 from ._hints import Call, Generation
-from ._http import RetryPolicy, Sender
+from ._http import RetryPolicy, Sender, raise_alone
 from ._options import CallOptions
 from ._secret import Headers, Secret
 from ._transports import Attempt
@@ -275,7 +275,7 @@ class Session:
                 if not (renew or resync):
                     if dated:
                         await clock.explain(failure)
-                    raise failure
+                    raise_alone(failure)
                 log.debug("%s: refused with HTTP 401 [%d]; renewing", label, failure.code)
                 if renew:
                     assert token is not None
@@ -288,7 +288,7 @@ class Session:
                 continue
             wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
             if wait is None:
-                raise failure
+                raise_alone(failure)
             about = _telemetry.Exchange(operation, dialect.generation, attempts + 1)
             _telemetry.retrying(label, about, failure, wait, of=policy.attempts)
             await asyncio.sleep(wait)
