@@ -249,9 +249,11 @@ class Worker:
 
     async def resume(self) -> list[str]:
         """Queue the receipts left pending; report (and return) those left verifying."""
+        # The ones left verifying are read first: a pending one queued now may be
+        # verifying (this run's own verify) by the time a later read looks.
+        stuck = await asyncio.to_thread(self.store.with_status, VERIFYING)
         for receipt_id in await asyncio.to_thread(self.store.with_status, PENDING):
             self._enqueue(receipt_id)
-        stuck = await asyncio.to_thread(self.store.with_status, VERIFYING)
         for receipt_id in stuck:
             self._report_stuck(receipt_id)
         return stuck
