@@ -59,6 +59,9 @@ class ReceiptKind(Generic[RequestT, ReceiptT, StatusT, VerificationT]):
         calls: The official SDKs' names of request, state and verify (``RequestESign``, ...).
         methods: The client's names of the same (``request_esign``, ...), named in errors.
         what: What the receiver does, in a few words (``sign a text``), for help texts.
+        paths: Its request, status and verify paths, ``{client_code}`` and
+            ``{receipt_id}`` standing for the values (the 2.x verify may have
+            ``/<signature>`` after them): made once, with the kind.
     """
 
     name: str
@@ -73,11 +76,11 @@ class ReceiptKind(Generic[RequestT, ReceiptT, StatusT, VerificationT]):
     calls: tuple[str, str, str]
     methods: tuple[str, str, str]
     what: str
+    paths: tuple[str, str, str] = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def paths(self) -> tuple[str, str, str]:
-        """Its request, status and verify paths, ``{client_code}`` and ``{receipt_id}``
-        standing for the values (the 2.x verify may have ``/<signature>`` after them)."""
+    @paths.default
+    def _paths(self) -> tuple[str, str, str]:
+        # Made here, not per call: every request, state read and verify reads them.
         segment = self.segment
         if self.generation == "2.x":
             return (
