@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from ._secret import total_repr
 
@@ -444,3 +444,17 @@ class ClientClosed(KakaocertError):
 
 # A half-built error, or answer, shows without raising.
 total_repr(KakaocertError, APIError, RawAnswer)
+
+
+def raise_alone(error: KakaocertError, *, cause: BaseException | None = None) -> NoReturn:
+    """Raise ``error`` (from ``cause``, if given) with no ``__context__``. On Python 3.10
+    the coroutines of a call that timed out (async-timeout) may still hold the timeout's
+    ``CancelledError`` as the exception being handled: a plain ``raise`` would chain it,
+    and its frames hold the request's headers (the session token) for any error tracker
+    to record."""
+    if cause is not None:
+        error.__cause__ = cause
+    try:
+        raise error
+    finally:
+        error.__context__ = None

@@ -29,11 +29,17 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from typing import NoReturn
 
 import attrs
 
-from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
+from ._errors import (
+    APIError,
+    KakaocertError,
+    Progress,
+    RequestNotSent,
+    TransportError,
+    raise_alone,
+)
 from ._secret import Headers, Secret, total_repr
 from ._telemetry import Exchange, exchanged, failure_kind
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
@@ -384,17 +390,6 @@ class Sender:
             sent = _http_date(answer.date) or self.server_now()
             retry_after = parse_retry_after(answer.retry_after, now=sent)
         return Reply(answer.status, body, retry_after, unreadable)
-
-
-def raise_alone(error: KakaocertError) -> NoReturn:
-    """Raise ``error`` with no ``__context__``. On Python 3.10 the coroutines of a call
-    that timed out (async_timeout) may still hold the timeout's ``CancelledError`` as
-    the exception being handled: ``raise`` would chain it, and its frames hold the
-    request's headers (the session token) for any error tracker to record."""
-    try:
-        raise error
-    finally:
-        error.__context__ = None
 
 
 def _timed_out(label: str, seconds: float, progress: Progress) -> TransportError:

@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TypeVar
 
-from ._errors import APIError, KakaocertError, ServiceUnreachable, SignTimeout
+from ._errors import APIError, KakaocertError, ServiceUnreachable, SignTimeout, raise_alone
 from ._http import backoff
 from ._models import Status
 
@@ -110,15 +110,17 @@ async def watch(
                 expiry_known = True
         now = monotonic()
         if now >= deadline and status is None and failure is not None:
-            raise ServiceUnreachable(
+            unreachable = ServiceUnreachable(
                 _timeout_message(receipt_id, now - started, status, failure),
                 receipt_id=receipt_id,
                 last_error=failure,
-            ) from failure
+            )
+            raise_alone(unreachable, cause=failure)
         if now >= deadline:
-            raise SignTimeout(
+            pending = SignTimeout(
                 _timeout_message(receipt_id, now - started, status, failure), last_status=status
-            ) from failure
+            )
+            raise_alone(pending, cause=failure)
         if failure is None:
             wait = interval + random.uniform(0.0, min(interval * 0.05, MAX_JITTER))  # noqa: S311
         else:

@@ -32,9 +32,16 @@ from typing import ClassVar, Protocol
 from . import _signing, _telemetry
 from ._answers import body_of
 from ._auth import Credentials, Linkhub, ServerClock, TokenCache
-from ._errors import APIError, KakaocertError, Progress, RequestNotSent, TransportError
+from ._errors import (
+    APIError,
+    KakaocertError,
+    Progress,
+    RequestNotSent,
+    TransportError,
+    raise_alone,
+)
 from ._hints import Call, Generation
-from ._http import RetryPolicy, Sender, raise_alone
+from ._http import RetryPolicy, Sender
 from ._options import CallOptions
 from ._secret import Headers, Secret
 from ._transports import Attempt
