@@ -16,7 +16,6 @@ them. The receiver's data is shown, as a phone would, and never logged.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
@@ -28,8 +27,8 @@ from ._rejections import Rejected, Rejection
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-ASSETS_PREFIX = "/_sandbox/phone"
-_ASSETS = {
+_FILES = {
+    "index.html": "text/html; charset=utf-8",
     "phone.css": "text/css; charset=utf-8",
     "phone.js": "text/javascript; charset=utf-8",
 }
@@ -48,12 +47,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 
 
-@functools.cache
-def asset(name: str) -> bytes:
-    """A file of the page, as shipped in the package."""
-    return (resources.files(__package__) / "phone" / name).read_bytes()
-
-
 def limit_of(request: Request) -> int:
     """``?limit=N`` of a listing: 1 to :data:`MAX_LIMIT`, :data:`DEFAULT_LIMIT` if absent."""
     text = request.query_params.get("limit")
@@ -67,18 +60,14 @@ def limit_of(request: Request) -> int:
 def routes(control: Callable[[Handler], Handler]) -> list[Route]:
     """``GET /`` (the page) and its files, wrapped by the app's ``control``."""
 
-    async def page(request: Request) -> Response:
-        html = asset("index.html")
-        return Response(html, media_type="text/html; charset=utf-8", headers=_HEADERS)
-
     async def file(request: Request) -> Response:
-        name = request.path_params["name"]
-        media_type = _ASSETS.get(name)
-        if media_type is None:
+        name = request.path_params.get("name", "index.html")
+        if name not in _FILES:
             raise Rejected(Rejection.NOT_FOUND)
-        return Response(asset(name), media_type=media_type, headers=_HEADERS)
+        content = (resources.files(__package__) / "phone" / name).read_bytes()
+        return Response(content, media_type=_FILES[name], headers=_HEADERS)
 
     return [
-        Route("/", control(page), methods=["GET"]),
-        Route(f"{ASSETS_PREFIX}/{{name}}", control(file), methods=["GET"]),
+        Route("/", control(file), methods=["GET"]),
+        Route("/_sandbox/phone/{name}", control(file), methods=["GET"]),
     ]

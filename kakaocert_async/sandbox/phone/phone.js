@@ -17,14 +17,29 @@
       states: ["Waiting · 대기", "Completed · 완료", "Expired · 만료", "Refused · 거절", "Failed · 실패"],
     },
   };
+  // Each kind's badge, and what its receiver signs: a label, and the parts as [title, text].
   const KINDS = {
-    esign: "전자서명 e-signature",
-    identity: "본인인증 identity",
-    cms: "출금동의 CMS",
-    Identity: "Barocert 본인인증",
-    Sign: "Barocert 전자서명",
-    MultiSign: "Barocert 복수서명",
-    CMS: "Barocert 출금동의",
+    esign: ["전자서명 e-signature", (r) => ["Text to sign · 전자서명", [[null, r.Token]]]],
+    identity: ["본인인증 identity", (r) => ["One-time token to sign · 본인인증", [[null, r.Token]]]],
+    cms: ["출금동의 CMS", (r) => ["Withdrawal consent to sign · 출금동의", [
+      [null, r.Token],
+      ["Account", `${r.BankCode} ${r.BankAccountNum} (${r.BankAccountName})`],
+      ["Payer number", r.ClientUserID],
+    ]]],
+    Identity: ["Barocert 본인인증", (r) => ["One-time token to sign · 본인인증", [[null, r.token]]]],
+    Sign: ["Barocert 전자서명", (r) => [
+      r.tokenType === "HASH" ? "Hash of the document to sign" : "Text to sign",
+      [[null, r.token]],
+    ]],
+    MultiSign: ["Barocert 복수서명", (r) => [
+      r.tokenType === "HASH" ? "Hashes of the documents to sign" : "Documents to sign",
+      r.tokens.map((doc) => [doc.signTitle, doc.token]),
+    ]],
+    CMS: ["Barocert 출금동의", (r) => ["Withdrawal consent to sign · 출금동의", [
+      ["Requested by", r.requestCorp],
+      ["Account", `${r.bankName} ${r.bankAccountNum} (${r.bankAccountName})`],
+      ["Service", r.bankServiceType],
+    ]]],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -35,18 +50,14 @@
   let noticeTimer = null;
 
   async function call(method, path) {
-    const headers = { accept: "application/json" };
-    const response = await fetch(path, { method, headers, cache: "no-store" });
+    const response = await fetch(path, { method, cache: "no-store" });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      throw new Error(body.message || `${method} ${path}: HTTP ${response.status}`);
-    }
-    return body;
+    if (response.ok) return body;
+    throw new Error(body.message || `${method} ${path}: HTTP ${response.status}`);
   }
 
   function notice(text) {
-    $("notice").textContent = text;
-    $("notice").hidden = false;
+    Object.assign($("notice"), { textContent: text, hidden: false });
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(() => { $("notice").hidden = true; }, 5000);
   }
@@ -85,7 +96,6 @@
     listed = names.flatMap((generation, i) => lists[i].receipts.map((status) => ({
       generation,
       status,
-      key: `${generation}:${status.receiptID}`,
       one: `${GENERATIONS[generation].base}/${encodeURIComponent(status.receiptID)}`,
     }))).sort((a, b) => b.status.requestDT.localeCompare(a.status.requestDT));
     render();
@@ -96,16 +106,16 @@
   function render() {
     const list = $("receipts");
     $("empty").hidden = listed.length > 0;
-    listed.forEach(({ generation, status, key }, index) => {
-      let row = list.querySelector(`[data-key="${key}"]`);
+    listed.forEach(({ generation, status }, index) => {
+      let row = list.querySelector(`[data-receipt-id="${status.receiptID}"]`);
       if (!row) {
         row = $("row").content.firstElementChild.cloneNode(true);
-        Object.assign(row.dataset, { key, receiptId: status.receiptID });
+        row.dataset.receiptId = status.receiptID;
       }
       row.querySelector(".chip").className = `chip chip-${status.state}`;
       fill(row, {
         ".title": status.tmstitle || status.reqTitle || "(no title)",
-        ".kind": KINDS[status.family || status.kind],
+        ".kind": KINDS[status.family || status.kind][0],
         ".chip": GENERATIONS[generation].states[status.state],
         ".meta": [status.appUseYN ? "App to App" : "KakaoTalk message", when(status)]
           .filter(Boolean).join(" · "),
@@ -118,53 +128,20 @@
   // One receipt, as the receiver sees it ---------------------------------------
 
   async function open(entry) {
-    try {
-      if (entry.status.state === 0) await call("POST", `${entry.one}/open`).catch(() => {});
-      const { request } = await call("GET", `${entry.one}/request`);
-      opened = { ...entry, signature: null };
-      showRequest(entry, request);
-      await showOpened();
-      $("inbox").hidden = true;
-      $("detail").hidden = false;
-    } catch (error) {
-      notice(error.message);
-    }
-  }
-
-  // What the receiver signs, by kind: a label, and the parts as [title, text].
-  function toSign(kind, r) {
-    const hash = r.tokenType === "HASH";
-    switch (kind) {
-      case "identity":
-      case "Identity":
-        return ["One-time token to sign · 본인인증", [[null, r.Token ?? r.token]]];
-      case "cms":
-        return ["Withdrawal consent to sign · 출금동의", [
-          [null, r.Token],
-          ["Account", `${r.BankCode} ${r.BankAccountNum} (${r.BankAccountName})`],
-          ["Payer number", r.ClientUserID],
-        ]];
-      case "CMS":
-        return ["Withdrawal consent to sign · 출금동의", [
-          ["Requested by", r.requestCorp],
-          ["Account", `${r.bankName} ${r.bankAccountNum} (${r.bankAccountName})`],
-          ["Service", r.bankServiceType],
-        ]];
-      case "MultiSign":
-        return [hash ? "Hashes of the documents to sign" : "Documents to sign",
-          r.tokens.map((doc) => [doc.signTitle, doc.token])];
-      case "Sign":
-        return [hash ? "Hash of the document to sign" : "Text to sign", [[null, r.token]]];
-      default:
-        return ["Text to sign · 전자서명", [[null, r.Token]]];
-    }
+    if (entry.status.state === 0) await call("POST", `${entry.one}/open`).catch(() => {});
+    const { request } = await call("GET", `${entry.one}/request`);
+    opened = { ...entry, signature: null };
+    showRequest(entry, request);
+    await showOpened();
+    $("inbox").hidden = true;
+    $("detail").hidden = false;
   }
 
   function showRequest({ generation, status }, request) {
     const from = [status.clientName, status.subClientName, status.callCenterName,
       status.callCenterNum].filter(Boolean);
     const message = request.TMSMessage || request.extraMessage || "";
-    const [label, parts] = toSign(status.family || status.kind, request);
+    const [label, parts] = KINDS[status.family || status.kind][1](request);
     $("detail").dataset.receiptId = status.receiptID;
     fill(document, {
       "#detail-from": [...new Set(from)].join(" · "),
@@ -177,12 +154,8 @@
     });
     $("detail-message").hidden = !message;
     $("detail-text").classList.toggle("hash", request.tokenType === "HASH");
-    $("detail-text").replaceChildren(...parts.filter((part) => part[1]).map(([title, text]) => {
-      const doc = el("div", "", "doc");
-      if (title) doc.append(el("div", title, "doc-title"));
-      doc.append(el("p", text, "text"));
-      return doc;
-    }));
+    $("detail-text").replaceChildren(...parts.filter((part) => part[1]).flatMap(([title, text]) =>
+      [...(title ? [el("div", title, "doc-title")] : []), el("p", text, "text")]));
     $("detail-fields").replaceChildren(
       ...flatten(request).flatMap(([name, value]) => [el("dt", name), el("dd", value)]),
     );
@@ -210,11 +183,9 @@
       button.hidden = !own.includes(button.dataset.action);
       button.disabled = status.state !== 0;
     }
+    // App to App: what KakaoTalk hands the partner's app, once it hands anything.
     $("app-to-app").hidden = !status.appUseYN;
-    if (status.appUseYN) await showAppToApp(current, status);
-  }
-
-  async function showAppToApp(current, status) {
+    if (!status.appUseYN) return;
     let note = "Once signed, KakaoTalk hands your app a signature; it appears here.";
     let code = "";
     if (current.generation === "barocert") {
@@ -239,7 +210,8 @@
 
   $("receipts").addEventListener("click", (event) => {
     const row = event.target.closest("li");
-    if (row) open(listed.find((entry) => entry.key === row.dataset.key));
+    const entry = row && listed.find((e) => e.status.receiptID === row.dataset.receiptId);
+    if (entry) open(entry).catch((error) => notice(error.message));
   });
   $("back").addEventListener("click", () => {
     opened = null;
