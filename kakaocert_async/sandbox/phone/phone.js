@@ -5,17 +5,11 @@
 
 (() => {
   const POLL_MS = 1000;
-  const GENERATIONS = {
-    kakaocert: {
-      base: "/_sandbox/receipts",
-      actions: ["sign", "expire"],
-      states: ["Pending · 대기", "Signed · 서명완료", "Expired · 만료"],
-    },
-    barocert: {
-      base: "/_sandbox/barocert/receipts",
-      actions: ["sign", "refuse", "expire"],
-      states: ["Waiting · 대기", "Completed · 완료", "Expired · 만료", "Refused · 거절", "Failed · 실패"],
-    },
+  // Each generation's receipts (its control routes), and the names of their states.
+  const BASES = { kakaocert: "/_sandbox/receipts", barocert: "/_sandbox/barocert/receipts" };
+  const STATES = {
+    kakaocert: ["Pending · 대기", "Signed · 서명완료", "Expired · 만료"],
+    barocert: ["Waiting · 대기", "Completed · 완료", "Expired · 만료", "Refused · 거절", "Failed · 실패"],
   };
   // Each kind's badge, and what its receiver signs: a label, and the parts as [title, text].
   const KINDS = {
@@ -45,7 +39,7 @@
   const $ = (id) => document.getElementById(id);
   const actions = document.querySelectorAll("#detail [data-action]");
   let serverOffset = 0; // the sandbox clock minus this browser's, in ms
-  let listed = []; // the receipts on show, newest first: {generation, key, one, status}
+  let listed = []; // the receipts on show, newest first: {generation, one, status}
   let opened = null; // the one open: an entry of `listed`, with its App to App signature
   let noticeTimer = null;
 
@@ -66,11 +60,9 @@
     Object.assign(document.createElement(tag), { className, textContent: text });
 
   // Sets the text of each element of root that a selector finds.
-  function fill(root, texts) {
-    for (const [selector, text] of Object.entries(texts)) {
-      root.querySelector(selector).textContent = text;
-    }
-  }
+  const fill = (root, texts) => Object.entries(texts).forEach(([selector, text]) => {
+    root.querySelector(selector).textContent = text;
+  });
 
   // A pending receipt's time left, or when a final one ended. The service's times are
   // Korea time ("yyyyMMddHHmmss"), shown as such whatever the zone of this machine:
@@ -90,13 +82,13 @@
   // The list ------------------------------------------------------------------
 
   async function refresh() {
-    const names = Object.keys(GENERATIONS);
-    const lists = await Promise.all(names.map((g) => call("GET", GENERATIONS[g].base)));
+    const names = Object.keys(BASES);
+    const lists = await Promise.all(names.map((g) => call("GET", BASES[g])));
     serverOffset = Date.parse(lists[0].time) - Date.now();
     listed = names.flatMap((generation, i) => lists[i].receipts.map((status) => ({
       generation,
       status,
-      one: `${GENERATIONS[generation].base}/${encodeURIComponent(status.receiptID)}`,
+      one: `${BASES[generation]}/${encodeURIComponent(status.receiptID)}`,
     }))).sort((a, b) => b.status.requestDT.localeCompare(a.status.requestDT));
     render();
     await showOpened();
@@ -116,7 +108,7 @@
       fill(row, {
         ".title": status.tmstitle || status.reqTitle || "(no title)",
         ".kind": KINDS[status.family || status.kind][0],
-        ".chip": GENERATIONS[generation].states[status.state],
+        ".chip": STATES[generation][status.state],
         ".meta": [status.appUseYN ? "App to App" : "KakaoTalk message", when(status)]
           .filter(Boolean).join(" · "),
       });
@@ -165,9 +157,8 @@
   function flatten(value, prefix = "") {
     if (value === null) return [];
     if (typeof value !== "object") return [[prefix, String(value)]];
-    return Object.entries(value).flatMap(([key, inner]) => flatten(inner, Array.isArray(value)
-      ? `${prefix}[${key}]`
-      : prefix ? `${prefix}.${key}` : key));
+    const name = (key) => (Array.isArray(value) ? `${prefix}[${key}]` : `${prefix}.${key}`);
+    return Object.entries(value).flatMap(([k, inner]) => flatten(inner, prefix ? name(k) : k));
   }
 
   async function showOpened() {
@@ -175,12 +166,12 @@
     if (!current) return;
     const status = await call("GET", current.one);
     if (opened !== current) return;
-    const { states, actions: own } = GENERATIONS[current.generation];
+    const barocert = current.generation === "barocert";
     $("detail").dataset.state = status.state;
-    $("detail-state").textContent = [states[status.state], when(status)]
+    $("detail-state").textContent = [STATES[current.generation][status.state], when(status)]
       .filter(Boolean).join(status.state === 0 ? " · " : " ");
     for (const button of actions) {
-      button.hidden = !own.includes(button.dataset.action);
+      button.hidden = button.dataset.action === "refuse" && !barocert; // Barocert's alone
       button.disabled = status.state !== 0;
     }
     // App to App: what KakaoTalk hands the partner's app, once it hands anything.
@@ -188,7 +179,7 @@
     if (!status.appUseYN) return;
     let note = "Once signed, KakaoTalk hands your app a signature; it appears here.";
     let code = "";
-    if (current.generation === "barocert") {
+    if (barocert) {
       note = "Your app opened KakaoTalk with this scheme; after the receiver "
         + "completes, verify with the receipt id alone.";
       code = status.scheme || "";
