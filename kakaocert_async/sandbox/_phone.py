@@ -27,11 +27,8 @@ from ._rejections import Rejected, Rejection
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-_FILES = {
-    "index.html": "text/html; charset=utf-8",
-    "phone.css": "text/css; charset=utf-8",
-    "phone.js": "text/javascript; charset=utf-8",
-}
+# Starlette adds "; charset=utf-8" to a text/ type.
+_FILES = {"index.html": "text/html", "phone.css": "text/css", "phone.js": "text/javascript"}
 _HEADERS = {
     # The page is the sandbox's own: no framing by other origins, nothing fetched elsewhere.
     "Cache-Control": "no-store",
@@ -49,9 +46,7 @@ MAX_LIMIT = 1000
 
 def limit_of(request: Request) -> int:
     """``?limit=N`` of a listing: 1 to :data:`MAX_LIMIT`, :data:`DEFAULT_LIMIT` if absent."""
-    text = request.query_params.get("limit")
-    if text is None:
-        return DEFAULT_LIMIT
+    text = request.query_params.get("limit", str(DEFAULT_LIMIT))
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
         raise Rejected(Rejection.CONTROL_INVALID, f"limit: a whole number from 1 to {MAX_LIMIT}")
     return int(text)
@@ -67,7 +62,4 @@ def routes(control: Callable[[Handler], Handler]) -> list[Route]:
         content = (resources.files(__package__) / "phone" / name).read_bytes()
         return Response(content, media_type=_FILES[name], headers=_HEADERS)
 
-    return [
-        Route("/", control(file), methods=["GET"]),
-        Route("/_sandbox/phone/{name}", control(file), methods=["GET"]),
-    ]
+    return [Route(path, control(file), methods=["GET"]) for path in ("/", "/_sandbox/phone/{name}")]

@@ -68,24 +68,23 @@
   // Korea time ("yyyyMMddHHmmss"), shown as such whatever the zone of this machine:
   // expired at its expiry; signed, refused or failed at its completeDT (a refusal may
   // have none: then no time is shown).
+  const KST = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/;
   function when(status) {
     if (status.state === 0) {
-      const n = (from, to) => Number(status.expireDT.slice(from, to));
-      const end = Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10) - 9, n(10, 12), n(12, 14));
+      const end = Date.parse(status.expireDT.replace(KST, "$1-$2-$3T$4:$5:$6+09:00"));
       const left = Math.max(0, Math.round((end - Date.now() - serverOffset) / 1000));
       return `expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
     }
     const end = status.state === 2 ? status.expireDT : status.completeDT;
-    return end ? `at ${end.slice(8, 10)}:${end.slice(10, 12)}:${end.slice(12, 14)} KST` : "";
+    return end ? end.replace(KST, "at $4:$5:$6 KST") : "";
   }
 
   // The list ------------------------------------------------------------------
 
   async function refresh() {
-    const names = Object.keys(BASES);
-    const lists = await Promise.all(names.map((g) => call("GET", BASES[g])));
+    const lists = await Promise.all(Object.values(BASES).map((base) => call("GET", base)));
     serverOffset = Date.parse(lists[0].time) - Date.now();
-    listed = names.flatMap((generation, i) => lists[i].receipts.map((status) => ({
+    listed = Object.keys(BASES).flatMap((generation, i) => lists[i].receipts.map((status) => ({
       generation,
       status,
       one: `${BASES[generation]}/${encodeURIComponent(status.receiptID)}`,
@@ -99,11 +98,9 @@
     const list = $("receipts");
     $("empty").hidden = listed.length > 0;
     listed.forEach(({ generation, status }, index) => {
-      let row = list.querySelector(`[data-receipt-id="${status.receiptID}"]`);
-      if (!row) {
-        row = $("row").content.firstElementChild.cloneNode(true);
-        row.dataset.receiptId = status.receiptID;
-      }
+      const row = list.querySelector(`[data-receipt-id="${status.receiptID}"]`)
+        || $("row").content.firstElementChild.cloneNode(true);
+      row.dataset.receiptId = status.receiptID;
       row.querySelector(".chip").className = `chip chip-${status.state}`;
       fill(row, {
         ".title": status.tmstitle || status.reqTitle || "(no title)",
@@ -140,9 +137,8 @@
       "#detail-title": request.TMSTitle || request.signTitle || request.reqTitle || "(no title)",
       "#detail-message": message,
       "#detail-sign-label": label,
-      "#detail-fields-label": generation === "barocert"
-        ? "The request, decrypted by the sandbox"
-        : "The request, as received",
+      "#detail-fields-label":
+        `The request, ${generation === "barocert" ? "decrypted by the sandbox" : "as received"}`,
     });
     $("detail-message").hidden = !message;
     $("detail-text").classList.toggle("hash", request.tokenType === "HASH");
