@@ -11,24 +11,22 @@ on which Barocert's client stands too.
 from __future__ import annotations
 
 import functools
-import os
-import ssl
 import warnings
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, ClassVar, TypeVar
 
-from . import _kinds, _telemetry, _validation, _wire
+from . import _kinds, _polling, _telemetry, _validation, _wire
 from ._bound import Bound, operation
-from ._connection import (
-    DEFAULT_MAX_CONNECTIONS,
-    ClientBase,
-    Connection,
-    UnclaimedAnswer,
-    last_state,
-    verify_once,
-)
+from ._connection import ClientBase, last_state
 from ._env import Variables
-from ._errors import ValidationError
+from ._errors import (
+    ClientClosed,
+    KakaocertError,
+    MalformedResponse,
+    RawAnswer,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
 from ._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
 from ._kinds import CMS, ESIGN, IDENTITY, AnyKind, ReceiptKind
 from ._lifecycle import Tracked
@@ -52,12 +50,8 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
-from ._options import DEFAULT_MAX_RETRIES
-from ._secret import Secret, hide_userinfo
-from ._session import Dialect, KakaoCert2
-
-if TYPE_CHECKING:
-    import httpx  # only named in annotations: loaded by the backend that uses it
+from ._secret import Secret
+from ._session import KakaoCert2
 
 T = TypeVar("T")
 R = TypeVar("R")  # a kind's receipt
@@ -85,56 +79,8 @@ class ReceiptClient(ClientBase):
     by the kind (``_kinds``). Internal: :class:`Client` and ``barocert.Client`` document
     their arguments."""
 
-    _dialect: ClassVar[type[Dialect]]
-    """How the generation authenticates its calls (:class:`~kakaocert_async._session.Dialect`)."""
     _kinds: ClassVar[tuple[AnyKind, ...]]
     """The generation's kinds of receipt."""
-
-    def __init__(
-        self,
-        link_id: str,
-        secret_key: str,
-        *,
-        client_code: str | None = None,
-        base_url: str | None = None,
-        auth_url: str | None = None,
-        timeout: float = 10.0,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        use_server_time: bool = True,
-        ip_restrict: bool = True,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        proxy: str | None = None,
-        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
-        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
-    ) -> None:
-        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
-        # so that a refused argument's traceback never shows them.
-        key, proxy_url = Secret(secret_key), hide_userinfo(proxy)
-        del secret_key, proxy
-        self._connection = Connection(
-            link_id,
-            key,
-            client_code=client_code,
-            dialect=self._dialect,
-            key_check=self._dialect.key_check,
-            # The generation's own hosts unless told otherwise (as from_env() reads them).
-            base_url=self.variables.api_url if base_url is None else base_url,
-            auth_url=self.variables.auth_url if auth_url is None else auth_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            use_server_time=use_server_time,
-            ip_restrict=ip_restrict,
-            max_connections=max_connections,
-            http_client=http_client,
-            transport=transport,
-            proxy=proxy_url,
-            tls=tls,
-            on_unclaimed=on_unclaimed,
-        )
-        self._session = self._connection.session
-        self._calls = self._connection.calls
 
     # Hooks of a generation -----------------------------------------------------
 
@@ -186,7 +132,7 @@ class ReceiptClient(ClientBase):
             receipt: R = self._received(kind, decoded)
             return receipt
 
-        return await self._connection.once(send, label=label, receipt_id=_receipt_id)
+        return await self._once(send, label=label, receipt_id=_receipt_id)
 
     async def _get_state(
         self, kind: ReceiptKind[Any, Any, S, Any], client_code: str, receipt_id: str
@@ -207,18 +153,36 @@ class ReceiptClient(ClientBase):
         timeout: float | None,
         interval: float | None,
     ) -> AsyncGenerator[S, None]:
+        """The one polling loop (:func:`_polling.watch`) over the receipt's state, by the
+        server's clock as last read: every argument (``interval`` by default
+        :data:`_polling.DEFAULT_INTERVAL`) is checked now, before iteration starts, and
+        each step is tracked (closing the client ends it with ``ClientClosed``)."""
         _validation.check_client_code(client_code)
         self._check_receipt_id(receipt_id)
+        if timeout is not None:
+            _validation.check_seconds(timeout, "timeout")
+        # A client's deadline (with_options()), if shorter, is the wait's timeout.
+        deadline = self._session.options.deadline
+        if deadline is not None and (timeout is None or deadline < timeout):
+            timeout = deadline
+        if interval is None:
+            interval = _polling.DEFAULT_INTERVAL
+        _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
+        self._calls.check()
         # One attempt per poll (SINGLE): the polling loop is where a wait's patience
         # lives. A partial, not a closure: it is held by every waiter while it sleeps.
         read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
-        return self._connection.watch(
-            read,
+        traced = _telemetry.Wait(
+            {"kakaocert.receipt_id": receipt_id, "kakaocert.generation": self._session.generation}
+        )
+        states = _polling.watch(
+            traced.poll(read),
+            self._session.clock.estimate,
             receipt_id=receipt_id,
             timeout=timeout,
             interval=interval,
-            deadline=self._session.options.deadline,
         )
+        return self._calls.guard(traced.around(states))
 
     async def _read_state(
         self,
@@ -255,25 +219,59 @@ class ReceiptClient(ClientBase):
         traced: _telemetry.Traced,
         body: Secret[bytes] | None = None,
     ) -> T:
-        """Send a verify once (a GET, or a signed POST of ``body``) and ``read`` its answer
-        (:func:`~kakaocert_async._connection.verify_once`: ``about`` is the receipt, or the
-        login, verified; ``advice`` says how to find out whether a lost one went through)."""
+        """Send a verify once (a GET, or a signed POST of ``body``) and ``read`` its answer.
 
-        def send(call: Tracked) -> Awaitable[bytes]:
-            return self._session.call(
-                "verify",
-                client_code,
-                path,
-                body,
-                label=label,
-                policy=ONE_SHOT,
-                progress=call,
-                traced=traced,
+        ``about`` is the receipt, or the login, verified. The service answers a verify
+        once, so an answer lost after sending (the exchange broke, timed out, or the
+        close cut it short), or one that ``read`` refuses (:class:`MalformedResponse`),
+        is a :class:`VerifyOutcomeUnknown` that keeps what came (the signed data may be
+        in it); ``advice`` says how to find out whether it went through. An answer that
+        comes after its caller went away goes to the Client's ``on_unclaimed``.
+        """
+
+        def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
+            """The error to raise, outside the handler of ``error``, chained as its cause."""
+            unknown = VerifyOutcomeUnknown(
+                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
+                f" service answers verify once, so the receipt may be consumed. {advice}",
+                receipt_id=about,
+                raw_answer=None if raw is None else RawAnswer(raw),
+                progress=error.progress,
             )
+            unknown.__cause__ = error
+            return unknown
 
-        return await verify_once(
-            self._connection, send, read, label=label, receipt_id=about, advice=advice
-        )
+        async def verify(call: Tracked) -> T:
+            try:
+                answer = await self._session.call(
+                    "verify",
+                    client_code,
+                    path,
+                    body,
+                    label=label,
+                    policy=ONE_SHOT,
+                    progress=call,
+                    traced=traced,
+                )
+            except KakaocertError as error:
+                if not error.answer_lost:
+                    raise
+                unknown = lost(error)
+            else:
+                try:
+                    return read(answer)
+                except MalformedResponse as unreadable:
+                    # The answer is kept: the signed data may be in it.
+                    unknown = lost(unreadable, answer)
+            raise unknown
+
+        try:
+            return await self._once(verify, label=label, receipt_id=lambda _: about)
+        except ClientClosed as closed:
+            if not closed.answer_lost:
+                raise
+            unknown = lost(closed)
+        raise unknown
 
 
 class Client(ReceiptClient):

@@ -737,7 +737,7 @@ class Client(ReceiptClient):
 
     @functools.cached_property
     def _cipher(self) -> _crypto.Cipher:
-        return _crypto.Cipher(self._connection.key)
+        return _crypto.Cipher(self._key)
 
     def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
         # Encrypted here, each field with a fresh IV (the body stays wrapped until the wire).
