@@ -95,6 +95,15 @@ class ReceiptClient(ClientBase):
     def _check_receipt_id(self, receipt_id: object) -> None:
         _validation.check_receipt_id(receipt_id)
 
+    _signed_verify: ClassVar[bool] = False
+    """Whether a verify is a signed POST of an empty body (Barocert), not a GET (2.x)."""
+    _decode_verification: ClassVar[Callable[..., Any]] = staticmethod(_wire.decode_verification)
+    """A verify's answer read (how leniently is the generation's)."""
+
+    def _longest_verify(self) -> float:
+        """The most seconds :meth:`_verify` can take to send, under ``ONE_SHOT``."""
+        return self._session.longest_call(ONE_SHOT, signed=self._signed_verify)
+
     # The calls, for every kind -------------------------------------------------
 
     def _kind_of_request(self, request: object) -> AnyKind:
@@ -211,19 +220,19 @@ class ReceiptClient(ClientBase):
         self,
         client_code: str,
         path: str,
-        read: Callable[[bytes], T],
+        cls: type[T],
         *,
         label: str,
         about: str,
         advice: str,
         traced: _telemetry.Traced,
-        body: Secret[bytes] | None = None,
     ) -> T:
-        """Send a verify once (a GET, or a signed POST of ``body``) and ``read`` its answer.
+        """Send a verify once (a GET, or a signed POST of an empty body: the generation's
+        :attr:`_signed_verify`) and read its answer as a ``cls``.
 
         ``about`` is the receipt, or the login, verified. The service answers a verify
         once, so an answer lost after sending (the exchange broke, timed out, or the
-        close cut it short), or one that ``read`` refuses (:class:`MalformedResponse`),
+        close cut it short), or one that cannot be read (:class:`MalformedResponse`),
         is a :class:`VerifyOutcomeUnknown` that keeps what came (the signed data may be
         in it); ``advice`` says how to find out whether it went through. An answer that
         comes after its caller went away goes to the Client's ``on_unclaimed``.
@@ -240,6 +249,8 @@ class ReceiptClient(ClientBase):
             )
             unknown.__cause__ = error
             return unknown
+
+        body = Secret(b"") if self._signed_verify else None
 
         async def verify(call: Tracked) -> T:
             try:
@@ -259,7 +270,8 @@ class ReceiptClient(ClientBase):
                 unknown = lost(error)
             else:
                 try:
-                    return read(answer)
+                    result: T = self._decode_verification(answer, cls, about=about, label=label)
+                    return result
                 except MalformedResponse as unreadable:
                     # The answer is kept: the signed data may be in it.
                     unknown = lost(unreadable, answer)
@@ -272,6 +284,37 @@ class ReceiptClient(ClientBase):
                 raise
             unknown = lost(closed)
         raise unknown
+
+    async def _verify(
+        self,
+        kind: ReceiptKind[Any, Any, Any, T],
+        client_code: str,
+        receipt_id: str,
+        signature: str | None = None,
+    ) -> T:
+        """Verify a receipt of ``kind`` once (``signature``: 2.x's App to App only)."""
+        _validation.check_client_code(client_code)
+        self._check_receipt_id(receipt_id)
+        path = kind.verify_path(client_code, receipt_id)
+        label = f"{'POST' if self._signed_verify else 'GET'} {path}"
+        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
+        if signature is not None:
+            if not kind.app_to_app:
+                raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
+            # As given, as every official SDK sends it: path_value refused only what would
+            # change the URL's meaning and escaped what a request line cannot hold raw.
+            path += "/" + _validation.path_value(signature, "signature")
+            label += "/<signature>"
+            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
+        return await self._verify_once(
+            client_code,
+            path,
+            kind.verification,
+            label=label,
+            about=receipt_id,
+            advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
+            traced=traced,
+        )
 
 
 class Client(ReceiptClient):
@@ -841,46 +884,6 @@ class Client(ReceiptClient):
             return _wire.encode_request(request, app_to_app=None)
         _validation.check_bool(app_to_app, "app_to_app")
         return _wire.encode_request(request, app_to_app=app_to_app)
-
-    async def _verify(
-        self,
-        kind: ReceiptKind[Any, Any, Any, VerificationT],
-        client_code: str,
-        receipt_id: str,
-        signature: str | None,
-    ) -> VerificationT:
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        path = kind.verify_path(client_code, receipt_id)
-        label = f"GET {path}"
-        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
-        if signature is not None:
-            if not kind.app_to_app:
-                raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
-            # As given, as every official SDK sends it: path_value refused only what would
-            # change the URL's meaning and escaped what a request line cannot hold raw.
-            path += "/" + _validation.path_value(signature, "signature")
-            label += "/<signature>"
-            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
-
-        def read(answer: bytes) -> VerificationT:
-            return _wire.decode_verification(
-                answer, kind.verification, receipt_id=receipt_id, label=label
-            )
-
-        return await self._verify_once(
-            client_code,
-            path,
-            read,
-            label=label,
-            about=receipt_id,
-            advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
-            traced=traced,
-        )
-
-    def _longest_verify(self) -> float:
-        """The most seconds :meth:`_verify` can take: a GET under ``ONE_SHOT``."""
-        return self._session.longest_call(ONE_SHOT, signed=False)
 
 
 class BoundClient(Bound, Client):
