@@ -415,14 +415,8 @@ class ClientBase:
         return self._client_code
 
     def _bind(self, cls: type[B], client_code: str | None) -> B:
-        """A client of class ``cls`` (this one's, bound) sharing everything of this one."""
-        bound = object.__new__(cls)
-        bound.__dict__.update(self.__dict__)
-        bound._bound_code = self._code_to_bind(client_code)
-        return bound
-
-    def _code_to_bind(self, client_code: str | None) -> str:
-        """The client code ``for_client()`` binds: the one given, else :attr:`client_code`."""
+        """A client of class ``cls`` (this one's, bound) sharing everything of this one,
+        bound to ``client_code`` (by default, :attr:`client_code`)."""
         if client_code is None:
             client_code = self.client_code
         if client_code is None:
@@ -432,7 +426,10 @@ class ClientBase:
                 f" client_code=... (from_env() reads {self.variables.described('CLIENT_CODE')})",
             )
         _validation.check_client_code(client_code)
-        return client_code
+        bound = object.__new__(cls)
+        bound.__dict__.update(self.__dict__)
+        bound._bound_code = client_code
+        return bound
 
     def with_options(
         self: C,
