@@ -33,7 +33,7 @@ def _held() -> int:
 async def run(*, client_codes: int, token_ttl: float) -> list[Figure]:
     name = f"{client_codes:,} client codes used once each (tokens good for {token_ttl:g} s)"
     async with Sandbox(sign_after=None, token_ttl=token_ttl) as sandbox, sandbox.client() as client:
-        tokens = client._connection.session.tokens
+        tokens = client._session.tokens
         with contextlib.suppress(APIError):  # an unknown receipt: token and clock were had
             await client.get_esign_state(sandbox.client_code, "1")
         tracemalloc.start()

@@ -11,24 +11,22 @@ on which Barocert's client stands too.
 from __future__ import annotations
 
 import functools
-import os
-import ssl
 import warnings
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, ClassVar, TypeVar
 
-from . import _kinds, _telemetry, _validation, _wire
+from . import _kinds, _polling, _telemetry, _validation, _wire
 from ._bound import Bound, operation
-from ._connection import (
-    DEFAULT_MAX_CONNECTIONS,
-    ClientBase,
-    Connection,
-    UnclaimedAnswer,
-    last_state,
-    verify_once,
-)
+from ._connection import ClientBase, last_state
 from ._env import Variables
-from ._errors import ValidationError
+from ._errors import (
+    ClientClosed,
+    KakaocertError,
+    MalformedResponse,
+    RawAnswer,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
 from ._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
 from ._kinds import CMS, ESIGN, IDENTITY, AnyKind, ReceiptKind
 from ._lifecycle import Tracked
@@ -52,12 +50,8 @@ from ._models import (
     VerifyAuthStatus,
     VerifyAuthVerification,
 )
-from ._options import DEFAULT_MAX_RETRIES
-from ._secret import Secret, hide_userinfo
-from ._session import Dialect, KakaoCert2
-
-if TYPE_CHECKING:
-    import httpx  # only named in annotations: loaded by the backend that uses it
+from ._secret import Secret
+from ._session import KakaoCert2
 
 T = TypeVar("T")
 R = TypeVar("R")  # a kind's receipt
@@ -85,56 +79,8 @@ class ReceiptClient(ClientBase):
     by the kind (``_kinds``). Internal: :class:`Client` and ``barocert.Client`` document
     their arguments."""
 
-    _dialect: ClassVar[type[Dialect]]
-    """How the generation authenticates its calls (:class:`~kakaocert_async._session.Dialect`)."""
     _kinds: ClassVar[tuple[AnyKind, ...]]
     """The generation's kinds of receipt."""
-
-    def __init__(
-        self,
-        link_id: str,
-        secret_key: str,
-        *,
-        client_code: str | None = None,
-        base_url: str | None = None,
-        auth_url: str | None = None,
-        timeout: float = 10.0,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        use_server_time: bool = True,
-        ip_restrict: bool = True,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        proxy: str | None = None,
-        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
-        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
-    ) -> None:
-        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
-        # so that a refused argument's traceback never shows them.
-        key, proxy_url = Secret(secret_key), hide_userinfo(proxy)
-        del secret_key, proxy
-        self._connection = Connection(
-            link_id,
-            key,
-            client_code=client_code,
-            dialect=self._dialect,
-            key_check=self._dialect.key_check,
-            # The generation's own hosts unless told otherwise (as from_env() reads them).
-            base_url=self.variables.api_url if base_url is None else base_url,
-            auth_url=self.variables.auth_url if auth_url is None else auth_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            use_server_time=use_server_time,
-            ip_restrict=ip_restrict,
-            max_connections=max_connections,
-            http_client=http_client,
-            transport=transport,
-            proxy=proxy_url,
-            tls=tls,
-            on_unclaimed=on_unclaimed,
-        )
-        self._session = self._connection.session
-        self._calls = self._connection.calls
 
     # Hooks of a generation -----------------------------------------------------
 
@@ -148,6 +94,15 @@ class ReceiptClient(ClientBase):
 
     def _check_receipt_id(self, receipt_id: object) -> None:
         _validation.check_receipt_id(receipt_id)
+
+    _signed_verify: ClassVar[bool] = False
+    """Whether a verify is a signed POST of an empty body (Barocert), not a GET (2.x)."""
+    _decode_verification: ClassVar[Callable[..., Any]] = staticmethod(_wire.decode_verification)
+    """A verify's answer read (how leniently is the generation's)."""
+
+    def _longest_verify(self) -> float:
+        """The most seconds :meth:`_verify` can take to send, under ``ONE_SHOT``."""
+        return self._session.longest_call(ONE_SHOT, signed=self._signed_verify)
 
     # The calls, for every kind -------------------------------------------------
 
@@ -186,7 +141,7 @@ class ReceiptClient(ClientBase):
             receipt: R = self._received(kind, decoded)
             return receipt
 
-        return await self._connection.once(send, label=label, receipt_id=_receipt_id)
+        return await self._once(send, label=label, receipt_id=_receipt_id)
 
     async def _get_state(
         self, kind: ReceiptKind[Any, Any, S, Any], client_code: str, receipt_id: str
@@ -207,18 +162,36 @@ class ReceiptClient(ClientBase):
         timeout: float | None,
         interval: float | None,
     ) -> AsyncGenerator[S, None]:
+        """The one polling loop (:func:`_polling.watch`) over the receipt's state, by the
+        server's clock as last read: every argument (``interval`` by default
+        :data:`_polling.DEFAULT_INTERVAL`) is checked now, before iteration starts, and
+        each step is tracked (closing the client ends it with ``ClientClosed``)."""
         _validation.check_client_code(client_code)
         self._check_receipt_id(receipt_id)
+        if timeout is not None:
+            _validation.check_seconds(timeout, "timeout")
+        # A client's deadline (with_options()), if shorter, is the wait's timeout.
+        deadline = self._session.options.deadline
+        if deadline is not None and (timeout is None or deadline < timeout):
+            timeout = deadline
+        if interval is None:
+            interval = _polling.DEFAULT_INTERVAL
+        _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
+        self._calls.check()
         # One attempt per poll (SINGLE): the polling loop is where a wait's patience
         # lives. A partial, not a closure: it is held by every waiter while it sleeps.
         read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
-        return self._connection.watch(
-            read,
+        traced = _telemetry.Wait(
+            {"kakaocert.receipt_id": receipt_id, "kakaocert.generation": self._session.generation}
+        )
+        states = _polling.watch(
+            traced.poll(read),
+            self._session.clock.estimate,
             receipt_id=receipt_id,
             timeout=timeout,
             interval=interval,
-            deadline=self._session.options.deadline,
         )
+        return self._calls.guard(traced.around(states))
 
     async def _read_state(
         self,
@@ -247,32 +220,100 @@ class ReceiptClient(ClientBase):
         self,
         client_code: str,
         path: str,
-        read: Callable[[bytes], T],
+        cls: type[T],
         *,
         label: str,
         about: str,
         advice: str,
         traced: _telemetry.Traced,
-        body: Secret[bytes] | None = None,
     ) -> T:
-        """Send a verify once (a GET, or a signed POST of ``body``) and ``read`` its answer
-        (:func:`~kakaocert_async._connection.verify_once`: ``about`` is the receipt, or the
-        login, verified; ``advice`` says how to find out whether a lost one went through)."""
+        """Send a verify once (a GET, or a signed POST of an empty body: the generation's
+        :attr:`_signed_verify`) and read its answer as a ``cls``.
 
-        def send(call: Tracked) -> Awaitable[bytes]:
-            return self._session.call(
-                "verify",
-                client_code,
-                path,
-                body,
-                label=label,
-                policy=ONE_SHOT,
-                progress=call,
-                traced=traced,
+        ``about`` is the receipt, or the login, verified. The service answers a verify
+        once, so an answer lost after sending (the exchange broke, timed out, or the
+        close cut it short), or one that cannot be read (:class:`MalformedResponse`),
+        is a :class:`VerifyOutcomeUnknown` that keeps what came (the signed data may be
+        in it); ``advice`` says how to find out whether it went through. An answer that
+        comes after its caller went away goes to the Client's ``on_unclaimed``.
+        """
+
+        def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
+            """The error to raise, outside the handler of ``error``, chained as its cause."""
+            unknown = VerifyOutcomeUnknown(
+                f"{label}: the verify was sent but its answer was lost ({error.message}); the"
+                f" service answers verify once, so the receipt may be consumed. {advice}",
+                receipt_id=about,
+                raw_answer=None if raw is None else RawAnswer(raw),
+                progress=error.progress,
             )
+            unknown.__cause__ = error
+            return unknown
 
-        return await verify_once(
-            self._connection, send, read, label=label, receipt_id=about, advice=advice
+        body = Secret(b"") if self._signed_verify else None
+
+        async def verify(call: Tracked) -> T:
+            try:
+                answer = await self._session.call(
+                    "verify",
+                    client_code,
+                    path,
+                    body,
+                    label=label,
+                    policy=ONE_SHOT,
+                    progress=call,
+                    traced=traced,
+                )
+            except KakaocertError as error:
+                if not error.answer_lost:
+                    raise
+                unknown = lost(error)
+            else:
+                try:
+                    result: T = self._decode_verification(answer, cls, about=about, label=label)
+                    return result
+                except MalformedResponse as unreadable:
+                    # The answer is kept: the signed data may be in it.
+                    unknown = lost(unreadable, answer)
+            raise unknown
+
+        try:
+            return await self._once(verify, label=label, receipt_id=lambda _: about)
+        except ClientClosed as closed:
+            if not closed.answer_lost:
+                raise
+            unknown = lost(closed)
+        raise unknown
+
+    async def _verify(
+        self,
+        kind: ReceiptKind[Any, Any, Any, T],
+        client_code: str,
+        receipt_id: str,
+        signature: str | None = None,
+    ) -> T:
+        """Verify a receipt of ``kind`` once (``signature``: 2.x's App to App only)."""
+        _validation.check_client_code(client_code)
+        self._check_receipt_id(receipt_id)
+        path = kind.verify_path(client_code, receipt_id)
+        label = f"{'POST' if self._signed_verify else 'GET'} {path}"
+        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
+        if signature is not None:
+            if not kind.app_to_app:
+                raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
+            # As given, as every official SDK sends it: path_value refused only what would
+            # change the URL's meaning and escaped what a request line cannot hold raw.
+            path += "/" + _validation.path_value(signature, "signature")
+            label += "/<signature>"
+            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
+        return await self._verify_once(
+            client_code,
+            path,
+            kind.verification,
+            label=label,
+            about=receipt_id,
+            advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
+            traced=traced,
         )
 
 
@@ -843,46 +884,6 @@ class Client(ReceiptClient):
             return _wire.encode_request(request, app_to_app=None)
         _validation.check_bool(app_to_app, "app_to_app")
         return _wire.encode_request(request, app_to_app=app_to_app)
-
-    async def _verify(
-        self,
-        kind: ReceiptKind[Any, Any, Any, VerificationT],
-        client_code: str,
-        receipt_id: str,
-        signature: str | None,
-    ) -> VerificationT:
-        _validation.check_client_code(client_code)
-        _validation.check_receipt_id(receipt_id)
-        path = kind.verify_path(client_code, receipt_id)
-        label = f"GET {path}"
-        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
-        if signature is not None:
-            if not kind.app_to_app:
-                raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
-            # As given, as every official SDK sends it: path_value refused only what would
-            # change the URL's meaning and escaped what a request line cannot hold raw.
-            path += "/" + _validation.path_value(signature, "signature")
-            label += "/<signature>"
-            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
-
-        def read(answer: bytes) -> VerificationT:
-            return _wire.decode_verification(
-                answer, kind.verification, receipt_id=receipt_id, label=label
-            )
-
-        return await self._verify_once(
-            client_code,
-            path,
-            read,
-            label=label,
-            about=receipt_id,
-            advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
-            traced=traced,
-        )
-
-    def _longest_verify(self) -> float:
-        """The most seconds :meth:`_verify` can take: a GET under ``ONE_SHOT``."""
-        return self._session.longest_call(ONE_SHOT, signed=False)
 
 
 class BoundClient(Bound, Client):

@@ -23,19 +23,11 @@ from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
 import attrs
 
-from . import _polling, _signing, _telemetry, _validation, _wire
+from . import _signing, _telemetry, _validation, _wire
 from ._auth import Credentials
 from ._bound import Bound
 from ._env import Environment, Variables, hidden
-from ._errors import (
-    ClientClosed,
-    KakaocertError,
-    MalformedResponse,
-    Progress,
-    RawAnswer,
-    ValidationError,
-    VerifyOutcomeUnknown,
-)
+from ._errors import ClientClosed, KakaocertError, Progress, ValidationError
 from ._http import Sender
 from ._lifecycle import DEFAULT_GRACE, Calls, Tracked
 from ._models import Status
@@ -141,260 +133,8 @@ def _raw_key(
     return key
 
 
-class Connection:
-    """One partner's way to one API: the backend, the fair sender, the session, the calls.
-
-    Checks the arguments every client takes (raising :class:`ValidationError`
-    naming the argument) and chooses the backend: aiohttp unless an httpx
-    ``http_client`` or ``transport`` is given, or respx is mocking httpx. ``proxy``
-    and ``tls`` reach aiohttp and the httpx client the SDK makes (see :func:`_network`).
-    """
-
-    def __init__(
-        self,
-        link_id: str,
-        secret_key: Secret[str],
-        *,
-        dialect: Callable[[dict[str, str]], Dialect],
-        base_url: str,
-        auth_url: str,
-        timeout: float,
-        use_server_time: bool,
-        ip_restrict: bool,
-        max_connections: int,
-        http_client: httpx.AsyncClient | None,
-        transport: httpx.AsyncBaseTransport | None,
-        proxy: object = None,
-        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        client_code: str | None = None,
-        key_check: Callable[[Secret[bytes]], object] | None = None,
-        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
-    ) -> None:
-        _telemetry.log_from_env()
-        _validation.check_link_id(link_id)
-        key = _raw_key(secret_key, key_check)
-        if isinstance(key, str):  # what is wrong with it, raised from a frame without it
-            raise ValidationError("secret_key", key)
-        self.key = key
-        options = checked(timeout=timeout, max_retries=max_retries)
-        _validation.check_bool(use_server_time, "use_server_time")
-        _validation.check_bool(ip_restrict, "ip_restrict")
-        _validation.check_count(max_connections, "max_connections", at_most=10_000)
-        if http_client is not None and not _is_httpx(http_client, "AsyncClient"):
-            raise ValidationError("http_client", "must be an httpx.AsyncClient")
-        if transport is not None:
-            if not _is_httpx(transport, "AsyncBaseTransport"):
-                raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
-            if http_client is not None:
-                raise ValidationError("transport", "give http_client or transport, not both")
-        proxy, tls = _network(proxy, tls, given=http_client is not None or transport is not None)
-        if on_unclaimed is not None and not callable(on_unclaimed):
-            raise ValidationError("on_unclaimed", "must be a callable (or None)")
-        self.on_unclaimed = on_unclaimed or _warn_unclaimed
-        if client_code is not None:
-            _validation.check_client_code(client_code)
-        self.client_code = client_code
-        self.link_id = link_id
-        self.base_url = service_url("base_url", base_url)
-        auth_url = service_url("auth_url", auth_url)
-
-        if http_client is None and transport is None:
-            # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
-            self.backend: Backend = AiohttpBackend(
-                max_connections=max_connections, connect_timeout=timeout, proxy=proxy, tls=tls
-            )
-        else:
-            self.backend = HttpxBackend(
-                transport=transport, client=http_client, timeout=timeout, mocked=respx_is_active()
-            )
-        # Loaded when a client is made (an application's start), not on its first call:
-        # the backend's HTTP library (aiohttp, by default) and the models' converter.
-        library = importlib.import_module(self.backend.name)
-        _wire.get_converter()
-        agent = f"kakaocert-async/{__version__} {self.backend.name}/{library.__version__}"
-        headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
-        self.sender = Sender(self.backend, timeout=timeout, max_connections=max_connections)
-        self.session = Session(
-            self.sender,
-            dialect=dialect(headers),
-            api_url=self.base_url,
-            auth_url=auth_url,
-            credentials=Credentials(link_id, self.key),
-            use_server_time=use_server_time,
-            ip_restrict=ip_restrict,
-            headers=headers,
-            options=options,
-        )
-        self.calls = Calls()
-
-    def watch(
-        self,
-        read: _polling.ReadState[S],
-        *,
-        receipt_id: str,
-        timeout: float | None,
-        interval: float | None,
-        deadline: float | None = None,
-    ) -> AsyncGenerator[S, None]:
-        """The one polling loop (:func:`_polling.watch`) over ``read``, by the server's
-        clock as last read: ``timeout`` and ``interval`` (default
-        :data:`_polling.DEFAULT_INTERVAL`) are checked now, before iteration starts, and
-        each step is tracked (closing the client ends it with ``ClientClosed``). A
-        client's ``deadline`` (``with_options()``), if shorter, is the wait's timeout.
-
-        ``read(deadline)`` must make one attempt (policy ``SINGLE``): the loop is where
-        a wait's patience lives.
-        """
-        if timeout is not None:
-            _validation.check_seconds(timeout, "timeout")
-        if deadline is not None and (timeout is None or deadline < timeout):
-            timeout = deadline
-        if interval is None:
-            interval = _polling.DEFAULT_INTERVAL
-        _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
-        self.calls.check()
-        traced = _telemetry.Wait(
-            {"kakaocert.receipt_id": receipt_id, "kakaocert.generation": self.session.generation}
-        )
-        states = _polling.watch(
-            traced.poll(read),
-            self.session.clock.estimate,
-            receipt_id=receipt_id,
-            timeout=timeout,
-            interval=interval,
-        )
-        return self.calls.guard(traced.around(states))
-
-    async def aclose(self, grace: float = DEFAULT_GRACE) -> None:
-        """Let the calls in flight finish within ``grace`` seconds, end the rest, then
-        close the connections. Safe to call twice."""
-        if self.calls.closed:
-            return
-        _validation.check_seconds(grace, "grace", zero=True)
-        try:
-            await self.calls.close(grace)
-        finally:
-            # Even if this close is itself cancelled while the calls unwind: a later
-            # aclose() returns at once, so this is the only chance to free the pool.
-            self.session.close()
-            await self.backend.aclose()
-
-    async def once(
-        self,
-        work: Callable[[Tracked], Awaitable[V]],
-        *,
-        label: str,
-        receipt_id: Callable[[V | None], str | None],
-    ) -> V:
-        """``await work(call)`` for a call the service acts on once (a request, a verify).
-
-        Its exchange runs in a task of its own that the caller's going away does not
-        cut short once the request may have left: a cancelled caller (or one the
-        close ended) still raises, and the answer, when it comes, goes to
-        ``on_unclaimed`` (``receipt_id`` names the receipt from the result, if any)
-        instead of being dropped. An exchange that had sent nothing is cancelled.
-        """
-        with self.calls.track() as call:
-            exchange = asyncio.ensure_future(work(call))
-            try:
-                return await asyncio.shield(exchange)
-            except asyncio.CancelledError:
-                if not exchange.done() and call.progress is Progress.NOT_SENT:
-                    # Nothing left: nothing to keep. (Stopped before this returns, so
-                    # that nothing is left running.)
-                    exchange.cancel()
-                    await asyncio.wait([exchange])
-                else:
-                    self.calls.keep(exchange)
-                    exchange.add_done_callback(
-                        lambda done: self._unclaimed(done, label, receipt_id)
-                    )
-                raise
-
-    def _unclaimed(
-        self,
-        exchange: asyncio.Future[V],
-        label: str,
-        receipt_id: Callable[[V | None], str | None],
-    ) -> None:
-        if exchange.cancelled():
-            error: KakaocertError | None = ClientClosed(
-                f"{label}: the connections were closed before its answer came",
-                progress=Progress.SENT,
-            )
-            result = None
-        else:
-            failure = exchange.exception()
-            if failure is not None and not isinstance(failure, KakaocertError):
-                return  # a bug's own exception: asyncio reports it
-            error, result = failure, None if failure is not None else exchange.result()
-        answer = UnclaimedAnswer(
-            call=label, receipt_id=receipt_id(result), result=result, error=error
-        )
-        try:
-            self.on_unclaimed(answer)
-        except Exception:
-            log.exception("%s: the on_unclaimed hook failed", label)
-
-
-async def verify_once(
-    connection: Connection,
-    send: Callable[[Tracked], Awaitable[bytes]],
-    read: Callable[[bytes], V],
-    *,
-    label: str,
-    receipt_id: str,
-    advice: str,
-) -> V:
-    """Send a verify (``send``, once) and ``read`` its answer, for both clients.
-
-    The service answers a verify once, so an answer lost after sending (the
-    exchange broke, timed out, or the close cut it short), or one that ``read``
-    refuses (:class:`MalformedResponse`), is a :class:`VerifyOutcomeUnknown` that
-    keeps what came (the signed data may be in it); ``advice`` says how to find
-    out whether it went through. An answer that comes after its caller went away
-    goes to the Client's ``on_unclaimed``.
-    """
-
-    def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
-        """The error to raise, outside the handler of ``error``, which is chained as its cause."""
-        unknown = VerifyOutcomeUnknown(
-            f"{label}: the verify was sent but its answer was lost ({error.message}); the"
-            f" service answers verify once, so the receipt may be consumed. {advice}",
-            receipt_id=receipt_id,
-            raw_answer=None if raw is None else RawAnswer(raw),
-            progress=error.progress,
-        )
-        unknown.__cause__ = error
-        return unknown
-
-    async def verify(call: Tracked) -> V:
-        try:
-            answer = await send(call)
-        except KakaocertError as error:
-            if not error.answer_lost:
-                raise
-            unknown = lost(error)
-        else:
-            try:
-                return read(answer)
-            except MalformedResponse as unreadable:
-                # The answer is kept: the signed data may be in it.
-                unknown = lost(unreadable, answer)
-        raise unknown
-
-    try:
-        return await connection.once(verify, label=label, receipt_id=lambda _: receipt_id)
-    except ClientClosed as closed:
-        if not closed.answer_lost:
-            raise
-        unknown = lost(closed)
-    raise unknown
-
-
 async def last_state(states: AsyncGenerator[S, None]) -> S:
-    """The last state ``states`` yields (a final one, from :meth:`Connection.watch`);
+    """The last state ``states`` yields (a final one, from a client's ``_watch``);
     the iterator is closed whatever happens."""
     last: S | None = None
     async with contextlib.aclosing(states):
@@ -467,15 +207,169 @@ def service_url(field: str, url: object) -> str:
 
 
 class ClientBase:
-    """The lifetime of a client: ``async with``, ``aclose`` and which backend it uses;
-    and its configuration from the environment (:meth:`from_env`)."""
+    """A client's way to one API, and its lifetime: the backend, the fair sender, the
+    session, the calls in flight, ``async with`` and ``aclose``; and its configuration
+    from the environment (:meth:`from_env`).
 
-    _connection: Connection
-    _session: Session
+    The constructor checks the arguments every client takes (raising
+    :class:`ValidationError` naming the argument) and chooses the backend: aiohttp
+    unless an httpx ``http_client`` or ``transport`` is given, or respx is mocking
+    httpx. ``proxy`` and ``tls`` reach aiohttp and the httpx client the SDK makes (see
+    :func:`_network`). :class:`~kakaocert_async.Client` and ``barocert.Client`` document
+    its arguments.
+    """
+
     _sibling: bool = False
     """Made by :meth:`with_options`: its lifetime is the client's it came from."""
+    _dialect: ClassVar[type[Dialect]]
+    """How the generation authenticates its calls (:class:`~kakaocert_async._session.Dialect`)."""
     variables: ClassVar[Variables]
-    """The environment variables :meth:`from_env` reads."""
+    """The environment variables :meth:`from_env` reads, and the generation's own hosts."""
+
+    def __init__(
+        self,
+        link_id: str,
+        secret_key: str,
+        *,
+        client_code: str | None = None,
+        base_url: str | None = None,
+        auth_url: str | None = None,
+        timeout: float = 10.0,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        use_server_time: bool = True,
+        ip_restrict: bool = True,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | None = None,
+        tls: ssl.SSLContext | str | os.PathLike[str] | None = None,
+        on_unclaimed: Callable[[UnclaimedAnswer], object] | None = None,
+    ) -> None:
+        # No frame holds the SecretKey, or a proxy URL's password, itself from here on,
+        # so that a refused argument's traceback never shows them.
+        secret, proxy_url = Secret(secret_key), hide_userinfo(proxy)
+        del secret_key, proxy
+        _telemetry.log_from_env()
+        _validation.check_link_id(link_id)
+        key = _raw_key(secret, self._dialect.key_check)
+        if isinstance(key, str):  # what is wrong with it, raised from a frame without it
+            raise ValidationError("secret_key", key)
+        options = checked(timeout=timeout, max_retries=max_retries)
+        _validation.check_bool(use_server_time, "use_server_time")
+        _validation.check_bool(ip_restrict, "ip_restrict")
+        _validation.check_count(max_connections, "max_connections", at_most=10_000)
+        if http_client is not None and not _is_httpx(http_client, "AsyncClient"):
+            raise ValidationError("http_client", "must be an httpx.AsyncClient")
+        if transport is not None:
+            if not _is_httpx(transport, "AsyncBaseTransport"):
+                raise ValidationError("transport", "must be an httpx.AsyncBaseTransport")
+            if http_client is not None:
+                raise ValidationError("transport", "give http_client or transport, not both")
+        given = http_client is not None or transport is not None
+        checked_proxy, context = _network(proxy_url, tls, given=given)
+        if on_unclaimed is not None and not callable(on_unclaimed):
+            raise ValidationError("on_unclaimed", "must be a callable (or None)")
+        self._on_unclaimed = on_unclaimed or _warn_unclaimed
+        if client_code is not None:
+            _validation.check_client_code(client_code)
+        self._client_code = client_code
+        self._key = key
+        self._link_id = link_id
+        # The generation's own hosts unless told otherwise (as from_env() reads them).
+        base_url = self.variables.api_url if base_url is None else base_url
+        self._base_url = service_url("base_url", base_url)
+        auth_url = service_url(
+            "auth_url", self.variables.auth_url if auth_url is None else auth_url
+        )
+
+        if not given:
+            # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
+            self._backend: Backend = AiohttpBackend(
+                max_connections=max_connections,
+                connect_timeout=timeout,
+                proxy=checked_proxy,
+                tls=context,
+            )
+        else:
+            self._backend = HttpxBackend(
+                transport=transport, client=http_client, timeout=timeout, mocked=respx_is_active()
+            )
+        # Loaded when a client is made (an application's start), not on its first call:
+        # the backend's HTTP library (aiohttp, by default) and the models' converter.
+        library = importlib.import_module(self._backend.name)
+        _wire.get_converter()
+        agent = f"kakaocert-async/{__version__} {self._backend.name}/{library.__version__}"
+        headers = {"User-Agent": agent, "Accept-Encoding": "gzip"}
+        self._sender = Sender(self._backend, timeout=timeout, max_connections=max_connections)
+        self._session = Session(
+            self._sender,
+            dialect=self._dialect(headers),
+            api_url=self._base_url,
+            auth_url=auth_url,
+            credentials=Credentials(link_id, key),
+            use_server_time=use_server_time,
+            ip_restrict=ip_restrict,
+            headers=headers,
+            options=options,
+        )
+        self._calls = Calls()
+
+    async def _once(
+        self,
+        work: Callable[[Tracked], Awaitable[V]],
+        *,
+        label: str,
+        receipt_id: Callable[[V | None], str | None],
+    ) -> V:
+        """``await work(call)`` for a call the service acts on once (a request, a verify).
+
+        Its exchange runs in a task of its own that the caller's going away does not
+        cut short once the request may have left: a cancelled caller (or one the
+        close ended) still raises, and the answer, when it comes, goes to
+        ``on_unclaimed`` (``receipt_id`` names the receipt from the result, if any)
+        instead of being dropped. An exchange that had sent nothing is cancelled.
+        """
+        with self._calls.track() as call:
+            exchange = asyncio.ensure_future(work(call))
+            try:
+                return await asyncio.shield(exchange)
+            except asyncio.CancelledError:
+                if not exchange.done() and call.progress is Progress.NOT_SENT:
+                    # Nothing left: nothing to keep. (Stopped before this returns, so
+                    # that nothing is left running.)
+                    exchange.cancel()
+                    await asyncio.wait([exchange])
+                else:
+                    self._calls.keep(exchange)
+                    exchange.add_done_callback(
+                        lambda done: self._unclaimed(done, label, receipt_id)
+                    )
+                raise
+
+    def _unclaimed(
+        self,
+        exchange: asyncio.Future[V],
+        label: str,
+        receipt_id: Callable[[V | None], str | None],
+    ) -> None:
+        if exchange.cancelled():
+            error: KakaocertError | None = ClientClosed(
+                f"{label}: the connections were closed before its answer came",
+                progress=Progress.SENT,
+            )
+            result = None
+        else:
+            failure = exchange.exception()
+            if failure is not None and not isinstance(failure, KakaocertError):
+                return  # a bug's own exception: asyncio reports it
+            error, result = failure, None if failure is not None else exchange.result()
+        answer = UnclaimedAnswer(
+            call=label, receipt_id=receipt_id(result), result=result, error=error
+        )
+        try:
+            self._on_unclaimed(answer)
+        except Exception:
+            log.exception("%s: the on_unclaimed hook failed", label)
 
     @classmethod
     def from_env(
@@ -518,17 +412,11 @@ class ClientBase:
     def client_code(self) -> str | None:
         """The client code given to the constructor (or read by :meth:`from_env`), if any:
         ``for_client()`` binds it when called without one."""
-        return self._connection.client_code
+        return self._client_code
 
     def _bind(self, cls: type[B], client_code: str | None) -> B:
-        """A client of class ``cls`` (this one's, bound) sharing everything of this one."""
-        bound = object.__new__(cls)
-        bound.__dict__.update(self.__dict__)
-        bound._bound_code = self._code_to_bind(client_code)
-        return bound
-
-    def _code_to_bind(self, client_code: str | None) -> str:
-        """The client code ``for_client()`` binds: the one given, else :attr:`client_code`."""
+        """A client of class ``cls`` (this one's, bound) sharing everything of this one,
+        bound to ``client_code`` (by default, :attr:`client_code`)."""
         if client_code is None:
             client_code = self.client_code
         if client_code is None:
@@ -538,7 +426,10 @@ class ClientBase:
                 f" client_code=... (from_env() reads {self.variables.described('CLIENT_CODE')})",
             )
         _validation.check_client_code(client_code)
-        return client_code
+        bound = object.__new__(cls)
+        bound.__dict__.update(self.__dict__)
+        bound._bound_code = client_code
+        return bound
 
     def with_options(
         self: C,
@@ -594,16 +485,15 @@ class ClientBase:
         return sibling
 
     def __repr__(self) -> str:
-        connection = self.__dict__.get("_connection")
         name = type(self).__qualname__
-        if connection is None:
+        if "_session" not in self.__dict__:
             return f"<{name} (not built)>"
-        return f"<{name} link_id={connection.link_id!r} base_url={connection.base_url!r}>"
+        return f"<{name} link_id={self._link_id!r} base_url={self._base_url!r}>"
 
     @property
     def http_backend(self) -> str:
         """``"aiohttp"`` (the default) or ``"httpx"`` (``http_client``, ``transport``, respx)."""
-        return self._connection.backend.name
+        return self._backend.name
 
     async def __aenter__(self: C) -> C:
         return self
@@ -638,6 +528,13 @@ class ClientBase:
         Raises:
             ValidationError: ``grace`` is negative or not a number.
         """
-        if self._sibling:
+        if self._sibling or self._calls.closed:
             return
-        await self._connection.aclose(grace)
+        _validation.check_seconds(grace, "grace", zero=True)
+        try:
+            await self._calls.close(grace)
+        finally:
+            # Even if this close is itself cancelled while the calls unwind: a later
+            # aclose() returns at once, so this is the only chance to free the pool.
+            self._session.close()
+            await self._backend.aclose()

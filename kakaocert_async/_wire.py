@@ -386,13 +386,13 @@ def _describe(exc: Exception, cls: type[Any]) -> str:
     return f"the body does not fit {cls.__name__}: {exc}"
 
 
-def decode_verification(body: bytes, cls: type[V], *, receipt_id: str, label: str) -> V:
-    """A verify answer, read as leniently as the official SDKs read it: whatever
-    else it holds, ``signedData`` as a string is the signed data. A
+def decode_verification(body: bytes, cls: type[V], *, about: str, label: str) -> V:
+    """A verify answer about receipt ``about``, read as leniently as the official SDKs
+    read it: whatever else it holds, ``signedData`` as a string is the signed data. A
     :class:`MalformedResponse` if there is none, or if the answer names another
     receipt."""
     try:
-        return _lenient_verification(body, cls, receipt_id)
+        return _lenient_verification(body, cls, about)
     except WireError as exc:
         raise MalformedResponse(f"{label}: {exc}", http_status=200) from None
 

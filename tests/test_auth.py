@@ -237,7 +237,7 @@ async def test_a_refused_token_request_on_a_retry_is_not_taken_for_the_earlier_t
     """The first attempt's token meets a 503; by the retry it has lapsed, and the new
     token request is refused for its date. The remedy is the clock, read again once:
     not throwing away (and asking again for) a token this attempt never had."""
-    tokens = client._connection.session.tokens
+    tokens = client._session.tokens
 
     def gateway_down(request: httpx.Request) -> httpx.Response:
         tokens.discard(CLIENT_CODE, tokens._tokens[CLIENT_CODE].token)  # lapsed meanwhile

@@ -477,7 +477,7 @@ async def test_a_callers_http_client_is_used_and_left_open(service: Service) -> 
 async def test_one_connection_pool_per_client_closed_on_exit(service: Service) -> None:
     client = Client(LINK_ID, SECRET_KEY)
     assert client.http_backend == "httpx"  # respx is mocking httpx: the client sees it
-    through = client._connection.backend._through_respx()  # type: ignore[attr-defined]
+    through = client._backend._through_respx()  # type: ignore[attr-defined]
     http = through._client
     async with client:
         await client.get_esign_state(CLIENT_CODE, RECEIPT_ID)

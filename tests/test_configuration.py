@@ -154,7 +154,9 @@ async def test_for_client_binds_the_code_for_every_family() -> None:
         kakao = client.for_client(OTHER_CODE)
         assert isinstance(kakao, BoundClient)
         assert kakao.client_code == OTHER_CODE
-        assert kakao._connection is client._connection  # the same pool, tokens and lifetime
+        assert kakao._backend is client._backend  # the same pool, tokens and lifetime
+        assert kakao._session is client._session
+        assert kakao._calls is client._calls
         assert repr(kakao) == f"{client!r}"[:-1].replace("<Client", "<BoundClient") + (
             f" client_code='{OTHER_CODE}'>"
         )

@@ -70,7 +70,7 @@ async def client(
         http_client=http,
         timeout=0.5,
     ) as client:
-        assert client._connection.backend.name == request.param
+        assert client._backend.name == request.param
         yield client
     if http is not None:
         await http.aclose()
@@ -358,7 +358,7 @@ async def test_the_signature_is_masked_in_an_instrumentations_url(
     client: Client, sandbox: Sandbox, spans: InMemorySpanExporter
 ) -> None:
     instrumentor: Any
-    if client._connection.backend.name == "aiohttp":
+    if client._backend.name == "aiohttp":
         from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 
         instrumentor = AioHttpClientInstrumentor()

@@ -565,7 +565,7 @@ class ReceiptQueue:
         worker would then find ``verify_dt`` unset and verify the receipt again."""
         least = math.ceil(client._longest_verify() * 10 - 1e-6) / 10  # to a tenth, up
         if self.verify_lease < least:
-            timeout = client._connection.sender.timeout
+            timeout = client._sender.timeout
             raise ValidationError(
                 "verify_lease",
                 f"{self.verify_lease:g} s is shorter than a verify can take with this client"

@@ -25,9 +25,8 @@ from kakaocert_async._client import ReceiptClient
 from kakaocert_async._connection import last_state
 from kakaocert_async._env import Variables
 from kakaocert_async._errors import APIError, KakaocertError, ValidationError
-from kakaocert_async._http import ONE_SHOT, SINGLE
+from kakaocert_async._http import SINGLE
 from kakaocert_async._kinds import AnyKind, ReceiptKind
-from kakaocert_async._secret import Secret
 
 from . import _crypto
 from . import _validation as bv
@@ -62,7 +61,7 @@ NON_STATIC_API_URL = "https://barocert.linkhub.co.kr"
 NON_STATIC_AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service's other host."""
 
-V = TypeVar("V", Verification, MultiSignVerification, LoginVerification)
+T = TypeVar("T")
 
 _LATE_SLACK = 5.0
 """Seconds short of the window still taken as past it: ``complete_dt`` has whole seconds,
@@ -628,14 +627,14 @@ class Client(ReceiptClient):
         _validation.check_client_code(client_code)
         path = bw.login_verify_path(client_code, tx_id)  # tx_id checked as every path value
         label = f"POST /KAKAO/Login/Verify/{client_code}/<tx_id>"
-        return await self._verify_post(
+        return await self._verify_once(
             client_code,
             path,
-            label,
-            tx_id,
             LoginVerification,
-            "A login has no status to read: if it matters, have the user log in again.",
-            _telemetry.Traced("login", "/KAKAO/Login/Verify/{client_code}/{tx_id}"),
+            label=label,
+            about=tx_id,
+            advice="A login has no status to read: if it matters, have the user log in again.",
+            traced=_telemetry.Traced("login", "/KAKAO/Login/Verify/{client_code}/{tx_id}"),
         )
 
     # Waiting, for every kind --------------------------------------------------------
@@ -737,7 +736,7 @@ class Client(ReceiptClient):
 
     @functools.cached_property
     def _cipher(self) -> _crypto.Cipher:
-        return _crypto.Cipher(self._connection.key)
+        return _crypto.Cipher(self._key)
 
     def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
         # Encrypted here, each field with a fresh IV (the body stays wrapped until the wire).
@@ -749,52 +748,24 @@ class Client(ReceiptClient):
     def _check_receipt_id(self, receipt_id: object) -> None:
         bv.check_receipt_id(receipt_id)
 
+    _signed_verify = True
+    _decode_verification = staticmethod(bw.decode_verification)
+
     async def _verify(
-        self, kind: ReceiptKind[Any, Receipt, Status, V], client_code: str, receipt_id: str
-    ) -> V:
-        _validation.check_client_code(client_code)
-        bv.check_receipt_id(receipt_id)
-        path = kind.verify_path(client_code, receipt_id)
-        label = f"POST {path}"
-        advice = f"Check {kind.get_state}(): verify_dt is set if it went through."
+        self,
+        kind: ReceiptKind[Any, Any, Any, T],
+        client_code: str,
+        receipt_id: str,
+        signature: str | None = None,
+    ) -> T:
         try:
-            traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
-            return await self._verify_post(
-                client_code, path, label, receipt_id, kind.verification, advice, traced
-            )
+            return await super()._verify(kind, client_code, receipt_id)
         except APIError as refused:
             with self._calls.track():
                 late = await self._too_late(kind, client_code, receipt_id, refused)
             if late is None:
                 raise
             raise late from refused
-
-    async def _verify_post(
-        self,
-        client_code: str,
-        path: str,
-        label: str,
-        about: str,
-        cls: type[V],
-        advice: str,
-        traced: _telemetry.Traced,
-    ) -> V:
-        """POST the verify (an empty body, signed) once, and read its answer."""
-        read = functools.partial(bw.decode_verification, cls=cls, about=about, label=label)
-        return await self._verify_once(
-            client_code,
-            path,
-            read,
-            label=label,
-            about=about,
-            advice=advice,
-            traced=traced,
-            body=Secret(b""),
-        )
-
-    def _longest_verify(self) -> float:
-        """The most seconds :meth:`_verify` can take to send: a signed POST under ``ONE_SHOT``."""
-        return self._session.longest_call(ONE_SHOT, signed=True)
 
     async def _too_late(
         self, kind: AnyKind, client_code: str, receipt_id: str, refused: APIError

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from typing import Any
 
 import attrs
@@ -38,6 +39,19 @@ def _secret(name: str, validator: v.Validator, **kwargs: Any) -> Any:
 def _ciphertext(name: str) -> Any:
     """A verify answer's field that the service sends encrypted: masked in reprs."""
     return attrs.field(default=None, repr=_masked, metadata=wire(name))
+
+
+def _member_of(kind: type[enum.Enum], **field: Any) -> Any:
+    """An attrs field holding a member of the enum ``kind``: a member's value becomes the
+    member (``_validation.to_member``); anything else is refused by name. ``field``: the rest of
+    the field's arguments."""
+    names = ", ".join(str(member.value) for member in kind)
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise ValidationError(attribute.name, f"must be one of {names}")
+
+    return attrs.field(converter=functools.partial(bv.to_member, kind), validator=validate, **field)
 
 
 def _count(items: tuple[str, ...]) -> str:
@@ -110,14 +124,6 @@ class State(enum.IntEnum):
     def is_known(self) -> bool:
         """False for a value this SDK does not know."""
         return self._name_ != "UNKNOWN"
-
-
-def _token_type(value: object) -> object:
-    return bv.to_member(TokenType, value)
-
-
-def _bank_service_type(value: object) -> object:
-    return bv.to_member(BankServiceType, value)
 
 
 # Requests ------------------------------------------------------------------
@@ -211,9 +217,7 @@ class SignRequest(_Request):
         default=None, validator=v.text(40, required=False), metadata=wire("reqTitle")
     )
     token: str = _secret("token", v.text(2800))
-    token_type: TokenType = attrs.field(
-        converter=_token_type, validator=bv.member_of(TokenType), metadata=wire("tokenType")
-    )
+    token_type: TokenType = _member_of(TokenType, metadata=wire("tokenType"))  # noqa: RUF009
 
     def __attrs_post_init__(self) -> None:
         if self.sign_title is None and self.req_title is None:
@@ -264,9 +268,7 @@ class MultiSignRequest(_Request):
         repr=_count,
         metadata=wire("tokens"),
     )
-    token_type: TokenType = attrs.field(
-        converter=_token_type, validator=bv.member_of(TokenType), metadata=wire("tokenType")
-    )
+    token_type: TokenType = _member_of(TokenType, metadata=wire("tokenType"))  # noqa: RUF009
 
 
 @v.frameless_errors
@@ -302,11 +304,8 @@ class CMSRequest(_Request):
     bank_account_num: str = _secret("bankAccountNum", v.text(32))
     bank_account_name: str = _secret("bankAccountName", v.text(100))
     bank_account_birthday: str = _secret("bankAccountBirthday", v.by(v.check_birthday))
-    bank_service_type: BankServiceType = attrs.field(
-        converter=_bank_service_type,
-        validator=bv.member_of(BankServiceType),
-        repr=_masked,
-        metadata={WIRE: "bankServiceType", ENCRYPTED: True},
+    bank_service_type: BankServiceType = _member_of(  # noqa: RUF009 (an attrs field)
+        BankServiceType, repr=_masked, metadata={WIRE: "bankServiceType", ENCRYPTED: True}
     )
 
 

@@ -36,24 +36,13 @@ def check_receipt_id(value: object, field: str = "receipt_id") -> None:
 
 def to_member(kind: type[E], value: object) -> object:
     """An attrs converter's body for an enum field: a member's value becomes the member;
-    anything else is left for :func:`member_of` to refuse by name."""
+    anything else is left for the field's validator to refuse by name."""
     if isinstance(value, str) and not isinstance(value, kind):
         try:
             return kind(value)
         except ValueError:
             pass
     return value
-
-
-def member_of(kind: type[E]) -> v.Validator:
-    """An enum field: a member of ``kind``."""
-    names = ", ".join(str(member.value) for member in kind)
-
-    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, kind):
-            raise ValidationError(attribute.name, f"must be one of {names}")
-
-    return validate
 
 
 def documents(item: type[Any]) -> v.Validator:

@@ -73,7 +73,7 @@ async def _setup(
 
 
 def _connections_in_use(client: Client) -> int | None:
-    return client._connection.backend.connections_in_use()
+    return client._backend.connections_in_use()
 
 
 @pytest.mark.parametrize("served", [False, True], ids=["in-process", "served"])
@@ -165,7 +165,7 @@ async def test_closing_the_client_closes_its_connections() -> None:
             receipt = await client.request_esign(sandbox.client_code, make_request())
             await client.await_signed(sandbox.client_code, receipt, interval=0.01)
             await client.verify_esign(sandbox.client_code, receipt.receipt_id)
-            connector = client._connection.backend._connector  # type: ignore[attr-defined]
+            connector = client._backend._connector  # type: ignore[attr-defined]
             assert connector._conns  # idle keep-alive connections, ready for reuse
         assert connector.closed
         assert not connector._conns

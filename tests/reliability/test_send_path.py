@@ -243,7 +243,7 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
             # Requests cut short after they were sent run to their end, and are
             # handed over: soon.
             for _ in range(500):
-                if not client._connection.calls._kept:
+                if not client._calls._kept:
                     break
                 await asyncio.sleep(0.01)
             # No receipt the service made was lost: each went to its caller, or,
@@ -257,17 +257,17 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
                 # httpx exchanges of cancelled calls finish in the background
                 # (cancelling httpcore mid-exchange corrupts its pool): soon.
                 for _ in range(500):
-                    if client._connection.backend.running == 0:  # type: ignore[attr-defined]
+                    if client._backend.running == 0:  # type: ignore[attr-defined]
                         break
                     await asyncio.sleep(0.01)
             # aiohttp finishes a cancelled connect's clean-up in the background: soon
             # (a leaked connection would stay in use for good).
             for _ in range(200):
-                if client._connection.backend.connections_in_use() == 0:
+                if client._backend.connections_in_use() == 0:
                     break
                 await asyncio.sleep(0.01)
-            assert client._connection.backend.connections_in_use() == 0
-            assert client._connection.sender.waiting == 0
+            assert client._backend.connections_in_use() == 0
+            assert client._sender.waiting == 0
             assert asyncio.all_tasks() == before
             sandbox.faults.clear()
             started = time.monotonic()
@@ -365,7 +365,7 @@ async def test_a_close_cancelled_while_calls_unwind_still_closes_the_connections
             await closing
         with pytest.raises(ClientClosed):
             await read
-        backend = client._connection.backend
+        backend = client._backend
         assert isinstance(backend, AiohttpBackend)
         assert backend._session is not None
         assert backend._session.closed
