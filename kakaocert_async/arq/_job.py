@@ -465,9 +465,6 @@ class _Work:
     async def store_held(self, record: Record) -> Record:
         """A record found verified: hand its held data to the store, once no other
         worker owns it (its store may be running: a worker stopped at that moment)."""
-        if record.signed_data is None:  # pragma: no cover -- only by hand
-            why = "verified, but the record holds no signed data"
-            return await self.finish([Stage.VERIFIED], Stage.OUTCOME_UNKNOWN, error=why)
         lease = self.queue.store_timeout + self.queue.redis_patience
         owner = await self._claim(Stage.VERIFIED, Stage.VERIFIED, lease, lease_expired=True)
         if owner is None:

@@ -65,16 +65,6 @@ def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisS
     )
 
 
-def show_sdk_logs() -> None:
-    """Show the SDK's warnings and errors on stderr, beside arq's lines, wherever no
-    other handler shows them: arq's command line configures only the ``arq`` logger,
-    and ``kakaocert_async``'s has only a ``NullHandler``. The SDK's one handler
-    (``_telemetry.show_logs``, which ``KAKAOCERT_LOG`` turns on too): logging the
-    application configured, before or after, is never doubled.
-    """
-    _telemetry.show_logs(logging.WARNING)
-
-
 Hook = Callable[[dict[Any, Any]], Awaitable[Any]]
 AnyReceipt = ReceiptBase[Any, Any] | barocert.Receipt | str
 """A receipt of any kind (``ESignReceipt``, ..., ``barocert.Receipt``), or a receipt id."""
@@ -158,10 +148,8 @@ class ReceiptQueue(_Job):
             ValidationError: ``receipt`` is not of a kind the queue serves (or is an id,
                 on a queue of several kinds), or the client code or receipt id is malformed.
         """
-        return self._job_id(*self._which(client_code, receipt))
-
-    def _job_id(self, kind: AnyKind, client_code: str, receipt_id: str) -> str:
-        return f"{self.prefix}:{kind.name}:{client_code}:{receipt_id}"
+        kind, _, receipt_id = self._which(client_code, receipt)
+        return f"{self.prefix}:{kind.name}:{client_code}:{receipt_id}"  # its record's key
 
     def _which(self, client_code: str, receipt: AnyReceipt) -> tuple[AnyKind, str, str]:
         """The kind, client code and id of a receipt (its id alone, on a queue of one
@@ -246,7 +234,7 @@ class ReceiptQueue(_Job):
                 to=Stage.VERIFIED,
                 set={"store_failures": "0"},
             )
-        job_id = self._job_id(kind, client_code, receipt_id)
+        job_id = records.key(client_code, receipt_id)  # one receipt, one job
         restarted = created.before is Stage.FAILED
         for attempt in range(20):
             try:
@@ -378,7 +366,7 @@ class ReceiptQueue(_Job):
             records = self._records(redis, kind)
             for key in await redis.zrangebyscore(records.open_key, "-inf", stale):
                 _, client_code, receipt_id = _names(key)
-                if await redis.exists(job_key_prefix + self._job_id(kind, client_code, receipt_id)):
+                if await redis.exists(job_key_prefix.encode() + key):  # its job id is its key
                     continue  # queued, deferred or running
                 if await cast("Awaitable[int]", redis.sismember(records.attention_key, key)):
                     continue  # someone must look at it first
@@ -464,7 +452,11 @@ class ReceiptQueue(_Job):
                 unbound client of the kinds' generation; or ``verify_lease`` is shorter
                 than a verify can take with that client (which is then closed).
         """
-        show_sdk_logs()
+        # The SDK's warnings and errors on stderr, beside arq's lines, wherever no other
+        # handler shows them: arq's command line configures only the ``arq`` logger, and
+        # ``kakaocert_async``'s has only a ``NullHandler``. The SDK's one handler (which
+        # ``KAKAOCERT_LOG`` turns on too): logging the application configured is never doubled.
+        _telemetry.show_logs(logging.WARNING)
         make_client, store = self._worker_parts()
         client = make_client()
         expected = barocert.Client if self.kind.generation == "barocert" else Client
