@@ -10,31 +10,48 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import arq
 import attrs
+from arq.typing import WorkerCoroutine
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from kakaocert_async import _wire, barocert
+from kakaocert_async import _validation, _wire, barocert
 from kakaocert_async._client import Client
 from kakaocert_async._errors import (
     KakaocertError,
     ServiceUnreachable,
     SignTimeout,
+    ValidationError,
     VerifyOutcomeUnknown,
 )
-from kakaocert_async._kinds import AnyKind
-from kakaocert_async._models import SignState
+from kakaocert_async._kinds import ESIGN, AnyKind
 from kakaocert_async._polling import DEFAULT_INTERVAL
 from kakaocert_async._secret import total_repr
 from kakaocert_async.barocert import State, VerifyTooLate
 
-from ._records import _ANY_BUT_STORED, _OWNERSHIP, Record, Stage, _length_only, _Records, _Step
+from ._records import (
+    _ANY_BUT_STORED,
+    _OWNERSHIP,
+    ALL_KINDS,
+    Record,
+    Stage,
+    _length_only,
+    _Records,
+    _Step,
+)
 
 log = logging.getLogger("kakaocert_async.arq")
 
+PREFIX = "kakaocert"
+"""The start of every Redis key and job id this module makes."""
+VERIFY_LEASE = {"2.x": 240.0, "barocert": 300.0}
+"""The default ``verify_lease`` per generation: over a verify with the default client
+(211.9 s for 2.x's GET, 281.9 s for Barocert's signed POST)."""
+MAX_TRIES = 10_000
+"""arq's limit on a job's runs: every slice and retry is a run; the record sets the real limits."""
 PENDING_AFTER_EXPIRY = 60.0
 """Seconds a receipt may stay pending past its ``expire_dt`` before the wait is given up."""
 UNREADABLE_FOR = 1000.0 + 600.0
@@ -103,41 +120,130 @@ class StoreFailed(Exception):
         self.receipt_id = receipt_id
 
 
+ClientFactory = Callable[[], Client | barocert.Client]
+"""Makes the worker process's client, at start-up: a :class:`~kakaocert_async.Client` for
+KakaoCert 2.x's kinds, a :class:`~kakaocert_async.barocert.Client` for Barocert's."""
+Store = Callable[[dict[Any, Any], Signed], Awaitable[None]]
+"""``await store(ctx, signed)``: keep the signed data (arq's ``ctx``: your own resources too)."""
+
+
 @attrs.define
 class _Process:
     """What one worker process holds: its client, the store callback, and the verifies in
     flight."""
 
     client: Client | barocert.Client
-    store: Callable[[dict[Any, Any], Signed], Awaitable[None]]
+    store: Store
     in_flight: set[asyncio.Task[Record]] = attrs.Factory(set)
 
 
-class _Settings(Protocol):
-    """What a run reads of its queue (a ``_queue.ReceiptQueue``, which imports this module)."""
+class _Job:
+    """A queue's settings, checked, and its job: what a run reads of its queue. The public
+    class, ``_queue.ReceiptQueue``, documents the arguments."""
 
-    interval: float | None
-    wait_slice: float
-    verify_lease: float
-    store_timeout: float
-    store_attempts: int
-    store_backoff: float
-    record_ttl: int | None
-    redis_patience: float
-    prefix: str
-    _ctx_key: str
+    def __init__(
+        self,
+        *,
+        client: ClientFactory | None = None,
+        store: Store | None = None,
+        kind: AnyKind | Iterable[AnyKind] = ESIGN,
+        prefix: str = PREFIX,
+        queue_name: str | None = None,
+        interval: float | None = None,
+        wait_slice: float = 60.0,
+        verify_lease: float | None = None,
+        store_timeout: float = 30.0,
+        store_attempts: int = 5,
+        store_backoff: float = 1.0,
+        record_ttl: float | None = 30 * 86400.0,
+        redis_patience: float = 30.0,
+    ) -> None:
+        if client is not None and not callable(client):
+            raise ValidationError("client", "must be a callable that returns a Client")
+        if store is not None and not callable(store):
+            raise ValidationError("store", "must be an async callable: store(ctx, signed)")
+        kinds = tuple(kind) if isinstance(kind, Iterable) else (kind,)
+        if not kinds or any(k not in ALL_KINDS for k in kinds):
+            raise ValidationError("kind", "must be a kind (ESIGN, BAROCERT_SIGN, ...) or kinds")
+        if len({k.generation for k in kinds}) > 1:
+            raise ValidationError(
+                "kind", "must be of one generation, 2.x or Barocert: a worker runs a queue of each"
+            )
+        _validation.check_text("prefix", prefix, max_length=100)
+        if queue_name is not None:
+            _validation.check_text("queue_name", queue_name, max_length=200)
+        if verify_lease is None:
+            verify_lease = VERIFY_LEASE[kinds[0].generation]
+        for name, seconds, at_least in (
+            ("interval", interval, 0.01),
+            ("wait_slice", wait_slice, 0.0),
+            ("verify_lease", verify_lease, 0.0),
+            ("store_timeout", store_timeout, 0.0),
+            ("store_backoff", store_backoff, 0.0),
+            ("redis_patience", redis_patience, 0.0),
+            ("record_ttl", record_ttl, 1.0),
+        ):
+            if seconds is not None:  # interval and record_ttl may be None
+                _validation.check_seconds(seconds, name, at_least=at_least)
+        # Every store attempt is a run of the job, and arq runs a job at most MAX_TRIES times.
+        _validation.check_count(store_attempts, "store_attempts", at_most=MAX_TRIES)
+        self.kinds: tuple[AnyKind, ...] = tuple(dict.fromkeys(kinds))
+        """The kinds it serves."""
+        self.kind = self.kinds[0]
+        """Its kind (the first, if it serves several)."""
+        self._names = ",".join(k.name for k in self.kinds)
+        self.prefix = prefix
+        self.queue_name = queue_name
+        self.interval = interval
+        self.wait_slice = float(wait_slice)
+        self.verify_lease = float(verify_lease)
+        self.store_timeout = float(store_timeout)
+        self.store_attempts = store_attempts
+        self.store_backoff = float(store_backoff)
+        self.record_ttl = None if record_ttl is None else int(record_ttl)
+        self.redis_patience = float(redis_patience)
+        self._make_client = client
+        self._store = store
+        self._ctx_key = f"{prefix}.{self._names}.process"
+
+    def _job(self, kind: AnyKind) -> WorkerCoroutine:
+        """The job of ``kind``: move a receipt's record on until it is final; answers its
+        stage.
+
+        Raises ``arq.Retry`` to go back to the queue: at the end of a wait slice, while
+        another worker's lease runs, and after a failure that may pass.
+        """
+
+        async def job(ctx: dict[Any, Any], client_code: str, receipt_id: str) -> str:
+            work = _Work(self, ctx, kind, client_code, receipt_id)
+            try:
+                record = await work.records.load(client_code, receipt_id)
+                if record is None:  # enqueued by hand, or the record was lost
+                    await work.records.create(client_code, receipt_id)
+                    record = await work.load()
+                for _ in range(10):  # each pass moves the record on, or ends the run
+                    if record.stage.is_final:
+                        return record.stage.value
+                    if record.stage is Stage.WAITING:
+                        record = await work.wait()
+                    elif record.stage is Stage.VERIFYING:
+                        record = await work.settle_verifying()
+                    else:
+                        record = await work.store_held(record)
+                raise arq.Retry(defer=1.0)  # pragma: no cover -- a record that keeps moving
+            except RedisError as exc:
+                # Before a verify: nothing is lost, the job runs again once Redis is back.
+                log.warning("receipt %s: Redis failed (%s); the job runs again", receipt_id, exc)
+                raise arq.Retry(defer=1.0) from exc
+
+        return job
 
 
 class _Work:
     """One run of the job on one receipt."""
 
     def __init__(
-        self,
-        queue: _Settings,
-        ctx: dict[Any, Any],
-        kind: AnyKind,
-        client_code: str,
-        receipt_id: str,
+        self, queue: _Job, ctx: dict[Any, Any], kind: AnyKind, client_code: str, receipt_id: str
     ) -> None:
         self.queue = queue
         self.kind = kind
@@ -145,6 +251,7 @@ class _Work:
         self.process: _Process = ctx[queue._ctx_key]
         self.client = self.process.client
         self.records = _Records(ctx["redis"], queue.prefix, kind.name)
+        self.step = functools.partial(self.records.step, client_code, receipt_id)
         self.client_code = client_code
         self.receipt_id = receipt_id
         self.receipt = _receipt(kind, receipt_id)
@@ -154,11 +261,6 @@ class _Work:
         if record is None:
             raise RedisConnectionError("the record vanished (was Redis emptied?)")
         return record
-
-    async def step(self, *, leaving: Iterable[Stage | str], to: Stage, **options: Any) -> _Step:
-        return await self.records.step(
-            self.client_code, self.receipt_id, leaving=leaving, to=to, **options
-        )
 
     async def finish(
         self, leaving: Iterable[Stage], to: Stage, *, owner: str | None = None, **fields: str
@@ -188,11 +290,11 @@ class _Work:
 
     async def wait(self) -> Record:
         queue, client, code = self.queue, self.client, self.client_code
-        options: dict[str, Any] = {"timeout": queue.wait_slice, "interval": queue.interval}
-        if isinstance(client, barocert.Client):  # final: completed, expired, refused, failed
-            waiting = client.await_completed(code, self.receipt, **options)
-        else:  # final: signed or expired
-            waiting = client.await_signed(code, self.receipt, **options)
+        # Until final: Barocert's completed, expired, refused or failed; 2.x's signed or expired.
+        wait: Callable[..., Awaitable[Any]] = (
+            client.await_completed if isinstance(client, barocert.Client) else client.await_signed
+        )
+        waiting = wait(code, self.receipt, timeout=queue.wait_slice, interval=queue.interval)
         try:
             status = await asyncio.wait_for(waiting, SLICE_OVERRUN * queue.wait_slice)
         except (SignTimeout, ServiceUnreachable) as exc:
@@ -203,12 +305,12 @@ class _Work:
             raise arq.Retry(defer=0) from None
         except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
             return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
+        # 2.x's SignState shares Barocert's numbers: 1 signed (completed), 2 expired.
         state = status.state
-        if state in (SignState.EXPIRED, State.EXPIRED):
-            return await self.finish([Stage.WAITING], Stage.EXPIRED)
-        if state == State.REFUSED:
-            return await self.finish([Stage.WAITING], Stage.REFUSED)
-        if state not in (SignState.SIGNED, State.COMPLETED):  # Barocert's FAILED, or unknown
+        final = {State.EXPIRED: Stage.EXPIRED, State.REFUSED: Stage.REFUSED}.get(state)
+        if final is not None:
+            return await self.finish([Stage.WAITING], final)
+        if state != State.COMPLETED:  # Barocert's FAILED, or unknown
             why = f"the service says {state!r}: nothing to verify"
             return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
         if status.verify_dt is not None:
@@ -245,15 +347,9 @@ class _Work:
 
     async def verify(self) -> Record:
         """Own the receipt (waiting -> verifying), then verify and store it, shielded."""
-        owner = uuid.uuid4().hex
-        claimed = await self.step(
-            leaving=[Stage.WAITING],
-            to=Stage.VERIFYING,
-            claim=owner,
-            lease_ms=int(self.queue.verify_lease * 1000),
-            attention=False,
-        )
-        if not claimed.done:
+        lease = self.queue.verify_lease
+        owner = await self._claim(Stage.WAITING, Stage.VERIFYING, lease, attention=False)
+        if owner is None:
             return await self.load()  # another run moved it on: look again
         # Shielded: neither arq's cancellation at shutdown nor a timeout may cut the
         # verify from the writing of its answer; on_shutdown waits for it.
@@ -300,28 +396,24 @@ class _Work:
         )
         raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from error
 
-    async def _take_over(self, stage: Stage, lease: float) -> str | None:
-        """Own a receipt found at ``stage`` for ``lease`` seconds, once no other worker's
-        lease runs (else back to the queue until it ends): the new owner's token, or
-        ``None`` if the record moved on meanwhile."""
+    async def _claim(self, leaving: Stage, to: Stage, lease: float, **options: Any) -> str | None:
+        """Own the receipt for ``lease`` seconds, from ``leaving`` into ``to``: the new
+        owner's token, or ``None`` if the record moved on meanwhile; back to the queue
+        while another worker's lease on it (at ``to``) runs."""
         owner = uuid.uuid4().hex
-        taken = await self.step(
-            leaving=[stage],
-            to=stage,
-            lease_expired=True,
-            claim=owner,
-            lease_ms=int(lease * 1000),
-        )
+        lease_ms = int(lease * 1000)
+        taken = await self.step(leaving=[leaving], to=to, claim=owner, lease_ms=lease_ms, **options)
         if taken.done:
             return owner
-        if taken.stage is stage:  # its owner may still be at work
+        if taken.stage is to:  # its owner may still be at work
             raise arq.Retry(defer=taken.lease_left + 0.05)
         return None
 
     async def settle_verifying(self) -> Record:
         """A receipt found verifying: wait out a live lease, then let ``verify_dt`` decide."""
         queue = self.queue
-        owner = await self._take_over(Stage.VERIFYING, queue.verify_lease)
+        verifying = Stage.VERIFYING
+        owner = await self._claim(verifying, verifying, queue.verify_lease, lease_expired=True)
         if owner is None:
             return await self.load()
         read_state = getattr(self.client, self.kind.get_state)  # get_esign_state, ...
@@ -353,11 +445,6 @@ class _Work:
 
     # verified and stored ----------------------------------------------------------
 
-    @property
-    def _store_lease_ms(self) -> int:
-        """How long a worker owns a verified receipt while its store runs."""
-        return int((self.queue.store_timeout + self.queue.redis_patience) * 1000)
-
     async def _hold(self, signed: Signed, owner: str) -> _Step:
         # The data wins: whatever the record says (but stored), it now holds the data,
         # still owned by this worker while the store runs.
@@ -370,17 +457,16 @@ class _Work:
                 "error": "",
             },
             claim=owner,
-            lease_ms=self._store_lease_ms,
+            # Owned while the store runs.
+            lease_ms=int((self.queue.store_timeout + self.queue.redis_patience) * 1000),
             attention=False,
         )
 
     async def store_held(self, record: Record) -> Record:
         """A record found verified: hand its held data to the store, once no other
         worker owns it (its store may be running: a worker stopped at that moment)."""
-        if record.signed_data is None:  # pragma: no cover -- only by hand
-            why = "verified, but the record holds no signed data"
-            return await self.finish([Stage.VERIFIED], Stage.OUTCOME_UNKNOWN, error=why)
-        owner = await self._take_over(Stage.VERIFIED, self._store_lease_ms / 1000)
+        lease = self.queue.store_timeout + self.queue.redis_patience
+        owner = await self._claim(Stage.VERIFIED, Stage.VERIFIED, lease, lease_expired=True)
         if owner is None:
             return await self.load()
         kind = self.kind
@@ -423,7 +509,17 @@ class _Work:
                 backoff = min(backoff * 2, 5.0)
                 continue
             error = f"store failed: {name} (see the worker's log)"
-            counted = await self._patiently(functools.partial(self._store_failed, error))
+            # Counted, and let go: the next run may take the receipt at once.
+            counted = await self._patiently(
+                functools.partial(
+                    self.step,
+                    leaving=[Stage.VERIFIED],
+                    to=Stage.VERIFIED,
+                    set={"error": error},
+                    incr="store_failures",
+                    **{"del": _OWNERSHIP},
+                )
+            )
             record = await self.load() if counted is not None else None
             failures = record.store_failures if record is not None else 0
             if failures >= queue.store_attempts:
@@ -453,16 +549,6 @@ class _Work:
             raise arq.Retry(defer=1.0)
         log.info("receipt %s verified and stored", self.receipt_id)
         return await self.load()
-
-    async def _store_failed(self, error: str) -> _Step:
-        # Counted, and let go: the next run may take the receipt at once.
-        return await self.step(
-            leaving=[Stage.VERIFIED],
-            to=Stage.VERIFIED,
-            set={"error": error},
-            incr="store_failures",
-            **{"del": _OWNERSHIP},
-        )
 
     async def _patiently(self, step: Callable[[], Awaitable[_Step]]) -> _Step | None:
         """Take a step after a verify, through a Redis outage of ``redis_patience``;

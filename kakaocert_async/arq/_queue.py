@@ -7,41 +7,32 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import arq
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.cron import CronJob
-from arq.typing import WorkerCoroutine
 from redis.asyncio.retry import Retry as RedisRetry
 from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
 from kakaocert_async import _kinds, _telemetry, _validation, barocert
 from kakaocert_async._bound import Bound
 from kakaocert_async._client import Client
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._kinds import ESIGN, AnyKind
+from kakaocert_async._kinds import AnyKind
 from kakaocert_async._models import ReceiptBase
 from kakaocert_async._secret import total_repr
 from kakaocert_async.barocert import _kinds as barocert_kinds
 
-from ._job import SLICE_OVERRUN, Signed, _Process, _Work
-from ._records import ALL_KINDS, Record, Stage, _names, _Records, check_ids
+from ._job import MAX_TRIES, SLICE_OVERRUN, ClientFactory, Store, _Job, _Process
+from ._records import Record, Stage, _names, _Records, check_ids
 
 log = logging.getLogger("kakaocert_async.arq")
-
-PREFIX = "kakaocert"
-"""The start of every Redis key and job id this module makes."""
-VERIFY_LEASE = {"2.x": 240.0, "barocert": 300.0}
-"""The default ``verify_lease`` per generation: over a verify with the default client
-(211.9 s for 2.x's GET, 281.9 s for Barocert's signed POST)."""
-MAX_TRIES = 10_000
-"""arq's limit on a job's runs: every slice and retry is a run; the record sets the real limits."""
 
 
 def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisSettings:
@@ -74,27 +65,12 @@ def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisS
     )
 
 
-def show_sdk_logs() -> None:
-    """Show the SDK's warnings and errors on stderr, beside arq's lines, wherever no
-    other handler shows them: arq's command line configures only the ``arq`` logger,
-    and ``kakaocert_async``'s has only a ``NullHandler``. The SDK's one handler
-    (``_telemetry.show_logs``, which ``KAKAOCERT_LOG`` turns on too): logging the
-    application configured, before or after, is never doubled.
-    """
-    _telemetry.show_logs(logging.WARNING)
-
-
-ClientFactory = Callable[[], Client | barocert.Client]
-"""Makes the worker process's client, at start-up: a :class:`~kakaocert_async.Client` for
-KakaoCert 2.x's kinds, a :class:`~kakaocert_async.barocert.Client` for Barocert's."""
-Store = Callable[[dict[Any, Any], Signed], Awaitable[None]]
-"""``await store(ctx, signed)``: keep the signed data (arq's ``ctx``: your own resources too)."""
 Hook = Callable[[dict[Any, Any]], Awaitable[Any]]
 AnyReceipt = ReceiptBase[Any, Any] | barocert.Receipt | str
 """A receipt of any kind (``ESignReceipt``, ..., ``barocert.Receipt``), or a receipt id."""
 
 
-class ReceiptQueue:
+class ReceiptQueue(_Job):
     """Durable, exactly-once waiting on arq: enqueue receipts, and the job that works on them.
 
     A queue serves one kind of receipt, or several of one generation: KakaoCert 2.x's
@@ -142,71 +118,6 @@ class ReceiptQueue:
             under 1); ``store_attempts`` not from 1 to 10,000.
     """
 
-    def __init__(
-        self,
-        *,
-        client: ClientFactory | None = None,
-        store: Store | None = None,
-        kind: AnyKind | Iterable[AnyKind] = ESIGN,
-        prefix: str = PREFIX,
-        queue_name: str | None = None,
-        interval: float | None = None,
-        wait_slice: float = 60.0,
-        verify_lease: float | None = None,
-        store_timeout: float = 30.0,
-        store_attempts: int = 5,
-        store_backoff: float = 1.0,
-        record_ttl: float | None = 30 * 86400.0,
-        redis_patience: float = 30.0,
-    ) -> None:
-        if client is not None and not callable(client):
-            raise ValidationError("client", "must be a callable that returns a Client")
-        if store is not None and not callable(store):
-            raise ValidationError("store", "must be an async callable: store(ctx, signed)")
-        kinds = tuple(kind) if isinstance(kind, Iterable) else (kind,)
-        if not kinds or any(k not in ALL_KINDS for k in kinds):
-            raise ValidationError("kind", "must be a kind (ESIGN, BAROCERT_SIGN, ...) or kinds")
-        if len({k.generation for k in kinds}) > 1:
-            raise ValidationError(
-                "kind", "must be of one generation, 2.x or Barocert: a worker runs a queue of each"
-            )
-        _validation.check_text("prefix", prefix, max_length=100)
-        if queue_name is not None:
-            _validation.check_text("queue_name", queue_name, max_length=200)
-        if verify_lease is None:
-            verify_lease = VERIFY_LEASE[kinds[0].generation]
-        for name, seconds, at_least in (
-            ("interval", interval, 0.01),
-            ("wait_slice", wait_slice, 0.0),
-            ("verify_lease", verify_lease, 0.0),
-            ("store_timeout", store_timeout, 0.0),
-            ("store_backoff", store_backoff, 0.0),
-            ("redis_patience", redis_patience, 0.0),
-            ("record_ttl", record_ttl, 1.0),
-        ):
-            if seconds is not None:  # interval and record_ttl may be None
-                _validation.check_seconds(seconds, name, at_least=at_least)
-        # Every store attempt is a run of the job, and arq runs a job at most MAX_TRIES times.
-        _validation.check_count(store_attempts, "store_attempts", at_most=MAX_TRIES)
-        self.kinds: tuple[AnyKind, ...] = tuple(dict.fromkeys(kinds))
-        """The kinds it serves."""
-        self.kind = self.kinds[0]
-        """Its kind (the first, if it serves several)."""
-        self._names = ",".join(k.name for k in self.kinds)
-        self.prefix = prefix
-        self.queue_name = queue_name
-        self.interval = interval
-        self.wait_slice = float(wait_slice)
-        self.verify_lease = float(verify_lease)
-        self.store_timeout = float(store_timeout)
-        self.store_attempts = store_attempts
-        self.store_backoff = float(store_backoff)
-        self.record_ttl = None if record_ttl is None else int(record_ttl)
-        self.redis_patience = float(redis_patience)
-        self._make_client = client
-        self._store = store
-        self._ctx_key = f"{prefix}.{self._names}.process"
-
     def __repr__(self) -> str:
         functions = ",".join(self._function(kind) for kind in self.kinds)
         return f"<ReceiptQueue kind={self._names!r} prefix={self.prefix!r} function={functions!r}>"
@@ -237,10 +148,8 @@ class ReceiptQueue:
             ValidationError: ``receipt`` is not of a kind the queue serves (or is an id,
                 on a queue of several kinds), or the client code or receipt id is malformed.
         """
-        return self._job_id(*self._which(client_code, receipt))
-
-    def _job_id(self, kind: AnyKind, client_code: str, receipt_id: str) -> str:
-        return f"{self.prefix}:{kind.name}:{client_code}:{receipt_id}"
+        kind, _, receipt_id = self._which(client_code, receipt)
+        return f"{self.prefix}:{kind.name}:{client_code}:{receipt_id}"  # its record's key
 
     def _which(self, client_code: str, receipt: AnyReceipt) -> tuple[AnyKind, str, str]:
         """The kind, client code and id of a receipt (its id alone, on a queue of one
@@ -325,7 +234,7 @@ class ReceiptQueue:
                 to=Stage.VERIFIED,
                 set={"store_failures": "0"},
             )
-        job_id = self._job_id(kind, client_code, receipt_id)
+        job_id = records.key(client_code, receipt_id)  # one receipt, one job
         restarted = created.before is Stage.FAILED
         for attempt in range(20):
             try:
@@ -457,7 +366,7 @@ class ReceiptQueue:
             records = self._records(redis, kind)
             for key in await redis.zrangebyscore(records.open_key, "-inf", stale):
                 _, client_code, receipt_id = _names(key)
-                if await redis.exists(job_key_prefix + self._job_id(kind, client_code, receipt_id)):
+                if await redis.exists(job_key_prefix.encode() + key):  # its job id is its key
                     continue  # queued, deferred or running
                 if await cast("Awaitable[int]", redis.sismember(records.attention_key, key)):
                     continue  # someone must look at it first
@@ -543,7 +452,11 @@ class ReceiptQueue:
                 unbound client of the kinds' generation; or ``verify_lease`` is shorter
                 than a verify can take with that client (which is then closed).
         """
-        show_sdk_logs()
+        # The SDK's warnings and errors on stderr, beside arq's lines, wherever no other
+        # handler shows them: arq's command line configures only the ``arq`` logger, and
+        # ``kakaocert_async``'s has only a ``NullHandler``. The SDK's one handler (which
+        # ``KAKAOCERT_LOG`` turns on too): logging the application configured is never doubled.
+        _telemetry.show_logs(logging.WARNING)
         make_client, store = self._worker_parts()
         client = make_client()
         expected = barocert.Client if self.kind.generation == "barocert" else Client
@@ -646,40 +559,6 @@ class ReceiptQueue:
                 "a worker needs ReceiptQueue(client=..., store=...)",
             )
         return self._make_client, self._store
-
-    # The job -----------------------------------------------------------------------
-
-    def _job(self, kind: AnyKind) -> WorkerCoroutine:
-        """The job of ``kind``: move a receipt's record on until it is final; answers its
-        stage.
-
-        Raises ``arq.Retry`` to go back to the queue: at the end of a wait slice, while
-        another worker's lease runs, and after a failure that may pass.
-        """
-
-        async def job(ctx: dict[Any, Any], client_code: str, receipt_id: str) -> str:
-            work = _Work(self, ctx, kind, client_code, receipt_id)
-            try:
-                record = await work.records.load(client_code, receipt_id)
-                if record is None:  # enqueued by hand, or the record was lost
-                    await work.records.create(client_code, receipt_id)
-                    record = await work.load()
-                for _ in range(10):  # each pass moves the record on, or ends the run
-                    if record.stage.is_final:
-                        return record.stage.value
-                    if record.stage is Stage.WAITING:
-                        record = await work.wait()
-                    elif record.stage is Stage.VERIFYING:
-                        record = await work.settle_verifying()
-                    else:
-                        record = await work.store_held(record)
-                raise arq.Retry(defer=1.0)  # pragma: no cover -- a record that keeps moving
-            except RedisError as exc:
-                # Before a verify: nothing is lost, the job runs again once Redis is back.
-                log.warning("receipt %s: Redis failed (%s); the job runs again", receipt_id, exc)
-                raise arq.Retry(defer=1.0) from exc
-
-        return job
 
 
 total_repr(ReceiptQueue)  # a half-built one's repr does not raise

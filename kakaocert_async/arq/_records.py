@@ -178,9 +178,8 @@ class _Step:
     """The stage before the step (``None``: no record)."""
 
 
-def _stage(value: bytes | str) -> Stage | None:
-    text = value.decode() if isinstance(value, bytes) else str(value)
-    return Stage(text) if text else None
+def _stage(value: bytes) -> Stage | None:
+    return Stage(value.decode()) if value else None
 
 
 def _known(text: str) -> Stage:
