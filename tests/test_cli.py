@@ -18,15 +18,15 @@ import attrs
 import pytest
 
 from kakaocert_async import ESignStatus, SignState
+from kakaocert_async.__main__ import main
 from kakaocert_async._cli import (
     EXIT_ERROR,
     EXIT_EXPIRED,
     EXIT_OK,
     EXIT_TIMEOUT,
-    _base,
     _demo,
     _progress,
-    main,
+    to_json,
 )
 from kakaocert_async._env import Environment
 from kakaocert_async._wire import KST
@@ -490,7 +490,7 @@ def test_help_lists_the_commands_and_exit_codes(capsys: pytest.CaptureFixture[st
 def test_json_output_uses_snake_case_iso_times_and_state_names() -> None:
     when = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=KST)
     status = ESignStatus(receipt_id="1", state=SignState.EXPIRED, expire_dt=when)
-    body = json.loads(_base.to_json(status))
+    body = json.loads(to_json(status))
     assert body["expire_dt"] == "2025-01-02T03:04:05+09:00"
     assert body["state"] == "expired"
     assert body["app_to_app"] is None

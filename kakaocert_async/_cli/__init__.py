@@ -1,85 +1,783 @@
-"""The command line, ``kakaocert-async COMMAND`` (also ``python -m kakaocert_async``).
+"""The command line's service commands, and what every command shares.
 
-Commands: ``request``, ``state``, ``wait`` and ``verify`` call the service with
-the credentials of the ``KAKAOCERT_*`` environment variables (e-signatures; the
-same four for each family under ``esign``, ``identity`` and ``cms``, and for
-Barocert's kinds under ``barocert``, with ``BAROCERT_*``); ``demo`` runs a
-whole signature on the in-process sandbox (or ``--live``); ``sandbox`` serves the
-sandbox on a port. Each command is a subparser that sets ``run(args) -> int``.
+``request``, ``state``, ``wait`` and ``verify`` of every kind are built from the
+kinds' table (``_kinds``, ``barocert._kinds``) and their models, the same for
+each: a kind's group is its name (``cms``; ``barocert.multi_sign`` is ``barocert
+multi-sign``), its calls go through the client's generic operations, and its
+``request`` has a flag per field of its request model (:class:`Flag`), so a new
+kind needs nothing here. The bare commands are the e-signature's, as they always
+were; ``barocert`` also holds ``verify-login``. Each command reads the credentials
+from its generation's environment variables, prints its result on stdout (plain,
+or one JSON object with ``--json``) and reports any failure as one line on stderr.
 
-Exit status: 0 done (signed, for ``wait`` and ``demo``), 2 expired, 3 timed out,
-1 any other error (bad arguments included), with one line on stderr; 130 Ctrl+C,
-and 4 Ctrl+C while a verify or request was in flight and its answer did not come
-(the outcome unknown). See ``docs/cli.md``.
+What every command shares: the parser, the exit codes, the one-line errors, Ctrl+C
+during a call the service takes once, the environment and JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from typing import cast
+import asyncio
+import contextlib
+import datetime as dt
+import enum
+import functools
+import inspect
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import types
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable, Container, Coroutine
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
-from kakaocert_async._version import __version__
-from kakaocert_async.sandbox import _cli as sandbox_cli
+import attrs
+import cattrs
 
-from . import _commands, _demo
-from ._base import (
-    EXIT_ERROR,
-    EXIT_EXPIRED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_OUTCOME_UNKNOWN,
-    EXIT_TIMEOUT,
-    PROG,
-    Commands,
-    Parser,
+from kakaocert_async import _kinds, barocert
+from kakaocert_async._arguments import seconds
+from kakaocert_async._client import Client
+from kakaocert_async._env import Environment, Variables
+from kakaocert_async._errors import (
+    CLIENT_ERROR_CODE,
+    APIError,
+    KakaocertError,
+    MalformedResponse,
+    RequestNotSent,
+    ServiceUnreachable,
+    SignTimeout,
+    TransportError,
+    ValidationError,
+    VerifyOutcomeUnknown,
+)
+from kakaocert_async._kinds import ESIGN, AnyKind
+from kakaocert_async._models import DEFAULT_EXPIRES_IN, SignState
+from kakaocert_async._secret import Secret
+from kakaocert_async.barocert import State
+from kakaocert_async.barocert import _kinds as barocert_kinds
+
+from . import _progress
+
+PROG = "kakaocert-async"
+
+EXIT_OK = 0
+"""Done (for ``wait`` and ``demo``: signed)."""
+EXIT_ERROR = 1
+"""Any error, bad arguments included."""
+EXIT_EXPIRED = 2
+"""The request expired before it was signed."""
+EXIT_TIMEOUT = 3
+"""``--timeout`` passed (or the receipt outlived its expiry) while still pending."""
+EXIT_OUTCOME_UNKNOWN = 4
+"""Ctrl+C while a verify or request was in flight, and its answer did not come: it may
+have gone through (see :func:`shielded`)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl+C (before anything was sent, or while waiting or polling)."""
+
+INTERRUPT_WAIT = 5.0
+"""Seconds a verify or request in flight is still awaited after Ctrl+C (the client's
+timeout, which bounds the call, is 10)."""
+
+CALL_CENTER_VAR = "KAKAOCERT_CALL_CENTER"
+DEBUG_VAR = "KAKAOCERT_DEBUG"
+
+T = TypeVar("T")
+
+RECEIVER = {"receiver_name": "--name", "receiver_hp": "--phone", "receiver_birthday": "--birthday"}
+RENAMED = {
+    **RECEIVER,
+    "tms_title": "--title",
+    "req_title": "--title",
+    "tms_message": "--message",
+    "extra_message": "--message",
+    "call_center_num": "--call-center",
+    "documents": "--document",
+    "receipt_id": "ID",
+    "tx_id": "TXID",
+}
+"""The flags (and arguments) not named ``--field-name`` after their field."""
+
+
+def flag_of(field: str) -> str:
+    """The flag (or argument) that gives ``field``."""
+    return RENAMED.get(field) or "--" + field.replace("_", "-")
+
+
+@functools.cache
+def _fields() -> frozenset[str]:
+    """What a ValidationError may name that a flag gave: each kind's request's fields,
+    and the other arguments of the commands."""
+    requests = {kind.request for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)}
+    named = {field.name for request in requests for field in attrs.fields(request)}
+    return frozenset({*named, "receipt_id", "tx_id", "signature", "interval", "timeout"})
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr and exit 1.
+
+    (argparse's own status, 2, means "expired" here.) Subparsers inherit the class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What ``add_subparsers()`` returns: each command adds its parser to it."""
+Runner: TypeAlias = Callable[[argparse.Namespace], int]
+"""What a command's parser sets as ``run``: its exit status, given its arguments."""
+
+
+class CommandError(Exception):
+    """A failure the command explains in one line; ``status`` is the exit code."""
+
+    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def revealed(value: Any) -> Any:
+    """A flag's value, for the request: a flag of personal data is a :class:`Secret`
+    (shown in no repr, so in no frame's locals) until it goes into the request."""
+    return value.reveal() if isinstance(value, Secret) else value
+
+
+# The kinds of the SDK's errors, in their words: the first the error is an instance of.
+_ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
+    (APIError, "service error"),
+    (VerifyOutcomeUnknown, "verify outcome unknown"),
+    (RequestNotSent, "cannot connect"),
+    (MalformedResponse, "unreadable answer"),
+    (TransportError, "connection failed"),
+    (SignTimeout, "timed out"),
+    (ServiceUnreachable, "service unreachable"),
+    (KakaocertError, "error"),
 )
 
-__all__ = [
-    "EXIT_ERROR",
-    "EXIT_EXPIRED",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_OUTCOME_UNKNOWN",
-    "EXIT_TIMEOUT",
-    "build_parser",
-    "main",
-]
+
+def describe_error(exc: KakaocertError) -> str:
+    """The one-line message for one of the SDK's errors: what kind, and its own words."""
+    if isinstance(exc, ValidationError):
+        flag = f" ({flag_of(exc.field)})" if exc.field in _fields() else ""
+        return exc.message + flag
+    kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
+    detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)
+    return f"{kind}: {detail}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(
-        prog=PROG,
-        description=(
-            "KakaoCert e-signatures, identity verification and CMS withdrawal consents from"
-            " the command line, Barocert's too (kakaocert-async barocert), and a local sandbox."
+def report(message: str) -> None:
+    """Write ``kakaocert-async: MESSAGE`` as one line to stderr (its line breaks as spaces)."""
+    line = re.sub(r"\s*[\r\n]+\s*", " ", message).strip()
+    print(f"{PROG}: {line}", file=sys.stderr, flush=True)
+
+
+def run(command: Coroutine[Any, Any, int]) -> int:
+    """Run an async command; map every failure to its exit code and a one-line message."""
+    try:
+        return asyncio.run(command)
+    except (Interrupted, CommandError) as exc:
+        report(exc.message)
+        return exc.status
+    except KeyboardInterrupt:
+        report("interrupted")
+        return EXIT_INTERRUPTED
+    except KakaocertError as exc:
+        report(describe_error(exc))
+        return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
+    except Exception as exc:
+        if os.environ.get(DEBUG_VAR):
+            raise
+        report(f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VAR}=1 to see the traceback)")
+        return EXIT_ERROR
+
+
+def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Runner:
+    """``body(args)``, an async command, as the ``run`` its parser sets (see :func:`run`)."""
+    return lambda args: run(body(args))
+
+
+# Ctrl+C during a call the service takes once --------------------------------------
+
+
+class Interrupted(KeyboardInterrupt):
+    """A second Ctrl+C while :func:`shielded` waited: ``message`` says what is unknown."""
+
+    status = EXIT_OUTCOME_UNKNOWN
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], unknown: str) -> T:
+    """Await ``call`` (``what``: a verify or a request) so that Ctrl+C keeps its answer.
+
+    The service answers a verify once, and a request may have sent a message, so
+    Ctrl+C once the call has started does not cancel it: it is awaited up to
+    :data:`INTERRUPT_WAIT` seconds more. If it ends in time, it ends the command as
+    it would have (its result, with ``kept(result)`` on stderr, or its error); if
+    not, or on a second Ctrl+C, the command ends with ``unknown`` on stderr and
+    :data:`EXIT_OUTCOME_UNKNOWN`. Ctrl+C at any other time stays as it was
+    (:data:`EXIT_INTERRUPTED`), and so does the call outside the main thread or where
+    SIGINT is ignored.
+
+    SIGINT has a handler of its own while the call runs, the same on every Python
+    (3.10's ``asyncio.run`` lets KeyboardInterrupt out wherever it lands, 3.11's
+    cancels the main task): the first press wakes this coroutine, the second raises
+    :class:`Interrupted` at once.
+    """
+    # The call's error is its outcome, not the task's: a task left with an error when a
+    # second Ctrl+C stops the loop would be printed, traceback and all, by asyncio.run.
+    task = asyncio.ensure_future(_outcome(call))
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        return _result(await task)
+    loop = asyncio.get_running_loop()
+    pressed = loop.create_future()
+    presses = 0
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise Interrupted(unknown)
+        loop.call_soon_threadsafe(pressed.set_result, None)  # the first press only
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        await asyncio.wait({task, pressed}, return_when=asyncio.FIRST_COMPLETED)
+        if presses and not task.done():
+            report(
+                f"interrupted: waiting up to {INTERRUPT_WAIT:g} s for the answer to {what}"
+                " already under way (Ctrl+C again to stop now)"
+            )
+            await asyncio.wait({task}, timeout=INTERRUPT_WAIT)
+            if not task.done():
+                raise CommandError(unknown, EXIT_OUTCOME_UNKNOWN)
+        result = _result(task.result())
+        if presses:
+            report(kept(result))
+        return result
+    finally:
+        if signal.getsignal(signal.SIGINT) is on_sigint:
+            signal.signal(signal.SIGINT, previous)
+        task.cancel()
+
+
+async def _outcome(call: Awaitable[T]) -> T | Exception:
+    """``call``'s result, or its error: returned, not raised (see :func:`shielded`)."""
+    try:
+        return await call
+    except Exception as error:
+        return error
+
+
+def _result(outcome: T | Exception) -> T:
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+async def shielded_request(call: Awaitable[Any], *, group: str) -> Any:
+    """:func:`shielded` for a request; ``group`` is the command's (``esign``, ``barocert sign``)."""
+    return await shielded(
+        call,
+        what="the request",
+        kept=lambda receipt: (
+            f"interrupted, but the request had been sent: its receipt id, {receipt.receipt_id},"
+            f" is printed; `{PROG} {group} wait {receipt.receipt_id}` follows it"
         ),
-        epilog=(
-            "exit status: 0 done (wait, demo: signed), 2 expired, 3 timed out, 1 error,\n"
-            "130 interrupted, 4 interrupted during a verify or request whose answer did not"
-            " come.\n"
-            "Credentials come from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"
-            " KAKAOCERT_CLIENT_CODE\n(barocert: BAROCERT_*, falling back to those);"
-            " see COMMAND --help, and docs/cli.md."
+        unknown=(
+            "interrupted before the request's answer came: it may have been sent (a KakaoTalk"
+            " message may have gone out), and no receipt id is known"
         ),
+    )
+
+
+async def shielded_verify(call: Awaitable[T], receipt_id: str, *, group: str | None) -> T:
+    """:func:`shielded` for a verify of ``receipt_id``; ``group`` is the command's, whose
+    ``state`` shows ``verify_dt`` (``None`` for a login, which has no state)."""
+    if group is None:
+        consumed = f"login tx {receipt_id} may have been consumed"
+        check = "a login has no state to read: if it matters, have the user log in again"
+    else:
+        consumed = f"receipt {receipt_id} may have been consumed"
+        check = f"`{PROG} {group} state {receipt_id}` shows verify_dt if it went through"
+    return await shielded(
+        call,
+        what="the verify",
+        kept=lambda _: (
+            "interrupted, but the verify's answer came: its signed data is printed"
+            " (keep it: the service answers a verify once)"
+        ),
+        unknown=(
+            f"interrupted before the verify's answer came: {consumed} (the service answers a"
+            f" verify once), and the outcome is unknown; {check}"
+        ),
+    )
+
+
+# The service, from the environment ----------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def connected(client_class: type[Any]) -> AsyncIterator[Any]:
+    """A client of ``client_class`` from its environment variables (the client code
+    required: every command needs one), bound to that client code; a
+    :class:`ValidationError` names what is missing, and suggests the sandbox."""
+    environment = Environment.from_env(variables=client_class.variables)
+    async with environment.client(client_class) as client:
+        yield client.for_client()
+
+
+# JSON output ------------------------------------------------------------------------
+
+_json = cattrs.Converter()
+_json.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+_json.register_unstructure_hook(SignState, lambda state: state.name.lower())
+_json.register_unstructure_hook(State, lambda state: state.name.lower())
+
+
+def to_plain(model: object) -> dict[str, object]:
+    """A model as a dict of its (snake_case) field names; datetimes as ISO 8601 strings,
+    a state by its name: ``"pending"``, ``"signed"`` or ``"expired"`` (Barocert's
+    ``"waiting"``, ``"completed"``, ``"expired"``, ``"refused"``, ``"failed"``)."""
+    data: dict[str, object] = _json.unstructure(model)
+    return data
+
+
+def to_json(model: object) -> str:
+    """One line of JSON: :func:`to_plain` of ``model``."""
+    return json.dumps(to_plain(model), ensure_ascii=False)
+
+
+SHIELDED_EXIT_HELP = (
+    "exit status: 0 done, 1 error, 4 interrupted before the answer came, the outcome"
+    f" unknown\n(Ctrl+C waits up to {INTERRUPT_WAIT:g} s for the answer; Ctrl+C again stops"
+    " at once)"
+)
+"""For ``request`` and ``verify``, which Ctrl+C does not cut off (see ``shielded``)."""
+_EXIT_HELP = "exit status: 0 done, 1 error"
+
+
+CLIENTS: dict[str, type[Any]] = {"2.x": Client, "barocert": barocert.Client}
+"""Each generation's client class, whose ``variables`` its commands read."""
+
+
+# A request model's fields as flags ------------------------------------------------
+
+# What a field cannot say of its flag. The flag is --field-name unless _base.RENAMED
+# says otherwise; its metavar is its name's last word, unless this says otherwise.
+_METAVARS = {"hp": "DIGITS", "num": "NUMBER", "token": "TEXT", "in": "S"}
+_DEFAULTS = {"expire_in": DEFAULT_EXPIRES_IN}
+"""Defaults the command line gives where the model has none."""
+_FROM_ENV = {"call_center_num": CALL_CENTER_VAR}
+"""Fields whose flag defaults to an environment variable, one of the two required."""
+_BY_HASH = {"token": "--file", "documents": "--document-file"}
+"""In a model with ``token_type``: what may be given as files, whose hash is signed."""
+_SET_OTHERWISE = ("token_type", "app_to_app")
+"""Fields set by other flags: by whether files were given, and ``--app-to-app``."""
+
+
+@attrs.frozen(kw_only=True)
+class Flag:
+    """A field of a request model as a flag, made of the field's name, type, default and
+    doc; personal (a :class:`Secret` until the request is built) if its repr masks it."""
+
+    field: str
+    flag: str
+    metavar: tuple[str, ...]
+    """What it takes (``S``; a tuple field's items: ``TITLE TEXT``), for messages."""
+    options: dict[str, Any] = attrs.field(repr=False)
+    """``add_argument``'s (not shown: a doc's example may be anyone's phone number)."""
+    element: type[Any] | None = None
+    """A tuple field's item (``SignDocument``): the flag takes its fields, repeated."""
+    by_hash: str | None = None
+    """The flag giving it as files instead (``--file``): one of the two is required."""
+
+    def add(self, group: argparse._ArgumentGroup) -> None:
+        group.add_argument(self.flag, dest=self.field, **self.options)
+        if self.by_hash is not None:
+            files: dict[str, Any] = {"type": Path, "metavar": "PATH"}
+            if self.element is not None:
+                files = {"nargs": len(self.files), "action": "append", "metavar": self.files}
+            help_text = f"instead of {self.flag}: a file, whose hash is signed (HASH)"
+            group.add_argument(self.by_hash, dest=f"{self.field}_file", help=help_text, **files)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """What :attr:`by_hash` takes."""
+        return (*self.metavar[:-1], "PATH")
+
+    def value(self, args: argparse.Namespace) -> Any:
+        """The field's value, from the flags: revealed here, into the request."""
+        given = getattr(args, self.field)
+        usage = " ".join((self.flag, *self.metavar))
+        if self.by_hash is not None:
+            files = getattr(args, f"{self.field}_file")
+            if (given is None) == (files is None):
+                raise CommandError(
+                    f"give {usage} or {' '.join((self.by_hash, *self.files))} (one of the two"
+                    + (", repeated)" if self.element else ")")
+                )
+            if files is not None and self.element is None:
+                given = self.hash(files)
+            elif files is not None:
+                given = [(*rest, self.hash(Path(last))) for *rest, last in files]
+        if self.element is not None and given is not None:
+            names = [field.name for field in attrs.fields(self.element)]
+            return tuple(
+                self.element(**{n: revealed(v) for n, v in zip(names, values, strict=True)})
+                for values in given
+            )
+        if given is None and self.field in _FROM_ENV:
+            given = os.environ.get(_FROM_ENV[self.field], "").strip()
+            if not given:
+                raise CommandError(f"{usage} is required, or set {_FROM_ENV[self.field]}")
+        return revealed(given)
+
+    def hash(self, path: Path) -> str:
+        try:
+            return barocert.hash_file(path)
+        except OSError as exc:
+            raise CommandError(
+                f"{self.by_hash}: cannot read {path} ({exc.strerror or exc})"
+            ) from None
+
+
+def request_flags(model: type[Any]) -> list[Flag]:
+    """The flags of ``model``'s fields: the receiver's first, then the model's order."""
+    hints = typing.get_type_hints(model)
+    fields = [field for field in attrs.fields(model) if field.name not in _SET_OTHERWISE]
+    fields.sort(key=lambda field: list(RECEIVER).index(field.name) if field.name in RECEIVER else 9)
+    docs = _attribute_docs(model)
+    if "text" in docs:  # documented as text=, which is token= (the flag) by a clearer name
+        docs["token"] = docs["text"]
+    return [
+        _flag(field, hints[field.name], _help(docs.get(field.name, ""), field.name, hints), hints)
+        for field in fields
+    ]
+
+
+def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: Container[str]) -> Flag:
+    name = field.name
+    hint = _bare(typed)
+    element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
+    items = attrs.fields(element) if element else (field,)
+    metavar = tuple(_metavar(item.name) for item in items)
+    options: dict[str, Any] = {"metavar": metavar[0], "type": Secret}  # personal: see revealed()
+    if hint is bool:
+        options = {"action": argparse.BooleanOptionalAction}
+    elif isinstance(hint, type) and issubclass(hint, enum.Enum):
+        options = {"choices": [member.value for member in hint]}
+    elif hint is int or field.repr is True:
+        options["type"] = hint if hint is int else str
+    if element is not None:
+        options.update(nargs=len(metavar), action="append", metavar=metavar)
+        help_text += f" Repeat {flag_of(name)} for each."
+    default = _DEFAULTS.get(name, field.default)
+    if default is None and hint is typed:
+        default = attrs.NOTHING  # not optional: None only stands for "not given" (token)
+    if default is not attrs.NOTHING:
+        options["default"] = default
+    if name in _FROM_ENV:
+        help_text += f" (default: ${_FROM_ENV[name]})"
+    elif name in _DEFAULTS:
+        help_text += " (default: %(default)s)"
+    by_hash = _BY_HASH.get(name) if "token_type" in hints else None
+    required = default is attrs.NOTHING and by_hash is None and name not in _FROM_ENV
+    return Flag(
+        field=name,
+        flag=flag_of(name),
+        metavar=metavar,
+        options={**options, "required": required, "help": help_text},
+        element=element,
+        by_hash=by_hash,
+    )
+
+
+def build_request(args: argparse.Namespace) -> Any:
+    """The request model of the flags' kind; raises the SDK's ``ValidationError``. The
+    personal values are revealed into the call: no local holds them."""
+    model = args.kind.request
+    own, flags = attrs.fields_dict(model), request_flags(model)
+    derived: dict[str, Any] = {}
+    if "token_type" in own:
+        hashed = any(getattr(args, flag.field + "_file") for flag in flags if flag.by_hash)
+        derived["token_type"] = "HASH" if hashed else "TEXT"
+    if "app_to_app" in own:
+        derived["app_to_app"] = args.app_to_app
+    return model(**{flag.field: flag.value(args) for flag in flags}, **derived)
+
+
+def _bare(hint: Any) -> Any:
+    """``X`` of ``X | None``."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    return hint
+
+
+def _metavar(name: str) -> str:
+    last = name.rsplit("_", 1)[-1]
+    return _METAVARS.get(last, last.upper())
+
+
+def _attribute_docs(model: type[Any]) -> dict[str, str]:
+    """Field name -> its text in the ``Attributes:`` section of ``model``'s docstring."""
+    _, _, rest = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
+    section = re.split(r"^(?=\S)", rest, maxsplit=1, flags=re.M)[0]  # up to an unindented line
+    entries = re.findall(r"^    (\w+)(?: \(.*?\))?: (.*(?:\n {8}.*)*)", section, flags=re.M)
+    return {name: " ".join(text.split()) for name, text in entries}
+
+
+def _help(doc: str, name: str, fields: Container[str]) -> str:
+    """The doc of the field ``name`` as a help text: reST roles and literals as plain
+    text, another field as its flag, and nothing of reprs (no flag is printed)."""
+
+    def plain(found: re.Match[str]) -> str:
+        word = found[1] or found[2] or ""
+        return flag_of(word) if word in fields and word != name else word
+
+    text = re.sub(r":\w+:`~?([^`]*)`|``([^`]*)``", plain, doc)
+    return " ".join(text.replace("Masked in reprs.", "").split()).replace("%", "%%")
+
+
+# The parsers ------------------------------------------------------------------------
+
+
+def env_help(variables: Variables) -> str:
+    """The ``environment:`` lines of a generation's commands."""
+    p, fallback = variables.prefix, variables.fallback
+    twin = f"\n      (each unset one is read from its {fallback.prefix} twin)" if fallback else ""
+    return (
+        f"environment:\n  {p}LINK_ID, {p}SECRET_KEY, {p}CLIENT_CODE   the credentials{twin}\n"
+        f"  {p}API_URL, {p}AUTH_URL   other service URLs (a sandbox: the same URL in both)\n"
+    )
+
+
+def add_command(
+    commands: Commands, name: str, summary: str, env: str, epilog: str = _EXIT_HELP
+) -> argparse.ArgumentParser:
+    """A service command's parser: its help, the environment it reads, ``--json``."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=summary[:1].upper() + summary[1:] + ".",
+        epilog=f"{env}\n{epilog}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = cast(
-        Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (snake_case field names)"
     )
-    _commands.add_parsers(commands)
-    _demo.add_parser(commands)
-    sandbox_cli.add_parser(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command and return its exit status.
+def add_parsers(commands: Commands) -> None:
+    """Add the bare commands (e-sign's), a group of the four per 2.x kind, and the
+    ``barocert`` group, one per Barocert kind and ``verify-login``, to ``commands``."""
+    add_kind(commands, ESIGN)
+    for kind in _kinds.KINDS:
+        add_kind(_group(commands, kind), kind)
+    env = env_help(barocert.Client.variables)
+    names = [kind.name.split(".")[1].replace("_", "-") for kind in barocert_kinds.KINDS]
+    summary = "Barocert, Linkhub's current Kakao certificate API"
+    group = commands.add_parser(
+        "barocert",
+        help=summary,
+        description=f"{summary}: {', '.join(names[:-1])} and {names[-1]} (request, state, wait,"
+        " verify each), and verify-login.",
+        epilog=env,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    kinds = group.add_subparsers(dest="barocert_kind", metavar="COMMAND", required=True)
+    for kind in barocert_kinds.KINDS:
+        add_kind(_group(kinds, kind), kind)
+    parser = add_command(
+        kinds,
+        "verify-login",
+        "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
+        env,
+        SHIELDED_EXIT_HELP,
+    )
+    parser.add_argument("tx_id", metavar="TXID", help="the transaction id your app received")
+    parser.set_defaults(run=run_verify_login)
 
-    Bad arguments print one line and raise ``SystemExit(1)``, as ``--help`` and
-    ``--version`` raise ``SystemExit(0)``.
-    """
-    args = build_parser().parse_args(argv)
-    status: int = args.run(args)
-    return status
+
+def _group(commands: Commands, kind: AnyKind) -> Commands:
+    summary = f"to {kind.what}: request, state, wait, verify"
+    if kind is ESIGN:
+        summary += " (the same as the bare commands)"
+    group = commands.add_parser(
+        kind.name.split(".")[-1].replace("_", "-"),
+        help=summary,
+        description=f"Ask a receiver to {kind.what}, and follow the request.",
+    )
+    return group.add_subparsers(dest="action", metavar="COMMAND", required=True)
+
+
+def add_kind(commands: Commands, kind: AnyKind) -> None:
+    """Add ``request``, ``state ID``, ``wait ID`` and ``verify ID`` of ``kind``."""
+    env = env_help(CLIENTS[kind.generation].variables)
+    request_call, state_call, verify_call = kind.calls
+    flags = request_flags(kind.request)
+    defaults = "".join(
+        f"  {_FROM_ENV[flag.field]}   the default of {flag.flag}\n"
+        for flag in flags
+        if flag.field in _FROM_ENV
+    )
+    handles = _handles(kind)
+    shown = f"App to App: and the {handles[0]} on a second line" if handles else "one line"
+    parser = add_command(
+        commands,
+        "request",
+        f"ask a receiver to {kind.what} ({request_call})",
+        env + defaults,
+        f"prints the receipt id ({shown})\n{SHIELDED_EXIT_HELP}",
+    )
+    receiver = parser.add_argument_group("the receiver (never printed)")
+    own = parser.add_argument_group("the request")
+    for flag in flags:
+        flag.add(receiver if flag.field in RECEIVER else own)
+    if kind.app_to_app:
+        own.add_argument(
+            "--app-to-app",
+            action="store_true",
+            help=f"App to App: no KakaoTalk message; prints the {handles[0]} your app uses",
+        )
+    parser.set_defaults(run=run_request, kind=kind)
+
+    states = typing.get_type_hints(kind.status)["state"]
+    _, done, *ended = (state.name.lower() for state in states)
+    ends = " or ".join(filter(None, (", ".join(ended[:-1]), ended[-1])))
+    parser = add_command(commands, "state", f"read the state of a request ({state_call})", env)
+    parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
+    parser.set_defaults(run=run_state, kind=kind)
+
+    summary = f"wait until a request is {done} (or {ends}), showing progress"
+    epilog = f"exit status: 0 {done}, 2 {ends}, 3 timed out, 1 error"
+    parser = add_command(commands, "wait", summary, env, epilog)
+    add = parser.add_argument
+    add("receipt_id", metavar="ID", help="the receipt id")
+    add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
+    add(
+        "--timeout",
+        type=seconds,
+        default=None,
+        metavar="S",
+        help="give up after S seconds (default: a few seconds after the request expires)",
+    )
+    add("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run_wait, kind=kind)
+
+    within = ", within 10 minutes" if kind.generation == "barocert" else ""
+    summary = f"verify a {done} request and print its signed data, once{within}"
+    parser = add_command(commands, "verify", f"{summary} ({verify_call})", env, SHIELDED_EXIT_HELP)
+    parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
+    if kind.app_to_app and kind.generation == "2.x":  # Barocert's verify takes none
+        parser.add_argument(
+            "--signature", metavar="S", help="App to App: the signature your app got from KakaoTalk"
+        )
+    parser.set_defaults(run=run_verify, kind=kind)
+
+
+def _handles(kind: AnyKind) -> list[str]:
+    """The receipt's App to App fields (``tx_id``, ``scheme``): text, printed after its id."""
+    hints = typing.get_type_hints(kind.receipt)
+    fields = attrs.fields(kind.receipt)[1:]
+    return [field.name for field in fields if _bare(hints[field.name]) is str]
+
+
+# The commands -----------------------------------------------------------------------
+
+
+def _group_words(kind: AnyKind) -> str:
+    """The command group, in messages: ``esign``, ``barocert multi-sign``."""
+    return kind.name.replace(".", " ").replace("_", "-")
+
+
+def print_result(args: argparse.Namespace, result: object, plain: str) -> None:
+    """``result`` as one JSON object with ``--json``, else ``plain``."""
+    print(to_json(result) if args.json else plain)
+
+
+@command
+async def run_request(args: argparse.Namespace) -> int:
+    kind: AnyKind = args.kind
+    request = build_request(args)  # checked before anything else: nothing is sent
+    # 2.x asks for App to App in the call, Barocert in the request model.
+    in_model = "app_to_app" in attrs.fields_dict(kind.request)
+    options = {"app_to_app": True} if getattr(args, "app_to_app", False) and not in_model else {}
+    async with connected(CLIENTS[kind.generation]) as client:
+        call = client.request(request, **options)
+        receipt = await shielded_request(call, group=_group_words(kind))
+    handles = [getattr(receipt, name) for name in _handles(kind)]
+    shown = [receipt.receipt_id, *(handle for handle in handles if handle is not None)]
+    print_result(args, receipt, "\n".join(shown))
+    return EXIT_OK
+
+
+def format_status(status: object) -> str:
+    """The fields of a state that are set, one ``name  value`` line each."""
+    fields = {k: v for k, v in to_plain(status).items() if v is not None}
+    width = max(map(len, fields))
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in fields.items())
+
+
+@command
+async def run_state(args: argparse.Namespace) -> int:
+    kind: AnyKind = args.kind
+    async with connected(CLIENTS[kind.generation]) as client:
+        status = await getattr(client, kind.methods[1])(args.receipt_id)
+    print_result(args, status, format_status(status))
+    return EXIT_OK
+
+
+@command
+async def run_wait(args: argparse.Namespace) -> int:
+    kind: AnyKind = args.kind
+    progress = _progress.progress_for(sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  ")
+    options = {"timeout": args.timeout, "interval": args.interval}
+    async with connected(CLIENTS[kind.generation]) as client:
+        if kind.generation == "barocert":
+            states = client.watch_status(args.receipt_id, kind=kind.segment, **options)
+        else:
+            states = client.watch_state(kind.receipt(receipt_id=args.receipt_id), **options)
+        try:
+            _, last = await _progress.follow(states, progress)
+        except SignTimeout as exc:
+            # Still pending: with --json, the last state read, for scripts.
+            if args.json and exc.last_status is not None:
+                print(to_json(exc.last_status))
+            raise
+    print_result(args, last, last.state.name.lower())
+    return EXIT_OK if _progress.signed(last) else EXIT_EXPIRED
+
+
+@command
+async def run_verify(args: argparse.Namespace) -> int:
+    kind: AnyKind = args.kind
+    signature = getattr(args, "signature", None)  # 2.x's App to App only
+    given = (args.receipt_id,) if signature is None else (args.receipt_id, signature)
+    async with connected(CLIENTS[kind.generation]) as client:
+        call = getattr(client, kind.methods[2])(*given)
+        verified = await shielded_verify(call, args.receipt_id, group=_group_words(kind))
+    # The signed data, or a multi-sign's, one line per document.
+    documents = getattr(verified, "multi_signed_data", None)
+    plain = verified.signed_data if documents is None else "\n".join(documents)
+    print_result(args, verified, plain)
+    return EXIT_OK
+
+
+@command
+async def run_verify_login(args: argparse.Namespace) -> int:
+    async with connected(barocert.Client) as client:
+        verify = client.verify_login(args.tx_id)
+        verified = await shielded_verify(verify, args.tx_id, group=None)
+    print_result(args, verified, verified.signed_data)
+    return EXIT_OK

@@ -19,13 +19,13 @@ from kakaocert_async._models import ESignRequest, SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
-from . import _progress
-from ._base import (
+from . import (
     CALL_CENTER_VAR,
     EXIT_EXPIRED,
     EXIT_OK,
     CommandError,
     Commands,
+    _progress,
     command,
     connected,
     revealed,
