@@ -133,8 +133,15 @@ def _receiver(args: argparse.Namespace, key: str) -> str:
 async def run_demo(args: argparse.Namespace) -> int:
     """The demo itself, on stdout; its exit status."""
     started = time.monotonic()
-    out = _progress.Lines(sys.stdout)
-    arrow = " → " if out.console is not None else " -> "
+    rich = _progress.console(sys.stdout)
+    arrow = " → " if rich is not None else " -> "
+
+    def line(text: str, style: str | None = None) -> None:
+        if rich is None:
+            print(text, flush=True)
+        else:
+            rich.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
     request = _request(args)  # checked first: nothing is sent if it is wrong
     async with contextlib.AsyncExitStack() as stack:
         client: BoundClient
@@ -157,31 +164,31 @@ async def run_demo(args: argparse.Namespace) -> int:
                 else f"the receiver signs {args.sign_after:g} s after the request"
             )
             where = f"the in-process sandbox ({signs})"
-        out.line(f"KakaoCert demo on {where}", style="bold")
+        line(f"KakaoCert demo on {where}", style="bold")
         interval = args.interval or (LIVE_INTERVAL if args.live else SANDBOX_INTERVAL)
 
         receipt = await client.request_esign(request)
-        out.line(f"1. request_esign {arrow}receipt_id {receipt.receipt_id}", style="cyan")
+        line(f"1. request_esign {arrow}receipt_id {receipt.receipt_id}", style="cyan")
 
-        out.line(f"2. await_signed   polling every {interval:g} s", style="cyan")
+        line(f"2. await_signed   polling every {interval:g} s", style="cyan")
         states = client.watch_esign_state(
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        progress = _progress.progress_for(out.stream, indent=3)
+        progress = _progress.progress_for(sys.stdout, indent=3)
         first, last = await _progress.follow(states, progress)
         # Pending, then signed or expired: the first state read and the last.
         seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
-        out.line("   states seen: " + arrow.join(seen))
+        line("   states seen: " + arrow.join(seen))
         if last.state is SignState.EXPIRED:
-            out.line("The request expired before it was signed.", style="bold red")
+            line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
 
         verification = await client.verify_esign(receipt.receipt_id)
         signed_data = verification.signed_data
-        out.line(
+        line(
             f"3. verify_esign  {arrow}signed_data ({len(signed_data)} characters):",
             style="cyan",
         )
-        out.line(signed_data)
-    out.line(f"Signed and verified in {time.monotonic() - started:.1f} s.", style="bold green")
+        line(signed_data)
+    line(f"Signed and verified in {time.monotonic() - started:.1f} s.", style="bold green")
     return EXIT_OK

@@ -14,7 +14,7 @@ import enum
 import math
 import time
 from collections.abc import AsyncGenerator, Callable
-from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -22,7 +22,8 @@ from kakaocert_async._models import Status
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.padding import Padding
+    from rich.live import Live
+    from rich.text import Text
 
 Clock = Callable[[], float]
 _Self = TypeVar("_Self", bound="Progress")
@@ -65,9 +66,18 @@ def describe(status: StatusLike, now: float) -> str:
     return f"{text}, {math.ceil(max(expires_at - now, 0.0))} s left"
 
 
+@attrs.define
 class Progress:
     """Shows the states of one receipt as they are read (this one shows nothing:
-    ``--quiet``); a context manager, entered while they are."""
+    ``--quiet``); a context manager, entered while they are. Each line is ``indent``
+    spaces, ``label``, then the state in words."""
+
+    _out: Any = None
+    """Where: a stream (:class:`PlainProgress`) or a rich console (:class:`RichProgress`)."""
+    _label: str = attrs.field(default="", kw_only=True)
+    _indent: int = attrs.field(default=0, kw_only=True)
+    _clock: Clock = attrs.field(default=time.time, kw_only=True)
+    _last: StatusLike | None = attrs.field(default=None, init=False)
 
     def __enter__(self: _Self) -> _Self:
         return self
@@ -76,17 +86,16 @@ class Progress:
         pass
 
     def update(self, status: StatusLike) -> None:
-        pass
+        self._last = status
+
+    def _line(self, status: StatusLike, now: float, mark: str = "") -> str:
+        return f"{' ' * self._indent}{mark}{self._label}{describe(status, now)}"
 
 
 @attrs.define
 class PlainProgress(Progress):
     """One line per change of state (or opening), and a heartbeat line while pending."""
 
-    _stream: IO[str]
-    _label: str = attrs.field(default="", kw_only=True)
-    _indent: int = attrs.field(default=0, kw_only=True)
-    _clock: Clock = attrs.field(default=time.time, kw_only=True)
     _heartbeat: float = attrs.field(default=HEARTBEAT, kw_only=True)
     _shown: tuple[int, bool] | None = attrs.field(default=None, init=False)
     _shown_at: float = attrs.field(default=0.0, init=False)
@@ -97,35 +106,43 @@ class PlainProgress(Progress):
         if key == self._shown and now - self._shown_at < self._heartbeat:
             return
         self._shown, self._shown_at = key, now
-        line = f"{' ' * self._indent}{self._label}{describe(status, now)}"
-        print(line, file=self._stream, flush=True)
+        print(self._line(status, now), file=self._out, flush=True)
 
 
+# The last line a rich display leaves: still pending (None), signed, or ended unsigned.
+_MARKS = {None: ("… ", "yellow"), True: ("✔ ", "bold green"), False: ("✘ ", "bold red")}
+
+
+@attrs.define
 class RichProgress(Progress):
     """A spinner with the state and the seconds left, redrawn several times a second;
     on exit it leaves one line: the last state read."""
 
-    def __init__(
-        self, console: Console, *, label: str = "", indent: int = 0, clock: Clock = time.time
-    ) -> None:
+    _live: Live = attrs.field(init=False)
+
+    @_live.default
+    def _display(self) -> Live:
         from rich.live import Live
         from rich.padding import Padding
         from rich.spinner import Spinner
 
-        self._console = console
-        self._label = label
-        self._indent = " " * indent
-        self._clock = clock
-        self._status: StatusLike | None = None
-        self._spinner = Spinner("dots", text=f"{label}reading the state", style="cyan")
-        self._renderable = Padding(self._spinner, (0, 0, 0, indent))
-        self._live = Live(
-            get_renderable=self._render,
-            console=console,
+        # The spinner's text is this object, rendered anew each frame: the seconds tick.
+        spinner = Spinner("dots", text=self, style="cyan")
+        return Live(
+            Padding(spinner, (0, 0, 0, self._indent)),
+            console=self._out,
             transient=True,
             refresh_per_second=8,
             redirect_stdout=False,
             redirect_stderr=False,
+        )
+
+    def __rich__(self) -> Text:
+        from rich.text import Text
+
+        last = self._last
+        return Text(
+            self._label + ("reading the state" if last is None else describe(last, self._clock()))
         )
 
     def __enter__(self) -> RichProgress:
@@ -134,50 +151,25 @@ class RichProgress(Progress):
 
     def __exit__(self, *exc_info: object) -> None:
         self._live.stop()
-        status = self._status
-        if status is not None:
-            if not status.is_final:
-                mark, style = "… ", "yellow"
-            elif signed(status):
-                mark, style = "✔ ", "bold green"
-            else:
-                mark, style = "✘ ", "bold red"
-            self._console.print(
-                f"{self._indent}{mark}{self._label}{describe(status, self._clock())}",
-                style=style,
-                highlight=False,
-                markup=False,
-            )
+        if (last := self._last) is not None:
+            mark, style = _MARKS[signed(last) if last.is_final else None]
+            line = self._line(last, self._clock(), mark)
+            self._out.print(line, style=style, highlight=False, markup=False)
 
     def update(self, status: StatusLike) -> None:
-        self._status = status
+        super().update(status)
         self._live.refresh()
 
-    def _render(self) -> Padding:
-        if self._status is not None:
-            self._spinner.update(text=f"{self._label}{describe(self._status, self._clock())}")
-        return self._renderable
 
+def console(stream: IO[str]) -> Console | None:
+    """A rich console on ``stream`` if it is a terminal and rich (the ``cli`` extra) is
+    installed: lines styled, and progress live."""
+    if stream.isatty():
+        with contextlib.suppress(ImportError):
+            from rich.console import Console
 
-class Lines:
-    """Lines on a stream: styled by rich on a terminal (rich is the ``cli`` extra), plain
-    otherwise."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.console: Console | None = None
-        isatty = getattr(stream, "isatty", None)
-        if callable(isatty) and isatty():
-            with contextlib.suppress(ImportError):
-                from rich.console import Console
-
-                self.console = Console(file=stream)
-
-    def line(self, text: str, style: str | None = None) -> None:
-        if self.console is None:
-            print(text, file=self.stream, flush=True)
-        else:
-            self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+            return Console(file=stream)
+    return None
 
 
 async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S, S]:
@@ -197,11 +189,10 @@ def progress_for(
     stream: IO[str], *, quiet: bool = False, label: str = "", indent: int = 0
 ) -> Progress:
     """The progress display for ``stream``: rich on a terminal, plain lines otherwise
-    (none with ``quiet``). Each line is ``indent`` spaces, ``label``, then the state in
-    words."""
+    (none with ``quiet``)."""
     if quiet:
         return Progress()
-    console = Lines(stream).console
-    if console is not None:
-        return RichProgress(console, label=label, indent=indent)
+    rich = console(stream)
+    if rich is not None:
+        return RichProgress(rich, label=label, indent=indent)
     return PlainProgress(stream, label=label, indent=indent)
