@@ -401,8 +401,9 @@ class Flag:
     by_hash: str | None = None
     """The flag giving it as files instead (``--file``): one of the two is required."""
 
-    def add(self, group: argparse._ArgumentGroup) -> None:
-        group.add_argument(self.flag, dest=self.field, **self.options)
+    def add(self, group: argparse._ArgumentGroup, **overrides: Any) -> None:
+        """Add the flag (and :attr:`by_hash`) to ``group``, ``overrides`` in its options."""
+        group.add_argument(self.flag, dest=self.field, **{**self.options, **overrides})
         if self.by_hash is not None:
             files: dict[str, Any] = {"type": Path, "metavar": "PATH"}
             if self.element is not None:

@@ -15,6 +15,7 @@ import time
 
 from kakaocert_async._arguments import seconds, sign_after
 from kakaocert_async._client import BoundClient, Client
+from kakaocert_async._kinds import ESIGN
 from kakaocert_async._models import ESignRequest, SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
@@ -23,11 +24,15 @@ from . import (
     CALL_CENTER_VAR,
     EXIT_EXPIRED,
     EXIT_OK,
+    RECEIVER,
     CommandError,
     Commands,
     _progress,
+    build_request,
     command,
     connected,
+    flag_of,
+    request_flags,
     revealed,
 )
 
@@ -36,12 +41,17 @@ LIVE_INTERVAL = 2.0
 TITLE = "kakaocert-async 데모"
 TOKEN = "kakaocert-async demo: 이 문장에 전자서명합니다."  # noqa: S105 -- the text signed
 # The manual's example receiver; the sandbox sends no message to anyone.
-SANDBOX_RECEIVER = {"name": "홍길동", "phone": "01012341234", "birthday": "19900108"}
+SANDBOX_RECEIVER = {
+    "receiver_name": Secret("홍길동"),
+    "receiver_hp": Secret("01012341234"),
+    "receiver_birthday": Secret("19900108"),
+}
 SANDBOX_CALL_CENTER = "1600-0000"
 
 
 def add_parser(commands: Commands) -> None:
-    """Add the ``demo`` subcommand to ``commands``."""
+    """Add the ``demo`` subcommand to ``commands``: its own flags, and those of ``request``
+    (none required: the sandbox has a receiver, and the demo a text to sign)."""
     parser = commands.add_parser(
         "demo",
         help="request, await and verify one signature, step by step (sandbox or --live)",
@@ -73,13 +83,6 @@ def add_parser(commands: Commands) -> None:
         help=f"sandbox: seconds until the receiver signs, or 'never' ({DEFAULT_SIGN_AFTER:g})",
     )
     add(
-        "--expires-in",
-        type=int,
-        default=300,
-        metavar="S",
-        help="seconds the receiver has to sign (300)",
-    )
-    add(
         "--interval",
         type=seconds,
         default=None,
@@ -88,45 +91,33 @@ def add_parser(commands: Commands) -> None:
     )
     add("--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
-    receiver.add_argument("--name", type=Secret, help="the receiver's name")
-    receiver.add_argument("--phone", type=Secret, help="mobile number, digits only")
-    receiver.add_argument("--birthday", type=Secret, help="date of birth, YYYYMMDD")
-    add("--call-center", metavar="NUMBER", help="your customer-service number")
-    add("--title", default=TITLE, help="the request's title")
-    add("--token", default=TOKEN, help="the text to sign")
-    parser.set_defaults(run=run_demo)
+    own = parser.add_argument_group("the request")
+    defaults = {"tms_title": TITLE, "token": TOKEN}
+    for flag in request_flags(ESignRequest):
+        default = defaults.get(flag.field, flag.options.get("default"))
+        flag.add(receiver if flag.field in RECEIVER else own, required=False, default=default)
+    parser.set_defaults(run=run_demo, kind=ESIGN)
 
 
 def _request(args: argparse.Namespace) -> ESignRequest:
-    call_center = args.call_center or os.environ.get(CALL_CENTER_VAR, "").strip()
-    if args.live:
-        missing = [f"--{key}" for key in SANDBOX_RECEIVER if not revealed(getattr(args, key))]
-        if missing:
-            raise CommandError(
-                f"demo --live needs the receiver's --name, --phone and --birthday"
-                f" (missing: {', '.join(missing)})"
-            )
-        if not call_center:
-            raise CommandError(
-                "demo --live needs --call-center (your customer-service number),"
-                f" or {CALL_CENTER_VAR}"
-            )
-    return ESignRequest(
-        call_center_num=call_center or SANDBOX_CALL_CENTER,
-        expires_in=args.expires_in,
-        receiver_birthday=_receiver(args, "birthday"),
-        receiver_hp=_receiver(args, "phone"),
-        receiver_name=_receiver(args, "name"),
-        token=args.token,
-        tms_title=args.title,
-        allow_simple_regist=False,
-        verify_name=True,
-    )
-
-
-def _receiver(args: argparse.Namespace, key: str) -> str:
-    """The receiver's ``key`` as given (the sandbox's receiver's if not), for the request."""
-    return revealed(getattr(args, key)) or SANDBOX_RECEIVER[key]
+    """The request of the flags: the sandbox's receiver and call center where none is given,
+    but for ``--live``, which needs them."""
+    missing = [flag_of(field) for field in RECEIVER if not revealed(getattr(args, field))]
+    if args.live and missing:
+        raise CommandError(
+            f"demo --live needs the receiver's --name, --phone and --birthday"
+            f" (missing: {', '.join(missing)})"
+        )
+    if not args.live:
+        for field, value in SANDBOX_RECEIVER.items():
+            setattr(args, field, getattr(args, field) or value)
+        args.call_center_num = (
+            args.call_center_num
+            or os.environ.get(CALL_CENTER_VAR, "").strip()
+            or SANDBOX_CALL_CENTER
+        )
+    request: ESignRequest = build_request(args)
+    return request
 
 
 @command
