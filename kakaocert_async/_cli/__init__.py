@@ -129,17 +129,14 @@ class Parser(argparse.ArgumentParser):
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_subparsers()`` returns: each command adds its parser to it."""
-Runner: TypeAlias = Callable[[argparse.Namespace], int]
-"""What a command's parser sets as ``run``: its exit status, given its arguments."""
 
 
+@attrs.define
 class CommandError(Exception):
     """A failure the command explains in one line; ``status`` is the exit code."""
 
-    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    message: str
+    status: int = EXIT_ERROR
 
 
 def revealed(value: Any) -> Any:
@@ -197,22 +194,23 @@ def run(command: Coroutine[Any, Any, int]) -> int:
         return EXIT_ERROR
 
 
-def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Runner:
-    """``body(args)``, an async command, as the ``run`` its parser sets (see :func:`run`)."""
+def command(
+    body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]],
+) -> Callable[[argparse.Namespace], int]:
+    """``body(args)``, an async command, as the ``run`` its parser sets: its exit status,
+    given its arguments (see :func:`run`)."""
     return lambda args: run(body(args))
 
 
 # Ctrl+C during a call the service takes once --------------------------------------
 
 
+@attrs.define
 class Interrupted(KeyboardInterrupt):
     """A second Ctrl+C while :func:`shielded` waited: ``message`` says what is unknown."""
 
-    status = EXIT_OUTCOME_UNKNOWN
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    message: str
+    status: int = EXIT_OUTCOME_UNKNOWN
 
 
 async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], unknown: str) -> T:
@@ -438,9 +436,7 @@ class Flag:
                 for values in given
             )
         if given is None and self.field in _FROM_ENV:
-            given = os.environ.get(_FROM_ENV[self.field], "").strip()
-            if not given:
-                raise CommandError(f"{usage} is required, or set {_FROM_ENV[self.field]}")
+            raise CommandError(f"{usage} is required, or set {_FROM_ENV[self.field]}")
         return revealed(given)
 
     def hash(self, path: Path) -> str:
@@ -488,6 +484,7 @@ def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: Contai
     if default is not attrs.NOTHING:
         options["default"] = default
     if name in _FROM_ENV:
+        options["default"] = os.environ.get(_FROM_ENV[name], "").strip() or None
         help_text += f" (default: ${_FROM_ENV[name]})"
     elif name in _DEFAULTS:
         help_text += " (default: %(default)s)"
@@ -563,9 +560,17 @@ def env_help(variables: Variables) -> str:
 
 
 def add_command(
-    commands: Commands, name: str, summary: str, env: str, epilog: str = _EXIT_HELP
+    commands: Commands,
+    name: str,
+    summary: str,
+    env: str,
+    epilog: str = _EXIT_HELP,
+    *,
+    receipt: bool = True,
+    **defaults: Any,
 ) -> argparse.ArgumentParser:
-    """A service command's parser: its help, the environment it reads, ``--json``."""
+    """A service command's parser: its help, the environment it reads, ``--json``, the
+    receipt id it takes (with ``receipt``), and ``defaults`` (``run``, ``kind``)."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
@@ -576,6 +581,9 @@ def add_command(
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (snake_case field names)"
     )
+    if receipt:
+        parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
+    parser.set_defaults(**defaults)
     return parser
 
 
@@ -605,9 +613,10 @@ def add_parsers(commands: Commands) -> None:
         "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
         env,
         SHIELDED_EXIT_HELP,
+        receipt=False,
+        run=run_verify_login,
     )
     parser.add_argument("tx_id", metavar="TXID", help="the transaction id your app received")
-    parser.set_defaults(run=run_verify_login)
 
 
 def _group(commands: Commands, kind: AnyKind) -> Commands:
@@ -640,6 +649,9 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
         f"ask a receiver to {kind.what} ({request_call})",
         env + defaults,
         f"prints the receipt id ({shown})\n{SHIELDED_EXIT_HELP}",
+        receipt=False,
+        run=run_request,
+        kind=kind,
     )
     receiver = parser.add_argument_group("the receiver (never printed)")
     own = parser.add_argument_group("the request")
@@ -651,20 +663,16 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
             action="store_true",
             help=f"App to App: no KakaoTalk message; prints the {handles[0]} your app uses",
         )
-    parser.set_defaults(run=run_request, kind=kind)
 
     states = typing.get_type_hints(kind.status)["state"]
     _, done, *ended = (state.name.lower() for state in states)
     ends = " or ".join(filter(None, (", ".join(ended[:-1]), ended[-1])))
-    parser = add_command(commands, "state", f"read the state of a request ({state_call})", env)
-    parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
-    parser.set_defaults(run=run_state, kind=kind)
+    summary = f"read the state of a request ({state_call})"
+    add_command(commands, "state", summary, env, run=run_state, kind=kind)
 
     summary = f"wait until a request is {done} (or {ends}), showing progress"
     epilog = f"exit status: 0 {done}, 2 {ends}, 3 timed out, 1 error"
-    parser = add_command(commands, "wait", summary, env, epilog)
-    add = parser.add_argument
-    add("receipt_id", metavar="ID", help="the receipt id")
+    add = add_command(commands, "wait", summary, env, epilog, run=run_wait, kind=kind).add_argument
     add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
     add(
         "--timeout",
@@ -674,17 +682,16 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
         help="give up after S seconds (default: a few seconds after the request expires)",
     )
     add("-q", "--quiet", action="store_true", help="no progress on stderr")
-    parser.set_defaults(run=run_wait, kind=kind)
 
     within = ", within 10 minutes" if kind.generation == "barocert" else ""
-    summary = f"verify a {done} request and print its signed data, once{within}"
-    parser = add_command(commands, "verify", f"{summary} ({verify_call})", env, SHIELDED_EXIT_HELP)
-    parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
+    summary = f"verify a {done} request and print its signed data, once{within} ({verify_call})"
+    parser = add_command(
+        commands, "verify", summary, env, SHIELDED_EXIT_HELP, run=run_verify, kind=kind
+    )
     if kind.app_to_app and kind.generation == "2.x":  # Barocert's verify takes none
         parser.add_argument(
             "--signature", metavar="S", help="App to App: the signature your app got from KakaoTalk"
         )
-    parser.set_defaults(run=run_verify, kind=kind)
 
 
 def _handles(kind: AnyKind) -> list[str]:

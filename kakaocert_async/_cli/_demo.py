@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import time
 
@@ -111,11 +110,7 @@ def _request(args: argparse.Namespace) -> ESignRequest:
     if not args.live:
         for field, value in SANDBOX_RECEIVER.items():
             setattr(args, field, getattr(args, field) or value)
-        args.call_center_num = (
-            args.call_center_num
-            or os.environ.get(CALL_CENTER_VAR, "").strip()
-            or SANDBOX_CALL_CENTER
-        )
+        args.call_center_num = args.call_center_num or SANDBOX_CALL_CENTER
     request: ESignRequest = build_request(args)
     return request
 
