@@ -129,6 +129,8 @@ class Parser(argparse.ArgumentParser):
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_subparsers()`` returns: each command adds its parser to it."""
+Runner: TypeAlias = Callable[[argparse.Namespace], int]
+"""What a command's parser sets as ``run``: its exit status, given its arguments."""
 
 
 @attrs.define
@@ -194,11 +196,8 @@ def run(command: Coroutine[Any, Any, int]) -> int:
         return EXIT_ERROR
 
 
-def command(
-    body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]],
-) -> Callable[[argparse.Namespace], int]:
-    """``body(args)``, an async command, as the ``run`` its parser sets: its exit status,
-    given its arguments (see :func:`run`)."""
+def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Runner:
+    """``body(args)``, an async command, as the ``run`` its parser sets (see :func:`run`)."""
     return lambda args: run(body(args))
 
 
@@ -560,17 +559,10 @@ def env_help(variables: Variables) -> str:
 
 
 def add_command(
-    commands: Commands,
-    name: str,
-    summary: str,
-    env: str,
-    epilog: str = _EXIT_HELP,
-    *,
-    receipt: bool = True,
-    **defaults: Any,
+    commands: Commands, name: str, summary: str, env: str, epilog: str = _EXIT_HELP, **defaults: Any
 ) -> argparse.ArgumentParser:
     """A service command's parser: its help, the environment it reads, ``--json``, the
-    receipt id it takes (with ``receipt``), and ``defaults`` (``run``, ``kind``)."""
+    receipt id (but for ``request`` and ``verify-login``), and ``defaults`` (``run``, ...)."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
@@ -581,7 +573,7 @@ def add_command(
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (snake_case field names)"
     )
-    if receipt:
+    if name not in ("request", "verify-login"):
         parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
     parser.set_defaults(**defaults)
     return parser
@@ -613,7 +605,6 @@ def add_parsers(commands: Commands) -> None:
         "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
         env,
         SHIELDED_EXIT_HELP,
-        receipt=False,
         run=run_verify_login,
     )
     parser.add_argument("tx_id", metavar="TXID", help="the transaction id your app received")
@@ -649,7 +640,6 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
         f"ask a receiver to {kind.what} ({request_call})",
         env + defaults,
         f"prints the receipt id ({shown})\n{SHIELDED_EXIT_HELP}",
-        receipt=False,
         run=run_request,
         kind=kind,
     )
