@@ -663,14 +663,7 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
     summary = f"wait until a request is {done} (or {ends}), showing progress"
     epilog = f"exit status: 0 {done}, 2 {ends}, 3 timed out, 1 error"
     add = add_command(commands, "wait", summary, env, epilog, run=run_wait, kind=kind).add_argument
-    add("--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (2)")
-    add(
-        "--timeout",
-        type=seconds,
-        default=None,
-        metavar="S",
-        help="give up after S seconds (default: a few seconds after the request expires)",
-    )
+    add_polling(add, 2.0, "seconds between polls (2)")
     add("-q", "--quiet", action="store_true", help="no progress on stderr")
 
     within = ", within 10 minutes" if kind.generation == "barocert" else ""
@@ -682,6 +675,18 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
         parser.add_argument(
             "--signature", metavar="S", help="App to App: the signature your app got from KakaoTalk"
         )
+
+
+def add_polling(add: Callable[..., Any], interval: float | None, interval_help: str) -> None:
+    """``--interval`` (``interval`` by default) and ``--timeout``, with ``add_argument``."""
+    add("--interval", type=seconds, default=interval, metavar="S", help=interval_help)
+    add(
+        "--timeout",
+        type=seconds,
+        default=None,
+        metavar="S",
+        help="give up after S seconds (default: a few seconds after the request expires)",
+    )
 
 
 def _handles(kind: AnyKind) -> list[str]:
@@ -740,12 +745,11 @@ async def run_state(args: argparse.Namespace) -> int:
 async def run_wait(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
     progress = _progress.progress_for(sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  ")
-    options = {"timeout": args.timeout, "interval": args.interval}
     async with connected(CLIENTS[kind.generation]) as client:
-        if kind.generation == "barocert":
-            states = client.watch_status(args.receipt_id, kind=kind.segment, **options)
-        else:
-            states = client.watch_state(kind.receipt(receipt_id=args.receipt_id), **options)
+        # The generic watch of both generations' watch_state and watch_status.
+        states = client._watch(
+            kind, client.client_code, args.receipt_id, timeout=args.timeout, interval=args.interval
+        )
         try:
             _, last = await _progress.follow(states, progress)
         except SignTimeout as exc:

@@ -12,7 +12,7 @@ import contextlib
 import sys
 import time
 
-from kakaocert_async._arguments import seconds, sign_after
+from kakaocert_async._arguments import sign_after
 from kakaocert_async._client import BoundClient, Client
 from kakaocert_async._kinds import ESIGN
 from kakaocert_async._models import ESignRequest, SignState
@@ -27,9 +27,11 @@ from . import (
     CommandError,
     Commands,
     _progress,
+    add_polling,
     build_request,
     command,
     connected,
+    env_help,
     flag_of,
     request_flags,
     revealed,
@@ -60,10 +62,8 @@ def add_parser(commands: Commands) -> None:
             "the real service."
         ),
         epilog=(
-            "live: credentials from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"
-            " KAKAOCERT_CLIENT_CODE\n(KAKAOCERT_API_URL and KAKAOCERT_AUTH_URL to point"
-            " elsewhere); --name, --phone, --birthday\nand --call-center (or"
-            f" ${CALL_CENTER_VAR}) are then required.\n\n"
+            f"{env_help(Client.variables)}  (read with --live, which needs --name, --phone,"
+            f" --birthday and\n  --call-center or ${CALL_CENTER_VAR})\n\n"
             "exit status: 0 signed and verified, 2 expired, 3 timed out, 1 error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -81,14 +81,8 @@ def add_parser(commands: Commands) -> None:
         metavar="S",
         help=f"sandbox: seconds until the receiver signs, or 'never' ({DEFAULT_SIGN_AFTER:g})",
     )
-    add(
-        "--interval",
-        type=seconds,
-        default=None,
-        metavar="S",
-        help=f"seconds between polls ({SANDBOX_INTERVAL:g} on the sandbox, {LIVE_INTERVAL:g} live)",
-    )
-    add("--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds")
+    live = f"{SANDBOX_INTERVAL:g} on the sandbox, {LIVE_INTERVAL:g} live"
+    add_polling(add, None, f"seconds between polls ({live})")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
     own = parser.add_argument_group("the request")
     defaults = {"tms_title": TITLE, "token": TOKEN}
