@@ -6,7 +6,7 @@ same four for each family under ``esign``, ``identity`` and ``cms``, and for
 Barocert's kinds under ``barocert``, with ``BAROCERT_*``); ``demo`` runs a
 whole signature on the in-process sandbox (or ``--live``); ``sandbox`` serves the
 sandbox on a port. Each command is a subparser that sets ``run(args) -> int``; the
-service commands live in ``kakaocert_async._cli``, the demo in its ``_demo``.
+commands live in ``kakaocert_async._cli``.
 
 Exit status: 0 done (signed, for ``wait`` and ``demo``), 2 expired, 3 timed out,
 1 any other error (bad arguments included), with one line on stderr; 130 Ctrl+C,
@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import cast
 
 from kakaocert_async import _cli
-from kakaocert_async._cli import _demo
 from kakaocert_async._version import __version__
 from kakaocert_async.sandbox import _cli as sandbox_cli
 
@@ -49,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         _cli.Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     )
     _cli.add_parsers(commands)
-    _demo.add_parser(commands)
+    _cli.add_demo(commands)
     sandbox_cli.add_parser(commands)
     return parser
 

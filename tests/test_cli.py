@@ -20,11 +20,11 @@ import pytest
 from kakaocert_async import ESignStatus, SignState
 from kakaocert_async.__main__ import main
 from kakaocert_async._cli import (
+    DEMO_TOKEN,
     EXIT_ERROR,
     EXIT_EXPIRED,
     EXIT_OK,
     EXIT_TIMEOUT,
-    _demo,
     _progress,
     to_json,
 )
@@ -595,7 +595,7 @@ def test_demo_runs_on_the_in_process_sandbox(
     assert lines[1] == f"1. request_esign  -> receipt_id {receipt_id}"
     assert "   states seen: pending -> signed" in lines
     index = lines.index("3. verify_esign   -> signed_data (1032 characters):")
-    assert lines[index + 1] == expected_signed_data(Sandbox(), receipt_id, _demo.TOKEN)
+    assert lines[index + 1] == expected_signed_data(Sandbox(), receipt_id, DEMO_TOKEN)
     assert lines[-1].startswith("Signed and verified in ")
     assert_no_personal_data(out)
 

@@ -1,4 +1,4 @@
-"""The command line's service commands, and what every command shares.
+"""The command line's commands but ``sandbox``: the service commands and ``demo``.
 
 ``request``, ``state``, ``wait`` and ``verify`` of every kind are built from the
 kinds' table (``_kinds``, ``barocert._kinds``) and their models, the same for
@@ -9,6 +9,8 @@ kind needs nothing here. The bare commands are the e-signature's, as they always
 were; ``barocert`` also holds ``verify-login``. Each command reads the credentials
 from its generation's environment variables, prints its result on stdout (plain,
 or one JSON object with ``--json``) and reports any failure as one line on stderr.
+``demo`` is made of the same parts: e-sign's request flags, the polling flags, the
+progress display.
 
 What every command shares: the parser, the exit codes, the one-line errors, Ctrl+C
 during a call the service takes once, the environment and JSON.
@@ -29,6 +31,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import types
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Container, Coroutine
@@ -40,8 +43,8 @@ import attrs
 import cattrs
 
 from kakaocert_async import _kinds, barocert
-from kakaocert_async._arguments import seconds
-from kakaocert_async._client import Client
+from kakaocert_async._arguments import seconds, sign_after
+from kakaocert_async._client import BoundClient, Client
 from kakaocert_async._env import Environment, Variables
 from kakaocert_async._errors import (
     CLIENT_ERROR_CODE,
@@ -56,10 +59,11 @@ from kakaocert_async._errors import (
     VerifyOutcomeUnknown,
 )
 from kakaocert_async._kinds import ESIGN, AnyKind
-from kakaocert_async._models import DEFAULT_EXPIRES_IN, SignState
+from kakaocert_async._models import DEFAULT_EXPIRES_IN, ESignRequest, SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async.barocert import State
 from kakaocert_async.barocert import _kinds as barocert_kinds
+from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
 from . import _progress
 
@@ -782,4 +786,141 @@ async def run_verify_login(args: argparse.Namespace) -> int:
         verify = client.verify_login(args.tx_id)
         verified = await shielded_verify(verify, args.tx_id, group=None)
     print_result(args, verified, verified.signed_data)
+    return EXIT_OK
+
+
+# The demo: request, await and verify one signature, showing each step ----------------
+# On the in-process sandbox by default (it signs --sign-after seconds after the request;
+# no network, no credentials); with --live, on the real service, with the credentials
+# from the environment and the receiver from the flags.
+
+SANDBOX_INTERVAL = 0.5
+LIVE_INTERVAL = 2.0
+DEMO_TITLE = "kakaocert-async 데모"
+DEMO_TOKEN = "kakaocert-async demo: 이 문장에 전자서명합니다."  # noqa: S105 -- the text signed
+# The manual's example receiver; the sandbox sends no message to anyone.
+SANDBOX_RECEIVER = {
+    "receiver_name": Secret("홍길동"),
+    "receiver_hp": Secret("01012341234"),
+    "receiver_birthday": Secret("19900108"),
+}
+SANDBOX_CALL_CENTER = "1600-0000"
+
+
+def add_demo(commands: Commands) -> None:
+    """Add the ``demo`` subcommand to ``commands``: its own flags, and those of ``request``
+    (none required: the sandbox has a receiver, and the demo a text to sign)."""
+    parser = commands.add_parser(
+        "demo",
+        help="request, await and verify one signature, step by step (sandbox or --live)",
+        description=(
+            "Request a signature, wait for it with progress, verify it and print the signed\n"
+            "data: on an in-process sandbox (no network, no credentials), or with --live on\n"
+            "the real service."
+        ),
+        epilog=(
+            f"{env_help(Client.variables)}  (read with --live, which needs --name, --phone,"
+            f" --birthday and\n  --call-center or ${CALL_CENTER_VAR})\n\n"
+            "exit status: 0 signed and verified, 2 expired, 3 timed out, 1 error"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "--live",
+        action="store_true",
+        help="use the real service instead of the sandbox: a KakaoTalk message is sent",
+    )
+    add(
+        "--sign-after",
+        type=sign_after,
+        default=DEFAULT_SIGN_AFTER,
+        metavar="S",
+        help=f"sandbox: seconds until the receiver signs, or 'never' ({DEFAULT_SIGN_AFTER:g})",
+    )
+    live = f"{SANDBOX_INTERVAL:g} on the sandbox, {LIVE_INTERVAL:g} live"
+    add_polling(add, None, f"seconds between polls ({live})")
+    receiver = parser.add_argument_group("the receiver (--live; never printed)")
+    own = parser.add_argument_group("the request")
+    defaults = {"tms_title": DEMO_TITLE, "token": DEMO_TOKEN}
+    for flag in request_flags(ESignRequest):
+        default = defaults.get(flag.field, flag.options.get("default"))
+        flag.add(receiver if flag.field in RECEIVER else own, required=False, default=default)
+    parser.set_defaults(run=run_demo, kind=ESIGN)
+
+
+@command
+async def run_demo(args: argparse.Namespace) -> int:
+    """The demo itself, on stdout; its exit status."""
+    started = time.monotonic()
+    rich = _progress.console(sys.stdout)
+    arrow = " → " if rich is not None else " -> "
+
+    def line(text: str, style: str | None = None) -> None:
+        if rich is None:
+            print(text, flush=True)
+        else:
+            rich.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+    # The request, checked first (nothing is sent if it is wrong): the sandbox's receiver
+    # and call center where none is given, but for --live, which needs them.
+    missing = [flag_of(field) for field in RECEIVER if not revealed(getattr(args, field))]
+    if args.live and missing:
+        raise CommandError(
+            f"demo --live needs the receiver's --name, --phone and --birthday"
+            f" (missing: {', '.join(missing)})"
+        )
+    if not args.live:
+        for field, value in SANDBOX_RECEIVER.items():
+            setattr(args, field, getattr(args, field) or value)
+        args.call_center_num = args.call_center_num or SANDBOX_CALL_CENTER
+    request = build_request(args)
+    async with contextlib.AsyncExitStack() as stack:
+        client: BoundClient
+        if args.live:
+            client = await stack.enter_async_context(connected(Client))
+            url, code = client._connection.base_url, client.client_code
+            where = f"the service at {url} (client code {code})"
+        else:
+            from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra
+
+            try:
+                require_extra()
+            except SandboxUnavailable as exc:
+                raise CommandError(f"{exc} (or run the demo --live)") from None
+            sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
+            client = sandbox.client().for_client(sandbox.client_code)  # closed with the sandbox
+            signs = (
+                "never signs by itself"
+                if args.sign_after is None
+                else f"the receiver signs {args.sign_after:g} s after the request"
+            )
+            where = f"the in-process sandbox ({signs})"
+        line(f"KakaoCert demo on {where}", style="bold")
+        interval = args.interval or (LIVE_INTERVAL if args.live else SANDBOX_INTERVAL)
+
+        receipt = await client.request_esign(request)
+        line(f"1. request_esign {arrow}receipt_id {receipt.receipt_id}", style="cyan")
+
+        line(f"2. await_signed   polling every {interval:g} s", style="cyan")
+        states = client.watch_esign_state(
+            receipt.receipt_id, interval=interval, timeout=args.timeout
+        )
+        progress = _progress.progress_for(sys.stdout, indent=3)
+        first, last = await _progress.follow(states, progress)
+        # Pending, then signed or expired: the first state read and the last.
+        seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
+        line("   states seen: " + arrow.join(seen))
+        if last.state is SignState.EXPIRED:
+            line("The request expired before it was signed.", style="bold red")
+            return EXIT_EXPIRED
+
+        verification = await client.verify_esign(receipt.receipt_id)
+        signed_data = verification.signed_data
+        line(
+            f"3. verify_esign  {arrow}signed_data ({len(signed_data)} characters):",
+            style="cyan",
+        )
+        line(signed_data)
+    line(f"Signed and verified in {time.monotonic() - started:.1f} s.", style="bold green")
     return EXIT_OK
