@@ -285,22 +285,6 @@ def _result(outcome: T | Exception) -> T:
     return outcome
 
 
-async def shielded_request(call: Awaitable[Any], *, group: str) -> Any:
-    """:func:`shielded` for a request; ``group`` is the command's (``esign``, ``barocert sign``)."""
-    return await shielded(
-        call,
-        what="the request",
-        kept=lambda receipt: (
-            f"interrupted, but the request had been sent: its receipt id, {receipt.receipt_id},"
-            f" is printed; `{PROG} {group} wait {receipt.receipt_id}` follows it"
-        ),
-        unknown=(
-            "interrupted before the request's answer came: it may have been sent (a KakaoTalk"
-            " message may have gone out), and no receipt id is known"
-        ),
-    )
-
-
 async def shielded_verify(call: Awaitable[T], receipt_id: str, *, group: str | None) -> T:
     """:func:`shielded` for a verify of ``receipt_id``; ``group`` is the command's, whose
     ``state`` shows ``verify_dt`` (``None`` for a login, which has no state)."""
@@ -482,17 +466,16 @@ def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: Contai
         options.update(nargs=len(metavar), action="append", metavar=metavar)
         help_text += f" Repeat {flag_of(name)} for each."
     default = _DEFAULTS.get(name, field.default)
-    if default is None and hint is typed:
-        default = attrs.NOTHING  # not optional: None only stands for "not given" (token)
-    if default is not attrs.NOTHING:
-        options["default"] = default
+    # Not optional if it has no default, or None only stands for "not given" (token).
+    unset = default is attrs.NOTHING or (default is None and hint is typed)
+    options["default"] = None if default is attrs.NOTHING else default
     if name in _FROM_ENV:
         options["default"] = os.environ.get(_FROM_ENV[name], "").strip() or None
         help_text += f" (default: ${_FROM_ENV[name]})"
     elif name in _DEFAULTS:
         help_text += " (default: %(default)s)"
     by_hash = _BY_HASH.get(name) if "token_type" in hints else None
-    required = default is attrs.NOTHING and by_hash is None and name not in _FROM_ENV
+    required = unset and by_hash is None and name not in _FROM_ENV
     return Flag(
         field=name,
         flag=flag_of(name),
@@ -721,8 +704,18 @@ async def run_request(args: argparse.Namespace) -> int:
     in_model = "app_to_app" in attrs.fields_dict(kind.request)
     options = {"app_to_app": True} if getattr(args, "app_to_app", False) and not in_model else {}
     async with connected(CLIENTS[kind.generation]) as client:
-        call = client.request(request, **options)
-        receipt = await shielded_request(call, group=_group_words(kind))
+        receipt = await shielded(
+            client.request(request, **options),
+            what="the request",
+            kept=lambda receipt: (
+                f"interrupted, but the request had been sent: its receipt id, {receipt.receipt_id},"
+                f" is printed; `{PROG} {_group_words(kind)} wait {receipt.receipt_id}` follows it"
+            ),
+            unknown=(
+                "interrupted before the request's answer came: it may have been sent (a KakaoTalk"
+                " message may have gone out), and no receipt id is known"
+            ),
+        )
     handles = [getattr(receipt, name) for name in _handles(kind)]
     shown = [receipt.receipt_id, *(handle for handle in handles if handle is not None)]
     print_result(args, receipt, "\n".join(shown))
@@ -798,13 +791,13 @@ SANDBOX_INTERVAL = 0.5
 LIVE_INTERVAL = 2.0
 DEMO_TITLE = "kakaocert-async 데모"
 DEMO_TOKEN = "kakaocert-async demo: 이 문장에 전자서명합니다."  # noqa: S105 -- the text signed
-# The manual's example receiver; the sandbox sends no message to anyone.
-SANDBOX_RECEIVER = {
+# The manual's example receiver (the sandbox sends no message to anyone), as flags give it.
+SANDBOX_REQUEST = {
     "receiver_name": Secret("홍길동"),
     "receiver_hp": Secret("01012341234"),
     "receiver_birthday": Secret("19900108"),
+    "call_center_num": "1600-0000",
 }
-SANDBOX_CALL_CENTER = "1600-0000"
 
 
 def add_demo(commands: Commands) -> None:
@@ -871,9 +864,8 @@ async def run_demo(args: argparse.Namespace) -> int:
             f" (missing: {', '.join(missing)})"
         )
     if not args.live:
-        for field, value in SANDBOX_RECEIVER.items():
+        for field, value in SANDBOX_REQUEST.items():
             setattr(args, field, getattr(args, field) or value)
-        args.call_center_num = args.call_center_num or SANDBOX_CALL_CENTER
     request = build_request(args)
     async with contextlib.AsyncExitStack() as stack:
         client: BoundClient
