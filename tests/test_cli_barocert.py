@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kakaocert_async.__main__ import main
-from kakaocert_async._cli import EXIT_ERROR, EXIT_EXPIRED, EXIT_OK, EXIT_TIMEOUT
+from kakaocert_async._cli import EXIT_ERROR, EXIT_EXPIRED, EXIT_OK, EXIT_TIMEOUT, main
 from kakaocert_async.barocert import (
     BankServiceType,
     CMSRequest,

@@ -46,8 +46,7 @@ from kakaocert_async import (
     VerifyOutcomeUnknown,
     barocert,
 )
-from kakaocert_async.__main__ import main
-from kakaocert_async._cli import EXIT_ERROR
+from kakaocert_async._cli import EXIT_ERROR, main
 from kakaocert_async._http import Gate
 from kakaocert_async._transports import AiohttpBackend
 from kakaocert_async._validation import path_value

@@ -1,19 +1,28 @@
-"""The command line's commands but ``sandbox``: the service commands and ``demo``.
+"""The command line, ``kakaocert-async COMMAND`` (also ``python -m kakaocert_async``).
 
-``request``, ``state``, ``wait`` and ``verify`` of every kind are built from the
-kinds' table (``_kinds``, ``barocert._kinds``) and their models, the same for
-each: a kind's group is its name (``cms``; ``barocert.multi_sign`` is ``barocert
-multi-sign``), its calls go through the client's generic operations, and its
-``request`` has a flag per field of its request model (:class:`Flag`), so a new
-kind needs nothing here. The bare commands are the e-signature's, as they always
-were; ``barocert`` also holds ``verify-login``. Each command reads the credentials
-from its generation's environment variables, prints its result on stdout (plain,
-or one JSON object with ``--json``) and reports any failure as one line on stderr.
-``demo`` is made of the same parts: e-sign's request flags, the polling flags, the
-progress display.
+Commands: ``request``, ``state``, ``wait`` and ``verify`` call the service with
+the credentials of the ``KAKAOCERT_*`` environment variables (e-signatures; the
+same four for each family under ``esign``, ``identity`` and ``cms``, and for
+Barocert's kinds under ``barocert``, with ``BAROCERT_*``); ``demo`` runs a whole
+signature on the in-process sandbox (or ``--live``); ``sandbox`` (its parser and
+its run in ``sandbox._cli``) serves the sandbox on a port. Each command is a
+subparser that sets ``run(args) -> int``.
 
-What every command shares: the parser, the exit codes, the one-line errors, Ctrl+C
-during a call the service takes once, the environment and JSON.
+The service commands are built from the kinds' table (``_kinds``,
+``barocert._kinds``) and their models, the same for each: a kind's group is its
+name (``cms``; ``barocert.multi_sign`` is ``barocert multi-sign``), its calls go
+through the client's generic operations, and its ``request`` has a flag per field
+of its request model (:class:`Flag`), so a new kind needs nothing here. The bare
+commands are the e-signature's, as they always were; ``barocert`` also holds
+``verify-login``. Each command reads the credentials from its generation's
+environment variables, prints its result on stdout (plain, or one JSON object with
+``--json``) and reports any failure as one line on stderr. ``demo`` is made of the
+same parts: e-sign's request flags, the polling flags, the progress display.
+
+Exit status: 0 done (signed, for ``wait`` and ``demo``), 2 expired, 3 timed out,
+1 any other error (bad arguments included), with one line on stderr; 130 Ctrl+C,
+and 4 Ctrl+C while a verify or request was in flight and its answer did not come
+(the outcome unknown). See ``docs/cli.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import enum
 import functools
 import inspect
 import json
+import math
 import os
 import re
 import signal
@@ -34,10 +44,9 @@ import threading
 import time
 import types
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable, Container, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any, NoReturn, TypeAlias, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol, TypeAlias, TypeVar, cast
 
 import attrs
 import cattrs
@@ -54,6 +63,7 @@ from kakaocert_async._errors import (
     RequestNotSent,
     ServiceUnreachable,
     SignTimeout,
+    Status,
     TransportError,
     ValidationError,
     VerifyOutcomeUnknown,
@@ -61,11 +71,17 @@ from kakaocert_async._errors import (
 from kakaocert_async._kinds import ESIGN, AnyKind
 from kakaocert_async._models import DEFAULT_EXPIRES_IN, ESignRequest, SignState
 from kakaocert_async._secret import Secret
+from kakaocert_async._version import __version__
 from kakaocert_async.barocert import State
 from kakaocert_async.barocert import _kinds as barocert_kinds
+from kakaocert_async.sandbox import _cli as sandbox_cli
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
-from . import _progress
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
 
 PROG = "kakaocert-async"
 
@@ -243,7 +259,7 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
     pressed = loop.create_future()
     presses = 0
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
+    def on_sigint(signum: int, frame: types.FrameType | None) -> None:
         nonlocal presses
         presses += 1
         if presses > 1:
@@ -312,7 +328,7 @@ async def shielded_verify(call: Awaitable[T], receipt_id: str, *, group: str | N
 
 
 @contextlib.asynccontextmanager
-async def connected(client_class: type[Any]) -> AsyncIterator[Any]:
+async def connected(client_class: type[Any]) -> AsyncGenerator[Any, None]:
     """A client of ``client_class`` from its environment variables (the client code
     required: every command needs one), bound to that client code; a
     :class:`ValidationError` names what is missing, and suggests the sandbox."""
@@ -370,7 +386,7 @@ _SET_OTHERWISE = ("token_type", "app_to_app")
 """Fields set by other flags: by whether files were given, and ``--app-to-app``."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class Flag:
     """A field of a request model as a flag, made of the field's name, type, default and
     doc; personal (a :class:`Secret` until the request is built) if its repr masks it."""
@@ -449,7 +465,7 @@ def request_flags(model: type[Any]) -> list[Flag]:
     ]
 
 
-def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: Container[str]) -> Flag:
+def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: dict[str, Any]) -> Flag:
     name = field.name
     hint = _bare(typed)
     element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
@@ -475,15 +491,8 @@ def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: Contai
     elif name in _DEFAULTS:
         help_text += " (default: %(default)s)"
     by_hash = _BY_HASH.get(name) if "token_type" in hints else None
-    required = unset and by_hash is None and name not in _FROM_ENV
-    return Flag(
-        field=name,
-        flag=flag_of(name),
-        metavar=metavar,
-        options={**options, "required": required, "help": help_text},
-        element=element,
-        by_hash=by_hash,
-    )
+    options.update(required=unset and by_hash is None and name not in _FROM_ENV, help=help_text)
+    return Flag(name, flag_of(name), metavar, options, element, by_hash)
 
 
 def build_request(args: argparse.Namespace) -> Any:
@@ -520,7 +529,7 @@ def _attribute_docs(model: type[Any]) -> dict[str, str]:
     return {name: " ".join(text.split()) for name, text in entries}
 
 
-def _help(doc: str, name: str, fields: Container[str]) -> str:
+def _help(doc: str, name: str, fields: dict[str, Any]) -> str:
     """The doc of the field ``name`` as a help text: reST roles and literals as plain
     text, another field as its flag, and nothing of reprs (no flag is printed)."""
 
@@ -741,21 +750,21 @@ async def run_state(args: argparse.Namespace) -> int:
 @command
 async def run_wait(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
-    progress = _progress.progress_for(sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  ")
+    progress = progress_for(sys.stderr, quiet=args.quiet, label=f"{args.receipt_id}  ")
     async with connected(CLIENTS[kind.generation]) as client:
         # The generic watch of both generations' watch_state and watch_status.
         states = client._watch(
             kind, client.client_code, args.receipt_id, timeout=args.timeout, interval=args.interval
         )
         try:
-            _, last = await _progress.follow(states, progress)
+            _, last = await follow(states, progress)
         except SignTimeout as exc:
             # Still pending: with --json, the last state read, for scripts.
             if args.json and exc.last_status is not None:
                 print(to_json(exc.last_status))
             raise
     print_result(args, last, last.state.name.lower())
-    return EXIT_OK if _progress.signed(last) else EXIT_EXPIRED
+    return EXIT_OK if signed(last) else EXIT_EXPIRED
 
 
 @command
@@ -780,6 +789,184 @@ async def run_verify_login(args: argparse.Namespace) -> int:
         verified = await shielded_verify(verify, args.tx_id, group=None)
     print_result(args, verified, verified.signed_data)
     return EXIT_OK
+
+
+# Progress while a signature is awaited -----------------------------------------------
+# A live line on a terminal (spinner, state, seconds left, ticking between polls) when
+# rich is installed (the cli extra), else plain lines: one when the state changes and,
+# while pending, every HEARTBEAT seconds.
+
+Clock = Callable[[], float]
+_Self = TypeVar("_Self", bound="Progress")
+S = TypeVar("S", bound="StatusLike")
+
+
+class StatusLike(Status, Protocol):
+    """A status of either generation (2.x's ``StatusBase``, Barocert's ``Status``), as
+    the polling loop reads it, with its state's name and when it was opened."""
+
+    @property
+    def state(self) -> enum.IntEnum: ...
+    @property
+    def view_dt(self) -> dt.datetime | None: ...
+
+
+def signed(status: StatusLike) -> bool:
+    """Whether the receiver signed: state 1 in both generations (SIGNED, COMPLETED)."""
+    return status.is_final and int(status.state) == 1
+
+
+HEARTBEAT = 30.0
+"""Seconds between plain lines while nothing changes."""
+
+
+def describe(status: StatusLike, now: float) -> str:
+    """One status in words, by its state's name: ``pending, 57 s left``,
+    ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
+    ``completed``, ``refused``, ...). ``now`` is epoch seconds."""
+    name = status.state.name.lower()
+    if status.is_final:
+        return name
+    text = f"{name} (opened)" if status.view_dt is not None else name
+    if status.expire_dt is not None:
+        expires_at = status.expire_dt.timestamp()
+    elif status.request_dt is not None and status.expires_in is not None:
+        expires_at = status.request_dt.timestamp() + status.expires_in
+    else:
+        return text  # the seconds left are unknown
+    return f"{text}, {math.ceil(max(expires_at - now, 0.0))} s left"
+
+
+@attrs.define
+class Progress:
+    """Shows the states of one receipt as they are read (this one shows nothing:
+    ``--quiet``); a context manager, entered while they are. Each line is ``indent``
+    spaces, ``label``, then the state in words."""
+
+    _out: Any = None
+    """Where: a stream (:class:`PlainProgress`) or a rich console (:class:`RichProgress`)."""
+    _label: str = attrs.field(default="", kw_only=True)
+    _indent: int = attrs.field(default=0, kw_only=True)
+    _clock: Clock = attrs.field(default=time.time, kw_only=True)
+    _last: StatusLike | None = attrs.field(default=None, init=False)
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def update(self, status: StatusLike) -> None:
+        self._last = status
+
+    def _line(self, status: StatusLike, now: float, mark: str = "") -> str:
+        return f"{' ' * self._indent}{mark}{self._label}{describe(status, now)}"
+
+
+@attrs.define
+class PlainProgress(Progress):
+    """One line per change of state (or opening), and a heartbeat line while pending."""
+
+    _heartbeat: float = attrs.field(default=HEARTBEAT, kw_only=True)
+    _shown: tuple[int, bool] | None = attrs.field(default=None, init=False)
+    _shown_at: float = attrs.field(default=0.0, init=False)
+
+    def update(self, status: StatusLike) -> None:
+        now = self._clock()
+        key = (status.state, status.view_dt is not None)
+        if key == self._shown and now - self._shown_at < self._heartbeat:
+            return
+        self._shown, self._shown_at = key, now
+        print(self._line(status, now), file=self._out, flush=True)
+
+
+# The last line a rich display leaves: still pending (None), signed, or ended unsigned.
+_MARKS = {None: ("… ", "yellow"), True: ("✔ ", "bold green"), False: ("✘ ", "bold red")}
+
+
+@attrs.define
+class RichProgress(Progress):
+    """A spinner with the state and the seconds left, redrawn several times a second;
+    on exit it leaves one line: the last state read."""
+
+    _live: Live = attrs.field(init=False)
+
+    @_live.default
+    def _display(self) -> Live:
+        from rich.live import Live
+        from rich.padding import Padding
+        from rich.spinner import Spinner
+
+        # The spinner's text is this object, rendered anew each frame: the seconds tick.
+        spinner = Spinner("dots", text=self, style="cyan")
+        return Live(
+            Padding(spinner, (0, 0, 0, self._indent)),
+            console=self._out,
+            transient=True,
+            refresh_per_second=8,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+
+    def __rich__(self) -> Text:
+        from rich.text import Text
+
+        last = self._last
+        return Text(
+            self._label + ("reading the state" if last is None else describe(last, self._clock()))
+        )
+
+    def __enter__(self) -> RichProgress:
+        self._live.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._live.stop()
+        if (last := self._last) is not None:
+            mark, style = _MARKS[signed(last) if last.is_final else None]
+            line = self._line(last, self._clock(), mark)
+            self._out.print(line, style=style, highlight=False, markup=False)
+
+    def update(self, status: StatusLike) -> None:
+        super().update(status)
+        self._live.refresh()
+
+
+def console(stream: IO[str]) -> Console | None:
+    """A rich console on ``stream`` if it is a terminal and rich (the ``cli`` extra) is
+    installed: lines styled, and progress live."""
+    if stream.isatty():
+        with contextlib.suppress(ImportError):
+            from rich.console import Console
+
+            return Console(file=stream)
+    return None
+
+
+async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S, S]:
+    """Show each state of ``states`` (a client's ``watch_state``) on ``progress``, and
+    return the first read and the last, which is final."""
+    first = last = None
+    with progress:
+        async with contextlib.aclosing(states):
+            async for last in states:
+                first = first or last
+                progress.update(last)
+    assert last is not None  # watch_state yields or raises
+    return first or last, last
+
+
+def progress_for(
+    stream: IO[str], *, quiet: bool = False, label: str = "", indent: int = 0
+) -> Progress:
+    """The progress display for ``stream``: rich on a terminal, plain lines otherwise
+    (none with ``quiet``)."""
+    if quiet:
+        return Progress()
+    rich = console(stream)
+    if rich is not None:
+        return RichProgress(rich, label=label, indent=indent)
+    return PlainProgress(stream, label=label, indent=indent)
 
 
 # The demo: request, await and verify one signature, showing each step ----------------
@@ -846,7 +1033,7 @@ def add_demo(commands: Commands) -> None:
 async def run_demo(args: argparse.Namespace) -> int:
     """The demo itself, on stdout; its exit status."""
     started = time.monotonic()
-    rich = _progress.console(sys.stdout)
+    rich = console(sys.stdout)
     arrow = " → " if rich is not None else " -> "
 
     def line(text: str, style: str | None = None) -> None:
@@ -898,8 +1085,8 @@ async def run_demo(args: argparse.Namespace) -> int:
         states = client.watch_esign_state(
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        progress = _progress.progress_for(sys.stdout, indent=3)
-        first, last = await _progress.follow(states, progress)
+        progress = progress_for(sys.stdout, indent=3)
+        first, last = await follow(states, progress)
         # Pending, then signed or expired: the first state read and the last.
         seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
         line("   states seen: " + arrow.join(seen))
@@ -916,3 +1103,44 @@ async def run_demo(args: argparse.Namespace) -> int:
         line(signed_data)
     line(f"Signed and verified in {time.monotonic() - started:.1f} s.", style="bold green")
     return EXIT_OK
+
+
+# The parser of every command, and the program -------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog=PROG,
+        description=(
+            "KakaoCert e-signatures, identity verification and CMS withdrawal consents from"
+            " the command line, Barocert's too (kakaocert-async barocert), and a local sandbox."
+        ),
+        epilog=(
+            "exit status: 0 done (wait, demo: signed), 2 expired, 3 timed out, 1 error,\n"
+            "130 interrupted, 4 interrupted during a verify or request whose answer did not"
+            " come.\n"
+            "Credentials come from KAKAOCERT_LINK_ID, KAKAOCERT_SECRET_KEY and"
+            " KAKAOCERT_CLIENT_CODE\n(barocert: BAROCERT_*, falling back to those);"
+            " see COMMAND --help, and docs/cli.md."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = cast(
+        Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    )
+    add_parsers(commands)
+    add_demo(commands)
+    sandbox_cli.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status.
+
+    Bad arguments print one line and raise ``SystemExit(1)``, as ``--help`` and
+    ``--version`` raise ``SystemExit(0)``.
+    """
+    args = build_parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
