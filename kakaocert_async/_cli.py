@@ -349,8 +349,7 @@ def to_plain(model: object) -> dict[str, object]:
     """A model as a dict of its (snake_case) field names; datetimes as ISO 8601 strings,
     a state by its name: ``"pending"``, ``"signed"`` or ``"expired"`` (Barocert's
     ``"waiting"``, ``"completed"``, ``"expired"``, ``"refused"``, ``"failed"``)."""
-    data: dict[str, object] = _json.unstructure(model)
-    return data
+    return cast("dict[str, object]", _json.unstructure(model))
 
 
 def to_json(model: object) -> str:
@@ -700,18 +699,13 @@ def _group_words(kind: AnyKind) -> str:
     return kind.name.replace(".", " ").replace("_", "-")
 
 
-def print_result(args: argparse.Namespace, result: object, plain: str) -> None:
-    """``result`` as one JSON object with ``--json``, else ``plain``."""
-    print(to_json(result) if args.json else plain)
-
-
 @command
 async def run_request(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
     request = build_request(args)  # checked before anything else: nothing is sent
     # 2.x asks for App to App in the call, Barocert in the request model.
-    in_model = "app_to_app" in attrs.fields_dict(kind.request)
-    options = {"app_to_app": True} if getattr(args, "app_to_app", False) and not in_model else {}
+    in_call = kind.generation == "2.x" and getattr(args, "app_to_app", False)
+    options = {"app_to_app": True} if in_call else {}
     async with connected(CLIENTS[kind.generation]) as client:
         receipt = await shielded(
             client.request(request, **options),
@@ -727,7 +721,7 @@ async def run_request(args: argparse.Namespace) -> int:
         )
     handles = [getattr(receipt, name) for name in _handles(kind)]
     shown = [receipt.receipt_id, *(handle for handle in handles if handle is not None)]
-    print_result(args, receipt, "\n".join(shown))
+    print(to_json(receipt) if args.json else "\n".join(shown))
     return EXIT_OK
 
 
@@ -743,7 +737,7 @@ async def run_state(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
     async with connected(CLIENTS[kind.generation]) as client:
         status = await getattr(client, kind.methods[1])(args.receipt_id)
-    print_result(args, status, format_status(status))
+    print(to_json(status) if args.json else format_status(status))
     return EXIT_OK
 
 
@@ -763,22 +757,21 @@ async def run_wait(args: argparse.Namespace) -> int:
             if args.json and exc.last_status is not None:
                 print(to_json(exc.last_status))
             raise
-    print_result(args, last, last.state.name.lower())
+    print(to_json(last) if args.json else last.state.name.lower())
     return EXIT_OK if signed(last) else EXIT_EXPIRED
 
 
 @command
 async def run_verify(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
-    signature = getattr(args, "signature", None)  # 2.x's App to App only
-    given = (args.receipt_id,) if signature is None else (args.receipt_id, signature)
+    given = {"signature": args.signature} if "signature" in args else {}  # 2.x's App to App
     async with connected(CLIENTS[kind.generation]) as client:
-        call = getattr(client, kind.methods[2])(*given)
+        call = getattr(client, kind.methods[2])(args.receipt_id, **given)
         verified = await shielded_verify(call, args.receipt_id, group=_group_words(kind))
     # The signed data, or a multi-sign's, one line per document.
     documents = getattr(verified, "multi_signed_data", None)
     plain = verified.signed_data if documents is None else "\n".join(documents)
-    print_result(args, verified, plain)
+    print(to_json(verified) if args.json else plain)
     return EXIT_OK
 
 
@@ -787,7 +780,7 @@ async def run_verify_login(args: argparse.Namespace) -> int:
     async with connected(barocert.Client) as client:
         verify = client.verify_login(args.tx_id)
         verified = await shielded_verify(verify, args.tx_id, group=None)
-    print_result(args, verified, verified.signed_data)
+    print(to_json(verified) if args.json else verified.signed_data)
     return EXIT_OK
 
 
@@ -796,7 +789,6 @@ async def run_verify_login(args: argparse.Namespace) -> int:
 # rich is installed (the cli extra), else plain lines: one when the state changes and,
 # while pending, every HEARTBEAT seconds.
 
-Clock = Callable[[], float]
 _Self = TypeVar("_Self", bound="Progress")
 S = TypeVar("S", bound="StatusLike")
 
@@ -847,7 +839,7 @@ class Progress:
     """Where: a stream (:class:`PlainProgress`) or a rich console (:class:`RichProgress`)."""
     _label: str = attrs.field(default="", kw_only=True)
     _indent: int = attrs.field(default=0, kw_only=True)
-    _clock: Clock = attrs.field(default=time.time, kw_only=True)
+    _clock: Callable[[], float] = attrs.field(default=time.time, kw_only=True)
     _last: StatusLike | None = attrs.field(default=None, init=False)
 
     def __enter__(self: _Self) -> _Self:
@@ -1142,5 +1134,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``--version`` raise ``SystemExit(0)``.
     """
     args = build_parser().parse_args(argv)
-    status: int = args.run(args)
-    return status
+    return cast(int, args.run(args))
