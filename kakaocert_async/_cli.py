@@ -301,29 +301,6 @@ def _result(outcome: T | Exception) -> T:
     return outcome
 
 
-async def shielded_verify(call: Awaitable[T], receipt_id: str, *, group: str | None) -> T:
-    """:func:`shielded` for a verify of ``receipt_id``; ``group`` is the command's, whose
-    ``state`` shows ``verify_dt`` (``None`` for a login, which has no state)."""
-    if group is None:
-        consumed = f"login tx {receipt_id} may have been consumed"
-        check = "a login has no state to read: if it matters, have the user log in again"
-    else:
-        consumed = f"receipt {receipt_id} may have been consumed"
-        check = f"`{PROG} {group} state {receipt_id}` shows verify_dt if it went through"
-    return await shielded(
-        call,
-        what="the verify",
-        kept=lambda _: (
-            "interrupted, but the verify's answer came: its signed data is printed"
-            " (keep it: the service answers a verify once)"
-        ),
-        unknown=(
-            f"interrupted before the verify's answer came: {consumed} (the service answers a"
-            f" verify once), and the outcome is unknown; {check}"
-        ),
-    )
-
-
 # The service, from the environment ----------------------------------------------
 
 
@@ -600,9 +577,10 @@ def add_parsers(commands: Commands) -> None:
         "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
         env,
         SHIELDED_EXIT_HELP,
-        run=run_verify_login,
+        run=run_verify,
+        kind=None,
     )
-    parser.add_argument("tx_id", metavar="TXID", help="the transaction id your app received")
+    parser.add_argument("receipt_id", metavar="TXID", help="the transaction id your app received")
 
 
 def _group(commands: Commands, kind: AnyKind) -> Commands:
@@ -675,13 +653,8 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
 def add_polling(add: Callable[..., Any], interval: float | None, interval_help: str) -> None:
     """``--interval`` (``interval`` by default) and ``--timeout``, with ``add_argument``."""
     add("--interval", type=seconds, default=interval, metavar="S", help=interval_help)
-    add(
-        "--timeout",
-        type=seconds,
-        default=None,
-        metavar="S",
-        help="give up after S seconds (default: a few seconds after the request expires)",
-    )
+    after = "give up after S seconds (default: a few seconds after the request expires)"
+    add("--timeout", type=seconds, metavar="S", help=after)
 
 
 def _handles(kind: AnyKind) -> list[str]:
@@ -763,24 +736,37 @@ async def run_wait(args: argparse.Namespace) -> int:
 
 @command
 async def run_verify(args: argparse.Namespace) -> int:
-    kind: AnyKind = args.kind
+    """``verify ID`` of a kind, or (``kind`` None) ``barocert verify-login TXID``."""
+    kind: AnyKind | None = args.kind
     given = {"signature": args.signature} if "signature" in args else {}  # 2.x's App to App
-    async with connected(CLIENTS[kind.generation]) as client:
-        call = getattr(client, kind.methods[2])(args.receipt_id, **given)
-        verified = await shielded_verify(call, args.receipt_id, group=_group_words(kind))
+    receipt_id = args.receipt_id
+    if kind is None:  # a login, which has no state to read
+        client_class, method = barocert.Client, "verify_login"
+        consumed = f"login tx {receipt_id} may have been consumed"
+        check = "a login has no state to read: if it matters, have the user log in again"
+    else:
+        client_class, method = CLIENTS[kind.generation], kind.methods[2]
+        consumed = f"receipt {receipt_id} may have been consumed"
+        check = (
+            f"`{PROG} {_group_words(kind)} state {receipt_id}` shows verify_dt if it went through"
+        )
+    async with connected(client_class) as client:
+        verified = await shielded(
+            getattr(client, method)(receipt_id, **given),
+            what="the verify",
+            kept=lambda _: (
+                "interrupted, but the verify's answer came: its signed data is printed"
+                " (keep it: the service answers a verify once)"
+            ),
+            unknown=(
+                f"interrupted before the verify's answer came: {consumed} (the service answers"
+                f" a verify once), and the outcome is unknown; {check}"
+            ),
+        )
     # The signed data, or a multi-sign's, one line per document.
     documents = getattr(verified, "multi_signed_data", None)
     plain = verified.signed_data if documents is None else "\n".join(documents)
     print(to_json(verified) if args.json else plain)
-    return EXIT_OK
-
-
-@command
-async def run_verify_login(args: argparse.Namespace) -> int:
-    async with connected(barocert.Client) as client:
-        verify = client.verify_login(args.tx_id)
-        verified = await shielded_verify(verify, args.tx_id, group=None)
-    print(to_json(verified) if args.json else verified.signed_data)
     return EXIT_OK
 
 
