@@ -384,14 +384,10 @@ class Flag:
         if self.by_hash is not None:
             files: dict[str, Any] = {"type": Path, "metavar": "PATH"}
             if self.element is not None:
-                files = {"nargs": len(self.files), "action": "append", "metavar": self.files}
+                paths = (*self.metavar[:-1], "PATH")  # a document's title, and its file
+                files = {"nargs": len(paths), "action": "append", "metavar": paths}
             help_text = f"instead of {self.flag}: a file, whose hash is signed (HASH)"
             group.add_argument(self.by_hash, dest=f"{self.field}_file", help=help_text, **files)
-
-    @property
-    def files(self) -> tuple[str, ...]:
-        """What :attr:`by_hash` takes."""
-        return (*self.metavar[:-1], "PATH")
 
     def value(self, args: argparse.Namespace) -> Any:
         """The field's value, from the flags: revealed here, into the request."""
@@ -400,10 +396,9 @@ class Flag:
         if self.by_hash is not None:
             files = getattr(args, f"{self.field}_file")
             if (given is None) == (files is None):
-                raise CommandError(
-                    f"give {usage} or {' '.join((self.by_hash, *self.files))} (one of the two"
-                    + (", repeated)" if self.element else ")")
-                )
+                instead = " ".join((self.by_hash, *self.metavar[:-1], "PATH"))
+                repeated = ", repeated" if self.element else ""
+                raise CommandError(f"give {usage} or {instead} (one of the two{repeated})")
             if files is not None and self.element is None:
                 given = self.hash(files)
             elif files is not None:
@@ -698,19 +693,16 @@ async def run_request(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def format_status(status: object) -> str:
-    """The fields of a state that are set, one ``name  value`` line each."""
-    fields = {k: v for k, v in to_plain(status).items() if v is not None}
-    width = max(map(len, fields))
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in fields.items())
-
-
 @command
 async def run_state(args: argparse.Namespace) -> int:
     kind: AnyKind = args.kind
     async with connected(CLIENTS[kind.generation]) as client:
         status = await getattr(client, kind.methods[1])(args.receipt_id)
-    print(to_json(status) if args.json else format_status(status))
+    # Plain: the fields that are set, one ``name  value`` line each.
+    fields = {k: v for k, v in to_plain(status).items() if v is not None}
+    width = max(map(len, fields))
+    plain = "\n".join(f"{name:<{width}}  {value}" for name, value in fields.items())
+    print(to_json(status) if args.json else plain)
     return EXIT_OK
 
 
@@ -1000,11 +992,9 @@ def add_demo(commands: Commands) -> None:
     add_polling(add, None, f"seconds between polls ({live})")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")
     own = parser.add_argument_group("the request")
-    defaults = {"tms_title": DEMO_TITLE, "token": DEMO_TOKEN}
     for flag in request_flags(ESignRequest):
-        default = defaults.get(flag.field, flag.options.get("default"))
-        flag.add(receiver if flag.field in RECEIVER else own, required=False, default=default)
-    parser.set_defaults(run=run_demo, kind=ESIGN)
+        flag.add(receiver if flag.field in RECEIVER else own, required=False)
+    parser.set_defaults(run=run_demo, kind=ESIGN, tms_title=DEMO_TITLE, token=DEMO_TOKEN)
 
 
 @command
