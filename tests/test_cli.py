@@ -17,17 +17,8 @@ from collections.abc import Iterator
 import attrs
 import pytest
 
-from kakaocert_async import ESignStatus, SignState
-from kakaocert_async._cli import (
-    EXIT_ERROR,
-    EXIT_EXPIRED,
-    EXIT_OK,
-    EXIT_TIMEOUT,
-    _base,
-    _demo,
-    _progress,
-    main,
-)
+from kakaocert_async import ESignStatus, SignState, _cli
+from kakaocert_async._cli import EXIT_ERROR, EXIT_EXPIRED, EXIT_OK, EXIT_TIMEOUT, main
 from kakaocert_async._env import Environment
 from kakaocert_async._wire import KST
 from kakaocert_async.sandbox import Fault, Sandbox
@@ -490,7 +481,7 @@ def test_help_lists_the_commands_and_exit_codes(capsys: pytest.CaptureFixture[st
 def test_json_output_uses_snake_case_iso_times_and_state_names() -> None:
     when = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=KST)
     status = ESignStatus(receipt_id="1", state=SignState.EXPIRED, expire_dt=when)
-    body = json.loads(_base.to_json(status))
+    body = json.loads(_cli.to_json(status))
     assert body["expire_dt"] == "2025-01-02T03:04:05+09:00"
     assert body["state"] == "expired"
     assert body["app_to_app"] is None
@@ -526,13 +517,13 @@ NOW = 1_700_000_000.0
     ],
 )
 def test_describe(shown: ESignStatus, words: str) -> None:
-    assert _progress.describe(shown, NOW) == words
+    assert _cli.describe(shown, NOW) == words
 
 
 def test_plain_progress_prints_changes_and_a_heartbeat() -> None:
     stream = io.StringIO()
     clock = iter([NOW, NOW + 1, NOW + 2, NOW + 40, NOW + 41, NOW + 42])
-    with _progress.PlainProgress(
+    with _cli.PlainProgress(
         stream, label="R  ", indent=2, clock=lambda: next(clock), heartbeat=30
     ) as progress:
         progress.update(status())  # shown
@@ -554,12 +545,12 @@ def test_rich_progress_leaves_the_last_state() -> None:
 
     stream = io.StringIO()
     console = Console(file=stream, force_terminal=True, color_system=None, width=60)
-    with _progress.RichProgress(console, label="R  ", clock=lambda: NOW) as progress:
+    with _cli.RichProgress(console, label="R  ", clock=lambda: NOW) as progress:
         progress.update(status())
         progress.update(status(SignState.SIGNED))
     assert stream.getvalue().rstrip().endswith("✔ R  signed")
     stream.truncate(0)
-    with _progress.RichProgress(console, indent=3, clock=lambda: NOW) as progress:
+    with _cli.RichProgress(console, indent=3, clock=lambda: NOW) as progress:
         progress.update(status())
     assert "   … pending, 58 s left" in stream.getvalue()
 
@@ -570,11 +561,11 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_for_picks_rich_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert isinstance(_progress.progress_for(io.StringIO()), _progress.PlainProgress)
-    assert isinstance(_progress.progress_for(_Terminal()), _progress.RichProgress)
-    assert type(_progress.progress_for(_Terminal(), quiet=True)) is _progress.Progress
+    assert isinstance(_cli.progress_for(io.StringIO()), _cli.PlainProgress)
+    assert isinstance(_cli.progress_for(_Terminal()), _cli.RichProgress)
+    assert type(_cli.progress_for(_Terminal(), quiet=True)) is _cli.Progress
     monkeypatch.setitem(sys.modules, "rich.console", None)  # as if rich were not installed
-    assert isinstance(_progress.progress_for(_Terminal()), _progress.PlainProgress)
+    assert isinstance(_cli.progress_for(_Terminal()), _cli.PlainProgress)
 
 
 # demo ------------------------------------------------------------------------------
@@ -595,7 +586,7 @@ def test_demo_runs_on_the_in_process_sandbox(
     assert lines[1] == f"1. request_esign  -> receipt_id {receipt_id}"
     assert "   states seen: pending -> signed" in lines
     index = lines.index("3. verify_esign   -> signed_data (1032 characters):")
-    assert lines[index + 1] == expected_signed_data(Sandbox(), receipt_id, _demo.TOKEN)
+    assert lines[index + 1] == expected_signed_data(Sandbox(), receipt_id, _cli.DEMO_TOKEN)
     assert lines[-1].startswith("Signed and verified in ")
     assert_no_personal_data(out)
 

@@ -19,8 +19,13 @@ from pathlib import Path
 import pytest
 
 from kakaocert_async import SignState
-from kakaocert_async._cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTCOME_UNKNOWN, main
-from kakaocert_async._cli._base import INTERRUPT_WAIT
+from kakaocert_async._cli import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_OUTCOME_UNKNOWN,
+    INTERRUPT_WAIT,
+    main,
+)
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import (
     RECEIVER_FLAGS,

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from kakaocert_async import Client, ESignStatus, SignState
-from kakaocert_async._cli._demo import TOKEN as DEMO_TOKEN
+from kakaocert_async._cli import DEMO_TOKEN
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import (
     EXAMPLES,
