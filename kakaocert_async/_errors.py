@@ -446,7 +446,7 @@ class ClientClosed(KakaocertError):
 total_repr(KakaocertError, APIError, RawAnswer)
 
 
-def raise_alone(error: BaseException, *, cause: BaseException | None = None) -> NoReturn:
+def raise_alone(error: KakaocertError, *, cause: BaseException | None = None) -> NoReturn:
     """Raise ``error`` (from ``cause``, if given) with no ``__context__``. On Python 3.10
     the coroutines of a call that timed out (async-timeout) may still hold the timeout's
     ``CancelledError`` as the exception being handled: a plain ``raise`` would chain it,

@@ -35,7 +35,7 @@ import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._errors import Progress, raise_alone
+from ._errors import Progress
 from ._secret import Headers, Secret, hide_userinfo, reveal_body, reveal_headers, total_repr
 
 if TYPE_CHECKING:  # each library is imported by the backend that uses it, when it does
@@ -207,15 +207,17 @@ async def _read_answer(
     if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise TooLarge(status, int(length))
     data = bytearray()
+    failure: ExchangeFailed | None = None
     try:
         async for chunk in chunks:
             data += chunk
             if len(data) > MAX_BODY_BYTES:
                 raise TooLarge(status, f"over {MAX_BODY_BYTES}")
     except broken as exc:
-        # Alone: as its context, the library's error would keep its frames, which hold
-        # the headers.
-        raise_alone(_failed(exc, sent, attempt.progress, broken))
+        failure = _failed(exc, sent, attempt.progress, broken)
+    if failure is not None:
+        # Raised outside the handler: the library's frames hold the headers.
+        raise failure
     attempt.reached(Progress.ANSWERED)
     return Answer(status, encoding, headers, bytes(data))
 
@@ -455,6 +457,7 @@ class AiohttpBackend:
             else:  # a plain request through the proxy carries them (the proxy drops them)
                 headers = {**headers, PROXY_AUTHORIZATION: credentials}
         scrubbed = headers if tunnel is None else {**headers, **tunnel}
+        failure: ExchangeFailed | None = None
         marking = _ATTEMPT.set(attempt)
         try:
             response = await session.request(
@@ -470,9 +473,10 @@ class AiohttpBackend:
         except (aiohttp.ClientError, ValueError, TypeError) as exc:
             not_connected = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
             failure = _failed(exc, scrubbed, attempt.progress, aiohttp.ClientError, not_connected)
-            raise_alone(failure)  # (alone: see _read_answer)
         finally:
             _ATTEMPT.reset(marking)
+        if failure is not None:
+            raise failure  # (outside the handler: see _read_answer)
         try:
             encoding = ",".join(response.headers.getall("Content-Encoding", ())).lower()
             chunks = response.content.iter_any()
@@ -628,6 +632,7 @@ class HttpxBackend:
     ) -> Answer:
         import httpx
 
+        failure: ExchangeFailed | None = None
         traced = [False]
         extensions = {"trace": _tracer(attempt, traced)}
         if not self._pooled:
@@ -652,7 +657,7 @@ class HttpxBackend:
                 assert self._transport is not None
                 response = await self._transport.handle_async_request(request)
         except _Abandoned:
-            raise_alone(ExchangeFailed("abandoned before it was sent", Progress.NOT_SENT))
+            failure = ExchangeFailed("abandoned before it was sent", Progress.NOT_SENT)
         except (httpx.HTTPError, ValueError, TypeError) as exc:
             not_connected = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
             if not traced[0] and isinstance(exc, httpx.HTTPError):
@@ -660,7 +665,9 @@ class HttpxBackend:
                 # only before anything was sent.
                 not_sent = (*not_connected, httpx.LocalProtocolError)
                 attempt.progress = Progress.NOT_SENT if isinstance(exc, not_sent) else Progress.SENT
-            raise_alone(_failed(exc, headers, attempt.progress, httpx.HTTPError, not_connected))
+            failure = _failed(exc, headers, attempt.progress, httpx.HTTPError, not_connected)
+        if failure is not None:
+            raise failure  # (outside the handler: see _read_answer)
         try:
             if response.is_stream_consumed:
                 # Read (and decoded) already, by a wrapping transport or a mock.
