@@ -258,7 +258,7 @@ class Connection:
             {"kakaocert.receipt_id": receipt_id, "kakaocert.generation": self.session.generation}
         )
         states = _polling.watch(
-            traced.poll(read),
+            read,
             self.session.clock.estimate,
             receipt_id=receipt_id,
             timeout=timeout,

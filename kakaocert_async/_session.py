@@ -228,17 +228,16 @@ class Session:
                         headers = dialect.post_headers(
                             token, date, body.reveal(), path, self._credentials
                         )
-                    about = _telemetry.Exchange(operation, dialect.generation, attempts)
+                    about = _telemetry.Exchange(label, operation, dialect.generation, attempts)
                     sending = self._sender.send(
                         method,
                         url,
                         headers,
                         body,
-                        label=label,
+                        about,
                         deadline=deadline,
                         attempt=attempt,
                         timeout=options.timeout,
-                        about=about,
                     )
                     # The reply goes straight to body_of, never into this frame's locals.
                     return body_of(
@@ -271,8 +270,8 @@ class Session:
                 wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
                 if wait is None:
                     raise_alone(failure)
-                about = _telemetry.Exchange(operation, dialect.generation, attempts + 1)
-                _telemetry.retrying(label, about, failure, wait, of=policy.attempts)
+                about = _telemetry.Exchange(label, operation, dialect.generation, attempts + 1)
+                _telemetry.retrying(about, failure, wait, of=policy.attempts)
                 await asyncio.sleep(wait)
 
     def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:
