@@ -301,10 +301,8 @@ class Linkhub:
     async def server_time(self) -> float:
         """The auth server's clock, in seconds since the epoch."""
         label = "GET /Time"
-        about = _telemetry.Exchange("time", self._generation)
-        sending = self._sender.send(
-            "GET", self._time_url, dict(self._headers), None, label=label, about=about
-        )
+        about = _telemetry.Exchange(label, "time", self._generation)
+        sending = self._sender.send("GET", self._time_url, dict(self._headers), None, about)
         body = body_of(await sending, label, "time", self._generation, base_url=self._auth_url)
         try:
             return _wire.parse_utc(body.decode("ascii")).timestamp()
@@ -330,10 +328,8 @@ class Linkhub:
         }
         if self._forwarded is not None:
             headers["x-lh-forwarded"] = self._forwarded
-        about = _telemetry.Exchange("token", self._generation)
-        sending = self._sender.send(
-            "POST", self._token_url, headers, body, label=label, about=about
-        )
+        about = _telemetry.Exchange(label, "token", self._generation)
+        sending = self._sender.send("POST", self._token_url, headers, body, about)
         # Wrapped at once: the answer holds the session token.
         answer = Secret(
             body_of(await sending, label, "token", self._generation, base_url=self._auth_url)

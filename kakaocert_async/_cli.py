@@ -1026,7 +1026,7 @@ async def run_demo(args: argparse.Namespace) -> int:
         client: BoundClient
         if args.live:
             client = await stack.enter_async_context(connected(Client))
-            url, code = client._connection.base_url, client.client_code
+            url, code = client._base_url, client.client_code
             where = f"the service at {url} (client code {code})"
         else:
             from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra

@@ -185,7 +185,7 @@ class ReceiptClient(ClientBase):
             {"kakaocert.receipt_id": receipt_id, "kakaocert.generation": self._session.generation}
         )
         states = _polling.watch(
-            traced.poll(read),
+            read,
             self._session.clock.estimate,
             receipt_id=receipt_id,
             timeout=timeout,

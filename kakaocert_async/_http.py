@@ -40,7 +40,7 @@ from ._errors import (
     TransportError,
     raise_alone,
 )
-from ._secret import Headers, Secret, total_repr
+from ._secret import Headers, Secret, reveal_body, total_repr
 from ._telemetry import Exchange, exchanged, failure_kind
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
 
@@ -264,20 +264,16 @@ class Reply:
 class Sender:
     """Sends one attempt through one :class:`Backend`, fairly and within deadlines."""
 
-    __slots__ = ("_backend", "_gate", "_timeout", "server_now")
+    __slots__ = ("_backend", "_gate", "server_now", "timeout")
 
     def __init__(self, backend: Backend, *, timeout: float, max_connections: int) -> None:
         self._backend = backend
-        self._timeout = timeout
+        self.timeout = timeout
+        """Seconds one attempt may take at most (the client's ``timeout``)."""
         self._gate = Gate(max_connections)
         self.server_now: Callable[[], float] = time.time
         """The time by the server's clock, for a ``Retry-After`` date of an answer
         without a ``Date`` of its own (the session sets its clock's estimate)."""
-
-    @property
-    def timeout(self) -> float:
-        """Seconds one attempt may take at most (the client's ``timeout``)."""
-        return self._timeout
 
     @property
     def waiting(self) -> int:
@@ -290,91 +286,63 @@ class Sender:
         url: str,
         headers: Headers,
         body: bytes | Secret[bytes] | None,
+        about: Exchange,
         *,
-        label: str,
         deadline: float | None = None,
         attempt: Attempt | None = None,
         timeout: float | None = None,
-        about: Exchange | None = None,
     ) -> Reply:
         """Send the request once and return what came back, whatever its status.
 
-        ``label`` names the call in logs and errors (never a secret); ``attempt``
-        records how far the exchange got, for a caller that is cancelled meanwhile;
-        ``timeout`` replaces the sender's for this attempt (a sibling client's).
-        ``about`` says which call and attempt it is, for the exchange's log record.
+        ``about`` names the call (its label, never a secret) and the attempt, in logs
+        and errors; ``attempt`` records how far the exchange got, for a caller that is
+        cancelled meanwhile; ``timeout`` replaces the sender's for this attempt (a
+        sibling client's).
         """
-        if attempt is None:
-            attempt = Attempt()
+        label = about.label
+        attempt = attempt or Attempt()
         now = time.monotonic()
-        limit = now + (self._timeout if timeout is None else timeout)
+        limit = now + (self.timeout if timeout is None else timeout)
         if deadline is not None and deadline < limit:
             limit = deadline
             if limit <= now:
                 raise RequestNotSent(f"{label}: the deadline passed; the request was not sent")
-        gate = self._gate
         queued = True
         started = time.perf_counter()
+        sent = len(reveal_body(body) or b"")
         # Library exceptions are described, never chained, and the error is raised
-        # outside the handler: their frames hold the request's header values.
-        failure: KakaocertError | None = None
-        reply: Reply | None = None
-        sent = 0 if body is None else len(body.reveal() if isinstance(body, Secret) else body)
-        timed_out = False
+        # outside the handler and alone: their frames hold the request's header values.
+        failure: TransportError | None = None
         try:
             async with timeout_at(limit):
-                await gate.acquire()
+                await self._gate.acquire()
                 queued = False
                 try:
                     answer = await self._backend.exchange(method, url, headers, body, attempt)
                 finally:
-                    gate.release()
+                    self._gate.release()
         except asyncio.CancelledError:
-            elapsed = (time.perf_counter() - started) * 1000
-            exchanged(
-                label,
-                about,
-                elapsed_ms=elapsed,
-                sent=sent,
-                failure="cancelled",
-                progress=attempt.progress,
-            )
+            exchanged(about, started, sent, failure="cancelled", progress=attempt.progress)
             raise
         except asyncio.TimeoutError:
-            timed_out = True
-            seconds = limit - now
+            text = _TIMED_OUT.get(attempt.progress, "timed out: no complete answer within {} s")
             if queued:
-                failure = RequestNotSent(
-                    f"{label}: no connection came free in {seconds:.3g} s; the request was not sent"
-                )
-            else:
-                failure = _timed_out(label, seconds, attempt.progress)
+                text = "no connection came free in {} s; the request was not sent"
+            failure = _not_answered(f"{label}: {text.format(f'{limit - now:.3g}')}", attempt)
+            kind = "timeout"
         except TooLarge as exc:
             reply = Reply(exc.status, b"", unreadable=str(exc))
+            exchanged(about, started, sent, status=reply.status)  # (received: unknown)
+            return reply
         except ExchangeFailed as exc:
-            if exc.progress is Progress.NOT_SENT:
-                failure = RequestNotSent(f"{label}: {exc}; the request was not sent")
-            elif exc.progress is Progress.PARTLY_SENT:
-                failure = RequestNotSent(
-                    f"{label}: {exc}; the request was not sent whole", progress=exc.progress
-                )
-            else:
-                failure = TransportError(f"{label}: {exc}", progress=exc.progress)
+            failure = _not_answered(f"{label}: {exc}{_NOT_SENT.get(exc.progress, '')}", exc)
             failure.__cause__ = exc.__cause__  # a safe copy: see _transports._failed
-        elapsed = (time.perf_counter() - started) * 1000
+            kind = failure_kind(failure)
         if failure is not None:
-            kind = "timeout" if timed_out else failure_kind(failure)
-            exchanged(
-                label, about, elapsed_ms=elapsed, sent=sent, failure=kind, progress=failure.progress
-            )
+            exchanged(about, started, sent, failure=kind, progress=failure.progress)
             raise_alone(failure)
-        received = None  # unknown when the answer was too large to read whole
-        if reply is None:
-            reply = self._reply(answer)
-            received = len(answer.body)
-        exchanged(
-            label, about, elapsed_ms=elapsed, sent=sent, status=reply.status, received=received
-        )
+        reply = self._reply(answer)
+        exchanged(about, started, sent, status=reply.status, received=len(answer.body))
         return reply
 
     def _reply(self, answer: Answer) -> Reply:
@@ -392,16 +360,24 @@ class Sender:
         return Reply(answer.status, body, retry_after, unreadable)
 
 
-def _timed_out(label: str, seconds: float, progress: Progress) -> TransportError:
-    if progress is Progress.NOT_SENT:
-        return RequestNotSent(f"{label}: could not connect in {seconds:.3g} s; nothing was sent")
-    if progress is Progress.PARTLY_SENT:
-        return RequestNotSent(
-            f"{label}: timed out writing the request ({seconds:.3g} s); it never left whole",
-            progress=progress,
-        )
-    what = "no answer" if progress is Progress.SENT else "no complete answer"
-    return TransportError(f"{label}: timed out: {what} within {seconds:.3g} s", progress=progress)
+def _not_answered(message: str, attempt: Attempt | ExchangeFailed) -> TransportError:
+    """The error of an exchange that got as far as ``attempt.progress``: a
+    :class:`RequestNotSent` if the request never left whole."""
+    progress = attempt.progress
+    kind = RequestNotSent if progress <= Progress.PARTLY_SENT else TransportError
+    return kind(message, progress=progress)
+
+
+_TIMED_OUT = {
+    Progress.NOT_SENT: "could not connect in {} s; nothing was sent",
+    Progress.PARTLY_SENT: "timed out writing the request ({} s); it never left whole",
+    Progress.SENT: "timed out: no answer within {} s",
+}
+"""What a timeout means, by how far the exchange got (further: the answer was cut short)."""
+_NOT_SENT = {
+    Progress.NOT_SENT: "; the request was not sent",
+    Progress.PARTLY_SENT: "; the request was not sent whole",
+}
 
 
 # Bodies ---------------------------------------------------------------------------

@@ -185,120 +185,94 @@ class Session:
         progress: Progressing | None = None,
         traced: _telemetry.Traced | None = None,
     ) -> bytes:
-        """:meth:`_call`, within the operation's span (``traced`` tells its kind, the
-        path's template and the receipt: see ``_telemetry``)."""
-        method = "GET" if body is None else "POST"
-        label = label or f"{method} {path}"
-        with _telemetry.operation(
-            operation,
-            generation=self._dialect.generation,
-            method=method,
-            url=self._api_url + path,
-            shown=self._api_url + label.partition(" ")[2],
-            client_code=client_code,
-            traced=traced,
-        ):
-            return await self._call(
-                operation,
-                client_code,
-                path,
-                body,
-                label=label,
-                policy=policy,
-                deadline=deadline,
-                progress=progress,
-            )
-
-    async def _call(
-        self,
-        operation: Call,
-        client_code: str,
-        path: str,
-        body: Secret[bytes] | None,
-        *,
-        label: str,
-        policy: RetryPolicy,
-        deadline: float | None,
-        progress: Progressing | None,
-    ) -> bytes:
         """``GET {api}{path}`` with the bearer token, or, with a ``body``, ``POST`` it
-        signed; the 200 body. ``operation`` says which call it is (for the hint of a
-        refusal); ``label`` names it in messages (``METHOD path`` unless the path holds
-        a value not to show). ``body`` stays wrapped (it holds the receiver's personal
-        data) until it is written to the wire; ``progress`` follows each attempt, for a
-        caller that may be cancelled meanwhile."""
+        signed; the 200 body, within the operation's span (``traced`` tells its kind, the
+        path's template and the receipt: see ``_telemetry``). ``operation`` says which
+        call it is (for the hint of a refusal); ``label`` names it in messages (``METHOD
+        path`` unless the path holds a value not to show). ``body`` stays wrapped (it
+        holds the receiver's personal data) until it is written to the wire;
+        ``progress`` follows each attempt, for a caller that may be cancelled meanwhile."""
         dialect, clock, tokens, options = self._dialect, self.clock, self.tokens, self.options
         policy = options.policy(policy)
         deadline = options.call_deadline(deadline)
         subject = dialect.subject(client_code)
         url = self._api_url + path
         method = "GET" if body is None else "POST"
+        label = label or f"{method} {path}"
         attempts = 0
         renewed_token = resynced = False
-        while True:
-            attempts += 1
-            attempt = Attempt() if progress is None else progress.attempt()
-            # Read afresh for every attempt: a retry after a long outage must not
-            # carry a token (or a date) that went stale in between.
-            token: Secret[str] | None = None
-            headers: Headers | None = None
-            stamped = clock.syncs
-            try:
-                token = await tokens.token(subject, deadline)
-                if body is None:
-                    headers = dialect.get_headers(token)
-                else:
-                    date = await clock.date(deadline)
-                    stamped = clock.syncs
-                    headers = dialect.post_headers(
-                        token, date, body.reveal(), path, self._credentials
+        with _telemetry.operation(
+            operation,
+            generation=dialect.generation,
+            method=method,
+            url=url,
+            shown=self._api_url + label.partition(" ")[2],
+            client_code=client_code,
+            traced=traced,
+        ):
+            while True:
+                attempts += 1
+                attempt = Attempt() if progress is None else progress.attempt()
+                # Read afresh for every attempt: a retry after a long outage must not
+                # carry a token (or a date) that went stale in between.
+                token: Secret[str] | None = None
+                headers: Headers | None = None
+                stamped = clock.syncs
+                try:
+                    token = await tokens.token(subject, deadline)
+                    if body is None:
+                        headers = dialect.get_headers(token)
+                    else:
+                        date = await clock.date(deadline)
+                        stamped = clock.syncs
+                        headers = dialect.post_headers(
+                            token, date, body.reveal(), path, self._credentials
+                        )
+                    about = _telemetry.Exchange(label, operation, dialect.generation, attempts)
+                    sending = self._sender.send(
+                        method,
+                        url,
+                        headers,
+                        body,
+                        about,
+                        deadline=deadline,
+                        attempt=attempt,
+                        timeout=options.timeout,
                     )
-                about = _telemetry.Exchange(operation, dialect.generation, attempts)
-                sending = self._sender.send(
-                    method,
-                    url,
-                    headers,
-                    body,
-                    label=label,
-                    deadline=deadline,
-                    attempt=attempt,
-                    timeout=options.timeout,
-                    about=about,
-                )
-                # The reply goes straight to body_of, never into this frame's locals.
-                return body_of(
-                    await sending, label, operation, dialect.generation, base_url=self._api_url
-                )
-            except KakaocertError as error:
-                failure = error if headers is not None else _not_sent(label, error)
-            if isinstance(failure, APIError) and failure.http_status == 401:
-                # Each remedy is tried once per call: a new token if the call's own
-                # token was refused; a fresh reading of the server's clock if a date
-                # was (this call's, or, when no token was had, the token request's).
-                granting = token is None
-                dated = body is not None or granting
-                renew = not granting and not renewed_token
-                resync = dated and clock.uses_server_time and not resynced
-                if not (renew or resync):
-                    if dated:
-                        await clock.explain(failure)
+                    # The reply goes straight to body_of, never into this frame's locals.
+                    return body_of(
+                        await sending, label, operation, dialect.generation, base_url=self._api_url
+                    )
+                except KakaocertError as error:
+                    failure = error if headers is not None else _not_sent(label, error)
+                if isinstance(failure, APIError) and failure.http_status == 401:
+                    # Each remedy is tried once per call: a new token if the call's own
+                    # token was refused; a fresh reading of the server's clock if a date
+                    # was (this call's, or, when no token was had, the token request's).
+                    granting = token is None
+                    dated = body is not None or granting
+                    renew = not granting and not renewed_token
+                    resync = dated and clock.uses_server_time and not resynced
+                    if not (renew or resync):
+                        if dated:
+                            await clock.explain(failure)
+                        raise_alone(failure)
+                    log.debug("%s: refused with HTTP 401 [%d]; renewing", label, failure.code)
+                    if renew:
+                        assert token is not None
+                        tokens.discard(subject, token)
+                        renewed_token = True
+                    if resync:
+                        clock.resync(stamped)
+                        resynced = True
+                    attempts -= 1  # a remedy, not a retry
+                    continue
+                wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
+                if wait is None:
                     raise_alone(failure)
-                log.debug("%s: refused with HTTP 401 [%d]; renewing", label, failure.code)
-                if renew:
-                    assert token is not None
-                    tokens.discard(subject, token)
-                    renewed_token = True
-                if resync:
-                    clock.resync(stamped)
-                    resynced = True
-                attempts -= 1  # a remedy, not a retry
-                continue
-            wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
-            if wait is None:
-                raise_alone(failure)
-            about = _telemetry.Exchange(operation, dialect.generation, attempts + 1)
-            _telemetry.retrying(label, about, failure, wait, of=policy.attempts)
-            await asyncio.sleep(wait)
+                about = _telemetry.Exchange(label, operation, dialect.generation, attempts + 1)
+                _telemetry.retrying(about, failure, wait, of=policy.attempts)
+                await asyncio.sleep(wait)
 
     def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:
         """The most seconds :meth:`call` can take under ``policy`` (with :attr:`options`'

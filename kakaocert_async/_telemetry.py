@@ -25,8 +25,9 @@ import contextlib
 import contextvars
 import logging
 import os
+import time
 import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -108,36 +109,39 @@ def log_from_env(environ: Mapping[str, str] = os.environ) -> None:
 
 @attrs.frozen
 class Exchange:
-    """Which call an exchange on the wire belongs to: ``call`` is the operation
-    (``request``, ``state``, ``verify``, ``token``, ``time``), ``attempt`` its number."""
+    """Which call an exchange on the wire belongs to: ``label`` names it (never a
+    secret), ``call`` is the operation (``request``, ``state``, ``verify``, ``token``,
+    ``time``), ``attempt`` its number."""
 
+    label: str
     call: str
     generation: str
     attempt: int = 1
 
 
 def exchanged(
-    label: str,
-    about: Exchange | None,
-    *,
-    elapsed_ms: float,
+    about: Exchange,
+    started: float,
     sent: int,
+    *,
     status: int | None = None,
     received: int | None = None,
     failure: str | None = None,
     progress: Progress | None = None,
 ) -> None:
-    """One exchange ended: answered with ``status`` and ``received`` bytes, or not,
-    ``failure`` saying how (``timeout``, ``cancelled``, the library's error class) and
-    ``progress`` how far it got. A DEBUG record, and the facts on the current span."""
+    """One exchange, begun at ``started`` (``time.perf_counter()``) with ``sent`` bytes,
+    ended: answered with ``status`` and ``received`` bytes, or not, ``failure`` saying how
+    (``timeout``, ``cancelled``, the library's error class) and ``progress`` how far it
+    got. A DEBUG record, and the facts on the current span."""
+    elapsed_ms = (time.perf_counter() - started) * 1000
     span = _current_span()
     if span is not None:
         if status is not None:
             span.set_attribute("http.response.status_code", status)
-        span.set_attribute("kakaocert.attempts", about.attempt if about else 1)
+        span.set_attribute("kakaocert.attempts", about.attempt)
     if not log.isEnabledFor(logging.DEBUG):
         return  # (nothing built for a record no one reads: every call passes here)
-    about = about or Exchange(label, "")
+    label = about.label
     fields: dict[str, Any] = {
         "kakaocert_call": about.call,
         "kakaocert_label": label,
@@ -173,9 +177,10 @@ def failure_kind(error: BaseException) -> str:
     return type(cause if cause is not None else error).__name__
 
 
-def retrying(label: str, about: Exchange, error: Exception, wait: float, *, of: int) -> None:
+def retrying(about: Exchange, error: Exception, wait: float, *, of: int) -> None:
     """The one loop decided to try ``about.attempt`` after ``wait`` seconds, ``error``
     having ended the last (at most ``of`` attempts): an INFO record, and a span event."""
+    label = about.label
     status = error.http_status if isinstance(error, APIError) else None
     log.info(
         "%s: %s; trying again in %.2f s (attempt %d of %d)",
@@ -326,46 +331,36 @@ class Traced:
 
 class Wait:
     """A span for a wait (``await_signed``, ``watch_state``, ...), each poll's operation
-    span beneath it: :meth:`poll` wraps the read, :meth:`around` the states. Made
-    only when a tracer is: otherwise both give back what they were given."""
+    span beneath it: :meth:`around` wraps the states. Made only when a tracer is:
+    otherwise it gives back what it was given."""
 
-    __slots__ = ("_span", "_tracer", "attributes")
+    __slots__ = ("attributes",)
 
     def __init__(self, attributes: dict[str, Any]) -> None:
-        self._tracer = _tracer()
-        self._span: Span | None = None
         self.attributes = attributes
 
-    def poll(self, read: Callable[[float], Awaitable[T]]) -> Callable[[float], Awaitable[T]]:
-        """``read``, made with the wait's span current."""
-        if self._tracer is None:
-            return read
-
-        async def polled(deadline: float) -> T:
-            if self._span is None:
-                return await read(deadline)
-            with _trace.use_span(self._span, end_on_exit=False):
-                return await read(deadline)
-
-        return polled
-
     def around(self, states: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-        """``states``, the wait's span open from the first step until the last."""
-        return states if self._tracer is None else self._spanned(self._tracer, states)
+        """``states``, the wait's span open from the first step until the last, and
+        current while each is read (each poll's span is made beneath it)."""
+        tracer = _tracer()
+        return states if tracer is None else self._spanned(tracer, states)
 
     async def _spanned(
         self, tracer: Tracer, states: AsyncGenerator[T, None]
     ) -> AsyncGenerator[T, None]:
-        span = self._span = tracer.start_span(
+        span = tracer.start_span(
             "kakaocert_async wait", kind=_trace.SpanKind.INTERNAL, attributes=self.attributes
         )
         polls = 0
         try:
             while True:
-                try:
-                    state = await states.__anext__()
-                except StopAsyncIteration:
-                    return
+                # Current while the states' generator runs (it shares this task's context),
+                # never while the caller holds a state; how the wait ends is said below.
+                with _trace.use_span(span, record_exception=False, set_status_on_exception=False):
+                    try:
+                        state = await states.__anext__()
+                    except StopAsyncIteration:
+                        return
                 polls += 1
                 span.set_attribute("kakaocert.states_read", polls)
                 yield state

@@ -103,10 +103,18 @@ class TooLarge(ExchangeFailed):
         self.status = status
 
 
-def _failed(what: str, exc: BaseException, headers: Headers, progress: Progress) -> ExchangeFailed:
-    """A failure saying ``what`` happened, with the library error described and chained,
-    safely: the scrubbing is done here, for a failed exchange only, never for one that
-    went well.
+def _failed(
+    exc: BaseException,
+    headers: Headers,
+    progress: Progress,
+    library: type[Exception],
+    not_connected: tuple[type[Exception], ...] = (),
+) -> ExchangeFailed:
+    """The failure of an exchange that got as far as ``progress``, saying what happened
+    (``exc`` is ``not_connected``, another of the ``library``'s errors, or a ``ValueError``
+    or ``TypeError``: what it refused to write), with the library error described and
+    chained, safely: the scrubbing is done here, for a failed exchange only, never for
+    one that went well.
 
     A library's error can quote a header (h11 names an illegal header value,
     aiohttp's response errors carry the request's headers) or the bytes the
@@ -117,6 +125,12 @@ def _failed(what: str, exc: BaseException, headers: Headers, progress: Progress)
     chained as ``__cause__`` (same type, no traceback: its frames hold the
     headers) is left out if it would still show either.
     """
+    if isinstance(exc, not_connected):
+        what = "could not connect"
+    elif isinstance(exc, library):
+        what = _LOST.get(progress, "the answer was cut short")
+    else:
+        what = "the request could not be written"
     secrets = _secrets(headers)
     failure = ExchangeFailed(f"{what} ({_describe(exc, secrets)})", progress)
     failure.__cause__ = _safe_copy(exc, secrets)
@@ -165,15 +179,12 @@ _QUOTED_BYTES = re.compile(r"""bytearray\(b(['"]).*?\1\)|\bb(['"]).*?\2""", re.D
 """A bytes literal in an error's text: what a parser quotes of the server's answer."""
 
 
-def _lost(progress: Progress) -> str:
-    """What became of an exchange that failed at ``progress``."""
-    if progress is Progress.NOT_SENT:
-        return "the request could not be sent"
-    if progress is Progress.PARTLY_SENT:
-        return "the request could not be written in full"
-    if progress is Progress.SENT:
-        return "the answer was lost"
-    return "the answer was cut short"
+_LOST = {
+    Progress.NOT_SENT: "the request could not be sent",
+    Progress.PARTLY_SENT: "the request could not be written in full",
+    Progress.SENT: "the answer was lost",
+}
+"""What became of an exchange that a library error ended at a progress (else: cut short)."""
 
 
 async def _read_answer(
@@ -191,9 +202,10 @@ async def _read_answer(
     library's error for a connection lost meanwhile; ``sent`` the request's headers,
     kept out of what is said of it."""
     attempt.reached(Progress.PARTLY_ANSWERED)
-    length = _declared_length(headers.get("Content-Length"))
-    if length is not None and length > MAX_BODY_BYTES:
-        raise TooLarge(status, length)
+    length = (headers.get("Content-Length") or "").strip()
+    # ASCII digits only: str.isdigit() also takes '²' and other digit-like signs.
+    if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise TooLarge(status, int(length))
     data = bytearray()
     failure: ExchangeFailed | None = None
     try:
@@ -202,22 +214,12 @@ async def _read_answer(
             if len(data) > MAX_BODY_BYTES:
                 raise TooLarge(status, f"over {MAX_BODY_BYTES}")
     except broken as exc:
-        failure = _failed(_lost(attempt.progress), exc, sent, attempt.progress)
+        failure = _failed(exc, sent, attempt.progress, broken)
     if failure is not None:
         # Raised outside the handler: the library's frames hold the headers.
         raise failure
     attempt.reached(Progress.ANSWERED)
     return Answer(status, encoding, headers, bytes(data))
-
-
-def _declared_length(value: str | None) -> int | None:
-    if value is None:
-        return None
-    value = value.strip()
-    # ASCII digits only: str.isdigit() also takes '²' and other digit-like signs.
-    if not value or not value.isascii() or not value.isdigit():
-        return None
-    return int(value)
 
 
 # Proxies -----------------------------------------------------------------------
@@ -467,18 +469,14 @@ class AiohttpBackend:
                 proxy=None if proxy is None else proxy.url,
                 proxy_headers=None if tunnel is None else reveal_headers(tunnel),
             )
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            failure = _failed("could not connect", exc, scrubbed, attempt.progress)
-        except aiohttp.ClientError as exc:
-            failure = _failed(_lost(attempt.progress), exc, scrubbed, attempt.progress)
-        except (ValueError, TypeError) as exc:
-            # What aiohttp refuses to write (a line break in a header, say).
-            failure = _failed("the request could not be written", exc, scrubbed, attempt.progress)
+        # (A ValueError or TypeError: what aiohttp refuses to write, a line break in a header.)
+        except (aiohttp.ClientError, ValueError, TypeError) as exc:
+            not_connected = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+            failure = _failed(exc, scrubbed, attempt.progress, aiohttp.ClientError, not_connected)
         finally:
             _ATTEMPT.reset(marking)
         if failure is not None:
-            # Raised outside the handler: the library's frames hold the headers.
-            raise failure
+            raise failure  # (outside the handler: see _read_answer)
         try:
             encoding = ",".join(response.headers.getall("Content-Encoding", ())).lower()
             chunks = response.content.iter_any()
@@ -658,24 +656,18 @@ class HttpxBackend:
             else:
                 assert self._transport is not None
                 response = await self._transport.handle_async_request(request)
-        except httpx.HTTPError as exc:
-            # What an httpx transport that reports no progress raises only before sending.
-            not_connected = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-            if not traced[0]:
-                # What it raised is all it says: these only before anything was sent.
-                not_sent = (*not_connected, httpx.LocalProtocolError)
-                attempt.progress = Progress.NOT_SENT if isinstance(exc, not_sent) else Progress.SENT
-            what = (
-                "could not connect" if isinstance(exc, not_connected) else _lost(attempt.progress)
-            )
-            failure = _failed(what, exc, headers, attempt.progress)
-        except (ValueError, TypeError) as exc:
-            failure = _failed("the request could not be written", exc, headers, attempt.progress)
         except _Abandoned:
             failure = ExchangeFailed("abandoned before it was sent", Progress.NOT_SENT)
+        except (httpx.HTTPError, ValueError, TypeError) as exc:
+            not_connected = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+            if not traced[0] and isinstance(exc, httpx.HTTPError):
+                # What a transport that reports no progress raised is all it says: these
+                # only before anything was sent.
+                not_sent = (*not_connected, httpx.LocalProtocolError)
+                attempt.progress = Progress.NOT_SENT if isinstance(exc, not_sent) else Progress.SENT
+            failure = _failed(exc, headers, attempt.progress, httpx.HTTPError, not_connected)
         if failure is not None:
-            # Raised outside the handler: the library's frames hold the headers.
-            raise failure
+            raise failure  # (outside the handler: see _read_answer)
         try:
             if response.is_stream_consumed:
                 # Read (and decoded) already, by a wrapping transport or a mock.
