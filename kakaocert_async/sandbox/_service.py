@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
+import secrets
 import threading
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
@@ -40,7 +43,6 @@ from ._checks import Headers
 from ._receipts import Receipt, kst
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
-from ._tokens import Token, Tokens
 
 StatusT = TypeVar("StatusT")
 
@@ -86,6 +88,20 @@ class Call(NamedTuple):
     """A 2.x verify's App to App signature: the rest of the path, as sent."""
 
 
+@attrs.define(slots=True)
+class Token:
+    """A session token as issued (the sandbox's record of it)."""
+
+    link_id: str
+    client_code: str
+    """The client code it is for; empty for a Barocert token, which is per LinkID."""
+    ip: str | None
+    """The only IP it may be used from; ``None``: any (``x-lh-forwarded: *``)."""
+    expires_at: float
+    scope: tuple[str, ...]
+    """As asked for, in order (a token's few scopes are searched in a blink)."""
+
+
 class _Service(Generic[StatusT]):
     """What both generations' services share: tokens, receipts, the control calls."""
 
@@ -101,7 +117,9 @@ class _Service(Generic[StatusT]):
         self.settings = settings
         self._key = settings.key
         self._lock = threading.Lock()
-        self._tokens = Tokens()
+        self._tokens: OrderedDict[str, Token] = OrderedDict()
+        """Session tokens in the order issued: with one TTL, also the order they expire
+        (so expired ones are pruned oldest first, as new ones are issued)."""
         self._receipts: dict[str, Receipt] = {}
         self._sequence = 0
 
@@ -148,16 +166,24 @@ class _Service(Generic[StatusT]):
             headers, body, settings=settings, now=now, path=self._TOKEN_PATH
         )
         self._check_access_id(token_request.access_id)
+        expires_at = float(math.floor(now + settings.token_ttl))  # cut to whole seconds
+        ip = None if forwarded is not None else client_ip
+        token = Token(link_id, token_request.access_id, ip, expires_at, tuple(token_request.scope))
+        session_token = secrets.token_urlsafe(32)
         with self._lock:
-            session_token, token = self._tokens.issue(
-                link_id=link_id,
-                client_code=token_request.access_id,
-                ip=None if forwarded is not None else client_ip,
-                scope=token_request.scope,
-                now=now,
-                ttl=settings.token_ttl,
-            )
-        return token.grant(session_token, service_id=self._SERVICE_ID, client_ip=client_ip)
+            tokens = self._tokens
+            while tokens and next(iter(tokens.values())).expires_at <= now:
+                tokens.popitem(last=False)
+            tokens[session_token] = token
+        return {
+            "session_token": session_token,
+            "serviceID": self._SERVICE_ID,
+            "linkID": link_id,
+            "usercode": token.client_code,
+            "ipaddress": client_ip,
+            "expiration": _checks.time_text(expires_at),
+            "scope": list(token.scope),
+        }
 
     def revoke_tokens(self) -> int:
         """Invalidate every session token issued so far, as the service may at any time:
@@ -167,13 +193,23 @@ class _Service(Generic[StatusT]):
             How many tokens it revoked (expired ones not yet dropped included).
         """
         with self._lock:
-            return self._tokens.revoke()
+            revoked = len(self._tokens)
+            self._tokens.clear()
+        return revoked
 
     def _check_access_id(self, access_id: str) -> None:
         raise NotImplementedError
 
     def _authorize(self, headers: Headers, scope: str, client_ip: str, now: float) -> Token:
-        token = self._tokens.check(headers, client_ip, now)
+        """The token of ``Authorization: Bearer <token>``: issued here (and not revoked),
+        not expired, used from its IP, with ``scope``."""
+        token = self._tokens.get(_checks.bearer(headers))
+        if token is None:
+            raise Rejected(Rejection.TOKEN_UNKNOWN)
+        if now >= token.expires_at:
+            raise Rejected(Rejection.TOKEN_EXPIRED)
+        if token.ip is not None and token.ip != client_ip:
+            raise Rejected(Rejection.TOKEN_IP_MISMATCH)
         if scope not in token.scope:
             raise Rejected(self._SCOPE_MISSING, f"needs {scope}")
         return token
@@ -842,7 +878,7 @@ class BarocertService(_Service[Status]):
 
     def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
         """A receipt of the path's client code (a GET: nothing signed)."""
-        _checks.barocert_version(call.headers, "x-pb-version", "x-bc-version")
+        _checks.version(call.headers, "x-pb-version", "x-bc-version", barocert=True)
         self._authorize(call.headers, kind.scope, call.client_ip, now)
         return self._checked(kind, call)
 
@@ -855,8 +891,8 @@ class BarocertService(_Service[Status]):
         """Check a POST's version, date, token and HMAC (and, ``bodiless``, that it has no
         body, as a verify must not); the sandbox clock's now."""
         headers, now = call.headers, self.now()
-        _checks.barocert_version(headers, "x-bc-version")
-        date = _checks.date(headers, now, self.settings.date_tolerance, header=_checks.BC_DATE)
+        _checks.version(headers, "x-bc-version", barocert=True)
+        date = _checks.date(headers, now, self.settings.date_tolerance, barocert=True)
         self._authorize(headers, scope, call.client_ip, now)
         signature = _checks.barocert_signature(headers)
         target = _signing.barocert_target(call.body, date, call.path)
