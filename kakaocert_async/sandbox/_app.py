@@ -34,9 +34,8 @@ from kakaocert_async import _wire
 from kakaocert_async._kinds import AnyKind
 
 from . import _phone
-from ._calls import client_ip, json_answer, raw_path
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
-from ._guard import CONTROL_PREFIX, Guard
+from ._guard import CONTROL_PREFIX, Guard, json_answer
 from ._rejections import Rejected, Rejection
 from ._service import BarocertService, Call, Service, endpoints
 
@@ -387,7 +386,7 @@ def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
             request.headers,
             await request.body(),
             raw_path(request),
-            client_ip(request),
+            request.client.host if request.client else "",
             client_code=values.get("client_code", ""),
             receipt_id=values.get("receipt_id", ""),
             signature=values.get("signature") or None,
@@ -395,6 +394,12 @@ def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
         return json_answer(call(made))
 
     return handle
+
+
+def raw_path(request: Request) -> str:
+    """The path as the client sent it (percent-encoding kept, no query)."""
+    raw: Any = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
+    return bytes(raw).split(b"?", 1)[0].decode("latin-1")
 
 
 def _token(served: Service | BarocertService, call: Call) -> dict[str, Any]:

@@ -24,11 +24,13 @@ A refused request is not counted in ``stats``: it never reached the service.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._calls import json_answer
+from kakaocert_async import _wire
+
 from ._rejections import Rejected, Rejection
 from ._settings import split_host
 
@@ -37,6 +39,13 @@ BODY_LIMIT = 1024 * 1024
 documents of 2,800 Korean characters each (encrypted), is about 225 KiB."""
 CONTROL_PREFIX = "/_sandbox"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def json_answer(
+    payload: object, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """An answer of JSON, as every route's (and every refusal's) is."""
+    return Response(_wire.dumps(payload), status, headers, "application/json")
 
 
 def is_control(scope: Scope) -> bool:
