@@ -24,6 +24,7 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -95,10 +96,7 @@ class _Dropped(Response):
     """Starts the answer, sends half of it, then breaks the connection."""
 
     def __init__(self, answer: Response) -> None:
-        self.status_code = answer.status_code
-        self.body = answer.body
-        self.background = None
-        self.raw_headers = answer.raw_headers
+        vars(self).update(vars(answer))  # its status, headers and body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
@@ -113,21 +111,14 @@ def _encoded(answer: Response, scope: Scope) -> Response:
     """``answer`` gzip-encoded if it is large and the client accepts gzip (as GZipMiddleware)."""
     if len(answer.body) < GZIP_MIN_SIZE:
         return answer
-    accepts = ""
-    for name, value in scope["headers"]:
-        if name == b"accept-encoding":
-            accepts = value.decode("latin-1")
-            break
-    headers = [h for h in answer.raw_headers if h[0] not in {b"content-length", b"vary"}]
-    headers.append((b"vary", b"Accept-Encoding"))
-    body = bytes(answer.body)
-    if "gzip" in accepts:
-        body = gzip.compress(body, GZIP_LEVEL)
-        headers.append((b"content-encoding", b"gzip"))
-    headers.append((b"content-length", str(len(body)).encode("latin-1")))
-    encoded = Response(body, answer.status_code)
-    encoded.raw_headers = headers
-    return encoded
+    headers = answer.headers
+    del headers["content-length"]  # last, after what is added
+    headers["vary"] = "Accept-Encoding"
+    if "gzip" in Headers(scope=scope).get("accept-encoding", ""):
+        answer.body = gzip.compress(bytes(answer.body), GZIP_LEVEL)
+        headers["content-encoding"] = "gzip"
+    headers["content-length"] = str(len(answer.body))
+    return answer
 
 
 # The routes ----------------------------------------------------------------------------

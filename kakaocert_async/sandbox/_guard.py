@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,16 +80,13 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers: dict[bytes, str] = {}
-        for name, value in scope["headers"]:
-            if name in (b"host", b"origin", b"content-length"):
-                headers.setdefault(name, value.decode("latin-1"))
+        headers = Headers(scope=scope)
         if is_control(scope):
-            refusal = self.foreign(scope, headers.get(b"host"), headers.get(b"origin"))
+            refusal = self.foreign(scope, headers.get("host"), headers.get("origin"))
             if refusal is not None:
                 await self._refuse(scope, receive, send, refusal)
                 return
-        length = headers.get(b"content-length", "").strip()
+        length = headers.get("content-length", "").strip()
         if length.isascii() and length.isdigit() and int(length) > self.limit:
             await self._refuse(scope, receive, send, self._too_large())
             return
