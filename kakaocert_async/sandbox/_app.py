@@ -191,21 +191,16 @@ class _Routes:
             if decision.delay:
                 await anyio.sleep(decision.delay)
             fault = decision.fault
-            if fault is not None and not fault.processed:
-                if fault.action is Action.DROP:
-                    return _Dropped(
-                        json_answer(Rejected(Rejection.INJECTED_FAULT).body(), fault.status)
-                    )
-                return _fault_answer(fault)
-            try:
-                answer = await handler(request)
-            except Rejected as rejected:
-                answer = _refusal(rejected)
+            if fault is None or fault.processed:
+                try:
+                    answer = await handler(request)
+                except Rejected as rejected:
+                    answer = _refusal(rejected)
+            else:  # the call does not run: a drop cuts the error JSON short
+                answer = json_answer(Rejected(Rejection.INJECTED_FAULT).body(), fault.status)
             if fault is None:
                 return _encoded(answer, request.scope)
-            if fault.action is Action.DROP:
-                return _Dropped(answer)
-            return _fault_answer(fault)
+            return _Dropped(answer) if fault.action is Action.DROP else _fault_answer(fault)
 
         return endpoint
 

@@ -17,7 +17,6 @@ import concurrent.futures
 import contextlib
 import logging
 import socket
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
@@ -69,16 +68,13 @@ def describe() -> str:
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
-    """``asyncio.run(main)`` on a loop from :func:`loop_factory`."""
-    factory = loop_factory()
-    if sys.version_info >= (3, 11):
-        with asyncio.Runner(loop_factory=factory) as runner:
-            runner.run(main)
-        return
-    loop = factory()
+    """``asyncio.run(main)`` on a loop from :func:`loop_factory` (``asyncio.run`` takes
+    none before Python 3.12)."""
+    loop = loop_factory()()
     try:
         loop.run_until_complete(main)
         loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
     finally:
         loop.close()
 
