@@ -217,17 +217,13 @@ class _Service(Generic[StatusT]):
     # Receipts ----------------------------------------------------------------------
 
     def _add(
-        self,
-        kind: AnyKind,
-        client_code: str,
-        request: Any,
-        now: float,
-        *,
-        expires_in: int,
-        app_to_app: bool,
+        self, kind: AnyKind, client_code: str, request: Any, now: float, app_to_app: bool
     ) -> Receipt:
-        """A new receipt of ``kind``, stored."""
+        """A new receipt of ``kind``, stored; it expires as the request says (2.x:
+        ``Expires_in``, Barocert: ``expireIn``)."""
         sign_after = self.settings.sign_after
+        barocert = kind.generation == "barocert"
+        expires_in = request.expire_in if barocert else request.expires_in
         with self._lock:
             receipt_id = self._next_id(now, client_code)
             receipt = Receipt(
@@ -538,20 +534,9 @@ class Service(_Service[StatusBase]):
             raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
         _checks.json_content(headers)
         request, app_to_app = _checks.sign_request(_checks.json_object(body), kind)
-        receipt = self._add(
-            kind,
-            token.client_code,
-            request,
-            now,
-            expires_in=request.expires_in,
-            app_to_app=app_to_app,
-        )
-        receipt_id = receipt.receipt_id
-        made = (
-            kind.receipt(receipt_id=receipt_id, tx_id=receipt.tx_id)
-            if kind.app_to_app
-            else kind.receipt(receipt_id=receipt_id)
-        )
+        receipt = self._add(kind, token.client_code, request, now, app_to_app)
+        tx_id = {"tx_id": receipt.tx_id} if kind.app_to_app else {}
+        made = kind.receipt(receipt_id=receipt.receipt_id, **tx_id)
         answer: dict[str, Any] = _wire.converter.unstructure(made)
         return answer
 
@@ -803,14 +788,7 @@ class BarocertService(_Service[Status]):
         _checks.encryption_mode(call.headers)
         _checks.json_content(call.headers)
         request = _checks.barocert_request(kind, _checks.json_object(call.body), self._cipher)
-        receipt = self._add(
-            kind,
-            call.client_code,
-            request,
-            now,
-            expires_in=request.expire_in,
-            app_to_app=request.app_to_app,
-        )
+        receipt = self._add(kind, call.client_code, request, now, request.app_to_app)
         made = kind.receipt(receipt_id=receipt.receipt_id, scheme=receipt.scheme)
         answer: dict[str, Any] = _wire.converter.unstructure(made)
         return answer
