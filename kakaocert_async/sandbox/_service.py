@@ -112,6 +112,17 @@ class _Service(Generic[StatusT]):
     _TOKEN_PATH: ClassVar[str]
     _SERVICE_ID: ClassVar[str]
     _SCOPE_MISSING: ClassVar[Rejection]
+    # What each generation does its own way, as its methods of these names:
+    _check_access_id: Callable[[str], None]
+    """Refuse a token request's ``access_id`` unless it is this generation's."""
+    _next_id: Callable[[float, str], str]
+    """A new receipt id, from the clock and the client code."""
+    _app_to_app: Callable[[str], dict[str, Any]]
+    """An App to App receipt's values: what KakaoTalk hands the partner's app."""
+    _readable: Callable[[AnyKind, Call, float], Receipt]
+    """The receipt a status or verify call may read, its headers and token checked."""
+    _shown: Callable[[Any, State], dict[str, Any]]
+    """The status fields this generation makes up, or shows otherwise than stored."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -197,9 +208,6 @@ class _Service(Generic[StatusT]):
             self._tokens.clear()
         return revoked
 
-    def _check_access_id(self, access_id: str) -> None:
-        raise NotImplementedError
-
     def _authorize(self, headers: Headers, scope: str, client_ip: str, now: float) -> Token:
         """The token of ``Authorization: Bearer <token>``: issued here (and not revoked),
         not expired, used from its IP, with ``scope``."""
@@ -239,13 +247,6 @@ class _Service(Generic[StatusT]):
             )
             self._receipts[receipt_id] = receipt
         return receipt
-
-    def _next_id(self, now: float, client_code: str) -> str:
-        raise NotImplementedError
-
-    def _app_to_app(self, receipt_id: str) -> dict[str, Any]:
-        """An App to App receipt's values: what KakaoTalk hands the partner's app."""
-        raise NotImplementedError
 
     def _own(self, kind: AnyKind, receipt_id: str, client_code: str) -> Receipt:
         """A receipt of ``kind`` and ``client_code``: each kind's calls know only theirs."""
@@ -293,9 +294,6 @@ class _Service(Generic[StatusT]):
         with self._lock:
             return self._readable(kind, call, now).status_answer(now, self._status)
 
-    def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
-        raise NotImplementedError
-
     def _status(self, receipt: Receipt, now: float) -> StatusT:
         """The state of a receipt at ``now``, as its kind's status class: each field its
         request has by the same name, the receipt's own values and times, and what only
@@ -321,10 +319,6 @@ class _Service(Generic[StatusT]):
         values.update(self._shown(request, state))
         status: StatusT = cls(**{name: value for name, value in values.items() if name in fields})
         return status
-
-    def _shown(self, request: Any, state: State) -> dict[str, Any]:
-        """The status fields this generation makes up, or shows otherwise than stored."""
-        raise NotImplementedError
 
     def _receipt(self, receipt_id: str) -> Receipt:
         receipt = self._receipts.get(receipt_id)
