@@ -24,7 +24,7 @@ A refused request is not counted in ``stats``: it never reached the service.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -104,14 +104,12 @@ class Guard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        replayed = False
+        whole: Iterator[Message] = iter(
+            [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        )
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        async def replay() -> Message:  # the body once, then what the server says
+            return next(whole, None) or await receive()
 
         await self.app(scope, replay, send)
 
