@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import importlib.util
 import logging
 import socket
 import threading
@@ -57,12 +58,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
 
 def describe() -> str:
     """What a served sandbox runs on, e.g. ``uvicorn (httptools, uvloop)``."""
-    try:
-        import httptools  # noqa: F401
-    except ImportError:
-        parser = "h11"
-    else:
-        parser = "httptools"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"  # uvicorn's choice
     loop = "asyncio" if loop_factory() is asyncio.new_event_loop else "uvloop"
     return f"uvicorn ({parser}, {loop})"
 
