@@ -58,32 +58,27 @@ __all__ = [
 ]
 
 _DEPRECATED = {
-    # name: (where it is now, what to use instead)
-    "CMS_SCOPE": ("kakaocert_async._kinds:CMS.scope", 'the scope "330" (docs/sandbox.md)'),
-    "ESIGN_SCOPE": ("kakaocert_async._kinds:ESIGN.scope", "sandbox.settings.required_scope"),
-    "IDENTITY_SCOPE": ("kakaocert_async._kinds:IDENTITY.scope", 'the scope "320"'),
-    "DATE_TOLERANCE": ("._settings:DATE_TOLERANCE", "sandbox.settings.date_tolerance"),
-    "DEFAULT_SECRET_KEY_BYTES": (
-        "._settings:DEFAULT_SECRET_KEY_BYTES",
-        "sandbox.settings.key (base64.b64decode(DEFAULT_SECRET_KEY))",
-    ),
-    "DEFAULT_TOKEN_TTL": ("._settings:DEFAULT_TOKEN_TTL", "sandbox.settings.token_ttl"),
-    "INSTALL_HINT": ("._sandbox:INSTALL_HINT", "the message of SandboxUnavailable"),
-    "IN_PROCESS_URL": ("._sandbox:IN_PROCESS_URL", "sandbox.url"),
-    "PERSONAL_DATA_IV": ("._receipts:PERSONAL_DATA_IV", "decrypt_personal_data()"),
-    "PERSONAL_DATA_KEY": ("._receipts:PERSONAL_DATA_KEY", "decrypt_personal_data()"),
-    "Action": ("._faults:Action", 'its value as a string: Fault(action="error")'),
-    "Body": ("._faults:Body", 'its value as a string: Fault(body="json")'),
-    "ConnectionDropped": (
-        "._faults:ConnectionDropped",
-        "httpx.RemoteProtocolError, which a client sees for a dropped connection",
-    ),
-    "Decision": ("._faults:Decision", "nothing: it is the fault plan's inner working"),
-    "SandboxTransport": ("._transport:SandboxTransport", "sandbox.transport()"),
-    "require_extra": ("._sandbox:require_extra", "the pytest fixture, or SandboxUnavailable"),
+    # name: what to use instead
+    "CMS_SCOPE": 'the scope "330" (docs/sandbox.md)',
+    "ESIGN_SCOPE": "sandbox.settings.required_scope",
+    "IDENTITY_SCOPE": 'the scope "320"',
+    "DATE_TOLERANCE": "sandbox.settings.date_tolerance",
+    "DEFAULT_SECRET_KEY_BYTES": "sandbox.settings.key (base64.b64decode(DEFAULT_SECRET_KEY))",
+    "DEFAULT_TOKEN_TTL": "sandbox.settings.token_ttl",
+    "INSTALL_HINT": "the message of SandboxUnavailable",
+    "IN_PROCESS_URL": "sandbox.url",
+    "PERSONAL_DATA_IV": "decrypt_personal_data()",
+    "PERSONAL_DATA_KEY": "decrypt_personal_data()",
+    "Action": 'its value as a string: Fault(action="error")',
+    "Body": 'its value as a string: Fault(body="json")',
+    "ConnectionDropped": "httpx.RemoteProtocolError, which a client sees for a dropped connection",
+    "Decision": "nothing: it is the fault plan's inner working",
+    "SandboxTransport": "sandbox.transport()",
+    "require_extra": "the pytest fixture, or SandboxUnavailable",
 }
 """Names this package exported before ``__all__`` was cut to what a test uses: importable
-from it for one more release, with a DeprecationWarning."""
+from it for one more release, with a DeprecationWarning. Each is found as the names of
+``__all__`` are, but the ``*_SCOPE`` ones, which are their kinds' (``_kinds.ESIGN.scope``)."""
 
 
 _MODULES = (
@@ -93,35 +88,36 @@ _MODULES = (
     "._receipts",
     "._service",
     "._sandbox",
+    "._transport",
 )
-"""Where the names of ``__all__`` are defined (those in the block above): imported at a
-name's first use, so that importing this package (as its pytest plugin does, in every
-pytest run) loads neither the sandbox nor the SDK."""
+"""Where the names of ``__all__`` (those in the block above) and of ``_DEPRECATED`` are
+defined, searched in this order: imported at a name's first use, so that importing this
+package (as its pytest plugin does, in every pytest run) loads neither the sandbox nor
+the SDK."""
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        for module in _MODULES:
-            found = getattr(importlib.import_module(module, __name__), name, __getattr__)
-            if found is not __getattr__:
-                globals()[name] = found
-                from kakaocert_async._public import publish
-
-                publish(globals(), [name])  # shown as kakaocert_async.sandbox.<name>
-                return found
-    if name not in _DEPRECATED:
+    if name not in __all__ and name not in _DEPRECATED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    place, instead = _DEPRECATED[name]
+    if name.endswith("_SCOPE"):
+        from kakaocert_async import _kinds
+
+        value = getattr(_kinds, name.removesuffix("_SCOPE")).scope
+    else:
+        modules = (importlib.import_module(module, __name__) for module in _MODULES)
+        value = next(getattr(module, name) for module in modules if hasattr(module, name))
+    if name in __all__:
+        globals()[name] = value
+        from kakaocert_async._public import publish
+
+        publish(globals(), [name])  # shown as kakaocert_async.sandbox.<name>
+        return value
     warnings.warn(
         f"kakaocert_async.sandbox.{name} is internal and will not be importable from"
-        f" kakaocert_async.sandbox in the next release; use {instead}",
+        f" kakaocert_async.sandbox in the next release; use {_DEPRECATED[name]}",
         DeprecationWarning,
         stacklevel=2,
     )
-    module, _, attribute = place.partition(":")
-    value: Any = importlib.import_module(module, __name__)
-    for part in attribute.split("."):
-        value = getattr(value, part)
     return value
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -34,9 +35,8 @@ from kakaocert_async import _wire
 from kakaocert_async._kinds import AnyKind
 
 from . import _phone
-from ._calls import client_ip, json_answer, raw_path
 from ._faults import Action, Body, ConnectionDropped, Fault, FaultPlan, FaultSpecError
-from ._guard import CONTROL_PREFIX, Guard
+from ._guard import CONTROL_PREFIX, Guard, json_answer
 from ._rejections import Rejected, Rejection
 from ._service import BarocertService, Call, Service, endpoints
 
@@ -96,10 +96,7 @@ class _Dropped(Response):
     """Starts the answer, sends half of it, then breaks the connection."""
 
     def __init__(self, answer: Response) -> None:
-        self.status_code = answer.status_code
-        self.body = answer.body
-        self.background = None
-        self.raw_headers = answer.raw_headers
+        vars(self).update(vars(answer))  # its status, headers and body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
@@ -114,21 +111,14 @@ def _encoded(answer: Response, scope: Scope) -> Response:
     """``answer`` gzip-encoded if it is large and the client accepts gzip (as GZipMiddleware)."""
     if len(answer.body) < GZIP_MIN_SIZE:
         return answer
-    accepts = ""
-    for name, value in scope["headers"]:
-        if name == b"accept-encoding":
-            accepts = value.decode("latin-1")
-            break
-    headers = [h for h in answer.raw_headers if h[0] not in {b"content-length", b"vary"}]
-    headers.append((b"vary", b"Accept-Encoding"))
-    body = bytes(answer.body)
-    if "gzip" in accepts:
-        body = gzip.compress(body, GZIP_LEVEL)
-        headers.append((b"content-encoding", b"gzip"))
-    headers.append((b"content-length", str(len(body)).encode("latin-1")))
-    encoded = Response(body, answer.status_code)
-    encoded.raw_headers = headers
-    return encoded
+    headers = answer.headers
+    del headers["content-length"]  # last, after what is added
+    headers["vary"] = "Accept-Encoding"
+    if "gzip" in Headers(scope=scope).get("accept-encoding", ""):
+        answer.body = gzip.compress(bytes(answer.body), GZIP_LEVEL)
+        headers["content-encoding"] = "gzip"
+    headers["content-length"] = str(len(answer.body))
+    return answer
 
 
 # The routes ----------------------------------------------------------------------------
@@ -201,21 +191,16 @@ class _Routes:
             if decision.delay:
                 await anyio.sleep(decision.delay)
             fault = decision.fault
-            if fault is not None and not fault.processed:
-                if fault.action is Action.DROP:
-                    return _Dropped(
-                        json_answer(Rejected(Rejection.INJECTED_FAULT).body(), fault.status)
-                    )
-                return _fault_answer(fault)
-            try:
-                answer = await handler(request)
-            except Rejected as rejected:
-                answer = _refusal(rejected)
+            if fault is None or fault.processed:
+                try:
+                    answer = await handler(request)
+                except Rejected as rejected:
+                    answer = _refusal(rejected)
+            else:  # the call does not run: a drop cuts the error JSON short
+                answer = json_answer(Rejected(Rejection.INJECTED_FAULT).body(), fault.status)
             if fault is None:
                 return _encoded(answer, request.scope)
-            if fault.action is Action.DROP:
-                return _Dropped(answer)
-            return _fault_answer(fault)
+            return _Dropped(answer) if fault.action is Action.DROP else _fault_answer(fault)
 
         return endpoint
 
@@ -387,7 +372,7 @@ def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
             request.headers,
             await request.body(),
             raw_path(request),
-            client_ip(request),
+            request.client.host if request.client else "",
             client_code=values.get("client_code", ""),
             receipt_id=values.get("receipt_id", ""),
             signature=values.get("signature") or None,
@@ -395,6 +380,12 @@ def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
         return json_answer(call(made))
 
     return handle
+
+
+def raw_path(request: Request) -> str:
+    """The path as the client sent it (percent-encoding kept, no query)."""
+    raw: Any = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
+    return bytes(raw).split(b"?", 1)[0].decode("latin-1")
 
 
 def _token(served: Service | BarocertService, call: Call) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple, TypeVar, get_args, get_type_hints
+from typing import Any, TypeVar, get_args, get_type_hints
 
 import cattrs
 
@@ -58,18 +58,13 @@ def time_text(when: float) -> str:
     return _wire.format_utc(dt.datetime.fromtimestamp(when, tz=dt.timezone.utc), milliseconds=True)
 
 
-def version(headers: Headers, name: str) -> None:
-    """``name`` (``x-lh-version`` or ``x-pb-version``) is ``2.0``."""
-    if headers.get(name) != _signing.API_VERSION:
-        raise Rejected(Rejection.VERSION, f"{name}: {_signing.API_VERSION}")
-
-
-def barocert_version(headers: Headers, *names: str) -> None:
-    """Barocert's: one of ``names`` is sent, and every one sent says ``2.1``."""
+def version(headers: Headers, *names: str, barocert: bool = False) -> None:
+    """One of ``names`` is sent, and every one sent says ``2.0`` (``barocert``: ``2.1``)."""
     sent = [headers.get(name) for name in names if headers.get(name) is not None]
-    wanted = _signing.BAROCERT_API_VERSION
+    wanted = _signing.BAROCERT_API_VERSION if barocert else _signing.API_VERSION
     if not sent or any(value != wanted for value in sent):
-        raise Rejected(Rejection.BC_VERSION, f"{' or '.join(names)}: {wanted}")
+        rejection = Rejection.BC_VERSION if barocert else Rejection.VERSION
+        raise Rejected(rejection, f"{' or '.join(names)}: {wanted}")
 
 
 def read_version(headers: Headers) -> None:
@@ -78,36 +73,22 @@ def read_version(headers: Headers) -> None:
         raise Rejected(Rejection.VERSION, f"x-pb-version (or x-lh-version): {_signing.API_VERSION}")
 
 
-class DateHeader(NamedTuple):
-    """A date header and its refusals: missing, malformed, too far off the clock."""
-
-    name: str
-    missing: Rejection
-    malformed: Rejection
-    skewed: Rejection
-
-
-LH_DATE = DateHeader(
-    "x-lh-date", Rejection.DATE_MISSING, Rejection.DATE_MALFORMED, Rejection.DATE_SKEWED
-)
-BC_DATE = DateHeader(
-    "x-bc-date", Rejection.BC_DATE_MISSING, Rejection.BC_DATE_MALFORMED, Rejection.BC_DATE_SKEWED
-)
-
-
-def date(headers: Headers, now: float, tolerance: float, *, header: DateHeader = LH_DATE) -> str:
-    """``x-lh-date`` (or ``header``), well formed and within ``tolerance`` seconds of ``now``."""
-    value = headers.get(header.name)
+def date(headers: Headers, now: float, tolerance: float, *, barocert: bool = False) -> str:
+    """``x-lh-date`` (``barocert``: ``x-bc-date``), well formed and within ``tolerance``
+    seconds of ``now``; refused with the generation's ``DATE_*`` rejections."""
+    prefix = "BC_" if barocert else ""
+    value = headers.get("x-bc-date" if barocert else "x-lh-date")
     if value is None:
-        raise Rejected(header.missing)
+        raise Rejected(Rejection[f"{prefix}DATE_MISSING"])
     if not _DATE.fullmatch(value):
-        raise Rejected(header.malformed)
+        raise Rejected(Rejection[f"{prefix}DATE_MALFORMED"])
     try:
         when = _wire.parse_utc(value).timestamp()
     except _wire.WireError:
-        raise Rejected(header.malformed) from None
+        raise Rejected(Rejection[f"{prefix}DATE_MALFORMED"]) from None
     if abs(when - now) > tolerance:
-        raise Rejected(header.skewed, f"{when - now:+.0f} s; tolerance {tolerance:g} s")
+        detail = f"{when - now:+.0f} s; tolerance {tolerance:g} s"
+        raise Rejected(Rejection[f"{prefix}DATE_SKEWED"], detail)
     return value
 
 

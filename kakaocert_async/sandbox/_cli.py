@@ -20,6 +20,8 @@ from ._settings import (
 )
 
 DEFAULT_PORT = 8100
+_SETTINGS = ("link_id", "secret_key", "client_code", "sign_after", "token_ttl", "clock_offset")
+"""The options that are :class:`Settings` fields by the same name."""
 
 _FAULT_HELP = """\
 fault SPEC is ACTION[:key=value,...]; ACTION is delay, error or drop; keys:
@@ -96,16 +98,8 @@ def run(args: argparse.Namespace) -> int:
     if args.latency:
         faults.insert(0, Fault(action=Action.DELAY, seconds=args.latency))
     try:
-        sandbox = Sandbox(
-            link_id=args.link_id,
-            secret_key=args.secret_key,
-            client_code=args.client_code,
-            sign_after=args.sign_after,
-            token_ttl=args.token_ttl,
-            clock_offset=args.clock_offset,
-            allowed_hosts=args.allow_host,
-            faults=faults,
-        )
+        settings = {name: getattr(args, name) for name in _SETTINGS}
+        sandbox = Sandbox(**settings, allowed_hosts=args.allow_host, faults=faults)
         require_extra()
     except (ValidationError, SandboxUnavailable) as exc:
         print(f"kakaocert-async sandbox: {exc}", file=sys.stderr)

@@ -109,8 +109,8 @@ def _names(value: Any) -> frozenset[str]:
     raise FaultSpecError("endpoints must be a list of names")
 
 
-def _check_positive(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
-    if value is not None and (type(value) is not int or value < 1):
+def _positive(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and value < 1:
         raise FaultSpecError(f"{attribute.name} must be a whole number of 1 or more")
 
 
@@ -121,7 +121,7 @@ def _check_endpoints(_: object, attribute: attrs.Attribute[Any], value: frozense
 
 
 def _check_status(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
-    if type(value) is not int or not 400 <= value <= 599:
+    if not 400 <= value <= 599:
         raise FaultSpecError("status must be an HTTP error status, 400 to 599")
 
 
@@ -134,10 +134,10 @@ def _check_seconds(_: object, attribute: attrs.Attribute[Any], value: float | No
 class Fault:
     """One injected misbehaviour. See the module docstring for the rules.
 
-    Built, it is checked: a value out of its field's range raises
-    :class:`FaultSpecError`, one of the wrong kind ``ValueError`` (an unknown ``action``
-    or ``body``, ``seconds`` not a number) or ``TypeError``; :meth:`from_options` and
-    :meth:`parse` raise :class:`FaultSpecError` for all of them.
+    Built, it is checked: numbers and flags may come as their text (as :meth:`parse`
+    reads them), and a value out of its field's range or of the wrong kind raises
+    :class:`FaultSpecError` (an unknown ``action`` or ``body``: ``ValueError``);
+    :meth:`from_options` and :meth:`parse` raise :class:`FaultSpecError` for all of them.
 
     Attributes:
         action: What it does: ``delay``, ``error`` or ``drop``.
@@ -161,14 +161,20 @@ class Fault:
     endpoints: frozenset[str] = attrs.field(
         default=frozenset(), converter=_names, validator=_check_endpoints
     )
-    every: int | None = attrs.field(default=None, validator=_check_positive)
-    times: int | None = attrs.field(default=None, validator=_check_positive)
+    every: int | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_whole), validator=_positive
+    )
+    times: int | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_whole), validator=_positive
+    )
     window: tuple[float, float] | None = attrs.field(default=None, converter=_window)
-    seconds: float = attrs.field(default=0.0, converter=float, validator=_check_seconds)
-    status: int = attrs.field(default=503, validator=_check_status)
+    seconds: float = attrs.field(default=0.0, converter=_number, validator=_check_seconds)
+    status: int = attrs.field(default=503, converter=_whole, validator=_check_status)
     body: Body = attrs.field(default=Body.HTML, converter=Body)
-    retry_after: float | None = attrs.field(default=None, validator=_check_seconds)
-    processed: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    retry_after: float | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_number), validator=_check_seconds
+    )
+    processed: bool = attrs.field(converter=_flag)
 
     @processed.default
     def _processed_by_default(self) -> bool:
@@ -231,24 +237,12 @@ class Fault:
             FaultSpecError: An unknown option, a value not of its field's kind, or a
                 fault that cannot be (an unknown ``action`` too).
         """
-        coerce: dict[str, Callable[[Any], Any]] = {
-            "endpoints": _names,
-            "every": _whole,
-            "times": _whole,
-            "window": _window,
-            "seconds": _number,
-            "status": _whole,
-            "body": str,
-            "retry_after": _number,
-            "processed": _flag,
-        }
-        kwargs: dict[str, Any] = {}
-        for key, value in options.items():
-            if key not in coerce:
-                raise FaultSpecError(f"unknown option {key!r}; use {', '.join(coerce)}")
-            kwargs[key] = None if value is None else coerce[key](value)
+        names = [field.name for field in attrs.fields(cls)[1:]]  # all but the action
+        for key in options:
+            if key not in names:
+                raise FaultSpecError(f"unknown option {key!r}; use {', '.join(names)}")
         try:
-            return cls(action=action, **kwargs)
+            return cls(action=action, **options)
         except FaultSpecError:
             raise
         except (TypeError, ValueError) as exc:

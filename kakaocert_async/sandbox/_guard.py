@@ -24,11 +24,14 @@ A refused request is not counted in ``stats``: it never reached the service.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
+from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._calls import json_answer
+from kakaocert_async import _wire
+
 from ._rejections import Rejected, Rejection
 from ._settings import split_host
 
@@ -37,6 +40,13 @@ BODY_LIMIT = 1024 * 1024
 documents of 2,800 Korean characters each (encrypted), is about 225 KiB."""
 CONTROL_PREFIX = "/_sandbox"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def json_answer(
+    payload: object, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """An answer of JSON, as every route's (and every refusal's) is."""
+    return Response(_wire.dumps(payload), status, headers, "application/json")
 
 
 def is_control(scope: Scope) -> bool:
@@ -70,16 +80,13 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers: dict[bytes, str] = {}
-        for name, value in scope["headers"]:
-            if name in (b"host", b"origin", b"content-length"):
-                headers.setdefault(name, value.decode("latin-1"))
+        headers = Headers(scope=scope)
         if is_control(scope):
-            refusal = self.foreign(scope, headers.get(b"host"), headers.get(b"origin"))
+            refusal = self.foreign(scope, headers.get("host"), headers.get("origin"))
             if refusal is not None:
                 await self._refuse(scope, receive, send, refusal)
                 return
-        length = headers.get(b"content-length", "").strip()
+        length = headers.get("content-length", "").strip()
         if length.isascii() and length.isdigit() and int(length) > self.limit:
             await self._refuse(scope, receive, send, self._too_large())
             return
@@ -97,14 +104,12 @@ class Guard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        replayed = False
+        whole: Iterator[Message] = iter(
+            [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        )
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        async def replay() -> Message:  # the body once, then what the server says
+            return next(whole, None) or await receive()
 
         await self.app(scope, replay, send)
 

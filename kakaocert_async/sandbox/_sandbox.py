@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound=ClientBase)
 
 INSTALL_HINT = "pip install 'kakaocert-async[sandbox]'"
-_EXTRA_MODULES = frozenset({"starlette", "uvicorn", "anyio"})
 
 IN_PROCESS_URL = "http://kakaocert-sandbox.invalid"
 """The base URL of in-process clients (both auth and API); never resolved."""
@@ -37,23 +35,16 @@ class SandboxUnavailable(ImportError):
     """starlette or uvicorn, which the sandbox's server side needs, is not installed."""
 
 
-@contextlib.contextmanager
-def _extra() -> Iterator[None]:
+def require_extra() -> None:
+    """Raise :class:`SandboxUnavailable` now if the ``sandbox`` extra is missing: then the
+    sandbox's server side (``_app``, ``_server``) imports."""
     try:
-        yield
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
     except ModuleNotFoundError as exc:
-        if (exc.name or "").partition(".")[0] not in _EXTRA_MODULES:
-            raise
         raise SandboxUnavailable(
             f"the KakaoCert sandbox needs starlette and uvicorn ({exc}): {INSTALL_HINT}"
         ) from exc
-
-
-def require_extra() -> None:
-    """Raise :class:`SandboxUnavailable` now if the ``sandbox`` extra is missing."""
-    with _extra():
-        import starlette  # noqa: F401
-        import uvicorn  # noqa: F401
 
 
 class Sandbox:
@@ -133,8 +124,9 @@ class Sandbox:
     def app(self) -> Any:
         """The ASGI app (Starlette), built on first use."""
         if self._app is None:
-            with _extra():
-                from ._app import build_app
+            require_extra()
+            from ._app import build_app
+
             self._app = build_app(self.service, self.faults, self.barocert)
         return self._app
 
@@ -405,9 +397,9 @@ class Sandbox:
         Raises:
             SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
         """
-        app = self.app
-        with _extra():
-            from ._server import serve
+        app = self.app  # the extra checked
+        from ._server import serve
+
         return serve(app, host=host, port=port, **uvicorn_options)
 
     def serve_in_thread(
@@ -428,9 +420,9 @@ class Sandbox:
         Raises:
             SandboxUnavailable: The ``sandbox`` extra (starlette, uvicorn) is missing.
         """
-        app = self.app
-        with _extra():
-            from ._server import serve_in_thread
+        app = self.app  # the extra checked
+        from ._server import serve_in_thread
+
         return serve_in_thread(app, host=host, port=port, **uvicorn_options)
 
     # Lifetime ------------------------------------------------------------------
@@ -438,12 +430,7 @@ class Sandbox:
     async def __aenter__(self) -> Sandbox:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:

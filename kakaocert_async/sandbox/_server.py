@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import importlib.util
 import logging
 import socket
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any
@@ -58,27 +58,19 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
 
 def describe() -> str:
     """What a served sandbox runs on, e.g. ``uvicorn (httptools, uvloop)``."""
-    try:
-        import httptools  # noqa: F401
-    except ImportError:
-        parser = "h11"
-    else:
-        parser = "httptools"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"  # uvicorn's choice
     loop = "asyncio" if loop_factory() is asyncio.new_event_loop else "uvloop"
     return f"uvicorn ({parser}, {loop})"
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
-    """``asyncio.run(main)`` on a loop from :func:`loop_factory`."""
-    factory = loop_factory()
-    if sys.version_info >= (3, 11):
-        with asyncio.Runner(loop_factory=factory) as runner:
-            runner.run(main)
-        return
-    loop = factory()
+    """``asyncio.run(main)`` on a loop from :func:`loop_factory` (``asyncio.run`` takes
+    none before Python 3.12)."""
+    loop = loop_factory()()
     try:
         loop.run_until_complete(main)
         loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
     finally:
         loop.close()
 

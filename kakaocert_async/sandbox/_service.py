@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
+import secrets
 import threading
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
@@ -40,7 +43,6 @@ from ._checks import Headers
 from ._receipts import Receipt, kst
 from ._rejections import Rejected, Rejection
 from ._settings import Settings
-from ._tokens import Token, Tokens
 
 StatusT = TypeVar("StatusT")
 
@@ -86,6 +88,20 @@ class Call(NamedTuple):
     """A 2.x verify's App to App signature: the rest of the path, as sent."""
 
 
+@attrs.define(slots=True)
+class Token:
+    """A session token as issued (the sandbox's record of it)."""
+
+    link_id: str
+    client_code: str
+    """The client code it is for; empty for a Barocert token, which is per LinkID."""
+    ip: str | None
+    """The only IP it may be used from; ``None``: any (``x-lh-forwarded: *``)."""
+    expires_at: float
+    scope: tuple[str, ...]
+    """As asked for, in order (a token's few scopes are searched in a blink)."""
+
+
 class _Service(Generic[StatusT]):
     """What both generations' services share: tokens, receipts, the control calls."""
 
@@ -96,12 +112,25 @@ class _Service(Generic[StatusT]):
     _TOKEN_PATH: ClassVar[str]
     _SERVICE_ID: ClassVar[str]
     _SCOPE_MISSING: ClassVar[Rejection]
+    # What each generation does its own way, as its methods of these names:
+    _check_access_id: Callable[[str], None]
+    """Refuse a token request's ``access_id`` unless it is this generation's."""
+    _next_id: Callable[[float, str], str]
+    """A new receipt id, from the clock and the client code."""
+    _app_to_app: Callable[[str], dict[str, Any]]
+    """An App to App receipt's values: what KakaoTalk hands the partner's app."""
+    _readable: Callable[[AnyKind, Call, float], Receipt]
+    """The receipt a status or verify call may read, its headers and token checked."""
+    _shown: Callable[[Any, State], dict[str, Any]]
+    """The status fields this generation makes up, or shows otherwise than stored."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._key = settings.key
         self._lock = threading.Lock()
-        self._tokens = Tokens()
+        self._tokens: OrderedDict[str, Token] = OrderedDict()
+        """Session tokens in the order issued: with one TTL, also the order they expire
+        (so expired ones are pruned oldest first, as new ones are issued)."""
         self._receipts: dict[str, Receipt] = {}
         self._sequence = 0
 
@@ -148,16 +177,24 @@ class _Service(Generic[StatusT]):
             headers, body, settings=settings, now=now, path=self._TOKEN_PATH
         )
         self._check_access_id(token_request.access_id)
+        expires_at = float(math.floor(now + settings.token_ttl))  # cut to whole seconds
+        ip = None if forwarded is not None else client_ip
+        token = Token(link_id, token_request.access_id, ip, expires_at, tuple(token_request.scope))
+        session_token = secrets.token_urlsafe(32)
         with self._lock:
-            session_token, token = self._tokens.issue(
-                link_id=link_id,
-                client_code=token_request.access_id,
-                ip=None if forwarded is not None else client_ip,
-                scope=token_request.scope,
-                now=now,
-                ttl=settings.token_ttl,
-            )
-        return token.grant(session_token, service_id=self._SERVICE_ID, client_ip=client_ip)
+            tokens = self._tokens
+            while tokens and next(iter(tokens.values())).expires_at <= now:
+                tokens.popitem(last=False)
+            tokens[session_token] = token
+        return {
+            "session_token": session_token,
+            "serviceID": self._SERVICE_ID,
+            "linkID": link_id,
+            "usercode": token.client_code,
+            "ipaddress": client_ip,
+            "expiration": _checks.time_text(expires_at),
+            "scope": list(token.scope),
+        }
 
     def revoke_tokens(self) -> int:
         """Invalidate every session token issued so far, as the service may at any time:
@@ -167,13 +204,20 @@ class _Service(Generic[StatusT]):
             How many tokens it revoked (expired ones not yet dropped included).
         """
         with self._lock:
-            return self._tokens.revoke()
-
-    def _check_access_id(self, access_id: str) -> None:
-        raise NotImplementedError
+            revoked = len(self._tokens)
+            self._tokens.clear()
+        return revoked
 
     def _authorize(self, headers: Headers, scope: str, client_ip: str, now: float) -> Token:
-        token = self._tokens.check(headers, client_ip, now)
+        """The token of ``Authorization: Bearer <token>``: issued here (and not revoked),
+        not expired, used from its IP, with ``scope``."""
+        token = self._tokens.get(_checks.bearer(headers))
+        if token is None:
+            raise Rejected(Rejection.TOKEN_UNKNOWN)
+        if now >= token.expires_at:
+            raise Rejected(Rejection.TOKEN_EXPIRED)
+        if token.ip is not None and token.ip != client_ip:
+            raise Rejected(Rejection.TOKEN_IP_MISMATCH)
         if scope not in token.scope:
             raise Rejected(self._SCOPE_MISSING, f"needs {scope}")
         return token
@@ -181,17 +225,13 @@ class _Service(Generic[StatusT]):
     # Receipts ----------------------------------------------------------------------
 
     def _add(
-        self,
-        kind: AnyKind,
-        client_code: str,
-        request: Any,
-        now: float,
-        *,
-        expires_in: int,
-        app_to_app: bool,
+        self, kind: AnyKind, client_code: str, request: Any, now: float, app_to_app: bool
     ) -> Receipt:
-        """A new receipt of ``kind``, stored."""
+        """A new receipt of ``kind``, stored; it expires as the request says (2.x:
+        ``Expires_in``, Barocert: ``expireIn``)."""
         sign_after = self.settings.sign_after
+        barocert = kind.generation == "barocert"
+        expires_in = request.expire_in if barocert else request.expires_in
         with self._lock:
             receipt_id = self._next_id(now, client_code)
             receipt = Receipt(
@@ -207,13 +247,6 @@ class _Service(Generic[StatusT]):
             )
             self._receipts[receipt_id] = receipt
         return receipt
-
-    def _next_id(self, now: float, client_code: str) -> str:
-        raise NotImplementedError
-
-    def _app_to_app(self, receipt_id: str) -> dict[str, Any]:
-        """An App to App receipt's values: what KakaoTalk hands the partner's app."""
-        raise NotImplementedError
 
     def _own(self, kind: AnyKind, receipt_id: str, client_code: str) -> Receipt:
         """A receipt of ``kind`` and ``client_code``: each kind's calls know only theirs."""
@@ -261,9 +294,6 @@ class _Service(Generic[StatusT]):
         with self._lock:
             return self._readable(kind, call, now).status_answer(now, self._status)
 
-    def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
-        raise NotImplementedError
-
     def _status(self, receipt: Receipt, now: float) -> StatusT:
         """The state of a receipt at ``now``, as its kind's status class: each field its
         request has by the same name, the receipt's own values and times, and what only
@@ -289,10 +319,6 @@ class _Service(Generic[StatusT]):
         values.update(self._shown(request, state))
         status: StatusT = cls(**{name: value for name, value in values.items() if name in fields})
         return status
-
-    def _shown(self, request: Any, state: State) -> dict[str, Any]:
-        """The status fields this generation makes up, or shows otherwise than stored."""
-        raise NotImplementedError
 
     def _receipt(self, receipt_id: str) -> Receipt:
         receipt = self._receipts.get(receipt_id)
@@ -502,20 +528,9 @@ class Service(_Service[StatusBase]):
             raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
         _checks.json_content(headers)
         request, app_to_app = _checks.sign_request(_checks.json_object(body), kind)
-        receipt = self._add(
-            kind,
-            token.client_code,
-            request,
-            now,
-            expires_in=request.expires_in,
-            app_to_app=app_to_app,
-        )
-        receipt_id = receipt.receipt_id
-        made = (
-            kind.receipt(receipt_id=receipt_id, tx_id=receipt.tx_id)
-            if kind.app_to_app
-            else kind.receipt(receipt_id=receipt_id)
-        )
+        receipt = self._add(kind, token.client_code, request, now, app_to_app)
+        tx_id = {"tx_id": receipt.tx_id} if kind.app_to_app else {}
+        made = kind.receipt(receipt_id=receipt.receipt_id, **tx_id)
         answer: dict[str, Any] = _wire.converter.unstructure(made)
         return answer
 
@@ -767,14 +782,7 @@ class BarocertService(_Service[Status]):
         _checks.encryption_mode(call.headers)
         _checks.json_content(call.headers)
         request = _checks.barocert_request(kind, _checks.json_object(call.body), self._cipher)
-        receipt = self._add(
-            kind,
-            call.client_code,
-            request,
-            now,
-            expires_in=request.expire_in,
-            app_to_app=request.app_to_app,
-        )
+        receipt = self._add(kind, call.client_code, request, now, request.app_to_app)
         made = kind.receipt(receipt_id=receipt.receipt_id, scheme=receipt.scheme)
         answer: dict[str, Any] = _wire.converter.unstructure(made)
         return answer
@@ -842,7 +850,7 @@ class BarocertService(_Service[Status]):
 
     def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
         """A receipt of the path's client code (a GET: nothing signed)."""
-        _checks.barocert_version(call.headers, "x-pb-version", "x-bc-version")
+        _checks.version(call.headers, "x-pb-version", "x-bc-version", barocert=True)
         self._authorize(call.headers, kind.scope, call.client_ip, now)
         return self._checked(kind, call)
 
@@ -855,8 +863,8 @@ class BarocertService(_Service[Status]):
         """Check a POST's version, date, token and HMAC (and, ``bodiless``, that it has no
         body, as a verify must not); the sandbox clock's now."""
         headers, now = call.headers, self.now()
-        _checks.barocert_version(headers, "x-bc-version")
-        date = _checks.date(headers, now, self.settings.date_tolerance, header=_checks.BC_DATE)
+        _checks.version(headers, "x-bc-version", barocert=True)
+        date = _checks.date(headers, now, self.settings.date_tolerance, barocert=True)
         self._authorize(headers, scope, call.client_ip, now)
         signature = _checks.barocert_signature(headers)
         target = _signing.barocert_target(call.body, date, call.path)

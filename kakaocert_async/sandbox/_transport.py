@@ -9,7 +9,7 @@ from ._faults import ConnectionDropped
 DEFAULT_CLIENT_IP = "127.0.0.1"
 
 
-class SandboxTransport(httpx.AsyncBaseTransport):
+class SandboxTransport(httpx.ASGITransport):
     """``httpx.ASGITransport`` to an ASGI app, calling from ``client_ip``.
 
     A drop fault in the app (:class:`ConnectionDropped`) reaches the client as
@@ -17,15 +17,12 @@ class SandboxTransport(httpx.AsyncBaseTransport):
     """
 
     def __init__(self, app: object, *, client_ip: str = DEFAULT_CLIENT_IP) -> None:
-        self._inner = httpx.ASGITransport(app=app, client=(client_ip, 50000))  # type: ignore[arg-type]
+        super().__init__(app=app, client=(client_ip, 50000))  # type: ignore[arg-type]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await self._inner.handle_async_request(request)
+            return await super().handle_async_request(request)
         except ConnectionDropped as exc:
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body", request=request
             ) from exc
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
