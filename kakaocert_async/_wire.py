@@ -92,18 +92,21 @@ def wire_names(cls: type[Any]) -> dict[str, str]:
 # Scalars, strictly ---------------------------------------------------------
 
 
-def _strict(
-    kind: type[T], name: str, *, or_null: bool = False
-) -> Callable[[object, Any], T | None]:
+def _typed(
+    kind: type[Any], name: str, *, or_null: bool = False, then: Callable[[Any], Any] | None = None
+) -> Callable[[object, Any], Any]:
+    """A hook that takes exactly a ``kind`` (or null, with ``or_null``), read by ``then``."""
     # One hook per type and per optional type (rather than cattrs's generic Optional
     # dispatch): a state has twenty of them and is read on every poll.
     expected = f"{name} or null" if or_null else name
 
-    def structure(value: object, _: object) -> T | None:
+    def structure(value: object, _: object) -> Any:
+        if or_null and value is None:
+            return None
         # bool is an int subclass; an int field must not take true/false.
-        if type(value) is kind or (or_null and value is None):
-            return value
-        raise WireError(f"expected {expected}, got {type(value).__name__}")
+        if type(value) is not kind:
+            raise WireError(f"expected {expected}, got {type(value).__name__}")
+        return value if then is None else then(value)
 
     return structure
 
@@ -117,15 +120,8 @@ def parse_kst(value: str) -> dt.datetime:
     """
     if len(value) != 14 or not value.isascii() or not value.isdigit():
         raise WireError("expected a yyyyMMddHHmmss timestamp")
-    return dt.datetime(
-        int(value[:4]),
-        int(value[4:6]),
-        int(value[6:8]),
-        int(value[8:10]),
-        int(value[10:12]),
-        int(value[12:]),
-        tzinfo=KST,
-    )
+    month_to_second: list[Any] = [int(value[i : i + 2]) for i in range(4, 14, 2)]
+    return dt.datetime(int(value[:4]), *month_to_second).replace(tzinfo=KST)
 
 
 def format_kst(value: dt.datetime) -> str:
@@ -165,41 +161,27 @@ MAX_SECONDS = 86400
 longest is 1000 s. Refused, rather than used in arithmetic that could overflow."""
 
 
-def structure_seconds(value: object, _: object) -> int | None:
-    """A number of seconds from the wire, or null: an int from 0 to :data:`MAX_SECONDS`."""
-    if value is None:
-        return None
-    if type(value) is not int:
-        raise WireError(f"expected an integer or null, got {type(value).__name__}")
+def _seconds(value: int) -> int:
     if not 0 <= value <= MAX_SECONDS:
         raise WireError(f"expected 0 to {MAX_SECONDS} seconds")
     return value
 
 
-def _structure_kst(value: object, _: object) -> dt.datetime | None:
-    if value is None:
-        return None
-    if type(value) is not str:
-        raise WireError(f"expected a yyyyMMddHHmmss string or null, got {type(value).__name__}")
-    return parse_kst(value)
-
-
-def _structure_utc(value: object, _: type[dt.datetime]) -> dt.datetime:
-    if type(value) is not str:
-        raise WireError(f"expected a UTC time string, got {type(value).__name__}")
-    return parse_utc(value)
-
-
 MAX_TOKEN_CHARS = 4096
 
 
-def _structure_token(value: object, _: object) -> Secret[str]:
+def _token(value: str) -> Secret[str]:
     # The value is never echoed: it is a credential, however malformed.
-    if type(value) is not str:
-        raise WireError(f"expected a string, got {type(value).__name__}")
     if len(value) > MAX_TOKEN_CHARS or not HEADER_WORD.fullmatch(value):
         raise WireError("not a printable ASCII word (it cannot go into a header)")
     return Secret(value)
+
+
+def _state(value: int) -> SignState:
+    try:
+        return SignState(value)
+    except ValueError:
+        raise WireError(f"expected state 0, 1 or 2, got {value}") from None
 
 
 def _structure_strings(value: object, _: object) -> tuple[str, ...]:
@@ -208,25 +190,17 @@ def _structure_strings(value: object, _: object) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _structure_state(value: object, _: type[SignState]) -> SignState:
-    if type(value) is not int:
-        raise WireError(f"expected state 0, 1 or 2, got {type(value).__name__}")
-    try:
-        return SignState(value)
-    except ValueError:
-        raise WireError(f"expected state 0, 1 or 2, got {value}") from None
-
-
 def _make_converter() -> cattrs.Converter:
     import cattrs
 
     converter = cattrs.Converter()
     for kind, name in ((str, "a string"), (int, "an integer"), (bool, "true or false")):
-        converter.register_structure_hook(kind, _strict(kind, name))
-        converter.register_structure_hook(kind | None, _strict(kind, name, or_null=True))
-    converter.register_structure_hook(SignState, _structure_state)
+        converter.register_structure_hook(kind, _typed(kind, name))
+        converter.register_structure_hook(kind | None, _typed(kind, name, or_null=True))
+    converter.register_structure_hook(SignState, _typed(int, "state 0, 1 or 2", then=_state))
     converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_strings)
-    converter.register_structure_hook(dt.datetime | None, _structure_kst)
+    kst = _typed(str, "a yyyyMMddHHmmss string", or_null=True, then=parse_kst)
+    converter.register_structure_hook(dt.datetime | None, kst)
     converter.register_unstructure_hook(dt.datetime, format_kst)
     converter.register_unstructure_hook(SignState, int)
     return converter
@@ -235,7 +209,6 @@ def _make_converter() -> cattrs.Converter:
 _converter: cattrs.Converter | None = None
 _SETUPS: list[Callable[[cattrs.Converter], object]] = []
 _MAKING = threading.Lock()
-_HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 
 
 def get_converter() -> cattrs.Converter:
@@ -303,7 +276,6 @@ def _register(
         # cattrs puts the fields it may leave out last.
         unstructure = _in_order(unstructure, tuple(names.values()))
     converter.register_unstructure_hook(cls, unstructure)
-    _HOOKS.pop(cls, None)
 
 
 def _in_order(
@@ -316,18 +288,22 @@ def _in_order(
     return ordered
 
 
+_seconds_or_null = _typed(int, "an integer", or_null=True, then=_seconds)
 for _kind in KINDS:
     register(_kind.request, request=True)
     register(_kind.receipt)
-    register(_kind.status, expires_in={"struct_hook": structure_seconds})
+    register(_kind.status, expires_in={"struct_hook": _seconds_or_null})
     register(_kind.verification)
 for _model in (ErrorBody, TokenRequest):
     register(_model)
 register(
     TokenGrant,
-    session_token={"struct_hook": _structure_token, "unstruct_hook": Secret.reveal},
+    session_token={
+        "struct_hook": _typed(str, "a string", then=_token),
+        "unstruct_hook": Secret.reveal,
+    },
     expiration={
-        "struct_hook": _structure_utc,
+        "struct_hook": _typed(str, "a UTC time string", then=parse_utc),
         "unstruct_hook": functools.partial(format_utc, milliseconds=True),
     },
 )
@@ -367,11 +343,7 @@ def structure(data: Any, cls: type[T]) -> T:
     if not isinstance(data, dict):
         raise WireError(f"expected a JSON object, got {type(data).__name__}")
     try:
-        hook = _HOOKS.get(cls)
-        if hook is None:
-            # The converter's dispatch, once per class rather than once per answer.
-            hook = _HOOKS[cls] = get_converter().get_structure_hook(cls)
-        result: T = hook(data, cls)
+        result: T = get_converter().structure(data, cls)
     except Exception as exc:
         raise WireError(_describe(exc, cls)) from None
     return result
