@@ -28,21 +28,16 @@ TRY_THE_SANDBOX = (
 )
 """The next step for someone with no credentials, named by every missing-credentials error."""
 
+# Every variable's role: the client's argument it gives (to name the variable when the
+# client refuses its value), and what a credential is (to name it when it is missing).
+ROLES = {
+    "LINK_ID": ("link_id", "LinkID"),
+    "SECRET_KEY": ("secret_key", "SecretKey"),
+    "CLIENT_CODE": ("client_code", "12-digit client code"),
+    "API_URL": ("base_url", ""),
+    "AUTH_URL": ("auth_url", ""),
+}
 CREDENTIALS = ("LINK_ID", "SECRET_KEY", "CLIENT_CODE")
-_WHAT = {
-    "LINK_ID": "LinkID",
-    "SECRET_KEY": "SecretKey",
-    "CLIENT_CODE": "12-digit client code",
-}
-# Every variable's role, by the client's argument it gives (to name the variable when
-# the client refuses its value).
-_ROLE_OF_ARGUMENT = {
-    "link_id": "LINK_ID",
-    "secret_key": "SECRET_KEY",
-    "client_code": "CLIENT_CODE",
-    "base_url": "API_URL",
-    "auth_url": "AUTH_URL",
-}
 
 
 @attrs.frozen(kw_only=True)
@@ -139,7 +134,7 @@ class Environment:
                 **options,
             )
         except ValidationError as exc:
-            role = _ROLE_OF_ARGUMENT.get(exc.field)
+            role = next((role for role, (arg, _) in ROLES.items() if arg == exc.field), None)
             if role is None:
                 raise
             rule = exc.message.removeprefix(f"{exc.field}: ")
@@ -172,7 +167,7 @@ def _read(
 ) -> tuple[dict[str, str], Secret[str], list[str]]:
     """The values of every role but the SecretKey's, the SecretKey, and those of ``roles``
     that are unset."""
-    values = {role: variables.value(env, role) for role in _ROLE_OF_ARGUMENT.values()}
+    values = {role: variables.value(env, role) for role in ROLES}
     missing = [role for role in roles if not values[role]]
     return values, Secret(values.pop("SECRET_KEY")), missing
 
@@ -181,7 +176,7 @@ def _missing(variables: Variables, missing: list[str], roles: tuple[str, ...]) -
     names = [variables.described(role) for role in missing]
     listed = ", ".join(names[:-1]) + " and " + names[-1] if names[1:] else names[0]
     verb = "are" if names[1:] else "is"
-    what = [_WHAT[role] for role in roles]
+    what = [ROLES[role][1] for role in roles]
     wanted = ", ".join(what[:-1]) + " and " + what[-1]
     message = f"{listed} {verb} not set (the partner's {wanted}); {TRY_THE_SANDBOX}"
     error = ValidationError(variables.name(missing[0]), message)
