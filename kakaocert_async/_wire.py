@@ -364,25 +364,21 @@ def decode_verification(body: bytes, cls: type[V], *, about: str, label: str) ->
     :class:`MalformedResponse` if there is none, or if the answer names another
     receipt."""
     try:
-        return _lenient_verification(body, cls, about)
+        data = loads(body)
+        if not isinstance(data, dict):
+            raise WireError(f"expected a JSON object, got {type(data).__name__}")
+        named = data.get("receiptId", data.get("receiptID"))
+        # A number is compared as the digits it spells (leading zeros may be lost).
+        named_ok = not isinstance(named, str | int) or isinstance(named, bool)
+        if not named_ok and str(named).lstrip("0") != about.lstrip("0"):
+            raise WireError("the answer is about another receipt")
+        signed_data = data.get("signedData")
+        if type(signed_data) is not str:
+            kind = "missing" if signed_data is None else f"a {type(signed_data).__name__}"
+            raise WireError(f"signedData is {kind}, not a string")
     except WireError as exc:
         raise MalformedResponse(f"{label}: {exc}", http_status=200) from None
-
-
-def _lenient_verification(body: bytes, cls: type[V], receipt_id: str) -> V:
-    data = loads(body)
-    if not isinstance(data, dict):
-        raise WireError(f"expected a JSON object, got {type(data).__name__}")
-    named = data.get("receiptId", data.get("receiptID"))
-    # A number is compared as the digits it spells (leading zeros may be lost).
-    named_ok = not isinstance(named, str | int) or isinstance(named, bool)
-    if not named_ok and str(named).lstrip("0") != receipt_id.lstrip("0"):
-        raise WireError("the answer is about another receipt")
-    signed_data = data.get("signedData")
-    if type(signed_data) is not str:
-        kind = "missing" if signed_data is None else f"a {type(signed_data).__name__}"
-        raise WireError(f"signedData is {kind}, not a string")
-    return cls(receipt_id=receipt_id, signed_data=signed_data)
+    return cls(receipt_id=about, signed_data=signed_data)
 
 
 def decode_about(
