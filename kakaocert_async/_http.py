@@ -87,11 +87,10 @@ def set_testing(enabled: bool) -> contextlib.AbstractContextManager[None]:
 
     @contextlib.contextmanager
     def restore() -> Iterator[None]:
-        global _testing
         try:
             yield
         finally:
-            _testing = previous
+            set_testing(previous)
 
     return restore()
 
