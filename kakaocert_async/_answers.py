@@ -11,7 +11,7 @@ the auth service's two (``_auth.Linkhub``) read their answers here.
 
 from __future__ import annotations
 
-import http
+import http.client
 
 from . import _wire
 from ._errors import CLIENT_ERROR_CODE, APIError, MalformedResponse
@@ -78,12 +78,8 @@ def api_error(
                     retry_after=reply.retry_after,
                     hint=hint_for(call, generation, status, answer.code),
                 )
-    try:
-        reason = http.HTTPStatus(status).phrase
-    except ValueError:  # a status without a name
-        reason = ""
     return APIError(
-        f"{label}: HTTP {status} {reason} {detail}",
+        f"{label}: HTTP {status} {http.client.responses.get(status, '')} {detail}",
         code=CLIENT_ERROR_CODE,
         http_status=status,
         retry_after=reply.retry_after,

@@ -17,9 +17,7 @@ no row gets no hint: none is better than a wrong one.
 
 from __future__ import annotations
 
-from typing import Literal
-
-import attrs
+from typing import Literal, NamedTuple
 
 Call = Literal["token", "time", "request", "state", "verify"]
 """Which call was refused: the auth service's two, or a receipt's three (a login's
@@ -32,25 +30,17 @@ _STATE_CALLS = {"2.x": "get_esign_state() or its kin", "barocert": "get_sign_sta
 _WAIT_CALLS = {"2.x": "await_signed()", "barocert": "await_completed()"}
 
 
-@attrs.frozen(kw_only=True)
-class _Hint:
+class _Hint(NamedTuple):
     """One row: when it applies, and what it says (``{prefix}``, ``{state_call}`` and
     ``{wait_call}`` are filled in for the API generation refused)."""
 
     text: str
-    calls: frozenset[Call] | None = None
-    """The calls it applies to; ``None``: any."""
-    status: int | None = None
-    """The HTTP status it applies to; ``None``: any."""
+    status: int
+    """The HTTP status it applies to."""
     codes: frozenset[int] | None = None
     """The sandbox codes it applies to (with ``status``); ``None``: any code."""
-
-    def matches(self, call: Call, status: int, code: int) -> bool:
-        return (
-            (self.calls is None or call in self.calls)
-            and (self.status is None or status == self.status)
-            and (self.codes is None or code in self.codes)
-        )
+    calls: frozenset[Call] | None = None
+    """The calls it applies to; ``None``: any."""
 
 
 _CHECK_THE_KEY = (
@@ -91,47 +81,39 @@ _SIGNATURE_UNEXPECTED = (
     "this receipt was sent as a KakaoTalk message, not App to App: verify it without a signature"
 )
 
+_AUTH_REFUSED = (
+    "the auth service refused the token request: check link_id and secret_key"
+    " ({prefix}LINK_ID, {prefix}SECRET_KEY), and with use_server_time=False this"
+    " machine's clock"
+)
+_SIGNATURE_REFUSED = (
+    "the service refused the request's signature: check secret_key ({prefix}SECRET_KEY),"
+    " and with use_server_time=False this machine's clock"
+)
+_VERIFY_REFUSED = (
+    "verify is answered once, and only after the receiver signed: read the state"
+    " ({state_call}: state, verify_dt) to see which"
+)
+
 HINTS: tuple[_Hint, ...] = (
     # The sandbox's own codes (sandbox/_rejections.py; a test keeps them in step).
-    _Hint(text=_CHECK_THE_KEY, status=401, codes=frozenset({-11010003, -11020008, -12020003})),
-    _Hint(text=_CHECK_THE_LINK_ID, status=401, codes=frozenset({-11010002})),
-    _Hint(text=_CLOCK, status=401, codes=frozenset({-11000004, -12000004})),
-    _Hint(text=_IP_BOUND, status=403, codes=frozenset({-11020004})),
-    _Hint(text=_UNKNOWN_RECEIPT, status=404, codes=frozenset({-11040002})),
-    _Hint(text=_OTHER_CLIENT, status=403, codes=frozenset({-11040003})),
-    _Hint(text=_NOT_SIGNED, status=409, codes=frozenset({-11040004})),
-    _Hint(text=_EXPIRED, status=409, codes=frozenset({-11040005})),
-    _Hint(text=_VERIFIED, status=409, codes=frozenset({-11040006})),
-    _Hint(text=_SIGNATURE_MISSING, status=400, codes=frozenset({-11040007})),
-    _Hint(text=_SIGNATURE_MISMATCH, status=400, codes=frozenset({-11040008})),
-    _Hint(text=_SIGNATURE_UNEXPECTED, status=400, codes=frozenset({-11040009})),
+    _Hint(_CHECK_THE_KEY, 401, frozenset({-11010003, -11020008, -12020003})),
+    _Hint(_CHECK_THE_LINK_ID, 401, frozenset({-11010002})),
+    _Hint(_CLOCK, 401, frozenset({-11000004, -12000004})),
+    _Hint(_IP_BOUND, 403, frozenset({-11020004})),
+    _Hint(_UNKNOWN_RECEIPT, 404, frozenset({-11040002})),
+    _Hint(_OTHER_CLIENT, 403, frozenset({-11040003})),
+    _Hint(_NOT_SIGNED, 409, frozenset({-11040004})),
+    _Hint(_EXPIRED, 409, frozenset({-11040005})),
+    _Hint(_VERIFIED, 409, frozenset({-11040006})),
+    _Hint(_SIGNATURE_MISSING, 400, frozenset({-11040007})),
+    _Hint(_SIGNATURE_MISMATCH, 400, frozenset({-11040008})),
+    _Hint(_SIGNATURE_UNEXPECTED, 400, frozenset({-11040009})),
     # Any service: only the call and the status are known.
-    _Hint(
-        text=(
-            "the auth service refused the token request: check link_id and secret_key"
-            " ({prefix}LINK_ID, {prefix}SECRET_KEY), and with use_server_time=False this"
-            " machine's clock"
-        ),
-        calls=frozenset({"token"}),
-        status=401,
-    ),
-    _Hint(
-        text=(
-            "the service refused the request's signature: check secret_key ({prefix}SECRET_KEY),"
-            " and with use_server_time=False this machine's clock"
-        ),
-        calls=frozenset({"request"}),
-        status=401,
-    ),
-    _Hint(text=_UNKNOWN_RECEIPT, calls=frozenset({"state", "verify"}), status=404),
-    _Hint(
-        text=(
-            "verify is answered once, and only after the receiver signed: read the state"
-            " ({state_call}: state, verify_dt) to see which"
-        ),
-        calls=frozenset({"verify"}),
-        status=409,
-    ),
+    _Hint(_AUTH_REFUSED, 401, calls=frozenset({"token"})),
+    _Hint(_SIGNATURE_REFUSED, 401, calls=frozenset({"request"})),
+    _Hint(_UNKNOWN_RECEIPT, 404, calls=frozenset({"state", "verify"})),
+    _Hint(_VERIFY_REFUSED, 409, calls=frozenset({"verify"})),
 )
 """First match wins: the sandbox's exact rows, then the ones any service fits."""
 
@@ -139,9 +121,9 @@ HINTS: tuple[_Hint, ...] = (
 def hint_for(call: Call, generation: Generation, status: int, code: int) -> str | None:
     """The hint for the service's refusal ``code`` with HTTP ``status`` of ``call`` in
     the API of ``generation``, or ``None``."""
-    for hint in HINTS:
-        if hint.matches(call, status, code):
-            return hint.text.format(
+    for text, refused, codes, calls in HINTS:
+        if refused == status and code in (codes or {code}) and call in (calls or {call}):
+            return text.format(
                 prefix=_PREFIXES[generation],
                 state_call=_STATE_CALLS[generation],
                 wait_call=_WAIT_CALLS[generation],

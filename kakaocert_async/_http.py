@@ -87,11 +87,10 @@ def set_testing(enabled: bool) -> contextlib.AbstractContextManager[None]:
 
     @contextlib.contextmanager
     def restore() -> Iterator[None]:
-        global _testing
         try:
             yield
         finally:
-            _testing = previous
+            set_testing(previous)
 
     return restore()
 
@@ -450,9 +449,5 @@ def _http_date(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
-    try:
-        return when.timestamp()
-    except (OverflowError, ValueError, OSError):  # pragma: no cover - bounded by the parser
-        return None
+    # An aware datetime's timestamp is plain arithmetic: it cannot fail.
+    return None if when.tzinfo is None else when.timestamp()

@@ -109,18 +109,12 @@ async def watch(
                 deadline = monotonic() + seconds_left(status, server_now())
                 expiry_known = True
         now = monotonic()
-        if now >= deadline and status is None and failure is not None:
-            unreachable = ServiceUnreachable(
-                _timeout_message(receipt_id, now - started, status, failure),
-                receipt_id=receipt_id,
-                last_error=failure,
-            )
-            raise_alone(unreachable, cause=failure)
         if now >= deadline:
-            pending = SignTimeout(
-                _timeout_message(receipt_id, now - started, status, failure), last_status=status
-            )
-            raise_alone(pending, cause=failure)
+            message = _timeout_message(receipt_id, now - started, status, failure)
+            ended: KakaocertError = SignTimeout(message, last_status=status)
+            if status is None and failure is not None:
+                ended = ServiceUnreachable(message, receipt_id=receipt_id, last_error=failure)
+            raise_alone(ended, cause=failure)
         if failure is None:
             wait = interval + random.uniform(0.0, min(interval * 0.05, MAX_JITTER))  # noqa: S311
         else:

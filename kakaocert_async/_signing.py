@@ -58,11 +58,6 @@ def request_target(body: bytes, date: str) -> str:
     return f"POST\n{sha256_b64(body)}\n{date}\n{API_VERSION}\n"
 
 
-def barocert_token_target(body: bytes, date: str, *, forwarded: str | None = None) -> str:
-    """What ``Authorization: LINKHUB <LinkID> <hmac>`` signs on ``POST /BAROCERT/Token``."""
-    return token_target(body, date, forwarded=forwarded, path=BAROCERT_TOKEN_PATH)
-
-
 def barocert_target(body: bytes, date: str, path: str) -> str:
     """What ``x-bc-auth: <hmac>`` signs on a Barocert ``POST``: the path (as sent, with
     client code and receipt id) on a line of its own; no hash line for an empty body

@@ -10,6 +10,7 @@ stopped, so nothing is left running.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
@@ -57,7 +58,8 @@ class SingleFlight(Generic[T]):
         """
         flight = self._flights.get(key)
         if flight is None:
-            flight = self._flights[key] = self._launch(key, work)
+            flight = self._flights[key] = _Flight(asyncio.ensure_future(work()))
+            flight.task.add_done_callback(functools.partial(self._land, key, flight))
         flight.waiters += 1
         try:
             if deadline is None:
@@ -68,7 +70,11 @@ class SingleFlight(Generic[T]):
             except asyncio.TimeoutError:
                 raise TransportError(f"{waiting_for}: no answer before the deadline") from None
         except asyncio.CancelledError:
-            if flight.task.cancelled() and not _being_cancelled():
+            # Unless the caller itself was asked to stop too (Python 3.10 cannot tell).
+            me = asyncio.current_task()
+            if flight.task.cancelled() and (
+                sys.version_info < (3, 11) or me is None or not me.cancelling()
+            ):
                 raise ClientClosed(
                     f"the Client was closed while waiting for {waiting_for}"
                 ) from None
@@ -82,12 +88,7 @@ class SingleFlight(Generic[T]):
                 flight.task.cancel()
                 await asyncio.wait([flight.task])
 
-    def _launch(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> _Flight[T]:
-        flight = _Flight(asyncio.ensure_future(work()))
-        flight.task.add_done_callback(lambda _: self._land(key, flight))
-        return flight
-
-    def _land(self, key: Hashable, flight: _Flight[T]) -> None:
+    def _land(self, key: Hashable, flight: _Flight[T], _: object) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]
         # Retrieve the outcome so an error nobody awaited is not reported as lost.
@@ -98,16 +99,3 @@ class SingleFlight(Generic[T]):
         """Cancel every flight (when the owner closes)."""
         for flight in list(self._flights.values()):
             flight.task.cancel()
-
-
-if sys.version_info >= (3, 11):
-
-    def _being_cancelled() -> bool:
-        """Whether the current task itself was asked to stop (not just the work it awaited)."""
-        task = asyncio.current_task()
-        return task is not None and task.cancelling() > 0
-
-else:  # pragma: no cover - Python 3.10 cannot tell
-
-    def _being_cancelled() -> bool:
-        return False

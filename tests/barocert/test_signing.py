@@ -17,7 +17,9 @@ VERIFY_PATH = "/KAKAO/Sign/Verify/023040000001/02309110230400000010000000000003"
 
 
 def test_the_token_target_with_the_forwarded_line() -> None:
-    target = _signing.barocert_token_target(TOKEN_BODY, DATE, forwarded="*")
+    target = _signing.token_target(
+        TOKEN_BODY, DATE, forwarded="*", path=_signing.BAROCERT_TOKEN_PATH
+    )
     assert target == (f"POST\n{_signing.sha256_b64(TOKEN_BODY)}\n{DATE}\n*\n2.0\n/BAROCERT/Token")
     assert _signing.hmac_b64(KEY, target) == "T4J5aqUplVT9pYYkkh0ZXfs+XV4bnSN8B3DGHUm/4GU="
 

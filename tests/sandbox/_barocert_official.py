@@ -300,8 +300,11 @@ def normalize(call: Call, key: bytes) -> dict[str, Any]:
         expected = _signing.hmac_b64(key, _signing.barocert_target(call.body, date, call.path))
         assert headers["x-bc-auth"] == expected, f"x-bc-auth of {path} does not verify"
     if headers.get("authorization", "").startswith("LINKHUB"):
-        target = _signing.barocert_token_target(
-            call.body, headers["x-lh-date"], forwarded=headers.get("x-lh-forwarded")
+        target = _signing.token_target(
+            call.body,
+            headers["x-lh-date"],
+            forwarded=headers.get("x-lh-forwarded"),
+            path=_signing.BAROCERT_TOKEN_PATH,
         )
         expected = _signing.hmac_b64(key, target)
         assert headers["authorization"].split()[-1] == expected, "the token HMAC does not verify"

@@ -61,7 +61,9 @@ class BarocertRaw:
     ) -> httpx.Response:
         body = _wire.dumps({"access_id": access_id, "scope": list(scope)})
         date = self.date()
-        target = _signing.barocert_token_target(body, date, forwarded=forwarded)
+        target = _signing.token_target(
+            body, date, forwarded=forwarded, path=_signing.BAROCERT_TOKEN_PATH
+        )
         headers = {
             "x-lh-date": date,
             "x-lh-version": "2.0",
