@@ -46,7 +46,7 @@ import types
 import typing
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol, TypeAlias, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
 
 import attrs
 import cattrs
@@ -63,7 +63,6 @@ from kakaocert_async._errors import (
     RequestNotSent,
     ServiceUnreachable,
     SignTimeout,
-    Status,
     TransportError,
     ValidationError,
     VerifyOutcomeUnknown,
@@ -140,8 +139,13 @@ def _fields() -> frozenset[str]:
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose usage errors are one line on stderr and exit 1.
 
-    (argparse's own status, 2, means "expired" here.) Subparsers inherit the class.
+    (argparse's own status, 2, means "expired" here.) Subparsers inherit the class, and
+    its help laid out as written (the epilogs' lines are tables).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -149,8 +153,6 @@ class Parser(argparse.ArgumentParser):
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_subparsers()`` returns: each command adds its parser to it."""
-Runner: TypeAlias = Callable[[argparse.Namespace], int]
-"""What a command's parser sets as ``run``: its exit status, given its arguments."""
 
 
 @attrs.define
@@ -196,29 +198,31 @@ def report(message: str) -> None:
     print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
 
-def run(command: Coroutine[Any, Any, int]) -> int:
-    """Run an async command; map every failure to its exit code and a one-line message."""
-    try:
-        return asyncio.run(command)
-    except (Interrupted, CommandError) as exc:
-        report(exc.message)
-        return exc.status
-    except KeyboardInterrupt:
-        report("interrupted")
-        return EXIT_INTERRUPTED
-    except KakaocertError as exc:
-        report(describe_error(exc))
-        return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
-    except Exception as exc:
-        if os.environ.get(DEBUG_VAR):
-            raise
-        report(f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VAR}=1 to see the traceback)")
-        return EXIT_ERROR
+def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Any:
+    """``body(args)``, an async command, as the ``run`` its parser sets: its exit status,
+    every failure mapped to its exit code and a one-line message."""
 
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return asyncio.run(body(args))
+        except (Interrupted, CommandError) as exc:
+            report(exc.message)
+            return exc.status
+        except KeyboardInterrupt:
+            report("interrupted")
+            return EXIT_INTERRUPTED
+        except KakaocertError as exc:
+            report(describe_error(exc))
+            return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
+        except Exception as exc:
+            if os.environ.get(DEBUG_VAR):
+                raise
+            report(
+                f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VAR}=1 to see the traceback)"
+            )
+            return EXIT_ERROR
 
-def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Runner:
-    """``body(args)``, an async command, as the ``run`` its parser sets (see :func:`run`)."""
-    return lambda args: run(body(args))
+    return run
 
 
 # Ctrl+C during a call the service takes once --------------------------------------
@@ -322,16 +326,11 @@ _json.register_unstructure_hook(SignState, lambda state: state.name.lower())
 _json.register_unstructure_hook(State, lambda state: state.name.lower())
 
 
-def to_plain(model: object) -> dict[str, object]:
-    """A model as a dict of its (snake_case) field names; datetimes as ISO 8601 strings,
-    a state by its name: ``"pending"``, ``"signed"`` or ``"expired"`` (Barocert's
-    ``"waiting"``, ``"completed"``, ``"expired"``, ``"refused"``, ``"failed"``)."""
-    return cast("dict[str, object]", _json.unstructure(model))
-
-
 def to_json(model: object) -> str:
-    """One line of JSON: :func:`to_plain` of ``model``."""
-    return json.dumps(to_plain(model), ensure_ascii=False)
+    """One line of JSON: a model as an object of its (snake_case) field names; datetimes
+    as ISO 8601 strings, a state by its name: ``"pending"``, ``"signed"`` or ``"expired"``
+    (Barocert's ``"waiting"``, ``"completed"``, ``"expired"``, ``"refused"``, ``"failed"``)."""
+    return json.dumps(_json.unstructure(model), ensure_ascii=False)
 
 
 SHIELDED_EXIT_HELP = (
@@ -535,7 +534,6 @@ def add_command(
         help=summary,
         description=summary[:1].upper() + summary[1:] + ".",
         epilog=f"{env}\n{epilog}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (snake_case field names)"
@@ -561,7 +559,6 @@ def add_parsers(commands: Commands) -> None:
         description=f"{summary}: {', '.join(names[:-1])} and {names[-1]} (request, state, wait,"
         " verify each), and verify-login.",
         epilog=env,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     kinds = group.add_subparsers(dest="barocert_kind", metavar="COMMAND", required=True)
     for kind in barocert_kinds.KINDS:
@@ -699,7 +696,7 @@ async def run_state(args: argparse.Namespace) -> int:
     async with connected(CLIENTS[kind.generation]) as client:
         status = await getattr(client, kind.methods[1])(args.receipt_id)
     # Plain: the fields that are set, one ``name  value`` line each.
-    fields = {k: v for k, v in to_plain(status).items() if v is not None}
+    fields = {k: v for k, v in _json.unstructure(status).items() if v is not None}
     width = max(map(len, fields))
     plain = "\n".join(f"{name:<{width}}  {value}" for name, value in fields.items())
     print(to_json(status) if args.json else plain)
@@ -767,21 +764,11 @@ async def run_verify(args: argparse.Namespace) -> int:
 # rich is installed (the cli extra), else plain lines: one when the state changes and,
 # while pending, every HEARTBEAT seconds.
 
-_Self = TypeVar("_Self", bound="Progress")
-S = TypeVar("S", bound="StatusLike")
+# A status, below, is either generation's (2.x's ``StatusBase``, Barocert's ``Status``):
+# both have ``state`` (an IntEnum), ``is_final``, ``view_dt`` and the expiry's fields.
 
 
-class StatusLike(Status, Protocol):
-    """A status of either generation (2.x's ``StatusBase``, Barocert's ``Status``), as
-    the polling loop reads it, with its state's name and when it was opened."""
-
-    @property
-    def state(self) -> enum.IntEnum: ...
-    @property
-    def view_dt(self) -> dt.datetime | None: ...
-
-
-def signed(status: StatusLike) -> bool:
+def signed(status: Any) -> bool:
     """Whether the receiver signed: state 1 in both generations (SIGNED, COMPLETED)."""
     return status.is_final and int(status.state) == 1
 
@@ -790,11 +777,11 @@ HEARTBEAT = 30.0
 """Seconds between plain lines while nothing changes."""
 
 
-def describe(status: StatusLike, now: float) -> str:
+def describe(status: Any, now: float) -> str:
     """One status in words, by its state's name: ``pending, 57 s left``,
     ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
     ``completed``, ``refused``, ...). ``now`` is epoch seconds."""
-    name = status.state.name.lower()
+    name: str = status.state.name.lower()
     if status.is_final:
         return name
     text = f"{name} (opened)" if status.view_dt is not None else name
@@ -818,18 +805,18 @@ class Progress:
     _label: str = attrs.field(default="", kw_only=True)
     _indent: int = attrs.field(default=0, kw_only=True)
     _clock: Callable[[], float] = attrs.field(default=time.time, kw_only=True)
-    _last: StatusLike | None = attrs.field(default=None, init=False)
+    _last: Any = attrs.field(default=None, init=False)
 
-    def __enter__(self: _Self) -> _Self:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         pass
 
-    def update(self, status: StatusLike) -> None:
+    def update(self, status: Any) -> None:
         self._last = status
 
-    def _line(self, status: StatusLike, now: float, mark: str = "") -> str:
+    def _line(self, status: Any, now: float, mark: str = "") -> str:
         return f"{' ' * self._indent}{mark}{self._label}{describe(status, now)}"
 
 
@@ -841,7 +828,7 @@ class PlainProgress(Progress):
     _shown: tuple[int, bool] | None = attrs.field(default=None, init=False)
     _shown_at: float = attrs.field(default=0.0, init=False)
 
-    def update(self, status: StatusLike) -> None:
+    def update(self, status: Any) -> None:
         now = self._clock()
         key = (status.state, status.view_dt is not None)
         if key == self._shown and now - self._shown_at < self._heartbeat:
@@ -897,7 +884,7 @@ class RichProgress(Progress):
             line = self._line(last, self._clock(), mark)
             self._out.print(line, style=style, highlight=False, markup=False)
 
-    def update(self, status: StatusLike) -> None:
+    def update(self, status: Any) -> None:
         super().update(status)
         self._live.refresh()
 
@@ -913,7 +900,7 @@ def console(stream: IO[str]) -> Console | None:
     return None
 
 
-async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S, S]:
+async def follow(states: AsyncGenerator[Any, None], progress: Progress) -> tuple[Any, Any]:
     """Show each state of ``states`` (a client's ``watch_state``) on ``progress``, and
     return the first read and the last, which is final."""
     first = last = None
@@ -973,7 +960,6 @@ def add_demo(commands: Commands) -> None:
             f" --birthday and\n  --call-center or ${CALL_CENTER_VAR})\n\n"
             "exit status: 0 signed and verified, 2 expired, 3 timed out, 1 error"
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
     add(
@@ -1091,7 +1077,6 @@ def build_parser() -> argparse.ArgumentParser:
             " KAKAOCERT_CLIENT_CODE\n(barocert: BAROCERT_*, falling back to those);"
             " see COMMAND --help, and docs/cli.md."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = cast(
