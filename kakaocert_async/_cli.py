@@ -71,7 +71,6 @@ from kakaocert_async._kinds import ESIGN, AnyKind
 from kakaocert_async._models import DEFAULT_EXPIRES_IN, ESignRequest, SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async._version import __version__
-from kakaocert_async.barocert import State
 from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.sandbox import _cli as sandbox_cli
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
@@ -322,8 +321,8 @@ async def connected(client_class: type[Any]) -> AsyncGenerator[Any, None]:
 
 _json = cattrs.Converter()
 _json.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
-_json.register_unstructure_hook(SignState, lambda state: state.name.lower())
-_json.register_unstructure_hook(State, lambda state: state.name.lower())
+# The states of both generations (SignState, State: the models' only IntEnums) by name.
+_json.register_unstructure_hook(enum.IntEnum, lambda state: state.name.lower())
 
 
 def to_json(model: object) -> str:
@@ -592,18 +591,17 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
     env = env_help(CLIENTS[kind.generation].variables)
     request_call, state_call, verify_call = kind.calls
     flags = request_flags(kind.request)
-    defaults = "".join(
-        f"  {_FROM_ENV[flag.field]}   the default of {flag.flag}\n"
-        for flag in flags
-        if flag.field in _FROM_ENV
+    from_env = [
+        f"  {_FROM_ENV[f.field]}   the default of {f.flag}\n" for f in flags if f.field in _FROM_ENV
+    ]
+    shown = (
+        f"App to App: and the {_handle(kind)} on a second line" if kind.app_to_app else "one line"
     )
-    handles = _handles(kind)
-    shown = f"App to App: and the {handles[0]} on a second line" if handles else "one line"
     parser = add_command(
         commands,
         "request",
         f"ask a receiver to {kind.what} ({request_call})",
-        env + defaults,
+        env + "".join(from_env),
         f"prints the receipt id ({shown})\n{SHIELDED_EXIT_HELP}",
         run=run_request,
         kind=kind,
@@ -616,7 +614,7 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
         own.add_argument(
             "--app-to-app",
             action="store_true",
-            help=f"App to App: no KakaoTalk message; prints the {handles[0]} your app uses",
+            help=f"App to App: no KakaoTalk message; prints the {_handle(kind)} your app uses",
         )
 
     states = typing.get_type_hints(kind.status)["state"]
@@ -649,11 +647,10 @@ def add_polling(add: Callable[..., Any], interval: float | None, interval_help: 
     add("--timeout", type=seconds, metavar="S", help=after)
 
 
-def _handles(kind: AnyKind) -> list[str]:
-    """The receipt's App to App fields (``tx_id``, ``scheme``): text, printed after its id."""
-    hints = typing.get_type_hints(kind.receipt)
-    fields = attrs.fields(kind.receipt)[1:]
-    return [field.name for field in fields if _bare(hints[field.name]) is str]
+def _handle(kind: AnyKind) -> str:
+    """The field after the id of an App to App kind's receipt (``tx_id``, ``scheme``): what
+    the app uses, printed on a second line."""
+    return str(attrs.fields(kind.receipt)[1].name)
 
 
 # The commands -----------------------------------------------------------------------
@@ -684,9 +681,8 @@ async def run_request(args: argparse.Namespace) -> int:
                 " message may have gone out), and no receipt id is known"
             ),
         )
-    handles = [getattr(receipt, name) for name in _handles(kind)]
-    shown = [receipt.receipt_id, *(handle for handle in handles if handle is not None)]
-    print(to_json(receipt) if args.json else "\n".join(shown))
+    handle = getattr(receipt, _handle(kind)) if kind.app_to_app else None
+    print(to_json(receipt) if args.json else "\n".join(filter(None, (receipt.receipt_id, handle))))
     return EXIT_OK
 
 
