@@ -77,7 +77,7 @@ from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.live import Live
+    from rich.status import Status
     from rich.text import Text
 
 
@@ -839,27 +839,16 @@ _MARKS = {None: ("… ", "yellow"), True: ("✔ ", "bold green"), False: ("✘ "
 
 @attrs.define
 class RichProgress(Progress):
-    """A spinner with the state and the seconds left, redrawn several times a second;
-    on exit it leaves one line: the last state read."""
+    """A spinner with the state and the seconds left, redrawn several times a second
+    (the rich console's status); on exit it leaves one line, indented: the last state read."""
 
-    _live: Live = attrs.field(init=False)
+    _live: Status = attrs.field(init=False)
 
     @_live.default
-    def _display(self) -> Live:
-        from rich.live import Live
-        from rich.padding import Padding
-        from rich.spinner import Spinner
-
+    def _display(self) -> Status:
         # The spinner's text is this object, rendered anew each frame: the seconds tick.
-        spinner = Spinner("dots", text=self, style="cyan")
-        return Live(
-            Padding(spinner, (0, 0, 0, self._indent)),
-            console=self._out,
-            transient=True,
-            refresh_per_second=8,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
+        status: Status = self._out.status(self, spinner_style="cyan", refresh_per_second=8)
+        return status
 
     def __rich__(self) -> Text:
         from rich.text import Text
@@ -879,10 +868,6 @@ class RichProgress(Progress):
             mark, style = _MARKS[signed(last) if last.is_final else None]
             line = self._line(last, self._clock(), mark)
             self._out.print(line, style=style, highlight=False, markup=False)
-
-    def update(self, status: Any) -> None:
-        super().update(status)
-        self._live.refresh()
 
 
 def console(stream: IO[str]) -> Console | None:
