@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import enum
-import functools
 import inspect
 import json
 import math
@@ -126,15 +125,6 @@ def flag_of(field: str) -> str:
     return RENAMED.get(field) or "--" + field.replace("_", "-")
 
 
-@functools.cache
-def _fields() -> frozenset[str]:
-    """What a ValidationError may name that a flag gave: each kind's request's fields,
-    and the other arguments of the commands."""
-    requests = {kind.request for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)}
-    named = {field.name for request in requests for field in attrs.fields(request)}
-    return frozenset({*named, "receipt_id", "tx_id", "signature", "interval", "timeout"})
-
-
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose usage errors are one line on stderr and exit 1.
 
@@ -184,7 +174,9 @@ _ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
 def describe_error(exc: KakaocertError) -> str:
     """The one-line message for one of the SDK's errors: what kind, and its own words."""
     if isinstance(exc, ValidationError):
-        flag = f" ({flag_of(exc.field)})" if exc.field in _fields() else ""
+        # A lower-case field is a request's or a call's argument, which a flag gave; the
+        # environment's are named as its variables (KAKAOCERT_SECRET_KEY).
+        flag = f" ({flag_of(exc.field)})" if exc.field.islower() else ""
         return exc.message + flag
     kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
     detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)
@@ -709,7 +701,7 @@ async def run_wait(args: argparse.Namespace) -> int:
             kind, client.client_code, args.receipt_id, timeout=args.timeout, interval=args.interval
         )
         try:
-            _, last = await follow(states, progress)
+            *_, last = await follow(states, progress)
         except SignTimeout as exc:
             # Still pending: with --json, the last state read, for scripts.
             if args.json and exc.last_status is not None:
@@ -881,17 +873,16 @@ def console(stream: IO[str]) -> Console | None:
     return None
 
 
-async def follow(states: AsyncGenerator[Any, None], progress: Progress) -> tuple[Any, Any]:
+async def follow(states: AsyncGenerator[Any, None], progress: Progress) -> list[Any]:
     """Show each state of ``states`` (a client's ``watch_state``) on ``progress``, and
-    return the first read and the last, which is final."""
-    first = last = None
+    return them, in order: the last is final (``watch_state`` yields one, or raises)."""
+    seen = []
     with progress:
         async with contextlib.aclosing(states):
-            async for last in states:
-                first = first or last
-                progress.update(last)
-    assert last is not None  # watch_state yields or raises
-    return first or last, last
+            async for status in states:
+                progress.update(status)
+                seen.append(status)
+    return seen
 
 
 def progress_for(
@@ -1021,11 +1012,10 @@ async def run_demo(args: argparse.Namespace) -> int:
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
         progress = progress_for(sys.stdout, indent=3)
-        first, last = await follow(states, progress)
-        # Pending, then signed or expired: the first state read and the last.
-        seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
-        line("   states seen: " + arrow.join(seen))
-        if last.state is SignState.EXPIRED:
+        seen = await follow(states, progress)
+        # Pending, then signed or expired: each state once.
+        line("   states seen: " + arrow.join(dict.fromkeys(s.state.name.lower() for s in seen)))
+        if seen[-1].state is SignState.EXPIRED:
             line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
 
