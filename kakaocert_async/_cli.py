@@ -44,7 +44,6 @@ import time
 import types
 import typing
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
 
 import attrs
@@ -371,13 +370,11 @@ class Flag:
     def add(self, group: argparse._ArgumentGroup, **overrides: Any) -> None:
         """Add the flag (and :attr:`by_hash`) to ``group``, ``overrides`` in its options."""
         group.add_argument(self.flag, dest=self.field, **{**self.options, **overrides})
-        if self.by_hash is not None:
-            files: dict[str, Any] = {"type": Path, "metavar": "PATH"}
-            if self.element is not None:
-                paths = (*self.metavar[:-1], "PATH")  # a document's title, and its file
-                files = {"nargs": len(paths), "action": "append", "metavar": paths}
+        if self.by_hash is not None:  # taken as the flag is, a document's file for its text
+            paths = (*self.metavar[:-1], "PATH") if self.element else "PATH"
             help_text = f"instead of {self.flag}: a file, whose hash is signed (HASH)"
-            group.add_argument(self.by_hash, dest=f"{self.field}_file", help=help_text, **files)
+            files = {**self.options, "type": str, "metavar": paths, "help": help_text}
+            group.add_argument(self.by_hash, dest=f"{self.field}_file", **files)
 
     def value(self, args: argparse.Namespace) -> Any:
         """The field's value, from the flags: revealed here, into the request."""
@@ -392,7 +389,7 @@ class Flag:
             if files is not None and self.element is None:
                 given = self.hash(files)
             elif files is not None:
-                given = [(*rest, self.hash(Path(last))) for *rest, last in files]
+                given = [(*rest, self.hash(last)) for *rest, last in files]
         if self.element is not None and given is not None:
             names = [field.name for field in attrs.fields(self.element)]
             return tuple(
@@ -403,7 +400,7 @@ class Flag:
             raise CommandError(f"{usage} is required, or set {_FROM_ENV[self.field]}")
         return revealed(given)
 
-    def hash(self, path: Path) -> str:
+    def hash(self, path: str) -> str:
         try:
             return barocert.hash_file(path)
         except OSError as exc:
