@@ -414,13 +414,8 @@ def request_flags(model: type[Any]) -> list[Flag]:
     hints = typing.get_type_hints(model)
     fields = [field for field in attrs.fields(model) if field.name not in _SET_OTHERWISE]
     fields.sort(key=lambda field: list(RECEIVER).index(field.name) if field.name in RECEIVER else 9)
-    docs = _attribute_docs(model)
-    if "text" in docs:  # documented as text=, which is token= (the flag) by a clearer name
-        docs["token"] = docs["text"]
-    return [
-        _flag(field, hints[field.name], _help(docs.get(field.name, ""), field.name, hints), hints)
-        for field in fields
-    ]
+    helps = _helps(model, hints)
+    return [_flag(field, hints[field.name], helps.get(field.name, ""), hints) for field in fields]
 
 
 def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: dict[str, Any]) -> Flag:
@@ -479,24 +474,25 @@ def _metavar(name: str) -> str:
     return _METAVARS.get(last, last.upper())
 
 
-def _attribute_docs(model: type[Any]) -> dict[str, str]:
-    """Field name -> its text in the ``Attributes:`` section of ``model``'s docstring."""
+def _helps(model: type[Any], fields: dict[str, Any]) -> dict[str, str]:
+    """Field name -> its help: its text in the ``Attributes:`` section of ``model``'s
+    docstring, reST roles and literals as plain text, another field as its flag, and
+    nothing of reprs (no flag is printed). ``text=``'s is ``token``'s (the flag's)."""
     _, _, rest = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
     section = re.split(r"^(?=\S)", rest, maxsplit=1, flags=re.M)[0]  # up to an unindented line
-    entries = re.findall(r"^    (\w+)(?: \(.*?\))?: (.*(?:\n {8}.*)*)", section, flags=re.M)
-    return {name: " ".join(text.split()) for name, text in entries}
+    helps: dict[str, str] = {}
+    for entry, doc in re.findall(r"^    (\w+)(?: \(.*?\))?: (.*(?:\n {8}.*)*)", section, re.M):
+        name = "token" if entry == "text" else entry
 
+        def plain(found: re.Match[str], name: str = name) -> str:
+            word = found[1] or found[2] or ""
+            return flag_of(word) if word in fields and word != name else word
 
-def _help(doc: str, name: str, fields: dict[str, Any]) -> str:
-    """The doc of the field ``name`` as a help text: reST roles and literals as plain
-    text, another field as its flag, and nothing of reprs (no flag is printed)."""
-
-    def plain(found: re.Match[str]) -> str:
-        word = found[1] or found[2] or ""
-        return flag_of(word) if word in fields and word != name else word
-
-    text = re.sub(r":\w+:`~?([^`]*)`|``([^`]*)``", plain, doc)
-    return " ".join(text.replace("Masked in reprs.", "").split()).replace("%", "%%")
+        text = re.sub(r":\w+:`~?([^`]*)`|``([^`]*)``", plain, " ".join(doc.split()))
+        text = " ".join(text.replace("Masked in reprs.", "").split())
+        # The first of a field's wins: text= is documented before token=, its other name.
+        helps.setdefault(name, text.replace("%", "%%"))
+    return helps
 
 
 # The parsers ------------------------------------------------------------------------
