@@ -247,8 +247,6 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
     # second Ctrl+C stops the loop would be printed, traceback and all, by asyncio.run.
     task = asyncio.ensure_future(_outcome(call))
     previous = signal.getsignal(signal.SIGINT)
-    if not callable(previous) or threading.current_thread() is not threading.main_thread():
-        return _result(await task)
     loop = asyncio.get_running_loop()
     pressed = loop.create_future()
     presses = 0
@@ -260,7 +258,9 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
             raise Interrupted(unknown)
         loop.call_soon_threadsafe(pressed.set_result, None)  # the first press only
 
-    signal.signal(signal.SIGINT, on_sigint)
+    # Not where SIGINT is ignored, nor outside the main thread (where it cannot be set).
+    if callable(previous) and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
     try:
         await asyncio.wait({task, pressed}, return_when=asyncio.FIRST_COMPLETED)
         if presses and not task.done():
@@ -271,7 +271,9 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
             await asyncio.wait({task}, timeout=INTERRUPT_WAIT)
             if not task.done():
                 raise CommandError(unknown, EXIT_OUTCOME_UNKNOWN)
-        result = _result(task.result())
+        result = task.result()
+        if isinstance(result, Exception):
+            raise result
         if presses:
             report(kept(result))
         return result
@@ -287,12 +289,6 @@ async def _outcome(call: Awaitable[T]) -> T | Exception:
         return await call
     except Exception as error:
         return error
-
-
-def _result(outcome: T | Exception) -> T:
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
 
 
 # The service, from the environment ----------------------------------------------
