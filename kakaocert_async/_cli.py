@@ -416,7 +416,9 @@ def request_flags(model: type[Any]) -> list[Flag]:
 
 def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: dict[str, Any]) -> Flag:
     name = field.name
-    hint = _bare(typed)
+    hint = typed  # X of X | None
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
     element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
     items = attrs.fields(element) if element else (field,)
     metavar = tuple(_metavar(item.name) for item in items)
@@ -456,13 +458,6 @@ def build_request(args: argparse.Namespace) -> Any:
     if "app_to_app" in own:
         derived["app_to_app"] = args.app_to_app
     return model(**{flag.field: flag.value(args) for flag in flags}, **derived)
-
-
-def _bare(hint: Any) -> Any:
-    """``X`` of ``X | None``."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
-    return hint
 
 
 def _metavar(name: str) -> str:
