@@ -968,17 +968,15 @@ async def run_demo(args: argparse.Namespace) -> int:
         client: BoundClient
         if args.live:
             client = await stack.enter_async_context(connected(Client))
-            url, code = client._base_url, client.client_code
-            where = f"the service at {url} (client code {code})"
+            where = f"the service at {client._base_url} (client code {client.client_code})"
         else:
-            from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra
+            from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable
 
-            try:
-                require_extra()
+            sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
+            try:  # the sandbox's server side, in-process: the sandbox extra
+                client = sandbox.client().for_client()  # closed with the sandbox
             except SandboxUnavailable as exc:
                 raise CommandError(f"{exc} (or run the demo --live)") from None
-            sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
-            client = sandbox.client().for_client(sandbox.client_code)  # closed with the sandbox
             signs = (
                 "never signs by itself"
                 if args.sign_after is None
