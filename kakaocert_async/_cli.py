@@ -353,7 +353,6 @@ class Flag:
     doc; personal (a :class:`Secret` until the request is built) if its repr masks it."""
 
     field: str
-    flag: str
     metavar: tuple[str, ...]
     """What it takes (``S``; a tuple field's items: ``TITLE TEXT``), for messages."""
     options: dict[str, Any] = attrs.field(repr=False)
@@ -365,17 +364,17 @@ class Flag:
 
     def add(self, group: argparse._ArgumentGroup, **overrides: Any) -> None:
         """Add the flag (and :attr:`by_hash`) to ``group``, ``overrides`` in its options."""
-        group.add_argument(self.flag, dest=self.field, **{**self.options, **overrides})
+        group.add_argument(flag_of(self.field), dest=self.field, **{**self.options, **overrides})
         if self.by_hash is not None:  # taken as the flag is, a document's file for its text
             paths = (*self.metavar[:-1], "PATH") if self.element else "PATH"
-            help_text = f"instead of {self.flag}: a file, whose hash is signed (HASH)"
+            help_text = f"instead of {flag_of(self.field)}: a file, whose hash is signed (HASH)"
             files = {**self.options, "type": str, "metavar": paths, "help": help_text}
             group.add_argument(self.by_hash, dest=f"{self.field}_file", **files)
 
     def value(self, args: argparse.Namespace) -> Any:
         """The field's value, from the flags: revealed here, into the request."""
         given = getattr(args, self.field)
-        usage = " ".join((self.flag, *self.metavar))
+        usage = " ".join((flag_of(self.field), *self.metavar))
         if self.by_hash is not None:
             files = getattr(args, f"{self.field}_file")
             if (given is None) == (files is None):
@@ -421,7 +420,8 @@ def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: dict[s
         (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
     element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
     items = attrs.fields(element) if element else (field,)
-    metavar = tuple(_metavar(item.name) for item in items)
+    lasts = [item.name.rsplit("_", 1)[-1] for item in items]  # a name's last word, as a rule
+    metavar = tuple(_METAVARS.get(last, last.upper()) for last in lasts)
     options: dict[str, Any] = {"metavar": metavar[0], "type": Secret}  # personal: see revealed()
     if hint is bool:
         options = {"action": argparse.BooleanOptionalAction}
@@ -443,7 +443,7 @@ def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: dict[s
         help_text += " (default: %(default)s)"
     by_hash = _BY_HASH.get(name) if "token_type" in hints else None
     options.update(required=unset and by_hash is None and name not in _FROM_ENV, help=help_text)
-    return Flag(name, flag_of(name), metavar, options, element, by_hash)
+    return Flag(name, metavar, options, element, by_hash)
 
 
 def build_request(args: argparse.Namespace) -> Any:
@@ -458,11 +458,6 @@ def build_request(args: argparse.Namespace) -> Any:
     if "app_to_app" in own:
         derived["app_to_app"] = args.app_to_app
     return model(**{flag.field: flag.value(args) for flag in flags}, **derived)
-
-
-def _metavar(name: str) -> str:
-    last = name.rsplit("_", 1)[-1]
-    return _METAVARS.get(last, last.upper())
 
 
 def _helps(model: type[Any], fields: dict[str, Any]) -> dict[str, str]:
@@ -567,8 +562,9 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
     env = env_help(CLIENTS[kind.generation].variables)
     request_call, state_call, verify_call = kind.calls
     flags = request_flags(kind.request)
+    fields = attrs.fields_dict(kind.request)
     from_env = [
-        f"  {_FROM_ENV[f.field]}   the default of {f.flag}\n" for f in flags if f.field in _FROM_ENV
+        f"  {v}   the default of {flag_of(f)}\n" for f, v in _FROM_ENV.items() if f in fields
     ]
     shown = (
         f"App to App: and the {_handle(kind)} on a second line" if kind.app_to_app else "one line"
