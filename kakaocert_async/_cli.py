@@ -514,37 +514,6 @@ def add_command(
     return parser
 
 
-def add_parsers(commands: Commands) -> None:
-    """Add the bare commands (e-sign's), a group of the four per 2.x kind, and the
-    ``barocert`` group, one per Barocert kind and ``verify-login``, to ``commands``."""
-    add_kind(commands, ESIGN)
-    for kind in _kinds.KINDS:
-        add_kind(_group(commands, kind), kind)
-    env = env_help(barocert.Client.variables)
-    names = [kind.name.split(".")[1].replace("_", "-") for kind in barocert_kinds.KINDS]
-    summary = "Barocert, Linkhub's current Kakao certificate API"
-    group = commands.add_parser(
-        "barocert",
-        help=summary,
-        description=f"{summary}: {', '.join(names[:-1])} and {names[-1]} (request, state, wait,"
-        " verify each), and verify-login.",
-        epilog=env,
-    )
-    kinds = group.add_subparsers(dest="barocert_kind", metavar="COMMAND", required=True)
-    for kind in barocert_kinds.KINDS:
-        add_kind(_group(kinds, kind), kind)
-    parser = add_command(
-        kinds,
-        "verify-login",
-        "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
-        env,
-        SHIELDED_EXIT_HELP,
-        run=run_verify,
-        kind=None,
-    )
-    parser.add_argument("receipt_id", metavar="TXID", help="the transaction id your app received")
-
-
 def _group(commands: Commands, kind: AnyKind) -> Commands:
     summary = f"to {kind.what}: request, state, wait, verify"
     if kind is ESIGN:
@@ -989,16 +958,14 @@ async def run_demo(args: argparse.Namespace) -> int:
         states = client.watch_esign_state(
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        progress = progress_for(sys.stdout, indent=3)
-        seen = await follow(states, progress)
+        seen = await follow(states, progress_for(sys.stdout, indent=3))
         # Pending, then signed or expired: each state once.
         line("   states seen: " + arrow.join(dict.fromkeys(s.state.name.lower() for s in seen)))
         if seen[-1].state is SignState.EXPIRED:
             line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
 
-        verification = await client.verify_esign(receipt.receipt_id)
-        signed_data = verification.signed_data
+        signed_data = (await client.verify_esign(receipt.receipt_id)).signed_data
         line(
             f"3. verify_esign  {arrow}signed_data ({len(signed_data)} characters):",
             style="cyan",
@@ -1031,7 +998,34 @@ def build_parser() -> argparse.ArgumentParser:
     commands = cast(
         Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     )
-    add_parsers(commands)
+    # The bare commands (e-sign's), a group of the four per 2.x kind, and the barocert
+    # group, one per Barocert kind and verify-login.
+    add_kind(commands, ESIGN)
+    for kind in _kinds.KINDS:
+        add_kind(_group(commands, kind), kind)
+    env = env_help(barocert.Client.variables)
+    names = [kind.name.split(".")[1].replace("_", "-") for kind in barocert_kinds.KINDS]
+    summary = "Barocert, Linkhub's current Kakao certificate API"
+    group = commands.add_parser(
+        "barocert",
+        help=summary,
+        description=f"{summary}: {', '.join(names[:-1])} and {names[-1]} (request, state, wait,"
+        " verify each), and verify-login.",
+        epilog=env,
+    )
+    kinds = group.add_subparsers(dest="barocert_kind", metavar="COMMAND", required=True)
+    for kind in barocert_kinds.KINDS:
+        add_kind(_group(kinds, kind), kind)
+    login = add_command(
+        kinds,
+        "verify-login",
+        "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
+        env,
+        SHIELDED_EXIT_HELP,
+        run=run_verify,
+        kind=None,
+    )
+    login.add_argument("receipt_id", metavar="TXID", help="the transaction id your app received")
     add_demo(commands)
     sandbox_cli.add_parser(commands)
     return parser
