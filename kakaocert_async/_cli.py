@@ -629,9 +629,8 @@ async def run_request(args: argparse.Namespace) -> int:
 
 @command
 async def run_state(args: argparse.Namespace) -> int:
-    kind: AnyKind = args.kind
-    async with connected(CLIENTS[kind.generation]) as client:
-        status = await getattr(client, kind.methods[1])(args.receipt_id)
+    async with connected(CLIENTS[args.kind.generation]) as client:
+        status = await getattr(client, args.kind.methods[1])(args.receipt_id)
     # Plain: the fields that are set, one ``name  value`` line each.
     fields = {k: v for k, v in _json.unstructure(status).items() if v is not None}
     width = max(map(len, fields))
@@ -762,15 +761,15 @@ class PlainProgress(Progress):
     """One line per change of state (or opening), and a heartbeat line while pending."""
 
     _heartbeat: float = attrs.field(default=HEARTBEAT, kw_only=True)
-    _shown: tuple[int, bool] | None = attrs.field(default=None, init=False)
-    _shown_at: float = attrs.field(default=0.0, init=False)
+    _shown: tuple[object, float] = attrs.field(default=(None, 0.0), init=False)
+    """What the last line showed (the state, and whether opened), and when."""
 
     def update(self, status: Any) -> None:
         now = self._clock()
         key = (status.state, status.view_dt is not None)
-        if key == self._shown and now - self._shown_at < self._heartbeat:
+        if key == self._shown[0] and now - self._shown[1] < self._heartbeat:
             return
-        self._shown, self._shown_at = key, now
+        self._shown = key, now
         print(self._line(status, now), file=self._out, flush=True)
 
 
@@ -788,16 +787,14 @@ class RichProgress(Progress):
     @_live.default
     def _display(self) -> Status:
         # The spinner's text is this object, rendered anew each frame: the seconds tick.
-        status: Status = self._out.status(self, spinner_style="cyan", refresh_per_second=8)
-        return status
+        return cast("Status", self._out.status(self, spinner_style="cyan", refresh_per_second=8))
 
     def __rich__(self) -> Text:
         from rich.text import Text
 
         last = self._last
-        return Text(
-            self._label + ("reading the state" if last is None else describe(last, self._clock()))
-        )
+        words = "reading the state" if last is None else describe(last, self._clock())
+        return Text(self._label + words)
 
     def __enter__(self) -> RichProgress:
         self._live.start()
