@@ -188,7 +188,7 @@ def report(message: str) -> None:
     print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
 
-def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Any:
+def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Callable[..., int]:
     """``body(args)``, an async command, as the ``run`` its parser sets: its exit status,
     every failure mapped to its exit code and a one-line message."""
 
