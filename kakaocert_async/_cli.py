@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import enum
-import functools
 import inspect
 import json
 import math
@@ -45,8 +44,7 @@ import time
 import types
 import typing
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol, TypeAlias, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
 
 import attrs
 import cattrs
@@ -63,7 +61,6 @@ from kakaocert_async._errors import (
     RequestNotSent,
     ServiceUnreachable,
     SignTimeout,
-    Status,
     TransportError,
     ValidationError,
     VerifyOutcomeUnknown,
@@ -72,14 +69,13 @@ from kakaocert_async._kinds import ESIGN, AnyKind
 from kakaocert_async._models import DEFAULT_EXPIRES_IN, ESignRequest, SignState
 from kakaocert_async._secret import Secret
 from kakaocert_async._version import __version__
-from kakaocert_async.barocert import State
 from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.sandbox import _cli as sandbox_cli
 from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.live import Live
+    from rich.status import Status
     from rich.text import Text
 
 
@@ -128,20 +124,16 @@ def flag_of(field: str) -> str:
     return RENAMED.get(field) or "--" + field.replace("_", "-")
 
 
-@functools.cache
-def _fields() -> frozenset[str]:
-    """What a ValidationError may name that a flag gave: each kind's request's fields,
-    and the other arguments of the commands."""
-    requests = {kind.request for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)}
-    named = {field.name for request in requests for field in attrs.fields(request)}
-    return frozenset({*named, "receipt_id", "tx_id", "signature", "interval", "timeout"})
-
-
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose usage errors are one line on stderr and exit 1.
 
-    (argparse's own status, 2, means "expired" here.) Subparsers inherit the class.
+    (argparse's own status, 2, means "expired" here.) Subparsers inherit the class, and
+    its help laid out as written (the epilogs' lines are tables).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -149,8 +141,6 @@ class Parser(argparse.ArgumentParser):
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_subparsers()`` returns: each command adds its parser to it."""
-Runner: TypeAlias = Callable[[argparse.Namespace], int]
-"""What a command's parser sets as ``run``: its exit status, given its arguments."""
 
 
 @attrs.define
@@ -183,7 +173,9 @@ _ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
 def describe_error(exc: KakaocertError) -> str:
     """The one-line message for one of the SDK's errors: what kind, and its own words."""
     if isinstance(exc, ValidationError):
-        flag = f" ({flag_of(exc.field)})" if exc.field in _fields() else ""
+        # A lower-case field is a request's or a call's argument, which a flag gave; the
+        # environment's are named as its variables (KAKAOCERT_SECRET_KEY).
+        flag = f" ({flag_of(exc.field)})" if exc.field.islower() else ""
         return exc.message + flag
     kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
     detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)
@@ -196,29 +188,31 @@ def report(message: str) -> None:
     print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
 
-def run(command: Coroutine[Any, Any, int]) -> int:
-    """Run an async command; map every failure to its exit code and a one-line message."""
-    try:
-        return asyncio.run(command)
-    except (Interrupted, CommandError) as exc:
-        report(exc.message)
-        return exc.status
-    except KeyboardInterrupt:
-        report("interrupted")
-        return EXIT_INTERRUPTED
-    except KakaocertError as exc:
-        report(describe_error(exc))
-        return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
-    except Exception as exc:
-        if os.environ.get(DEBUG_VAR):
-            raise
-        report(f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VAR}=1 to see the traceback)")
-        return EXIT_ERROR
+def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Callable[..., int]:
+    """``body(args)``, an async command, as the ``run`` its parser sets: its exit status,
+    every failure mapped to its exit code and a one-line message."""
 
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return asyncio.run(body(args))
+        except (Interrupted, CommandError) as exc:
+            report(exc.message)
+            return exc.status
+        except KeyboardInterrupt:
+            report("interrupted")
+            return EXIT_INTERRUPTED
+        except KakaocertError as exc:
+            report(describe_error(exc))
+            return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
+        except Exception as exc:
+            if os.environ.get(DEBUG_VAR):
+                raise
+            report(
+                f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_VAR}=1 to see the traceback)"
+            )
+            return EXIT_ERROR
 
-def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Runner:
-    """``body(args)``, an async command, as the ``run`` its parser sets (see :func:`run`)."""
-    return lambda args: run(body(args))
+    return run
 
 
 # Ctrl+C during a call the service takes once --------------------------------------
@@ -253,8 +247,6 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
     # second Ctrl+C stops the loop would be printed, traceback and all, by asyncio.run.
     task = asyncio.ensure_future(_outcome(call))
     previous = signal.getsignal(signal.SIGINT)
-    if not callable(previous) or threading.current_thread() is not threading.main_thread():
-        return _result(await task)
     loop = asyncio.get_running_loop()
     pressed = loop.create_future()
     presses = 0
@@ -266,7 +258,9 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
             raise Interrupted(unknown)
         loop.call_soon_threadsafe(pressed.set_result, None)  # the first press only
 
-    signal.signal(signal.SIGINT, on_sigint)
+    # Not where SIGINT is ignored, nor outside the main thread (where it cannot be set).
+    if callable(previous) and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
     try:
         await asyncio.wait({task, pressed}, return_when=asyncio.FIRST_COMPLETED)
         if presses and not task.done():
@@ -277,7 +271,9 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
             await asyncio.wait({task}, timeout=INTERRUPT_WAIT)
             if not task.done():
                 raise CommandError(unknown, EXIT_OUTCOME_UNKNOWN)
-        result = _result(task.result())
+        result = task.result()
+        if isinstance(result, Exception):
+            raise result
         if presses:
             report(kept(result))
         return result
@@ -293,12 +289,6 @@ async def _outcome(call: Awaitable[T]) -> T | Exception:
         return await call
     except Exception as error:
         return error
-
-
-def _result(outcome: T | Exception) -> T:
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
 
 
 # The service, from the environment ----------------------------------------------
@@ -318,20 +308,15 @@ async def connected(client_class: type[Any]) -> AsyncGenerator[Any, None]:
 
 _json = cattrs.Converter()
 _json.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
-_json.register_unstructure_hook(SignState, lambda state: state.name.lower())
-_json.register_unstructure_hook(State, lambda state: state.name.lower())
-
-
-def to_plain(model: object) -> dict[str, object]:
-    """A model as a dict of its (snake_case) field names; datetimes as ISO 8601 strings,
-    a state by its name: ``"pending"``, ``"signed"`` or ``"expired"`` (Barocert's
-    ``"waiting"``, ``"completed"``, ``"expired"``, ``"refused"``, ``"failed"``)."""
-    return cast("dict[str, object]", _json.unstructure(model))
+# The states of both generations (SignState, State: the models' only IntEnums) by name.
+_json.register_unstructure_hook(enum.IntEnum, lambda state: state.name.lower())
 
 
 def to_json(model: object) -> str:
-    """One line of JSON: :func:`to_plain` of ``model``."""
-    return json.dumps(to_plain(model), ensure_ascii=False)
+    """One line of JSON: a model as an object of its (snake_case) field names; datetimes
+    as ISO 8601 strings, a state by its name: ``"pending"``, ``"signed"`` or ``"expired"``
+    (Barocert's ``"waiting"``, ``"completed"``, ``"expired"``, ``"refused"``, ``"failed"``)."""
+    return json.dumps(_json.unstructure(model), ensure_ascii=False)
 
 
 SHIELDED_EXIT_HELP = (
@@ -368,7 +353,6 @@ class Flag:
     doc; personal (a :class:`Secret` until the request is built) if its repr masks it."""
 
     field: str
-    flag: str
     metavar: tuple[str, ...]
     """What it takes (``S``; a tuple field's items: ``TITLE TEXT``), for messages."""
     options: dict[str, Any] = attrs.field(repr=False)
@@ -380,19 +364,17 @@ class Flag:
 
     def add(self, group: argparse._ArgumentGroup, **overrides: Any) -> None:
         """Add the flag (and :attr:`by_hash`) to ``group``, ``overrides`` in its options."""
-        group.add_argument(self.flag, dest=self.field, **{**self.options, **overrides})
-        if self.by_hash is not None:
-            files: dict[str, Any] = {"type": Path, "metavar": "PATH"}
-            if self.element is not None:
-                paths = (*self.metavar[:-1], "PATH")  # a document's title, and its file
-                files = {"nargs": len(paths), "action": "append", "metavar": paths}
-            help_text = f"instead of {self.flag}: a file, whose hash is signed (HASH)"
-            group.add_argument(self.by_hash, dest=f"{self.field}_file", help=help_text, **files)
+        group.add_argument(flag_of(self.field), dest=self.field, **{**self.options, **overrides})
+        if self.by_hash is not None:  # taken as the flag is, a document's file for its text
+            paths = (*self.metavar[:-1], "PATH") if self.element else "PATH"
+            help_text = f"instead of {flag_of(self.field)}: a file, whose hash is signed (HASH)"
+            files = {**self.options, "type": str, "metavar": paths, "help": help_text}
+            group.add_argument(self.by_hash, dest=f"{self.field}_file", **files)
 
     def value(self, args: argparse.Namespace) -> Any:
         """The field's value, from the flags: revealed here, into the request."""
         given = getattr(args, self.field)
-        usage = " ".join((self.flag, *self.metavar))
+        usage = " ".join((flag_of(self.field), *self.metavar))
         if self.by_hash is not None:
             files = getattr(args, f"{self.field}_file")
             if (given is None) == (files is None):
@@ -402,7 +384,7 @@ class Flag:
             if files is not None and self.element is None:
                 given = self.hash(files)
             elif files is not None:
-                given = [(*rest, self.hash(Path(last))) for *rest, last in files]
+                given = [(*rest, self.hash(last)) for *rest, last in files]
         if self.element is not None and given is not None:
             names = [field.name for field in attrs.fields(self.element)]
             return tuple(
@@ -413,7 +395,7 @@ class Flag:
             raise CommandError(f"{usage} is required, or set {_FROM_ENV[self.field]}")
         return revealed(given)
 
-    def hash(self, path: Path) -> str:
+    def hash(self, path: str) -> str:
         try:
             return barocert.hash_file(path)
         except OSError as exc:
@@ -427,21 +409,19 @@ def request_flags(model: type[Any]) -> list[Flag]:
     hints = typing.get_type_hints(model)
     fields = [field for field in attrs.fields(model) if field.name not in _SET_OTHERWISE]
     fields.sort(key=lambda field: list(RECEIVER).index(field.name) if field.name in RECEIVER else 9)
-    docs = _attribute_docs(model)
-    if "text" in docs:  # documented as text=, which is token= (the flag) by a clearer name
-        docs["token"] = docs["text"]
-    return [
-        _flag(field, hints[field.name], _help(docs.get(field.name, ""), field.name, hints), hints)
-        for field in fields
-    ]
+    helps = _helps(model, hints)
+    return [_flag(field, hints[field.name], helps.get(field.name, ""), hints) for field in fields]
 
 
 def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: dict[str, Any]) -> Flag:
     name = field.name
-    hint = _bare(typed)
+    hint = typed  # X of X | None
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
     element = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
     items = attrs.fields(element) if element else (field,)
-    metavar = tuple(_metavar(item.name) for item in items)
+    lasts = [item.name.rsplit("_", 1)[-1] for item in items]  # a name's last word, as a rule
+    metavar = tuple(_METAVARS.get(last, last.upper()) for last in lasts)
     options: dict[str, Any] = {"metavar": metavar[0], "type": Secret}  # personal: see revealed()
     if hint is bool:
         options = {"action": argparse.BooleanOptionalAction}
@@ -463,7 +443,7 @@ def _flag(field: attrs.Attribute[Any], typed: Any, help_text: str, hints: dict[s
         help_text += " (default: %(default)s)"
     by_hash = _BY_HASH.get(name) if "token_type" in hints else None
     options.update(required=unset and by_hash is None and name not in _FROM_ENV, help=help_text)
-    return Flag(name, flag_of(name), metavar, options, element, by_hash)
+    return Flag(name, metavar, options, element, by_hash)
 
 
 def build_request(args: argparse.Namespace) -> Any:
@@ -480,36 +460,25 @@ def build_request(args: argparse.Namespace) -> Any:
     return model(**{flag.field: flag.value(args) for flag in flags}, **derived)
 
 
-def _bare(hint: Any) -> Any:
-    """``X`` of ``X | None``."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
-    return hint
-
-
-def _metavar(name: str) -> str:
-    last = name.rsplit("_", 1)[-1]
-    return _METAVARS.get(last, last.upper())
-
-
-def _attribute_docs(model: type[Any]) -> dict[str, str]:
-    """Field name -> its text in the ``Attributes:`` section of ``model``'s docstring."""
+def _helps(model: type[Any], fields: dict[str, Any]) -> dict[str, str]:
+    """Field name -> its help: its text in the ``Attributes:`` section of ``model``'s
+    docstring, reST roles and literals as plain text, another field as its flag, and
+    nothing of reprs (no flag is printed). ``text=``'s is ``token``'s (the flag's)."""
     _, _, rest = (inspect.getdoc(model) or "").partition("\nAttributes:\n")
     section = re.split(r"^(?=\S)", rest, maxsplit=1, flags=re.M)[0]  # up to an unindented line
-    entries = re.findall(r"^    (\w+)(?: \(.*?\))?: (.*(?:\n {8}.*)*)", section, flags=re.M)
-    return {name: " ".join(text.split()) for name, text in entries}
+    helps: dict[str, str] = {}
+    for entry, doc in re.findall(r"^    (\w+)(?: \(.*?\))?: (.*(?:\n {8}.*)*)", section, re.M):
+        name = "token" if entry == "text" else entry
 
+        def plain(found: re.Match[str], name: str = name) -> str:
+            word = found[1] or found[2] or ""
+            return flag_of(word) if word in fields and word != name else word
 
-def _help(doc: str, name: str, fields: dict[str, Any]) -> str:
-    """The doc of the field ``name`` as a help text: reST roles and literals as plain
-    text, another field as its flag, and nothing of reprs (no flag is printed)."""
-
-    def plain(found: re.Match[str]) -> str:
-        word = found[1] or found[2] or ""
-        return flag_of(word) if word in fields and word != name else word
-
-    text = re.sub(r":\w+:`~?([^`]*)`|``([^`]*)``", plain, doc)
-    return " ".join(text.replace("Masked in reprs.", "").split()).replace("%", "%%")
+        text = re.sub(r":\w+:`~?([^`]*)`|``([^`]*)``", plain, " ".join(doc.split()))
+        text = " ".join(text.replace("Masked in reprs.", "").split())
+        # The first of a field's wins: text= is documented before token=, its other name.
+        helps.setdefault(name, text.replace("%", "%%"))
+    return helps
 
 
 # The parsers ------------------------------------------------------------------------
@@ -535,7 +504,6 @@ def add_command(
         help=summary,
         description=summary[:1].upper() + summary[1:] + ".",
         epilog=f"{env}\n{epilog}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (snake_case field names)"
@@ -544,38 +512,6 @@ def add_command(
         parser.add_argument("receipt_id", metavar="ID", help="the receipt id")
     parser.set_defaults(**defaults)
     return parser
-
-
-def add_parsers(commands: Commands) -> None:
-    """Add the bare commands (e-sign's), a group of the four per 2.x kind, and the
-    ``barocert`` group, one per Barocert kind and ``verify-login``, to ``commands``."""
-    add_kind(commands, ESIGN)
-    for kind in _kinds.KINDS:
-        add_kind(_group(commands, kind), kind)
-    env = env_help(barocert.Client.variables)
-    names = [kind.name.split(".")[1].replace("_", "-") for kind in barocert_kinds.KINDS]
-    summary = "Barocert, Linkhub's current Kakao certificate API"
-    group = commands.add_parser(
-        "barocert",
-        help=summary,
-        description=f"{summary}: {', '.join(names[:-1])} and {names[-1]} (request, state, wait,"
-        " verify each), and verify-login.",
-        epilog=env,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    kinds = group.add_subparsers(dest="barocert_kind", metavar="COMMAND", required=True)
-    for kind in barocert_kinds.KINDS:
-        add_kind(_group(kinds, kind), kind)
-    parser = add_command(
-        kinds,
-        "verify-login",
-        "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
-        env,
-        SHIELDED_EXIT_HELP,
-        run=run_verify,
-        kind=None,
-    )
-    parser.add_argument("receipt_id", metavar="TXID", help="the transaction id your app received")
 
 
 def _group(commands: Commands, kind: AnyKind) -> Commands:
@@ -595,18 +531,18 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
     env = env_help(CLIENTS[kind.generation].variables)
     request_call, state_call, verify_call = kind.calls
     flags = request_flags(kind.request)
-    defaults = "".join(
-        f"  {_FROM_ENV[flag.field]}   the default of {flag.flag}\n"
-        for flag in flags
-        if flag.field in _FROM_ENV
+    fields = attrs.fields_dict(kind.request)
+    from_env = [
+        f"  {v}   the default of {flag_of(f)}\n" for f, v in _FROM_ENV.items() if f in fields
+    ]
+    shown = (
+        f"App to App: and the {_handle(kind)} on a second line" if kind.app_to_app else "one line"
     )
-    handles = _handles(kind)
-    shown = f"App to App: and the {handles[0]} on a second line" if handles else "one line"
     parser = add_command(
         commands,
         "request",
         f"ask a receiver to {kind.what} ({request_call})",
-        env + defaults,
+        env + "".join(from_env),
         f"prints the receipt id ({shown})\n{SHIELDED_EXIT_HELP}",
         run=run_request,
         kind=kind,
@@ -619,7 +555,7 @@ def add_kind(commands: Commands, kind: AnyKind) -> None:
         own.add_argument(
             "--app-to-app",
             action="store_true",
-            help=f"App to App: no KakaoTalk message; prints the {handles[0]} your app uses",
+            help=f"App to App: no KakaoTalk message; prints the {_handle(kind)} your app uses",
         )
 
     states = typing.get_type_hints(kind.status)["state"]
@@ -652,11 +588,10 @@ def add_polling(add: Callable[..., Any], interval: float | None, interval_help: 
     add("--timeout", type=seconds, metavar="S", help=after)
 
 
-def _handles(kind: AnyKind) -> list[str]:
-    """The receipt's App to App fields (``tx_id``, ``scheme``): text, printed after its id."""
-    hints = typing.get_type_hints(kind.receipt)
-    fields = attrs.fields(kind.receipt)[1:]
-    return [field.name for field in fields if _bare(hints[field.name]) is str]
+def _handle(kind: AnyKind) -> str:
+    """The field after the id of an App to App kind's receipt (``tx_id``, ``scheme``): what
+    the app uses, printed on a second line."""
+    return str(attrs.fields(kind.receipt)[1].name)
 
 
 # The commands -----------------------------------------------------------------------
@@ -687,19 +622,17 @@ async def run_request(args: argparse.Namespace) -> int:
                 " message may have gone out), and no receipt id is known"
             ),
         )
-    handles = [getattr(receipt, name) for name in _handles(kind)]
-    shown = [receipt.receipt_id, *(handle for handle in handles if handle is not None)]
-    print(to_json(receipt) if args.json else "\n".join(shown))
+    handle = getattr(receipt, _handle(kind)) if kind.app_to_app else None
+    print(to_json(receipt) if args.json else "\n".join(filter(None, (receipt.receipt_id, handle))))
     return EXIT_OK
 
 
 @command
 async def run_state(args: argparse.Namespace) -> int:
-    kind: AnyKind = args.kind
-    async with connected(CLIENTS[kind.generation]) as client:
-        status = await getattr(client, kind.methods[1])(args.receipt_id)
+    async with connected(CLIENTS[args.kind.generation]) as client:
+        status = await getattr(client, args.kind.methods[1])(args.receipt_id)
     # Plain: the fields that are set, one ``name  value`` line each.
-    fields = {k: v for k, v in to_plain(status).items() if v is not None}
+    fields = {k: v for k, v in _json.unstructure(status).items() if v is not None}
     width = max(map(len, fields))
     plain = "\n".join(f"{name:<{width}}  {value}" for name, value in fields.items())
     print(to_json(status) if args.json else plain)
@@ -716,7 +649,7 @@ async def run_wait(args: argparse.Namespace) -> int:
             kind, client.client_code, args.receipt_id, timeout=args.timeout, interval=args.interval
         )
         try:
-            _, last = await follow(states, progress)
+            *_, last = await follow(states, progress)
         except SignTimeout as exc:
             # Still pending: with --json, the last state read, for scripts.
             if args.json and exc.last_status is not None:
@@ -767,21 +700,11 @@ async def run_verify(args: argparse.Namespace) -> int:
 # rich is installed (the cli extra), else plain lines: one when the state changes and,
 # while pending, every HEARTBEAT seconds.
 
-_Self = TypeVar("_Self", bound="Progress")
-S = TypeVar("S", bound="StatusLike")
+# A status, below, is either generation's (2.x's ``StatusBase``, Barocert's ``Status``):
+# both have ``state`` (an IntEnum), ``is_final``, ``view_dt`` and the expiry's fields.
 
 
-class StatusLike(Status, Protocol):
-    """A status of either generation (2.x's ``StatusBase``, Barocert's ``Status``), as
-    the polling loop reads it, with its state's name and when it was opened."""
-
-    @property
-    def state(self) -> enum.IntEnum: ...
-    @property
-    def view_dt(self) -> dt.datetime | None: ...
-
-
-def signed(status: StatusLike) -> bool:
+def signed(status: Any) -> bool:
     """Whether the receiver signed: state 1 in both generations (SIGNED, COMPLETED)."""
     return status.is_final and int(status.state) == 1
 
@@ -790,11 +713,11 @@ HEARTBEAT = 30.0
 """Seconds between plain lines while nothing changes."""
 
 
-def describe(status: StatusLike, now: float) -> str:
+def describe(status: Any, now: float) -> str:
     """One status in words, by its state's name: ``pending, 57 s left``,
     ``pending (opened), 3 s left``, ``signed`` or ``expired`` (Barocert: ``waiting``,
     ``completed``, ``refused``, ...). ``now`` is epoch seconds."""
-    name = status.state.name.lower()
+    name: str = status.state.name.lower()
     if status.is_final:
         return name
     text = f"{name} (opened)" if status.view_dt is not None else name
@@ -818,18 +741,18 @@ class Progress:
     _label: str = attrs.field(default="", kw_only=True)
     _indent: int = attrs.field(default=0, kw_only=True)
     _clock: Callable[[], float] = attrs.field(default=time.time, kw_only=True)
-    _last: StatusLike | None = attrs.field(default=None, init=False)
+    _last: Any = attrs.field(default=None, init=False)
 
-    def __enter__(self: _Self) -> _Self:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         pass
 
-    def update(self, status: StatusLike) -> None:
+    def update(self, status: Any) -> None:
         self._last = status
 
-    def _line(self, status: StatusLike, now: float, mark: str = "") -> str:
+    def _line(self, status: Any, now: float, mark: str = "") -> str:
         return f"{' ' * self._indent}{mark}{self._label}{describe(status, now)}"
 
 
@@ -838,15 +761,15 @@ class PlainProgress(Progress):
     """One line per change of state (or opening), and a heartbeat line while pending."""
 
     _heartbeat: float = attrs.field(default=HEARTBEAT, kw_only=True)
-    _shown: tuple[int, bool] | None = attrs.field(default=None, init=False)
-    _shown_at: float = attrs.field(default=0.0, init=False)
+    _shown: tuple[object, float] = attrs.field(default=(None, 0.0), init=False)
+    """What the last line showed (the state, and whether opened), and when."""
 
-    def update(self, status: StatusLike) -> None:
+    def update(self, status: Any) -> None:
         now = self._clock()
         key = (status.state, status.view_dt is not None)
-        if key == self._shown and now - self._shown_at < self._heartbeat:
+        if key == self._shown[0] and now - self._shown[1] < self._heartbeat:
             return
-        self._shown, self._shown_at = key, now
+        self._shown = key, now
         print(self._line(status, now), file=self._out, flush=True)
 
 
@@ -856,35 +779,22 @@ _MARKS = {None: ("… ", "yellow"), True: ("✔ ", "bold green"), False: ("✘ "
 
 @attrs.define
 class RichProgress(Progress):
-    """A spinner with the state and the seconds left, redrawn several times a second;
-    on exit it leaves one line: the last state read."""
+    """A spinner with the state and the seconds left, redrawn several times a second
+    (the rich console's status); on exit it leaves one line, indented: the last state read."""
 
-    _live: Live = attrs.field(init=False)
+    _live: Status = attrs.field(init=False)
 
     @_live.default
-    def _display(self) -> Live:
-        from rich.live import Live
-        from rich.padding import Padding
-        from rich.spinner import Spinner
-
+    def _display(self) -> Status:
         # The spinner's text is this object, rendered anew each frame: the seconds tick.
-        spinner = Spinner("dots", text=self, style="cyan")
-        return Live(
-            Padding(spinner, (0, 0, 0, self._indent)),
-            console=self._out,
-            transient=True,
-            refresh_per_second=8,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
+        return cast("Status", self._out.status(self, spinner_style="cyan", refresh_per_second=8))
 
     def __rich__(self) -> Text:
         from rich.text import Text
 
         last = self._last
-        return Text(
-            self._label + ("reading the state" if last is None else describe(last, self._clock()))
-        )
+        words = "reading the state" if last is None else describe(last, self._clock())
+        return Text(self._label + words)
 
     def __enter__(self) -> RichProgress:
         self._live.start()
@@ -896,10 +806,6 @@ class RichProgress(Progress):
             mark, style = _MARKS[signed(last) if last.is_final else None]
             line = self._line(last, self._clock(), mark)
             self._out.print(line, style=style, highlight=False, markup=False)
-
-    def update(self, status: StatusLike) -> None:
-        super().update(status)
-        self._live.refresh()
 
 
 def console(stream: IO[str]) -> Console | None:
@@ -913,17 +819,16 @@ def console(stream: IO[str]) -> Console | None:
     return None
 
 
-async def follow(states: AsyncGenerator[S, None], progress: Progress) -> tuple[S, S]:
+async def follow(states: AsyncGenerator[Any, None], progress: Progress) -> list[Any]:
     """Show each state of ``states`` (a client's ``watch_state``) on ``progress``, and
-    return the first read and the last, which is final."""
-    first = last = None
+    return them, in order: the last is final (``watch_state`` yields one, or raises)."""
+    seen = []
     with progress:
         async with contextlib.aclosing(states):
-            async for last in states:
-                first = first or last
-                progress.update(last)
-    assert last is not None  # watch_state yields or raises
-    return first or last, last
+            async for status in states:
+                progress.update(status)
+                seen.append(status)
+    return seen
 
 
 def progress_for(
@@ -973,7 +878,6 @@ def add_demo(commands: Commands) -> None:
             f" --birthday and\n  --call-center or ${CALL_CENTER_VAR})\n\n"
             "exit status: 0 signed and verified, 2 expired, 3 timed out, 1 error"
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
     add(
@@ -1026,17 +930,15 @@ async def run_demo(args: argparse.Namespace) -> int:
         client: BoundClient
         if args.live:
             client = await stack.enter_async_context(connected(Client))
-            url, code = client._base_url, client.client_code
-            where = f"the service at {url} (client code {code})"
+            where = f"the service at {client._base_url} (client code {client.client_code})"
         else:
-            from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra
+            from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable
 
-            try:
-                require_extra()
+            sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
+            try:  # the sandbox's server side, in-process: the sandbox extra
+                client = sandbox.client().for_client()  # closed with the sandbox
             except SandboxUnavailable as exc:
                 raise CommandError(f"{exc} (or run the demo --live)") from None
-            sandbox = await stack.enter_async_context(Sandbox(sign_after=args.sign_after))
-            client = sandbox.client().for_client(sandbox.client_code)  # closed with the sandbox
             signs = (
                 "never signs by itself"
                 if args.sign_after is None
@@ -1053,17 +955,14 @@ async def run_demo(args: argparse.Namespace) -> int:
         states = client.watch_esign_state(
             receipt.receipt_id, interval=interval, timeout=args.timeout
         )
-        progress = progress_for(sys.stdout, indent=3)
-        first, last = await follow(states, progress)
-        # Pending, then signed or expired: the first state read and the last.
-        seen = dict.fromkeys(status.state.name.lower() for status in (first, last))
-        line("   states seen: " + arrow.join(seen))
-        if last.state is SignState.EXPIRED:
+        seen = await follow(states, progress_for(sys.stdout, indent=3))
+        # Pending, then signed or expired: each state once.
+        line("   states seen: " + arrow.join(dict.fromkeys(s.state.name.lower() for s in seen)))
+        if seen[-1].state is SignState.EXPIRED:
             line("The request expired before it was signed.", style="bold red")
             return EXIT_EXPIRED
 
-        verification = await client.verify_esign(receipt.receipt_id)
-        signed_data = verification.signed_data
+        signed_data = (await client.verify_esign(receipt.receipt_id)).signed_data
         line(
             f"3. verify_esign  {arrow}signed_data ({len(signed_data)} characters):",
             style="cyan",
@@ -1091,13 +990,39 @@ def build_parser() -> argparse.ArgumentParser:
             " KAKAOCERT_CLIENT_CODE\n(barocert: BAROCERT_*, falling back to those);"
             " see COMMAND --help, and docs/cli.md."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = cast(
         Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     )
-    add_parsers(commands)
+    # The bare commands (e-sign's), a group of the four per 2.x kind, and the barocert
+    # group, one per Barocert kind and verify-login.
+    add_kind(commands, ESIGN)
+    for kind in _kinds.KINDS:
+        add_kind(_group(commands, kind), kind)
+    env = env_help(barocert.Client.variables)
+    names = [kind.name.split(".")[1].replace("_", "-") for kind in barocert_kinds.KINDS]
+    summary = "Barocert, Linkhub's current Kakao certificate API"
+    group = commands.add_parser(
+        "barocert",
+        help=summary,
+        description=f"{summary}: {', '.join(names[:-1])} and {names[-1]} (request, state, wait,"
+        " verify each), and verify-login.",
+        epilog=env,
+    )
+    kinds = group.add_subparsers(dest="barocert_kind", metavar="COMMAND", required=True)
+    for kind in barocert_kinds.KINDS:
+        add_kind(_group(kinds, kind), kind)
+    login = add_command(
+        kinds,
+        "verify-login",
+        "verify a KakaoTalk login and print its signed data, once, within 10 minutes (verifyLogin)",
+        env,
+        SHIELDED_EXIT_HELP,
+        run=run_verify,
+        kind=None,
+    )
+    login.add_argument("receipt_id", metavar="TXID", help="the transaction id your app received")
     add_demo(commands)
     sandbox_cli.add_parser(commands)
     return parser
