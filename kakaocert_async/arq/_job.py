@@ -224,12 +224,7 @@ class _Job:
                 for _ in range(10):  # each pass moves the record on, or ends the run
                     if record.stage.is_final:
                         return record.stage.value
-                    if record.stage is Stage.WAITING:
-                        record = await work.wait()
-                    elif record.stage is Stage.VERIFYING:
-                        record = await work.settle_verifying()
-                    else:
-                        record = await work.store_held(record)
+                    record = await _NEXT[record.stage](work, record)
                 raise arq.Retry(defer=1.0)  # pragma: no cover -- a record that keeps moving
             except RedisError as exc:
                 # Before a verify: nothing is lost, the job runs again once Redis is back.
@@ -237,6 +232,13 @@ class _Job:
                 raise arq.Retry(defer=1.0) from exc
 
         return job
+
+
+_FINISHED = {
+    Stage.OUTCOME_UNKNOWN: (logging.ERROR, "needs attention: outcome unknown: "),
+    Stage.FAILED: (logging.WARNING, "failed: "),
+}
+"""The final stages someone must look at: how they are logged."""
 
 
 class _Work:
@@ -262,21 +264,14 @@ class _Work:
             raise RedisConnectionError("the record vanished (was Redis emptied?)")
         return record
 
-    async def finish(
-        self, leaving: Iterable[Stage], to: Stage, *, owner: str | None = None, **fields: str
-    ) -> Record:
-        """Into a final stage, logged: the kept ones expire, the ones to look at join the list."""
-        attention = to in (Stage.OUTCOME_UNKNOWN, Stage.FAILED)
-        if to is Stage.OUTCOME_UNKNOWN:
-            log.error(
-                "receipt %s needs attention: outcome unknown: %s", self.receipt_id, fields["error"]
-            )
-        elif attention:
-            log.warning("receipt %s failed: %s", self.receipt_id, fields["error"])
-        else:
-            log.info("receipt %s %s", self.receipt_id, to.value)
+    async def finish(self, to: Stage, *, owner: str | None = None, **fields: str) -> Record:
+        """Into a final stage, from verifying under ``owner`` or else from waiting, logged:
+        the kept ones expire, the ones to look at join the list."""
+        level, what = _FINISHED.get(to, (logging.INFO, to.value))
+        log.log(level, "receipt %s %s%s", self.receipt_id, what, fields.get("error", ""))
+        attention = to in _FINISHED
         await self.step(
-            leaving=leaving,
+            leaving=[Stage.WAITING if owner is None else Stage.VERIFYING],
             to=to,
             owner=owner,
             set=fields or None,
@@ -288,7 +283,7 @@ class _Work:
 
     # waiting -----------------------------------------------------------------------
 
-    async def wait(self) -> Record:
+    async def wait(self, record: Record) -> Record:
         queue, client, code = self.queue, self.client, self.client_code
         # Until final: Barocert's completed, expired, refused or failed; 2.x's signed or expired.
         wait: Callable[..., Awaitable[Any]] = (
@@ -304,15 +299,15 @@ class _Work:
             # rather than be failed by arq's job timeout. Nothing was sent but state reads.
             raise arq.Retry(defer=0) from None
         except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
-            return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
+            return await self.finish(Stage.FAILED, error=str(exc))
         # 2.x's SignState shares Barocert's numbers: 1 signed (completed), 2 expired.
         state = status.state
         final = {State.EXPIRED: Stage.EXPIRED, State.REFUSED: Stage.REFUSED}.get(state)
         if final is not None:
-            return await self.finish([Stage.WAITING], final)
+            return await self.finish(final)
         if state != State.COMPLETED:  # Barocert's FAILED, or unknown
             why = f"the service says {state!r}: nothing to verify"
-            return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
+            return await self.finish(Stage.FAILED, error=why)
         if status.verify_dt is not None:
             # Verified, but not by this fleet's record: a verify elsewhere, or a record
             # lost with a Redis that kept no data. Never a second verify.
@@ -321,9 +316,7 @@ class _Work:
                 " job verified it; its signed data is not in this record"
             )
             verify_dt = status.verify_dt.isoformat()
-            return await self.finish(
-                [Stage.WAITING], Stage.OUTCOME_UNKNOWN, verify_dt=verify_dt, error=why
-            )
+            return await self.finish(Stage.OUTCOME_UNKNOWN, verify_dt=verify_dt, error=why)
         return await self.verify()
 
     async def _still_pending(self, timeout: SignTimeout | ServiceUnreachable) -> Record:
@@ -335,12 +328,12 @@ class _Work:
             record = await self.load()
             if time.time() - record.created_at.timestamp() > UNREADABLE_FOR:
                 why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {timeout}"
-                return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
+                return await self.finish(Stage.FAILED, error=why)
             raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from timeout
         expire_dt = last.expire_dt
         if expire_dt is not None and time.time() > expire_dt.timestamp() + PENDING_AFTER_EXPIRY:
             why = f"still pending {PENDING_AFTER_EXPIRY:.0f} s after it expired"
-            return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
+            return await self.finish(Stage.FAILED, error=why)
         raise arq.Retry(defer=0)  # another slice, on whichever worker takes it
 
     # verifying ---------------------------------------------------------------------
@@ -371,9 +364,7 @@ class _Work:
             )
             raise arq.Retry(defer=noted.lease_left + 0.05) from exc
         except VerifyTooLate as exc:  # Barocert's 10 minutes passed: no verify ever will
-            return await self.finish(
-                [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {exc}"
-            )
+            return await self.finish(Stage.FAILED, owner=owner, error=f"verify: {exc}")
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
             return await self._verify_failed(owner, exc)
@@ -382,9 +373,7 @@ class _Work:
     async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
         record = await self.load()
         if record.verify_failures + 1 >= VERIFY_FAILURES:
-            return await self.finish(
-                [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {error}"
-            )
+            return await self.finish(Stage.FAILED, owner=owner, error=f"verify: {error}")
         log.warning("receipt %s: verify failed (%s); it is tried again", self.receipt_id, error)
         await self.step(
             leaving=[Stage.VERIFYING],
@@ -409,7 +398,7 @@ class _Work:
             raise arq.Retry(defer=taken.lease_left + 0.05)
         return None
 
-    async def settle_verifying(self) -> Record:
+    async def settle_verifying(self, record: Record) -> Record:
         """A receipt found verifying: wait out a live lease, then let ``verify_dt`` decide."""
         queue = self.queue
         verifying = Stage.VERIFYING
@@ -439,9 +428,7 @@ class _Work:
             " record: the worker stopped in between"
         )
         verify_dt = status.verify_dt.isoformat()
-        return await self.finish(
-            [Stage.VERIFYING], Stage.OUTCOME_UNKNOWN, owner=owner, verify_dt=verify_dt, error=why
-        )
+        return await self.finish(Stage.OUTCOME_UNKNOWN, owner=owner, verify_dt=verify_dt, error=why)
 
     # verified and stored ----------------------------------------------------------
 
@@ -520,8 +507,7 @@ class _Work:
                     **{"del": _OWNERSHIP},
                 )
             )
-            record = await self.load() if counted is not None else None
-            failures = record.store_failures if record is not None else 0
+            failures = (await self.load()).store_failures if counted is not None else 0
             if failures >= queue.store_attempts:
                 await self.step(leaving=[Stage.VERIFIED], to=Stage.VERIFIED, attention=True)
                 raise StoreFailed(
@@ -567,5 +553,12 @@ class _Work:
                 await asyncio.sleep(wait + random.uniform(0, wait))  # noqa: S311
                 wait = min(wait * 2, longest)
 
+
+_NEXT = {
+    Stage.WAITING: _Work.wait,
+    Stage.VERIFYING: _Work.settle_verifying,
+    Stage.VERIFIED: _Work.store_held,
+}
+"""What a run does with a record at each stage that is not final."""
 
 total_repr(Signed)  # a half-built one's repr does not raise
