@@ -89,11 +89,6 @@ class Signed:
     verification: Any = None
 
 
-def _signed_data(verification: Any) -> str:
-    multi = getattr(verification, "multi_signed_data", None)
-    return verification.signed_data if multi is None else json.dumps(list(multi))
-
-
 def _receipt(kind: AnyKind, receipt_id: str) -> Any:
     """The receipt the clients' operations take, rebuilt from its id."""
     if kind.generation == "barocert":
@@ -221,11 +216,9 @@ class _Job:
                 if record is None:  # enqueued by hand, or the record was lost
                     await work.records.create(client_code, receipt_id)
                     record = await work.load()
-                for _ in range(10):  # each pass moves the record on, or ends the run
-                    if record.stage.is_final:
-                        return record.stage.value
+                while not record.stage.is_final:  # each pass moves the record on, or ends the run
                     record = await _NEXT[record.stage](work, record)
-                raise arq.Retry(defer=1.0)  # pragma: no cover -- a record that keeps moving
+                return record.stage.value
             except RedisError as exc:
                 # Before a verify: nothing is lost, the job runs again once Redis is back.
                 log.warning("receipt %s: Redis failed (%s); the job runs again", receipt_id, exc)
@@ -251,7 +244,6 @@ class _Work:
         self.kind = kind
         self.ctx = ctx
         self.process: _Process = ctx[queue._ctx_key]
-        self.client = self.process.client
         self.records = _Records(ctx["redis"], queue.prefix, kind.name)
         self.step = functools.partial(self.records.step, client_code, receipt_id)
         self.client_code = client_code
@@ -284,7 +276,7 @@ class _Work:
     # waiting -----------------------------------------------------------------------
 
     async def wait(self, record: Record) -> Record:
-        queue, client, code = self.queue, self.client, self.client_code
+        queue, client, code = self.queue, self.process.client, self.client_code
         # Until final: Barocert's completed, expired, refused or failed; 2.x's signed or expired.
         wait: Callable[..., Awaitable[Any]] = (
             client.await_completed if isinstance(client, barocert.Client) else client.await_signed
@@ -354,7 +346,7 @@ class _Work:
 
     async def _verify_and_store(self, owner: str) -> Record:
         try:
-            verification = await self.client.verify(self.client_code, self.receipt)
+            verification = await self.process.client.verify(self.client_code, self.receipt)
         except VerifyOutcomeUnknown as exc:
             # Sent, answer lost. Decided when the lease has run out, by verify_dt: by then
             # the request went through or never will.
@@ -405,7 +397,7 @@ class _Work:
         owner = await self._claim(verifying, verifying, queue.verify_lease, lease_expired=True)
         if owner is None:
             return await self.load()
-        read_state = getattr(self.client, self.kind.get_state)  # get_esign_state, ...
+        read_state = getattr(self.process.client, self.kind.get_state)  # get_esign_state, ...
         try:
             status = await read_state(self.client_code, self.receipt_id)
         except KakaocertError as exc:
@@ -466,11 +458,12 @@ class _Work:
         return await self._store(self._signed(verification), owner, held=True)
 
     def _signed(self, verification: Any) -> Signed:
+        multi = getattr(verification, "multi_signed_data", None)  # a JSON array of them
         return Signed(
             kind=self.kind.name,
             client_code=self.client_code,
             receipt_id=self.receipt_id,
-            signed_data=_signed_data(verification),
+            signed_data=verification.signed_data if multi is None else json.dumps(list(multi)),
             verification=verification,
         )
 

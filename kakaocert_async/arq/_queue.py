@@ -179,9 +179,6 @@ class ReceiptQueue(_Job):
         slice_at_most = SLICE_OVERRUN * self.wait_slice
         return slice_at_most + self.verify_lease + self.store_timeout + self.redis_patience
 
-    def _records(self, redis: ArqRedis, kind: AnyKind) -> _Records:
-        return _Records(redis, self.prefix, kind.name)
-
     # The web app's side ------------------------------------------------------------
 
     async def enqueue(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> bool:
@@ -222,7 +219,7 @@ class ReceiptQueue(_Job):
     async def _enqueue(
         self, redis: ArqRedis, kind: AnyKind, client_code: str, receipt_id: str
     ) -> bool:
-        records = self._records(redis, kind)
+        records = _Records(redis, self.prefix, kind.name)
         created = await records.create(client_code, receipt_id)
         if created.stage is not None and created.stage.is_final:
             return False
@@ -278,7 +275,7 @@ class ReceiptQueue(_Job):
             redis.exceptions.RedisError: Redis failed.
         """
         kind, _, receipt_id = self._which(client_code, receipt)
-        return await self._records(redis, kind).load(client_code, receipt_id)
+        return await _Records(redis, self.prefix, kind.name).load(client_code, receipt_id)
 
     async def needs_attention(self, redis: ArqRedis) -> list[Record]:
         """The records someone must look at: outcome-unknown, failed, signed data the
@@ -295,7 +292,7 @@ class ReceiptQueue(_Job):
         Raises:
             redis.exceptions.RedisError: Redis failed.
         """
-        records = self._records(redis, self.kind)  # the attention set is the prefix's
+        records = _Records(redis, self.prefix, self.kind.name)  # the attention set is the prefix's
         members = await cast("Awaitable[set[bytes]]", redis.smembers(records.attention_key))
         keys = sorted(members)
         answers = await records.fetch(keys)
@@ -326,7 +323,7 @@ class ReceiptQueue(_Job):
             redis.exceptions.RedisError: Redis failed.
         """
         kind, _, receipt_id = self._which(client_code, receipt)
-        records = self._records(redis, kind)
+        records = _Records(redis, self.prefix, kind.name)
         record = await records.load(client_code, receipt_id)
         if record is None or not record.stage.is_final:
             return False
@@ -363,7 +360,7 @@ class ReceiptQueue(_Job):
         stale = (time.time() - older_than) * 1000
         swept = []
         for kind in self.kinds:
-            records = self._records(redis, kind)
+            records = _Records(redis, self.prefix, kind.name)
             for key in await redis.zrangebyscore(records.open_key, "-inf", stale):
                 _, client_code, receipt_id = _names(key)
                 if await redis.exists(job_key_prefix.encode() + key):  # its job id is its key

@@ -58,12 +58,9 @@ class Stage(str, enum.Enum):
     def is_final(self) -> bool:
         """True when no job works on it any more (stored, expired, refused, outcome-unknown,
         failed)."""
-        return self in _FINAL
+        return self not in (Stage.WAITING, Stage.VERIFYING, Stage.VERIFIED, Stage.UNREADABLE)
 
 
-_FINAL = frozenset(
-    {Stage.STORED, Stage.EXPIRED, Stage.REFUSED, Stage.OUTCOME_UNKNOWN, Stage.FAILED}
-)
 _ANY_BUT_STORED = [stage for stage in Stage if stage is not Stage.STORED]
 
 
