@@ -424,23 +424,6 @@ class _Work:
 
     # verified and stored ----------------------------------------------------------
 
-    async def _hold(self, signed: Signed, owner: str) -> _Step:
-        # The data wins: whatever the record says (but stored), it now holds the data,
-        # still owned by this worker while the store runs.
-        return await self.step(
-            leaving=_ANY_BUT_STORED,
-            to=Stage.VERIFIED,
-            set={
-                "signed_data": signed.signed_data,
-                "verification": json.dumps(_wire.converter.unstructure(signed.verification)),
-                "error": "",
-            },
-            claim=owner,
-            # Owned while the store runs.
-            lease_ms=int((self.queue.store_timeout + self.queue.redis_patience) * 1000),
-            attention=False,
-        )
-
     async def store_held(self, record: Record) -> Record:
         """A record found verified: hand its held data to the store, once no other
         worker owns it (its store may be running: a worker stopped at that moment)."""
@@ -474,7 +457,21 @@ class _Work:
         backoff = 0.1
         while True:
             if not held:
-                step = await self._patiently(lambda: self._hold(signed, owner))
+                # The data wins: whatever the record says (but stored), it now holds the data,
+                # owned by this worker while the store runs.
+                verification = json.dumps(_wire.converter.unstructure(signed.verification))
+                step = await self._patiently(
+                    leaving=_ANY_BUT_STORED,
+                    to=Stage.VERIFIED,
+                    set={
+                        "signed_data": signed.signed_data,
+                        "verification": verification,
+                        "error": "",
+                    },
+                    claim=owner,
+                    lease_ms=int((queue.store_timeout + queue.redis_patience) * 1000),
+                    attention=False,
+                )
                 held = step is not None and step.done
             try:
                 await asyncio.wait_for(store(self.ctx, signed), queue.store_timeout)
@@ -491,14 +488,11 @@ class _Work:
             error = f"store failed: {name} (see the worker's log)"
             # Counted, and let go: the next run may take the receipt at once.
             counted = await self._patiently(
-                functools.partial(
-                    self.step,
-                    leaving=[Stage.VERIFIED],
-                    to=Stage.VERIFIED,
-                    set={"error": error},
-                    incr="store_failures",
-                    **{"del": _OWNERSHIP},
-                )
+                leaving=[Stage.VERIFIED],
+                to=Stage.VERIFIED,
+                set={"error": error},
+                incr="store_failures",
+                **{"del": _OWNERSHIP},
             )
             failures = (await self.load()).store_failures if counted is not None else 0
             if failures >= queue.store_attempts:
@@ -511,13 +505,11 @@ class _Work:
                 ) from failure
             raise arq.Retry(defer=min(queue.store_backoff * 2 ** (failures - 1), 60.0)) from failure
         stored = await self._patiently(
-            lambda: self.step(
-                leaving=_ANY_BUT_STORED,
-                to=Stage.STORED,
-                ttl=queue.record_ttl,
-                attention=False,
-                **{"del": ["signed_data", "verification", "error", *_OWNERSHIP]},
-            )
+            leaving=_ANY_BUT_STORED,
+            to=Stage.STORED,
+            ttl=queue.record_ttl,
+            attention=False,
+            **{"del": ["signed_data", "verification", "error", *_OWNERSHIP]},
         )
         if stored is None:
             log.error(
@@ -529,14 +521,14 @@ class _Work:
         log.info("receipt %s verified and stored", self.receipt_id)
         return await self.load()
 
-    async def _patiently(self, step: Callable[[], Awaitable[_Step]]) -> _Step | None:
+    async def _patiently(self, **options: Any) -> _Step | None:
         """Take a step after a verify, through a Redis outage of ``redis_patience``;
         ``None`` if Redis stayed away (the caller keeps the data)."""
         deadline = time.monotonic() + self.queue.redis_patience
         wait, longest = REDIS_BACKOFF
         while True:
             try:
-                return await step()
+                return await self.step(**options)
             except RedisError as exc:
                 if time.monotonic() + wait > deadline:
                     log.error(
