@@ -334,8 +334,6 @@ class _Work:
         """Own the receipt (waiting -> verifying), then verify and store it, shielded."""
         lease = self.queue.verify_lease
         owner = await self._claim(Stage.WAITING, Stage.VERIFYING, lease, attention=False)
-        if owner is None:
-            return await self.load()  # another run moved it on: look again
         # Shielded: neither arq's cancellation at shutdown nor a timeout may cut the
         # verify from the writing of its answer; on_shutdown waits for it.
         task = asyncio.create_task(self._verify_and_store(owner))
@@ -377,26 +375,24 @@ class _Work:
         )
         raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from error
 
-    async def _claim(self, leaving: Stage, to: Stage, lease: float, **options: Any) -> str | None:
+    async def _claim(self, leaving: Stage, to: Stage, lease: float, **options: Any) -> str:
         """Own the receipt for ``lease`` seconds, from ``leaving`` into ``to``: the new
-        owner's token, or ``None`` if the record moved on meanwhile; back to the queue
-        while another worker's lease on it (at ``to``) runs."""
+        owner's token. Back to the queue while another worker's lease on it (at ``to``)
+        runs, or at once if another run moved the record on meanwhile (the next run reads
+        it again)."""
         owner = uuid.uuid4().hex
         lease_ms = int(lease * 1000)
         taken = await self.step(leaving=[leaving], to=to, claim=owner, lease_ms=lease_ms, **options)
         if taken.done:
             return owner
-        if taken.stage is to:  # its owner may still be at work
-            raise arq.Retry(defer=taken.lease_left + 0.05)
-        return None
+        # At ``to``, its owner may still be at work.
+        raise arq.Retry(defer=taken.lease_left + 0.05 if taken.stage is to else 0)
 
     async def settle_verifying(self, record: Record) -> Record:
         """A receipt found verifying: wait out a live lease, then let ``verify_dt`` decide."""
         queue = self.queue
         verifying = Stage.VERIFYING
         owner = await self._claim(verifying, verifying, queue.verify_lease, lease_expired=True)
-        if owner is None:
-            return await self.load()
         read_state = getattr(self.process.client, self.kind.get_state)  # get_esign_state, ...
         try:
             status = await read_state(self.client_code, self.receipt_id)
@@ -429,8 +425,6 @@ class _Work:
         worker owns it (its store may be running: a worker stopped at that moment)."""
         lease = self.queue.store_timeout + self.queue.redis_patience
         owner = await self._claim(Stage.VERIFIED, Stage.VERIFIED, lease, lease_expired=True)
-        if owner is None:
-            return await self.load()
         kind = self.kind
         if record.verification is None:  # held by a release that held the signed data alone
             verification = kind.verification(
