@@ -521,10 +521,10 @@ class ReceiptQueue(_Job):
         Raises:
             ValidationError: The queue has no ``client`` or ``store``.
         """
-        functions = [*worker.pop("functions", ()), *self.functions]
-        cron_jobs = [*(worker.pop("cron_jobs", None) or ()), *self.cron_jobs]
-        their_startup: Hook | None = worker.pop("on_startup", None)
-        their_shutdown: Hook | None = worker.pop("on_shutdown", None)
+        worker["functions"] = [*worker.get("functions", ()), *self.functions]
+        worker["cron_jobs"] = [*(worker.get("cron_jobs") or ()), *self.cron_jobs]
+        their_startup: Hook | None = worker.get("on_startup")
+        their_shutdown: Hook | None = worker.get("on_shutdown")
 
         async def on_startup(ctx: dict[Any, Any]) -> None:
             await self.on_startup(ctx)
@@ -541,13 +541,7 @@ class ReceiptQueue(_Job):
         worker.setdefault("max_jobs", 1000)
         if self.queue_name is not None:
             worker.setdefault("queue_name", self.queue_name)
-        return {
-            "functions": functions,
-            "cron_jobs": cron_jobs,
-            "on_startup": on_startup,
-            "on_shutdown": on_shutdown,
-            **worker,
-        }
+        return worker | {"on_startup": on_startup, "on_shutdown": on_shutdown}
 
     def _worker_parts(self) -> tuple[ClientFactory, Store]:
         if self._make_client is None or self._store is None:
