@@ -285,7 +285,7 @@ class _Work:
         try:
             status = await asyncio.wait_for(waiting, SLICE_OVERRUN * queue.wait_slice)
         except (SignTimeout, ServiceUnreachable) as exc:
-            return await self._still_pending(exc)
+            return await self._still_pending(record, exc)
         except asyncio.TimeoutError:
             # The slice overran its deadline (an overloaded process): back to the queue now,
             # rather than be failed by arq's job timeout. Nothing was sent but state reads.
@@ -311,17 +311,16 @@ class _Work:
             return await self.finish(Stage.OUTCOME_UNKNOWN, verify_dt=verify_dt, error=why)
         return await self.verify()
 
-    async def _still_pending(self, timeout: SignTimeout | ServiceUnreachable) -> Record:
-        last = timeout.last_status if isinstance(timeout, SignTimeout) else None
-        if last is None or timeout.__cause__ is not None:
+    async def _still_pending(self, record: Record, exc: SignTimeout | ServiceUnreachable) -> Record:
+        last = exc.last_status if isinstance(exc, SignTimeout) else None
+        if last is None or exc.__cause__ is not None:
             # The last reads failed: nothing is known since the last one that worked (the
             # receipt may have been signed just before it expired), so nothing is given
             # up until its state has been unreadable for a long time.
-            record = await self.load()
             if time.time() - record.created_at.timestamp() > UNREADABLE_FOR:
-                why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {timeout}"
+                why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {exc}"
                 return await self.finish(Stage.FAILED, error=why)
-            raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from timeout
+            raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from exc
         expire_dt = last.expire_dt
         if expire_dt is not None and time.time() > expire_dt.timestamp() + PENDING_AFTER_EXPIRY:
             why = f"still pending {PENDING_AFTER_EXPIRY:.0f} s after it expired"

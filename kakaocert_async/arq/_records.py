@@ -258,11 +258,10 @@ class _Records:
         options["from"] = [getattr(stage, "value", stage) for stage in leaving]
         options["to"] = to.value
         options["final"] = to.is_final
-        answer = await self._step(
+        done, stage, left, before = await self._step(
             keys=[self.key(client_code, receipt_id), self.attention_key, self.open_key],
             args=[json.dumps(options)],
         )
-        done, stage, left, before = answer
         return _Step(bool(done), _stage(stage), int(left) / 1000, _stage(before))
 
     async def create(self, client_code: str, receipt_id: str) -> _Step:
