@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -234,7 +235,8 @@ class ReceiptQueue(_Job):
         job_id = records.key(client_code, receipt_id)  # one receipt, one job
         restarted = created.before is Stage.FAILED
         for attempt in range(20):
-            try:
+            # WatchError: a connection broke under arq's WATCH, and nothing was written.
+            with contextlib.suppress(WatchError):
                 job = await redis.enqueue_job(
                     self._function(kind),
                     client_code,
@@ -242,10 +244,8 @@ class ReceiptQueue(_Job):
                     _job_id=job_id,
                     _queue_name=self.queue_name,
                 )
-            except WatchError:  # a connection broke under arq's WATCH: nothing was written
-                job = None
-            if job is not None:
-                return True
+                if job is not None:
+                    return True
             # arq answers None when the id is taken, and also when a connection broke
             # under its WATCH: only the first means a job exists.
             if await redis.exists(job_key_prefix + job_id, result_key_prefix + job_id):
