@@ -352,27 +352,23 @@ class _Work:
                 leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set={"error": str(exc)}
             )
             raise arq.Retry(defer=noted.lease_left + 0.05) from exc
-        except VerifyTooLate as exc:  # Barocert's 10 minutes passed: no verify ever will
-            return await self.finish(Stage.FAILED, owner=owner, error=f"verify: {exc}")
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
-            return await self._verify_failed(owner, exc)
+            # Failed at once if Barocert's 10 minutes passed: no verify ever will.
+            failures = (await self.load()).verify_failures + 1
+            if isinstance(exc, VerifyTooLate) or failures >= VERIFY_FAILURES:
+                return await self.finish(Stage.FAILED, owner=owner, error=f"verify: {exc}")
+            log.warning("receipt %s: verify failed (%s); it is tried again", self.receipt_id, exc)
+            await self.step(
+                leaving=[Stage.VERIFYING],
+                to=Stage.WAITING,
+                owner=owner,
+                set={"error": f"verify: {exc}"},
+                incr="verify_failures",
+                **{"del": _OWNERSHIP},
+            )
+            raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from exc
         return await self._store(self._signed(verification), owner, held=False)
-
-    async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
-        record = await self.load()
-        if record.verify_failures + 1 >= VERIFY_FAILURES:
-            return await self.finish(Stage.FAILED, owner=owner, error=f"verify: {error}")
-        log.warning("receipt %s: verify failed (%s); it is tried again", self.receipt_id, error)
-        await self.step(
-            leaving=[Stage.VERIFYING],
-            to=Stage.WAITING,
-            owner=owner,
-            set={"error": f"verify: {error}"},
-            incr="verify_failures",
-            **{"del": _OWNERSHIP},
-        )
-        raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from error
 
     async def _claim(self, leaving: Stage, to: Stage, lease: float, **options: Any) -> str:
         """Own the receipt for ``lease`` seconds, from ``leaving`` into ``to``: the new
