@@ -271,14 +271,10 @@ class _Records:
             receipt_id,
             leaving=["", Stage.FAILED],
             to=Stage.WAITING,
-            set={
-                "kind": self.kind,
-                "client_code": client_code,
-                "receipt_id": receipt_id,
-                "verify_failures": "0",
-                "store_failures": "0",
-            },
+            set={"kind": self.kind, "client_code": client_code, "receipt_id": receipt_id},
             attention=False,
+            # No failures yet (a missing count reads as 0).
+            **{"del": ["verify_failures", "store_failures"]},
         )
 
     async def load(self, client_code: str, receipt_id: str) -> Record | None:
