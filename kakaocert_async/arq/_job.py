@@ -167,8 +167,6 @@ class _Job:
         _validation.check_text("prefix", prefix, max_length=100)
         if queue_name is not None:
             _validation.check_text("queue_name", queue_name, max_length=200)
-        if verify_lease is None:
-            verify_lease = VERIFY_LEASE[kinds[0].generation]
         for name, seconds, at_least in (
             ("interval", interval, 0.01),
             ("wait_slice", wait_slice, 0.0),
@@ -178,7 +176,7 @@ class _Job:
             ("redis_patience", redis_patience, 0.0),
             ("record_ttl", record_ttl, 1.0),
         ):
-            if seconds is not None:  # interval and record_ttl may be None
+            if seconds is not None:  # interval, verify_lease and record_ttl may be None
                 _validation.check_seconds(seconds, name, at_least=at_least)
         # Every store attempt is a run of the job, and arq runs a job at most MAX_TRIES times.
         _validation.check_count(store_attempts, "store_attempts", at_most=MAX_TRIES)
@@ -191,7 +189,7 @@ class _Job:
         self.queue_name = queue_name
         self.interval = interval
         self.wait_slice = float(wait_slice)
-        self.verify_lease = float(verify_lease)
+        self.verify_lease = float(verify_lease or VERIFY_LEASE[self.kind.generation])
         self.store_timeout = float(store_timeout)
         self.store_attempts = store_attempts
         self.store_backoff = float(store_backoff)
