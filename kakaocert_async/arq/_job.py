@@ -89,11 +89,6 @@ class Signed:
     verification: Any = None
 
 
-def _signed_data(verification: Any) -> str:
-    multi = getattr(verification, "multi_signed_data", None)
-    return verification.signed_data if multi is None else json.dumps(list(multi))
-
-
 def _receipt(kind: AnyKind, receipt_id: str) -> Any:
     """The receipt the clients' operations take, rebuilt from its id."""
     if kind.generation == "barocert":
@@ -172,8 +167,6 @@ class _Job:
         _validation.check_text("prefix", prefix, max_length=100)
         if queue_name is not None:
             _validation.check_text("queue_name", queue_name, max_length=200)
-        if verify_lease is None:
-            verify_lease = VERIFY_LEASE[kinds[0].generation]
         for name, seconds, at_least in (
             ("interval", interval, 0.01),
             ("wait_slice", wait_slice, 0.0),
@@ -183,7 +176,7 @@ class _Job:
             ("redis_patience", redis_patience, 0.0),
             ("record_ttl", record_ttl, 1.0),
         ):
-            if seconds is not None:  # interval and record_ttl may be None
+            if seconds is not None:  # interval, verify_lease and record_ttl may be None
                 _validation.check_seconds(seconds, name, at_least=at_least)
         # Every store attempt is a run of the job, and arq runs a job at most MAX_TRIES times.
         _validation.check_count(store_attempts, "store_attempts", at_most=MAX_TRIES)
@@ -196,7 +189,7 @@ class _Job:
         self.queue_name = queue_name
         self.interval = interval
         self.wait_slice = float(wait_slice)
-        self.verify_lease = float(verify_lease)
+        self.verify_lease = float(verify_lease or VERIFY_LEASE[self.kind.generation])
         self.store_timeout = float(store_timeout)
         self.store_attempts = store_attempts
         self.store_backoff = float(store_backoff)
@@ -221,22 +214,22 @@ class _Job:
                 if record is None:  # enqueued by hand, or the record was lost
                     await work.records.create(client_code, receipt_id)
                     record = await work.load()
-                for _ in range(10):  # each pass moves the record on, or ends the run
-                    if record.stage.is_final:
-                        return record.stage.value
-                    if record.stage is Stage.WAITING:
-                        record = await work.wait()
-                    elif record.stage is Stage.VERIFYING:
-                        record = await work.settle_verifying()
-                    else:
-                        record = await work.store_held(record)
-                raise arq.Retry(defer=1.0)  # pragma: no cover -- a record that keeps moving
+                while not record.stage.is_final:  # each pass moves the record on, or ends the run
+                    record = await _NEXT[record.stage](work, record)
+                return record.stage.value
             except RedisError as exc:
                 # Before a verify: nothing is lost, the job runs again once Redis is back.
                 log.warning("receipt %s: Redis failed (%s); the job runs again", receipt_id, exc)
                 raise arq.Retry(defer=1.0) from exc
 
         return job
+
+
+_FINISHED = {
+    Stage.OUTCOME_UNKNOWN: (logging.ERROR, "needs attention: outcome unknown: "),
+    Stage.FAILED: (logging.WARNING, "failed: "),
+}
+"""The final stages someone must look at: how they are logged."""
 
 
 class _Work:
@@ -249,7 +242,6 @@ class _Work:
         self.kind = kind
         self.ctx = ctx
         self.process: _Process = ctx[queue._ctx_key]
-        self.client = self.process.client
         self.records = _Records(ctx["redis"], queue.prefix, kind.name)
         self.step = functools.partial(self.records.step, client_code, receipt_id)
         self.client_code = client_code
@@ -262,21 +254,14 @@ class _Work:
             raise RedisConnectionError("the record vanished (was Redis emptied?)")
         return record
 
-    async def finish(
-        self, leaving: Iterable[Stage], to: Stage, *, owner: str | None = None, **fields: str
-    ) -> Record:
-        """Into a final stage, logged: the kept ones expire, the ones to look at join the list."""
-        attention = to in (Stage.OUTCOME_UNKNOWN, Stage.FAILED)
-        if to is Stage.OUTCOME_UNKNOWN:
-            log.error(
-                "receipt %s needs attention: outcome unknown: %s", self.receipt_id, fields["error"]
-            )
-        elif attention:
-            log.warning("receipt %s failed: %s", self.receipt_id, fields["error"])
-        else:
-            log.info("receipt %s %s", self.receipt_id, to.value)
+    async def finish(self, to: Stage, *, owner: str | None = None, **fields: str) -> Record:
+        """Into a final stage, from verifying under ``owner`` or else from waiting, logged:
+        the kept ones expire, the ones to look at join the list."""
+        level, what = _FINISHED.get(to, (logging.INFO, to.value))
+        log.log(level, "receipt %s %s%s", self.receipt_id, what, fields.get("error", ""))
+        attention = to in _FINISHED
         await self.step(
-            leaving=leaving,
+            leaving=[Stage.WAITING if owner is None else Stage.VERIFYING],
             to=to,
             owner=owner,
             set=fields or None,
@@ -288,8 +273,8 @@ class _Work:
 
     # waiting -----------------------------------------------------------------------
 
-    async def wait(self) -> Record:
-        queue, client, code = self.queue, self.client, self.client_code
+    async def wait(self, record: Record) -> Record:
+        queue, client, code = self.queue, self.process.client, self.client_code
         # Until final: Barocert's completed, expired, refused or failed; 2.x's signed or expired.
         wait: Callable[..., Awaitable[Any]] = (
             client.await_completed if isinstance(client, barocert.Client) else client.await_signed
@@ -298,21 +283,21 @@ class _Work:
         try:
             status = await asyncio.wait_for(waiting, SLICE_OVERRUN * queue.wait_slice)
         except (SignTimeout, ServiceUnreachable) as exc:
-            return await self._still_pending(exc)
+            return await self._still_pending(record, exc)
         except asyncio.TimeoutError:
             # The slice overran its deadline (an overloaded process): back to the queue now,
             # rather than be failed by arq's job timeout. Nothing was sent but state reads.
             raise arq.Retry(defer=0) from None
         except KakaocertError as exc:  # refused: an unknown receipt, bad credentials, ...
-            return await self.finish([Stage.WAITING], Stage.FAILED, error=str(exc))
+            return await self.finish(Stage.FAILED, error=str(exc))
         # 2.x's SignState shares Barocert's numbers: 1 signed (completed), 2 expired.
         state = status.state
         final = {State.EXPIRED: Stage.EXPIRED, State.REFUSED: Stage.REFUSED}.get(state)
         if final is not None:
-            return await self.finish([Stage.WAITING], final)
+            return await self.finish(final)
         if state != State.COMPLETED:  # Barocert's FAILED, or unknown
             why = f"the service says {state!r}: nothing to verify"
-            return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
+            return await self.finish(Stage.FAILED, error=why)
         if status.verify_dt is not None:
             # Verified, but not by this fleet's record: a verify elsewhere, or a record
             # lost with a Redis that kept no data. Never a second verify.
@@ -321,26 +306,23 @@ class _Work:
                 " job verified it; its signed data is not in this record"
             )
             verify_dt = status.verify_dt.isoformat()
-            return await self.finish(
-                [Stage.WAITING], Stage.OUTCOME_UNKNOWN, verify_dt=verify_dt, error=why
-            )
+            return await self.finish(Stage.OUTCOME_UNKNOWN, verify_dt=verify_dt, error=why)
         return await self.verify()
 
-    async def _still_pending(self, timeout: SignTimeout | ServiceUnreachable) -> Record:
-        last = timeout.last_status if isinstance(timeout, SignTimeout) else None
-        if last is None or timeout.__cause__ is not None:
+    async def _still_pending(self, record: Record, exc: SignTimeout | ServiceUnreachable) -> Record:
+        last = exc.last_status if isinstance(exc, SignTimeout) else None
+        if last is None or exc.__cause__ is not None:
             # The last reads failed: nothing is known since the last one that worked (the
             # receipt may have been signed just before it expired), so nothing is given
             # up until its state has been unreadable for a long time.
-            record = await self.load()
             if time.time() - record.created_at.timestamp() > UNREADABLE_FOR:
-                why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {timeout}"
-                return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
-            raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from timeout
+                why = f"its state could not be read for {UNREADABLE_FOR:.0f} s: {exc}"
+                return await self.finish(Stage.FAILED, error=why)
+            raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from exc
         expire_dt = last.expire_dt
         if expire_dt is not None and time.time() > expire_dt.timestamp() + PENDING_AFTER_EXPIRY:
             why = f"still pending {PENDING_AFTER_EXPIRY:.0f} s after it expired"
-            return await self.finish([Stage.WAITING], Stage.FAILED, error=why)
+            return await self.finish(Stage.FAILED, error=why)
         raise arq.Retry(defer=0)  # another slice, on whichever worker takes it
 
     # verifying ---------------------------------------------------------------------
@@ -349,8 +331,6 @@ class _Work:
         """Own the receipt (waiting -> verifying), then verify and store it, shielded."""
         lease = self.queue.verify_lease
         owner = await self._claim(Stage.WAITING, Stage.VERIFYING, lease, attention=False)
-        if owner is None:
-            return await self.load()  # another run moved it on: look again
         # Shielded: neither arq's cancellation at shutdown nor a timeout may cut the
         # verify from the writing of its answer; on_shutdown waits for it.
         task = asyncio.create_task(self._verify_and_store(owner))
@@ -361,7 +341,7 @@ class _Work:
 
     async def _verify_and_store(self, owner: str) -> Record:
         try:
-            verification = await self.client.verify(self.client_code, self.receipt)
+            verification = await self.process.client.verify(self.client_code, self.receipt)
         except VerifyOutcomeUnknown as exc:
             # Sent, answer lost. Decided when the lease has run out, by verify_dt: by then
             # the request went through or never will.
@@ -370,53 +350,43 @@ class _Work:
                 leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set={"error": str(exc)}
             )
             raise arq.Retry(defer=noted.lease_left + 0.05) from exc
-        except VerifyTooLate as exc:  # Barocert's 10 minutes passed: no verify ever will
-            return await self.finish(
-                [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {exc}"
-            )
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
-            return await self._verify_failed(owner, exc)
+            # Failed at once if Barocert's 10 minutes passed: no verify ever will.
+            failures = (await self.load()).verify_failures + 1
+            if isinstance(exc, VerifyTooLate) or failures >= VERIFY_FAILURES:
+                return await self.finish(Stage.FAILED, owner=owner, error=f"verify: {exc}")
+            log.warning("receipt %s: verify failed (%s); it is tried again", self.receipt_id, exc)
+            await self.step(
+                leaving=[Stage.VERIFYING],
+                to=Stage.WAITING,
+                owner=owner,
+                set={"error": f"verify: {exc}"},
+                incr="verify_failures",
+                **{"del": _OWNERSHIP},
+            )
+            raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from exc
         return await self._store(self._signed(verification), owner, held=False)
 
-    async def _verify_failed(self, owner: str, error: KakaocertError) -> Record:
-        record = await self.load()
-        if record.verify_failures + 1 >= VERIFY_FAILURES:
-            return await self.finish(
-                [Stage.VERIFYING], Stage.FAILED, owner=owner, error=f"verify: {error}"
-            )
-        log.warning("receipt %s: verify failed (%s); it is tried again", self.receipt_id, error)
-        await self.step(
-            leaving=[Stage.VERIFYING],
-            to=Stage.WAITING,
-            owner=owner,
-            set={"error": f"verify: {error}"},
-            incr="verify_failures",
-            **{"del": _OWNERSHIP},
-        )
-        raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from error
-
-    async def _claim(self, leaving: Stage, to: Stage, lease: float, **options: Any) -> str | None:
+    async def _claim(self, leaving: Stage, to: Stage, lease: float, **options: Any) -> str:
         """Own the receipt for ``lease`` seconds, from ``leaving`` into ``to``: the new
-        owner's token, or ``None`` if the record moved on meanwhile; back to the queue
-        while another worker's lease on it (at ``to``) runs."""
+        owner's token. Back to the queue while another worker's lease on it (at ``to``)
+        runs, or at once if another run moved the record on meanwhile (the next run reads
+        it again)."""
         owner = uuid.uuid4().hex
         lease_ms = int(lease * 1000)
         taken = await self.step(leaving=[leaving], to=to, claim=owner, lease_ms=lease_ms, **options)
         if taken.done:
             return owner
-        if taken.stage is to:  # its owner may still be at work
-            raise arq.Retry(defer=taken.lease_left + 0.05)
-        return None
+        # At ``to``, its owner may still be at work.
+        raise arq.Retry(defer=taken.lease_left + 0.05 if taken.stage is to else 0)
 
-    async def settle_verifying(self) -> Record:
+    async def settle_verifying(self, record: Record) -> Record:
         """A receipt found verifying: wait out a live lease, then let ``verify_dt`` decide."""
         queue = self.queue
         verifying = Stage.VERIFYING
         owner = await self._claim(verifying, verifying, queue.verify_lease, lease_expired=True)
-        if owner is None:
-            return await self.load()
-        read_state = getattr(self.client, self.kind.get_state)  # get_esign_state, ...
+        read_state = getattr(self.process.client, self.kind.get_state)  # get_esign_state, ...
         try:
             status = await read_state(self.client_code, self.receipt_id)
         except KakaocertError as exc:
@@ -439,36 +409,15 @@ class _Work:
             " record: the worker stopped in between"
         )
         verify_dt = status.verify_dt.isoformat()
-        return await self.finish(
-            [Stage.VERIFYING], Stage.OUTCOME_UNKNOWN, owner=owner, verify_dt=verify_dt, error=why
-        )
+        return await self.finish(Stage.OUTCOME_UNKNOWN, owner=owner, verify_dt=verify_dt, error=why)
 
     # verified and stored ----------------------------------------------------------
-
-    async def _hold(self, signed: Signed, owner: str) -> _Step:
-        # The data wins: whatever the record says (but stored), it now holds the data,
-        # still owned by this worker while the store runs.
-        return await self.step(
-            leaving=_ANY_BUT_STORED,
-            to=Stage.VERIFIED,
-            set={
-                "signed_data": signed.signed_data,
-                "verification": json.dumps(_wire.converter.unstructure(signed.verification)),
-                "error": "",
-            },
-            claim=owner,
-            # Owned while the store runs.
-            lease_ms=int((self.queue.store_timeout + self.queue.redis_patience) * 1000),
-            attention=False,
-        )
 
     async def store_held(self, record: Record) -> Record:
         """A record found verified: hand its held data to the store, once no other
         worker owns it (its store may be running: a worker stopped at that moment)."""
         lease = self.queue.store_timeout + self.queue.redis_patience
         owner = await self._claim(Stage.VERIFIED, Stage.VERIFIED, lease, lease_expired=True)
-        if owner is None:
-            return await self.load()
         kind = self.kind
         if record.verification is None:  # held by a release that held the signed data alone
             verification = kind.verification(
@@ -479,11 +428,12 @@ class _Work:
         return await self._store(self._signed(verification), owner, held=True)
 
     def _signed(self, verification: Any) -> Signed:
+        multi = getattr(verification, "multi_signed_data", None)  # a JSON array of them
         return Signed(
             kind=self.kind.name,
             client_code=self.client_code,
             receipt_id=self.receipt_id,
-            signed_data=_signed_data(verification),
+            signed_data=verification.signed_data if multi is None else json.dumps(list(multi)),
             verification=verification,
         )
 
@@ -494,7 +444,21 @@ class _Work:
         backoff = 0.1
         while True:
             if not held:
-                step = await self._patiently(lambda: self._hold(signed, owner))
+                # The data wins: whatever the record says (but stored), it now holds the data,
+                # owned by this worker while the store runs.
+                verification = json.dumps(_wire.converter.unstructure(signed.verification))
+                step = await self._patiently(
+                    leaving=_ANY_BUT_STORED,
+                    to=Stage.VERIFIED,
+                    set={
+                        "signed_data": signed.signed_data,
+                        "verification": verification,
+                        "error": "",
+                    },
+                    claim=owner,
+                    lease_ms=int((queue.store_timeout + queue.redis_patience) * 1000),
+                    attention=False,
+                )
                 held = step is not None and step.done
             try:
                 await asyncio.wait_for(store(self.ctx, signed), queue.store_timeout)
@@ -511,17 +475,13 @@ class _Work:
             error = f"store failed: {name} (see the worker's log)"
             # Counted, and let go: the next run may take the receipt at once.
             counted = await self._patiently(
-                functools.partial(
-                    self.step,
-                    leaving=[Stage.VERIFIED],
-                    to=Stage.VERIFIED,
-                    set={"error": error},
-                    incr="store_failures",
-                    **{"del": _OWNERSHIP},
-                )
+                leaving=[Stage.VERIFIED],
+                to=Stage.VERIFIED,
+                set={"error": error},
+                incr="store_failures",
+                **{"del": _OWNERSHIP},
             )
-            record = await self.load() if counted is not None else None
-            failures = record.store_failures if record is not None else 0
+            failures = (await self.load()).store_failures if counted is not None else 0
             if failures >= queue.store_attempts:
                 await self.step(leaving=[Stage.VERIFIED], to=Stage.VERIFIED, attention=True)
                 raise StoreFailed(
@@ -532,13 +492,11 @@ class _Work:
                 ) from failure
             raise arq.Retry(defer=min(queue.store_backoff * 2 ** (failures - 1), 60.0)) from failure
         stored = await self._patiently(
-            lambda: self.step(
-                leaving=_ANY_BUT_STORED,
-                to=Stage.STORED,
-                ttl=queue.record_ttl,
-                attention=False,
-                **{"del": ["signed_data", "verification", "error", *_OWNERSHIP]},
-            )
+            leaving=_ANY_BUT_STORED,
+            to=Stage.STORED,
+            ttl=queue.record_ttl,
+            attention=False,
+            **{"del": ["signed_data", "verification", "error", *_OWNERSHIP]},
         )
         if stored is None:
             log.error(
@@ -550,14 +508,14 @@ class _Work:
         log.info("receipt %s verified and stored", self.receipt_id)
         return await self.load()
 
-    async def _patiently(self, step: Callable[[], Awaitable[_Step]]) -> _Step | None:
+    async def _patiently(self, **options: Any) -> _Step | None:
         """Take a step after a verify, through a Redis outage of ``redis_patience``;
         ``None`` if Redis stayed away (the caller keeps the data)."""
         deadline = time.monotonic() + self.queue.redis_patience
         wait, longest = REDIS_BACKOFF
         while True:
             try:
-                return await step()
+                return await self.step(**options)
             except RedisError as exc:
                 if time.monotonic() + wait > deadline:
                     log.error(
@@ -567,5 +525,12 @@ class _Work:
                 await asyncio.sleep(wait + random.uniform(0, wait))  # noqa: S311
                 wait = min(wait * 2, longest)
 
+
+_NEXT = {
+    Stage.WAITING: _Work.wait,
+    Stage.VERIFYING: _Work.settle_verifying,
+    Stage.VERIFIED: _Work.store_held,
+}
+"""What a run does with a record at each stage that is not final."""
 
 total_repr(Signed)  # a half-built one's repr does not raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -179,9 +180,6 @@ class ReceiptQueue(_Job):
         slice_at_most = SLICE_OVERRUN * self.wait_slice
         return slice_at_most + self.verify_lease + self.store_timeout + self.redis_patience
 
-    def _records(self, redis: ArqRedis, kind: AnyKind) -> _Records:
-        return _Records(redis, self.prefix, kind.name)
-
     # The web app's side ------------------------------------------------------------
 
     async def enqueue(self, redis: ArqRedis, client_code: str, receipt: AnyReceipt) -> bool:
@@ -222,7 +220,7 @@ class ReceiptQueue(_Job):
     async def _enqueue(
         self, redis: ArqRedis, kind: AnyKind, client_code: str, receipt_id: str
     ) -> bool:
-        records = self._records(redis, kind)
+        records = _Records(redis, self.prefix, kind.name)
         created = await records.create(client_code, receipt_id)
         if created.stage is not None and created.stage.is_final:
             return False
@@ -237,7 +235,8 @@ class ReceiptQueue(_Job):
         job_id = records.key(client_code, receipt_id)  # one receipt, one job
         restarted = created.before is Stage.FAILED
         for attempt in range(20):
-            try:
+            # WatchError: a connection broke under arq's WATCH, and nothing was written.
+            with contextlib.suppress(WatchError):
                 job = await redis.enqueue_job(
                     self._function(kind),
                     client_code,
@@ -245,10 +244,8 @@ class ReceiptQueue(_Job):
                     _job_id=job_id,
                     _queue_name=self.queue_name,
                 )
-            except WatchError:  # a connection broke under arq's WATCH: nothing was written
-                job = None
-            if job is not None:
-                return True
+                if job is not None:
+                    return True
             # arq answers None when the id is taken, and also when a connection broke
             # under its WATCH: only the first means a job exists.
             if await redis.exists(job_key_prefix + job_id, result_key_prefix + job_id):
@@ -278,7 +275,7 @@ class ReceiptQueue(_Job):
             redis.exceptions.RedisError: Redis failed.
         """
         kind, _, receipt_id = self._which(client_code, receipt)
-        return await self._records(redis, kind).load(client_code, receipt_id)
+        return await _Records(redis, self.prefix, kind.name).load(client_code, receipt_id)
 
     async def needs_attention(self, redis: ArqRedis) -> list[Record]:
         """The records someone must look at: outcome-unknown, failed, signed data the
@@ -295,7 +292,7 @@ class ReceiptQueue(_Job):
         Raises:
             redis.exceptions.RedisError: Redis failed.
         """
-        records = self._records(redis, self.kind)  # the attention set is the prefix's
+        records = _Records(redis, self.prefix, self.kind.name)  # the attention set is the prefix's
         members = await cast("Awaitable[set[bytes]]", redis.smembers(records.attention_key))
         keys = sorted(members)
         answers = await records.fetch(keys)
@@ -326,7 +323,7 @@ class ReceiptQueue(_Job):
             redis.exceptions.RedisError: Redis failed.
         """
         kind, _, receipt_id = self._which(client_code, receipt)
-        records = self._records(redis, kind)
+        records = _Records(redis, self.prefix, kind.name)
         record = await records.load(client_code, receipt_id)
         if record is None or not record.stage.is_final:
             return False
@@ -363,7 +360,7 @@ class ReceiptQueue(_Job):
         stale = (time.time() - older_than) * 1000
         swept = []
         for kind in self.kinds:
-            records = self._records(redis, kind)
+            records = _Records(redis, self.prefix, kind.name)
             for key in await redis.zrangebyscore(records.open_key, "-inf", stale):
                 _, client_code, receipt_id = _names(key)
                 if await redis.exists(job_key_prefix.encode() + key):  # its job id is its key
@@ -524,10 +521,10 @@ class ReceiptQueue(_Job):
         Raises:
             ValidationError: The queue has no ``client`` or ``store``.
         """
-        functions = [*worker.pop("functions", ()), *self.functions]
-        cron_jobs = [*(worker.pop("cron_jobs", None) or ()), *self.cron_jobs]
-        their_startup: Hook | None = worker.pop("on_startup", None)
-        their_shutdown: Hook | None = worker.pop("on_shutdown", None)
+        worker["functions"] = [*worker.get("functions", ()), *self.functions]
+        worker["cron_jobs"] = [*(worker.get("cron_jobs") or ()), *self.cron_jobs]
+        their_startup: Hook | None = worker.get("on_startup")
+        their_shutdown: Hook | None = worker.get("on_shutdown")
 
         async def on_startup(ctx: dict[Any, Any]) -> None:
             await self.on_startup(ctx)
@@ -544,13 +541,7 @@ class ReceiptQueue(_Job):
         worker.setdefault("max_jobs", 1000)
         if self.queue_name is not None:
             worker.setdefault("queue_name", self.queue_name)
-        return {
-            "functions": functions,
-            "cron_jobs": cron_jobs,
-            "on_startup": on_startup,
-            "on_shutdown": on_shutdown,
-            **worker,
-        }
+        return worker | {"on_startup": on_startup, "on_shutdown": on_shutdown}
 
     def _worker_parts(self) -> tuple[ClientFactory, Store]:
         if self._make_client is None or self._store is None:

@@ -58,12 +58,9 @@ class Stage(str, enum.Enum):
     def is_final(self) -> bool:
         """True when no job works on it any more (stored, expired, refused, outcome-unknown,
         failed)."""
-        return self in _FINAL
+        return self not in (Stage.WAITING, Stage.VERIFYING, Stage.VERIFIED, Stage.UNREADABLE)
 
 
-_FINAL = frozenset(
-    {Stage.STORED, Stage.EXPIRED, Stage.REFUSED, Stage.OUTCOME_UNKNOWN, Stage.FAILED}
-)
 _ANY_BUT_STORED = [stage for stage in Stage if stage is not Stage.STORED]
 
 
@@ -261,11 +258,10 @@ class _Records:
         options["from"] = [getattr(stage, "value", stage) for stage in leaving]
         options["to"] = to.value
         options["final"] = to.is_final
-        answer = await self._step(
+        done, stage, left, before = await self._step(
             keys=[self.key(client_code, receipt_id), self.attention_key, self.open_key],
             args=[json.dumps(options)],
         )
-        done, stage, left, before = answer
         return _Step(bool(done), _stage(stage), int(left) / 1000, _stage(before))
 
     async def create(self, client_code: str, receipt_id: str) -> _Step:
@@ -275,14 +271,10 @@ class _Records:
             receipt_id,
             leaving=["", Stage.FAILED],
             to=Stage.WAITING,
-            set={
-                "kind": self.kind,
-                "client_code": client_code,
-                "receipt_id": receipt_id,
-                "verify_failures": "0",
-                "store_failures": "0",
-            },
+            set={"kind": self.kind, "client_code": client_code, "receipt_id": receipt_id},
             attention=False,
+            # No failures yet (a missing count reads as 0).
+            **{"del": ["verify_failures", "store_failures"]},
         )
 
     async def load(self, client_code: str, receipt_id: str) -> Record | None:
