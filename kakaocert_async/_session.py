@@ -150,9 +150,9 @@ class Session:
         self._api_url = api_url
         self._credentials = credentials
         linkhub = Linkhub(
-            sender,
-            auth_url,
-            credentials,
+            sender=sender,
+            auth_url=auth_url,
+            credentials=credentials,
             generation=dialect.generation,
             token_path=dialect.token_path,
             scope=dialect.scope,

@@ -360,7 +360,7 @@ class AiohttpBackend:
         self._tls = tls
         self._session: aiohttp.ClientSession | None = None
         self._connector: aiohttp.TCPConnector | None = None
-        self._with_the_loop: AsyncGenerator[None, None] | None = None
+        self._with_the_loop: AsyncGenerator[aiohttp.ClientSession, None] | None = None
         self._proxies: dict[str, Proxy | None] = {}
         self._mocked: HttpxBackend | None = None
         if respx_is_active():
@@ -371,7 +371,11 @@ class AiohttpBackend:
     def name(self) -> str:
         return "httpx" if respx_is_active() else "aiohttp"
 
-    async def _open(self) -> aiohttp.ClientSession:
+    async def _open(self) -> AsyncGenerator[aiohttp.ClientSession, None]:
+        """The session, in the running loop, until the close or the loop's end: if the
+        loop ends first (asyncio.run returning with the Client still open), it finalises
+        this generator, which closes the connections there and then, rather than leaving
+        sockets to the garbage collector (and its ResourceWarnings)."""
         import aiohttp
 
         self._connector = aiohttp.TCPConnector(
@@ -379,7 +383,7 @@ class AiohttpBackend:
             limit_per_host=0,
             ssl=True if self._tls is None else self._tls,
         )
-        self._session = session = aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=self._connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
             auto_decompress=False,
@@ -393,18 +397,8 @@ class AiohttpBackend:
         # private switch, which aiohttp's own test client turns off the same way;
         # tests/reliability/test_fault_matrix.py fails if it stops working.)
         session._retry_connection = False
-        # The connections live in this loop. If the loop ends first (asyncio.run
-        # returning with the Client still open), it finalises this generator, which
-        # closes them there and then, rather than leaving sockets to the garbage
-        # collector (and its ResourceWarnings).
-        self._with_the_loop = self._closes_with_the_loop(session)
-        await self._with_the_loop.__anext__()
-        return session
-
-    @staticmethod
-    async def _closes_with_the_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
         try:
-            yield
+            yield session
         finally:
             await session.close()
 
@@ -444,7 +438,10 @@ class AiohttpBackend:
         import aiohttp
         import yarl
 
-        session = self._session or await self._open()
+        if self._session is None:
+            self._with_the_loop = self._open()
+            self._session = await self._with_the_loop.__anext__()
+        session = self._session
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
@@ -585,14 +582,21 @@ class HttpxBackend:
     ) -> None:
         import httpx
 
-        self._transport = transport
         self._client = client
-        self._owned = owned
         self._timeout = httpx.Timeout(timeout)
         self._running: set[asyncio.Task[Answer]] = set()
-        inner = transport if transport is not None else getattr(client, "_transport", None)
+        # A client's build_request: its own default headers, auth, cookies and timeouts apply.
+        self._build = httpx.Request if client is None else client.build_request
+        self._send: Callable[[httpx.Request], Awaitable[httpx.Response]]
+        if client is None:
+            assert transport is not None
+            self._send = transport.handle_async_request
+        else:
+            self._send = functools.partial(client.send, stream=True, follow_redirects=False)
+        self._inner = transport if client is None else getattr(client, "_transport", None)
+        self._closes = transport if client is None else client if owned else None
         # (respx replaces the pool's work while it mocks: nothing to protect then.)
-        self._pooled = isinstance(inner, httpx.AsyncHTTPTransport) and not mocked
+        self._pooled = isinstance(self._inner, httpx.AsyncHTTPTransport) and not mocked
 
     async def exchange(
         self,
@@ -641,21 +645,15 @@ class HttpxBackend:
             attempt.reached(Progress.SENT)
         if self._client is None:
             extensions["timeout"] = self._timeout.as_dict()  # type: ignore[assignment]
-        # A client's build_request: its own default headers, auth, cookies and timeouts apply.
-        build = httpx.Request if self._client is None else self._client.build_request
         try:
-            request = build(
+            request = self._build(
                 method,
                 url,
                 headers=reveal_headers(headers),
                 content=reveal_body(body),
                 extensions=extensions,
             )
-            if self._client is not None:
-                response = await self._client.send(request, stream=True, follow_redirects=False)
-            else:
-                assert self._transport is not None
-                response = await self._transport.handle_async_request(request)
+            response = await self._send(request)
         except _Abandoned:
             failure = ExchangeFailed("abandoned before it was sent", Progress.NOT_SENT)
         except (httpx.HTTPError, ValueError, TypeError) as exc:
@@ -688,8 +686,7 @@ class HttpxBackend:
             await response.aclose()
 
     def connections_in_use(self) -> int | None:
-        pool = getattr(self._transport or getattr(self._client, "_transport", None), "_pool", None)
-        connections = getattr(pool, "connections", None)
+        connections = getattr(getattr(self._inner, "_pool", None), "connections", None)
         if connections is None:
             return None
         return sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
@@ -704,10 +701,8 @@ class HttpxBackend:
             task.cancel()
         if self._running:
             await asyncio.wait(list(self._running))
-        if self._transport is not None:
-            await self._transport.aclose()
-        elif self._client is not None and self._owned:
-            await self._client.aclose()
+        if self._closes is not None:
+            await self._closes.aclose()
 
 
 Backend = AiohttpBackend | HttpxBackend
