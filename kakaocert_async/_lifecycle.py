@@ -161,9 +161,7 @@ class Tracked:
     def progress(self) -> Progress:
         """The furthest any attempt of this call got, the one under way included."""
         attempt = self._attempt
-        if attempt is None or attempt.progress <= self._furthest:
-            return self._furthest
-        return attempt.progress
+        return self._furthest if attempt is None else max(self._furthest, attempt.progress)
 
     def __enter__(self) -> Tracked:
         return self

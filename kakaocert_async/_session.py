@@ -317,12 +317,11 @@ def _not_sent(label: str, error: KakaocertError) -> KakaocertError:
     if error.progress is Progress.NOT_SENT:
         return error
     if type(error) is TransportError:
-        not_sent = RequestNotSent(f"{label}: not sent: {error.message}")
-        not_sent.__cause__ = error.__cause__
-        return not_sent
-    # An answer of the auth service (a refusal, an unreadable token): as it came, but
-    # saying that this call's request never left.
-    said = copy.copy(error)
-    said.progress = Progress.NOT_SENT
+        said: KakaocertError = RequestNotSent(f"{label}: not sent: {error.message}")
+    else:
+        # An answer of the auth service (a refusal, an unreadable token): as it came, but
+        # saying that this call's request never left.
+        said = copy.copy(error)
+        said.progress = Progress.NOT_SENT
     said.__cause__ = error.__cause__
     return said

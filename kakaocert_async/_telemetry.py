@@ -289,7 +289,9 @@ def operation(
         "kakaocert.client_code": client_code,
     }
     if traced is not None:
-        attributes.update(traced.attributes())
+        attributes.update({"kakaocert.kind": traced.kind, "url.template": traced.template})
+        if traced.receipt_id is not None:
+            attributes["kakaocert.receipt_id"] = traced.receipt_id
     masking = None
     if shown != url:
         common = os.path.commonprefix([url, shown])  # noqa: RUF071 -- by characters, meant
@@ -321,12 +323,6 @@ class Traced:
     kind: str
     template: str
     receipt_id: str | None = None
-
-    def attributes(self) -> dict[str, str]:
-        shown = {"kakaocert.kind": self.kind, "url.template": self.template}
-        if self.receipt_id is not None:
-            shown["kakaocert.receipt_id"] = self.receipt_id
-        return shown
 
 
 @attrs.frozen

@@ -32,8 +32,8 @@ import logging
 import re
 import ssl
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ._errors import Progress
 from ._secret import Headers, Secret, hide_userinfo, reveal_body, reveal_headers, total_repr
@@ -73,16 +73,12 @@ class Answer:
 
     __slots__ = ("body", "date", "encoding", "retry_after", "status")
 
-    def __init__(self, status: int, encoding: str, headers: _Headers, body: bytes) -> None:
+    def __init__(self, status: int, encoding: str, headers: Mapping[str, str], body: bytes) -> None:
         self.status = status
         self.encoding = encoding
         self.retry_after = headers.get("Retry-After")
         self.date = headers.get("Date")
         self.body = body
-
-
-class _Headers(Protocol):
-    def get(self, name: str) -> str | None: ...
 
 
 class ExchangeFailed(Exception):
@@ -189,7 +185,7 @@ _LOST = {
 
 async def _read_answer(
     status: int,
-    headers: _Headers,
+    headers: Mapping[str, str],
     encoding: str,
     chunks: AsyncIterator[bytes],
     broken: type[Exception],
