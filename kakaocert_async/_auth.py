@@ -230,8 +230,9 @@ class TokenCache:
         grant = await self._grant(subject)
         lifetime = grant.expiration.timestamp() - await self._clock.now()
         now = self._monotonic()
-        if len(self) >= self._sweep_at:
-            self._sweep(now)
+        if len(self) >= self._sweep_at:  # drop every expired token and every back-off over
+            self._tokens = {s: c for s, c in self._tokens.items() if now < c.expires_at}
+            self._sweep_at = max(SWEEP_FLOOR, 2 * len(self))
         if lifetime <= MIN_TOKEN_LIFETIME:
             # Asking again at once would get another such token: back off instead
             # of making one token request per call.
@@ -244,11 +245,6 @@ class TokenCache:
         )
         log.debug("session token: renewed, good for %.0f s", lifetime)
         return grant.session_token
-
-    def _sweep(self, now: float) -> None:
-        """Drop every expired token and every back-off that is over."""
-        self._tokens = {s: c for s, c in self._tokens.items() if now < c.expires_at}
-        self._sweep_at = max(SWEEP_FLOOR, 2 * len(self))
 
     def __len__(self) -> int:
         """Tokens and back-offs held now (expired ones may linger until the next sweep)."""

@@ -120,22 +120,21 @@ class Calls:
         the rest, and wait (briefly) until they have; then for the kept exchanges."""
         self.closed = True
         current = asyncio.current_task()
-        if grace > 0 and self._others(current):
-            await self._until_idle(grace)
+        if grace > 0:
+            await self._until_idle(grace, current)
         for task in self._active:
             if task is not current and not task.done():
                 self._cancelled.add(task)
                 task.cancel()
-        if self._others(current):
-            await self._until_idle(UNWIND_GRACE)
+        await self._until_idle(UNWIND_GRACE, current)
         if self._kept:
             # Each is bounded by the client's timeout: its answer is on its way.
             await asyncio.wait(list(self._kept))
 
-    def _others(self, current: asyncio.Task[Any] | None) -> bool:
-        return any(task is not current for task in self._active)
-
-    async def _until_idle(self, seconds: float) -> None:
+    async def _until_idle(self, seconds: float, current: asyncio.Task[Any] | None) -> None:
+        """Wait at most ``seconds`` for the calls of tasks other than ``current`` to end."""
+        if not any(task is not current for task in self._active):
+            return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._idle.wait(), seconds)
 
@@ -173,9 +172,8 @@ class Tracked:
         traceback: TracebackType | None,
     ) -> None:
         ours = self._calls._leave(self._task)
-        if exc_type is None or not issubclass(exc_type, asyncio.CancelledError):
-            return
-        if not (ours or self._calls.closed):
+        # Only a cancellation the close made, or one while it closes, is its to say.
+        if not isinstance(exc, asyncio.CancelledError) or not (ours or self._calls.closed):
             return
         if sys.version_info >= (3, 11):
             if ours:

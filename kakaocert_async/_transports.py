@@ -253,10 +253,10 @@ class Proxy:
             self.authorization = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
 
     def for_httpx(self, tls: ssl.SSLContext | None) -> httpx.Proxy:
-        import httpx
-
         """The same proxy for httpx, which sends it ``authorization`` as aiohttp does: on
         the CONNECT of an https:// request, or with a plain http:// request."""
+        import httpx
+
         secret = self.authorization
         headers = None if secret is None else {PROXY_AUTHORIZATION: secret.reveal()}
         https = self.url.scheme == "https"  # (httpx takes a context for an https:// one only)
@@ -399,11 +399,9 @@ class AiohttpBackend:
             await session.close()
 
     def _proxy(self, url: yarl.URL) -> Proxy | None:
-        if self._proxy_given is not None:
-            return self._proxy_given
         origin = f"{url.scheme}://{url.host}:{url.port}"
         if origin not in self._proxies:
-            self._proxies[origin] = proxy_from_environment(url)
+            self._proxies[origin] = self._proxy_given or proxy_from_environment(url)
         return self._proxies[origin]
 
     def _through_respx(self) -> HttpxBackend:
@@ -437,7 +435,6 @@ class AiohttpBackend:
         if self._session is None:
             self._with_the_loop = self._open()
             self._session = await self._with_the_loop.__anext__()
-        session = self._session
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
@@ -453,7 +450,7 @@ class AiohttpBackend:
         failure: ExchangeFailed | None = None
         marking = _ATTEMPT.set(attempt)
         try:
-            response = await session.request(
+            response = await self._session.request(
                 method,
                 target,
                 headers=reveal_headers(headers),
@@ -471,13 +468,11 @@ class AiohttpBackend:
         if failure is not None:
             raise failure  # (outside the handler: see _read_answer)
         try:
-            encoding = ",".join(response.headers.getall("Content-Encoding", ())).lower()
-            chunks = response.content.iter_any()
             return await _read_answer(
                 response.status,
                 response.headers,
-                encoding,
-                chunks,
+                ",".join(response.headers.getall("Content-Encoding", ())).lower(),
+                response.content.iter_any(),
                 aiohttp.ClientError,
                 scrubbed,
                 attempt,
