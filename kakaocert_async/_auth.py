@@ -262,7 +262,7 @@ class TokenCache:
         self._tokens.clear()
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)  # (its repr would show the headers and keys it signs with)
 class Linkhub:
     """The two calls of the Linkhub auth service: ``GET /Time`` and the token grant.
 
@@ -279,10 +279,6 @@ class Linkhub:
     scope: tuple[str, ...]
     forwarded: str | None
     headers: dict[str, str]
-
-    @property
-    def token_label(self) -> str:
-        return f"POST {self.token_path}"
 
     async def _call(self, call: Call, path: str, headers: Headers, body: bytes | None) -> bytes:
         """The 200 body of ``GET`` (or, with a ``body``, ``POST``) ``path``, made once."""
@@ -320,4 +316,4 @@ class Linkhub:
             headers["x-lh-forwarded"] = self.forwarded
         # Wrapped at once: the answer holds the session token.
         answer = Secret(await self._call("token", self.token_path, headers, body))
-        return _wire.decode(answer, TokenGrant, label=self.token_label)
+        return _wire.decode(answer, TokenGrant, label=f"POST {self.token_path}")

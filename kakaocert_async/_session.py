@@ -164,7 +164,7 @@ class Session:
         self.tokens = TokenCache(
             functools.partial(linkhub.grant, clock=self.clock),
             self.clock,
-            label=linkhub.token_label,
+            label=f"POST {dialect.token_path}",
         )
 
     @property

@@ -241,8 +241,7 @@ def _tracer() -> Tracer | None:
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider):
         return None
-    masked = any(provider is given for given in _masked_providers)
-    if not masked and hasattr(provider, "add_span_processor"):
+    if provider not in _masked_providers and hasattr(provider, "add_span_processor"):
         provider.add_span_processor(_masking())
         _masked_providers.append(provider)
     tracer: Tracer = provider.get_tracer("kakaocert_async", __version__)

@@ -573,8 +573,10 @@ class HttpxBackend:
     ) -> None:
         import httpx
 
-        self._client = client
-        self._timeout = httpx.Timeout(timeout)
+        # A transport is given httpx's timeouts; a client applies its own.
+        self._extensions: dict[str, Any] = {}
+        if client is None:
+            self._extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         self._running: set[asyncio.Task[Answer]] = set()
         # A client's build_request: its own default headers, auth, cookies and timeouts apply.
         self._build = httpx.Request if client is None else client.build_request
@@ -629,13 +631,11 @@ class HttpxBackend:
 
         failure: ExchangeFailed | None = None
         traced = [False]
-        extensions = {"trace": _tracer(attempt, traced)}
+        extensions = {**self._extensions, "trace": _tracer(attempt, traced)}
         if not self._pooled:
             # A transport without httpcore's pool may say nothing of how far it got:
             # once it has the request, it may have acted on it.
             attempt.reached(Progress.SENT)
-        if self._client is None:
-            extensions["timeout"] = self._timeout.as_dict()  # type: ignore[assignment]
         try:
             request = self._build(
                 method,
