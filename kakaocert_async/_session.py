@@ -83,9 +83,7 @@ class Dialect(Protocol):
 
 def bearer(headers: dict[str, str], token: Secret[str]) -> Headers:
     """A copy of ``headers`` with ``Authorization: Bearer <token>`` (kept wrapped)."""
-    with_token: Headers = dict(headers)
-    with_token["Authorization"] = Secret(f"Bearer {token.reveal()}")
-    return with_token
+    return {**headers, "Authorization": Secret(f"Bearer {token.reveal()}")}
 
 
 class KakaoCert2:

@@ -485,8 +485,7 @@ class AiohttpBackend:
 
     def connections_in_use(self) -> int | None:
         # aiohttp keeps lent-out connections in this set; it has no public count.
-        acquired = getattr(self._connector, "_acquired", None)
-        return 0 if acquired is None else len(acquired)
+        return len(getattr(self._connector, "_acquired", ()))
 
     async def aclose(self) -> None:
         self._closed = True
