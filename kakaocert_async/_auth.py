@@ -62,7 +62,8 @@ class Credentials:
         return _signing.hmac_b64(self.key.reveal(), target)
 
     def sign(self, target: str) -> Secret[str]:
-        """``<LinkID> <b64 HMAC-SHA256(target)>``, the form both 2.x signature headers take."""
+        """``<LinkID> <b64 HMAC-SHA256(target)>``: ``x-kc-auth``, and the token request's after
+        ``LINKHUB``."""
         return Secret(f"{self.link_id} {self.hmac(target)}")
 
 
@@ -307,9 +308,7 @@ class Linkhub:
             **self.headers,
             "x-lh-date": date,
             "x-lh-version": _signing.API_VERSION,
-            "Authorization": Secret(
-                f"LINKHUB {self.credentials.link_id} {self.credentials.hmac(target)}"
-            ),
+            "Authorization": Secret(f"LINKHUB {self.credentials.sign(target).reveal()}"),
             "Content-Type": "application/json",
         }
         if self.forwarded is not None:

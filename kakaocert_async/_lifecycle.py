@@ -47,7 +47,7 @@ class Calls:
     def __init__(self) -> None:
         self._active: dict[asyncio.Task[object], int] = {}
         self._cancelled: set[asyncio.Task[object]] = set()
-        self._idle = asyncio.Event()  # set whenever no call is in flight
+        self._idle: asyncio.Future[None] | None = None
         self._kept: set[asyncio.Future[object]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
@@ -79,7 +79,6 @@ class Calls:
         task = asyncio.current_task()
         assert task is not None
         self._active[task] = self._active.get(task, 0) + 1
-        self._idle.clear()
         return Tracked(self, task)
 
     def keep(self, exchange: asyncio.Future[Any]) -> None:
@@ -96,8 +95,8 @@ class Calls:
         del self._active[task]
         ours = task in self._cancelled
         self._cancelled.discard(task)
-        if not self._active:
-            self._idle.set()
+        if not self._active and self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
         return ours
 
     async def guard(self, inner: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
@@ -135,8 +134,10 @@ class Calls:
         """Wait at most ``seconds`` for the calls of tasks other than ``current`` to end."""
         if not any(task is not current for task in self._active):
             return
+        if self._idle is None or self._idle.done():
+            self._idle = asyncio.get_running_loop().create_future()
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), seconds)
+            await asyncio.wait_for(asyncio.shield(self._idle), seconds)
 
 
 class Tracked:

@@ -572,6 +572,7 @@ class HttpxBackend:
     ) -> None:
         import httpx
 
+        self._client = client
         # A transport is given httpx's timeouts; a client applies its own.
         self._extensions: dict[str, Any] = {}
         if client is None:
