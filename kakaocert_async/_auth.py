@@ -23,7 +23,7 @@ import attrs
 from . import _signing, _telemetry, _wire
 from ._answers import body_of
 from ._errors import APIError, KakaocertError, MalformedResponse
-from ._hints import Generation
+from ._hints import Call, Generation
 from ._http import Sender
 from ._models import TokenGrant, TokenRequest
 from ._secret import Headers, Secret
@@ -62,7 +62,8 @@ class Credentials:
         return _signing.hmac_b64(self.key.reveal(), target)
 
     def sign(self, target: str) -> Secret[str]:
-        """``<LinkID> <b64 HMAC-SHA256(target)>``, the form both 2.x signature headers take."""
+        """``<LinkID> <b64 HMAC-SHA256(target)>``: ``x-kc-auth``, and the token request's after
+        ``LINKHUB``."""
         return Secret(f"{self.link_id} {self.hmac(target)}")
 
 
@@ -230,8 +231,9 @@ class TokenCache:
         grant = await self._grant(subject)
         lifetime = grant.expiration.timestamp() - await self._clock.now()
         now = self._monotonic()
-        if len(self) >= self._sweep_at:
-            self._sweep(now)
+        if len(self) >= self._sweep_at:  # drop every expired token and every back-off over
+            self._tokens = {s: c for s, c in self._tokens.items() if now < c.expires_at}
+            self._sweep_at = max(SWEEP_FLOOR, 2 * len(self))
         if lifetime <= MIN_TOKEN_LIFETIME:
             # Asking again at once would get another such token: back off instead
             # of making one token request per call.
@@ -244,11 +246,6 @@ class TokenCache:
         )
         log.debug("session token: renewed, good for %.0f s", lifetime)
         return grant.session_token
-
-    def _sweep(self, now: float) -> None:
-        """Drop every expired token and every back-off that is over."""
-        self._tokens = {s: c for s, c in self._tokens.items() if now < c.expires_at}
-        self._sweep_at = max(SWEEP_FLOOR, 2 * len(self))
 
     def __len__(self) -> int:
         """Tokens and back-offs held now (expired ones may linger until the next sweep)."""
@@ -266,6 +263,7 @@ class TokenCache:
         self._tokens.clear()
 
 
+@attrs.frozen(repr=False)  # (its repr would show the headers and keys it signs with)
 class Linkhub:
     """The two calls of the Linkhub auth service: ``GET /Time`` and the token grant.
 
@@ -274,36 +272,26 @@ class Linkhub:
     level only.
     """
 
-    def __init__(
-        self,
-        sender: Sender,
-        auth_url: str,
-        credentials: Credentials,
-        *,
-        generation: Generation,
-        token_path: str,
-        scope: tuple[str, ...],
-        forwarded: str | None,
-        headers: dict[str, str],
-    ) -> None:
-        self._sender = sender
-        self._generation = generation
-        self._auth_url = auth_url
-        self._time_url = f"{auth_url}/Time"
-        self._token_url = f"{auth_url}{token_path}"
-        self._token_path = token_path
-        self._scope = scope
-        self._credentials = credentials
-        self._forwarded = forwarded
-        self._headers = headers
-        self.token_label = f"POST {token_path}"
+    sender: Sender
+    auth_url: str
+    credentials: Credentials
+    generation: Generation
+    token_path: str
+    scope: tuple[str, ...]
+    forwarded: str | None
+    headers: dict[str, str]
+
+    async def _call(self, call: Call, path: str, headers: Headers, body: bytes | None) -> bytes:
+        """The 200 body of ``GET`` (or, with a ``body``, ``POST``) ``path``, made once."""
+        method = "GET" if body is None else "POST"
+        label = f"{method} {path}"
+        about = _telemetry.Exchange(label, call, self.generation)
+        sending = self.sender.send(method, self.auth_url + path, headers, body, about)
+        return body_of(await sending, label, call, self.generation, base_url=self.auth_url)
 
     async def server_time(self) -> float:
         """The auth server's clock, in seconds since the epoch."""
-        label = "GET /Time"
-        about = _telemetry.Exchange(label, "time", self._generation)
-        sending = self._sender.send("GET", self._time_url, dict(self._headers), None, about)
-        body = body_of(await sending, label, "time", self._generation, base_url=self._auth_url)
+        body = await self._call("time", "/Time", dict(self.headers), None)
         try:
             return _wire.parse_utc(body.decode("ascii")).timestamp()
         except (UnicodeDecodeError, _wire.WireError) as exc:
@@ -312,26 +300,19 @@ class Linkhub:
     async def grant(self, access_id: str, clock: ServerClock) -> TokenGrant:
         """A new session token for ``access_id`` (a client code, or "" for Barocert)."""
         body = _wire.dumps(
-            _wire.converter.unstructure(TokenRequest(access_id=access_id, scope=self._scope))
+            _wire.converter.unstructure(TokenRequest(access_id=access_id, scope=self.scope))
         )
-        label = self.token_label
         date = await clock.date()
-        target = _signing.token_target(body, date, forwarded=self._forwarded, path=self._token_path)
+        target = _signing.token_target(body, date, forwarded=self.forwarded, path=self.token_path)
         headers: Headers = {
-            **self._headers,
+            **self.headers,
             "x-lh-date": date,
             "x-lh-version": _signing.API_VERSION,
-            "Authorization": Secret(
-                f"LINKHUB {self._credentials.link_id} {self._credentials.hmac(target)}"
-            ),
+            "Authorization": Secret(f"LINKHUB {self.credentials.sign(target).reveal()}"),
             "Content-Type": "application/json",
         }
-        if self._forwarded is not None:
-            headers["x-lh-forwarded"] = self._forwarded
-        about = _telemetry.Exchange(label, "token", self._generation)
-        sending = self._sender.send("POST", self._token_url, headers, body, about)
+        if self.forwarded is not None:
+            headers["x-lh-forwarded"] = self.forwarded
         # Wrapped at once: the answer holds the session token.
-        answer = Secret(
-            body_of(await sending, label, "token", self._generation, base_url=self._auth_url)
-        )
-        return _wire.decode(answer, TokenGrant, label=label)
+        answer = Secret(await self._call("token", self.token_path, headers, body))
+        return _wire.decode(answer, TokenGrant, label=f"POST {self.token_path}")

@@ -119,22 +119,21 @@ class Calls:
         the rest, and wait (briefly) until they have; then for the kept exchanges."""
         self.closed = True
         current = asyncio.current_task()
-        if grace > 0 and self._others(current):
-            await self._until_idle(grace)
+        if grace > 0:
+            await self._until_idle(grace, current)
         for task in self._active:
             if task is not current and not task.done():
                 self._cancelled.add(task)
                 task.cancel()
-        if self._others(current):
-            await self._until_idle(UNWIND_GRACE)
+        await self._until_idle(UNWIND_GRACE, current)
         if self._kept:
             # Each is bounded by the client's timeout: its answer is on its way.
             await asyncio.wait(list(self._kept))
 
-    def _others(self, current: asyncio.Task[Any] | None) -> bool:
-        return any(task is not current for task in self._active)
-
-    async def _until_idle(self, seconds: float) -> None:
+    async def _until_idle(self, seconds: float, current: asyncio.Task[Any] | None) -> None:
+        """Wait at most ``seconds`` for the calls of tasks other than ``current`` to end."""
+        if not any(task is not current for task in self._active):
+            return
         if self._idle is None or self._idle.done():
             self._idle = asyncio.get_running_loop().create_future()
         with contextlib.suppress(asyncio.TimeoutError):
@@ -162,9 +161,7 @@ class Tracked:
     def progress(self) -> Progress:
         """The furthest any attempt of this call got, the one under way included."""
         attempt = self._attempt
-        if attempt is None or attempt.progress <= self._furthest:
-            return self._furthest
-        return attempt.progress
+        return self._furthest if attempt is None else max(self._furthest, attempt.progress)
 
     def __enter__(self) -> Tracked:
         return self
@@ -176,9 +173,8 @@ class Tracked:
         traceback: TracebackType | None,
     ) -> None:
         ours = self._calls._leave(self._task)
-        if exc_type is None or not issubclass(exc_type, asyncio.CancelledError):
-            return
-        if not (ours or self._calls.closed):
+        # Only a cancellation the close made, or one while it closes, is its to say.
+        if not isinstance(exc, asyncio.CancelledError) or not (ours or self._calls.closed):
             return
         if sys.version_info >= (3, 11):
             if ours:

@@ -83,9 +83,7 @@ class Dialect(Protocol):
 
 def bearer(headers: dict[str, str], token: Secret[str]) -> Headers:
     """A copy of ``headers`` with ``Authorization: Bearer <token>`` (kept wrapped)."""
-    with_token: Headers = dict(headers)
-    with_token["Authorization"] = Secret(f"Bearer {token.reveal()}")
-    return with_token
+    return {**headers, "Authorization": Secret(f"Bearer {token.reveal()}")}
 
 
 class KakaoCert2:
@@ -150,9 +148,9 @@ class Session:
         self._api_url = api_url
         self._credentials = credentials
         linkhub = Linkhub(
-            sender,
-            auth_url,
-            credentials,
+            sender=sender,
+            auth_url=auth_url,
+            credentials=credentials,
             generation=dialect.generation,
             token_path=dialect.token_path,
             scope=dialect.scope,
@@ -164,7 +162,7 @@ class Session:
         self.tokens = TokenCache(
             functools.partial(linkhub.grant, clock=self.clock),
             self.clock,
-            label=linkhub.token_label,
+            label=f"POST {dialect.token_path}",
         )
 
     @property
@@ -317,12 +315,11 @@ def _not_sent(label: str, error: KakaocertError) -> KakaocertError:
     if error.progress is Progress.NOT_SENT:
         return error
     if type(error) is TransportError:
-        not_sent = RequestNotSent(f"{label}: not sent: {error.message}")
-        not_sent.__cause__ = error.__cause__
-        return not_sent
-    # An answer of the auth service (a refusal, an unreadable token): as it came, but
-    # saying that this call's request never left.
-    said = copy.copy(error)
-    said.progress = Progress.NOT_SENT
+        said: KakaocertError = RequestNotSent(f"{label}: not sent: {error.message}")
+    else:
+        # An answer of the auth service (a refusal, an unreadable token): as it came, but
+        # saying that this call's request never left.
+        said = copy.copy(error)
+        said.progress = Progress.NOT_SENT
     said.__cause__ = error.__cause__
     return said

@@ -118,6 +118,17 @@ class Exchange:
     generation: str
     attempt: int = 1
 
+    def fields(self, status: int | None, **more: object) -> dict[str, object]:
+        """A record's ``extra`` fields: which exchange, its ``status`` (if any), and ``more``."""
+        return {
+            "kakaocert_call": self.call,
+            "kakaocert_label": self.label,
+            "kakaocert_generation": self.generation,
+            "kakaocert_attempt": self.attempt,
+            "kakaocert_status": status,
+            **more,
+        }
+
 
 def exchanged(
     about: Exchange,
@@ -141,26 +152,21 @@ def exchanged(
         span.set_attribute("kakaocert.attempts", about.attempt)
     if not log.isEnabledFor(logging.DEBUG):
         return  # (nothing built for a record no one reads: every call passes here)
-    label = about.label
-    fields: dict[str, Any] = {
-        "kakaocert_call": about.call,
-        "kakaocert_label": label,
-        "kakaocert_generation": about.generation,
-        "kakaocert_attempt": about.attempt,
-        "kakaocert_status": status,
-        "kakaocert_failure": failure,
-        "kakaocert_progress": None if progress is None else progress.name.lower(),
-        "kakaocert_elapsed_ms": round(elapsed_ms, 1),
-        "kakaocert_bytes_sent": sent,
-        "kakaocert_bytes_received": received,
-    }
+    fields = about.fields(
+        status,
+        kakaocert_failure=failure,
+        kakaocert_progress=None if progress is None else progress.name.lower(),
+        kakaocert_elapsed_ms=round(elapsed_ms, 1),
+        kakaocert_bytes_sent=sent,
+        kakaocert_bytes_received=received,
+    )
     if status is not None:
         outcome = f"HTTP {status}, {sent} bytes sent, {received} received"
     else:
         outcome = f"{failure} when {fields['kakaocert_progress']}, {sent} bytes sent"
     log.debug(
         "%s [%s %s, attempt %d]: %s, %.1f ms",
-        label,
+        about.label,
         about.generation,
         about.call,
         about.attempt,
@@ -180,25 +186,19 @@ def failure_kind(error: BaseException) -> str:
 def retrying(about: Exchange, error: Exception, wait: float, *, of: int) -> None:
     """The one loop decided to try ``about.attempt`` after ``wait`` seconds, ``error``
     having ended the last (at most ``of`` attempts): an INFO record, and a span event."""
-    label = about.label
-    status = error.http_status if isinstance(error, APIError) else None
     log.info(
         "%s: %s; trying again in %.2f s (attempt %d of %d)",
-        label,
+        about.label,
         error,
         wait,
         about.attempt,
         of,
-        extra={
-            "kakaocert_retry": (label, about.attempt, wait),
-            "kakaocert_call": about.call,
-            "kakaocert_label": label,
-            "kakaocert_generation": about.generation,
-            "kakaocert_attempt": about.attempt,
-            "kakaocert_error": type(error).__name__,
-            "kakaocert_status": status,
-            "kakaocert_wait_s": round(wait, 3),
-        },
+        extra=about.fields(
+            error.http_status if isinstance(error, APIError) else None,
+            kakaocert_retry=(about.label, about.attempt, wait),
+            kakaocert_error=type(error).__name__,
+            kakaocert_wait_s=round(wait, 3),
+        ),
     )
     span = _current_span()
     if span is not None:
@@ -241,8 +241,7 @@ def _tracer() -> Tracer | None:
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider):
         return None
-    masked = any(provider is given for given in _masked_providers)
-    if not masked and hasattr(provider, "add_span_processor"):
+    if provider not in _masked_providers and hasattr(provider, "add_span_processor"):
         provider.add_span_processor(_masking())
         _masked_providers.append(provider)
     tracer: Tracer = provider.get_tracer("kakaocert_async", __version__)
@@ -289,7 +288,9 @@ def operation(
         "kakaocert.client_code": client_code,
     }
     if traced is not None:
-        attributes.update(traced.attributes())
+        attributes.update({"kakaocert.kind": traced.kind, "url.template": traced.template})
+        if traced.receipt_id is not None:
+            attributes["kakaocert.receipt_id"] = traced.receipt_id
     masking = None
     if shown != url:
         common = os.path.commonprefix([url, shown])  # noqa: RUF071 -- by characters, meant
@@ -322,22 +323,14 @@ class Traced:
     template: str
     receipt_id: str | None = None
 
-    def attributes(self) -> dict[str, str]:
-        shown = {"kakaocert.kind": self.kind, "url.template": self.template}
-        if self.receipt_id is not None:
-            shown["kakaocert.receipt_id"] = self.receipt_id
-        return shown
 
-
+@attrs.frozen
 class Wait:
     """A span for a wait (``await_signed``, ``watch_state``, ...), each poll's operation
     span beneath it: :meth:`around` wraps the states. Made only when a tracer is:
     otherwise it gives back what it was given."""
 
-    __slots__ = ("attributes",)
-
-    def __init__(self, attributes: dict[str, Any]) -> None:
-        self.attributes = attributes
+    attributes: dict[str, Any]
 
     def around(self, states: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
         """``states``, the wait's span open from the first step until the last, and

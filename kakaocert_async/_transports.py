@@ -32,8 +32,8 @@ import logging
 import re
 import ssl
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ._errors import Progress
 from ._secret import Headers, Secret, hide_userinfo, reveal_body, reveal_headers, total_repr
@@ -73,16 +73,12 @@ class Answer:
 
     __slots__ = ("body", "date", "encoding", "retry_after", "status")
 
-    def __init__(self, status: int, encoding: str, headers: _Headers, body: bytes) -> None:
+    def __init__(self, status: int, encoding: str, headers: Mapping[str, str], body: bytes) -> None:
         self.status = status
         self.encoding = encoding
         self.retry_after = headers.get("Retry-After")
         self.date = headers.get("Date")
         self.body = body
-
-
-class _Headers(Protocol):
-    def get(self, name: str) -> str | None: ...
 
 
 class ExchangeFailed(Exception):
@@ -189,7 +185,7 @@ _LOST = {
 
 async def _read_answer(
     status: int,
-    headers: _Headers,
+    headers: Mapping[str, str],
     encoding: str,
     chunks: AsyncIterator[bytes],
     broken: type[Exception],
@@ -257,10 +253,10 @@ class Proxy:
             self.authorization = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
 
     def for_httpx(self, tls: ssl.SSLContext | None) -> httpx.Proxy:
-        import httpx
-
         """The same proxy for httpx, which sends it ``authorization`` as aiohttp does: on
         the CONNECT of an https:// request, or with a plain http:// request."""
+        import httpx
+
         secret = self.authorization
         headers = None if secret is None else {PROXY_AUTHORIZATION: secret.reveal()}
         https = self.url.scheme == "https"  # (httpx takes a context for an https:// one only)
@@ -360,7 +356,7 @@ class AiohttpBackend:
         self._tls = tls
         self._session: aiohttp.ClientSession | None = None
         self._connector: aiohttp.TCPConnector | None = None
-        self._with_the_loop: AsyncGenerator[None, None] | None = None
+        self._with_the_loop: AsyncGenerator[aiohttp.ClientSession, None] | None = None
         self._proxies: dict[str, Proxy | None] = {}
         self._mocked: HttpxBackend | None = None
         if respx_is_active():
@@ -371,7 +367,11 @@ class AiohttpBackend:
     def name(self) -> str:
         return "httpx" if respx_is_active() else "aiohttp"
 
-    async def _open(self) -> aiohttp.ClientSession:
+    async def _open(self) -> AsyncGenerator[aiohttp.ClientSession, None]:
+        """The session, in the running loop, until the close or the loop's end: if the
+        loop ends first (asyncio.run returning with the Client still open), it finalises
+        this generator, which closes the connections there and then, rather than leaving
+        sockets to the garbage collector (and its ResourceWarnings)."""
         import aiohttp
 
         self._connector = aiohttp.TCPConnector(
@@ -379,7 +379,7 @@ class AiohttpBackend:
             limit_per_host=0,
             ssl=True if self._tls is None else self._tls,
         )
-        self._session = session = aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=self._connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
             auto_decompress=False,
@@ -393,27 +393,15 @@ class AiohttpBackend:
         # private switch, which aiohttp's own test client turns off the same way;
         # tests/reliability/test_fault_matrix.py fails if it stops working.)
         session._retry_connection = False
-        # The connections live in this loop. If the loop ends first (asyncio.run
-        # returning with the Client still open), it finalises this generator, which
-        # closes them there and then, rather than leaving sockets to the garbage
-        # collector (and its ResourceWarnings).
-        self._with_the_loop = self._closes_with_the_loop(session)
-        await self._with_the_loop.__anext__()
-        return session
-
-    @staticmethod
-    async def _closes_with_the_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
         try:
-            yield
+            yield session
         finally:
             await session.close()
 
     def _proxy(self, url: yarl.URL) -> Proxy | None:
-        if self._proxy_given is not None:
-            return self._proxy_given
         origin = f"{url.scheme}://{url.host}:{url.port}"
         if origin not in self._proxies:
-            self._proxies[origin] = proxy_from_environment(url)
+            self._proxies[origin] = self._proxy_given or proxy_from_environment(url)
         return self._proxies[origin]
 
     def _through_respx(self) -> HttpxBackend:
@@ -444,7 +432,9 @@ class AiohttpBackend:
         import aiohttp
         import yarl
 
-        session = self._session or await self._open()
+        if self._session is None:
+            self._with_the_loop = self._open()
+            self._session = await self._with_the_loop.__anext__()
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
@@ -460,7 +450,7 @@ class AiohttpBackend:
         failure: ExchangeFailed | None = None
         marking = _ATTEMPT.set(attempt)
         try:
-            response = await session.request(
+            response = await self._session.request(
                 method,
                 target,
                 headers=reveal_headers(headers),
@@ -478,13 +468,11 @@ class AiohttpBackend:
         if failure is not None:
             raise failure  # (outside the handler: see _read_answer)
         try:
-            encoding = ",".join(response.headers.getall("Content-Encoding", ())).lower()
-            chunks = response.content.iter_any()
             return await _read_answer(
                 response.status,
                 response.headers,
-                encoding,
-                chunks,
+                ",".join(response.headers.getall("Content-Encoding", ())).lower(),
+                response.content.iter_any(),
                 aiohttp.ClientError,
                 scrubbed,
                 attempt,
@@ -497,8 +485,7 @@ class AiohttpBackend:
 
     def connections_in_use(self) -> int | None:
         # aiohttp keeps lent-out connections in this set; it has no public count.
-        acquired = getattr(self._connector, "_acquired", None)
-        return 0 if acquired is None else len(acquired)
+        return len(getattr(self._connector, "_acquired", ()))
 
     async def aclose(self) -> None:
         self._closed = True
@@ -585,14 +572,24 @@ class HttpxBackend:
     ) -> None:
         import httpx
 
-        self._transport = transport
         self._client = client
-        self._owned = owned
-        self._timeout = httpx.Timeout(timeout)
+        # A transport is given httpx's timeouts; a client applies its own.
+        self._extensions: dict[str, Any] = {}
+        if client is None:
+            self._extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         self._running: set[asyncio.Task[Answer]] = set()
-        inner = transport if transport is not None else getattr(client, "_transport", None)
+        # A client's build_request: its own default headers, auth, cookies and timeouts apply.
+        self._build = httpx.Request if client is None else client.build_request
+        self._send: Callable[[httpx.Request], Awaitable[httpx.Response]]
+        if client is None:
+            assert transport is not None
+            self._send = transport.handle_async_request
+        else:
+            self._send = functools.partial(client.send, stream=True, follow_redirects=False)
+        self._inner = transport if client is None else getattr(client, "_transport", None)
+        self._closes = transport if client is None else client if owned else None
         # (respx replaces the pool's work while it mocks: nothing to protect then.)
-        self._pooled = isinstance(inner, httpx.AsyncHTTPTransport) and not mocked
+        self._pooled = isinstance(self._inner, httpx.AsyncHTTPTransport) and not mocked
 
     async def exchange(
         self,
@@ -634,28 +631,20 @@ class HttpxBackend:
 
         failure: ExchangeFailed | None = None
         traced = [False]
-        extensions = {"trace": _tracer(attempt, traced)}
+        extensions = {**self._extensions, "trace": _tracer(attempt, traced)}
         if not self._pooled:
             # A transport without httpcore's pool may say nothing of how far it got:
             # once it has the request, it may have acted on it.
             attempt.reached(Progress.SENT)
-        if self._client is None:
-            extensions["timeout"] = self._timeout.as_dict()  # type: ignore[assignment]
-        # A client's build_request: its own default headers, auth, cookies and timeouts apply.
-        build = httpx.Request if self._client is None else self._client.build_request
         try:
-            request = build(
+            request = self._build(
                 method,
                 url,
                 headers=reveal_headers(headers),
                 content=reveal_body(body),
                 extensions=extensions,
             )
-            if self._client is not None:
-                response = await self._client.send(request, stream=True, follow_redirects=False)
-            else:
-                assert self._transport is not None
-                response = await self._transport.handle_async_request(request)
+            response = await self._send(request)
         except _Abandoned:
             failure = ExchangeFailed("abandoned before it was sent", Progress.NOT_SENT)
         except (httpx.HTTPError, ValueError, TypeError) as exc:
@@ -688,8 +677,7 @@ class HttpxBackend:
             await response.aclose()
 
     def connections_in_use(self) -> int | None:
-        pool = getattr(self._transport or getattr(self._client, "_transport", None), "_pool", None)
-        connections = getattr(pool, "connections", None)
+        connections = getattr(getattr(self._inner, "_pool", None), "connections", None)
         if connections is None:
             return None
         return sum(1 for c in connections if not (c.is_idle() or c.is_closed()))
@@ -704,10 +692,8 @@ class HttpxBackend:
             task.cancel()
         if self._running:
             await asyncio.wait(list(self._running))
-        if self._transport is not None:
-            await self._transport.aclose()
-        elif self._client is not None and self._owned:
-            await self._client.aclose()
+        if self._closes is not None:
+            await self._closes.aclose()
 
 
 Backend = AiohttpBackend | HttpxBackend
