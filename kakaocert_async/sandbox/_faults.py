@@ -23,6 +23,7 @@ When several faults strike one arrival, the delays add up and the first
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import itertools
 import threading
@@ -83,13 +84,9 @@ def _whole(value: Any) -> int:
 
 
 def _number(value: Any) -> float:
-    if type(value) in (int, float):
-        return float(value)
-    if isinstance(value, str):
-        try:
+    if type(value) in (int, float) or isinstance(value, str):
+        with contextlib.suppress(ValueError):
             return float(value)
-        except ValueError:
-            pass
     raise FaultSpecError(f"expected a number of seconds, got {value!r}")
 
 
