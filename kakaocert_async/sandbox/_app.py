@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import functools
 import gzip
+import http.client
 import math
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
 from typing import Any
 
 import anyio
@@ -86,10 +86,7 @@ def _fault_answer(fault: Fault) -> Response:
         return json_answer(Rejected(Rejection.INJECTED_FAULT).body(), status, headers)
     if fault.body is Body.EMPTY:
         return Response(b"", status, headers)
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Error"
+    reason = http.client.responses.get(status, "Error")
     return HTMLResponse(_HTML_PAGE.format(status=status, reason=reason), status, headers)
 
 

@@ -436,8 +436,6 @@ class FaultPlan:
                     chosen = active.fault
             if any(a.spent for a in self._active):
                 self._active = [a for a in self._active if not a.spent]
-        if delay == 0.0 and chosen is None:
-            return NO_FAULT
         return Decision(delay, chosen)
 
 

@@ -299,7 +299,7 @@ class _Service(Generic[StatusT]):
         request has by the same name, the receipt's own values and times, and what only
         this generation shows (:meth:`_shown`)."""
         request, cls = receipt.request, receipt.kind.status
-        fields = _STATUS_FIELDS[cls]
+        fields = attrs.fields_dict(cls)
         state = receipt.settle(now)
         values = {name: getattr(request, name) for name in fields if hasattr(request, name)}
         values.update(
@@ -1018,12 +1018,6 @@ class BarocertService(_Service[Status]):
             "req_title": request.req_title or getattr(request, "sign_title", None),
             "token_type": None if token_type is None else token_type.value,
         }
-
-
-_STATUS_FIELDS = {
-    kind.status: frozenset(attrs.fields_dict(kind.status))
-    for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)
-}
 
 
 def _within_window(signed_at: float, now: float) -> None:
