@@ -112,15 +112,7 @@ def token_call(
     target = _signing.token_target(body, when, forwarded=forwarded, path=path)
     if not _signing.same_signature(_signing.hmac_b64(settings.key, target), signature):
         raise Rejected(Rejection.TOKEN_HMAC_MISMATCH)
-    json_content(headers)
-    return link_id, forwarded, token_request(json_object(body))
-
-
-def json_content(headers: Headers) -> None:
-    """``Content-Type`` is ``application/json`` (any case, parameters ignored)."""
-    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise Rejected(Rejection.CONTENT_TYPE)
+    return link_id, forwarded, token_request(json_object(headers, body))
 
 
 def signed_by(value: str | None, scheme: str | None, rejection: Rejection) -> tuple[str, str]:
@@ -144,8 +136,12 @@ def bearer(headers: Headers) -> str:
     return token
 
 
-def json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object."""
+def json_object(headers: Headers, body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, its ``Content-Type`` ``application/json`` (any case,
+    parameters ignored)."""
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise Rejected(Rejection.CONTENT_TYPE)
     try:
         data = _wire.loads(body)
     except _wire.WireError as exc:

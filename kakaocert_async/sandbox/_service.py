@@ -526,8 +526,7 @@ class Service(_Service[StatusBase]):
         expected = _signing.hmac_b64(self._key, _signing.request_target(body, date))
         if not _signing.same_signature(expected, signature):
             raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
-        _checks.json_content(headers)
-        request, app_to_app = _checks.sign_request(_checks.json_object(body), kind)
+        request, app_to_app = _checks.sign_request(_checks.json_object(headers, body), kind)
         receipt = self._add(kind, token.client_code, request, now, app_to_app)
         tx_id = {"tx_id": receipt.tx_id} if kind.app_to_app else {}
         made = kind.receipt(receipt_id=receipt.receipt_id, **tx_id)
@@ -780,8 +779,8 @@ class BarocertService(_Service[Status]):
         now = self._signed_post(call, kind.scope)
         _checks.client_code(call.client_code)
         _checks.encryption_mode(call.headers)
-        _checks.json_content(call.headers)
-        request = _checks.barocert_request(kind, _checks.json_object(call.body), self._cipher)
+        data = _checks.json_object(call.headers, call.body)
+        request = _checks.barocert_request(kind, data, self._cipher)
         receipt = self._add(kind, call.client_code, request, now, request.app_to_app)
         made = kind.receipt(receipt_id=receipt.receipt_id, scheme=receipt.scheme)
         answer: dict[str, Any] = _wire.converter.unstructure(made)
@@ -811,10 +810,7 @@ class BarocertService(_Service[Status]):
         with self._lock:
             receipt = self._checked(kind, call)
             self._verifiable(receipt, now)
-            assert receipt.signed_at is not None
-            _within_window(receipt.signed_at, now)
-            receipt.verified_at = now
-        return receipt.verified(self._key)
+            return _verified(receipt, now, self._key)
 
     def verify_login(self, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/Login/Verify/<clientCode>/<txID>``: the signed data of a login,
@@ -844,9 +840,7 @@ class BarocertService(_Service[Status]):
                 raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
             if login.verified_at is not None:
                 raise Rejected(Rejection.ALREADY_VERIFIED)
-            _within_window(login.signed_at, now)
-            login.verified_at = now
-        return login.verified(self._key)
+            return _verified(login, now, self._key)
 
     def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
         """A receipt of the path's client code (a GET: nothing signed)."""
@@ -1020,7 +1014,12 @@ class BarocertService(_Service[Status]):
         }
 
 
-def _within_window(signed_at: float, now: float) -> None:
-    late = now - signed_at - VERIFY_WINDOW
+def _verified(record: Receipt | _receipts.Login, now: float, key: bytes) -> dict[str, Any]:
+    """A Barocert verify of ``record`` (signed) now: its answer, within 10 minutes of the
+    signature."""
+    assert record.signed_at is not None
+    late = now - record.signed_at - VERIFY_WINDOW
     if late > 0:
         raise Rejected(Rejection.BC_VERIFY_TOO_LATE, f"{late:.0f} s past the 10 minutes")
+    record.verified_at = now
+    return record.verified(key)
