@@ -262,16 +262,13 @@ def structure(cls: type[T], data: dict[str, Any], *, at: str = "") -> T:
         return _wire.converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
         failures, others = exc.group_exceptions()
+        refusal = failures[0][0] if failures else others[0]
         if failures:
-            error, note = failures[0]
-            wire = names.get(str(note.name), str(note.name))
-            if isinstance(error, KeyError) or data.get(wire) is None:
+            wire = names.get(str(failures[0][1].name), str(failures[0][1].name))
+            if isinstance(refusal, KeyError) or data.get(wire) is None:
                 raise Rejected(Rejection.FIELD_MISSING, field=at + wire) from None
-            if not isinstance(error, ValidationError):
-                raise Rejected(Rejection.FIELD_TYPE, str(error), field=at + wire) from None
-        else:
-            error = others[0]
-        refusal = error
+            if not isinstance(refusal, ValidationError):
+                raise Rejected(Rejection.FIELD_TYPE, str(refusal), field=at + wire) from None
     except ValidationError as exc:  # a rule across fields (__attrs_post_init__)
         refusal = exc
     if not isinstance(refusal, ValidationError):

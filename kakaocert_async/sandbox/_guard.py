@@ -27,6 +27,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -90,22 +91,17 @@ class Guard:
         if length.isascii() and length.isdigit() and int(length) > self.limit:
             await self._refuse(scope, receive, send, self._too_large())
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client hung up: nobody to answer
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._refuse(scope, receive, send, self._too_large())
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        body = bytearray()
+        try:
+            async for chunk in Request(scope, receive).stream():
+                body += chunk
+                if len(body) > self.limit:
+                    await self._refuse(scope, receive, send, self._too_large())
+                    return
+        except ClientDisconnect:
+            return  # the client hung up: nobody to answer
         whole: Iterator[Message] = iter(
-            [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+            [{"type": "http.request", "body": bytes(body), "more_body": False}]
         )
 
         async def replay() -> Message:  # the body once, then what the server says
