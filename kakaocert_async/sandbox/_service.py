@@ -226,9 +226,11 @@ class _Service(Generic[StatusT]):
 
     def _add(
         self, kind: AnyKind, client_code: str, request: Any, now: float, app_to_app: bool
-    ) -> Receipt:
-        """A new receipt of ``kind``, stored; it expires as the request says (2.x:
-        ``Expires_in``, Barocert: ``expireIn``)."""
+    ) -> dict[str, Any]:
+        """A new receipt of ``kind``, stored (it expires as the request says: 2.x's
+        ``Expires_in``, Barocert's ``expireIn``); the request's answer, as wire JSON: the
+        kind's receipt model, from the record's values of its fields (``receipt_id``; 2.x
+        App to App kinds' ``tx_id``, Barocert's ``scheme``)."""
         sign_after = self.settings.sign_after
         barocert = kind.generation == "barocert"
         expires_in = request.expire_in if barocert else request.expires_in
@@ -246,7 +248,12 @@ class _Service(Generic[StatusT]):
                 **(self._app_to_app(receipt_id) if app_to_app else {}),
             )
             self._receipts[receipt_id] = receipt
-        return receipt
+        fields = attrs.fields_dict(kind.receipt)
+        values = {name: getattr(receipt, name) for name in ("receipt_id", "tx_id", "scheme")}
+        answer: dict[str, Any] = _wire.converter.unstructure(
+            kind.receipt(**{name: value for name, value in values.items() if name in fields})
+        )
+        return answer
 
     def _own(self, kind: AnyKind, receipt_id: str, client_code: str) -> Receipt:
         """A receipt of ``kind`` and ``client_code``: each kind's calls know only theirs."""
@@ -527,11 +534,7 @@ class Service(_Service[StatusBase]):
         if not _signing.same_signature(expected, signature):
             raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
         request, app_to_app = _checks.sign_request(_checks.json_object(headers, body), kind)
-        receipt = self._add(kind, token.client_code, request, now, app_to_app)
-        tx_id = {"tx_id": receipt.tx_id} if kind.app_to_app else {}
-        made = kind.receipt(receipt_id=receipt.receipt_id, **tx_id)
-        answer: dict[str, Any] = _wire.converter.unstructure(made)
-        return answer
+        return self._add(kind, token.client_code, request, now, app_to_app)
 
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``GET {kind}/Verify/{id}[/{signature}]``: the signed data of a signed receipt,
@@ -781,10 +784,7 @@ class BarocertService(_Service[Status]):
         _checks.encryption_mode(call.headers)
         data = _checks.json_object(call.headers, call.body)
         request = _checks.barocert_request(kind, data, self._cipher)
-        receipt = self._add(kind, call.client_code, request, now, request.app_to_app)
-        made = kind.receipt(receipt_id=receipt.receipt_id, scheme=receipt.scheme)
-        answer: dict[str, Any] = _wire.converter.unstructure(made)
-        return answer
+        return self._add(kind, call.client_code, request, now, request.app_to_app)
 
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/<Kind>/Verify/<clientCode>/<receiptID>``: the signed data of a
