@@ -294,9 +294,6 @@ class Decision:
     """The ``error`` or ``drop`` fault that strikes, if any."""
 
 
-NO_FAULT = Decision()
-
-
 @attrs.define
 class _Active:
     id: int
@@ -422,7 +419,7 @@ class FaultPlan:
                 ``error`` or ``drop`` fault, if any.
         """
         if not self._active:
-            return NO_FAULT
+            return Decision()
         with self._lock:
             now = self._clock()
             delay = 0.0

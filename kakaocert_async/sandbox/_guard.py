@@ -41,6 +41,7 @@ BODY_LIMIT = 1024 * 1024
 documents of 2,800 Korean characters each (encrypted), is about 225 KiB."""
 CONTROL_PREFIX = "/_sandbox"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_TOO_LARGE = Rejected(Rejection.BODY_TOO_LARGE, f"at most {BODY_LIMIT:,} bytes")
 
 
 def json_answer(
@@ -70,11 +71,8 @@ class Guard:
     """ASGI: the body limit and same-origin control routes (see the module docstring),
     then ``app``."""
 
-    def __init__(
-        self, app: ASGIApp, *, allowed_hosts: Iterable[str] = (), limit: int = BODY_LIMIT
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str] = ()) -> None:
         self.app = app
-        self.limit = limit
         self.allowed = [host for host in map(split_host, allowed_hosts) if host is not None]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -88,15 +86,15 @@ class Guard:
                 await self._refuse(scope, receive, send, refusal)
                 return
         length = headers.get("content-length", "").strip()
-        if length.isascii() and length.isdigit() and int(length) > self.limit:
-            await self._refuse(scope, receive, send, self._too_large())
+        if length.isascii() and length.isdigit() and int(length) > BODY_LIMIT:
+            await self._refuse(scope, receive, send, _TOO_LARGE)
             return
         body = bytearray()
         try:
             async for chunk in Request(scope, receive).stream():
                 body += chunk
-                if len(body) > self.limit:
-                    await self._refuse(scope, receive, send, self._too_large())
+                if len(body) > BODY_LIMIT:
+                    await self._refuse(scope, receive, send, _TOO_LARGE)
                     return
         except ClientDisconnect:
             return  # the client hung up: nobody to answer
@@ -141,9 +139,6 @@ class Guard:
         address = str(server[0]).lower()
         literal = f"[{address}]" if ":" in address else address
         return name == literal or (name in LOOPBACK_NAMES and _is_loopback(address))
-
-    def _too_large(self) -> Rejected:
-        return Rejected(Rejection.BODY_TOO_LARGE, f"at most {self.limit:,} bytes")
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, rejected: Rejected) -> None:
