@@ -171,8 +171,8 @@ class _Routes:
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
             Route(f"{one}/signature", control(self.signature), methods=["GET"]),
             Route(f"{one}/verifies", control(self.verifies), methods=["GET"]),
-            *_receipt_routes(control, p, self.service, ("receiptID", "family")),
-            *_receipt_routes(control, f"{p}/barocert", self.barocert, ("receiptID", "kind")),
+            *_receipt_routes(control, p, self.service),
+            *_receipt_routes(control, f"{p}/barocert", self.barocert),
             Route(f"{p}/barocert/logins", control(self.logins), methods=["POST"]),
             *_phone.routes(control),
         ]
@@ -303,15 +303,13 @@ _LOGIN_OPTIONS = {
 
 
 def _receipt_routes(
-    control: Callable[[Endpoint], Endpoint],
-    prefix: str,
-    served: Service | BarocertService,
-    keys: tuple[str, str],
+    control: Callable[[Endpoint], Endpoint], prefix: str, served: Service | BarocertService
 ) -> list[Route]:
     """A service's control routes under ``prefix``: its receipts, listed, read, their
-    requests, the receiver's commands, and its tokens revoked. ``keys``:
-    the JSON names of a receipt id and of its kind."""
-    id_key, kind_key = keys
+    requests, the receiver's commands, and its tokens revoked. A receipt's kind is named
+    as its generation names it: 2.x's ``family`` (``esign``), Barocert's ``kind``
+    (``Identity``)."""
+    kind_key = "kind" if isinstance(served, BarocertService) else "family"
 
     def label(kind: AnyKind) -> str:
         return kind.name if kind.generation == "2.x" else kind.segment
@@ -337,7 +335,9 @@ def _receipt_routes(
         receipt_id = request.path_params["receipt_id"]
         receipt = served._peek(receipt_id)
         plain = _wire.converter.unstructure(receipt.request)
-        return json_answer({id_key: receipt_id, kind_key: label(receipt.kind), "request": plain})
+        return json_answer(
+            {"receiptID": receipt_id, kind_key: label(receipt.kind), "request": plain}
+        )
 
     async def command(request: Request) -> Response:
         name = request.path_params["command"]
