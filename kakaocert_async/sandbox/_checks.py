@@ -101,9 +101,8 @@ def token_call(
     ``x-lh-forwarded`` (``None``: the token is bound to the caller's IP) and the body."""
     version(headers, "x-lh-version")
     when = date(headers, now, settings.date_tolerance)
-    link_id, signature = signed_by(
-        headers.get("authorization"), "LINKHUB", Rejection.LINKHUB_AUTH_MISSING
-    )
+    auth = headers.get("authorization")
+    link_id, signature = signed_by(auth, Rejection.LINKHUB_AUTH_MISSING, "LINKHUB")
     if link_id != settings.link_id:
         raise Rejected(Rejection.LINK_ID_UNKNOWN)
     forwarded = headers.get("x-lh-forwarded")
@@ -115,7 +114,9 @@ def token_call(
     return link_id, forwarded, token_request(json_object(headers, body))
 
 
-def signed_by(value: str | None, scheme: str | None, rejection: Rejection) -> tuple[str, str]:
+def signed_by(
+    value: str | None, rejection: Rejection, scheme: str | None = None
+) -> tuple[str, str]:
     """``[<scheme> ]<LinkID> <signature>`` -> (LinkID, signature)."""
     parts = (value or "").split()
     if scheme is not None:

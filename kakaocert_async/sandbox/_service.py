@@ -525,9 +525,7 @@ class Service(_Service[StatusBase]):
         _checks.version(headers, "x-lh-version")
         date = _checks.date(headers, now, self.settings.date_tolerance)
         token = self._authorize(headers, self.scope(kind), call.client_ip, now)
-        link_id, signature = _checks.signed_by(
-            headers.get("x-kc-auth"), None, Rejection.KC_AUTH_MISSING
-        )
+        link_id, signature = _checks.signed_by(headers.get("x-kc-auth"), Rejection.KC_AUTH_MISSING)
         if link_id != token.link_id:
             raise Rejected(Rejection.KC_AUTH_LINK_ID)
         expected = _signing.hmac_b64(self._key, _signing.request_target(body, date))
