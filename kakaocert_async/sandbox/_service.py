@@ -256,7 +256,9 @@ class _Service(Generic[StatusT]):
         return answer
 
     def _own(self, kind: AnyKind, receipt_id: str, client_code: str) -> Receipt:
-        """A receipt of ``kind`` and ``client_code``: each kind's calls know only theirs."""
+        """A receipt of ``kind`` and ``client_code``, its id of the kind's generation's form:
+        each kind's calls know only theirs."""
+        _checks.receipt_id(kind, receipt_id)
         receipt = self._receipt(receipt_id)
         if receipt.kind is not kind:
             other = receipt.kind
@@ -630,7 +632,6 @@ class Service(_Service[StatusBase]):
         """A receipt of the token's client code (a GET: nothing signed)."""
         _checks.read_version(call.headers)
         token = self._authorize(call.headers, self.scope(kind), call.client_ip, now)
-        _checks.receipt_id(kind, call.receipt_id)
         return self._own(kind, call.receipt_id, token.client_code)
 
     def _check_access_id(self, access_id: str) -> None:
@@ -848,7 +849,6 @@ class BarocertService(_Service[Status]):
 
     def _checked(self, kind: AnyKind, call: Call) -> Receipt:
         _checks.client_code(call.client_code)
-        _checks.receipt_id(kind, call.receipt_id)
         return self._own(kind, call.receipt_id, call.client_code)
 
     def _signed_post(self, call: Call, scope: str, *, bodiless: bool = False) -> float:
