@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import functools
 import gzip
+import http.client
 import math
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.convertors import PathConvertor
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kakaocert_async import _wire
@@ -85,10 +86,7 @@ def _fault_answer(fault: Fault) -> Response:
         return json_answer(Rejected(Rejection.INJECTED_FAULT).body(), status, headers)
     if fault.body is Body.EMPTY:
         return Response(b"", status, headers)
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Error"
+    reason = http.client.responses.get(status, "Error")
     return HTMLResponse(_HTML_PAGE.format(status=status, reason=reason), status, headers)
 
 
@@ -173,8 +171,8 @@ class _Routes:
             Route(f"{p}/faults/{{fault_id:int}}", control(self.fault), methods=["DELETE"]),
             Route(f"{one}/signature", control(self.signature), methods=["GET"]),
             Route(f"{one}/verifies", control(self.verifies), methods=["GET"]),
-            *_receipt_routes(control, p, self.service, ("receiptID", "family")),
-            *_receipt_routes(control, f"{p}/barocert", self.barocert, ("receiptID", "kind")),
+            *_receipt_routes(control, p, self.service),
+            *_receipt_routes(control, f"{p}/barocert", self.barocert),
             Route(f"{p}/barocert/logins", control(self.logins), methods=["POST"]),
             *_phone.routes(control),
         ]
@@ -305,15 +303,13 @@ _LOGIN_OPTIONS = {
 
 
 def _receipt_routes(
-    control: Callable[[Endpoint], Endpoint],
-    prefix: str,
-    served: Service | BarocertService,
-    keys: tuple[str, str],
+    control: Callable[[Endpoint], Endpoint], prefix: str, served: Service | BarocertService
 ) -> list[Route]:
     """A service's control routes under ``prefix``: its receipts, listed, read, their
-    requests, the receiver's commands, and its tokens revoked. ``keys``:
-    the JSON names of a receipt id and of its kind."""
-    id_key, kind_key = keys
+    requests, the receiver's commands, and its tokens revoked. A receipt's kind is named
+    as its generation names it: 2.x's ``family`` (``esign``), Barocert's ``kind``
+    (``Identity``)."""
+    kind_key = "kind" if isinstance(served, BarocertService) else "family"
 
     def label(kind: AnyKind) -> str:
         return kind.name if kind.generation == "2.x" else kind.segment
@@ -339,7 +335,9 @@ def _receipt_routes(
         receipt_id = request.path_params["receipt_id"]
         receipt = served._peek(receipt_id)
         plain = _wire.converter.unstructure(receipt.request)
-        return json_answer({id_key: receipt_id, kind_key: label(receipt.kind), "request": plain})
+        return json_answer(
+            {"receiptID": receipt_id, kind_key: label(receipt.kind), "request": plain}
+        )
 
     async def command(request: Request) -> Response:
         name = request.path_params["command"]
@@ -362,16 +360,31 @@ def _receipt_routes(
 
 
 def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
-    """The handler of the protocol route ``template``: it hands ``call`` the request as data."""
+    """The handler of the protocol route ``template``: it hands ``call`` the request as data.
+
+    Path values are matched against the raw path: each decoded, but a ``{name:path}``
+    (the rest of the path) as sent. The raw path must match the template (an encoded
+    ``/`` stays in its segment; an escaped character in a fixed one is not the route's),
+    else it is not found. (Mounted in another app, the path is read after the mount's.)
+    """
+    pattern, _, convertors = compile_path(template)
+    as_sent = {name for name, kind in convertors.items() if isinstance(kind, PathConvertor)}
 
     async def handle(request: Request) -> Response:
-        values = _segments(request, template)
+        path, root = raw_path(request), request.scope.get("root_path", "")
+        match = pattern.match(path[len(root) :] if root and path.startswith(root) else path)
+        if match is None:
+            raise Rejected(Rejection.NOT_FOUND)
+        values = {
+            name: value if name in as_sent else urllib.parse.unquote(value)
+            for name, value in match.groupdict().items()
+        }
         if "rest" in values:  # a 2.x verify: <receipt id>[/<signature>], as sent
             values["receipt_id"], _, values["signature"] = values.pop("rest").partition("/")
         made = Call(
             request.headers,
             await request.body(),
-            raw_path(request),
+            path,
             request.client.host if request.client else "",
             client_code=values.get("client_code", ""),
             receipt_id=values.get("receipt_id", ""),
@@ -391,31 +404,6 @@ def raw_path(request: Request) -> str:
 def _token(served: Service | BarocertService, call: Call) -> dict[str, Any]:
     # Looked up at each call, as a test may wrap it.
     return served.grant_token(call.headers, call.body, client_ip=call.client_ip)
-
-
-def _segments(request: Request, template: str) -> dict[str, str]:
-    """The values of the ``template``'s parameters, from the raw path: each segment
-    decoded, but a last ``{name:path}`` the rest of the path as sent (``/`` included).
-    The raw path must have the template's segments (an encoded ``/`` stays in its
-    segment; an escaped character in a fixed one is not the route's), else it is not
-    found. (Mounted in another app, the path is read after the mount's.)"""
-    path, root = raw_path(request), request.scope.get("root_path", "")
-    parts = (path[len(root) :] if root and path.startswith(root) else path).split("/")
-    names = template.split("/")
-    if names[-1].endswith(":path}") and len(parts) > len(names):
-        parts[len(names) - 1 :] = ["/".join(parts[len(names) - 1 :])]
-    if len(parts) != len(names):
-        raise Rejected(Rejection.NOT_FOUND)
-    values = {}
-    for name, part in zip(names, parts, strict=True):
-        if not name.startswith("{"):
-            if part != name:
-                raise Rejected(Rejection.NOT_FOUND)
-        elif name.endswith(":path}"):
-            values[name[1:].partition(":")[0]] = part
-        else:
-            values[name.strip("{}")] = urllib.parse.unquote(part)
-    return values
 
 
 async def _control_json(request: Request, *, optional: bool = False) -> dict[str, Any]:

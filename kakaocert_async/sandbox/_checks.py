@@ -101,9 +101,8 @@ def token_call(
     ``x-lh-forwarded`` (``None``: the token is bound to the caller's IP) and the body."""
     version(headers, "x-lh-version")
     when = date(headers, now, settings.date_tolerance)
-    link_id, signature = signed_by(
-        headers.get("authorization"), "LINKHUB", Rejection.LINKHUB_AUTH_MISSING
-    )
+    auth = headers.get("authorization")
+    link_id, signature = signed_by(auth, Rejection.LINKHUB_AUTH_MISSING, "LINKHUB")
     if link_id != settings.link_id:
         raise Rejected(Rejection.LINK_ID_UNKNOWN)
     forwarded = headers.get("x-lh-forwarded")
@@ -112,18 +111,12 @@ def token_call(
     target = _signing.token_target(body, when, forwarded=forwarded, path=path)
     if not _signing.same_signature(_signing.hmac_b64(settings.key, target), signature):
         raise Rejected(Rejection.TOKEN_HMAC_MISMATCH)
-    json_content(headers)
-    return link_id, forwarded, token_request(json_object(body))
+    return link_id, forwarded, token_request(json_object(headers, body))
 
 
-def json_content(headers: Headers) -> None:
-    """``Content-Type`` is ``application/json`` (any case, parameters ignored)."""
-    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise Rejected(Rejection.CONTENT_TYPE)
-
-
-def signed_by(value: str | None, scheme: str | None, rejection: Rejection) -> tuple[str, str]:
+def signed_by(
+    value: str | None, rejection: Rejection, scheme: str | None = None
+) -> tuple[str, str]:
     """``[<scheme> ]<LinkID> <signature>`` -> (LinkID, signature)."""
     parts = (value or "").split()
     if scheme is not None:
@@ -144,8 +137,12 @@ def bearer(headers: Headers) -> str:
     return token
 
 
-def json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object."""
+def json_object(headers: Headers, body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, its ``Content-Type`` ``application/json`` (any case,
+    parameters ignored)."""
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise Rejected(Rejection.CONTENT_TYPE)
     try:
         data = _wire.loads(body)
     except _wire.WireError as exc:
@@ -266,16 +263,13 @@ def structure(cls: type[T], data: dict[str, Any], *, at: str = "") -> T:
         return _wire.converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
         failures, others = exc.group_exceptions()
+        refusal = failures[0][0] if failures else others[0]
         if failures:
-            error, note = failures[0]
-            wire = names.get(str(note.name), str(note.name))
-            if isinstance(error, KeyError) or data.get(wire) is None:
+            wire = names.get(str(failures[0][1].name), str(failures[0][1].name))
+            if isinstance(refusal, KeyError) or data.get(wire) is None:
                 raise Rejected(Rejection.FIELD_MISSING, field=at + wire) from None
-            if not isinstance(error, ValidationError):
-                raise Rejected(Rejection.FIELD_TYPE, str(error), field=at + wire) from None
-        else:
-            error = others[0]
-        refusal = error
+            if not isinstance(refusal, ValidationError):
+                raise Rejected(Rejection.FIELD_TYPE, str(refusal), field=at + wire) from None
     except ValidationError as exc:  # a rule across fields (__attrs_post_init__)
         refusal = exc
     if not isinstance(refusal, ValidationError):

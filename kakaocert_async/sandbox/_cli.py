@@ -131,11 +131,8 @@ def banner(sandbox: Sandbox, url: str) -> str:
     from ._server import describe  # needs uvicorn, which serving needs anyway
 
     settings = sandbox.settings
-    sign_after = (
-        "never (sign with the control API)"
-        if settings.sign_after is None
-        else (f"{settings.sign_after:g} s")
-    )
+    never = "never (sign with the control API)"
+    sign_after = never if settings.sign_after is None else f"{settings.sign_after:g} s"
     lines = [
         f"KakaoCert sandbox on {url}  (auth and API: use it as both base_url and auth_url)",
         f"  link_id      {settings.link_id}",

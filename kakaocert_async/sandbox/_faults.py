@@ -23,6 +23,7 @@ When several faults strike one arrival, the delays add up and the first
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import itertools
 import threading
@@ -83,13 +84,9 @@ def _whole(value: Any) -> int:
 
 
 def _number(value: Any) -> float:
-    if type(value) in (int, float):
-        return float(value)
-    if isinstance(value, str):
-        try:
+    if type(value) in (int, float) or isinstance(value, str):
+        with contextlib.suppress(ValueError):
             return float(value)
-        except ValueError:
-            pass
     raise FaultSpecError(f"expected a number of seconds, got {value!r}")
 
 
@@ -297,9 +294,6 @@ class Decision:
     """The ``error`` or ``drop`` fault that strikes, if any."""
 
 
-NO_FAULT = Decision()
-
-
 @attrs.define
 class _Active:
     id: int
@@ -425,7 +419,7 @@ class FaultPlan:
                 ``error`` or ``drop`` fault, if any.
         """
         if not self._active:
-            return NO_FAULT
+            return Decision()
         with self._lock:
             now = self._clock()
             delay = 0.0
@@ -439,8 +433,6 @@ class FaultPlan:
                     chosen = active.fault
             if any(a.spent for a in self._active):
                 self._active = [a for a in self._active if not a.spent]
-        if delay == 0.0 and chosen is None:
-            return NO_FAULT
         return Decision(delay, chosen)
 
 

@@ -27,6 +27,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +41,7 @@ BODY_LIMIT = 1024 * 1024
 documents of 2,800 Korean characters each (encrypted), is about 225 KiB."""
 CONTROL_PREFIX = "/_sandbox"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_TOO_LARGE = Rejected(Rejection.BODY_TOO_LARGE, f"at most {BODY_LIMIT:,} bytes")
 
 
 def json_answer(
@@ -69,11 +71,8 @@ class Guard:
     """ASGI: the body limit and same-origin control routes (see the module docstring),
     then ``app``."""
 
-    def __init__(
-        self, app: ASGIApp, *, allowed_hosts: Iterable[str] = (), limit: int = BODY_LIMIT
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str] = ()) -> None:
         self.app = app
-        self.limit = limit
         self.allowed = [host for host in map(split_host, allowed_hosts) if host is not None]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,25 +86,20 @@ class Guard:
                 await self._refuse(scope, receive, send, refusal)
                 return
         length = headers.get("content-length", "").strip()
-        if length.isascii() and length.isdigit() and int(length) > self.limit:
-            await self._refuse(scope, receive, send, self._too_large())
+        if length.isascii() and length.isdigit() and int(length) > BODY_LIMIT:
+            await self._refuse(scope, receive, send, _TOO_LARGE)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client hung up: nobody to answer
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._refuse(scope, receive, send, self._too_large())
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        body = bytearray()
+        try:
+            async for chunk in Request(scope, receive).stream():
+                body += chunk
+                if len(body) > BODY_LIMIT:
+                    await self._refuse(scope, receive, send, _TOO_LARGE)
+                    return
+        except ClientDisconnect:
+            return  # the client hung up: nobody to answer
         whole: Iterator[Message] = iter(
-            [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+            [{"type": "http.request", "body": bytes(body), "more_body": False}]
         )
 
         async def replay() -> Message:  # the body once, then what the server says
@@ -145,9 +139,6 @@ class Guard:
         address = str(server[0]).lower()
         literal = f"[{address}]" if ":" in address else address
         return name == literal or (name in LOOPBACK_NAMES and _is_loopback(address))
-
-    def _too_large(self) -> Rejected:
-        return Rejected(Rejection.BODY_TOO_LARGE, f"at most {self.limit:,} bytes")
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, rejected: Rejected) -> None:

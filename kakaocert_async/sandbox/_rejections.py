@@ -211,17 +211,11 @@ class Rejected(Exception):
         self, rejection: Rejection, detail: str | None = None, *, field: str | None = None
     ) -> None:
         self.rejection = rejection
+        self.code = rejection.code
+        self.http_status = rejection.http_status
         self.detail = detail
         self.field = field
         super().__init__(self.message)
-
-    @property
-    def code(self) -> int:
-        return self.rejection.code
-
-    @property
-    def http_status(self) -> int:
-        return self.rejection.http_status
 
     @property
     def message(self) -> str:

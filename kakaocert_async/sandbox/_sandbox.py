@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -93,7 +94,6 @@ class Sandbox:
         self.faults = FaultPlan(self.service.now)
         """The active faults: ``add``, ``remove``, ``clear``, ``listing``."""
         self.faults.extend(faults)
-        self._app: Any = None
         self._clients: weakref.WeakSet[ClientBase] = weakref.WeakSet()
 
     def __repr__(self) -> str:
@@ -120,15 +120,13 @@ class Sandbox:
 
     # The app and in-process clients -----------------------------------------
 
-    @property
+    @functools.cached_property
     def app(self) -> Any:
         """The ASGI app (Starlette), built on first use."""
-        if self._app is None:
-            require_extra()
-            from ._app import build_app
+        require_extra()
+        from ._app import build_app
 
-            self._app = build_app(self.service, self.faults, self.barocert)
-        return self._app
+        return build_app(self.service, self.faults, self.barocert)
 
     url = IN_PROCESS_URL
 

@@ -226,9 +226,11 @@ class _Service(Generic[StatusT]):
 
     def _add(
         self, kind: AnyKind, client_code: str, request: Any, now: float, app_to_app: bool
-    ) -> Receipt:
-        """A new receipt of ``kind``, stored; it expires as the request says (2.x:
-        ``Expires_in``, Barocert: ``expireIn``)."""
+    ) -> dict[str, Any]:
+        """A new receipt of ``kind``, stored (it expires as the request says: 2.x's
+        ``Expires_in``, Barocert's ``expireIn``); the request's answer, as wire JSON: the
+        kind's receipt model, from the record's values of its fields (``receipt_id``; 2.x
+        App to App kinds' ``tx_id``, Barocert's ``scheme``)."""
         sign_after = self.settings.sign_after
         barocert = kind.generation == "barocert"
         expires_in = request.expire_in if barocert else request.expires_in
@@ -246,10 +248,17 @@ class _Service(Generic[StatusT]):
                 **(self._app_to_app(receipt_id) if app_to_app else {}),
             )
             self._receipts[receipt_id] = receipt
-        return receipt
+        fields = attrs.fields_dict(kind.receipt)
+        values = {name: getattr(receipt, name) for name in ("receipt_id", "tx_id", "scheme")}
+        answer: dict[str, Any] = _wire.converter.unstructure(
+            kind.receipt(**{name: value for name, value in values.items() if name in fields})
+        )
+        return answer
 
     def _own(self, kind: AnyKind, receipt_id: str, client_code: str) -> Receipt:
-        """A receipt of ``kind`` and ``client_code``: each kind's calls know only theirs."""
+        """A receipt of ``kind`` and ``client_code``, its id of the kind's generation's form:
+        each kind's calls know only theirs."""
+        _checks.receipt_id(kind, receipt_id)
         receipt = self._receipt(receipt_id)
         if receipt.kind is not kind:
             other = receipt.kind
@@ -299,7 +308,7 @@ class _Service(Generic[StatusT]):
         request has by the same name, the receipt's own values and times, and what only
         this generation shows (:meth:`_shown`)."""
         request, cls = receipt.request, receipt.kind.status
-        fields = _STATUS_FIELDS[cls]
+        fields = attrs.fields_dict(cls)
         state = receipt.settle(now)
         values = {name: getattr(request, name) for name in fields if hasattr(request, name)}
         values.update(
@@ -518,21 +527,14 @@ class Service(_Service[StatusBase]):
         _checks.version(headers, "x-lh-version")
         date = _checks.date(headers, now, self.settings.date_tolerance)
         token = self._authorize(headers, self.scope(kind), call.client_ip, now)
-        link_id, signature = _checks.signed_by(
-            headers.get("x-kc-auth"), None, Rejection.KC_AUTH_MISSING
-        )
+        link_id, signature = _checks.signed_by(headers.get("x-kc-auth"), Rejection.KC_AUTH_MISSING)
         if link_id != token.link_id:
             raise Rejected(Rejection.KC_AUTH_LINK_ID)
         expected = _signing.hmac_b64(self._key, _signing.request_target(body, date))
         if not _signing.same_signature(expected, signature):
             raise Rejected(Rejection.REQUEST_HMAC_MISMATCH)
-        _checks.json_content(headers)
-        request, app_to_app = _checks.sign_request(_checks.json_object(body), kind)
-        receipt = self._add(kind, token.client_code, request, now, app_to_app)
-        tx_id = {"tx_id": receipt.tx_id} if kind.app_to_app else {}
-        made = kind.receipt(receipt_id=receipt.receipt_id, **tx_id)
-        answer: dict[str, Any] = _wire.converter.unstructure(made)
-        return answer
+        request, app_to_app = _checks.sign_request(_checks.json_object(headers, body), kind)
+        return self._add(kind, token.client_code, request, now, app_to_app)
 
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``GET {kind}/Verify/{id}[/{signature}]``: the signed data of a signed receipt,
@@ -630,7 +632,6 @@ class Service(_Service[StatusBase]):
         """A receipt of the token's client code (a GET: nothing signed)."""
         _checks.read_version(call.headers)
         token = self._authorize(call.headers, self.scope(kind), call.client_ip, now)
-        _checks.receipt_id(kind, call.receipt_id)
         return self._own(kind, call.receipt_id, token.client_code)
 
     def _check_access_id(self, access_id: str) -> None:
@@ -780,12 +781,9 @@ class BarocertService(_Service[Status]):
         now = self._signed_post(call, kind.scope)
         _checks.client_code(call.client_code)
         _checks.encryption_mode(call.headers)
-        _checks.json_content(call.headers)
-        request = _checks.barocert_request(kind, _checks.json_object(call.body), self._cipher)
-        receipt = self._add(kind, call.client_code, request, now, request.app_to_app)
-        made = kind.receipt(receipt_id=receipt.receipt_id, scheme=receipt.scheme)
-        answer: dict[str, Any] = _wire.converter.unstructure(made)
-        return answer
+        data = _checks.json_object(call.headers, call.body)
+        request = _checks.barocert_request(kind, data, self._cipher)
+        return self._add(kind, call.client_code, request, now, request.app_to_app)
 
     def handle_verify(self, kind: AnyKind, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/<Kind>/Verify/<clientCode>/<receiptID>``: the signed data of a
@@ -811,10 +809,7 @@ class BarocertService(_Service[Status]):
         with self._lock:
             receipt = self._checked(kind, call)
             self._verifiable(receipt, now)
-            assert receipt.signed_at is not None
-            _within_window(receipt.signed_at, now)
-            receipt.verified_at = now
-        return receipt.verified(self._key)
+            return _verified(receipt, now, self._key)
 
     def verify_login(self, call: Call) -> dict[str, Any]:
         """``POST /KAKAO/Login/Verify/<clientCode>/<txID>``: the signed data of a login,
@@ -844,9 +839,7 @@ class BarocertService(_Service[Status]):
                 raise Rejected(Rejection.RECEIPT_OTHER_CLIENT)
             if login.verified_at is not None:
                 raise Rejected(Rejection.ALREADY_VERIFIED)
-            _within_window(login.signed_at, now)
-            login.verified_at = now
-        return login.verified(self._key)
+            return _verified(login, now, self._key)
 
     def _readable(self, kind: AnyKind, call: Call, now: float) -> Receipt:
         """A receipt of the path's client code (a GET: nothing signed)."""
@@ -856,7 +849,6 @@ class BarocertService(_Service[Status]):
 
     def _checked(self, kind: AnyKind, call: Call) -> Receipt:
         _checks.client_code(call.client_code)
-        _checks.receipt_id(kind, call.receipt_id)
         return self._own(kind, call.receipt_id, call.client_code)
 
     def _signed_post(self, call: Call, scope: str, *, bodiless: bool = False) -> float:
@@ -1020,13 +1012,12 @@ class BarocertService(_Service[Status]):
         }
 
 
-_STATUS_FIELDS = {
-    kind.status: frozenset(attrs.fields_dict(kind.status))
-    for kind in (*_kinds.KINDS, *barocert_kinds.KINDS)
-}
-
-
-def _within_window(signed_at: float, now: float) -> None:
-    late = now - signed_at - VERIFY_WINDOW
+def _verified(record: Receipt | _receipts.Login, now: float, key: bytes) -> dict[str, Any]:
+    """A Barocert verify of ``record`` (signed) now: its answer, within 10 minutes of the
+    signature."""
+    assert record.signed_at is not None
+    late = now - record.signed_at - VERIFY_WINDOW
     if late > 0:
         raise Rejected(Rejection.BC_VERIFY_TOO_LATE, f"{late:.0f} s past the 10 minutes")
+    record.verified_at = now
+    return record.verified(key)

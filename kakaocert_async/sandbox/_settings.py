@@ -68,15 +68,6 @@ def _seconds(*, at_least: float | None = None, optional: bool = False) -> _Valid
     return validate
 
 
-def _hosts(value: object) -> object:
-    """``allowed_hosts``: one name or many, as a tuple of lower-case strings."""
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, Iterable):
-        return value
-    return tuple(h.strip().lower() if isinstance(h, str) else h for h in value)
-
-
 HOST_PATTERN = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::([0-9]{1,5}))?")
 """A ``Host`` header, or an ``allowed_hosts`` entry: a name or address, an optional port."""
 
@@ -89,11 +80,13 @@ def split_host(text: str) -> tuple[str, int | None] | None:
     return match[1], None if match[2] is None else int(match[2])
 
 
-def _check_hosts(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple) or not all(
-        isinstance(h, str) and split_host(h) is not None for h in value
-    ):
-        raise ValidationError(attribute.name, "must be host names, each NAME or NAME:PORT")
+def _hosts(value: object) -> tuple[str, ...]:
+    """``allowed_hosts``: one name or many, as a tuple of lower-case strings."""
+    hosts = (value,) if isinstance(value, str) else value
+    hosts = tuple(hosts) if isinstance(hosts, Iterable) else (hosts,)
+    if not all(isinstance(h, str) and split_host(h) for h in hosts):
+        raise ValidationError("allowed_hosts", "must be host names, each NAME or NAME:PORT")
+    return tuple(h.strip().lower() for h in hosts)
 
 
 def _check_clock(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -152,9 +145,7 @@ class Settings:
     clock: Clock = attrs.field(default=time.time, validator=_check_clock, repr=False)
     date_tolerance: float = attrs.field(default=DATE_TOLERANCE, validator=_seconds(at_least=0.0))
     required_scope: str = attrs.field(default=_kinds.ESIGN.scope, validator=_validation.text(20))
-    allowed_hosts: tuple[str, ...] = attrs.field(
-        default=(), converter=_hosts, validator=_check_hosts
-    )
+    allowed_hosts: tuple[str, ...] = attrs.field(default=(), converter=_hosts)
     double_slash_signatures: bool = attrs.field(
         default=False, validator=_validation.by(_validation.check_bool)
     )
