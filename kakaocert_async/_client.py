@@ -92,9 +92,8 @@ class ReceiptClient(ClientBase):
         """The receipt a request returns, as decoded from its answer."""
         return receipt
 
-    def _check_receipt_id(self, receipt_id: object) -> None:
-        _validation.check_receipt_id(receipt_id)
-
+    _check_receipt_id: ClassVar[Callable[..., None]] = staticmethod(_validation.check_receipt_id)
+    """The generation's rule for a receipt id."""
     _signed_verify: ClassVar[bool] = False
     """Whether a verify is a signed POST of an empty body (Barocert), not a GET (2.x)."""
     _decode_verification: ClassVar[Callable[..., Any]] = staticmethod(_wire.decode_verification)
@@ -106,27 +105,21 @@ class ReceiptClient(ClientBase):
 
     # The calls, for every kind -------------------------------------------------
 
-    def _kind_of_request(self, request: object) -> AnyKind:
-        kind = _kinds.of_request(request, self._kinds)
-        if kind is None:
-            names = [_a(kind.request) for kind in self._kinds]
-            given = type(request).__name__
-            raise ValidationError(
-                "request", f"must be {', '.join(names[:-1])} or {names[-1]}, got {given}"
-            )
-        return kind
-
     async def _request(
         self,
-        kind: ReceiptKind[Any, R, Any, Any],
+        kinds: tuple[ReceiptKind[Any, R, Any, Any], ...],
         client_code: str,
         request: object,
         app_to_app: bool | None = None,
     ) -> R:
+        """Send ``request``, of one of ``kinds`` (the operation's, or every kind of the
+        generation), once."""
         _validation.check_client_code(client_code)
-        if not isinstance(request, kind.request):
-            given = type(request).__name__
-            raise ValidationError("request", f"must be {_a(kind.request)}, got {given}")
+        kind = next((kind for kind in kinds if isinstance(request, kind.request)), None)
+        if kind is None:
+            *others, last = [_a(kind.request) for kind in kinds]
+            listed = f"{', '.join(others)} or {last}" if others else last
+            raise ValidationError("request", f"must be {listed}, got {type(request).__name__}")
         body = Secret(self._encode(kind, request, app_to_app))
         path = kind.request_path(client_code)
         label = f"POST {path}"
@@ -141,7 +134,7 @@ class ReceiptClient(ClientBase):
             receipt: R = self._received(kind, decoded)
             return receipt
 
-        return await self._once(send, label=label, receipt_id=_receipt_id)
+        return await self._once(send, label=label)
 
     async def _get_state(
         self, kind: ReceiptKind[Any, Any, S, Any], client_code: str, receipt_id: str
@@ -278,7 +271,7 @@ class ReceiptClient(ClientBase):
             raise unknown
 
         try:
-            return await self._once(verify, label=label, receipt_id=lambda _: about)
+            return await self._once(verify, label=label, about=about)
         except ClientClosed as closed:
             if not closed.answer_lost:
                 raise
@@ -457,8 +450,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        kind = self._kind_of_request(request)
-        receipt: ReceiptT = await self._request(kind, client_code, request, app_to_app)
+        receipt: ReceiptT = await self._request(self._kinds, client_code, request, app_to_app)
         return receipt
 
     @operation
@@ -642,7 +634,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(ESIGN, client_code, request, app_to_app)
+        return await self._request((ESIGN,), client_code, request, app_to_app)
 
     @operation
     async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
@@ -753,7 +745,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(IDENTITY, client_code, request, None)
+        return await self._request((IDENTITY,), client_code, request, None)
 
     @operation
     async def get_verify_auth_state(self, client_code: str, receipt_id: str) -> VerifyAuthStatus:
@@ -827,7 +819,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(CMS, client_code, request, app_to_app)
+        return await self._request((CMS,), client_code, request, app_to_app)
 
     @operation
     async def get_cms_state(self, client_code: str, receipt_id: str) -> CMSStatus:
@@ -895,10 +887,6 @@ class BoundClient(Bound, Client):
 def _a(cls: type[Any]) -> str:
     """``cls``'s name after its article: "an ESignRequest", "a CMSRequest"."""
     return f"an {cls.__name__}" if cls.__name__[0] in "AEIOU" else f"a {cls.__name__}"
-
-
-def _receipt_id(receipt: Any) -> str | None:
-    return None if receipt is None else receipt.receipt_id
 
 
 def _kind_of(receipt: object) -> tuple[AnyKind, str]:

@@ -319,15 +319,16 @@ class ClientBase:
         work: Callable[[Tracked], Awaitable[V]],
         *,
         label: str,
-        receipt_id: Callable[[V | None], str | None],
+        about: str | None = None,
     ) -> V:
         """``await work(call)`` for a call the service acts on once (a request, a verify).
 
         Its exchange runs in a task of its own that the caller's going away does not
         cut short once the request may have left: a cancelled caller (or one the
         close ended) still raises, and the answer, when it comes, goes to
-        ``on_unclaimed`` (``receipt_id`` names the receipt from the result, if any)
-        instead of being dropped. An exchange that had sent nothing is cancelled.
+        ``on_unclaimed`` (naming ``about``, the receipt or login verified, or the receipt
+        a request's result holds) instead of being dropped. An exchange that had sent
+        nothing is cancelled.
         """
         with self._calls.track() as call:
             exchange = asyncio.ensure_future(work(call))
@@ -341,17 +342,10 @@ class ClientBase:
                     await asyncio.wait([exchange])
                 else:
                     self._calls.keep(exchange)
-                    exchange.add_done_callback(
-                        lambda done: self._unclaimed(done, label, receipt_id)
-                    )
+                    exchange.add_done_callback(lambda done: self._unclaimed(done, label, about))
                 raise
 
-    def _unclaimed(
-        self,
-        exchange: asyncio.Future[V],
-        label: str,
-        receipt_id: Callable[[V | None], str | None],
-    ) -> None:
+    def _unclaimed(self, exchange: asyncio.Future[V], label: str, about: str | None) -> None:
         if exchange.cancelled():
             error: KakaocertError | None = ClientClosed(
                 f"{label}: the connections were closed before its answer came",
@@ -363,9 +357,8 @@ class ClientBase:
             if failure is not None and not isinstance(failure, KakaocertError):
                 return  # a bug's own exception: asyncio reports it
             error, result = failure, None if failure is not None else exchange.result()
-        answer = UnclaimedAnswer(
-            call=label, receipt_id=receipt_id(result), result=result, error=error
-        )
+        receipt_id = about or getattr(result, "receipt_id", None)
+        answer = UnclaimedAnswer(call=label, receipt_id=receipt_id, result=result, error=error)
         try:
             self._on_unclaimed(answer)
         except Exception:

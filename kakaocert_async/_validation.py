@@ -69,24 +69,20 @@ HEADER_WORD = re.compile(r"[!-~]+")
 def check_link_id(value: object, field: str = "link_id") -> None:
     """The partner's LinkID: it travels in headers, so printable ASCII without
     spaces (no line breaks, no non-ASCII letters), at most 100 characters."""
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be a string, got {_type_name(value)}")
-    if not value:
-        raise ValidationError(field, "is required and must not be empty")
-    if len(value) > 100:
-        raise ValidationError(field, f"must be at most 100 characters, got {len(value)}")
-    if not HEADER_WORD.fullmatch(value):
+    check_text(field, value, max_length=100)
+    if not isinstance(value, str) or not HEADER_WORD.fullmatch(value):
         raise ValidationError(
             field, "must be printable ASCII without spaces (it is sent in a header)"
         )
 
 
-def check_count(value: object, field: str, *, at_most: int) -> None:
-    """A whole number from 1 to ``at_most`` (not a bool)."""
+def check_count(value: object, field: str, *, at_most: int, unit: str = "") -> None:
+    """A whole number from 1 to ``at_most`` (not a bool), of ``unit`` if given."""
+    of, units = (f" of {unit}", f" {unit}") if unit else ("", "")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"must be an int, got {_type_name(value)}")
+        raise ValidationError(field, f"must be an int{of}, got {_type_name(value)}")
     if not 1 <= value <= at_most:
-        raise ValidationError(field, f"must be between 1 and {at_most}, got {value}")
+        raise ValidationError(field, f"must be between 1 and {at_most}{units}, got {value}")
 
 
 def _check_digits(field: str, value: object, pattern: str, rule: str) -> None:
@@ -127,10 +123,7 @@ def check_birthday(value: object, field: str = "receiver_birthday") -> None:
 
 def check_expires_in(value: object, field: str = "expires_in") -> None:
     """Seconds until the request expires: an int (not a bool) in 1..1000."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"must be an int of seconds, got {_type_name(value)}")
-    if not 1 <= value <= 1000:
-        raise ValidationError(field, f"must be between 1 and 1000 seconds, got {value}")
+    check_count(value, field, at_most=1000, unit="seconds")
 
 
 def check_bool(value: object, field: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -48,9 +48,6 @@ from ._models import (
     Status,
     Verification,
 )
-
-if TYPE_CHECKING:
-    pass  # only named in annotations: loaded by the backend that uses it
 
 API_URL = "https://static-barocert.linkhub.co.kr"
 """The Barocert API (production) on its fixed IPs: the official SDK's default host."""
@@ -216,7 +213,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        receipt: Receipt = await self._request(self._kind_of_request(request), client_code, request)
+        receipt: Receipt = await self._request(self._kinds, client_code, request)
         return receipt
 
     @operation
@@ -311,7 +308,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(IDENTITY, client_code, request)
+        return await self._request((IDENTITY,), client_code, request)
 
     @operation
     async def get_identity_status(self, client_code: str, receipt_id: str) -> Status:
@@ -392,7 +389,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(SIGN, client_code, request)
+        return await self._request((SIGN,), client_code, request)
 
     @operation
     async def get_sign_status(self, client_code: str, receipt_id: str) -> Status:
@@ -469,7 +466,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(MULTI_SIGN, client_code, request)
+        return await self._request((MULTI_SIGN,), client_code, request)
 
     @operation
     async def get_multi_sign_status(self, client_code: str, receipt_id: str) -> Status:
@@ -545,7 +542,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(CMS, client_code, request)
+        return await self._request((CMS,), client_code, request)
 
     @operation
     async def get_cms_status(self, client_code: str, receipt_id: str) -> Status:
@@ -745,9 +742,7 @@ class Client(ReceiptClient):
     def _received(self, kind: AnyKind, receipt: Receipt) -> Receipt:
         return attrs.evolve(receipt, kind=Kind(kind.segment))
 
-    def _check_receipt_id(self, receipt_id: object) -> None:
-        bv.check_receipt_id(receipt_id)
-
+    _check_receipt_id = staticmethod(bv.check_receipt_id)
     _signed_verify = True
     _decode_verification = staticmethod(bw.decode_verification)
 
