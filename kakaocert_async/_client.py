@@ -84,9 +84,8 @@ class ReceiptClient(ClientBase):
 
     # Hooks of a generation -----------------------------------------------------
 
-    def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
-        """The body of ``request`` (checked to be ``kind``'s), as sent and signed."""
-        raise NotImplementedError
+    _encode: Callable[[AnyKind, Any, bool | None], bytes]
+    """The body of a request (checked to be of the kind), as sent and signed."""
 
     def _received(self, kind: AnyKind, receipt: Any) -> Any:
         """The receipt a request returns, as decoded from its answer."""
@@ -164,9 +163,8 @@ class ReceiptClient(ClientBase):
         if timeout is not None:
             _validation.check_seconds(timeout, "timeout")
         # A client's deadline (with_options()), if shorter, is the wait's timeout.
-        deadline = self._session.options.deadline
-        if deadline is not None and (timeout is None or deadline < timeout):
-            timeout = deadline
+        limits = (timeout, self._session.options.deadline)
+        timeout = min((limit for limit in limits if limit is not None), default=None)
         if interval is None:
             interval = _polling.DEFAULT_INTERVAL
         _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
@@ -290,7 +288,7 @@ class ReceiptClient(ClientBase):
         self._check_receipt_id(receipt_id)
         path = kind.verify_path(client_code, receipt_id)
         label = f"{'POST' if self._signed_verify else 'GET'} {path}"
-        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
+        template = kind.paths[2]
         if signature is not None:
             if not kind.app_to_app:
                 raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
@@ -298,7 +296,7 @@ class ReceiptClient(ClientBase):
             # change the URL's meaning and escaped what a request line cannot hold raw.
             path += "/" + _validation.path_value(signature, "signature")
             label += "/<signature>"
-            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
+            template += "/{signature}"
         return await self._verify_once(
             client_code,
             path,
@@ -306,7 +304,7 @@ class ReceiptClient(ClientBase):
             label=label,
             about=receipt_id,
             advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
-            traced=traced,
+            traced=_telemetry.Traced(kind.name, template, receipt_id),
         )
 
 
@@ -872,10 +870,9 @@ class Client(ReceiptClient):
     # The 2.x dialect of the calls -------------------------------------------
 
     def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
-        if not kind.app_to_app:
-            return _wire.encode_request(request, app_to_app=None)
-        _validation.check_bool(app_to_app, "app_to_app")
-        return _wire.encode_request(request, app_to_app=app_to_app)
+        if kind.app_to_app:
+            _validation.check_bool(app_to_app, "app_to_app")
+        return _wire.encode_request(request, app_to_app=app_to_app if kind.app_to_app else None)
 
 
 class BoundClient(Bound, Client):

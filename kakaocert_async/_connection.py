@@ -419,10 +419,13 @@ class ClientBase:
                 f" client_code=... (from_env() reads {self.variables.described('CLIENT_CODE')})",
             )
         _validation.check_client_code(client_code)
-        bound = object.__new__(cls)
-        bound.__dict__.update(self.__dict__)
-        bound._bound_code = client_code
-        return bound
+        return self._copy(cls, _bound_code=client_code)
+
+    def _copy(self, cls: type[V], **changed: object) -> V:
+        """A client of class ``cls`` sharing everything of this one but ``changed``."""
+        copy = object.__new__(cls)
+        copy.__dict__.update(self.__dict__, **changed)
+        return copy
 
     def with_options(
         self: C,
@@ -471,11 +474,7 @@ class ClientBase:
             max_retries=current.max_retries if max_retries is None else max_retries,
             deadline=current.deadline if deadline is None else deadline,
         )
-        sibling = object.__new__(type(self))
-        sibling.__dict__.update(self.__dict__)
-        sibling._session = self._session.sibling(options)
-        sibling._sibling = True
-        return sibling
+        return self._copy(type(self), _session=self._session.sibling(options), _sibling=True)
 
     def __repr__(self) -> str:
         name = type(self).__qualname__

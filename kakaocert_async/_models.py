@@ -30,8 +30,8 @@ def wire(name: str | None) -> dict[str, Any]:
     return {WIRE: name}
 
 
-def _masked(_: object) -> str:
-    return "'***'"
+def _masked(value: object) -> str:
+    return "None" if value is None else "'***'"
 
 
 def _length_only(value: str) -> str:
