@@ -274,9 +274,7 @@ class Client(ReceiptClient):
             ClientClosed: The client was closed before the verify was sent.
         """
         kind, receipt_id = _kind_of(receipt, None)
-        verification: Verification | MultiSignVerification
-        verification = await self._verify(kind, client_code, receipt_id)
-        return verification
+        return await self._verify(kind, client_code, receipt_id)
 
     # Identity verification (본인인증) ---------------------------------------------
 
@@ -804,14 +802,19 @@ def _minutes(seconds: float) -> str:
     return f"{minutes} min {rest} s"
 
 
+KindEntry = ReceiptKind[Any, Receipt, Status, Verification | MultiSignVerification]
+"""Any entry of ``_kinds.KINDS``, as the calls on a receipt of unknown kind see it."""
+
+
 class BoundClient(Bound, Client):
     """A :class:`Client` bound to one client code (:meth:`Client.for_client`): the same
     operations, without their ``client_code`` argument. It shares the client's
     connections, token and lifetime."""
 
 
-def _kind_of(receipt: object, kind: object) -> tuple[ReceiptKind[Any, Receipt, Status, Any], str]:
-    """The kind and id of what ``await_completed`` was given, checked."""
+def _kind_of(receipt: object, kind: object) -> tuple[KindEntry, str]:
+    """The kind and id of what ``await_completed`` was given, checked (the id by the
+    call, with the other arguments)."""
     chosen = None if kind is None else _as_kind(kind)
     if isinstance(receipt, Receipt):
         own = receipt.kind
@@ -828,7 +831,6 @@ def _kind_of(receipt: object, kind: object) -> tuple[ReceiptKind[Any, Receipt, S
             "receipt",
             f"must be a Receipt or a receipt id (32 digits), got {type(receipt).__name__}",
         )
-    bv.check_receipt_id(receipt_id)
     if chosen is None:
         raise ValidationError(
             "kind", "is required with a receipt id: Kind.IDENTITY, SIGN, MULTI_SIGN or CMS"
