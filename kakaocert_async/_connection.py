@@ -190,8 +190,10 @@ def _is_httpx(value: object, name: str) -> bool:
     return httpx is not None and isinstance(value, getattr(httpx, name))
 
 
-def service_url(field: str, url: object) -> str:
-    """A base URL, checked: http(s), a host, no query or fragment, printable ASCII."""
+def service_url(field: str, url: object, default: str) -> str:
+    """A base URL (``default`` if ``None``), checked: http(s), a host, no query or fragment,
+    printable ASCII."""
+    url = default if url is None else url
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise ValidationError(field, "must be an http:// or https:// URL")
     try:
@@ -276,11 +278,8 @@ class ClientBase:
         self._key = key
         self._link_id = link_id
         # The generation's own hosts unless told otherwise (as from_env() reads them).
-        base_url = self.variables.api_url if base_url is None else base_url
-        self._base_url = service_url("base_url", base_url)
-        auth_url = service_url(
-            "auth_url", self.variables.auth_url if auth_url is None else auth_url
-        )
+        self._base_url = service_url("base_url", base_url, self.variables.api_url)
+        auth_url = service_url("auth_url", auth_url, self.variables.auth_url)
 
         if not given:
             # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
