@@ -116,7 +116,8 @@ class ReceiptClient(ClientBase):
         _validation.check_client_code(client_code)
         kind = next((kind for kind in kinds if isinstance(request, kind.request)), None)
         if kind is None:
-            *others, last = [_a(kind.request) for kind in kinds]
+            names = [kind.request.__name__ for kind in kinds]
+            *others, last = [f"{'an' if n[0] in 'AEIOU' else 'a'} {n}" for n in names]
             listed = f"{', '.join(others)} or {last}" if others else last
             raise ValidationError("request", f"must be {listed}, got {type(request).__name__}")
         body = Secret(self._encode(kind, request, app_to_app))
@@ -879,11 +880,6 @@ class BoundClient(Bound, Client):
     """A :class:`Client` bound to one client code (:meth:`Client.for_client`): the same
     operations, without their ``client_code`` argument. It shares the client's
     connections, tokens and lifetime."""
-
-
-def _a(cls: type[Any]) -> str:
-    """``cls``'s name after its article: "an ESignRequest", "a CMSRequest"."""
-    return f"an {cls.__name__}" if cls.__name__[0] in "AEIOU" else f"a {cls.__name__}"
 
 
 def _kind_of(receipt: object) -> tuple[AnyKind, str]:

@@ -467,13 +467,11 @@ class ClientBase:
         Raises:
             ValidationError: An option out of its range, named.
         """
-        current = self._session.options
-        options = checked(
-            timeout=current.timeout if timeout is None else timeout,
-            max_retries=current.max_retries if max_retries is None else max_retries,
-            deadline=current.deadline if deadline is None else deadline,
-        )
-        return self._copy(type(self), _session=self._session.sibling(options), _sibling=True)
+        given = {"timeout": timeout, "max_retries": max_retries, "deadline": deadline}
+        options = attrs.asdict(self._session.options)  # what is not given is kept
+        options.update((name, value) for name, value in given.items() if value is not None)
+        session = self._session.sibling(checked(**options))
+        return self._copy(type(self), _session=session, _sibling=True)
 
     def __repr__(self) -> str:
         name = type(self).__qualname__

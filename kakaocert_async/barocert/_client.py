@@ -144,7 +144,7 @@ class Client(ReceiptClient):
     """
 
     _dialect = Barocert
-    _kinds = KINDS
+    _kinds: ClassVar[tuple[KindEntry, ...]] = KINDS
 
     variables: ClassVar[Variables] = Variables(
         prefix="BAROCERT_", api_url=API_URL, auth_url=AUTH_URL, fallback=KakaoCert2Client.variables
@@ -213,8 +213,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        receipt: Receipt = await self._request(self._kinds, client_code, request)
-        return receipt
+        return await self._request(self._kinds, client_code, request)
 
     @operation
     async def get_status(self, client_code: str, receipt: Receipt) -> Status:
@@ -784,22 +783,18 @@ class Client(ReceiptClient):
         elapsed = server_now - state.complete_dt.timestamp()
         if elapsed <= VERIFY_WINDOW - _LATE_SLACK:
             return None
+        minutes, seconds = divmod(round(elapsed), 60)
         completed = state.complete_dt.strftime("%Y-%m-%d %H:%M:%S %Z")
         return VerifyTooLate(
             f"{refused.message} (verify comes too late: the service answers it only within"
             f" 10 minutes of the signature, and receipt {receipt_id} was completed at"
-            f" {completed}, {_minutes(elapsed)} ago; its signed data can no longer be"
+            f" {completed}, {minutes} min {seconds} s ago; its signed data can no longer be"
             " obtained: request a new signature)",
             code=refused.code,
             http_status=refused.http_status,
             receipt_id=receipt_id,
             complete_dt=state.complete_dt,
         )
-
-
-def _minutes(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
 
 
 KindEntry = ReceiptKind[Any, Receipt, Status, Verification | MultiSignVerification]
