@@ -475,8 +475,6 @@ class ClientBase:
 
     def __repr__(self) -> str:
         name = type(self).__qualname__
-        if "_session" not in self.__dict__:
-            return f"<{name} (not built)>"
         return f"<{name} link_id={self._link_id!r} base_url={self._base_url!r}>"
 
     @property
@@ -527,3 +525,6 @@ class ClientBase:
             # aclose() returns at once, so this is the only chance to free the pool.
             self._session.close()
             await self._backend.aclose()
+
+
+total_repr(ClientBase)  # a half-built one's repr (a traceback's locals) does not raise
