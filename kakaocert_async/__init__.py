@@ -115,24 +115,20 @@ def __getattr__(name: str) -> Any:
     package (:func:`~kakaocert_async._public.publish`): an error raised from within
     reads ``kakaocert_async.APIError``, as it is imported.
     """
-    if name in __all__:
-        for module in _MODULES:
-            if getattr(importlib.import_module(module, __name__), name, None) is not None:
-                _keep_loaded()
-                return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _keep_loaded() -> None:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from ._public import publish
 
     namespace = globals()
-    for module in _MODULES:
+    for module in _MODULES:  # imported up to the name's own; the others if loaded already
+        if name not in namespace:
+            importlib.import_module(module, __name__)
         loaded = sys.modules.get(__name__ + module)
-        for name in __all__ if loaded is not None else ():
-            if name not in namespace and hasattr(loaded, name):
-                namespace[name] = getattr(loaded, name)
-    publish(namespace, [name for name in __all__ if name in namespace])
+        for public in __all__ if loaded is not None else ():
+            if public not in namespace and hasattr(loaded, public):
+                namespace[public] = getattr(loaded, public)
+    publish(namespace, [public for public in __all__ if public in namespace])
+    return namespace[name]
 
 
 def __dir__() -> list[str]:

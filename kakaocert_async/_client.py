@@ -84,17 +84,15 @@ class ReceiptClient(ClientBase):
 
     # Hooks of a generation -----------------------------------------------------
 
-    def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
-        """The body of ``request`` (checked to be ``kind``'s), as sent and signed."""
-        raise NotImplementedError
+    _encode: Callable[[AnyKind, Any, bool | None], bytes]
+    """The body of a request (checked to be of the kind), as sent and signed."""
 
     def _received(self, kind: AnyKind, receipt: Any) -> Any:
         """The receipt a request returns, as decoded from its answer."""
         return receipt
 
-    def _check_receipt_id(self, receipt_id: object) -> None:
-        _validation.check_receipt_id(receipt_id)
-
+    _check_receipt_id: ClassVar[Callable[..., None]] = staticmethod(_validation.check_receipt_id)
+    """The generation's rule for a receipt id."""
     _signed_verify: ClassVar[bool] = False
     """Whether a verify is a signed POST of an empty body (Barocert), not a GET (2.x)."""
     _decode_verification: ClassVar[Callable[..., Any]] = staticmethod(_wire.decode_verification)
@@ -106,27 +104,22 @@ class ReceiptClient(ClientBase):
 
     # The calls, for every kind -------------------------------------------------
 
-    def _kind_of_request(self, request: object) -> AnyKind:
-        kind = _kinds.of_request(request, self._kinds)
-        if kind is None:
-            names = [_a(kind.request) for kind in self._kinds]
-            given = type(request).__name__
-            raise ValidationError(
-                "request", f"must be {', '.join(names[:-1])} or {names[-1]}, got {given}"
-            )
-        return kind
-
     async def _request(
         self,
-        kind: ReceiptKind[Any, R, Any, Any],
+        kinds: tuple[ReceiptKind[Any, R, Any, Any], ...],
         client_code: str,
         request: object,
         app_to_app: bool | None = None,
     ) -> R:
+        """Send ``request``, of one of ``kinds`` (the operation's, or every kind of the
+        generation), once."""
         _validation.check_client_code(client_code)
-        if not isinstance(request, kind.request):
-            given = type(request).__name__
-            raise ValidationError("request", f"must be {_a(kind.request)}, got {given}")
+        kind = next((kind for kind in kinds if isinstance(request, kind.request)), None)
+        if kind is None:
+            names = [kind.request.__name__ for kind in kinds]
+            *others, last = [f"{'an' if n[0] in 'AEIOU' else 'a'} {n}" for n in names]
+            listed = f"{', '.join(others)} or {last}" if others else last
+            raise ValidationError("request", f"must be {listed}, got {type(request).__name__}")
         body = Secret(self._encode(kind, request, app_to_app))
         path = kind.request_path(client_code)
         label = f"POST {path}"
@@ -141,7 +134,7 @@ class ReceiptClient(ClientBase):
             receipt: R = self._received(kind, decoded)
             return receipt
 
-        return await self._once(send, label=label, receipt_id=_receipt_id)
+        return await self._once(send, label=label)
 
     async def _get_state(
         self, kind: ReceiptKind[Any, Any, S, Any], client_code: str, receipt_id: str
@@ -171,9 +164,8 @@ class ReceiptClient(ClientBase):
         if timeout is not None:
             _validation.check_seconds(timeout, "timeout")
         # A client's deadline (with_options()), if shorter, is the wait's timeout.
-        deadline = self._session.options.deadline
-        if deadline is not None and (timeout is None or deadline < timeout):
-            timeout = deadline
+        limits = (timeout, self._session.options.deadline)
+        timeout = min((limit for limit in limits if limit is not None), default=None)
         if interval is None:
             interval = _polling.DEFAULT_INTERVAL
         _validation.check_seconds(interval, "interval", at_least=_polling.MIN_INTERVAL)
@@ -278,7 +270,7 @@ class ReceiptClient(ClientBase):
             raise unknown
 
         try:
-            return await self._once(verify, label=label, receipt_id=lambda _: about)
+            return await self._once(verify, label=label, about=about)
         except ClientClosed as closed:
             if not closed.answer_lost:
                 raise
@@ -297,7 +289,7 @@ class ReceiptClient(ClientBase):
         self._check_receipt_id(receipt_id)
         path = kind.verify_path(client_code, receipt_id)
         label = f"{'POST' if self._signed_verify else 'GET'} {path}"
-        traced = _telemetry.Traced(kind.name, kind.paths[2], receipt_id)
+        template = kind.paths[2]
         if signature is not None:
             if not kind.app_to_app:
                 raise ValidationError("signature", f"is for App to App, which {kind.name} has not")
@@ -305,7 +297,7 @@ class ReceiptClient(ClientBase):
             # change the URL's meaning and escaped what a request line cannot hold raw.
             path += "/" + _validation.path_value(signature, "signature")
             label += "/<signature>"
-            traced = _telemetry.Traced(kind.name, kind.paths[2] + "/{signature}", receipt_id)
+            template += "/{signature}"
         return await self._verify_once(
             client_code,
             path,
@@ -313,7 +305,7 @@ class ReceiptClient(ClientBase):
             label=label,
             about=receipt_id,
             advice=f"Check {kind.get_state}(): verify_dt is set if it went through.",
-            traced=traced,
+            traced=_telemetry.Traced(kind.name, template, receipt_id),
         )
 
 
@@ -457,8 +449,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        kind = self._kind_of_request(request)
-        receipt: ReceiptT = await self._request(kind, client_code, request, app_to_app)
+        receipt: ReceiptT = await self._request(self._kinds, client_code, request, app_to_app)
         return receipt
 
     @operation
@@ -642,7 +633,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(ESIGN, client_code, request, app_to_app)
+        return await self._request((ESIGN,), client_code, request, app_to_app)
 
     @operation
     async def get_esign_state(self, client_code: str, receipt_id: str) -> ESignStatus:
@@ -753,7 +744,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(IDENTITY, client_code, request, None)
+        return await self._request((IDENTITY,), client_code, request, None)
 
     @operation
     async def get_verify_auth_state(self, client_code: str, receipt_id: str) -> VerifyAuthStatus:
@@ -827,7 +818,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(CMS, client_code, request, app_to_app)
+        return await self._request((CMS,), client_code, request, app_to_app)
 
     @operation
     async def get_cms_state(self, client_code: str, receipt_id: str) -> CMSStatus:
@@ -880,25 +871,15 @@ class Client(ReceiptClient):
     # The 2.x dialect of the calls -------------------------------------------
 
     def _encode(self, kind: AnyKind, request: Any, app_to_app: bool | None) -> bytes:
-        if not kind.app_to_app:
-            return _wire.encode_request(request, app_to_app=None)
-        _validation.check_bool(app_to_app, "app_to_app")
-        return _wire.encode_request(request, app_to_app=app_to_app)
+        if kind.app_to_app:
+            _validation.check_bool(app_to_app, "app_to_app")
+        return _wire.encode_request(request, app_to_app=app_to_app if kind.app_to_app else None)
 
 
 class BoundClient(Bound, Client):
     """A :class:`Client` bound to one client code (:meth:`Client.for_client`): the same
     operations, without their ``client_code`` argument. It shares the client's
     connections, tokens and lifetime."""
-
-
-def _a(cls: type[Any]) -> str:
-    """``cls``'s name after its article: "an ESignRequest", "a CMSRequest"."""
-    return f"an {cls.__name__}" if cls.__name__[0] in "AEIOU" else f"a {cls.__name__}"
-
-
-def _receipt_id(receipt: Any) -> str | None:
-    return None if receipt is None else receipt.receipt_id
 
 
 def _kind_of(receipt: object) -> tuple[AnyKind, str]:

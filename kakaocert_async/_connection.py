@@ -190,8 +190,10 @@ def _is_httpx(value: object, name: str) -> bool:
     return httpx is not None and isinstance(value, getattr(httpx, name))
 
 
-def service_url(field: str, url: object) -> str:
-    """A base URL, checked: http(s), a host, no query or fragment, printable ASCII."""
+def service_url(field: str, url: object, default: str) -> str:
+    """A base URL (``default`` if ``None``), checked: http(s), a host, no query or fragment,
+    printable ASCII."""
+    url = default if url is None else url
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise ValidationError(field, "must be an http:// or https:// URL")
     try:
@@ -276,11 +278,8 @@ class ClientBase:
         self._key = key
         self._link_id = link_id
         # The generation's own hosts unless told otherwise (as from_env() reads them).
-        base_url = self.variables.api_url if base_url is None else base_url
-        self._base_url = service_url("base_url", base_url)
-        auth_url = service_url(
-            "auth_url", self.variables.auth_url if auth_url is None else auth_url
-        )
+        self._base_url = service_url("base_url", base_url, self.variables.api_url)
+        auth_url = service_url("auth_url", auth_url, self.variables.auth_url)
 
         if not given:
             # (Through httpx whenever respx is mocking it: see AiohttpBackend.)
@@ -319,15 +318,16 @@ class ClientBase:
         work: Callable[[Tracked], Awaitable[V]],
         *,
         label: str,
-        receipt_id: Callable[[V | None], str | None],
+        about: str | None = None,
     ) -> V:
         """``await work(call)`` for a call the service acts on once (a request, a verify).
 
         Its exchange runs in a task of its own that the caller's going away does not
         cut short once the request may have left: a cancelled caller (or one the
         close ended) still raises, and the answer, when it comes, goes to
-        ``on_unclaimed`` (``receipt_id`` names the receipt from the result, if any)
-        instead of being dropped. An exchange that had sent nothing is cancelled.
+        ``on_unclaimed`` (naming ``about``, the receipt or login verified, or the receipt
+        a request's result holds) instead of being dropped. An exchange that had sent
+        nothing is cancelled.
         """
         with self._calls.track() as call:
             exchange = asyncio.ensure_future(work(call))
@@ -341,17 +341,10 @@ class ClientBase:
                     await asyncio.wait([exchange])
                 else:
                     self._calls.keep(exchange)
-                    exchange.add_done_callback(
-                        lambda done: self._unclaimed(done, label, receipt_id)
-                    )
+                    exchange.add_done_callback(lambda done: self._unclaimed(done, label, about))
                 raise
 
-    def _unclaimed(
-        self,
-        exchange: asyncio.Future[V],
-        label: str,
-        receipt_id: Callable[[V | None], str | None],
-    ) -> None:
+    def _unclaimed(self, exchange: asyncio.Future[V], label: str, about: str | None) -> None:
         if exchange.cancelled():
             error: KakaocertError | None = ClientClosed(
                 f"{label}: the connections were closed before its answer came",
@@ -363,9 +356,8 @@ class ClientBase:
             if failure is not None and not isinstance(failure, KakaocertError):
                 return  # a bug's own exception: asyncio reports it
             error, result = failure, None if failure is not None else exchange.result()
-        answer = UnclaimedAnswer(
-            call=label, receipt_id=receipt_id(result), result=result, error=error
-        )
+        receipt_id = about or getattr(result, "receipt_id", None)
+        answer = UnclaimedAnswer(call=label, receipt_id=receipt_id, result=result, error=error)
         try:
             self._on_unclaimed(answer)
         except Exception:
@@ -426,10 +418,13 @@ class ClientBase:
                 f" client_code=... (from_env() reads {self.variables.described('CLIENT_CODE')})",
             )
         _validation.check_client_code(client_code)
-        bound = object.__new__(cls)
-        bound.__dict__.update(self.__dict__)
-        bound._bound_code = client_code
-        return bound
+        return self._copy(cls, _bound_code=client_code)
+
+    def _copy(self, cls: type[V], **changed: object) -> V:
+        """A client of class ``cls`` sharing everything of this one but ``changed``."""
+        copy = object.__new__(cls)
+        copy.__dict__.update(self.__dict__, **changed)
+        return copy
 
     def with_options(
         self: C,
@@ -472,22 +467,14 @@ class ClientBase:
         Raises:
             ValidationError: An option out of its range, named.
         """
-        current = self._session.options
-        options = checked(
-            timeout=current.timeout if timeout is None else timeout,
-            max_retries=current.max_retries if max_retries is None else max_retries,
-            deadline=current.deadline if deadline is None else deadline,
-        )
-        sibling = object.__new__(type(self))
-        sibling.__dict__.update(self.__dict__)
-        sibling._session = self._session.sibling(options)
-        sibling._sibling = True
-        return sibling
+        given = {"timeout": timeout, "max_retries": max_retries, "deadline": deadline}
+        options = attrs.asdict(self._session.options)  # what is not given is kept
+        options.update((name, value) for name, value in given.items() if value is not None)
+        session = self._session.sibling(checked(**options))
+        return self._copy(type(self), _session=session, _sibling=True)
 
     def __repr__(self) -> str:
         name = type(self).__qualname__
-        if "_session" not in self.__dict__:
-            return f"<{name} (not built)>"
         return f"<{name} link_id={self._link_id!r} base_url={self._base_url!r}>"
 
     @property
@@ -538,3 +525,6 @@ class ClientBase:
             # aclose() returns at once, so this is the only chance to free the pool.
             self._session.close()
             await self._backend.aclose()
+
+
+total_repr(ClientBase)  # a half-built one's repr (a traceback's locals) does not raise

@@ -225,11 +225,6 @@ KINDS: tuple[AnyKind, ...] = (ESIGN, IDENTITY, CMS)
 """KakaoCert 2.x's kinds (Barocert's are ``barocert._kinds.KINDS``)."""
 
 
-def of_request(request: object, kinds: tuple[AnyKind, ...] = KINDS) -> AnyKind | None:
-    """The kind whose request ``request`` is, if any."""
-    return next((kind for kind in kinds if type(request) is kind.request), None)
-
-
 def of_receipt(receipt: object, kinds: tuple[AnyKind, ...] = KINDS) -> AnyKind | None:
     """The kind whose receipt ``receipt`` is, if any."""
     return next((kind for kind in kinds if type(receipt) is kind.receipt), None)

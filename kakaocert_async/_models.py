@@ -30,8 +30,8 @@ def wire(name: str | None) -> dict[str, Any]:
     return {WIRE: name}
 
 
-def _masked(_: object) -> str:
-    return "'***'"
+def _masked(value: object) -> str:
+    return "None" if value is None else "'***'"
 
 
 def _length_only(value: str) -> str:
@@ -160,10 +160,22 @@ else:
     _Typed = RequestBase
 
 
+@attrs.frozen(kw_only=True)
+class _TextRequired(_Typed[ReceiptT]):
+    """A request whose text to sign is required (internal base)."""
+
+    token: str = attrs.field(default=None, validator=_text_to_sign, metadata=wire("Token"))
+
+    @property
+    def text(self) -> str:
+        """The text the receiver signs: :attr:`token`, by a name no one takes for a secret."""
+        return self.token
+
+
 @v.frameless_errors
 @_takes_text
 @attrs.frozen(kw_only=True)
-class ESignRequest(_Typed["ESignReceipt"]):
+class ESignRequest(_TextRequired["ESignReceipt"]):
     """What to ask the receiver to sign (전자서명, RequestESign). Checked when built.
 
     ``text`` is what the receiver signs; ``token`` is the same field under its
@@ -216,18 +228,11 @@ class ESignRequest(_Typed["ESignReceipt"]):
         token: :attr:`text` under its wire name (``Token``): give one of the two.
     """
 
-    token: str = attrs.field(default=None, validator=_text_to_sign, metadata=wire("Token"))
-
-    @property
-    def text(self) -> str:
-        """The text the receiver signs: :attr:`token`, by a name no one takes for a secret."""
-        return self.token
-
 
 @v.frameless_errors
 @_takes_text
 @attrs.frozen(kw_only=True)
-class VerifyAuthRequest(_Typed["VerifyAuthReceipt"]):
+class VerifyAuthRequest(_TextRequired["VerifyAuthReceipt"]):
     """An identity verification (본인인증, RequestVerifyAuth). Checked when built.
 
     The receiver signs ``text``: make it a one-time value (a nonce) and check it in
@@ -279,15 +284,9 @@ class VerifyAuthRequest(_Typed["VerifyAuthReceipt"]):
             verification's request has it.
     """
 
-    token: str = attrs.field(default=None, validator=_text_to_sign, metadata=wire("Token"))
     call_center_name: str | None = attrs.field(
         default=None, validator=v.text(None, required=False), metadata=wire("CallCenterName")
     )
-
-    @property
-    def text(self) -> str:
-        """The one-time text the receiver signs: :attr:`token`, by a clearer name."""
-        return self.token
 
 
 @v.frameless_errors

@@ -22,7 +22,6 @@ from ._errors import ValidationError
 
 T = TypeVar("T")
 
-_DIGITS = {n: re.compile(rf"[0-9]{{{n}}}") for n in ("12", "1,20", "8", "10,11")}
 # Every control character (Unicode's Cc: C0, DEL and C1, the CSI of terminal escapes
 # among them), except tab, line feed and carriage return, which a message text may
 # hold; and lone surrogates, which cannot be sent as UTF-8.
@@ -69,51 +68,48 @@ HEADER_WORD = re.compile(r"[!-~]+")
 def check_link_id(value: object, field: str = "link_id") -> None:
     """The partner's LinkID: it travels in headers, so printable ASCII without
     spaces (no line breaks, no non-ASCII letters), at most 100 characters."""
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be a string, got {_type_name(value)}")
-    if not value:
-        raise ValidationError(field, "is required and must not be empty")
-    if len(value) > 100:
-        raise ValidationError(field, f"must be at most 100 characters, got {len(value)}")
-    if not HEADER_WORD.fullmatch(value):
+    check_text(field, value, max_length=100)
+    if not isinstance(value, str) or not HEADER_WORD.fullmatch(value):
         raise ValidationError(
             field, "must be printable ASCII without spaces (it is sent in a header)"
         )
 
 
-def check_count(value: object, field: str, *, at_most: int) -> None:
-    """A whole number from 1 to ``at_most`` (not a bool)."""
+def check_count(value: object, field: str, *, at_most: int, unit: str = "") -> None:
+    """A whole number from 1 to ``at_most`` (not a bool), of ``unit`` if given."""
+    of, units = (f" of {unit}", f" {unit}") if unit else ("", "")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"must be an int, got {_type_name(value)}")
+        raise ValidationError(field, f"must be an int{of}, got {_type_name(value)}")
     if not 1 <= value <= at_most:
-        raise ValidationError(field, f"must be between 1 and {at_most}, got {value}")
+        raise ValidationError(field, f"must be between 1 and {at_most}{units}, got {value}")
 
 
-def _check_digits(field: str, value: object, pattern: str, rule: str) -> None:
+def check_digits(field: str, value: object, count: str, rule: str) -> None:
+    """A string of ``count`` ASCII digits (a regex count: ``12``, ``1,20``), as ``rule`` says."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string of {rule}, got {_type_name(value)}")
-    if not _DIGITS[pattern].fullmatch(value):
+    if not re.fullmatch(rf"[0-9]{{{count}}}", value):
         raise ValidationError(field, f"must be {rule}")
 
 
 def check_client_code(value: object, field: str = "client_code") -> None:
     """이용기관코드: exactly 12 ASCII digits."""
-    _check_digits(field, value, "12", "exactly 12 digits (이용기관코드)")
+    check_digits(field, value, "12", "exactly 12 digits (이용기관코드)")
 
 
 def check_receipt_id(value: object, field: str = "receipt_id") -> None:
     """접수아이디: 1 to 20 ASCII digits, so it can never change a URL path."""
-    _check_digits(field, value, "1,20", "1 to 20 digits (접수아이디)")
+    check_digits(field, value, "1,20", "1 to 20 digits (접수아이디)")
 
 
 def check_phone(value: object, field: str = "receiver_hp") -> None:
     """A mobile number: 10 or 11 ASCII digits, no hyphens."""
-    _check_digits(field, value, "10,11", "10 or 11 digits without hyphens")
+    check_digits(field, value, "10,11", "10 or 11 digits without hyphens")
 
 
 def check_birthday(value: object, field: str = "receiver_birthday") -> None:
     """A real calendar date written ``YYYYMMDD``, from 1900 and not in the future."""
-    _check_digits(field, value, "8", "a date written YYYYMMDD")
+    check_digits(field, value, "8", "a date written YYYYMMDD")
     assert isinstance(value, str)
     born: dt.date | None = None
     with contextlib.suppress(ValueError):  # raised below, not chained to this one
@@ -127,10 +123,7 @@ def check_birthday(value: object, field: str = "receiver_birthday") -> None:
 
 def check_expires_in(value: object, field: str = "expires_in") -> None:
     """Seconds until the request expires: an int (not a bool) in 1..1000."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"must be an int of seconds, got {_type_name(value)}")
-    if not 1 <= value <= 1000:
-        raise ValidationError(field, f"must be between 1 and 1000 seconds, got {value}")
+    check_count(value, field, at_most=1000, unit="seconds")
 
 
 def check_bool(value: object, field: str) -> None:

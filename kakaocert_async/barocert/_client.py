@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -48,9 +48,6 @@ from ._models import (
     Status,
     Verification,
 )
-
-if TYPE_CHECKING:
-    pass  # only named in annotations: loaded by the backend that uses it
 
 API_URL = "https://static-barocert.linkhub.co.kr"
 """The Barocert API (production) on its fixed IPs: the official SDK's default host."""
@@ -147,7 +144,7 @@ class Client(ReceiptClient):
     """
 
     _dialect = Barocert
-    _kinds = KINDS
+    _kinds: ClassVar[tuple[KindEntry, ...]] = KINDS
 
     variables: ClassVar[Variables] = Variables(
         prefix="BAROCERT_", api_url=API_URL, auth_url=AUTH_URL, fallback=KakaoCert2Client.variables
@@ -216,8 +213,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        receipt: Receipt = await self._request(self._kind_of_request(request), client_code, request)
-        return receipt
+        return await self._request(self._kinds, client_code, request)
 
     @operation
     async def get_status(self, client_code: str, receipt: Receipt) -> Status:
@@ -277,9 +273,7 @@ class Client(ReceiptClient):
             ClientClosed: The client was closed before the verify was sent.
         """
         kind, receipt_id = _kind_of(receipt, None)
-        verification: Verification | MultiSignVerification
-        verification = await self._verify(kind, client_code, receipt_id)
-        return verification
+        return await self._verify(kind, client_code, receipt_id)
 
     # Identity verification (본인인증) ---------------------------------------------
 
@@ -311,7 +305,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(IDENTITY, client_code, request)
+        return await self._request((IDENTITY,), client_code, request)
 
     @operation
     async def get_identity_status(self, client_code: str, receipt_id: str) -> Status:
@@ -392,7 +386,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(SIGN, client_code, request)
+        return await self._request((SIGN,), client_code, request)
 
     @operation
     async def get_sign_status(self, client_code: str, receipt_id: str) -> Status:
@@ -469,7 +463,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(MULTI_SIGN, client_code, request)
+        return await self._request((MULTI_SIGN,), client_code, request)
 
     @operation
     async def get_multi_sign_status(self, client_code: str, receipt_id: str) -> Status:
@@ -545,7 +539,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(CMS, client_code, request)
+        return await self._request((CMS,), client_code, request)
 
     @operation
     async def get_cms_status(self, client_code: str, receipt_id: str) -> Status:
@@ -745,9 +739,7 @@ class Client(ReceiptClient):
     def _received(self, kind: AnyKind, receipt: Receipt) -> Receipt:
         return attrs.evolve(receipt, kind=Kind(kind.segment))
 
-    def _check_receipt_id(self, receipt_id: object) -> None:
-        bv.check_receipt_id(receipt_id)
-
+    _check_receipt_id = staticmethod(bv.check_receipt_id)
     _signed_verify = True
     _decode_verification = staticmethod(bw.decode_verification)
 
@@ -791,11 +783,12 @@ class Client(ReceiptClient):
         elapsed = server_now - state.complete_dt.timestamp()
         if elapsed <= VERIFY_WINDOW - _LATE_SLACK:
             return None
+        minutes, seconds = divmod(round(elapsed), 60)
         completed = state.complete_dt.strftime("%Y-%m-%d %H:%M:%S %Z")
         return VerifyTooLate(
             f"{refused.message} (verify comes too late: the service answers it only within"
             f" 10 minutes of the signature, and receipt {receipt_id} was completed at"
-            f" {completed}, {_minutes(elapsed)} ago; its signed data can no longer be"
+            f" {completed}, {minutes} min {seconds} s ago; its signed data can no longer be"
             " obtained: request a new signature)",
             code=refused.code,
             http_status=refused.http_status,
@@ -804,9 +797,8 @@ class Client(ReceiptClient):
         )
 
 
-def _minutes(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
+KindEntry = ReceiptKind[Any, Receipt, Status, Verification | MultiSignVerification]
+"""Any entry of ``_kinds.KINDS``, as the calls on a receipt of unknown kind see it."""
 
 
 class BoundClient(Bound, Client):
@@ -815,8 +807,9 @@ class BoundClient(Bound, Client):
     connections, token and lifetime."""
 
 
-def _kind_of(receipt: object, kind: object) -> tuple[ReceiptKind[Any, Receipt, Status, Any], str]:
-    """The kind and id of what ``await_completed`` was given, checked."""
+def _kind_of(receipt: object, kind: object) -> tuple[KindEntry, str]:
+    """The kind and id of what ``await_completed`` was given, checked (the id by the
+    call, with the other arguments)."""
     chosen = None if kind is None else _as_kind(kind)
     if isinstance(receipt, Receipt):
         own = receipt.kind
@@ -833,7 +826,6 @@ def _kind_of(receipt: object, kind: object) -> tuple[ReceiptKind[Any, Receipt, S
             "receipt",
             f"must be a Receipt or a receipt id (32 digits), got {type(receipt).__name__}",
         )
-    bv.check_receipt_id(receipt_id)
     if chosen is None:
         raise ValidationError(
             "kind", "is required with a receipt id: Kind.IDENTITY, SIGN, MULTI_SIGN or CMS"

@@ -17,17 +17,13 @@ import attrs
 
 from kakaocert_async import _validation as v
 from kakaocert_async._errors import ValidationError
-from kakaocert_async._models import WIRE, _length_only, wire
+from kakaocert_async._models import WIRE, _length_only, _masked, wire
 from kakaocert_async._secret import total_reprs_of_module
 
 from . import _validation as bv
 
 ENCRYPTED = "barocert.encrypted"
 """Field metadata key: the field travels AES-256-GCM encrypted."""
-
-
-def _masked(value: object) -> str:
-    return "None" if value is None else "'***'"
 
 
 def _secret(name: str, validator: v.Validator, **kwargs: Any) -> Any:

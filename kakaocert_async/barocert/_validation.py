@@ -8,7 +8,6 @@ Where the note gives no limit, a field is checked for type and emptiness only
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -19,19 +18,13 @@ from kakaocert_async._errors import ValidationError
 
 E = TypeVar("E", bound=enum.Enum)
 
-RECEIPT_ID_DIGITS = 32
 MAX_DOCUMENTS = 20
 """Multi-sign: at most this many documents per request."""
-
-_RECEIPT_ID = re.compile(rf"[0-9]{{{RECEIPT_ID_DIGITS}}}")
 
 
 def check_receipt_id(value: object, field: str = "receipt_id") -> None:
     """A Barocert receipt id: exactly 32 ASCII digits, so it can never change a URL path."""
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be a string of 32 digits, got {type(value).__name__}")
-    if not _RECEIPT_ID.fullmatch(value):
-        raise ValidationError(field, "must be exactly 32 digits (접수아이디)")
+    v.check_digits(field, value, "32", "exactly 32 digits (접수아이디)")
 
 
 def to_member(kind: type[E], value: object) -> object:
