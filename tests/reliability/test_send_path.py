@@ -335,6 +335,11 @@ async def test_a_polling_iterator_made_before_the_close_ends_with_client_closed(
             await watch.__anext__()
 
 
+@pytest.mark.xfail(
+    sys.version_info < (3, 11),
+    reason="Python 3.10 has no Task.cancelling(): a cancel that meets a close is ClientClosed",
+    strict=True,
+)
 async def test_the_callers_own_cancel_is_still_a_cancel_during_a_close() -> None:
     sandbox = Sandbox(sign_after=None)
     async with sandbox, sandbox.client() as setup:
