@@ -201,6 +201,7 @@ class ReceiptClient(ClientBase):
             "state",
             client_code,
             path,
+            label=label,
             policy=policy,
             deadline=deadline,
             progress=progress,

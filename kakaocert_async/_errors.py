@@ -448,7 +448,7 @@ total_repr(KakaocertError, APIError, RawAnswer)
 
 def raise_alone(error: KakaocertError, *, cause: BaseException | None = None) -> NoReturn:
     """Raise ``error`` (from ``cause``, if given) with no ``__context__``. On Python 3.10
-    the coroutines of a call that timed out (async-timeout) may still hold the timeout's
+    the coroutines of a call that timed out may still hold the deadline's
     ``CancelledError`` as the exception being handled: a plain ``raise`` would chain it,
     and its frames hold the request's headers (the session token) for any error tracker
     to record."""

@@ -25,13 +25,13 @@ import collections
 import contextlib
 import email.utils
 import random
-import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
 
 import attrs
 
+from ._deadline import Deadline
 from ._errors import (
     APIError,
     KakaocertError,
@@ -43,11 +43,6 @@ from ._errors import (
 from ._secret import Headers, Secret, reveal_body, total_repr
 from ._telemetry import Exchange, exchanged, failure_kind
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout_at
-else:  # pragma: no cover - Python 3.10
-    from async_timeout import timeout_at
 
 __all__ = ["MAX_BODY_BYTES", "Gate", "Reply", "RetryPolicy", "Sender", "set_testing"]
 
@@ -313,7 +308,7 @@ class Sender:
         # outside the handler and alone: their frames hold the request's header values.
         failure: TransportError | None = None
         try:
-            async with timeout_at(limit):
+            with Deadline(limit):
                 await self._gate.acquire()
                 queued = False
                 try:

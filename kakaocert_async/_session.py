@@ -203,8 +203,9 @@ class Session:
             operation,
             generation=dialect.generation,
             method=method,
-            url=url,
-            shown=self._api_url + label.partition(" ")[2],
+            api_url=self._api_url,
+            path=path,
+            label=label,
             client_code=client_code,
             traced=traced,
         ):

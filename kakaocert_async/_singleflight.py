@@ -15,12 +15,8 @@ import sys
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from ._deadline import Deadline
 from ._errors import ClientClosed, TransportError
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout_at
-else:  # pragma: no cover - Python 3.10
-    from async_timeout import timeout_at
 
 T = TypeVar("T")
 
@@ -65,7 +61,7 @@ class SingleFlight(Generic[T]):
             if deadline is None:
                 return await asyncio.shield(flight.task)
             try:
-                async with timeout_at(deadline):
+                with Deadline(deadline):
                     return await asyncio.shield(flight.task)
             except asyncio.TimeoutError:
                 raise TransportError(f"{waiting_for}: no answer before the deadline") from None

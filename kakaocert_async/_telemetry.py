@@ -221,14 +221,16 @@ _masked_path: contextvars.ContextVar[tuple[str, str] | None] = contextvars.Conte
 )
 """Within an operation whose path holds a value not to show: the path up to that value,
 and what is shown instead of the rest."""
-_masked_providers: list[object] = []
-"""The tracer providers given the masking processor (kept: an id could be reused)."""
+_tracers: dict[object, Tracer] = {}
+"""The SDK's tracer from each tracer provider, which was given the masking processor then."""
+_named_in_env = False
+"""Whether the environment names a tracer provider (``OTEL_PYTHON_TRACER_PROVIDER``)."""
 
 
 def _tracer() -> Tracer | None:
     """The SDK's tracer, or ``None`` when OpenTelemetry is absent or no tracer provider
     is set (then nothing is made at all)."""
-    global _trace
+    global _trace, _named_in_env
     if _trace is None:
         try:
             from opentelemetry import trace
@@ -236,23 +238,36 @@ def _tracer() -> Tracer | None:
             _trace = False
         else:
             _trace = trace
+            _named_in_env = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
     if _trace is False:
+        return None
+    # Until a provider is set, get_tracer_provider() looks for one named in os.environ
+    # on every call, which costs every operation more than the rest of this: its global
+    # tells first. (A private name, read only if present; tests/test_telemetry.py fails
+    # if it stops meaning "no provider set yet".)
+    if getattr(_trace, "_TRACER_PROVIDER", _trace) is None and not _named_in_env:
         return None
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider):
         return None
-    if provider not in _masked_providers and hasattr(provider, "add_span_processor"):
-        provider.add_span_processor(_masking())
-        _masked_providers.append(provider)
-    tracer: Tracer = provider.get_tracer("kakaocert_async", __version__)
+    tracer = _tracers.get(provider)
+    if tracer is None:
+        if hasattr(provider, "add_span_processor"):
+            provider.add_span_processor(_masking())
+        tracer = _tracers[provider] = provider.get_tracer("kakaocert_async", __version__)
     return tracer
 
 
+_operation_span: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
+    "kakaocert_async_operation_span", default=None
+)
+"""Within an operation that has a span: that span (what its exchanges and retries tell)."""
+
+
 def _current_span() -> Span | None:
-    if not _trace:
-        return None
-    span: Span = _trace.get_current_span()
-    return span if span.is_recording() else None
+    """The span of the operation under way, if it has one and records."""
+    span = _operation_span.get()
+    return span if span is not None and span.is_recording() else None
 
 
 def _failed(span: Span, error: BaseException) -> None:
@@ -260,10 +275,34 @@ def _failed(span: Span, error: BaseException) -> None:
     span.set_status(_trace.StatusCode.ERROR, str(error))
 
 
-@contextlib.contextmanager
 def operation(
     call: str,
     *,
+    generation: str,
+    method: str,
+    api_url: str,
+    path: str,
+    label: str,
+    client_code: str,
+    traced: Traced | None,
+) -> contextlib.AbstractContextManager[None]:
+    """A span for one operation (all its attempts) while it runs, current: a CLIENT
+    span named ``kakaocert_async {call}``. It goes to ``api_url`` + ``path``; ``label``
+    (``METHOD path``) shows the path with any value not to show masked."""
+    tracer = _tracer()
+    if tracer is None:
+        return _UNTRACED  # (every call passes here: nothing made when nothing is traced)
+    url, shown = api_url + path, api_url + label.partition(" ")[2]
+    return _operation(tracer, call, generation, method, url, shown, client_code, traced)
+
+
+_UNTRACED = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _operation(
+    tracer: Tracer,
+    call: str,
     generation: str,
     method: str,
     url: str,
@@ -271,13 +310,6 @@ def operation(
     client_code: str,
     traced: Traced | None,
 ) -> Iterator[None]:
-    """A span for one operation (all its attempts) while it runs, current: a CLIENT
-    span named ``kakaocert_async {call}``. ``url`` is where it goes and ``shown`` the
-    same with any value not to show masked (the call's label's path)."""
-    tracer = _tracer()
-    if tracer is None:
-        yield
-        return
     parts = urllib.parse.urlsplit(url)
     attributes: dict[str, Any] = {
         "http.request.method": method,
@@ -304,11 +336,14 @@ def operation(
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
+            current = _operation_span.set(span)
             try:
                 yield
             except BaseException as error:
                 _failed(span, error)
                 raise
+            finally:
+                _operation_span.reset(current)
     finally:
         if masking is not None:
             _masked_path.reset(masking)

@@ -187,27 +187,29 @@ async def _read_answer(
     status: int,
     headers: Mapping[str, str],
     encoding: str,
-    chunks: AsyncIterator[bytes],
+    read: Callable[[], Awaitable[bytes]],
     broken: type[Exception],
     sent: Headers,
     attempt: Attempt,
 ) -> Answer:
-    """The answer whose head came, with the body ``chunks`` yields, read up to
-    :data:`MAX_BODY_BYTES` (the same for both libraries): refused at once if its
-    ``Content-Length`` is over, else as soon as it passes it. ``broken`` is the
-    library's error for a connection lost meanwhile; ``sent`` the request's headers,
-    kept out of what is said of it."""
+    """The answer whose head came, with the body ``read`` gives chunk by chunk (``b""``
+    at its end), read up to :data:`MAX_BODY_BYTES` (the same for both libraries): refused
+    at once if its ``Content-Length`` is over, else as soon as it passes it. ``broken``
+    is the library's error for a connection lost meanwhile; ``sent`` the request's
+    headers, kept out of what is said of it."""
     attempt.reached(Progress.PARTLY_ANSWERED)
     length = (headers.get("Content-Length") or "").strip()
     # ASCII digits only: str.isdigit() also takes '²' and other digit-like signs.
     if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise TooLarge(status, int(length))
-    data = bytearray()
+    chunks: list[bytes] = []
+    size = 0
     failure: ExchangeFailed | None = None
     try:
-        async for chunk in chunks:
-            data += chunk
-            if len(data) > MAX_BODY_BYTES:
+        while chunk := await read():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
                 raise TooLarge(status, f"over {MAX_BODY_BYTES}")
     except broken as exc:
         failure = _failed(exc, sent, attempt.progress, broken)
@@ -215,7 +217,19 @@ async def _read_answer(
         # Raised outside the handler: the library's frames hold the headers.
         raise failure
     attempt.reached(Progress.ANSWERED)
-    return Answer(status, encoding, headers, bytes(data))
+    return Answer(status, encoding, headers, b"".join(chunks))
+
+
+def _next_chunk(chunks: AsyncIterator[bytes]) -> Callable[[], Awaitable[bytes]]:
+    """A reader of ``chunks``, for :func:`_read_answer`: the next chunk, ``b""`` at the end."""
+
+    async def read() -> bytes:
+        async for chunk in chunks:
+            if chunk:  # (an empty one is not the end)
+                return chunk
+        return b""
+
+    return read
 
 
 # Proxies -----------------------------------------------------------------------
@@ -385,7 +399,6 @@ class AiohttpBackend:
             auto_decompress=False,
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,
-            skip_auto_headers=("User-Agent",),
             request_class=_request_class(),
         )
         # One exchange, one sending: aiohttp would otherwise send a GET again when a
@@ -398,10 +411,12 @@ class AiohttpBackend:
         finally:
             await session.close()
 
-    def _proxy(self, url: yarl.URL) -> Proxy | None:
-        origin = f"{url.scheme}://{url.host}:{url.port}"
+    def _proxy(self, url: str, target: yarl.URL) -> Proxy | None:
+        if self._proxy_given is not None:
+            return self._proxy_given
+        origin = url[: url.find("/", url.find("//") + 2)]  # (the base URLs all have a path)
         if origin not in self._proxies:
-            self._proxies[origin] = self._proxy_given or proxy_from_environment(url)
+            self._proxies[origin] = proxy_from_environment(target)
         return self._proxies[origin]
 
     def _through_respx(self) -> HttpxBackend:
@@ -438,7 +453,7 @@ class AiohttpBackend:
         # encoded=True: the URL goes out byte for byte as built (an App to App
         # signature in the path included), neither parsed nor re-quoted.
         target = yarl.URL(url, encoded=True)
-        proxy = self._proxy(target)
+        proxy = self._proxy(url, target)
         credentials = None if proxy is None else proxy.authorization
         tunnel: Headers | None = None  # what the CONNECT of an https:// request carries
         if credentials is not None:
@@ -472,7 +487,7 @@ class AiohttpBackend:
                 response.status,
                 response.headers,
                 ",".join(response.headers.getall("Content-Encoding", ())).lower(),
-                response.content.iter_any(),
+                response.content.readany,
                 aiohttp.ClientError,
                 scrubbed,
                 attempt,
@@ -668,7 +683,7 @@ class HttpxBackend:
                 response.status_code,
                 response.headers,
                 encoding,
-                chunks,
+                _next_chunk(chunks),
                 httpx.HTTPError,
                 headers,
                 attempt,
@@ -710,6 +725,8 @@ def respx_is_active() -> bool:
     """Whether respx is mocking httpx right now (so that the default Client sends
     through httpx, where the mock sees it, rather than around it by aiohttp)."""
     mocks = sys.modules.get("respx.mocks")
+    if mocks is None:
+        return False
     registry = getattr(getattr(mocks, "Mocker", None), "registry", None)
     if not registry:
         return False

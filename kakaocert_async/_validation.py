@@ -84,32 +84,33 @@ def check_count(value: object, field: str, *, at_most: int, unit: str = "") -> N
         raise ValidationError(field, f"must be between 1 and {at_most}{units}, got {value}")
 
 
-def check_digits(field: str, value: object, count: str, rule: str) -> None:
-    """A string of ``count`` ASCII digits (a regex count: ``12``, ``1,20``), as ``rule`` says."""
+def check_digits(field: str, value: object, fewest: int, most: int, rule: str) -> None:
+    """A string of ``fewest`` to ``most`` ASCII digits, as ``rule`` says."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string of {rule}, got {_type_name(value)}")
-    if not re.fullmatch(rf"[0-9]{{{count}}}", value):
+    # (isascii first: isdigit alone also takes '²' and other digit-like signs.)
+    if not (value.isascii() and value.isdigit() and fewest <= len(value) <= most):
         raise ValidationError(field, f"must be {rule}")
 
 
 def check_client_code(value: object, field: str = "client_code") -> None:
     """이용기관코드: exactly 12 ASCII digits."""
-    check_digits(field, value, "12", "exactly 12 digits (이용기관코드)")
+    check_digits(field, value, 12, 12, "exactly 12 digits (이용기관코드)")
 
 
 def check_receipt_id(value: object, field: str = "receipt_id") -> None:
     """접수아이디: 1 to 20 ASCII digits, so it can never change a URL path."""
-    check_digits(field, value, "1,20", "1 to 20 digits (접수아이디)")
+    check_digits(field, value, 1, 20, "1 to 20 digits (접수아이디)")
 
 
 def check_phone(value: object, field: str = "receiver_hp") -> None:
     """A mobile number: 10 or 11 ASCII digits, no hyphens."""
-    check_digits(field, value, "10,11", "10 or 11 digits without hyphens")
+    check_digits(field, value, 10, 11, "10 or 11 digits without hyphens")
 
 
 def check_birthday(value: object, field: str = "receiver_birthday") -> None:
     """A real calendar date written ``YYYYMMDD``, from 1900 and not in the future."""
-    check_digits(field, value, "8", "a date written YYYYMMDD")
+    check_digits(field, value, 8, 8, "a date written YYYYMMDD")
     assert isinstance(value, str)
     born: dt.date | None = None
     with contextlib.suppress(ValueError):  # raised below, not chained to this one

@@ -101,12 +101,12 @@ def _typed(
     expected = f"{name} or null" if or_null else name
 
     def structure(value: object, _: object) -> Any:
+        # bool is an int subclass; an int field must not take true/false: type() is.
+        if type(value) is kind:
+            return value if then is None else then(value)
         if or_null and value is None:
             return None
-        # bool is an int subclass; an int field must not take true/false.
-        if type(value) is not kind:
-            raise WireError(f"expected {expected}, got {type(value).__name__}")
-        return value if then is None else then(value)
+        raise WireError(f"expected {expected}, got {type(value).__name__}")
 
     return structure
 
@@ -177,11 +177,14 @@ def _token(value: str) -> Secret[str]:
     return Secret(value)
 
 
+_STATES = {int(state): state for state in SignState}
+
+
 def _state(value: int) -> SignState:
-    try:
-        return SignState(value)
-    except ValueError:
-        raise WireError(f"expected state 0, 1 or 2, got {value}") from None
+    state = _STATES.get(value)  # (not SignState(value): an enum's call is slow, and polled)
+    if state is None:
+        raise WireError(f"expected state 0, 1 or 2, got {value}")
+    return state
 
 
 def _structure_strings(value: object, _: object) -> tuple[str, ...]:
@@ -330,9 +333,11 @@ def encode_request(request: RequestBase[Any], *, app_to_app: bool | None) -> byt
 
 
 def loads(body: bytes) -> Any:
-    """Parse a JSON body; :class:`WireError` if it is not JSON."""
+    """Parse a JSON body (UTF-8, as JSON between systems is: RFC 8259, 8.1);
+    :class:`WireError` if it is not JSON."""
     try:
-        return json.loads(body)
+        # Decoded here: json.loads(bytes) would first guess among UTF-8, -16 and -32.
+        return json.loads(body.decode())
     except (ValueError, RecursionError) as exc:
         # UnicodeDecodeError and JSONDecodeError are both ValueErrors.
         raise WireError(f"the body is not JSON ({type(exc).__name__})") from None

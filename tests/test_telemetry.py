@@ -397,13 +397,44 @@ def test_no_tracer_provider_no_span() -> None:
         import opentelemetry.trace
         from kakaocert_async import _telemetry
         assert _telemetry._tracer() is None
-        with _telemetry.operation("state", generation="2.x", method="GET", url="http://h/x",
-                                  shown="http://h/x", client_code="1", traced=None):
+        with _telemetry.operation("state", generation="2.x", method="GET", api_url="http://h",
+                                  path="/x", label="GET /x", client_code="1", traced=None):
             pass
         print("ok")
         """
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_provider_set_later_or_named_in_the_environment_is_found() -> None:
+    """Before looking in the environment, _tracer() reads OpenTelemetry's private
+    ``_TRACER_PROVIDER`` (None until a provider is set): this pins what it relies on."""
+    later = run(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from kakaocert_async import _telemetry
+        assert trace._TRACER_PROVIDER is None
+        assert _telemetry._tracer() is None
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+        assert trace._TRACER_PROVIDER is provider
+        assert _telemetry._tracer() is _telemetry._tracer() is not None
+        print("ok")
+        """
+    )
+    assert later.stdout.strip() == "ok", later.stderr
+    named = run(
+        """
+        from opentelemetry import trace
+        from kakaocert_async import _telemetry
+        assert trace._TRACER_PROVIDER is None
+        assert _telemetry._tracer() is not None
+        print(type(trace.get_tracer_provider()).__name__)
+        """,
+        OTEL_PYTHON_TRACER_PROVIDER="sdk_tracer_provider",
+    )
+    assert named.stdout.strip() == "TracerProvider", named.stderr
 
 
 def test_works_without_opentelemetry() -> None:

@@ -24,7 +24,7 @@ MAX_DOCUMENTS = 20
 
 def check_receipt_id(value: object, field: str = "receipt_id") -> None:
     """A Barocert receipt id: exactly 32 ASCII digits, so it can never change a URL path."""
-    v.check_digits(field, value, "32", "exactly 32 digits (접수아이디)")
+    v.check_digits(field, value, 32, 32, "exactly 32 digits (접수아이디)")
 
 
 def to_member(kind: type[E], value: object) -> object:
