@@ -330,6 +330,22 @@ def new_test() -> None:
         _version += 1
 
 
+def per_example(test: Callable[..., Any]) -> Callable[..., Any]:
+    """A hypothesis test whose every example is a test of its own for the guard (its
+    ``inner_test``, wrapped): the errors of one example are checked against its secrets."""
+
+    def example(*args: Any, **kwargs: Any) -> Any:
+        check(take_made())  # what came before, against what it knew
+        new_test()
+        try:
+            return test(*args, **kwargs)
+        finally:
+            check(take_made())
+
+    example._per_example = True  # type: ignore[attr-defined]
+    return functools.wraps(test)(example)
+
+
 # pytest.raises, checked on the way out ---------------------------------------------------------
 
 

@@ -43,6 +43,11 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     module = getattr(item, "module", None)
     if module is not None:
         _leaks.add_module_keys(module)
+    hypothesis = getattr(getattr(item, "obj", None), "hypothesis", None)
+    if hypothesis is not None and not hasattr(hypothesis.inner_test, "_per_example"):
+        # Each example is a test of its own for the guard: one example's token (drawn,
+        # say, as "Authorization") is no secret of the next one's, whose headers show it.
+        hypothesis.inner_test = _leaks.per_example(hypothesis.inner_test)
     try:
         return (yield)
     finally:
