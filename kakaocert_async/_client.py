@@ -201,7 +201,6 @@ class ReceiptClient(ClientBase):
             "state",
             client_code,
             path,
-            label=label,
             policy=policy,
             deadline=deadline,
             progress=progress,

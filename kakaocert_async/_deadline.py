@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import weakref
-from types import TracebackType
 
 
 class Deadline:
@@ -37,8 +36,7 @@ class Deadline:
 
     def __init__(self, when: float) -> None:
         task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("a Deadline is for a block of a task")
+        assert task is not None, "a Deadline is for a block of a task"
         self._task = task
         self._cancelling = 0
         if sys.version_info >= (3, 11):
@@ -46,21 +44,15 @@ class Deadline:
         self.when = when
         self.expired = False
         """Whether the deadline passed (and cancelled the task)."""
-        self._watch = _watch(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        self._watch = _WATCHES.get(loop) or _WATCHES.setdefault(loop, _Watch())
         self._watch.add(self)
-
-    def expire(self) -> None:
-        self.expired = True
-        self._task.cancel()
 
     def __enter__(self) -> Deadline:
         return self
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
+        self, kind: type[BaseException] | None, exc: BaseException | None, _: object
     ) -> None:
         self._watch.deadlines.pop(self, None)
         if not self.expired:
@@ -69,7 +61,7 @@ class Deadline:
         others = False  # (Python 3.10 cannot tell)
         if sys.version_info >= (3, 11):
             others = self._task.uncancel() > self._cancelling
-        if exc_type is asyncio.CancelledError and not others:
+        if kind is asyncio.CancelledError and not others:
             raise asyncio.TimeoutError from exc
 
 
@@ -85,9 +77,9 @@ class _Watch:
 
     def add(self, deadline: Deadline) -> None:
         self.deadlines[deadline] = None
-        timer = None if self._timer is None else self._timer()
+        timer = self._timer() if self._timer else None
         if timer is None or deadline.when < timer.when():
-            if timer is not None:
+            if timer:
                 timer.cancel()
             self._arm(deadline.when)
 
@@ -101,16 +93,10 @@ class _Watch:
         now = max(when, asyncio.get_running_loop().time())
         for deadline in [d for d in self.deadlines if d.when <= now]:
             del self.deadlines[deadline]
-            deadline.expire()
+            deadline.expired = True
+            deadline._task.cancel()
         if self.deadlines:
             self._arm(min(deadline.when for deadline in self.deadlines))
 
 
 _WATCHES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watch] = weakref.WeakKeyDictionary()
-
-
-def _watch(loop: asyncio.AbstractEventLoop) -> _Watch:
-    watch = _WATCHES.get(loop)
-    if watch is None:
-        watch = _WATCHES[loop] = _Watch()
-    return watch

@@ -10,8 +10,6 @@ description, so a new kind is an entry here (KakaoCert 2.x) or in
 
 from __future__ import annotations
 
-import functools
-import string
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
@@ -162,13 +160,9 @@ total_repr(ReceiptKind)  # public in kakaocert_async.arq: a half-built one's rep
 
 def _filled(path: str, **values: str) -> str:
     """``path`` with the values it names, each by the rule of every path value."""
-    return path.format_map({name: _path_value(values[name], name) for name in _named(path)})
-
-
-@functools.cache
-def _named(path: str) -> tuple[str, ...]:
-    """The names of the values ``path`` holds (``{receipt_id}``, ...)."""
-    return tuple(name for _, name, _, _ in string.Formatter().parse(path) if name)
+    return path.format_map(
+        {name: _path_value(value, name) for name, value in values.items() if f"{{{name}}}" in path}
+    )
 
 
 def _path_value(value: str, name: str) -> str:

@@ -250,12 +250,11 @@ def _tracer() -> Tracer | None:
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider):
         return None
-    tracer = _tracers.get(provider)
-    if tracer is None:
+    if provider not in _tracers:  # (given the masking processor once)
         if hasattr(provider, "add_span_processor"):
             provider.add_span_processor(_masking())
-        tracer = _tracers[provider] = provider.get_tracer("kakaocert_async", __version__)
-    return tracer
+        _tracers[provider] = provider.get_tracer("kakaocert_async", __version__)
+    return _tracers[provider]
 
 
 _operation_span: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
@@ -293,23 +292,6 @@ def operation(
     if tracer is None:
         return _UNTRACED  # (every call passes here: nothing made when nothing is traced)
     url, shown = api_url + path, api_url + label.partition(" ")[2]
-    return _operation(tracer, call, generation, method, url, shown, client_code, traced)
-
-
-_UNTRACED = contextlib.nullcontext()
-
-
-@contextlib.contextmanager
-def _operation(
-    tracer: Tracer,
-    call: str,
-    generation: str,
-    method: str,
-    url: str,
-    shown: str,
-    client_code: str,
-    traced: Traced | None,
-) -> Iterator[None]:
     parts = urllib.parse.urlsplit(url)
     attributes: dict[str, Any] = {
         "http.request.method": method,
@@ -323,6 +305,16 @@ def _operation(
         attributes.update({"kakaocert.kind": traced.kind, "url.template": traced.template})
         if traced.receipt_id is not None:
             attributes["kakaocert.receipt_id"] = traced.receipt_id
+    return _spanned(tracer, f"kakaocert_async {call}", attributes, url, shown)
+
+
+_UNTRACED = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _spanned(
+    tracer: Tracer, name: str, attributes: dict[str, Any], url: str, shown: str
+) -> Iterator[None]:
     masking = None
     if shown != url:
         common = os.path.commonprefix([url, shown])  # noqa: RUF071 -- by characters, meant
@@ -330,7 +322,7 @@ def _operation(
         masking = _masked_path.set((urllib.parse.urlsplit(common).path, shown[len(common) :]))
     try:
         with tracer.start_as_current_span(
-            f"kakaocert_async {call}",
+            name,
             kind=_trace.SpanKind.CLIENT,
             attributes=attributes,
             record_exception=False,

@@ -32,7 +32,7 @@ import logging
 import re
 import ssl
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import Progress
@@ -202,14 +202,12 @@ async def _read_answer(
     # ASCII digits only: str.isdigit() also takes '²' and other digit-like signs.
     if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise TooLarge(status, int(length))
-    chunks: list[bytes] = []
-    size = 0
+    data = bytearray()
     failure: ExchangeFailed | None = None
     try:
         while chunk := await read():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
+            data += chunk
+            if len(data) > MAX_BODY_BYTES:
                 raise TooLarge(status, f"over {MAX_BODY_BYTES}")
     except broken as exc:
         failure = _failed(exc, sent, attempt.progress, broken)
@@ -217,19 +215,7 @@ async def _read_answer(
         # Raised outside the handler: the library's frames hold the headers.
         raise failure
     attempt.reached(Progress.ANSWERED)
-    return Answer(status, encoding, headers, b"".join(chunks))
-
-
-def _next_chunk(chunks: AsyncIterator[bytes]) -> Callable[[], Awaitable[bytes]]:
-    """A reader of ``chunks``, for :func:`_read_answer`: the next chunk, ``b""`` at the end."""
-
-    async def read() -> bytes:
-        async for chunk in chunks:
-            if chunk:  # (an empty one is not the end)
-                return chunk
-        return b""
-
-    return read
+    return Answer(status, encoding, headers, bytes(data))
 
 
 # Proxies -----------------------------------------------------------------------
@@ -412,11 +398,9 @@ class AiohttpBackend:
             await session.close()
 
     def _proxy(self, url: str, target: yarl.URL) -> Proxy | None:
-        if self._proxy_given is not None:
-            return self._proxy_given
         origin = url[: url.find("/", url.find("//") + 2)]  # (the base URLs all have a path)
         if origin not in self._proxies:
-            self._proxies[origin] = proxy_from_environment(target)
+            self._proxies[origin] = self._proxy_given or proxy_from_environment(target)
         return self._proxies[origin]
 
     def _through_respx(self) -> HttpxBackend:
@@ -683,7 +667,7 @@ class HttpxBackend:
                 response.status_code,
                 response.headers,
                 encoding,
-                _next_chunk(chunks),
+                functools.partial(anext, chunks, b""),  # (httpx yields no empty chunk)
                 httpx.HTTPError,
                 headers,
                 attempt,
@@ -725,8 +709,6 @@ def respx_is_active() -> bool:
     """Whether respx is mocking httpx right now (so that the default Client sends
     through httpx, where the mock sees it, rather than around it by aiohttp)."""
     mocks = sys.modules.get("respx.mocks")
-    if mocks is None:
-        return False
     registry = getattr(getattr(mocks, "Mocker", None), "registry", None)
     if not registry:
         return False
