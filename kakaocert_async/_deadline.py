@@ -46,9 +46,9 @@ class Deadline:
         """Whether the deadline passed (and cancelled the task)."""
         loop = asyncio.get_running_loop()
         self._watch = _WATCHES.get(loop) or _WATCHES.setdefault(loop, _Watch())
-        self._watch.add(self)
 
     def __enter__(self) -> Deadline:
+        self._watch.add(self)  # (from here on, not when made)
         return self
 
     def __exit__(
