@@ -170,12 +170,18 @@ _ERROR_KINDS: tuple[tuple[type[KakaocertError], str], ...] = (
 )
 
 
+_ARGUMENTS = {"receipt_id", "tx_id", "signature", "interval", "timeout"}
+"""The commands' arguments besides a request's fields."""
+
+
 def describe_error(exc: KakaocertError) -> str:
     """The one-line message for one of the SDK's errors: what kind, and its own words."""
     if isinstance(exc, ValidationError):
-        # A lower-case field is a request's or a call's argument, which a flag gave; the
-        # environment's are named as its variables (KAKAOCERT_SECRET_KEY).
-        flag = f" ({flag_of(exc.field)})" if exc.field.islower() else ""
+        # What a flag gave: a request's field or a command's argument (not a field of a
+        # request's part, a document's title, say, nor an environment variable).
+        kinds = (*_kinds.KINDS, *barocert_kinds.KINDS)
+        flagged = {a.name for kind in kinds for a in attrs.fields(kind.request)} | _ARGUMENTS
+        flag = f" ({flag_of(exc.field)})" if exc.field in flagged else ""
         return exc.message + flag
     kind = next(words for cls, words in _ERROR_KINDS if isinstance(exc, cls))
     detail = exc.message if exc.code == CLIENT_ERROR_CODE else str(exc)

@@ -181,10 +181,9 @@ _STATES = {int(state): state for state in SignState}
 
 
 def _state(value: int) -> SignState:
-    state = _STATES.get(value)  # (not SignState(value): an enum's call is slow, and polled)
-    if state is None:
+    if value not in _STATES:  # (not SignState(value): an enum's call is slow, and polled)
         raise WireError(f"expected state 0, 1 or 2, got {value}")
-    return state
+    return _STATES[value]
 
 
 def _structure_strings(value: object, _: object) -> tuple[str, ...]:

@@ -787,3 +787,21 @@ def test_each_family_takes_only_its_own_flags(
         main(argv)
     assert exited.value.code == EXIT_ERROR
     assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("field", "shown"),
+    [
+        ("receiver_hp", "bad (--phone)"),
+        ("receipt_id", "bad (ID)"),
+        ("title", "bad"),  # a document's, given by --document TITLE TEXT: no flag of its own
+        ("documents[0]", "bad"),
+        ("KAKAOCERT_SECRET_KEY", "bad"),
+    ],
+)
+def test_an_argument_error_names_the_flag_that_gave_it_and_only_that(
+    field: str, shown: str
+) -> None:
+    from kakaocert_async import ValidationError
+
+    assert _cli.describe_error(ValidationError(field, "bad")) == f"{field}: {shown}"

@@ -585,6 +585,13 @@ async def test_the_default_lease_fits_the_default_client() -> None:
     await sandbox.aclose()
 
 
+async def test_an_explicit_zero_lease_is_refused_not_replaced_by_the_default() -> None:
+    sandbox = Sandbox()
+    with pytest.raises(ValidationError, match="verify_lease: must be a finite number of sec"):
+        ReceiptQueue(client=sandbox.client, store=MemoryStore(), verify_lease=0)
+    await sandbox.aclose()
+
+
 async def test_the_worker_settings_hold_the_job_and_one_client_per_process(
     redis_settings: RedisSettings,
 ) -> None:
