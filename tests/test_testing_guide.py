@@ -109,7 +109,8 @@ def test_the_guides_snippets_pass_in_a_new_project(tmp_path: Path, guide: Path) 
     )
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: S603
-    python = str(venv / ("Scripts" if os.name == "nt" else "bin") / "python")
+    scripts = venv / ("Scripts" if os.name == "nt" else "bin")
+    python, pytest_command = str(scripts / "python"), str(scripts / "pytest")
     for command in guide_installs(text):
         assert command[:2] == ["pip", "install"], command
         arguments = [from_this_checkout(argument) for argument in command[2:]]
@@ -124,8 +125,8 @@ def test_the_guides_snippets_pass_in_a_new_project(tmp_path: Path, guide: Path) 
         assert installed.returncode == 0, installed.stdout + installed.stderr
 
     def pytest_in_project(*options: str) -> str:
-        ran = subprocess.run(  # noqa: S603 -- the project's own pytest
-            [python, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", "-rA", *options],
+        ran = subprocess.run(  # noqa: S603 -- the project's own pytest, as a user types it
+            [pytest_command, "-p", "no:cacheprovider", "-W", "error", "-rA", *options],
             cwd=project,
             env=env,
             capture_output=True,
