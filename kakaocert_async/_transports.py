@@ -667,7 +667,7 @@ class HttpxBackend:
                 response.status_code,
                 response.headers,
                 encoding,
-                functools.partial(anext, chunks, b""),  # (httpx yields no empty chunk)
+                functools.partial(anext, (c async for c in chunks if c), b""),  # b"": the end
                 httpx.HTTPError,
                 headers,
                 attempt,
