@@ -334,7 +334,7 @@ class ClientBase:
             try:
                 return await asyncio.shield(exchange)
             except asyncio.CancelledError:
-                if not exchange.done() and call.progress is Progress.NOT_SENT:
+                if not exchange.done() and call.abandon():
                     # Nothing left: nothing to keep. (Stopped before this returns, so
                     # that nothing is left running.)
                     exchange.cancel()

@@ -157,6 +157,13 @@ class Tracked:
         self._attempt = Attempt()
         return self._attempt
 
+    def abandon(self) -> bool:
+        """Give this call's exchange up if nothing of it was sent: whether so. Decided
+        and marked in one step, since a task of the backend's own (httpx's) may write
+        the request before the exchange's cancellation reaches it."""
+        attempt = self._attempt
+        return self._furthest is Progress.NOT_SENT and (attempt is None or attempt.abandon())
+
     @property
     def progress(self) -> Progress:
         """The furthest any attempt of this call got, the one under way included."""

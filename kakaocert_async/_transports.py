@@ -65,6 +65,12 @@ class Attempt:
         if progress > self.progress:
             self.progress = progress
 
+    def abandon(self) -> bool:
+        """Give the exchange up, its caller gone: whether nothing was written yet (then
+        nothing may be: a backend checks before its first byte, whatever task writes it)."""
+        self.abandoned = self.progress is Progress.NOT_SENT
+        return self.abandoned
+
 
 class Answer:
     """An HTTP answer: ``encoding`` is the ``Content-Encoding`` list, lower case and
@@ -606,11 +612,11 @@ class HttpxBackend:
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            if not task.done():
-                # Nothing written yet: it stops before the first byte, once it has a
-                # connection (cancelling it in httpcore's pool could leak one).
-                attempt.abandoned = attempt.progress is Progress.NOT_SENT
-                log.debug("an exchange of a cancelled call goes on in the background")
+            # (Cancelling it in httpcore's pool could leak a connection.) With nothing
+            # written yet, it stops before its first byte; else it goes on writing what it
+            # began, so the request counts as sent: never repeated, never said not sent.
+            if not task.done() and not attempt.abandon():
+                attempt.reached(Progress.SENT)
             raise
 
     def _finished(self, task: asyncio.Task[Answer]) -> None:
@@ -667,7 +673,7 @@ class HttpxBackend:
                 response.status_code,
                 response.headers,
                 encoding,
-                functools.partial(anext, (c async for c in chunks if c), b""),  # b"": the end
+                functools.partial(anext, chunks, b""),  # b"": the end
                 httpx.HTTPError,
                 headers,
                 attempt,

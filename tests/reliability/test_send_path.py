@@ -24,6 +24,7 @@ import sys
 import textwrap
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -36,6 +37,7 @@ from kakaocert_async import (
     ClientClosed,
     ESignReceipt,
     KakaocertError,
+    Progress,
     RequestNotSent,
     ServiceUnreachable,
     SignState,
@@ -275,6 +277,105 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
             assert status.state is SignState.SIGNED
         if backend == "httpx client":
             await options["http_client"].aclose()  # type: ignore[attr-defined]
+
+
+class _Interposed(httpx.AsyncHTTPTransport):
+    """httpx's own pooled transport, which runs ``action`` once, when the next POST
+    reaches httpcore's trace event ``event``: a moment the random cancels above land
+    on only now and then, made certain."""
+
+    at: tuple[str, Callable[[], Awaitable[None]]] | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.at is not None and request.method == "POST":
+            (event, action), self.at = self.at, None
+            ours = request.extensions["trace"]
+
+            async def trace(name: str, info: dict[str, object]) -> None:
+                if name.endswith(event):
+                    await action()
+                await ours(name, info)
+
+            request.extensions["trace"] = trace
+        return await super().handle_async_request(request)
+
+
+def _through(transport: _Interposed, how: str) -> dict[str, object]:
+    if how == "httpx transport":
+        return {"transport": transport}
+    return {"http_client": httpx.AsyncClient(transport=transport)}
+
+
+async def _close(options: dict[str, object]) -> None:
+    client = options.get("http_client")
+    if isinstance(client, httpx.AsyncClient):  # (given, so not the SDK's to close)
+        await client.aclose()
+
+
+@pytest.mark.parametrize("how", ["httpx transport", "httpx client"])
+async def test_a_request_whose_caller_is_cancelled_as_httpx_is_about_to_write_it_is_not_sent(
+    how: str,
+) -> None:
+    # httpx writes in a task of its own: ready to run between the caller's cancel and
+    # its exchange's, it used to send a request that the caller had judged unsent,
+    # and its receipt went to no one.
+    sandbox = Sandbox(sign_after=None)
+    transport = _Interposed()
+    unclaimed: list[UnclaimedAnswer] = []
+    with sandbox.serve_in_thread() as url:
+        options = _through(transport, how)
+        async with served_client(sandbox, url, on_unclaimed=unclaimed.append, **options) as client:
+            await client.request_esign(sandbox.client_code, make_request())  # a pooled connection
+            made = len(sandbox.service)
+            request = make_request()
+            caller = asyncio.ensure_future(client.request_esign(sandbox.client_code, request))
+
+            async def cancel_the_caller() -> None:
+                caller.cancel()
+                await asyncio.sleep(0)  # httpx goes on right behind the caller's cancel
+
+            transport.at = ("send_request_headers.started", cancel_the_caller)
+            with pytest.raises(asyncio.CancelledError):
+                await caller
+            for _ in range(200):
+                if client._backend.running == 0:  # type: ignore[attr-defined]
+                    break
+                await asyncio.sleep(0.01)
+            assert client._backend.running == 0  # type: ignore[attr-defined]
+            assert len(sandbox.service) == made  # never sent...
+            assert unclaimed == []  # ...so nothing to hand over
+            await client.request_esign(sandbox.client_code, make_request())  # the pool is sound
+            assert len(sandbox.service) == made + 1
+        await _close(options)
+
+
+@pytest.mark.parametrize("how", ["httpx transport", "httpx client"])
+async def test_a_request_timed_out_between_its_head_and_body_counts_as_sent_and_never_goes_twice(
+    how: str,
+) -> None:
+    # httpx goes on writing in the background what it began: the half-written request
+    # used to be judged not sent whole, so it was sent again, and then twice.
+    sandbox = Sandbox(sign_after=None)
+    transport = _Interposed()
+    released = asyncio.Event()
+    with sandbox.serve_in_thread() as url:
+        options = _through(transport, how)
+        async with served_client(sandbox, url, timeout=0.2, **options) as client:
+            await client.request_esign(sandbox.client_code, make_request())
+            made = len(sandbox.service)
+            transport.at = ("send_request_body.started", released.wait)
+            with pytest.raises(TransportError) as caught:
+                await client.request_esign(sandbox.client_code, make_request())
+            released.set()
+            for _ in range(200):
+                if client._backend.running == 0:  # type: ignore[attr-defined]
+                    break
+                await asyncio.sleep(0.01)
+            assert type(caught.value) is TransportError  # not RequestNotSent
+            assert caught.value.progress is Progress.SENT
+            assert "timed out: no answer within 0.2 s" in str(caught.value)
+            assert len(sandbox.service) == made + 1  # once: the first attempt's, finished
+        await _close(options)
 
 
 # Closing ----------------------------------------------------------------------------------
