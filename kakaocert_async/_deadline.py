@@ -35,7 +35,8 @@ class Deadline:
     __slots__ = ("_cancelling", "_task", "_watch", "expired", "when")
 
     def __init__(self, when: float) -> None:
-        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()  # (each look-up asks the system for the pid)
+        task = asyncio.current_task(loop)
         assert task is not None, "a Deadline is for a block of a task"
         self._task = task
         self._cancelling = 0
@@ -44,7 +45,6 @@ class Deadline:
         self.when = when
         self.expired = False
         """Whether the deadline passed (and cancelled the task)."""
-        loop = asyncio.get_running_loop()
         self._watch = _WATCHES.get(loop) or _WATCHES.setdefault(loop, _Watch())
 
     def __enter__(self) -> Deadline:

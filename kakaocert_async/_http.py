@@ -241,7 +241,7 @@ class Gate:
 # Sending ------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.define
 class Reply:
     """What came back: ``body`` with its content encodings undone, and ``retry_after``
     the ``Retry-After`` of an answer other than a 200, as seconds (``None`` if absent or

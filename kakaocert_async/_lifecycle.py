@@ -75,8 +75,7 @@ class Calls:
 
     def track(self) -> Tracked:
         """``with calls.track() as call:`` around one step of a call."""
-        self.check()
-        task = asyncio.current_task()
+        task = asyncio.current_task(self.check())  # (given its loop: no second look-up)
         assert task is not None
         self._active[task] = self._active.get(task, 0) + 1
         return Tracked(self, task)

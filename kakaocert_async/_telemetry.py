@@ -107,7 +107,7 @@ def log_from_env(environ: Mapping[str, str] = os.environ) -> None:
         show_logs(level)
 
 
-@attrs.frozen
+@attrs.define
 class Exchange:
     """Which call an exchange on the wire belongs to: ``label`` names it (never a
     secret), ``call`` is the operation (``request``, ``state``, ``verify``, ``token``,
@@ -341,7 +341,7 @@ def _spanned(
             _masked_path.reset(masking)
 
 
-@attrs.frozen
+@attrs.define
 class Traced:
     """What a client tells of an operation, for its span: the kind of receipt, the
     path's template (``url.template``), the receipt id (never personal data)."""
