@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import AsyncGenerator, Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from . import _kinds, _polling, _telemetry, _validation, _wire
 from ._bound import Bound, operation
@@ -131,8 +131,7 @@ class ReceiptClient(ClientBase):
                 "request", client_code, path, body, policy=ONE_SHOT, progress=call, traced=traced
             )
             decoded = _wire.decode(answer, kind.receipt, label=label)
-            receipt: R = self._received(kind, decoded)
-            return receipt
+            return cast(R, self._received(kind, decoded))
 
         return await self._once(send, label=label)
 
@@ -262,8 +261,7 @@ class ReceiptClient(ClientBase):
                 unknown = lost(error)
             else:
                 try:
-                    result: T = self._decode_verification(answer, cls, about=about, label=label)
-                    return result
+                    return cast(T, self._decode_verification(answer, cls, about=about, label=label))
                 except MalformedResponse as unreadable:
                     # The answer is kept: the signed data may be in it.
                     unknown = lost(unreadable, answer)
@@ -449,8 +447,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        receipt: ReceiptT = await self._request(self._kinds, client_code, request, app_to_app)
-        return receipt
+        return cast(ReceiptT, await self._request(self._kinds, client_code, request, app_to_app))
 
     @operation
     async def get_state(self, client_code: str, receipt: ReceiptBase[StatusT, Any]) -> StatusT:
@@ -473,8 +470,7 @@ class Client(ReceiptClient):
             ClientClosed: The client was closed before or during the call.
         """
         kind, receipt_id = _kind_of(receipt)
-        state: StatusT = await self._get_state(kind, client_code, receipt_id)
-        return state
+        return cast(StatusT, await self._get_state(kind, client_code, receipt_id))
 
     @operation
     async def verify(
@@ -514,8 +510,7 @@ class Client(ReceiptClient):
             ClientClosed: The client was closed before the verify was sent.
         """
         kind, receipt_id = _kind_of(receipt)
-        verification: VerificationT = await self._verify(kind, client_code, receipt_id, signature)
-        return verification
+        return cast(VerificationT, await self._verify(kind, client_code, receipt_id, signature))
 
     @operation
     async def await_signed(
