@@ -40,8 +40,18 @@ BENCHMARKS: dict[str, tuple[Callable[..., Any], Sizes, Sizes]] = {
     # name: (run, full sizes, smoke sizes); run returns figures, or a coroutine of them.
     "side_by_side": (
         side_by_side.run,
-        {"rounds": 3, "sequential": 1.0, "concurrent": [(100, "1.5s"), (1000, "2")], "pairs": 7},
-        {"rounds": 1, "sequential": 0.1, "concurrent": [(10, "0.1s"), (50, "1")], "pairs": 1},
+        {
+            "rounds": 3,
+            "sequential": 1.0,
+            "concurrent": [(100, "1.5s"), (1000, "2")],
+            "back_to_back": 7,
+        },
+        {
+            "rounds": 1,
+            "sequential": 0.1,
+            "concurrent": [(10, "0.1s"), (50, "1")],
+            "back_to_back": 1,
+        },
     ),
     "served_sandbox": (
         served_sandbox.run,
