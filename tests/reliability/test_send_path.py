@@ -280,15 +280,15 @@ async def test_a_thousand_calls_cancelled_at_random_points_leave_nothing_behind(
 
 
 class _Interposed(httpx.AsyncHTTPTransport):
-    """httpx's own pooled transport, which runs ``action`` once, when the next POST
-    reaches httpcore's trace event ``event``: a moment the random cancels above land
-    on only now and then, made certain."""
+    """httpx's own pooled transport, which runs ``action`` once, when the next request
+    whose path holds ``part`` reaches httpcore's trace event ``event``: a moment the
+    random cancels above land on only now and then, made certain."""
 
-    at: tuple[str, Callable[[], Awaitable[None]]] | None = None
+    at: tuple[str, str, Callable[[], Awaitable[None]]] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.at is not None and request.method == "POST":
-            (event, action), self.at = self.at, None
+        if self.at is not None and self.at[0] in request.url.path:
+            (_, event, action), self.at = self.at, None
             ours = request.extensions["trace"]
 
             async def trace(name: str, info: dict[str, object]) -> None:
@@ -313,28 +313,34 @@ async def _close(options: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize("how", ["httpx transport", "httpx client"])
-async def test_a_request_whose_caller_is_cancelled_as_httpx_is_about_to_write_it_is_not_sent(
-    how: str,
+@pytest.mark.parametrize("call", ["request", "verify"])
+async def test_a_call_whose_caller_is_cancelled_as_httpx_is_about_to_write_it_is_not_sent(
+    call: str, how: str
 ) -> None:
     # httpx writes in a task of its own: ready to run between the caller's cancel and
-    # its exchange's, it used to send a request that the caller had judged unsent,
-    # and its receipt went to no one.
+    # its exchange's, it used to send a request (or a verify) that the caller had
+    # judged unsent, and its answer (a receipt, signed data) went to no one.
     sandbox = Sandbox(sign_after=None)
     transport = _Interposed()
     unclaimed: list[UnclaimedAnswer] = []
     with sandbox.serve_in_thread() as url:
         options = _through(transport, how)
         async with served_client(sandbox, url, on_unclaimed=unclaimed.append, **options) as client:
-            await client.request_esign(sandbox.client_code, make_request())  # a pooled connection
+            code = sandbox.client_code
+            receipt = await client.request_esign(code, make_request())  # a pooled connection
+            sandbox.service.sign(receipt.receipt_id)
             made = len(sandbox.service)
-            request = make_request()
-            caller = asyncio.ensure_future(client.request_esign(sandbox.client_code, request))
+            if call == "request":
+                caller = asyncio.ensure_future(client.request_esign(code, make_request()))
+            else:
+                caller = asyncio.ensure_future(client.verify_esign(code, receipt.receipt_id))
 
             async def cancel_the_caller() -> None:
                 caller.cancel()
                 await asyncio.sleep(0)  # httpx goes on right behind the caller's cancel
 
-            transport.at = ("send_request_headers.started", cancel_the_caller)
+            part = "/Request" if call == "request" else "/Verify"
+            transport.at = (part, "send_request_headers.started", cancel_the_caller)
             with pytest.raises(asyncio.CancelledError):
                 await caller
             for _ in range(200):
@@ -342,9 +348,12 @@ async def test_a_request_whose_caller_is_cancelled_as_httpx_is_about_to_write_it
                     break
                 await asyncio.sleep(0.01)
             assert client._backend.running == 0  # type: ignore[attr-defined]
-            assert len(sandbox.service) == made  # never sent...
-            assert unclaimed == []  # ...so nothing to hand over
-            await client.request_esign(sandbox.client_code, make_request())  # the pool is sound
+            # Never sent, so nothing to hand over:
+            assert (len(sandbox.service), sandbox.service.verifies) == (made, {})
+            assert unclaimed == []
+            # The pool is sound, and the receipt can still be verified, once.
+            assert (await client.verify_esign(code, receipt.receipt_id)).signed_data
+            await client.request_esign(code, make_request())
             assert len(sandbox.service) == made + 1
         await _close(options)
 
@@ -363,7 +372,7 @@ async def test_a_request_timed_out_between_its_head_and_body_counts_as_sent_and_
         async with served_client(sandbox, url, timeout=0.2, **options) as client:
             await client.request_esign(sandbox.client_code, make_request())
             made = len(sandbox.service)
-            transport.at = ("send_request_body.started", released.wait)
+            transport.at = ("/Request", "send_request_body.started", released.wait)
             with pytest.raises(TransportError) as caught:
                 await client.request_esign(sandbox.client_code, make_request())
             released.set()
