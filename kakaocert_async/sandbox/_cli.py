@@ -146,8 +146,7 @@ def banner(sandbox: Sandbox, url: str) -> str:
         lines.append(f"  allow_host   {', '.join(settings.allowed_hosts)}")
     if settings.clock_offset:
         lines.append(f"  clock        {settings.clock_offset:+g} s off this machine's")
-    for fault in sandbox.faults.listing():
-        lines.append(f"  fault        {fault['spec']}")
+    lines += [f"  fault        {fault['spec']}" for fault in sandbox.faults.listing()]
     lines += [
         f"  phone        {url}/  (the receiver, in your browser: read, sign or let expire)",
         f"  control      {url}/_sandbox/stats, {url}/_sandbox/receipts/<id>/sign, ...",

@@ -267,13 +267,12 @@ class Login:
     verified_at: float | None = None
 
     def verified(self, key: bytes) -> dict[str, Any]:
-        answer: dict[str, Any] = {
+        return {
             "txID": self.tx_id,
             "state": int(State.COMPLETED),
             "signedData": opaque_signed_data(key, "loginSignedData", self.tx_id),
+            **self.person.verified(key),
         }
-        answer.update(self.person.verified(key))
-        return answer
 
 
 def login_tx_id(key: bytes, sequence: int) -> str:

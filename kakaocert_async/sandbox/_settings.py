@@ -35,7 +35,6 @@ on the real service. ``None`` signs only on command (``sandbox.sign``)."""
 DATE_TOLERANCE = 300.0
 """An ``x-lh-date`` may be this many seconds off the sandbox clock, either way."""
 Clock = Callable[[], float]
-_Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
 def _check_link_id(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -54,7 +53,7 @@ def _check_secret_key(_: object, attribute: attrs.Attribute[Any], value: object)
         raise ValidationError(attribute.name, "must be base64 of the raw key") from None
 
 
-def _seconds(*, at_least: float | None = None, optional: bool = False) -> _Validator:
+def _seconds(*, at_least: float | None = None, optional: bool = False) -> _validation.Validator:
     """A finite number of seconds, not below ``at_least`` (``None`` too if ``optional``)."""
 
     def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
