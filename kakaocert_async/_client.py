@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar, cast
 
 from . import _kinds, _polling, _telemetry, _validation, _wire
@@ -126,14 +126,15 @@ class ReceiptClient(ClientBase):
 
         traced = _telemetry.Traced(kind.name, kind.paths[0])
 
-        async def send(call: Tracked) -> R:
-            answer = await self._session.call(
+        def send(call: Tracked) -> Awaitable[bytes]:
+            return self._session.call(
                 "request", client_code, path, body, policy=ONE_SHOT, progress=call, traced=traced
             )
-            decoded = _wire.decode(answer, kind.receipt, label=label)
-            return cast(R, self._received(kind, decoded))
 
-        return await self._once(send, label=label)
+        def read(answer: bytes) -> R:
+            return cast(R, self._received(kind, _wire.decode(answer, kind.receipt, label=label)))
+
+        return await self._once(send, read, label=label)
 
     async def _get_state(
         self, kind: ReceiptKind[Any, Any, S, Any], client_code: str, receipt_id: str
@@ -243,9 +244,9 @@ class ReceiptClient(ClientBase):
 
         body = Secret(b"") if self._signed_verify else None
 
-        async def verify(call: Tracked) -> T:
+        async def send(call: Tracked) -> bytes:
             try:
-                answer = await self._session.call(
+                return await self._session.call(
                     "verify",
                     client_code,
                     path,
@@ -259,16 +260,18 @@ class ReceiptClient(ClientBase):
                 if not error.answer_lost:
                     raise
                 unknown = lost(error)
-            else:
-                try:
-                    return cast(T, self._decode_verification(answer, cls, about=about, label=label))
-                except MalformedResponse as unreadable:
-                    # The answer is kept: the signed data may be in it.
-                    unknown = lost(unreadable, answer)
+            raise unknown
+
+        def read(answer: bytes) -> T:
+            try:
+                return cast(T, self._decode_verification(answer, cls, about=about, label=label))
+            except MalformedResponse as unreadable:
+                # The answer is kept: the signed data may be in it.
+                unknown = lost(unreadable, answer)
             raise unknown
 
         try:
-            return await self._once(verify, label=label, about=about)
+            return await self._once(send, read, label=label, about=about)
         except ClientClosed as closed:
             if not closed.answer_lost:
                 raise
@@ -351,9 +354,9 @@ class Client(ReceiptClient):
             proxy's, say): the path of a CA bundle (PEM), or an ``ssl.SSLContext``
             used as given.
         on_unclaimed: Called with an :class:`~kakaocert_async.UnclaimedAnswer` when
-            a request or a verify that was sent outlived its caller (cancelled, or
-            ended by :meth:`aclose`): its answer was read to the end and is handed
-            here rather than dropped. By default, a WARNING on the
+            a request or a verify that was sent outlived its caller (cancelled, ended
+            by :meth:`aclose`, or, through httpx, timed out): its answer was read to the
+            end and is handed here rather than dropped. By default, a WARNING on the
             ``kakaocert_async`` logger naming the receipt (never the signed data).
 
     Without ``http_client`` or ``transport`` the client sends with aiohttp, its

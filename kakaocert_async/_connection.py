@@ -73,7 +73,8 @@ class UnclaimedAnswer:
 
     The service acts on a request or a verify once, so once either was sent, its
     answer is read to the end even if its caller was cancelled or the Client was
-    closed meanwhile, and handed to the ``on_unclaimed`` hook of the Client (by
+    closed meanwhile (or, through httpx, which goes on reading, if the call timed
+    out), and handed to the ``on_unclaimed`` hook of the Client (by
     default, a WARNING on the ``kakaocert_async`` logger naming the receipt, never
     the signed data): store the receipt or the signed data there, or mark the
     receipt for attention.
@@ -315,22 +316,30 @@ class ClientBase:
 
     async def _once(
         self,
-        work: Callable[[Tracked], Awaitable[V]],
+        send: Callable[[Tracked], Awaitable[bytes]],
+        read: Callable[[bytes], V],
         *,
         label: str,
         about: str | None = None,
     ) -> V:
-        """``await work(call)`` for a call the service acts on once (a request, a verify).
+        """``read(await send(call))`` for a call the service acts on once (a request, a
+        verify).
 
         Its exchange runs in a task of its own that the caller's going away does not
         cut short once the request may have left: a cancelled caller (or one the
         close ended) still raises, and the answer, when it comes, goes to
         ``on_unclaimed`` (naming ``about``, the receipt or login verified, or the receipt
-        a request's result holds) instead of being dropped. An exchange that had sent
-        nothing is cancelled.
+        a request's result holds) instead of being dropped; so does the answer of an
+        exchange a backend goes on with after the call timed out (httpx's). An
+        exchange that had sent nothing is cancelled.
         """
+
+        async def answered(body: Awaitable[bytes]) -> V:
+            return read(await body)
+
         with self._calls.track() as call:
-            exchange = asyncio.ensure_future(work(call))
+            call.late = lambda body: self._hand_over(answered(body), label, about)
+            exchange = asyncio.ensure_future(answered(send(call)))
             try:
                 return await asyncio.shield(exchange)
             except asyncio.CancelledError:
@@ -340,9 +349,14 @@ class ClientBase:
                     exchange.cancel()
                     await asyncio.wait([exchange])
                 else:
-                    self._calls.keep(exchange)
-                    exchange.add_done_callback(lambda done: self._unclaimed(done, label, about))
+                    self._hand_over(exchange, label, about)
                 raise
+
+    def _hand_over(self, outcome: Awaitable[V], label: str, about: str | None) -> None:
+        """Keep ``outcome`` (the close waits for it) and hand it to ``on_unclaimed``."""
+        exchange = asyncio.ensure_future(outcome)
+        self._calls.keep(exchange)
+        exchange.add_done_callback(lambda done: self._unclaimed(done, label, about))
 
     def _unclaimed(self, exchange: asyncio.Future[V], label: str, about: str | None) -> None:
         if exchange.cancelled():

@@ -335,11 +335,12 @@ class Sender:
         if failure is not None:
             exchanged(about, started, sent, failure=kind, progress=failure.progress)
             raise_alone(failure)
-        reply = self._reply(answer)
+        reply = self.reply(answer)
         exchanged(about, started, sent, status=reply.status, received=len(answer.body))
         return reply
 
-    def _reply(self, answer: Answer) -> Reply:
+    def reply(self, answer: Answer) -> Reply:
+        """``answer`` read: its body decoded, its ``Retry-After`` as seconds."""
         try:
             body, unreadable = decode(answer.body, answer.encoding), None
         except Unreadable as problem:

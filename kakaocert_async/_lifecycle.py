@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -142,13 +142,16 @@ class Calls:
 class Tracked:
     """One step of a call in flight, and how far its exchange got (:attr:`progress`)."""
 
-    __slots__ = ("_attempt", "_calls", "_furthest", "_task")
+    __slots__ = ("_attempt", "_calls", "_furthest", "_task", "late")
 
     def __init__(self, calls: Calls, task: asyncio.Task[object]) -> None:
         self._calls = calls
         self._task = task
         self._attempt: Attempt | None = None
         self._furthest = Progress.NOT_SENT
+        self.late: Callable[[Awaitable[bytes]], object] | None = None
+        """For a call the service acts on once: given the 200 body (or the error) of
+        an exchange left to finish after its caller has gone (``Attempt.late``)."""
 
     def attempt(self) -> Attempt:
         """A new attempt of this call's exchange, followed from now on."""

@@ -26,7 +26,7 @@ import asyncio
 import copy
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import ClassVar, Protocol
 
 from . import _signing, _telemetry
@@ -44,7 +44,7 @@ from ._hints import Call, Generation
 from ._http import RetryPolicy, Sender
 from ._options import CallOptions
 from ._secret import Headers, Secret
-from ._transports import Attempt
+from ._transports import Answer, Attempt
 
 log = logging.getLogger("kakaocert_async")
 
@@ -119,6 +119,10 @@ class KakaoCert2:
 
 class Progressing(Protocol):
     """Where a call in flight keeps how far it got (``_lifecycle``'s tracked call)."""
+
+    late: Callable[[Awaitable[bytes]], object] | None
+    """Given, when an exchange is left to finish after its caller has gone, its 200 body
+    to come (or the error its answer is): see ``Attempt.late``."""
 
     def attempt(self) -> Attempt:
         """A new attempt, from which the call's progress is read from now on."""
@@ -212,6 +216,8 @@ class Session:
             while True:
                 attempts += 1
                 attempt = Attempt() if progress is None else progress.attempt()
+                if progress is not None and progress.late is not None:
+                    attempt.late = functools.partial(self._late, progress.late, label, operation)
                 # Read afresh for every attempt: a retry after a long outage must not
                 # carry a token (or a date) that went stale in between.
                 token: Secret[str] | None = None
@@ -272,6 +278,19 @@ class Session:
                 about = _telemetry.Exchange(label, operation, dialect.generation, attempts + 1)
                 _telemetry.retrying(about, failure, wait, of=policy.attempts)
                 await asyncio.sleep(wait)
+
+    def _late(
+        self,
+        late: Callable[[Awaitable[bytes]], object],
+        label: str,
+        operation: Call,
+        exchange: asyncio.Future[Answer],
+    ) -> None:
+        async def body() -> bytes:
+            reply = self._sender.reply(await exchange)
+            return body_of(reply, label, operation, self.generation, base_url=self._api_url)
+
+        late(body())
 
     def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:
         """The most seconds :meth:`call` can take under ``policy`` (with :attr:`options`'

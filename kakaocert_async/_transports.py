@@ -53,13 +53,16 @@ class Attempt:
     """How far one exchange got (:class:`~kakaocert_async.Progress`); a backend only
     ever moves it forward, and whoever waits on the exchange reads it, even after a
     timeout or a cancellation cut the exchange short. ``abandoned``: its caller is
-    gone and nothing was written, so nothing may be."""
+    gone and nothing was written, so nothing may be. ``late``: given the exchange
+    that a backend goes on with after its caller has gone (httpx's, once it may have
+    written), so that its answer, when it comes, is still handed over."""
 
-    __slots__ = ("abandoned", "progress")
+    __slots__ = ("abandoned", "late", "progress")
 
     def __init__(self) -> None:
         self.progress = Progress.NOT_SENT
         self.abandoned = False
+        self.late: Callable[[asyncio.Future[Answer]], object] | None = None
 
     def reached(self, progress: Progress) -> None:
         if progress > self.progress:
@@ -617,6 +620,8 @@ class HttpxBackend:
             # began, so the request counts as sent: never repeated, never said not sent.
             if not task.done() and not attempt.abandon():
                 attempt.reached(Progress.SENT)
+            if attempt.late is not None and not attempt.abandoned:
+                attempt.late(task)
             raise
 
     def _finished(self, task: asyncio.Task[Answer]) -> None:

@@ -115,9 +115,9 @@ class Client(ReceiptClient):
             proxy's, say): the path of a CA bundle (PEM), or an ``ssl.SSLContext``
             used as given.
         on_unclaimed: Called with an :class:`~kakaocert_async.UnclaimedAnswer` when
-            a request or a verify that was sent outlived its caller (cancelled, or
-            ended by :meth:`aclose`): its answer was read to the end and is handed
-            here rather than dropped. By default, a WARNING on the
+            a request or a verify that was sent outlived its caller (cancelled, ended
+            by :meth:`aclose`, or, through httpx, timed out): its answer was read to the
+            end and is handed here rather than dropped. By default, a WARNING on the
             ``kakaocert_async`` logger naming the receipt (never the signed data).
 
     :meth:`from_env` reads the credentials from ``BAROCERT_*`` environment

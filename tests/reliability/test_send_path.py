@@ -36,6 +36,7 @@ from kakaocert_async import (
     Client,
     ClientClosed,
     ESignReceipt,
+    ESignVerification,
     KakaocertError,
     Progress,
     RequestNotSent,
@@ -384,6 +385,59 @@ async def test_a_request_timed_out_between_its_head_and_body_counts_as_sent_and_
             assert caught.value.progress is Progress.SENT
             assert "timed out: no answer within 0.2 s" in str(caught.value)
             assert len(sandbox.service) == made + 1  # once: the first attempt's, finished
+        await _close(options)
+
+
+@pytest.mark.parametrize("how", ["httpx transport", "httpx client"])
+@pytest.mark.parametrize("call", ["request", "verify"])
+async def test_the_answer_httpx_reads_after_its_caller_timed_out_goes_to_on_unclaimed(
+    call: str, how: str
+) -> None:
+    # The caller is told the outcome is unknown at its timeout; httpx goes on reading
+    # in the background, and the receipt (or the signed data, the verify consumed) that
+    # comes used to be dropped.
+    sandbox = Sandbox(sign_after=None)
+    transport = _Interposed()
+    released = asyncio.Event()
+    unclaimed: list[UnclaimedAnswer] = []
+    with sandbox.serve_in_thread() as url:
+        options = _through(transport, how)
+        client = served_client(sandbox, url, timeout=0.2, on_unclaimed=unclaimed.append, **options)
+        async with client:
+            code = sandbox.client_code
+            receipt = await client.request_esign(code, make_request())
+            sandbox.service.sign(receipt.receipt_id)
+            made = len(sandbox.service)
+            part = "/Request" if call == "request" else "/Verify"
+            transport.at = (part, "receive_response_headers.started", released.wait)
+            expected: type[TransportError] = TransportError
+            if call == "request":
+                calling = client.request_esign(code, make_request())
+            else:
+                calling = client.verify_esign(code, receipt.receipt_id)
+                expected = VerifyOutcomeUnknown
+            with pytest.raises(expected) as caught:
+                await calling
+            assert caught.value.progress is Progress.SENT
+            assert unclaimed == []
+            released.set()
+            for _ in range(200):
+                if unclaimed and client._backend.running == 0:  # type: ignore[attr-defined]
+                    break
+                await asyncio.sleep(0.01)
+        (handed,) = unclaimed
+        assert handed.error is None
+        if call == "request":
+            assert len(sandbox.service) == made + 1  # sent once; its receipt handed over
+            assert isinstance(handed.result, ESignReceipt)
+            assert handed.receipt_id == handed.result.receipt_id
+            assert handed.receipt_id != receipt.receipt_id
+            assert handed.call == "POST /SignToken/Request"
+        else:
+            assert isinstance(handed.result, ESignVerification)
+            assert handed.result.signed_data  # the signed data, not lost
+            assert handed.receipt_id == receipt.receipt_id
+            assert sandbox.service.verifies == {receipt.receipt_id: 1}
         await _close(options)
 
 
