@@ -132,7 +132,12 @@ class ReceiptClient(ClientBase):
             )
 
         def read(answer: bytes) -> R:
-            return cast(R, self._received(kind, _wire.decode(answer, kind.receipt, label=label)))
+            try:
+                decoded = _wire.decode(answer, kind.receipt, label=label)
+            except MalformedResponse as unreadable:
+                unreadable.raw_answer = RawAnswer(answer)  # the receipt's id may be in it
+                raise
+            return cast(R, self._received(kind, decoded))
 
         return await self._once(send, read, label=label)
 

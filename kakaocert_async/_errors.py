@@ -246,20 +246,27 @@ class RequestNotSent(TransportError):
 class MalformedResponse(TransportError):
     """The service answered success, but the body is not what the protocol promises.
 
-    ``http_status`` is the status that came with it.
+    ``http_status`` is the status that came with it. For a request, ``raw_answer`` (a
+    :class:`RawAnswer`) keeps the answer: the service made the receipt, and its id may
+    be in there.
     """
 
     http_status: int
+    raw_answer: RawAnswer | None
 
-    def __init__(self, message: str, *, http_status: int) -> None:
+    def __init__(
+        self, message: str, *, http_status: int, raw_answer: RawAnswer | None = None
+    ) -> None:
         """Made by the SDK; make one in a test of your own handling.
 
         Args:
             message: What is wrong with the answer.
             http_status: The HTTP status that came with it.
+            raw_answer: The answer, where it is worth keeping (a request's).
         """
         super().__init__(message, progress=Progress.ANSWERED)
         self.http_status = http_status
+        self.raw_answer = raw_answer
 
     @property
     def is_transient(self) -> bool:

@@ -7,7 +7,8 @@
 4. No secret in the locals of the frames of a failure (error trackers record them).
 5. Numbers from the wire are parsed strictly (``Retry-After``, ``expires_in``).
 6. An answer must be about the receipt asked for.
-7. Verify never loses signed data to a surprise in the answer's shape.
+7. Verify never loses signed data to a surprise in the answer's shape, nor a request its
+   receipt (an unreadable answer is kept).
 8. Misuse (a second event loop, trio) is a clear ``KakaocertError``.
 9. A token that arrives already expired is not asked for once per call.
 10. The sandbox logs a client that hangs up mid-request in one line at most.
@@ -426,6 +427,31 @@ async def test_any_other_surprise_is_an_unknown_outcome_carrying_the_answer(
     assert repr(raw) == f"<RawAnswer: {len(body)} bytes>"  # masked: no signed data shown
     if body:
         assert body.decode() not in repr(unknown.value)
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"receiptId": 22112815423700001}', b'{"receiptID": "022112815423700001"}',
+     b'{"receiptId": "022112815423700001", "tx_id": 7}', b"<html>OK</html>"],
+    ids=["numeric-receipt-id", "other-casing", "numeric-tx-id", "not-json"],
+)  # fmt: skip
+async def test_a_request_whose_answer_is_unreadable_keeps_the_answer(
+    body: bytes, backend: str
+) -> None:
+    # The service made the receipt and messaged the receiver: its id may be in the answer.
+    server = RawServer(lambda request: [answer(200, body)])
+    async with server.serve() as url:
+        options = _backend_options(backend)
+        async with Client(LINK_ID, SECRET_KEY, base_url=url, auth_url=url, **options) as client:
+            with pytest.raises(MalformedResponse) as unreadable:
+                await client.request_esign(CLIENT_CODE, make_request())
+    assert server.count("/SignToken/Request") == 1  # never sent again
+    assert unreadable.value.answer_lost
+    raw = unreadable.value.raw_answer
+    assert raw is not None
+    assert raw.body == body
+    assert body.decode() not in repr(unreadable.value)
 
 
 # 8. Misuse ----------------------------------------------------------------------------------
