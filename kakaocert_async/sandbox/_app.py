@@ -372,7 +372,7 @@ def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
 
     async def handle(request: Request) -> Response:
         path, root = raw_path(request), request.scope.get("root_path", "")
-        match = pattern.match(path[len(root) :] if root and path.startswith(root) else path)
+        match = pattern.match(path.removeprefix(root))
         if match is None:
             raise Rejected(Rejection.NOT_FOUND)
         values = {

@@ -53,10 +53,7 @@ def json_answer(
 
 def is_control(scope: Scope) -> bool:
     """A control route or the phone's page: the paths a browser is meant to see."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
+    path: str = scope["path"].removeprefix(scope.get("root_path", ""))
     return path in ("", "/") or path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
 
 
