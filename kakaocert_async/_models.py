@@ -34,8 +34,8 @@ def _masked(value: object) -> str:
     return "None" if value is None else "'***'"
 
 
-def _length_only(value: str) -> str:
-    return f"<{len(value)} chars>"
+def _length_only(value: str | None) -> str:
+    return "None" if value is None else f"<{len(value)} chars>"
 
 
 class SignState(enum.IntEnum):

@@ -28,6 +28,7 @@ from kakaocert_async._errors import (
     VerifyOutcomeUnknown,
 )
 from kakaocert_async._kinds import ESIGN, AnyKind
+from kakaocert_async._models import _length_only
 from kakaocert_async._polling import DEFAULT_INTERVAL
 from kakaocert_async._secret import total_repr
 from kakaocert_async.barocert import State, VerifyTooLate
@@ -38,7 +39,6 @@ from ._records import (
     ALL_KINDS,
     Record,
     Stage,
-    _length_only,
     _Records,
     _Step,
 )

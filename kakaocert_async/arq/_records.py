@@ -13,6 +13,7 @@ from arq.connections import ArqRedis
 
 from kakaocert_async import _kinds, _validation
 from kakaocert_async._kinds import AnyKind
+from kakaocert_async._models import _length_only
 from kakaocert_async._secret import total_repr
 from kakaocert_async.barocert import _kinds as _barocert_kinds
 from kakaocert_async.barocert import _validation as _barocert_validation
@@ -62,10 +63,6 @@ class Stage(str, enum.Enum):
 
 
 _ANY_BUT_STORED = [stage for stage in Stage if stage is not Stage.STORED]
-
-
-def _length_only(value: str | None) -> str:
-    return "None" if value is None else f"<{len(value)} chars>"
 
 
 @attrs.frozen(kw_only=True)
