@@ -33,7 +33,6 @@ import enum
 import functools
 import inspect
 import json
-import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -64,7 +63,6 @@ _needles: dict[str, str] = {}
 """What shows a token, a signature or personal data -> what it is; kept per test."""
 _version = 0
 """Bumped whenever a table changes, to compile the search again."""
-_pattern: tuple[int, re.Pattern[str] | None] = (-1, None)
 
 
 # What counts as a leak ----------------------------------------------------------------------
@@ -109,17 +107,36 @@ def add_secret(value: object, what: str) -> None:
 
 
 def _search(shown: str) -> list[str]:
-    global _pattern
     with _lock:
-        table = {**_needles, **_keys}
         version = _version
-    if _pattern[0] != version:
-        ordered = sorted(table, key=len, reverse=True)
-        _pattern = (version, re.compile("|".join(map(re.escape, ordered))) if table else None)
-    pattern = _pattern[1]
-    if pattern is None:
-        return []
-    return sorted({table.get(found.group(), "a secret") for found in pattern.finditer(shown)})
+    return _found(shown, version)
+
+
+GRAM = 6
+"""Characters of a needle's first piece, by which it is found (a shorter one is searched
+for whole)."""
+_index: tuple[int, dict[str, str], dict[str, list[str]], list[str]] = (-1, {}, {}, [])
+
+
+@functools.lru_cache(maxsize=8192)
+def _found(shown: str, version: int) -> list[str]:
+    # Each of some 2,000 secrets is looked for by its first GRAM characters among the
+    # pieces of ``shown`` (one regular expression of them all took some 0.7 ms a local);
+    # and cached: the same locals (a client's headers, a policy) show up in the frames
+    # of error after error.
+    global _index
+    if _index[0] != version:
+        with _lock:
+            table = {**_needles, **_keys}
+        pieces: dict[str, list[str]] = {}
+        for needle in (n for n in table if len(n) >= GRAM):
+            pieces.setdefault(needle[:GRAM], []).append(needle)
+        _index = (version, table, pieces, [n for n in table if len(n) < GRAM])
+    _, table, pieces, short = _index
+    found = {shown[i : i + GRAM] for i in range(len(shown) - GRAM + 1)} & pieces.keys()
+    hits = [n for piece in found for n in pieces[piece] if n in shown]
+    hits += [n for n in short if n in shown]
+    return sorted({table[n] for n in hits})
 
 
 # Walking a failure ----------------------------------------------------------------------------

@@ -355,15 +355,20 @@ def test_the_guard_is_in_place_and_finds_a_secret_in_an_sdk_frame() -> None:
     assert hasattr(pytest.raises, "__wrapped__")  # checks what it caught
     assert hasattr(KakaocertError.__init__, "__wrapped__")  # keeps every error made
     # A frame of the SDK (by its file name) holding the key and a receiver's phone.
-    source = "def leak(key, phone):\n    raise _Leaky('refused')\n"
+    source = "def leak(key, phone, name):\n    raise _Leaky('refused')\n"
     code = compile(source, str(_leaks.PACKAGE / "_leaky.py"), "exec")
     namespace: dict[str, Any] = {"_Leaky": _Leaky}
     exec(code, namespace)  # noqa: S102 -- a made-up SDK frame, for the guard to find
     _leaks.add_secret(PHONE, "a receiver's phone")
+    name = "김철수"  # three characters (nine bytes): shorter than the pieces searched by
     try:
-        namespace["leak"](SECRET_KEY, PHONE)
+        namespace["leak"](SECRET_KEY, PHONE, name)
     except _Leaky as error:
+        before = _leaks.leaks(error)  # (searched, and cached, before the name counts)
+        _leaks.add_secret(name, "a receiver's name")
         found = _leaks.leaks(error)
         error.__traceback__ = None  # made to leak: not this test's failure
     assert any("local 'key' shows the SecretKey" in line for line in found), found
     assert any("local 'phone' shows a receiver's phone" in line for line in found), found
+    assert not any("local 'name'" in line for line in before), before
+    assert any("local 'name' shows a receiver's name" in line for line in found), found
