@@ -22,6 +22,7 @@ How a generation of the API authenticates is its :class:`Dialect`: KakaoCert 2.x
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import copy
 import functools
@@ -52,33 +53,53 @@ SCOPE = ("member", "310", "320", "330")
 """The scopes the official SDK asks for: KakaoCert's e-sign, identity and CMS services."""
 
 
-class Dialect(Protocol):
-    """How one generation of the API gets its tokens and authenticates its calls."""
+class Dialect(abc.ABC):
+    """How one generation of the API gets its tokens and authenticates its calls: the
+    headers it adds to the common ones, and how it signs a POST."""
 
     generation: Generation
     token_path: str
     """The Linkhub token request's path (``/KAKAOCERT/Token``)."""
     scope: tuple[str, ...]
-    key_check: ClassVar[Callable[[Secret[bytes]], object] | None]
+    key_check: ClassVar[Callable[[Secret[bytes]], object] | None] = None
     """What else the SecretKey's raw bytes must be (Barocert's: an AES-256 key), checked when
     the client is made: a ``ValueError`` saying why not."""
+    get_fields: ClassVar[dict[str, str]]
+    """What a GET carries besides the common headers and the bearer token."""
+    post_fields: ClassVar[dict[str, str]]
+    """What a POST carries besides the common headers, the bearer token, its date and its
+    signature."""
+    date_header: ClassVar[str]
+    """The header of a POST's date."""
+    auth_header: ClassVar[str]
+    """The header of a POST's signature."""
 
     def __init__(self, common: dict[str, str]) -> None:
         """``common``: the headers of every request (``User-Agent``, ...)."""
+        self._get = {**common, **self.get_fields}
+        self._post = {**common, **self.post_fields}
 
     def subject(self, client_code: str) -> str:
-        """The token request's ``access_id``, which is also the token cache's key."""
-        ...
+        """The token request's ``access_id``, which is also the token cache's key: by
+        default the client code (a token per client code)."""
+        return client_code
 
     def get_headers(self, token: Secret[str]) -> Headers:
         """The headers of an unsigned GET."""
-        ...
+        return bearer(self._get, token)
 
     def post_headers(
         self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
     ) -> Headers:
         """The headers of a signed POST of ``body`` to ``path`` at ``date``."""
-        ...
+        headers = bearer(self._post, token)
+        headers[self.date_header] = date
+        headers[self.auth_header] = self.signature(body, date, path, credentials)
+        return headers
+
+    @abc.abstractmethod
+    def signature(self, body: bytes, date: str, path: str, credentials: Credentials) -> Secret[str]:
+        """The value of :attr:`auth_header` for a POST of ``body`` to ``path`` at ``date``."""
 
 
 def bearer(headers: dict[str, str], token: Secret[str]) -> Headers:
@@ -86,35 +107,22 @@ def bearer(headers: dict[str, str], token: Secret[str]) -> Headers:
     return {**headers, "Authorization": Secret(f"Bearer {token.reveal()}")}
 
 
-class KakaoCert2:
+class KakaoCert2(Dialect):
     """KakaoCert 2.x: a token per client code, ``x-kc-auth`` over body, date and version."""
 
     generation: Generation = "2.x"
     token_path = _signing.TOKEN_PATH
     scope: tuple[str, ...] = SCOPE
-    key_check: ClassVar[Callable[[Secret[bytes]], object] | None] = None
+    get_fields: ClassVar[dict[str, str]] = {"x-pb-version": _signing.API_VERSION}
+    post_fields: ClassVar[dict[str, str]] = {
+        "x-lh-version": _signing.API_VERSION,
+        "Content-Type": "application/json; charset=utf8",
+    }
+    date_header = "x-lh-date"
+    auth_header = "x-kc-auth"
 
-    def __init__(self, common: dict[str, str]) -> None:
-        self._get = {**common, "x-pb-version": _signing.API_VERSION}
-        self._post = {
-            **common,
-            "x-lh-version": _signing.API_VERSION,
-            "Content-Type": "application/json; charset=utf8",
-        }
-
-    def subject(self, client_code: str) -> str:
-        return client_code
-
-    def get_headers(self, token: Secret[str]) -> Headers:
-        return bearer(self._get, token)
-
-    def post_headers(
-        self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
-    ) -> Headers:
-        headers = bearer(self._post, token)
-        headers["x-lh-date"] = date
-        headers["x-kc-auth"] = credentials.sign(_signing.request_target(body, date))
-        return headers
+    def signature(self, body: bytes, date: str, path: str, credentials: Credentials) -> Secret[str]:
+        return credentials.sign(_signing.request_target(body, date))
 
 
 class Progressing(Protocol):

@@ -20,14 +20,14 @@ from typing import ClassVar
 from kakaocert_async import _signing
 from kakaocert_async._auth import Credentials
 from kakaocert_async._hints import Generation
-from kakaocert_async._secret import Headers, Secret
-from kakaocert_async._session import bearer
+from kakaocert_async._secret import Secret
+from kakaocert_async._session import Dialect
 
 from . import _crypto
 from ._wire import ACCESS_ID, ENCRYPTION_MODE, SCOPE
 
 
-class Barocert:
+class Barocert(Dialect):
     """Barocert's Kakao service: a token per LinkID, ``x-bc-auth`` over body, date and path."""
 
     generation: Generation = "barocert"
@@ -35,27 +35,18 @@ class Barocert:
     scope: tuple[str, ...] = SCOPE
     key_check: ClassVar[Callable[[Secret[bytes]], object] | None] = _crypto.Cipher
     """The SecretKey is the AES-256 key too: 32 bytes, or the client is refused."""
-
-    def __init__(self, common: dict[str, str]) -> None:
-        self._get = {**common, "x-pb-version": _signing.BAROCERT_API_VERSION}
-        self._post = {
-            **common,
-            "x-bc-version": _signing.BAROCERT_API_VERSION,
-            "Content-Type": "application/json; charset=utf8",
-            "x-bc-encryptionmode": ENCRYPTION_MODE,
-        }
+    get_fields: ClassVar[dict[str, str]] = {"x-pb-version": _signing.BAROCERT_API_VERSION}
+    post_fields: ClassVar[dict[str, str]] = {
+        "x-bc-version": _signing.BAROCERT_API_VERSION,
+        "Content-Type": "application/json; charset=utf8",
+        "x-bc-encryptionmode": ENCRYPTION_MODE,
+    }
+    date_header = "x-bc-date"
+    auth_header = "x-bc-auth"
 
     def subject(self, client_code: str) -> str:
         # Not bound to a client code: the cache holds one token for the LinkID.
         return ACCESS_ID
 
-    def get_headers(self, token: Secret[str]) -> Headers:
-        return bearer(self._get, token)
-
-    def post_headers(
-        self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
-    ) -> Headers:
-        headers = bearer(self._post, token)
-        headers["x-bc-date"] = date
-        headers["x-bc-auth"] = Secret(credentials.hmac(_signing.barocert_target(body, date, path)))
-        return headers
+    def signature(self, body: bytes, date: str, path: str, credentials: Credentials) -> Secret[str]:
+        return Secret(credentials.hmac(_signing.barocert_target(body, date, path)))
