@@ -303,7 +303,7 @@ class ClientBase:
         self._sender = Sender(self._backend, timeout=timeout, max_connections=max_connections)
         self._session = Session(
             self._sender,
-            dialect=self._dialect(headers),
+            dialect=self._dialect,
             api_url=self._base_url,
             auth_url=auth_url,
             credentials=Credentials(link_id, key),

@@ -74,8 +74,10 @@ class Dialect(abc.ABC):
     auth_header: ClassVar[str]
     """The header of a POST's signature."""
 
-    def __init__(self, common: dict[str, str]) -> None:
-        """``common``: the headers of every request (``User-Agent``, ...)."""
+    def __init__(self, common: dict[str, str], credentials: Credentials) -> None:
+        """``common``: the headers of every request (``User-Agent``, ...); ``credentials``:
+        the partner's, which sign a POST."""
+        self._credentials = credentials
         self._get = {**common, **self.get_fields}
         self._post = {**common, **self.post_fields}
 
@@ -88,17 +90,15 @@ class Dialect(abc.ABC):
         """The headers of an unsigned GET."""
         return bearer(self._get, token)
 
-    def post_headers(
-        self, token: Secret[str], date: str, body: bytes, path: str, credentials: Credentials
-    ) -> Headers:
+    def post_headers(self, token: Secret[str], date: str, body: bytes, path: str) -> Headers:
         """The headers of a signed POST of ``body`` to ``path`` at ``date``."""
         headers = bearer(self._post, token)
         headers[self.date_header] = date
-        headers[self.auth_header] = self.signature(body, date, path, credentials)
+        headers[self.auth_header] = self.signature(body, date, path)
         return headers
 
     @abc.abstractmethod
-    def signature(self, body: bytes, date: str, path: str, credentials: Credentials) -> Secret[str]:
+    def signature(self, body: bytes, date: str, path: str) -> Secret[str]:
         """The value of :attr:`auth_header` for a POST of ``body`` to ``path`` at ``date``."""
 
 
@@ -121,8 +121,8 @@ class KakaoCert2(Dialect):
     date_header = "x-lh-date"
     auth_header = "x-kc-auth"
 
-    def signature(self, body: bytes, date: str, path: str, credentials: Credentials) -> Secret[str]:
-        return credentials.sign(_signing.request_target(body, date))
+    def signature(self, body: bytes, date: str, path: str) -> Secret[str]:
+        return self._credentials.sign(_signing.request_target(body, date))
 
 
 class Progressing(Protocol):
@@ -144,7 +144,7 @@ class Session:
         self,
         sender: Sender,
         *,
-        dialect: Dialect,
+        dialect: type[Dialect],
         api_url: str,
         auth_url: str,
         credentials: Credentials,
@@ -156,9 +156,8 @@ class Session:
         self.options = options or CallOptions(timeout=sender.timeout)
         """Every call's timeout, retries and deadline (a sibling's own: :meth:`sibling`)."""
         self._sender = sender
-        self._dialect = dialect
+        self._dialect = dialect(headers, credentials)
         self._api_url = api_url
-        self._credentials = credentials
         linkhub = Linkhub(
             sender=sender,
             auth_url=auth_url,
@@ -238,9 +237,7 @@ class Session:
                     else:
                         date = await clock.date(deadline)
                         stamped = clock.syncs
-                        headers = dialect.post_headers(
-                            token, date, body.reveal(), path, self._credentials
-                        )
+                        headers = dialect.post_headers(token, date, body.reveal(), path)
                     about = _telemetry.Exchange(label, operation, dialect.generation, attempts)
                     sending = self._sender.send(
                         method,

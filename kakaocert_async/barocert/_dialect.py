@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from kakaocert_async import _signing
-from kakaocert_async._auth import Credentials
 from kakaocert_async._hints import Generation
 from kakaocert_async._secret import Secret
 from kakaocert_async._session import Dialect
@@ -48,5 +47,5 @@ class Barocert(Dialect):
         # Not bound to a client code: the cache holds one token for the LinkID.
         return ACCESS_ID
 
-    def signature(self, body: bytes, date: str, path: str, credentials: Credentials) -> Secret[str]:
-        return Secret(credentials.hmac(_signing.barocert_target(body, date, path)))
+    def signature(self, body: bytes, date: str, path: str) -> Secret[str]:
+        return Secret(self._credentials.hmac(_signing.barocert_target(body, date, path)))
