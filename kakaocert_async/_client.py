@@ -139,7 +139,7 @@ class ReceiptClient(ClientBase):
                 raise
             return cast(R, self._received(kind, decoded))
 
-        return await self._once(send, read, label=label)
+        return await self._once(send, read, operation="request", label=label)
 
     async def _get_state(
         self, kind: ReceiptKind[Any, Any, S, Any], client_code: str, receipt_id: str
@@ -276,7 +276,7 @@ class ReceiptClient(ClientBase):
             raise unknown
 
         try:
-            return await self._once(send, read, label=label, about=about)
+            return await self._once(send, read, operation="verify", label=label, about=about)
         except ClientClosed as closed:
             if not closed.answer_lost:
                 raise

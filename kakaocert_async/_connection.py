@@ -28,6 +28,7 @@ from ._auth import Credentials
 from ._bound import Bound
 from ._env import Environment, Variables, hidden
 from ._errors import ClientClosed, KakaocertError, Progress, ValidationError
+from ._hints import Call
 from ._http import Sender
 from ._lifecycle import DEFAULT_GRACE, Calls, Tracked
 from ._models import Status
@@ -319,6 +320,7 @@ class ClientBase:
         send: Callable[[Tracked], Awaitable[bytes]],
         read: Callable[[bytes], V],
         *,
+        operation: Call,
         label: str,
         about: str | None = None,
     ) -> V:
@@ -338,7 +340,9 @@ class ClientBase:
             return read(await body)
 
         with self._calls.track() as call:
-            call.late = lambda body: self._hand_over(answered(body), label, about)
+            call.late = lambda exchange: self._hand_over(
+                answered(self._session.late_body(exchange, label, operation)), label, about
+            )
             exchange = asyncio.ensure_future(answered(send(call)))
             try:
                 return await asyncio.shield(exchange)

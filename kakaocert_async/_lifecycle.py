@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from ._errors import ClientClosed, KakaocertError, Progress
-from ._transports import Attempt
+from ._transports import Answer, Attempt
 
 T = TypeVar("T")
 
@@ -149,14 +149,14 @@ class Tracked:
         self._task = task
         self._attempt: Attempt | None = None
         self._furthest = Progress.NOT_SENT
-        self.late: Callable[[Awaitable[bytes]], object] | None = None
-        """For a call the service acts on once: given the 200 body (or the error) of
-        an exchange left to finish after its caller has gone (``Attempt.late``)."""
+        self.late: Callable[[asyncio.Future[Answer]], object] | None = None
+        """For a call the service acts on once: each attempt's ``Attempt.late``."""
 
     def attempt(self) -> Attempt:
         """A new attempt of this call's exchange, followed from now on."""
         self._furthest = self.progress
         self._attempt = Attempt()
+        self._attempt.late = self.late
         return self._attempt
 
     def abandon(self) -> bool:

@@ -27,7 +27,7 @@ import asyncio
 import copy
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import ClassVar, Protocol
 
 from . import _signing, _telemetry
@@ -128,10 +128,6 @@ class KakaoCert2(Dialect):
 class Progressing(Protocol):
     """Where a call in flight keeps how far it got (``_lifecycle``'s tracked call)."""
 
-    late: Callable[[Awaitable[bytes]], object] | None
-    """Given, when an exchange is left to finish after its caller has gone, its 200 body
-    to come (or the error its answer is): see ``Attempt.late``."""
-
     def attempt(self) -> Attempt:
         """A new attempt, from which the call's progress is read from now on."""
         ...
@@ -223,8 +219,6 @@ class Session:
             while True:
                 attempts += 1
                 attempt = Attempt() if progress is None else progress.attempt()
-                if progress is not None and progress.late is not None:
-                    attempt.late = functools.partial(self._late, progress.late, label, operation)
                 # Read afresh for every attempt: a retry after a long outage must not
                 # carry a token (or a date) that went stale in between.
                 token: Secret[str] | None = None
@@ -284,18 +278,14 @@ class Session:
                 _telemetry.retrying(about, failure, wait, of=policy.attempts)
                 await asyncio.sleep(wait)
 
-    def _late(
-        self,
-        late: Callable[[Awaitable[bytes]], object],
-        label: str,
-        operation: Call,
-        exchange: asyncio.Future[Answer],
-    ) -> None:
-        async def body() -> bytes:
-            reply = self._sender.reply(await exchange)
-            return body_of(reply, label, operation, self.generation, base_url=self._api_url)
-
-        late(body())
+    async def late_body(
+        self, exchange: asyncio.Future[Answer], label: str, operation: Call
+    ) -> bytes:
+        """The 200 body of ``exchange``, left to finish after its caller had gone (see
+        ``Attempt.late``), when it comes; the error its answer is, raised, as :meth:`call`
+        would."""
+        reply = self._sender.reply(await exchange)
+        return body_of(reply, label, operation, self.generation, base_url=self._api_url)
 
     def longest_call(self, policy: RetryPolicy, *, signed: bool) -> float:
         """The most seconds :meth:`call` can take under ``policy`` (with :attr:`options`'
