@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar, TypedDict, TypeVar
 
 import attrs
 
-from . import _signing, _telemetry, _validation, _wire
+from . import _signing, _telemetry, _transports, _validation, _wire
 from ._auth import Credentials
 from ._bound import Bound
 from ._env import Environment, Variables, hidden
@@ -370,9 +370,11 @@ class ClientBase:
             )
             result = None
         else:
-            failure = exchange.exception()
+            failure = exchange.exception()  # (retrieved: asyncio no longer reports it)
             if failure is not None and not isinstance(failure, KakaocertError):
-                return  # a bug's own exception: asyncio reports it
+                if not isinstance(failure, _transports.ExchangeFailed):  # (no late answer)
+                    log.error("%s: its answer could not be handed over", label, exc_info=failure)
+                return
             error, result = failure, None if failure is not None else exchange.result()
         receipt_id = about or getattr(result, "receipt_id", None)
         answer = UnclaimedAnswer(call=label, receipt_id=receipt_id, result=result, error=error)

@@ -24,6 +24,7 @@ from kakaocert_async import (
     Progress,
     UnclaimedAnswer,
     VerifyOutcomeUnknown,
+    _wire,
     barocert,
 )
 from kakaocert_async.barocert import Kind
@@ -211,6 +212,31 @@ async def test_a_failing_hook_is_logged_not_raised(caplog: pytest.LogCaptureFixt
             await task
     assert "the on_unclaimed hook failed" in caplog.text
     assert "the hook broke" in caplog.text
+
+
+async def test_a_bug_in_reading_an_unclaimed_answer_is_logged_with_its_traceback(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its exception is read to tell an error from a result, so asyncio never reports it.
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug in reading the receipt")
+
+    unclaimed: list[UnclaimedAnswer] = []
+    sandbox = Sandbox(sign_after=None)
+    async with sandbox, sandbox.client(on_unclaimed=unclaimed.append) as client:
+        sandbox.faults.add(Fault(action="delay", seconds=0.2, endpoints=["request"]))
+        task = await _in_flight(
+            sandbox, "request", client.request_esign(sandbox.client_code, make_request())
+        )
+        monkeypatch.setattr(_wire, "decode", broken)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert unclaimed == []
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.getMessage() == "POST /SignToken/Request: its answer could not be handed over"
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "a bug in reading the receipt"
 
 
 async def test_a_verify_result_type_is_kept_for_the_hook() -> None:
