@@ -346,8 +346,11 @@ class _Work:
             # Sent, answer lost. Decided when the lease has run out, by verify_dt: by then
             # the request went through or never will.
             log.error("receipt %s: %s", self.receipt_id, exc.message)
+            kept = {"error": str(exc)}
+            if exc.raw_answer is not None:  # it came, unreadable: the signed data may be in it
+                kept["raw_answer"] = exc.raw_answer.text
             noted = await self.step(
-                leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set={"error": str(exc)}
+                leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set=kept
             )
             raise arq.Retry(defer=noted.lease_left + 0.05) from exc
         except KakaocertError as exc:
@@ -496,7 +499,7 @@ class _Work:
             to=Stage.STORED,
             ttl=queue.record_ttl,
             attention=False,
-            **{"del": ["signed_data", "verification", "error", *_OWNERSHIP]},
+            **{"del": ["signed_data", "verification", "error", "raw_answer", *_OWNERSHIP]},
         )
         if stored is None:
             log.error(

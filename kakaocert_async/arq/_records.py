@@ -85,6 +85,9 @@ class Record:
         verification: The verify's whole answer (JSON, the service's names), held with
             ``signed_data``: Barocert's carries more than the signed data (``ci``, the
             receiver's fields). Shown in reprs by its length only.
+        raw_answer: A verify's answer that came but could not be read (an outcome-unknown
+            record's; ``VerifyOutcomeUnknown.raw_answer``): the signed data may be in it,
+            so it is kept for you. Shown in reprs by its length only.
         store_failures: Failed calls of the store callback, counted against
             ``store_attempts`` (an enqueue sets it back to 0).
         verify_failures: Verifies refused or never sent; the third fails the receipt.
@@ -100,6 +103,7 @@ class Record:
     error: str | None = None
     signed_data: str | None = attrs.field(default=None, repr=_length_only)
     verification: str | None = attrs.field(default=None, repr=_length_only)
+    raw_answer: str | None = attrs.field(default=None, repr=_length_only)
     store_failures: int = 0
     verify_failures: int = 0
 
@@ -336,6 +340,7 @@ class _Records:
             error=text.get("error") or None,
             signed_data=text.get("signed_data"),
             verification=text.get("verification"),
+            raw_answer=text.get("raw_answer"),
             store_failures=_field(text, "store_failures", int, "0"),
             verify_failures=_field(text, "verify_failures", int, "0"),
         )

@@ -19,7 +19,7 @@ import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
 import kakaocert_async
-from kakaocert_async import Client, KakaocertError, ValidationError
+from kakaocert_async import Client, KakaocertError, MalformedResponse, ValidationError
 from kakaocert_async.arq import ESIGN, ReceiptQueue, Record, Signed, Stage, _job
 from kakaocert_async.arq._records import _Records
 from kakaocert_async.sandbox import Fault, Sandbox
@@ -235,6 +235,29 @@ async def test_a_lost_verify_answer_is_outcome_unknown(scene: MakeScene) -> None
     assert record.verify_dt == s.verify_dt(receipt_id) is not None
     assert record.error is not None
     assert "answer was lost" in record.error
+    assert s.sandbox.verify_count(receipt_id) == 1
+    assert s.store.calls == []
+
+
+async def test_an_unreadable_verify_answer_is_kept_in_the_record(
+    scene: MakeScene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The verify went through and its answer came, but the client could not read it (a
+    # shape it does not know): the signed data may be in the answer, the only copy.
+    def unreadable(answer: bytes, cls: type[Any], *, about: str, label: str) -> Any:
+        raise MalformedResponse(f"{label}: not a shape it knows", http_status=200)
+
+    monkeypatch.setattr(Client, "_decode_verification", staticmethod(unreadable))
+    async with scene(Sandbox(sign_after=0)) as s:
+        receipt_id = await s.receipt()
+        await s.work()
+
+    record = await s.record(receipt_id)
+    assert record.stage is Stage.OUTCOME_UNKNOWN
+    assert record.verify_dt == s.verify_dt(receipt_id) is not None
+    assert record.raw_answer is not None
+    assert s.signed_data(receipt_id) in record.raw_answer
+    assert s.signed_data(receipt_id) not in repr(record)
     assert s.sandbox.verify_count(receipt_id) == 1
     assert s.store.calls == []
 
