@@ -208,7 +208,11 @@ def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> C
             report("interrupted")
             return EXIT_INTERRUPTED
         except KakaocertError as exc:
-            report(describe_error(exc))
+            raw = getattr(exc, "raw_answer", None)  # an answer that came, unreadable
+            if raw is not None:  # where the signed data or the receipt would have gone
+                print(raw.text, flush=True)
+            said = "; the answer, as it came, is on stdout" if raw is not None else ""
+            report(describe_error(exc) + said)
             return EXIT_TIMEOUT if isinstance(exc, SignTimeout) else EXIT_ERROR
         except Exception as exc:
             if os.environ.get(DEBUG_VAR):

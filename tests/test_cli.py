@@ -13,11 +13,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import pytest
 
-from kakaocert_async import ESignStatus, SignState, _cli
+from kakaocert_async import Client, ESignStatus, MalformedResponse, SignState, _cli
 from kakaocert_async._cli import EXIT_ERROR, EXIT_EXPIRED, EXIT_OK, EXIT_TIMEOUT, main
 from kakaocert_async._env import Environment
 from kakaocert_async._wire import KST
@@ -431,6 +432,27 @@ def test_a_lost_verify_answer_is_said_plainly(
     assert "verify_dt is set if it went through" in line
     assert "[-99999999]" not in line
     assert sandbox.stats["verify"] >= 1
+
+
+def test_a_verify_answer_that_cannot_be_read_is_printed_as_it_came(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The verify went through: the answer is the only copy of the signed data.
+    def unreadable(answer: bytes, cls: type[Any], *, about: str, label: str) -> Any:
+        raise MalformedResponse(f"{label}: not a shape it knows", http_status=200)
+
+    receipt_id = new_receipt(capsys)
+    sandbox.service.sign(receipt_id)
+    monkeypatch.setattr(Client, "_decode_verification", staticmethod(unreadable))
+    assert main(["verify", receipt_id]) == EXIT_ERROR
+    out, err = capsys.readouterr()
+    assert expected_signed_data(sandbox, receipt_id, TOKEN) in json.loads(out)["signedData"]
+    line = one_error_line(err)
+    assert line.startswith(
+        f"kakaocert-async: verify outcome unknown: GET /SignToken/Verify/{receipt_id}:"
+    )
+    assert line.endswith("; the answer, as it came, is on stdout")
+    assert sandbox.verify_count(receipt_id) == 1
 
 
 # Failures that are not the SDK's -----------------------------------------------------
