@@ -18,7 +18,15 @@ from typing import Any
 import attrs
 import pytest
 
-from kakaocert_async import Client, ESignStatus, MalformedResponse, SignState, _cli
+from kakaocert_async import (
+    Client,
+    ESignReceipt,
+    ESignStatus,
+    MalformedResponse,
+    SignState,
+    _cli,
+    _wire,
+)
 from kakaocert_async._cli import EXIT_ERROR, EXIT_EXPIRED, EXIT_OK, EXIT_TIMEOUT, main
 from kakaocert_async._env import Environment
 from kakaocert_async._wire import KST
@@ -453,6 +461,31 @@ def test_a_verify_answer_that_cannot_be_read_is_printed_as_it_came(
     )
     assert line.endswith("; the answer, as it came, is on stdout")
     assert sandbox.verify_count(receipt_id) == 1
+
+
+def test_a_request_answer_that_cannot_be_read_is_printed_as_it_came(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The receiver was messaged: the receipt's id is in the answer, the only copy.
+    decode = _wire.decode
+
+    def unreadable_receipt(body: Any, cls: type[Any], *, label: str) -> Any:
+        if cls is ESignReceipt:
+            raise MalformedResponse(f"{label}: not a shape it knows", http_status=200)
+        return decode(body, cls, label=label)
+
+    monkeypatch.setattr(_wire, "decode", unreadable_receipt)
+    made = len(sandbox.service)
+    assert main(request_args()) == EXIT_ERROR
+    out, err = capsys.readouterr()
+    assert len(sandbox.service) == made + 1
+    assert [status.receipt_id for _, status in sandbox.service.receipts(1)] == [
+        json.loads(out)["receiptId"]
+    ]  # the one the request made, kept
+    line = one_error_line(err)
+    assert line.startswith("kakaocert-async: ")
+    assert "POST /SignToken/Request: not a shape it knows" in line
+    assert line.endswith("; the answer, as it came, is on stdout")
 
 
 # Failures that are not the SDK's -----------------------------------------------------

@@ -235,6 +235,7 @@ async def test_a_lost_verify_answer_is_outcome_unknown(scene: MakeScene) -> None
     assert record.verify_dt == s.verify_dt(receipt_id) is not None
     assert record.error is not None
     assert "answer was lost" in record.error
+    assert record.raw_answer is None  # none came
     assert s.sandbox.verify_count(receipt_id) == 1
     assert s.store.calls == []
 
