@@ -200,7 +200,7 @@ def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> C
 
     def run(args: argparse.Namespace) -> int:
         try:
-            return asyncio.run(body(args))
+            return _run(body(args))
         except (Interrupted, CommandError) as exc:
             report(exc.message)
             return exc.status
@@ -223,6 +223,42 @@ def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> C
             return EXIT_ERROR
 
     return run
+
+
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """``asyncio.run(main)``, Ctrl+C cancelling ``main`` and then raising KeyboardInterrupt,
+    as Python 3.11's does. 3.10's raises it wherever it lands: in a task's step, it
+    leaves a task that nothing wakes again, and asyncio.run waits for it for ever."""
+    if sys.version_info >= (3, 11) or threading.current_thread() is not threading.main_thread():
+        return asyncio.run(main)
+    pressed = 0
+
+    async def cancelled_by_ctrl_c() -> int:
+        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        assert task is not None
+
+        def on_sigint(signum: int, frame: types.FrameType | None) -> None:
+            nonlocal pressed
+            pressed += 1
+            if pressed > 1:
+                raise KeyboardInterrupt  # again: at once
+            loop.call_soon_threadsafe(task.cancel)
+
+        previous = signal.getsignal(signal.SIGINT)
+        if callable(previous):  # (not where SIGINT is ignored)
+            signal.signal(signal.SIGINT, on_sigint)
+        try:
+            return await main
+        finally:
+            if signal.getsignal(signal.SIGINT) is on_sigint:
+                signal.signal(signal.SIGINT, previous)
+
+    try:
+        return asyncio.run(cancelled_by_ctrl_c())
+    except asyncio.CancelledError:
+        if pressed:
+            raise KeyboardInterrupt from None
+        raise
 
 
 # Ctrl+C during a call the service takes once --------------------------------------
