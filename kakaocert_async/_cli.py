@@ -43,7 +43,7 @@ import threading
 import time
 import types
 import typing
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
 
 import attrs
@@ -226,39 +226,54 @@ def command(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> C
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
-    """``asyncio.run(main)``, Ctrl+C cancelling ``main`` and then raising KeyboardInterrupt,
-    as Python 3.11's does. 3.10's raises it wherever it lands: in a task's step, it
-    leaves a task that nothing wakes again, and asyncio.run waits for it for ever."""
-    if sys.version_info >= (3, 11) or threading.current_thread() is not threading.main_thread():
-        return asyncio.run(main)
-    pressed = 0
+    """``asyncio.run(main)``, Ctrl+C the same on every Python: the first press cancels
+    ``main``, which then ends in KeyboardInterrupt, as Python 3.11's does. (3.10's raises
+    it wherever it lands: in a task's step, it leaves a task that nothing wakes again, and
+    asyncio.run waits for it for ever.)"""
+    ctrl_c = CtrlC(KeyboardInterrupt())
 
     async def cancelled_by_ctrl_c() -> int:
-        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        task = asyncio.current_task()
         assert task is not None
-
-        def on_sigint(signum: int, frame: types.FrameType | None) -> None:
-            nonlocal pressed
-            pressed += 1
-            if pressed > 1:
-                raise KeyboardInterrupt  # again: at once
-            loop.call_soon_threadsafe(task.cancel)
-
-        previous = signal.getsignal(signal.SIGINT)
-        if callable(previous):  # (not where SIGINT is ignored)
-            signal.signal(signal.SIGINT, on_sigint)
-        try:
+        with ctrl_c.handling(task.cancel):
             return await main
-        finally:
-            if signal.getsignal(signal.SIGINT) is on_sigint:
-                signal.signal(signal.SIGINT, previous)
 
     try:
         return asyncio.run(cancelled_by_ctrl_c())
     except asyncio.CancelledError:
-        if pressed:
+        if ctrl_c.presses:
             raise KeyboardInterrupt from None
         raise
+
+
+@attrs.define
+class CtrlC:
+    """SIGINT's handler while a block runs: the first press calls back on the event loop,
+    a second raises ``second`` at once. Not set where SIGINT is ignored, nor outside the
+    main thread (where it cannot be)."""
+
+    second: KeyboardInterrupt
+    presses: int = 0
+
+    @contextlib.contextmanager
+    def handling(self, first: Callable[[], object]) -> Iterator[CtrlC]:
+        """The handler set while the block runs, ``first()`` on the first press."""
+        loop = asyncio.get_running_loop()
+
+        def on_sigint(signum: int, frame: types.FrameType | None) -> None:
+            self.presses += 1
+            if self.presses > 1:
+                raise self.second
+            loop.call_soon_threadsafe(first)
+
+        previous = signal.getsignal(signal.SIGINT)
+        if callable(previous) and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield self
+        finally:
+            if signal.getsignal(signal.SIGINT) is on_sigint:
+                signal.signal(signal.SIGINT, previous)
 
 
 # Ctrl+C during a call the service takes once --------------------------------------
@@ -284,49 +299,32 @@ async def shielded(call: Awaitable[T], *, what: str, kept: Callable[[T], str], u
     (:data:`EXIT_INTERRUPTED`), and so does the call outside the main thread or where
     SIGINT is ignored.
 
-    SIGINT has a handler of its own while the call runs, the same on every Python
-    (3.10's ``asyncio.run`` lets KeyboardInterrupt out wherever it lands, 3.11's
-    cancels the main task): the first press wakes this coroutine, the second raises
-    :class:`Interrupted` at once.
+    SIGINT has a handler of its own while the call runs (:class:`CtrlC`): the first
+    press wakes this coroutine, the second raises :class:`Interrupted` at once.
     """
     # The call's error is its outcome, not the task's: a task left with an error when a
     # second Ctrl+C stops the loop would be printed, traceback and all, by asyncio.run.
     task = asyncio.ensure_future(_outcome(call))
-    previous = signal.getsignal(signal.SIGINT)
-    loop = asyncio.get_running_loop()
-    pressed = loop.create_future()
-    presses = 0
-
-    def on_sigint(signum: int, frame: types.FrameType | None) -> None:
-        nonlocal presses
-        presses += 1
-        if presses > 1:
-            raise Interrupted(unknown)
-        loop.call_soon_threadsafe(pressed.set_result, None)  # the first press only
-
-    # Not where SIGINT is ignored, nor outside the main thread (where it cannot be set).
-    if callable(previous) and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, on_sigint)
-    try:
-        await asyncio.wait({task, pressed}, return_when=asyncio.FIRST_COMPLETED)
-        if presses and not task.done():
-            report(
-                f"interrupted: waiting up to {INTERRUPT_WAIT:g} s for the answer to {what}"
-                " already under way (Ctrl+C again to stop now)"
-            )
-            await asyncio.wait({task}, timeout=INTERRUPT_WAIT)
-            if not task.done():
-                raise CommandError(unknown, EXIT_OUTCOME_UNKNOWN)
-        result = task.result()
-        if isinstance(result, Exception):
-            raise result
-        if presses:
-            report(kept(result))
-        return result
-    finally:
-        if signal.getsignal(signal.SIGINT) is on_sigint:
-            signal.signal(signal.SIGINT, previous)
-        task.cancel()
+    pressed = asyncio.get_running_loop().create_future()
+    with CtrlC(Interrupted(unknown)).handling(lambda: pressed.set_result(None)) as ctrl_c:
+        try:
+            await asyncio.wait({task, pressed}, return_when=asyncio.FIRST_COMPLETED)
+            if ctrl_c.presses and not task.done():
+                report(
+                    f"interrupted: waiting up to {INTERRUPT_WAIT:g} s for the answer to {what}"
+                    " already under way (Ctrl+C again to stop now)"
+                )
+                await asyncio.wait({task}, timeout=INTERRUPT_WAIT)
+                if not task.done():
+                    raise CommandError(unknown, EXIT_OUTCOME_UNKNOWN)
+            result = task.result()
+            if isinstance(result, Exception):
+                raise result
+            if ctrl_c.presses:
+                report(kept(result))
+            return result
+        finally:
+            task.cancel()
 
 
 async def _outcome(call: Awaitable[T]) -> T | Exception:
