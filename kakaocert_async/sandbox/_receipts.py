@@ -232,9 +232,6 @@ class Person:
     name: str
     phone: str
     birthday: str
-    gender: str = "M"
-    foreign: str = "N"
-    telco: str = "SKT"
 
     def ci(self, key: bytes) -> str:
         """A made-up CI: 88 base64 characters, the same for the same person."""
@@ -249,9 +246,10 @@ class Person:
             "receiverYear": self.birthday[:4],
             "receiverDay": self.birthday[4:],
             "receiverHP": self.phone,
-            "receiverGender": self.gender,
-            "receiverForeign": self.foreign,
-            "receiverTelcoType": self.telco,
+            # Made up alike for everyone: neither a request nor a login gives them.
+            "receiverGender": "M",
+            "receiverForeign": "N",
+            "receiverTelcoType": "SKT",
         }
         return {name: encrypt_personal_data(value) for name, value in plain.items()}
 
