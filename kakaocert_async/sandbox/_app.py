@@ -284,17 +284,15 @@ class _Routes:
 
     async def logins(self, request: Request) -> Response:
         options = await _control_json(request, optional=True)
-        allowed = {"clientCode", *_LOGIN_OPTIONS.values()}
+        allowed = set(_LOGIN_OPTIONS.values())
         if not all(key in allowed and isinstance(value, str) for key, value in options.items()):
             raise Rejected(Rejection.CONTROL_INVALID, f"expected an object of strings: {allowed}")
-        tx_id = self.barocert.login(
-            options.get("clientCode"),
-            **{field: options[wire] for field, wire in _LOGIN_OPTIONS.items() if wire in options},
-        )
-        return json_answer({"txID": tx_id})
+        given = {field: options[wire] for field, wire in _LOGIN_OPTIONS.items() if wire in options}
+        return json_answer({"txID": self.barocert.login(**given)})
 
 
 _LOGIN_OPTIONS = {
+    "client_code": "clientCode",
     "tx_id": "txID",
     "receiver_name": "receiverName",
     "receiver_hp": "receiverHP",
