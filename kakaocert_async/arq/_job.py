@@ -349,10 +349,9 @@ class _Work:
             kept = {"error": str(exc)}
             if exc.raw_answer is not None:  # it came, unreadable: the signed data may be in it
                 kept["raw_answer"] = exc.raw_answer.text
-            noted = await self.step(
-                leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set=kept
-            )
-            raise arq.Retry(defer=noted.lease_left + 0.05) from exc
+            await self.step(leaving=[Stage.VERIFYING], to=Stage.VERIFYING, owner=owner, set=kept)
+            # Back to the queue: the next run waits out this lease (settle_verifying), then decides.
+            raise arq.Retry(defer=0.05) from exc
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
             # Failed at once if Barocert's 10 minutes passed: no verify ever will.
