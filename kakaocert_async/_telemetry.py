@@ -61,8 +61,7 @@ def show_logs(level: int) -> None:
     configured, before or after, is never doubled. Lowers the logger's level to
     ``level`` if it would drop such records.
     """
-    sdk = logging.getLogger("kakaocert_async")
-    handler = next((handler for handler in sdk.handlers if handler.name == HANDLER), None)
+    handler = next((handler for handler in log.handlers if handler.name == HANDLER), None)
     if handler is None:
         handler = logging.StreamHandler()
         handler.set_name(HANDLER)
@@ -71,11 +70,11 @@ def show_logs(level: int) -> None:
             logging.Formatter("%(asctime)s: %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
         )
         handler.addFilter(_shown_nowhere_else)
-        sdk.addHandler(handler)
+        log.addHandler(handler)
     elif handler.level > level:
         handler.setLevel(level)
-    if sdk.getEffectiveLevel() > level:
-        sdk.setLevel(level)
+    if log.getEffectiveLevel() > level:
+        log.setLevel(level)
 
 
 def _shown_nowhere_else(record: logging.LogRecord) -> bool:
