@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from kakaocert_async import _validation, _wire, barocert
 from kakaocert_async._client import Client
+from kakaocert_async._connection import UnclaimedAnswer
 from kakaocert_async._errors import (
     KakaocertError,
     ServiceUnreachable,
@@ -124,12 +125,34 @@ Store = Callable[[dict[Any, Any], Signed], Awaitable[None]]
 
 @attrs.define
 class _Process:
-    """What one worker process holds: its client, the store callback, and the verifies in
-    flight."""
+    """What one worker process holds: its client, the store callback, the verifies in
+    flight, and the receipts whose verify's answer was lost but may still come."""
 
     client: Client | barocert.Client
     store: Store
-    in_flight: set[asyncio.Task[Record]] = attrs.Factory(set)
+    in_flight: set[asyncio.Task[Any]] = attrs.Factory(set)
+    late: dict[str, _Work] = attrs.Factory(dict)
+    """By receipt id: through httpx's own pool, a verify that timed out goes on being
+    read, and its answer, if it comes, is handed to the client's ``on_unclaimed``."""
+    _unclaimed: Callable[[UnclaimedAnswer], object] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        # The client's own hook (yours, or the SDK's warning) keeps all but those answers.
+        self._unclaimed, self.client._on_unclaimed = self.client._on_unclaimed, self.unclaimed
+
+    def keep(self, task: asyncio.Task[Any]) -> None:
+        """Keep ``task`` in :attr:`in_flight` (which ``on_shutdown`` waits for) until it ends."""
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    def unclaimed(self, answer: UnclaimedAnswer) -> None:
+        """The client's ``on_unclaimed``: the late answer of a verify in :attr:`late` is
+        stored as if it had come in time."""
+        work = self.late.pop(answer.receipt_id or "", None)
+        if work is None or answer.result is None:
+            self._unclaimed(answer)
+            return
+        self.keep(asyncio.ensure_future(work.store_late(answer.result)))
 
 
 class _Job:
@@ -334,9 +357,7 @@ class _Work:
         # Shielded: neither arq's cancellation at shutdown nor a timeout may cut the
         # verify from the writing of its answer; on_shutdown waits for it.
         task = asyncio.create_task(self._verify_and_store(owner))
-        in_flight = self.process.in_flight
-        in_flight.add(task)
-        task.add_done_callback(in_flight.discard)
+        self.process.keep(task)
         return await asyncio.shield(task)
 
     async def _verify_and_store(self, owner: str) -> Record:
@@ -344,8 +365,13 @@ class _Work:
             verification = await self.process.client.verify(self.client_code, self.receipt)
         except VerifyOutcomeUnknown as exc:
             # Sent, answer lost. Decided when the lease has run out, by verify_dt: by then
-            # the request went through or never will.
-            log.error("receipt %s: %s", self.receipt_id, exc.message)
+            # the request went through or never will. Through httpx's own pool the answer
+            # may still come meanwhile (_Process.unclaimed): it is stored then.
+            late, receipt_id = self.process.late, self.receipt_id
+            late[receipt_id] = self
+            forget = functools.partial(late.pop, receipt_id, None)
+            asyncio.get_running_loop().call_later(self.queue.verify_lease, forget)
+            log.error("receipt %s: %s", receipt_id, exc.message)
             kept = {"error": str(exc)}
             if exc.raw_answer is not None:  # it came, unreadable: the signed data may be in it
                 kept["raw_answer"] = exc.raw_answer.text
@@ -369,6 +395,17 @@ class _Work:
             )
             raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from exc
         return await self._store(self._signed(verification), owner, held=False)
+
+    async def store_late(self, verification: Any) -> None:
+        """Store the answer of this receipt's verify that came after the verify timed out
+        (its record says outcome unknown, or still verifying): as if it had come in time."""
+        log.warning("receipt %s: its verify's answer came late; it is stored", self.receipt_id)
+        try:
+            await self._store(self._signed(verification), uuid.uuid4().hex, held=False)
+        except (arq.Retry, StoreFailed):
+            pass  # held in the record: the receipt's next run stores it (or says it failed)
+        except Exception:
+            log.exception("receipt %s: its verify's late answer was not stored", self.receipt_id)
 
     async def _claim(self, leaving: Stage, to: Stage, lease: float, **options: Any) -> str:
         """Own the receipt for ``lease`` seconds, from ``leaving`` into ``to``: the new

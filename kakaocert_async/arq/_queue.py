@@ -439,7 +439,9 @@ class ReceiptQueue(_Job):
     async def on_startup(self, ctx: dict[Any, Any]) -> None:
         """arq's ``on_startup``: make this process's client, refuse a ``verify_lease``
         shorter than its verify can take, and show the SDK's warnings and errors on
-        stderr unless logging was set up to show them.
+        stderr unless logging was set up to show them. The client's ``on_unclaimed``
+        now stores the answer of a verify that came after the verify timed out (through
+        httpx's own pool), and hands every other answer to the hook it had.
 
         Args:
             ctx: arq's worker context; the client is kept in it.

@@ -88,12 +88,17 @@ class MemoryStore:
 
 
 def queue_for(
-    sandbox: Sandbox, store: MemoryStore, *, timeout: float = 0.1, **options: Any
+    sandbox: Sandbox,
+    store: MemoryStore,
+    *,
+    timeout: float = 0.1,
+    client: Callable[[], Any] | None = None,
+    **options: Any,
 ) -> ReceiptQueue:
-    """A queue whose workers' client (``timeout``) is wired to ``sandbox`` in-process: a
-    ``Client``, or a ``barocert.Client`` for Barocert's kinds; fast timings, the verify
-    lease just over the longest a verify can take (retries don't wait under
-    ``set_testing``: 21 exchanges of ``timeout``, 28 for Barocert's signed POST)."""
+    """A queue whose workers' client (``timeout``) is wired to ``sandbox`` in-process (or
+    made by ``client``): a ``Client``, or a ``barocert.Client`` for Barocert's kinds; fast
+    timings, the verify lease just over the longest a verify can take (retries don't wait
+    under ``set_testing``: 21 exchanges of ``timeout``, 28 for Barocert's signed POST)."""
     baro = is_barocert(options.get("kind", ESIGN))
     timings: dict[str, Any] = {
         "interval": 0.02,
@@ -105,7 +110,7 @@ def queue_for(
     }
     timings.update(options)
     make = sandbox.barocert_client if baro else sandbox.client
-    client = functools.partial(make, timeout=timeout)
+    client = client or functools.partial(make, timeout=timeout)
     return ReceiptQueue(client=client, store=store, **timings)
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from arq.connections import ArqRedis
 
@@ -237,6 +238,68 @@ async def test_a_lost_verify_answer_is_outcome_unknown(scene: MakeScene, kind: K
         assert "answer was lost" in record.error
         assert s.verifies(kind) == 1
         assert s.store.calls == []
+
+
+@pytest.mark.parametrize("kind", [ESIGN, BAROCERT_SIGN], ids=names([ESIGN, BAROCERT_SIGN]))
+async def test_a_verify_answer_that_comes_after_its_timeout_is_stored(
+    scene: MakeScene, kind: Kind, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The worker's client reaches the service through an httpx.AsyncClient whose own
+    # timeouts are longer than the SDK's: the verify times out (outcome unknown), and
+    # httpx goes on reading its answer, which comes 0.6 s after it was sent. That
+    # answer is the only copy of the signed data: stored, not dropped.
+    slow = Fault(action="delay", seconds=0.6, endpoints={verify_endpoint(kind)}, times=1)
+    sandbox = Sandbox(sign_after=0, faults=[slow])
+    cls = barocert.Client if kind in BAROCERT_KINDS else kakaocert_async.Client
+    http_client = httpx.AsyncClient()  # httpx's own timeouts: 5 s
+    unclaimed: list[kakaocert_async.UnclaimedAnswer] = []
+    async with sandbox.serve() as url, http_client:
+
+        def served_client() -> Any:
+            return cls(
+                sandbox.link_id,
+                sandbox.secret_key,
+                base_url=url,
+                auth_url=url,
+                timeout=0.2,
+                http_client=http_client,
+                on_unclaimed=unclaimed.append,  # the application's own hook
+            )
+
+        async with scene(sandbox, kind=kind, client=served_client, timeout=0.2) as s:
+            receipt = await s.request(kind)
+            assert await s.queue.enqueue(s.redis, s.code, receipt)
+            await s.work()
+
+            record = await s.queue.record(s.redis, s.code, receipt)
+            assert record is not None
+            assert record.stage is Stage.STORED
+            assert s.verifies(kind) == 1
+            assert s.store.stored == [signed_of(s, kind, receipt.receipt_id)]
+            assert await s.queue.needs_attention(s.redis) == []
+    assert "verify's answer came late; it is stored" in caplog.text
+    assert unclaimed == []  # taken by the fleet, not left to the application's hook
+
+
+async def test_the_fleet_leaves_other_unclaimed_answers_to_the_clients_own_hook(
+    scene: MakeScene,
+) -> None:
+    async with scene(Sandbox()) as s:
+        unclaimed: list[kakaocert_async.UnclaimedAnswer] = []
+        client = s.sandbox.client(on_unclaimed=unclaimed.append)
+        ctx: dict[Any, Any] = {}
+        queue = ReceiptQueue(client=lambda: client, store=s.store)
+        await queue.on_startup(ctx)
+        try:
+            # A request's receipt whose caller had gone: not a verify the fleet awaits.
+            receipt = kakaocert_async.ESignReceipt(receipt_id="1")
+            answer = kakaocert_async.UnclaimedAnswer(
+                call="POST /SignToken/RequestESign", receipt_id="1", result=receipt, error=None
+            )
+            client._on_unclaimed(answer)
+            assert unclaimed == [answer]
+        finally:
+            await queue.on_shutdown(ctx)
 
 
 @pytest.mark.parametrize("kind", ONE_OF_EACH, ids=names(ONE_OF_EACH))
