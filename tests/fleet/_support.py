@@ -183,6 +183,13 @@ class Scene:
             return await self.barocert.request(self.code, request)
         return await self.client.request(self.code, request)
 
+    async def worked(self, kind: ReceiptKind[Any, Any, Any, Any]) -> Any:
+        """A new receipt of ``kind``, enqueued, once a worker has done all it could."""
+        receipt = await self.request(kind)
+        assert await self.queue.enqueue(self.redis, self.code, receipt)
+        await self.work()
+        return receipt
+
     def control(self, kind: ReceiptKind[Any, Any, Any, Any]) -> Any:
         """What the receiver does (``sign``, ``expire``; Barocert's ``refuse`` too), now."""
         return self.sandbox.barocert if is_barocert(kind) else self.sandbox.service

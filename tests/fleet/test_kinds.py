@@ -226,9 +226,7 @@ async def test_a_lost_verify_answer_is_outcome_unknown(scene: MakeScene, kind: K
     # The sandbox verifies, then breaks the connection halfway through the answer.
     dropped = Fault(action="drop", endpoints={verify_endpoint(kind)})
     async with scene(Sandbox(sign_after=0, faults=[dropped]), kind=kind) as s:
-        receipt = await s.request(kind)
-        assert await s.queue.enqueue(s.redis, s.code, receipt)
-        await s.work()
+        receipt = await s.worked(kind)
 
         record = await s.queue.record(s.redis, s.code, receipt)
         assert record is not None
@@ -267,9 +265,7 @@ async def test_a_verify_answer_that_comes_after_its_timeout_is_stored(
             )
 
         async with scene(sandbox, kind=kind, client=served_client, timeout=0.2) as s:
-            receipt = await s.request(kind)
-            assert await s.queue.enqueue(s.redis, s.code, receipt)
-            await s.work()
+            receipt = await s.worked(kind)
 
             record = await s.queue.record(s.redis, s.code, receipt)
             assert record is not None
@@ -307,9 +303,7 @@ async def test_redis_that_lost_its_data_never_causes_a_second_verify(
     scene: MakeScene, kind: Kind
 ) -> None:
     async with scene(Sandbox(sign_after=0), kind=kind) as s:
-        receipt = await s.request(kind)
-        assert await s.queue.enqueue(s.redis, s.code, receipt)
-        await s.work()
+        receipt = await s.worked(kind)
         await s.redis.flushall()  # records and queue gone, as after a Redis without persistence
 
         assert await s.queue.enqueue(s.redis, s.code, receipt)  # say, replayed from a log
@@ -354,9 +348,7 @@ async def test_a_failing_store_keeps_the_whole_answer_in_the_record(
     async with scene(
         Sandbox(sign_after=0), MemoryStore(failures=1000), kind=kind, store_attempts=1
     ) as s:
-        receipt = await s.request(kind)
-        assert await s.queue.enqueue(s.redis, s.code, receipt)
-        await s.work()
+        receipt = await s.worked(kind)
         expected = signed_of(s, kind, receipt.receipt_id)
 
         held = await s.queue.record(s.redis, s.code, receipt)
