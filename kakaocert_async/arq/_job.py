@@ -23,6 +23,7 @@ from kakaocert_async._client import Client
 from kakaocert_async._connection import UnclaimedAnswer
 from kakaocert_async._errors import (
     KakaocertError,
+    RawAnswer,
     ServiceUnreachable,
     SignTimeout,
     ValidationError,
@@ -147,12 +148,13 @@ class _Process:
 
     def unclaimed(self, answer: UnclaimedAnswer) -> None:
         """The client's ``on_unclaimed``: the late answer of a verify in :attr:`late` is
-        stored as if it had come in time."""
+        taken as if it had come in time (see :meth:`_Work.take_late`)."""
         work = self.late.pop(answer.receipt_id or "", None)
-        if work is None or answer.result is None:
+        raw = getattr(answer.error, "raw_answer", None)  # it came, but could not be read
+        if work is None or (answer.result is None and raw is None):
             self._unclaimed(answer)
             return
-        self.keep(asyncio.ensure_future(work.store_late(answer.result)))
+        self.keep(asyncio.ensure_future(work.take_late(answer.result, raw)))
 
 
 class _Job:
@@ -396,11 +398,18 @@ class _Work:
             raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from exc
         return await self._store(self._signed(verification), owner, held=False)
 
-    async def store_late(self, verification: Any) -> None:
-        """Store the answer of this receipt's verify that came after the verify timed out
-        (its record says outcome unknown, or still verifying): as if it had come in time."""
-        log.warning("receipt %s: its verify's answer came late; it is stored", self.receipt_id)
+    async def take_late(self, verification: Any, raw: RawAnswer | None) -> None:
+        """The answer of this receipt's verify that came after the verify timed out (its
+        record says still verifying, or outcome unknown), as if it had come in time: stored;
+        or, if the client could not read it (``raw``), kept in the record."""
         try:
+            if raw is not None:  # (then there is no verification)
+                what = "its verify's answer came late, unreadable; it is kept"
+                log.warning("receipt %s: %s", self.receipt_id, what)
+                for stage in (Stage.VERIFYING, Stage.OUTCOME_UNKNOWN):  # whichever it is at
+                    await self._patiently(leaving=[stage], to=stage, set={"raw_answer": raw.text})
+                return
+            log.warning("receipt %s: its verify's answer came late; it is stored", self.receipt_id)
             await self._store(self._signed(verification), uuid.uuid4().hex, held=False)
         except (arq.Retry, StoreFailed):
             pass  # held in the record: the receipt's next run stores it (or says it failed)

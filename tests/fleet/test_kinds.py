@@ -21,7 +21,7 @@ import pytest
 from arq.connections import ArqRedis
 
 import kakaocert_async
-from kakaocert_async import ESignReceipt, ValidationError, barocert
+from kakaocert_async import ESignReceipt, MalformedResponse, ValidationError, barocert
 from kakaocert_async._models import ESignVerification
 from kakaocert_async.arq import (
     BAROCERT_KINDS,
@@ -238,14 +238,27 @@ async def test_a_lost_verify_answer_is_outcome_unknown(scene: MakeScene, kind: K
         assert s.store.calls == []
 
 
+@pytest.mark.parametrize("readable", [True, False], ids=["readable", "unreadable"])
 @pytest.mark.parametrize("kind", [ESIGN, BAROCERT_SIGN], ids=names([ESIGN, BAROCERT_SIGN]))
-async def test_a_verify_answer_that_comes_after_its_timeout_is_stored(
-    scene: MakeScene, kind: Kind, caplog: pytest.LogCaptureFixture
+async def test_a_verify_answer_that_comes_after_its_timeout_is_kept(
+    scene: MakeScene,
+    kind: Kind,
+    readable: bool,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The worker's client reaches the service through an httpx.AsyncClient whose own
     # timeouts are longer than the SDK's: the verify times out (outcome unknown), and
     # httpx goes on reading its answer, which comes 0.6 s after it was sent. That
-    # answer is the only copy of the signed data: stored, not dropped.
+    # answer is the only copy of the signed data: stored, not dropped; kept in the
+    # record if the client cannot read it (a shape it does not know), as it is in time.
+    if not readable:
+
+        def unreadable(answer: bytes, cls: type[Any], *, about: str, label: str) -> Any:
+            raise MalformedResponse(f"{label}: not a shape it knows", http_status=200)
+
+        client_class = barocert.Client if kind in BAROCERT_KINDS else kakaocert_async.Client
+        monkeypatch.setattr(client_class, "_decode_verification", staticmethod(unreadable))
     slow = Fault(action="delay", seconds=0.6, endpoints={verify_endpoint(kind)}, times=1)
     sandbox = Sandbox(sign_after=0, faults=[slow])
     cls = barocert.Client if kind in BAROCERT_KINDS else kakaocert_async.Client
@@ -269,11 +282,19 @@ async def test_a_verify_answer_that_comes_after_its_timeout_is_stored(
 
             record = await s.queue.record(s.redis, s.code, receipt)
             assert record is not None
-            assert record.stage is Stage.STORED
             assert s.verifies(kind) == 1
-            assert s.store.stored == [signed_of(s, kind, receipt.receipt_id)]
-            assert await s.queue.needs_attention(s.redis) == []
-    assert "verify's answer came late; it is stored" in caplog.text
+            signed = signed_of(s, kind, receipt.receipt_id)
+            if readable:
+                assert record.stage is Stage.STORED
+                assert s.store.stored == [signed]
+                assert await s.queue.needs_attention(s.redis) == []
+                assert "verify's answer came late; it is stored" in caplog.text
+            else:
+                assert record.stage is Stage.OUTCOME_UNKNOWN
+                assert record.raw_answer is not None
+                assert signed.signed_data in record.raw_answer
+                assert s.store.calls == []
+                assert "verify's answer came late, unreadable; it is kept" in caplog.text
     assert unclaimed == []  # taken by the fleet, not left to the application's hook
 
 
