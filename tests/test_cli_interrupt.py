@@ -46,6 +46,18 @@ WAITING = f"kakaocert-async: interrupted: waiting up to {INTERRUPT_WAIT:g} s for
 CLI = [sys.executable, "-m", "kakaocert_async"]
 
 
+@pytest.fixture(autouse=True)
+def _sigint_as_a_terminal_gives_it() -> Iterator[None]:
+    """The CLI processes get SIGINT as a terminal gives it. A suite started in the
+    background (``pytest &`` in a script) has SIGINT ignored, and its children inherit
+    that; the CLI rightly keeps an ignored SIGINT ignored, and these tests would fail."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:  # a handler set here is reset to the default in a child
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Sandbox, str]]:
     with served_sandbox(sign_after=None) as served:
