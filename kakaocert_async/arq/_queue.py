@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread  # noqa: F401 -- its exit hook registered first: see below
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -34,6 +37,33 @@ from ._job import MAX_TRIES, SLICE_OVERRUN, ClientFactory, Store, _Job, _Process
 from ._records import Record, Stage, _names, _Records, check_ids
 
 log = logging.getLogger("kakaocert_async.arq")
+
+_unclosed: dict[int, tuple[asyncio.AbstractEventLoop, Callable[[], Awaitable[None]]]] = {}
+"""The ``on_shutdown`` each worker process's queue is still owed, by ``id`` of its process."""
+
+
+def _shut_down_at_exit() -> None:
+    """Run the ``on_shutdown`` arq skipped. Its ``close()`` calls it after Redis commands
+    (finishing the jobs, deleting its health key) and leaves it out when one fails: Redis
+    away at SIGTERM, or the very error that stopped the worker. The process would end
+    with its verifies in flight, and their answers (the signed data) lost."""
+    for loop, shut_down in list(_unclosed.values()):
+        if loop.is_closed() or loop.is_running():  # asyncio.run() ended; another thread's
+            continue
+        log.warning(
+            "arq stopped without calling on_shutdown (a Redis command before it failed);"
+            " calling it now: verifies in flight are stored first"
+        )
+        try:
+            loop.run_until_complete(shut_down())
+        except Exception:
+            log.exception("on_shutdown failed")
+
+
+# Called as Python ends, before it stops its threads, and before the hook that stops
+# the executor asyncio looks host names up in (imported above: registered earlier,
+# called later): at atexit's time, reconnecting to Redis by name would fail.
+threading._register_atexit(_shut_down_at_exit)  # type: ignore[attr-defined]  # not in typeshed
 
 
 def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisSettings:
@@ -470,7 +500,9 @@ class ReceiptQueue(_Job):
         except ValidationError:
             await client.aclose()
             raise
-        ctx[self._ctx_key] = _Process(client, store)
+        ctx[self._ctx_key] = process = _Process(client, store)
+        shut_down = functools.partial(self.on_shutdown, ctx)
+        _unclosed[id(process)] = (asyncio.get_running_loop(), shut_down)
 
     def _check_verify_lease(self, client: Client | barocert.Client) -> None:
         """Refuse a lease that could run out while the verify is still being sent: another
@@ -490,7 +522,9 @@ class ReceiptQueue(_Job):
         """arq's ``on_shutdown``: let verifies in flight finish writing, then close the Client.
 
         Verifies in flight are waited for ``verify_lease`` plus ``store_timeout`` seconds
-        at most. Nothing is done if :meth:`on_startup` did not run.
+        at most. Nothing is done if :meth:`on_startup` did not run. If arq leaves it
+        out (its shutdown stops at a failed Redis command before calling it), it is
+        called as Python ends, before Python stops its threads.
 
         Args:
             ctx: arq's worker context, as :meth:`on_startup` left it.
@@ -498,6 +532,7 @@ class ReceiptQueue(_Job):
         process: _Process | None = ctx.pop(self._ctx_key, None)
         if process is None:
             return
+        del _unclosed[id(process)]
         if process.in_flight:
             await asyncio.wait(process.in_flight, timeout=self.verify_lease + self.store_timeout)
         await process.client.aclose()

@@ -12,6 +12,8 @@ identity, and Barocert sign. The receipts are a mix of the three.
   and enqueueing a receipt again starts nothing.
 - Redis is stopped and started again on the same port while two workers wait and
   receipts are being enqueued: nothing is lost, no verify is repeated.
+- A worker stopped while Redis is away, its verify held at the service: arq's own
+  shutdown fails before the queue's, and the process still stores the answer first.
 
 The timings are short (a 1 s poll, 2 s wait slices, a client timeout of 2 s, 1.5 s for
 Barocert's, and so a 44 s verify lease, a 51 s job timeout) so that a killed worker's
@@ -33,7 +35,7 @@ import pytest
 from arq.connections import ArqRedis
 
 from kakaocert_async.arq import BAROCERT_SIGN, ESIGN, IDENTITY, ReceiptQueue, Record, Stage
-from kakaocert_async.sandbox import Sandbox
+from kakaocert_async.sandbox import Fault, Sandbox
 from tests.fleet._fleet import Fleet
 from tests.fleet._redis import RedisServer
 from tests.fleet._support import expected_verification, is_barocert, request_of
@@ -290,3 +292,68 @@ async def test_the_fleet_rides_out_a_redis_restart(
     assert {rid: [data for _, data in calls] for rid, calls in stored.items()} == {
         rid: [expected_verification(sandbox, r.kinds[rid], rid).signed_data] for rid in r.to_sign
     }
+
+
+async def test_a_worker_that_arq_stops_on_a_redis_error_still_stores_its_verify(
+    redis_process: RedisServer, redis: ArqRedis, tmp_path: Path
+) -> None:
+    # SIGTERM (a deploy) while Redis is away longer than the worker's commands wait
+    # for it: arq's close() fails on a Redis command before it calls on_shutdown (which
+    # waits for verifies in flight), and the process ends. Its one verify is held at
+    # the service meanwhile: its answer, the only copy of the signed data, is stored
+    # before the process is gone.
+    held = Fault(action="delay", seconds=2.0, endpoints={"verify"}, times=1)
+    sandbox = Sandbox(sign_after=None, faults=[held])
+    queue = ReceiptQueue(kind=ESIGN)  # the web app's side
+    timings = {
+        "interval": 0.2,
+        "wait_slice": 1.0,
+        "verify_lease": 65.0,  # the least accepted at a 3 s timeout
+        "store_timeout": 1.0,
+        "redis_patience": 10.0,
+    }
+    code = sandbox.client_code
+    with (
+        sandbox.serve_in_thread() as url,
+        Fleet(
+            tmp_path,
+            sandbox,
+            url,
+            redis_port=redis_process.port,
+            queue=timings,
+            max_jobs=10,
+            client_timeout=3.0,
+            redis_tolerance=0.5,
+        ) as fleet,
+    ):
+        fleet.start(1)
+        async with sandbox.client() as client:
+            receipt = await client.request(code, request_of(ESIGN))
+        rid = receipt.receipt_id
+        await sandbox.sign(rid)
+        assert await queue.enqueue(redis, code, receipt)
+        deadline = time.monotonic() + 10
+        while (record := await queue.record(redis, code, receipt)) and (
+            record.stage is not Stage.VERIFYING
+        ):
+            assert time.monotonic() < deadline, fleet.logs()
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # the verify has reached the service, which holds it 2 s
+
+        await asyncio.to_thread(redis_process.stop, save=True)
+        worker = fleet.processes[0]
+        worker.terminate()
+        # Away for 3 s: arq's close() fails after about 1 s of retries (redis_tolerance).
+        await asyncio.sleep(3.0)
+        await asyncio.to_thread(redis_process.start)
+        await asyncio.to_thread(worker.wait, 30)
+
+    log = fleet.log(0)
+    record = await queue.record(redis, code, receipt)
+    assert record is not None
+    assert record.stage is Stage.STORED, log
+    assert sandbox.verify_counts == {rid: 1}
+    signed_data = expected_verification(sandbox, ESIGN, rid).signed_data
+    assert fleet.stored() == {rid: [(worker.pid, signed_data)]}
+    assert "in close\n" in log  # arq's: it failed, it did not call on_shutdown
+    assert "arq stopped without calling on_shutdown" in log
