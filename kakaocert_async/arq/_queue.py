@@ -38,32 +38,35 @@ from ._records import Record, Stage, _names, _Records, check_ids
 
 log = logging.getLogger("kakaocert_async.arq")
 
-_unclosed: dict[int, tuple[asyncio.AbstractEventLoop, Callable[[], Awaitable[None]]]] = {}
-"""The ``on_shutdown`` each worker process's queue is still owed, by ``id`` of its process."""
+_unfinished: dict[int, tuple[asyncio.AbstractEventLoop, Callable[[], Awaitable[None]]]] = {}
+"""By ``id`` of each worker process's ``_Process`` until its ``on_shutdown``: its loop, and
+what waits for its verifies in flight."""
 
 
-def _shut_down_at_exit() -> None:
-    """Run the ``on_shutdown`` arq skipped. Its ``close()`` calls it after Redis commands
-    (finishing the jobs, deleting its health key) and leaves it out when one fails: Redis
-    away at SIGTERM, or the very error that stopped the worker. The process would end
-    with its verifies in flight, and their answers (the signed data) lost."""
-    for loop, shut_down in list(_unclosed.values()):
+def _finish_verifies_at_exit() -> None:
+    """Wait for the verifies in flight if arq skipped ``on_shutdown``. Its ``close()``
+    calls it after Redis commands (finishing the jobs, deleting its health key) and
+    leaves it out when one fails: Redis away at SIGTERM, or the very error that stopped
+    the worker. The process would end with its verifies in flight, and their answers
+    (the signed data) lost. The client stays open: jobs arq left running would fail
+    their receipts on a closed one; they end with the process, and arq runs them again."""
+    for loop, finish_verifies in list(_unfinished.values()):
         if loop.is_closed() or loop.is_running():  # asyncio.run() ended; another thread's
             continue
         log.warning(
             "arq stopped without calling on_shutdown (a Redis command before it failed);"
-            " calling it now: verifies in flight are stored first"
+            " the verifies in flight are finished before the process ends"
         )
         try:
-            loop.run_until_complete(shut_down())
+            loop.run_until_complete(finish_verifies())
         except Exception:
-            log.exception("on_shutdown failed")
+            log.exception("the verifies in flight could not be waited for")
 
 
 # Called as Python ends, before it stops its threads, and before the hook that stops
 # the executor asyncio looks host names up in (imported above: registered earlier,
 # called later): at atexit's time, reconnecting to Redis by name would fail.
-threading._register_atexit(_shut_down_at_exit)  # type: ignore[attr-defined]  # not in typeshed
+threading._register_atexit(_finish_verifies_at_exit)  # type: ignore[attr-defined]  # not in typeshed
 
 
 def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisSettings:
@@ -501,8 +504,8 @@ class ReceiptQueue(_Job):
             await client.aclose()
             raise
         ctx[self._ctx_key] = process = _Process(client, store)
-        shut_down = functools.partial(self.on_shutdown, ctx)
-        _unclosed[id(process)] = (asyncio.get_running_loop(), shut_down)
+        finish_verifies = functools.partial(self._finish_verifies, ctx)
+        _unfinished[id(process)] = (asyncio.get_running_loop(), finish_verifies)
 
     def _check_verify_lease(self, client: Client | barocert.Client) -> None:
         """Refuse a lease that could run out while the verify is still being sent: another
@@ -523,19 +526,29 @@ class ReceiptQueue(_Job):
 
         Verifies in flight are waited for ``verify_lease`` plus ``store_timeout`` seconds
         at most. Nothing is done if :meth:`on_startup` did not run. If arq leaves it
-        out (its shutdown stops at a failed Redis command before calling it), it is
-        called as Python ends, before Python stops its threads.
+        out (its shutdown stops at a failed Redis command before calling it), the
+        verifies in flight are waited for as Python ends, before it stops its threads.
 
         Args:
             ctx: arq's worker context, as :meth:`on_startup` left it.
         """
+        await self._finish_verifies(ctx)
+        await self._close(ctx)
+
+    async def _finish_verifies(self, ctx: dict[Any, Any]) -> None:
+        process: _Process | None = ctx.get(self._ctx_key)
+        deadline = time.monotonic() + self.verify_lease + self.store_timeout
+        # Again while any is left: jobs arq left running may have started one meanwhile.
+        while process is not None and process.in_flight:
+            if (left := deadline - time.monotonic()) <= 0:
+                return
+            await asyncio.wait(set(process.in_flight), timeout=left)
+
+    async def _close(self, ctx: dict[Any, Any]) -> None:
         process: _Process | None = ctx.pop(self._ctx_key, None)
-        if process is None:
-            return
-        del _unclosed[id(process)]
-        if process.in_flight:
-            await asyncio.wait(process.in_flight, timeout=self.verify_lease + self.store_timeout)
-        await process.client.aclose()
+        if process is not None:
+            del _unfinished[id(process)]
+            await process.client.aclose()
 
     def settings(self, **worker: Any) -> dict[str, Any]:
         """arq worker settings with the job registered: ``WorkerSettings = queue.settings(...)``.
@@ -543,7 +556,8 @@ class ReceiptQueue(_Job):
         ``worker`` holds any other of arq's settings (``redis_settings``, ...). Your
         own ``functions`` and ``cron_jobs`` are kept beside the job and the sweeper,
         your ``on_startup`` runs after the queue's (the Client exists) and your
-        ``on_shutdown`` before it.
+        ``on_shutdown`` once the verifies in flight are stored, before the Client
+        is closed.
         ``max_jobs`` (receipts awaited at once per process) defaults to 1,000.
 
         Args:
@@ -569,11 +583,12 @@ class ReceiptQueue(_Job):
                 await their_startup(ctx)
 
         async def on_shutdown(ctx: dict[Any, Any]) -> None:
+            await self._finish_verifies(ctx)  # first: their store may need what yours closes
             try:
                 if their_shutdown is not None:
                     await their_shutdown(ctx)
             finally:
-                await self.on_shutdown(ctx)
+                await self._close(ctx)
 
         worker.setdefault("max_jobs", 1000)
         if self.queue_name is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable
@@ -132,6 +133,18 @@ async def run_burst(
     finally:
         await worker.close()
     return worker
+
+
+async def stop_polling(worker: arq.Worker, running: asyncio.Task[None]) -> None:
+    """End ``running`` (``worker.async_run()``) between two polls, before ``worker.close()``:
+    cancelled in a WATCH pipeline's reset (where arq's poll may be), redis-py leaks the
+    pipeline's connection, and the test fails on its ResourceWarning."""
+    worker.allow_pick_jobs = False
+    await asyncio.sleep(0.05)  # the poll under way (0.01 s apart) ends; the next start none
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert running.cancelled()
 
 
 async def request(client: Client, sandbox: Sandbox, count: int = 1, **changes: Any) -> list[str]:

@@ -25,7 +25,7 @@ from kakaocert_async.arq._records import _Records
 from kakaocert_async.sandbox import Fault, Sandbox
 from tests._served import ROOT, clean_env
 from tests._support import make_request
-from tests.fleet._support import MemoryStore, Scene, queue_for
+from tests.fleet._support import MemoryStore, Scene, queue_for, stop_polling
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
 
@@ -535,12 +535,34 @@ async def test_a_slice_that_overruns_goes_back_to_the_queue(
     assert s.sandbox.verify_count(receipt_id) == 1
 
 
-async def test_shutdown_lets_a_verify_in_flight_finish(scene: MakeScene) -> None:
+class DatabaseStore(MemoryStore):
+    """A store that needs the database the application's own hooks open and close (a
+    job's ctx is a copy of the worker's: what they share is the pool, as here)."""
+
+    async def __call__(self, ctx: dict[Any, Any], signed: Signed) -> None:
+        if "database" in ctx and not ctx["database"]["open"]:
+            raise OSError("the database is closed")
+        await super().__call__(ctx, signed)
+
+
+async def open_database(ctx: dict[Any, Any]) -> None:
+    ctx["database"] = {"open": True}
+
+
+async def close_database(ctx: dict[Any, Any]) -> None:
+    ctx["database"]["open"] = False
+
+
+@pytest.mark.parametrize("hooks", [False, True], ids=["queue alone", "with your hooks"])
+async def test_shutdown_lets_a_verify_in_flight_finish(scene: MakeScene, hooks: bool) -> None:
+    # With your own hooks, the store needs the database yours close: the verify in
+    # flight is stored before your on_shutdown.
     slow = Fault(action="delay", seconds=0.3, endpoints={"verify"})
-    async with scene(Sandbox(sign_after=0, faults=[slow]), timeout=0.5) as s:
+    yours = {"on_startup": open_database, "on_shutdown": close_database} if hooks else {}
+    async with scene(Sandbox(sign_after=0, faults=[slow]), DatabaseStore(), timeout=0.5) as s:
         receipt_id = await s.receipt()
         settings = s.queue.settings(
-            redis_settings=s.redis_settings, poll_delay=0.01, handle_signals=False
+            redis_settings=s.redis_settings, poll_delay=0.01, handle_signals=False, **yours
         )
         worker = arq.Worker(**settings)
         running = asyncio.create_task(worker.async_run())
@@ -549,10 +571,8 @@ async def test_shutdown_lets_a_verify_in_flight_finish(scene: MakeScene) -> None
                 break
             await asyncio.sleep(0.005)
         assert s.sandbox.stats["verify"] == 1  # arrived, answer not sent yet
+        await stop_polling(worker, running)
         await worker.close()  # cancels the job; on_shutdown waits for the verify
-        running.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await running
 
     assert (await s.record(receipt_id)).stage is Stage.STORED
     assert s.store.calls == [receipt_id]
@@ -587,12 +607,10 @@ async def test_a_lease_shorter_than_the_verify_is_refused_as_it_would_verify_twi
             if s.sandbox.stats["verify"]:
                 break
             await asyncio.sleep(0.005)
+        await stop_polling(first, running)
         stopping = asyncio.create_task(first.close())  # its verify goes on, shielded
         await s.work()  # the second worker
         await stopping
-        running.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await running
 
     assert s.sandbox.verify_count(receipt_id) == 2
     assert s.store.calls == [receipt_id]  # the first verify's data; the second was refused
