@@ -4,8 +4,9 @@ Configured by the environment: ``KAKAOCERT_*`` (and ``BAROCERT_*``) name the ser
 (a served sandbox), ``FLEET_SETTINGS`` (JSON) the Redis port, the store's directory,
 the client's timeout and the queue's timings; ``kinds`` names the 2.x kinds its queue
 serves (e-sign by default), ``barocert`` the Barocert kinds of a second queue with a
-``barocert.Client`` (timeout ``barocert_timeout``) on the same worker; ``redis_tolerance`` the
-seconds of a Redis outage its commands wait out (15 by default); ``store_fails``
+``barocert.Client`` (timeout ``barocert_timeout``) on the same worker; ``arq_redis``
+``"plain"`` leaves arq's Redis settings as they are (its commands fail at once while
+Redis is away; by default they wait out 15 s of outage); ``store_fails``
 makes every store raise, ``testing`` turns the SDK's testing switch on (no backoff
 waits), ``log_at_startup`` has the application set up its logging in its own
 ``on_startup`` (:data:`APP_LOGGING` does it on the command line, ``--custom-log-dict``).
@@ -78,9 +79,12 @@ async def log_at_startup(ctx: dict[Any, Any]) -> None:
 
 kinds: list[Any] = [named(name, KINDS) for name in SETTINGS.get("kinds", ["esign"])]
 queue = ReceiptQueue(client=make_client, store=store, kind=kinds, **SETTINGS["queue"])
+redis_settings = RedisSettings(port=SETTINGS["redis_port"])
 arq_settings: dict[str, Any] = {
-    "redis_settings": outage_tolerant(
-        RedisSettings(port=SETTINGS["redis_port"]), seconds=SETTINGS.get("redis_tolerance", 15)
+    "redis_settings": (
+        redis_settings
+        if SETTINGS.get("arq_redis") == "plain"
+        else outage_tolerant(redis_settings, seconds=15)
     ),
     "poll_delay": 0.05,
     "max_jobs": SETTINGS.get("max_jobs", 1000),
