@@ -70,7 +70,7 @@ threading._register_atexit(_finish_verifies_at_exit)  # type: ignore[attr-define
 
 
 def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisSettings:
-    """``settings`` with every Redis command retried through an outage of about ``seconds``.
+    """``settings`` with every Redis command retried through an outage of ``seconds`` at least.
 
     An arq worker stops at the first Redis error it meets (a restart of Redis, a
     failover); with these settings its commands, and the jobs' own, wait for Redis
@@ -79,8 +79,11 @@ def outage_tolerant(settings: RedisSettings, *, seconds: float = 30.0) -> RedisS
     Args:
         settings: arq's Redis settings to start from (``RedisSettings(...)``); left as
             they are.
-        seconds: About how long an outage is waited out, in seconds, before a command
-            fails.
+        seconds: How long an outage is waited out at least, in seconds, before a
+            command fails. A MULTI/EXEC transaction (most of arq's own) fails after
+            about that; a single command may wait many times as long, as redis-py
+            reconnects with the same retries within each of its attempts (17.6 s
+            measured at ``seconds=1``).
 
     Returns:
         A copy of ``settings`` that retries each command on a connection error, a
