@@ -38,9 +38,11 @@ from ._records import Record, Stage, _names, _Records, check_ids
 
 log = logging.getLogger("kakaocert_async.arq")
 
-_unfinished: dict[int, tuple[asyncio.AbstractEventLoop, Callable[[], Awaitable[None]]]] = {}
-"""By ``id`` of each worker process's ``_Process`` until its ``on_shutdown``: its loop, and
-what waits for its verifies in flight."""
+_unfinished: dict[
+    int, tuple[asyncio.AbstractEventLoop, _Process, Callable[[], Awaitable[None]]]
+] = {}
+"""By ``id`` of each worker process's ``_Process`` until its ``on_shutdown``: its loop, the
+process, and what waits for its verifies in flight."""
 
 
 def _finish_verifies_at_exit() -> None:
@@ -50,12 +52,13 @@ def _finish_verifies_at_exit() -> None:
     the worker. The process would end with its verifies in flight, and their answers
     (the signed data) lost. The client stays open: jobs arq left running would fail
     their receipts on a closed one; they end with the process, and arq runs them again."""
-    for loop, finish_verifies in list(_unfinished.values()):
-        if loop.is_closed() or loop.is_running():  # asyncio.run() ended; another thread's
+    for loop, process, finish_verifies in list(_unfinished.values()):
+        if not process.in_flight or loop.is_closed() or loop.is_running():  # another thread's
             continue
         log.warning(
             "arq stopped without calling on_shutdown (a Redis command before it failed);"
-            " the verifies in flight are finished before the process ends"
+            " its verifies in flight (%d) are finished before the process ends",
+            len(process.in_flight),
         )
         try:
             loop.run_until_complete(finish_verifies())
@@ -508,7 +511,7 @@ class ReceiptQueue(_Job):
             raise
         ctx[self._ctx_key] = process = _Process(client, store)
         finish_verifies = functools.partial(self._finish_verifies, ctx)
-        _unfinished[id(process)] = (asyncio.get_running_loop(), finish_verifies)
+        _unfinished[id(process)] = (asyncio.get_running_loop(), process, finish_verifies)
 
     def _check_verify_lease(self, client: Client | barocert.Client) -> None:
         """Refuse a lease that could run out while the verify is still being sent: another

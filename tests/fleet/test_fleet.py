@@ -360,7 +360,7 @@ async def test_a_worker_that_arq_stops_on_a_redis_error_still_stores_its_verify(
     signed_data = expected_verification(sandbox, ESIGN, rid).signed_data
     assert fleet.stored() == {rid: [(worker.pid, signed_data)]}
     assert "in close\n" in log  # arq's: it failed, it did not call on_shutdown
-    assert "the verifies in flight are finished before the process ends" in log
+    assert "its verifies in flight (1) are finished before the process ends" in log
     left = await queue.record(redis, code, waiting)
     assert left is not None
     assert left.stage is Stage.WAITING, log
