@@ -51,13 +51,13 @@ def _fault(text: str) -> Fault:
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``sandbox`` subcommand to ``commands``."""
+    """Add the ``sandbox`` subcommand to ``commands`` (its epilog laid out as written, as
+    every parser of the command line's ``Parser`` class is)."""
     parser = commands.add_parser(
         "sandbox",
         help="run a local KakaoCert sandbox (auth and API on one origin)",
         description="Run a local KakaoCert that speaks the real protocol, for development.",
         epilog=_FAULT_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
