@@ -88,7 +88,8 @@ class ReceiptClient(ClientBase):
     """The body of a request (checked to be of the kind), as sent and signed."""
 
     def _received(self, kind: AnyKind, receipt: Any) -> Any:
-        """The receipt a request returns, as decoded from its answer."""
+        """The receipt a request returns, as decoded from its answer (or as the fleet
+        rebuilds it from its id)."""
         return receipt
 
     _check_receipt_id: ClassVar[Callable[..., None]] = staticmethod(_validation.check_receipt_id)

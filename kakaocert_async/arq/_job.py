@@ -91,13 +91,6 @@ class Signed:
     verification: Any = None
 
 
-def _receipt(kind: AnyKind, receipt_id: str) -> Any:
-    """The receipt the clients' operations take, rebuilt from its id."""
-    if kind.generation == "barocert":
-        return kind.receipt(receipt_id=receipt_id, kind=barocert.Kind(kind.segment))
-    return kind.receipt(receipt_id=receipt_id)
-
-
 class StoreFailed(Exception):
     """The store callback failed ``store_attempts`` times; the signed data stays in the record.
 
@@ -271,7 +264,9 @@ class _Work:
         self.step = functools.partial(self.records.step, client_code, receipt_id)
         self.client_code = client_code
         self.receipt_id = receipt_id
-        self.receipt = _receipt(kind, receipt_id)
+        # The receipt the client's operations take, rebuilt from its id as a request
+        # returns it (a Barocert receipt knows its kind).
+        self.receipt = self.process.client._received(kind, kind.receipt(receipt_id=receipt_id))
 
     async def load(self) -> Record:
         record = await self.records.load(self.client_code, self.receipt_id)
