@@ -8,9 +8,9 @@ to wait on, and is the client's fifth operation.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any
 
-from kakaocert_async._kinds import AnyKind, ReceiptKind
+from kakaocert_async._kinds import AnyKind, ReceiptKind, RequestT, VerificationT
 
 from ._models import (
     CMSRequest,
@@ -23,9 +23,6 @@ from ._models import (
     Status,
     Verification,
 )
-
-RequestT = TypeVar("RequestT")
-VerificationT = TypeVar("VerificationT")
 
 
 def _kind(
