@@ -14,14 +14,14 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import AsyncGenerator
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import attrs
 
 from kakaocert_async import _telemetry, _validation
 from kakaocert_async._bound import Bound, operation
 from kakaocert_async._client import Client as KakaoCert2Client
-from kakaocert_async._client import ReceiptClient
+from kakaocert_async._client import ReceiptClient, T
 from kakaocert_async._connection import last_state
 from kakaocert_async._env import Variables
 from kakaocert_async._errors import APIError, KakaocertError, ValidationError
@@ -57,8 +57,6 @@ NON_STATIC_API_URL = "https://barocert.linkhub.co.kr"
 """The Barocert API on Linkhub's other host (the official SDK's ``UseStaticIP = False``)."""
 NON_STATIC_AUTH_URL = "https://auth.linkhub.co.kr"
 """The Linkhub auth service's other host."""
-
-T = TypeVar("T")
 
 _LATE_SLACK = 5.0
 """Seconds short of the window still taken as past it: ``complete_dt`` has whole seconds,
