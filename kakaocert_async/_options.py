@@ -17,7 +17,6 @@ import time
 import attrs
 
 from . import _validation
-from ._errors import ValidationError
 from ._http import RetryPolicy
 
 DEFAULT_MAX_RETRIES = 4
@@ -65,12 +64,7 @@ def checked(*, timeout: object, max_retries: object, deadline: object = None) ->
     """Options from a caller's arguments, each checked (a :class:`ValidationError`
     naming it)."""
     _validation.check_seconds(timeout, "timeout")
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int):
-        raise ValidationError("max_retries", f"must be an int, got {type(max_retries).__name__}")
-    if not 0 <= max_retries <= MAX_RETRIES_LIMIT:
-        raise ValidationError(
-            "max_retries", f"must be between 0 and {MAX_RETRIES_LIMIT}, got {max_retries}"
-        )
+    _validation.check_count(max_retries, "max_retries", at_most=MAX_RETRIES_LIMIT, at_least=0)
     if deadline is not None:
         _validation.check_seconds(deadline, "deadline")
     return CallOptions(timeout=timeout, max_retries=max_retries, deadline=deadline)  # type: ignore[arg-type]

@@ -75,13 +75,18 @@ def check_link_id(value: object, field: str = "link_id") -> None:
         )
 
 
-def check_count(value: object, field: str, *, at_most: int, unit: str = "") -> None:
-    """A whole number from 1 to ``at_most`` (not a bool), of ``unit`` if given."""
+def check_count(
+    value: object, field: str, *, at_most: int, at_least: int = 1, unit: str = ""
+) -> None:
+    """A whole number from ``at_least`` (1 by default) to ``at_most`` (not a bool), of
+    ``unit`` if given."""
     of, units = (f" of {unit}", f" {unit}") if unit else ("", "")
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field, f"must be an int{of}, got {_type_name(value)}")
-    if not 1 <= value <= at_most:
-        raise ValidationError(field, f"must be between 1 and {at_most}{units}, got {value}")
+    if not at_least <= value <= at_most:
+        raise ValidationError(
+            field, f"must be between {at_least} and {at_most}{units}, got {value}"
+        )
 
 
 def check_digits(field: str, value: object, fewest: int, most: int, rule: str) -> None:
