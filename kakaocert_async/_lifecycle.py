@@ -196,10 +196,9 @@ class Tracked:
             said = "its request had been sent, so the service may have acted on it"
         elif progress is Progress.PARTLY_SENT:
             said = "its request had not been sent whole"
-        if exc is not None:
-            # It came through the backend's frames, which hold the request's headers as
-            # sent: as this error's context, it keeps none of them.
-            exc.__traceback__ = exc.__context__ = None
+        # It came through the backend's frames, which hold the request's headers as
+        # sent: as this error's context, it keeps none of them.
+        exc.__traceback__ = exc.__context__ = None
         raise ClientClosed(
             f"the Client was closed while this call was in flight: {said}", progress=progress
         ) from None
