@@ -164,13 +164,7 @@ def _network(
     if url is not None and not isinstance(url, str):
         raise ValidationError("proxy", f"must be a URL string, got {type(url).__name__}")
     del url
-    problem = None
-    try:
-        checked_proxy = None if proxy is None else Proxy(proxy)  # type: ignore[arg-type]
-    except ValueError as refused:
-        problem = str(refused)
-    if problem is not None:  # raised outside the handler: nothing chained
-        raise ValidationError("proxy", f"{problem}, such as http://user:password@proxy:3128")
+    checked_proxy = None if proxy is None else Proxy(proxy)  # type: ignore[arg-type]
     if tls is None or isinstance(tls, ssl.SSLContext):
         return checked_proxy, tls
     rule = "must be an ssl.SSLContext or the path of a CA bundle (PEM certificates)"

@@ -35,7 +35,7 @@ import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._errors import Progress
+from ._errors import Progress, ValidationError
 from ._secret import Headers, Secret, hide_userinfo, reveal_body, reveal_headers, total_repr
 
 if TYPE_CHECKING:  # each library is imported by the backend that uses it, when it does
@@ -243,8 +243,9 @@ class Proxy:
     __slots__ = ("authorization", "login", "url")
 
     def __init__(self, value: str | Secret[str]) -> None:
-        """Raises ``ValueError`` (never quoting ``value``, nor holding its password in
-        a frame of the error: give a URL with credentials as a :class:`Secret`)."""
+        """Raises :class:`~kakaocert_async.ValidationError` (a ``ValueError``) naming
+        ``proxy`` (never quoting ``value``, nor holding its password in a frame of the
+        error: give a URL with credentials as a :class:`Secret`)."""
         import yarl
 
         try:
@@ -253,7 +254,11 @@ class Proxy:
             url = yarl.URL()
         if url.scheme not in ("http", "https") or not url.host:
             del url
-            raise ValueError("must be an http:// or https:// URL with a host")
+            raise ValidationError(
+                "proxy",
+                "must be an http:// or https:// URL with a host, such as"
+                " http://user:password@proxy:3128",
+            )
         self.url = url.with_user(None)
         self.login = url.user
         self.authorization: Secret[str] | None = None
