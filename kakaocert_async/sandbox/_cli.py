@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 
@@ -101,29 +102,24 @@ def run(args: argparse.Namespace) -> int:
         settings = {name: getattr(args, name) for name in _SETTINGS}
         sandbox = Sandbox(**settings, allowed_hosts=args.allow_host, faults=faults)
         require_extra()
+        from ._server import run_forever
+
+        with contextlib.suppress(KeyboardInterrupt):
+            run_forever(
+                sandbox.app,
+                host=args.host,
+                port=args.port,
+                log_level=args.log_level,
+                on_started=lambda url: print(banner(sandbox, url), flush=True),
+            )
     except (ValidationError, SandboxUnavailable) as exc:
-        print(f"kakaocert-async sandbox: {exc}", file=sys.stderr)
-        return 1
-
-    from ._server import run_forever
-
-    try:
-        run_forever(
-            sandbox.app,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            on_started=lambda url: print(banner(sandbox, url), flush=True),
-        )
-    except OSError as exc:
-        print(
-            f"kakaocert-async sandbox: cannot listen on {args.host}:{args.port}: {exc}",
-            file=sys.stderr,
-        )
-        return 1
-    except KeyboardInterrupt:
-        pass
-    return 0
+        error = str(exc)
+    except OSError as exc:  # binding the port: nothing before it does I/O
+        error = f"cannot listen on {args.host}:{args.port}: {exc}"
+    else:
+        return 0
+    print(f"kakaocert-async sandbox: {error}", file=sys.stderr)
+    return 1
 
 
 def banner(sandbox: Sandbox, url: str) -> str:
