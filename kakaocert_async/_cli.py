@@ -775,10 +775,10 @@ def describe(status: Any, now: float) -> str:
 
 
 @attrs.define
-class Progress:
+class Progress(contextlib.AbstractContextManager["Progress"]):
     """Shows the states of one receipt as they are read (this one shows nothing:
-    ``--quiet``); a context manager, entered while they are. Each line is ``indent``
-    spaces, ``label``, then the state in words."""
+    ``--quiet``); a context manager (entering it returns it), entered while they are.
+    Each line is ``indent`` spaces, ``label``, then the state in words."""
 
     _out: Any = None
     """Where: a stream (:class:`PlainProgress`) or a rich console (:class:`RichProgress`)."""
@@ -786,9 +786,6 @@ class Progress:
     _indent: int = attrs.field(default=0, kw_only=True)
     _clock: Callable[[], float] = attrs.field(default=time.time, kw_only=True)
     _last: Any = attrs.field(default=None, init=False)
-
-    def __enter__(self) -> Any:
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         pass
