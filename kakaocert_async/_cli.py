@@ -824,11 +824,7 @@ class RichProgress(Progress):
     (the rich console's status); on exit it leaves one line, indented: the last state read."""
 
     _live: Status = attrs.field(init=False)
-
-    @_live.default
-    def _display(self) -> Status:
-        # The spinner's text is this object, rendered anew each frame: the seconds tick.
-        return cast("Status", self._out.status(self, spinner_style="cyan", refresh_per_second=8))
+    """The console's status, made and started on entering."""
 
     def __rich__(self) -> Text:
         from rich.text import Text
@@ -838,6 +834,8 @@ class RichProgress(Progress):
         return Text(self._label + words)
 
     def __enter__(self) -> RichProgress:
+        # The spinner's text is this object, rendered anew each frame: the seconds tick.
+        self._live = self._out.status(self, spinner_style="cyan", refresh_per_second=8)
         self._live.start()
         return self
 
