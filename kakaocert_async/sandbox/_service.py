@@ -779,7 +779,6 @@ class BarocertService(_Service[Status]):
                 wrong type or out of its limits) is.
         """
         now = self._signed_post(call, kind.scope)
-        _checks.client_code(call.client_code)
         _checks.encryption_mode(call.headers)
         data = _checks.json_object(call.headers, call.body)
         request = _checks.barocert_request(kind, data, self._cipher)
@@ -807,7 +806,7 @@ class BarocertService(_Service[Status]):
         """
         now = self._signed_post(call, kind.scope, bodiless=True)
         with self._lock:
-            receipt = self._checked(kind, call)
+            receipt = self._own(kind, call.receipt_id, call.client_code)
             self._verifiable(receipt, now)
             return _verified(receipt, now, self._key)
 
@@ -830,7 +829,6 @@ class BarocertService(_Service[Status]):
                 over 10 minutes old.
         """
         now = self._signed_post(call, barocert_kinds.LOGIN_SCOPE, bodiless=True)
-        _checks.client_code(call.client_code)
         with self._lock:
             login = self._logins.get(urllib.parse.unquote(call.receipt_id))
             if login is None:
@@ -845,15 +843,12 @@ class BarocertService(_Service[Status]):
         """A receipt of the path's client code (a GET: nothing signed)."""
         _checks.version(call.headers, "x-pb-version", "x-bc-version", barocert=True)
         self._authorize(call.headers, kind.scope, call.client_ip, now)
-        return self._checked(kind, call)
-
-    def _checked(self, kind: AnyKind, call: Call) -> Receipt:
         _checks.client_code(call.client_code)
         return self._own(kind, call.receipt_id, call.client_code)
 
     def _signed_post(self, call: Call, scope: str, *, bodiless: bool = False) -> float:
         """Check a POST's version, date, token and HMAC (and, ``bodiless``, that it has no
-        body, as a verify must not); the sandbox clock's now."""
+        body, as a verify must not), then the path's client code; the sandbox clock's now."""
         headers, now = call.headers, self.now()
         _checks.version(headers, "x-bc-version", barocert=True)
         date = _checks.date(headers, now, self.settings.date_tolerance, barocert=True)
@@ -864,6 +859,7 @@ class BarocertService(_Service[Status]):
             raise Rejected(Rejection.BC_HMAC_MISMATCH)
         if bodiless and call.body:
             raise Rejected(Rejection.BC_VERIFY_BODY)
+        _checks.client_code(call.client_code)
         return now
 
     def _check_access_id(self, access_id: str) -> None:
