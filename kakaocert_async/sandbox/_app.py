@@ -373,21 +373,15 @@ def _handler(template: str, call: Callable[[Call], dict[str, Any]]) -> Endpoint:
         match = pattern.match(path.removeprefix(root))
         if match is None:
             raise Rejected(Rejection.NOT_FOUND)
-        values = {
+        values: dict[str, Any] = {  # Call's fields by name (what a path lacks: their defaults)
             name: value if name in as_sent else urllib.parse.unquote(value)
             for name, value in match.groupdict().items()
         }
         if "rest" in values:  # a 2.x verify: <receipt id>[/<signature>], as sent
-            values["receipt_id"], _, values["signature"] = values.pop("rest").partition("/")
-        made = Call(
-            request.headers,
-            await request.body(),
-            path,
-            request.client.host if request.client else "",
-            client_code=values.get("client_code", ""),
-            receipt_id=values.get("receipt_id", ""),
-            signature=values.get("signature") or None,
-        )
+            values["receipt_id"], _, signature = values.pop("rest").partition("/")
+            values["signature"] = signature or None
+        client_ip = request.client.host if request.client else ""
+        made = Call(request.headers, await request.body(), path, client_ip, **values)
         return json_answer(call(made))
 
     return handle
