@@ -119,13 +119,10 @@ def signed_by(
 ) -> tuple[str, str]:
     """``[<scheme> ]<LinkID> <signature>`` -> (LinkID, signature)."""
     parts = (value or "").split()
-    if scheme is not None:
-        if not parts or parts[0].upper() != scheme:
-            raise Rejected(rejection)
-        parts = parts[1:]
-    if len(parts) != 2:
+    wanted = 2 if scheme is None else 3
+    if len(parts) != wanted or (scheme is not None and parts[0].upper() != scheme):
         raise Rejected(rejection)
-    return parts[0], parts[1]
+    return parts[-2], parts[-1]
 
 
 def bearer(headers: Headers) -> str:
