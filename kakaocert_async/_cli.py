@@ -50,7 +50,7 @@ import attrs
 import cattrs
 
 from kakaocert_async import _kinds, barocert
-from kakaocert_async._arguments import seconds, sign_after
+from kakaocert_async._arguments import seconds
 from kakaocert_async._client import BoundClient, Client
 from kakaocert_async._env import Environment, Variables
 from kakaocert_async._errors import (
@@ -71,7 +71,6 @@ from kakaocert_async._secret import Secret
 from kakaocert_async._version import __version__
 from kakaocert_async.barocert import _kinds as barocert_kinds
 from kakaocert_async.sandbox import _cli as sandbox_cli
-from kakaocert_async.sandbox._settings import DEFAULT_SIGN_AFTER
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -924,13 +923,7 @@ def add_demo(commands: Commands) -> None:
         action="store_true",
         help="use the real service instead of the sandbox: a KakaoTalk message is sent",
     )
-    add(
-        "--sign-after",
-        type=sign_after,
-        default=DEFAULT_SIGN_AFTER,
-        metavar="S",
-        help=f"sandbox: seconds until the receiver signs, or 'never' ({DEFAULT_SIGN_AFTER:g})",
-    )
+    sandbox_cli.add_sign_after(parser, "sandbox: seconds until the receiver signs")
     live = f"{SANDBOX_INTERVAL:g} on the sandbox, {LIVE_INTERVAL:g} live"
     add_polling(add, None, f"seconds between polls ({live})")
     receiver = parser.add_argument_group("the receiver (--live; never printed)")

@@ -51,6 +51,18 @@ def _fault(text: str) -> Fault:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
+def add_sign_after(parser: argparse.ArgumentParser, until: str) -> None:
+    """Add ``--sign-after S`` (or ``never``) to ``parser``: the ``sandbox`` command's and the
+    demo's; ``until`` begins its help (``seconds until a request is signed``)."""
+    parser.add_argument(
+        "--sign-after",
+        type=sign_after,
+        default=DEFAULT_SIGN_AFTER,
+        metavar="S",
+        help=f"{until}, or 'never' ({DEFAULT_SIGN_AFTER:g})",
+    )
+
+
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``sandbox`` subcommand to ``commands`` (its epilog laid out as written, as
     every parser of the command line's ``Parser`` class is)."""
@@ -66,13 +78,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--link-id", default=DEFAULT_LINK_ID, help=f"LinkID to accept ({DEFAULT_LINK_ID})")
     add("--secret-key", default=DEFAULT_SECRET_KEY, help="SecretKey to accept (base64)")
     add("--client-code", default=DEFAULT_CLIENT_CODE, help="default client code to print")
-    add(
-        "--sign-after",
-        type=sign_after,
-        default=DEFAULT_SIGN_AFTER,
-        metavar="S",
-        help=f"seconds until a request is signed, or 'never' ({DEFAULT_SIGN_AFTER:g})",
-    )
+    add_sign_after(parser, "seconds until a request is signed")
     add("--token-ttl", type=seconds, default=DEFAULT_TOKEN_TTL, metavar="S", help="token life")
     add("--clock-offset", type=any_seconds, default=0.0, metavar="S", help="shift the clock by S")
     add("--latency", type=seconds, default=0.0, metavar="S", help="delay every answer by S")
