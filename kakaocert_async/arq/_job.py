@@ -280,16 +280,14 @@ class _Work:
         level, what = _FINISHED.get(to, (logging.INFO, to.value))
         log.log(level, "receipt %s %s%s", self.receipt_id, what, fields.get("error", ""))
         attention = to in _FINISHED
-        await self.step(
-            leaving=[Stage.WAITING if owner is None else Stage.VERIFYING],
-            to=to,
-            owner=owner,
-            set=fields or None,
-            ttl=None if attention else self.queue.record_ttl,
-            attention=attention,
-            **{"del": _OWNERSHIP},
-        )
+        ttl = None if attention else self.queue.record_ttl
+        await self._let_go(to, owner, set=fields or None, ttl=ttl, attention=attention)
         return await self.load()
+
+    async def _let_go(self, to: Stage, owner: str | None, **options: Any) -> None:
+        """From waiting, or from verifying under ``owner``, into ``to``, owned by none."""
+        leaving = [Stage.WAITING if owner is None else Stage.VERIFYING]
+        await self.step(leaving=leaving, to=to, owner=owner, **options, **{"del": _OWNERSHIP})
 
     # waiting -----------------------------------------------------------------------
 
@@ -378,18 +376,12 @@ class _Work:
         except KakaocertError as exc:
             # Refused, or never sent (no token, no connection): this verify consumed nothing.
             # Failed at once if Barocert's 10 minutes passed: no verify ever will.
+            error = f"verify: {exc}"
             failures = (await self.load()).verify_failures + 1
             if isinstance(exc, VerifyTooLate) or failures >= VERIFY_FAILURES:
-                return await self.finish(Stage.FAILED, owner=owner, error=f"verify: {exc}")
+                return await self.finish(Stage.FAILED, owner=owner, error=error)
             log.warning("receipt %s: verify failed (%s); it is tried again", self.receipt_id, exc)
-            await self.step(
-                leaving=[Stage.VERIFYING],
-                to=Stage.WAITING,
-                owner=owner,
-                set={"error": f"verify: {exc}"},
-                incr="verify_failures",
-                **{"del": _OWNERSHIP},
-            )
+            await self._let_go(Stage.WAITING, owner, set={"error": error}, incr="verify_failures")
             raise arq.Retry(defer=self.queue.interval or DEFAULT_INTERVAL) from exc
         return await self._store(self._signed(verification), owner, held=False)
 
@@ -442,9 +434,7 @@ class _Work:
                 "receipt %s: its verify never went through (verify_dt unset); verifying again",
                 self.receipt_id,
             )
-            await self.step(
-                leaving=[Stage.VERIFYING], to=Stage.WAITING, owner=owner, **{"del": _OWNERSHIP}
-            )
+            await self._let_go(Stage.WAITING, owner)
             return await self.load()
         record = await self.load()
         why = record.error or (
