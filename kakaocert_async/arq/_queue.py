@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures.thread  # noqa: F401 -- its exit hook registered first: see below
 import contextlib
 import dataclasses
-import functools
 import logging
 import math
 import threading
@@ -38,11 +37,9 @@ from ._records import Record, Stage, _names, _Records, check_ids
 
 log = logging.getLogger("kakaocert_async.arq")
 
-_unfinished: dict[
-    int, tuple[asyncio.AbstractEventLoop, _Process, Callable[[], Awaitable[None]]]
-] = {}
+_unfinished: dict[int, tuple[asyncio.AbstractEventLoop, _Process, ReceiptQueue]] = {}
 """By ``id`` of each worker process's ``_Process`` until its ``on_shutdown``: its loop, the
-process, and what waits for its verifies in flight."""
+process, and the queue whose ``_finish_verifies`` waits for its verifies in flight."""
 
 
 def _finish_verifies_at_exit() -> None:
@@ -52,7 +49,7 @@ def _finish_verifies_at_exit() -> None:
     the worker. The process would end with its verifies in flight, and their answers
     (the signed data) lost. The client stays open: jobs arq left running would fail
     their receipts on a closed one; they end with the process, and arq runs them again."""
-    for loop, process, finish_verifies in list(_unfinished.values()):
+    for loop, process, queue in list(_unfinished.values()):
         if not process.in_flight or loop.is_closed() or loop.is_running():  # another thread's
             continue
         log.warning(
@@ -61,7 +58,7 @@ def _finish_verifies_at_exit() -> None:
             len(process.in_flight),
         )
         try:
-            loop.run_until_complete(finish_verifies())
+            loop.run_until_complete(queue._finish_verifies(process))
         except Exception:
             log.exception("the verifies in flight could not be waited for")
 
@@ -510,8 +507,7 @@ class ReceiptQueue(_Job):
             await client.aclose()
             raise
         ctx[self._ctx_key] = process = _Process(client, store)
-        finish_verifies = functools.partial(self._finish_verifies, ctx)
-        _unfinished[id(process)] = (asyncio.get_running_loop(), process, finish_verifies)
+        _unfinished[id(process)] = (asyncio.get_running_loop(), process, self)
 
     def _check_verify_lease(self, client: Client | barocert.Client) -> None:
         """Refuse a lease that could run out while the verify is still being sent: another
@@ -538,11 +534,10 @@ class ReceiptQueue(_Job):
         Args:
             ctx: arq's worker context, as :meth:`on_startup` left it.
         """
-        await self._finish_verifies(ctx)
+        await self._finish_verifies(ctx.get(self._ctx_key))
         await self._close(ctx)
 
-    async def _finish_verifies(self, ctx: dict[Any, Any]) -> None:
-        process: _Process | None = ctx.get(self._ctx_key)
+    async def _finish_verifies(self, process: _Process | None) -> None:
         deadline = time.monotonic() + self.verify_lease + self.store_timeout
         # Again while any is left: jobs arq left running may have started one meanwhile.
         while process is not None and process.in_flight:
@@ -589,7 +584,8 @@ class ReceiptQueue(_Job):
                 await their_startup(ctx)
 
         async def on_shutdown(ctx: dict[Any, Any]) -> None:
-            await self._finish_verifies(ctx)  # first: their store may need what yours closes
+            # First: their store may need what yours closes.
+            await self._finish_verifies(ctx.get(self._ctx_key))
             try:
                 if their_shutdown is not None:
                     await their_shutdown(ctx)
