@@ -215,11 +215,6 @@ def retrying(about: Exchange, error: Exception, wait: float, *, of: int) -> None
 
 _trace: Any = None
 """``opentelemetry.trace`` once looked for; ``False`` if it is not installed."""
-_masked_path: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
-    "kakaocert_async_masked_path", default=None
-)
-"""Within an operation whose path holds a value not to show: the path up to that value,
-and what is shown instead of the rest."""
 _tracers: dict[object, Tracer] = {}
 """The SDK's tracer from each tracer provider, which was given the masking processor then."""
 _named_in_env = False
@@ -256,16 +251,18 @@ def _tracer() -> Tracer | None:
     return _tracers[provider]
 
 
-_operation_span: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
-    "kakaocert_async_operation_span", default=None
+_operation: contextvars.ContextVar[tuple[Span, tuple[str, str] | None] | None] = (
+    contextvars.ContextVar("kakaocert_async_operation", default=None)
 )
-"""Within an operation that has a span: that span (what its exchanges and retries tell)."""
+"""Within an operation that has a span: that span (what its exchanges and retries tell),
+and, if its path holds a value not to show, the path up to that value and what is shown
+instead of the rest (what :func:`_masking` masks in the spans started beneath it)."""
 
 
 def _current_span() -> Span | None:
     """The span of the operation under way, if it has one and records."""
-    span = _operation_span.get()
-    return span if span is not None and span.is_recording() else None
+    current = _operation.get()
+    return current[0] if current is not None and current[0].is_recording() else None
 
 
 def _failed(span: Span, error: BaseException) -> None:
@@ -314,30 +311,26 @@ _UNTRACED = contextlib.nullcontext()
 def _spanned(
     tracer: Tracer, name: str, attributes: dict[str, Any], url: str, shown: str
 ) -> Iterator[None]:
-    masking = None
+    masked = None
     if shown != url:
         common = os.path.commonprefix([url, shown])  # noqa: RUF071 -- by characters, meant
         common = common[: common.rindex("/") + 1]  # the masked value's whole segment
-        masking = _masked_path.set((urllib.parse.urlsplit(common).path, shown[len(common) :]))
-    try:
-        with tracer.start_as_current_span(
-            name,
-            kind=_trace.SpanKind.CLIENT,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            current = _operation_span.set(span)
-            try:
-                yield
-            except BaseException as error:
-                _failed(span, error)
-                raise
-            finally:
-                _operation_span.reset(current)
-    finally:
-        if masking is not None:
-            _masked_path.reset(masking)
+        masked = (urllib.parse.urlsplit(common).path, shown[len(common) :])
+    with tracer.start_as_current_span(
+        name,
+        kind=_trace.SpanKind.CLIENT,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        current = _operation.set((span, masked))
+        try:
+            yield
+        except BaseException as error:
+            _failed(span, error)
+            raise
+        finally:
+            _operation.reset(current)
 
 
 @attrs.define
@@ -404,10 +397,10 @@ def _masking() -> Any:
 
     class Masking(SpanProcessor):
         def on_start(self, span: Any, parent_context: Any = None) -> None:
-            masked = _masked_path.get()
-            if masked is None or not span.attributes:
+            current = _operation.get()
+            if current is None or current[1] is None or not span.attributes:
                 return
-            prefix, shown = masked
+            prefix, shown = current[1]
             for key in ("url.full", "http.url", "url.path", "http.target"):
                 value = span.attributes.get(key)
                 if isinstance(value, str) and prefix in value:
