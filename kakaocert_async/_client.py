@@ -179,9 +179,6 @@ class ReceiptClient(ClientBase):
         # One attempt per poll (SINGLE): the polling loop is where a wait's patience
         # lives. A partial, not a closure: it is held by every waiter while it sleeps.
         read = functools.partial(self._read_state, kind, client_code, receipt_id, SINGLE)
-        traced = _telemetry.Wait(
-            {"kakaocert.receipt_id": receipt_id, "kakaocert.generation": self._session.generation}
-        )
         states = _polling.watch(
             read,
             self._session.clock.estimate,
@@ -189,7 +186,11 @@ class ReceiptClient(ClientBase):
             timeout=timeout,
             interval=interval,
         )
-        return self._calls.guard(traced.around(states))
+        attributes = {
+            "kakaocert.receipt_id": receipt_id,
+            "kakaocert.generation": self._session.generation,
+        }
+        return self._calls.guard(_telemetry.wait(states, attributes))
 
     async def _read_state(
         self,

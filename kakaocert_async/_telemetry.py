@@ -13,7 +13,7 @@ the one handler the SDK ever adds; ``kakaocert_async.arq`` uses it too).
 
 **Spans**, when OpenTelemetry's API is installed (the ``[otel]`` extra) and a tracer
 provider is set: one per operation (:func:`operation`), and one per wait with each
-poll beneath it (:class:`Wait`). Without either, nothing is imported and nothing is
+poll beneath it (:func:`wait`). Without either, nothing is imported and nothing is
 made. A span started beneath an operation whose path holds a masked value (an HTTP
 instrumentation's, say) has that value masked in its URL attributes too
 (:func:`_masking`, a span processor added to an SDK tracer provider once).
@@ -343,49 +343,44 @@ class Traced:
     receipt_id: str | None = None
 
 
-@attrs.frozen
-class Wait:
-    """A span for a wait (``await_signed``, ``watch_state``, ...), each poll's operation
-    span beneath it: :meth:`around` wraps the states. Made only when a tracer is:
-    otherwise it gives back what it was given."""
+def wait(states: AsyncGenerator[T, None], attributes: dict[str, Any]) -> AsyncGenerator[T, None]:
+    """The ``states`` of a wait (``await_signed``, ``watch_state``, ...) with a span of
+    ``attributes`` for the wait, each poll's operation span beneath it: open from the
+    first step until the last, and current while each is read. Made only when a tracer
+    is: otherwise ``states`` as given."""
+    tracer = _tracer()
+    return states if tracer is None else _waited(tracer, states, attributes)
 
-    attributes: dict[str, Any]
 
-    def around(self, states: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-        """``states``, the wait's span open from the first step until the last, and
-        current while each is read (each poll's span is made beneath it)."""
-        tracer = _tracer()
-        return states if tracer is None else self._spanned(tracer, states)
-
-    async def _spanned(
-        self, tracer: Tracer, states: AsyncGenerator[T, None]
-    ) -> AsyncGenerator[T, None]:
-        span = tracer.start_span(
-            "kakaocert_async wait", kind=_trace.SpanKind.INTERNAL, attributes=self.attributes
-        )
-        polls = 0
+async def _waited(
+    tracer: Tracer, states: AsyncGenerator[T, None], attributes: dict[str, Any]
+) -> AsyncGenerator[T, None]:
+    span = tracer.start_span(
+        "kakaocert_async wait", kind=_trace.SpanKind.INTERNAL, attributes=attributes
+    )
+    polls = 0
+    try:
+        while True:
+            # Current while the states' generator runs (it shares this task's context),
+            # never while the caller holds a state; how the wait ends is said below.
+            with _trace.use_span(span, record_exception=False, set_status_on_exception=False):
+                try:
+                    state = await states.__anext__()
+                except StopAsyncIteration:
+                    return
+            polls += 1
+            span.set_attribute("kakaocert.states_read", polls)
+            yield state
+    except GeneratorExit:
+        raise
+    except BaseException as error:
+        _failed(span, error)
+        raise
+    finally:
         try:
-            while True:
-                # Current while the states' generator runs (it shares this task's context),
-                # never while the caller holds a state; how the wait ends is said below.
-                with _trace.use_span(span, record_exception=False, set_status_on_exception=False):
-                    try:
-                        state = await states.__anext__()
-                    except StopAsyncIteration:
-                        return
-                polls += 1
-                span.set_attribute("kakaocert.states_read", polls)
-                yield state
-        except GeneratorExit:
-            raise
-        except BaseException as error:
-            _failed(span, error)
-            raise
+            await states.aclose()
         finally:
-            try:
-                await states.aclose()
-            finally:
-                span.end()
+            span.end()
 
 
 def _masking() -> Any:
