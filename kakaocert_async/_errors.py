@@ -306,8 +306,6 @@ class RawAnswer:
     def __reduce__(self) -> tuple[Any, ...]:
         return RawAnswer, (self.body,)
 
-    __str__ = __repr__
-
 
 class VerifyOutcomeUnknown(TransportError):
     """A verify request was sent, but its answer was lost or could not be read.

@@ -42,8 +42,6 @@ class Secret(Generic[T]):
     def __repr__(self) -> str:
         return "<secret>"
 
-    __str__ = __repr__
-
     def __format__(self, spec: str) -> str:
         return "<secret>"
 
