@@ -188,7 +188,7 @@ class Session:
         policy: RetryPolicy,
         deadline: float | None = None,
         progress: Progressing | None = None,
-        traced: _telemetry.Traced | None = None,
+        traced: _telemetry.Traced,
     ) -> bytes:
         """``GET {api}{path}`` with the bearer token, or, with a ``body``, ``POST`` it
         signed; the 200 body, within the operation's span (``traced`` tells its kind, the

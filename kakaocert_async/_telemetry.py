@@ -279,7 +279,7 @@ def operation(
     path: str,
     label: str,
     client_code: str,
-    traced: Traced | None,
+    traced: Traced,
 ) -> contextlib.AbstractContextManager[None]:
     """A span for one operation (all its attempts) while it runs, current: a CLIENT
     span named ``kakaocert_async {call}``. It goes to ``api_url`` + ``path``; ``label``
@@ -297,10 +297,9 @@ def operation(
         "kakaocert.generation": generation,
         "kakaocert.client_code": client_code,
     }
-    if traced is not None:
-        attributes.update({"kakaocert.kind": traced.kind, "url.template": traced.template})
-        if traced.receipt_id is not None:
-            attributes["kakaocert.receipt_id"] = traced.receipt_id
+    attributes.update({"kakaocert.kind": traced.kind, "url.template": traced.template})
+    if traced.receipt_id is not None:
+        attributes["kakaocert.receipt_id"] = traced.receipt_id
     return _spanned(tracer, f"kakaocert_async {call}", attributes, url, shown)
 
 
