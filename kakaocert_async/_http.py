@@ -41,7 +41,7 @@ from ._errors import (
     raise_alone,
 )
 from ._secret import Headers, Secret, reveal_body, total_repr
-from ._telemetry import Exchange, exchanged, failure_kind
+from ._telemetry import Exchange, exchanged
 from ._transports import MAX_BODY_BYTES, Answer, Attempt, Backend, ExchangeFailed, TooLarge
 
 __all__ = ["MAX_BODY_BYTES", "Gate", "Reply", "RetryPolicy", "Sender", "set_testing"]
@@ -331,7 +331,8 @@ class Sender:
         except ExchangeFailed as exc:
             failure = _not_answered(f"{label}: {exc}{_NOT_SENT.get(exc.progress, '')}", exc)
             failure.__cause__ = exc.__cause__  # a safe copy: see _transports._failed
-            kind = failure_kind(failure)
+            # For the record: the library's error class (ServerDisconnectedError, ...), else ours.
+            kind = type(failure if failure.__cause__ is None else failure.__cause__).__name__
         if failure is not None:
             exchanged(about, started, sent, failure=kind, progress=failure.progress)
             raise_alone(failure)

@@ -175,13 +175,6 @@ def exchanged(
     )
 
 
-def failure_kind(error: BaseException) -> str:
-    """What an exchange's failure was, for a record: its library error's class name
-    (``ServerDisconnectedError``, ``ConnectError``, ...), else the error's own."""
-    cause = error.__cause__
-    return type(cause if cause is not None else error).__name__
-
-
 def retrying(about: Exchange, error: Exception, wait: float, *, of: int) -> None:
     """The one loop decided to try ``about.attempt`` after ``wait`` seconds, ``error``
     having ended the last (at most ``of`` attempts): an INFO record, and a span event."""
