@@ -21,7 +21,6 @@ from ._errors import ValidationError
 from ._secret import Secret
 
 C = TypeVar("C")
-E = TypeVar("E", bound="Environment")
 
 TRY_THE_SANDBOX = (
     "to try without credentials, run `kakaocert-async sandbox` and paste the export lines it prints"
@@ -89,12 +88,12 @@ class Environment:
 
     @classmethod
     def from_env(
-        cls: type[E],
+        cls,
         environ: Mapping[str, str] | Secret[Mapping[str, str]] | None = None,
         *,
         variables: Variables,
         client_code_required: bool = True,
-    ) -> E:
+    ) -> Environment:
         """Read the credentials and URLs (``os.environ`` unless ``environ`` is given).
 
         A :class:`ValidationError` names every credential that is missing (and says
