@@ -37,7 +37,6 @@ PATH_AS_GIVEN = "!$&'()*+,;=:@/|^[]"
 backquote, ``{``, ``}``, a lone ``%``) is percent-encoded as UTF-8, as .NET's
 ``System.Uri`` escapes what no URI can hold raw, and the same on both HTTP backends."""
 _NOT_IN_A_REQUEST_LINE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def _type_name(value: object) -> str:
@@ -157,7 +156,7 @@ def path_value(value: object, field: str) -> str:
         )
     if _NOT_IN_A_REQUEST_LINE.search(value):
         raise ValidationError(field, "must not contain whitespace or control characters")
-    if _SURROGATES.search(value):
+    if _UNSENDABLE.search(value):  # (controls refused above: only a lone surrogate is left)
         raise ValidationError(field, "must be valid Unicode text (no lone surrogates)")
     if any(segment in {".", ".."} for segment in value.split("/")):
         raise ValidationError(field, "must not have a '.' or '..' segment between its /s")
