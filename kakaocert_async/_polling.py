@@ -74,7 +74,6 @@ async def watch(
     receipt_id: str,
     timeout: float | None,
     interval: float,
-    monotonic: Callable[[], float] = time.monotonic,
 ) -> AsyncGenerator[S, None]:
     """Yield each state read, ending after a final one.
 
@@ -84,7 +83,7 @@ async def watch(
     could be read at all; an error that will not pass (a refusal, an unreadable
     answer) ends the wait at once.
     """
-    started = monotonic()
+    started = time.monotonic()
     deadline = started + (timeout if timeout is not None else MAX_EXPIRES_IN + EXPIRY_GRACE)
     expiry_known = timeout is not None
     status: S | None = None
@@ -106,9 +105,9 @@ async def watch(
             if status.is_final:
                 return
             if not expiry_known:
-                deadline = monotonic() + seconds_left(status, server_now())
+                deadline = time.monotonic() + seconds_left(status, server_now())
                 expiry_known = True
-        now = monotonic()
+        now = time.monotonic()
         if now >= deadline:
             message = _timeout_message(receipt_id, now - started, status, failure)
             ended: KakaocertError = SignTimeout(message, last_status=status)
