@@ -79,9 +79,6 @@ class ReceiptClient(ClientBase):
     by the kind (``_kinds``). Internal: :class:`Client` and ``barocert.Client`` document
     their arguments."""
 
-    _kinds: ClassVar[tuple[AnyKind, ...]]
-    """The generation's kinds of receipt."""
-
     # Hooks of a generation -----------------------------------------------------
 
     _encode: Callable[[AnyKind, Any, bool | None], bytes]
@@ -389,7 +386,6 @@ class Client(ReceiptClient):
     """
 
     _dialect = KakaoCert2
-    _kinds = _kinds.KINDS
 
     variables: ClassVar[Variables] = Variables(
         prefix="KAKAOCERT_", api_url=API_URL, auth_url=AUTH_URL
@@ -457,7 +453,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return cast(ReceiptT, await self._request(self._kinds, client_code, request, app_to_app))
+        return cast(ReceiptT, await self._request(_kinds.KINDS, client_code, request, app_to_app))
 
     @operation
     async def get_state(self, client_code: str, receipt: ReceiptBase[StatusT, Any]) -> StatusT:

@@ -142,7 +142,6 @@ class Client(ReceiptClient):
     """
 
     _dialect = Barocert
-    _kinds: ClassVar[tuple[KindEntry, ...]] = KINDS
 
     variables: ClassVar[Variables] = Variables(
         prefix="BAROCERT_", api_url=API_URL, auth_url=AUTH_URL, fallback=KakaoCert2Client.variables
@@ -211,7 +210,7 @@ class Client(ReceiptClient):
                 have sent the message: it is never repeated.
             ClientClosed: The client was closed before or during the call.
         """
-        return await self._request(self._kinds, client_code, request)
+        return await self._request(KINDS, client_code, request)
 
     @operation
     async def get_status(self, client_code: str, receipt: Receipt) -> Status:

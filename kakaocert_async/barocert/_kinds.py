@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kakaocert_async._kinds import AnyKind, ReceiptKind, RequestT, VerificationT
+from kakaocert_async._kinds import ReceiptKind, RequestT, VerificationT
 
 from ._models import (
     CMSRequest,
@@ -69,7 +69,7 @@ CMS = _kind(
     Kind.CMS, CMSRequest, Verification, scope="404", what="consent to a bank withdrawal, 출금동의"
 )
 
-KINDS: tuple[AnyKind, ...] = (IDENTITY, SIGN, MULTI_SIGN, CMS)
+KINDS: tuple[ReceiptKind[Any, Receipt, Status, Any], ...] = (IDENTITY, SIGN, MULTI_SIGN, CMS)
 LOGIN_SCOPE = "405"
 """The token scope login verify needs."""
 
