@@ -179,6 +179,14 @@ def _network(
         raise ValidationError("tls", f"{rule}: {path!r} holds no certificate") from None
 
 
+def _copy(value: object, cls: type[V], **changed: object) -> V:
+    """An object of class ``cls`` sharing everything of ``value`` but ``changed``: a client
+    bound to a client code, or a sibling (``with_options()``), and the sibling's session."""
+    copy = object.__new__(cls)
+    copy.__dict__.update(value.__dict__, **changed)
+    return copy
+
+
 def _is_httpx(value: object, name: str) -> bool:
     """Whether ``value`` is an instance of httpx's class ``name`` (without importing httpx
     for a value that cannot be one: the default backend never needs it)."""
@@ -432,13 +440,7 @@ class ClientBase:
                 f" client_code=... (from_env() reads {self.variables.described('CLIENT_CODE')})",
             )
         _validation.check_client_code(client_code)
-        return self._copy(cls, _bound_code=client_code)
-
-    def _copy(self, cls: type[V], **changed: object) -> V:
-        """A client of class ``cls`` sharing everything of this one but ``changed``."""
-        copy = object.__new__(cls)
-        copy.__dict__.update(self.__dict__, **changed)
-        return copy
+        return _copy(self, cls, _bound_code=client_code)
 
     def with_options(
         self: C,
@@ -484,8 +486,8 @@ class ClientBase:
         given = {"timeout": timeout, "max_retries": max_retries, "deadline": deadline}
         options = attrs.asdict(self._session.options)  # what is not given is kept
         options.update((name, value) for name, value in given.items() if value is not None)
-        session = self._session.sibling(checked(**options))
-        return self._copy(type(self), _session=session, _sibling=True)
+        session = _copy(self._session, Session, options=checked(**options))
+        return _copy(self, type(self), _session=session, _sibling=True)
 
     def __repr__(self) -> str:
         name = type(self).__qualname__

@@ -150,7 +150,8 @@ class Session:
         options: CallOptions | None = None,
     ) -> None:
         self.options = options or CallOptions(timeout=sender.timeout)
-        """Every call's timeout, retries and deadline (a sibling's own: :meth:`sibling`)."""
+        """Every call's timeout, retries and deadline (a sibling's own: a client's
+        ``with_options()`` copies the session, its sender, clock and token cache shared)."""
         self._sender = sender
         self._dialect = dialect(headers, credentials)
         self._api_url = api_url
@@ -310,13 +311,6 @@ class Session:
         exchanges = 3 + int(signed)
         timeout = max(self._sender.timeout, self.options.timeout)  # the auth's, the call's
         return passes * exchanges * timeout + policy.longest_waits()
-
-    def sibling(self, options: CallOptions) -> Session:
-        """This session with other :class:`CallOptions`: the same sender, clock and
-        token cache (``with_options()``'s)."""
-        sibling = copy.copy(self)
-        sibling.options = options
-        return sibling
 
     def close(self) -> None:
         self.tokens.close()
