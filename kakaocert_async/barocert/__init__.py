@@ -29,7 +29,6 @@ from kakaocert_async._errors import (
 )
 from kakaocert_async._public import publish
 
-from . import _wire as _wire  # registers the models on the package's converter
 from ._client import (
     API_URL,
     AUTH_URL,

@@ -30,7 +30,7 @@ from kakaocert_async._kinds import AnyKind, ReceiptKind
 
 from . import _crypto
 from . import _validation as bv
-from . import _wire as bw
+from . import _wire as bw  # (importing it registers the models on the package's converter)
 from ._dialect import Barocert
 from ._errors import VERIFY_WINDOW, VerifyTooLate
 from ._kinds import CMS, IDENTITY, KINDS, MULTI_SIGN, SIGN
