@@ -160,11 +160,10 @@ def _network(
             raise ValidationError(
                 name, "cannot go with http_client or transport: set it on that client instead"
             )
-    url = proxy.reveal() if isinstance(proxy, Secret) else proxy  # (credentials hidden)
-    if url is not None and not isinstance(url, str):
-        raise ValidationError("proxy", f"must be a URL string, got {type(url).__name__}")
-    del url
-    checked_proxy = None if proxy is None else Proxy(proxy)  # type: ignore[arg-type]
+    # (A proxy URL with credentials comes as hide_userinfo's Secret, of a string.)
+    if proxy is not None and not isinstance(proxy, str | Secret):
+        raise ValidationError("proxy", f"must be a URL string, got {type(proxy).__name__}")
+    checked_proxy = None if proxy is None else Proxy(proxy)
     if tls is None or isinstance(tls, ssl.SSLContext):
         return checked_proxy, tls
     rule = "must be an ssl.SSLContext or the path of a CA bundle (PEM certificates)"
