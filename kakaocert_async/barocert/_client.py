@@ -807,7 +807,10 @@ class BoundClient(Bound, Client):
 def _kind_of(receipt: object, kind: object) -> tuple[KindEntry, str]:
     """The kind and id of what ``await_completed`` was given, checked (the id by the
     call, with the other arguments)."""
-    chosen = None if kind is None else _as_kind(kind)
+    chosen = bv.to_member(Kind, kind)  # (None stays None)
+    if chosen is not None and not isinstance(chosen, Kind):
+        names = ", ".join(repr(k.value) for k in Kind)
+        raise ValidationError("kind", f"must be a Kind or one of {names}")
     if isinstance(receipt, Receipt):
         own = receipt.kind
         if own is not None and chosen is not None and own is not chosen:
@@ -828,11 +831,3 @@ def _kind_of(receipt: object, kind: object) -> tuple[KindEntry, str]:
             "kind", "is required with a receipt id: Kind.IDENTITY, SIGN, MULTI_SIGN or CMS"
         )
     return kind_entry(chosen), receipt_id
-
-
-def _as_kind(value: object) -> Kind:
-    member = bv.to_member(Kind, value)
-    if not isinstance(member, Kind):
-        names = ", ".join(repr(k.value) for k in Kind)
-        raise ValidationError("kind", f"must be a Kind or one of {names}")
-    return member
