@@ -26,6 +26,7 @@ from ._errors import (
     RawAnswer,
     ValidationError,
     VerifyOutcomeUnknown,
+    raise_alone,
 )
 from ._http import ONE_SHOT, SAFE_TO_REPEAT, SINGLE, RetryPolicy
 from ._kinds import CMS, ESIGN, IDENTITY, AnyKind, ReceiptKind
@@ -235,16 +236,14 @@ class ReceiptClient(ClientBase):
         """
 
         def lost(error: KakaocertError, raw: bytes | None = None) -> VerifyOutcomeUnknown:
-            """The error to raise, outside the handler of ``error``, chained as its cause."""
-            unknown = VerifyOutcomeUnknown(
+            """The error to raise for ``error`` (by ``raise_alone``, ``error`` its cause)."""
+            return VerifyOutcomeUnknown(
                 f"{label}: the verify was sent but its answer was lost ({error.message}); the"
                 f" service answers verify once, so the receipt may be consumed. {advice}",
                 receipt_id=about,
                 raw_answer=None if raw is None else RawAnswer(raw),
                 progress=error.progress,
             )
-            unknown.__cause__ = error
-            return unknown
 
         body = Secret(b"") if self._signed_verify else None
 
@@ -263,24 +262,21 @@ class ReceiptClient(ClientBase):
             except KakaocertError as error:
                 if not error.answer_lost:
                     raise
-                unknown = lost(error)
-            raise unknown
+                raise_alone(lost(error), cause=error)
 
         def read(answer: bytes) -> T:
             try:
                 return cast(T, self._decode_verification(answer, cls, about=about, label=label))
             except MalformedResponse as unreadable:
                 # The answer is kept: the signed data may be in it.
-                unknown = lost(unreadable, answer)
-            raise unknown
+                raise_alone(lost(unreadable, answer), cause=unreadable)
 
         try:
             return await self._once(send, read, operation="verify", label=label, about=about)
         except ClientClosed as closed:
             if not closed.answer_lost:
                 raise
-            unknown = lost(closed)
-        raise unknown
+            raise_alone(lost(closed), cause=closed)
 
     async def _verify(
         self,
