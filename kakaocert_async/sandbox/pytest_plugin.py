@@ -75,14 +75,11 @@ def kakaocert_sandbox(request: pytest.FixtureRequest) -> Sandbox:
     (``kakaocert_async.barocert.Client``)."""
     from kakaocert_async.sandbox._sandbox import Sandbox, SandboxUnavailable, require_extra
 
-    missing = None
     try:
         require_extra()
     except SandboxUnavailable as exc:
-        missing = str(exc)
-    if missing is not None:
-        # Outside the handler: the hint once, not again as the cause of pytest's Failed.
-        pytest.fail(missing, pytrace=False)
+        # From None: the hint once, not again as the context of pytest's Failed.
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     marker = request.node.get_closest_marker(MARKER)
     # Nothing to release after the test: in-process clients hold no sockets, and
     # servers started with serve() / serve_in_thread() stop with their blocks.
