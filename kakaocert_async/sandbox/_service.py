@@ -248,10 +248,9 @@ class _Service(Generic[StatusT]):
                 **(self._app_to_app(receipt_id) if app_to_app else {}),
             )
             self._receipts[receipt_id] = receipt
-        fields = attrs.fields_dict(kind.receipt)
-        values = {name: getattr(receipt, name) for name in ("receipt_id", "tx_id", "scheme")}
+        fields = attrs.fields_dict(kind.receipt).keys() & {"receipt_id", "tx_id", "scheme"}
         answer: dict[str, Any] = _wire.converter.unstructure(
-            kind.receipt(**{name: value for name, value in values.items() if name in fields})
+            kind.receipt(**{name: getattr(receipt, name) for name in fields})
         )
         return answer
 
