@@ -21,7 +21,7 @@ import math
 import secrets
 import threading
 import urllib.parse
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
@@ -441,7 +441,7 @@ class Service(_Service[StatusBase]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._counts = dict.fromkeys(COUNTERS, 0)
-        self._verifies: dict[str, int] = {}
+        self._verifies: Counter[str] = Counter()
         """Verify arrivals per receipt id, refused ones included (never reset)."""
 
     # Counters ----------------------------------------------------------------------
@@ -482,7 +482,7 @@ class Service(_Service[StatusBase]):
         """
         with self._lock:
             self._receipt(receipt_id)
-            return self._verifies.get(receipt_id, 0)
+            return self._verifies[receipt_id]
 
     @property
     def verifies(self) -> dict[str, int]:
@@ -559,9 +559,8 @@ class Service(_Service[StatusBase]):
             raise Rejected(Rejection.NOT_FOUND, "this verify takes no signature")
         now = self.now()
         with self._lock:
-            receipt_id = call.receipt_id
-            if receipt_id in self._receipts:  # counted before any check: the proof of once
-                self._verifies[receipt_id] = self._verifies.get(receipt_id, 0) + 1
+            if call.receipt_id in self._receipts:  # counted before any check: the proof of once
+                self._verifies[call.receipt_id] += 1
             receipt = self._readable(kind, call, now)
             self._verifiable(receipt, now)
             if receipt.signature is None:
