@@ -81,7 +81,8 @@ def decode_verification(body: bytes, cls: type[VerifiedT], *, about: str, label:
 
 def _structure_state(value: object, _: object) -> State:
     # An int on the wire; the .NET SDK types a verify answer's state as a string, so
-    # a string of digits is taken too. State() keeps values it does not know.
+    # a string of digits is taken too. State() keeps values it does not know. (A verify
+    # answer's State | None: cattrs's Optional hook, null as None, the rest to this one.)
     if type(value) is str and value.isascii() and value.isdigit():
         return State(int(value))
     if type(value) is not int:
@@ -89,13 +90,8 @@ def _structure_state(value: object, _: object) -> State:
     return State(value)
 
 
-def _structure_state_or_null(value: object, _: object) -> State | None:
-    return None if value is None else _structure_state(value, State)
-
-
 def _state_hooks(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(State, _structure_state)
-    converter.register_structure_hook(State | None, _structure_state_or_null)
     converter.register_unstructure_hook(State, int)
 
 
