@@ -204,7 +204,6 @@ def _make_converter() -> cattrs.Converter:
     kst = _typed(str, "a yyyyMMddHHmmss string", or_null=True, then=parse_kst)
     converter.register_structure_hook(dt.datetime | None, kst)
     converter.register_unstructure_hook(dt.datetime, format_kst)
-    converter.register_unstructure_hook(SignState, int)
     return converter
 
 

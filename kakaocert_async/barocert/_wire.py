@@ -92,7 +92,6 @@ def _structure_state(value: object, _: object) -> State:
 
 def _state_hooks(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(State, _structure_state)
-    converter.register_unstructure_hook(State, int)
 
 
 _wire.setup(_state_hooks)
