@@ -150,10 +150,8 @@ def parse_utc(value: str) -> dt.datetime:
 
 def format_utc(value: dt.datetime, *, milliseconds: bool = False) -> str:
     """An aware datetime -> ``YYYY-MM-DDTHH:MM:SSZ`` (or ``...SS.fffZ``) in UTC."""
-    utc = value.astimezone(dt.timezone.utc)
-    if milliseconds:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)  # (isoformat: no +00:00)
+    return utc.isoformat(timespec="milliseconds" if milliseconds else "seconds") + "Z"
 
 
 MAX_SECONDS = 86400
