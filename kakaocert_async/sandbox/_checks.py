@@ -10,7 +10,6 @@ by its wire name.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar, get_args, get_type_hints
@@ -50,12 +49,6 @@ def _required_wire_names(cls: type[RequestBase[Any]]) -> tuple[str, ...]:
 
 
 _REQUIRED_WIRE = {kind.request: _required_wire_names(kind.request) for kind in KINDS}
-
-
-def time_text(when: float) -> str:
-    """Epoch seconds as ``GET /Time`` (and a token's expiration) gives them:
-    ``YYYY-MM-DDTHH:MM:SS.fffZ``."""
-    return _wire.format_utc(dt.datetime.fromtimestamp(when, tz=dt.timezone.utc), milliseconds=True)
 
 
 def version(headers: Headers, *names: str, barocert: bool = False) -> None:

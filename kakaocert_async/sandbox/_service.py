@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import attrs
 
-from kakaocert_async import _kinds, _signing, _validation, _wire
+from kakaocert_async import _auth, _kinds, _signing, _validation, _wire
 from kakaocert_async._errors import ValidationError
 from kakaocert_async._kinds import AnyKind
 from kakaocert_async._models import RequestBase, SignState, StatusBase
@@ -148,7 +148,7 @@ class _Service(Generic[StatusT]):
         Returns:
             The sandbox clock's now, in UTC, to the millisecond.
         """
-        return _checks.time_text(self.now())
+        return _auth.format_date(self.now())
 
     # The token call ----------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class _Service(Generic[StatusT]):
             "linkID": link_id,
             "usercode": token.client_code,
             "ipaddress": client_ip,
-            "expiration": _checks.time_text(expires_at),
+            "expiration": _auth.format_date(expires_at),
             "scope": list(token.scope),
         }
 
