@@ -9,6 +9,7 @@ absent optional fields are left out.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -62,17 +63,15 @@ def decode_verification(body: bytes, cls: type[VerifiedT], *, about: str, label:
         return _wire.decode_about(body, cls, about=about, label=label, field=field)
     except MalformedResponse as whole:
         failure = whole
-    try:
+    with contextlib.suppress(WireError):  # (raised below, not chained to this one)
         data = _wire.loads(body)
         if isinstance(data, dict):
             # What it cannot do without (the id and the signed data): its fields with no default.
             essential = [f.metadata[WIRE] for f in attrs.fields(cls) if f.default is attrs.NOTHING]
             data = {key: data[key] for key in essential if key in data}
-        result: VerifiedT | None = _wire.structure(data, cls)
-    except WireError:
-        result = None
-    if result is not None and getattr(result, field) == about:
-        return result
+        result = _wire.structure(data, cls)
+        if getattr(result, field) == about:
+            return result
     raise failure
 
 
