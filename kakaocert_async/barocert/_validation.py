@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
 from kakaocert_async import _validation as v
 from kakaocert_async._errors import ValidationError
-
-E = TypeVar("E", bound=enum.Enum)
 
 MAX_DOCUMENTS = 20
 """Multi-sign: at most this many documents per request."""
@@ -27,7 +25,7 @@ def check_receipt_id(value: object, field: str = "receipt_id") -> None:
     v.check_digits(field, value, 32, 32, "exactly 32 digits (접수아이디)")
 
 
-def to_member(kind: type[E], value: object) -> object:
+def to_member(kind: type[enum.Enum], value: object) -> object:
     """An attrs converter's body for an enum field: a member's value becomes the member;
     anything else is left for the field's validator to refuse by name."""
     if isinstance(value, str) and not isinstance(value, kind):
