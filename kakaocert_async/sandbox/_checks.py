@@ -253,6 +253,8 @@ def structure(cls: type[T], data: dict[str, Any], *, at: str = "") -> T:
         return _wire.converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
         failures, others = exc.group_exceptions()
+        # Not a field's hook's: the constructor's (a validator's, or a rule across
+        # fields: __attrs_post_init__), which cattrs wraps too.
         refusal = failures[0][0] if failures else others[0]
         if failures:
             wire = names.get(str(failures[0][1].name), str(failures[0][1].name))
@@ -260,8 +262,6 @@ def structure(cls: type[T], data: dict[str, Any], *, at: str = "") -> T:
                 raise Rejected(Rejection.FIELD_MISSING, field=at + wire) from None
             if not isinstance(refusal, ValidationError):
                 raise Rejected(Rejection.FIELD_TYPE, str(refusal), field=at + wire) from None
-    except ValidationError as exc:  # a rule across fields (__attrs_post_init__)
-        refusal = exc
     if not isinstance(refusal, ValidationError):
         raise Rejected(Rejection.FIELD_TYPE, str(refusal), field=at or None)
     # The rule names the Python field; the answer names the wire field.
