@@ -35,7 +35,7 @@ from ._models import Status
 from ._options import DEFAULT_MAX_RETRIES, checked
 from ._secret import Secret, hide_userinfo, total_repr
 from ._session import Dialect, Session
-from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy, respx_is_active
+from ._transports import AiohttpBackend, Backend, HttpxBackend, Proxy
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -293,9 +293,7 @@ class ClientBase:
                 tls=context,
             )
         else:
-            self._backend = HttpxBackend(
-                transport=transport, client=http_client, timeout=timeout, mocked=respx_is_active()
-            )
+            self._backend = HttpxBackend(transport=transport, client=http_client, timeout=timeout)
         # Loaded when a client is made (an application's start), not on its first call:
         # the backend's HTTP library (aiohttp, by default) and the models' converter.
         library = importlib.import_module(self._backend.name)

@@ -427,7 +427,7 @@ class AiohttpBackend:
                 proxy=None if self._proxy_given is None else self._proxy_given.for_httpx(self._tls),
                 verify=True if self._tls is None else self._tls,
             )
-            self._mocked = HttpxBackend(client=client, owned=True, mocked=True)
+            self._mocked = HttpxBackend(client=client, owned=True)
         return self._mocked
 
     async def exchange(
@@ -581,7 +581,6 @@ class HttpxBackend:
         client: httpx.AsyncClient | None = None,
         owned: bool = False,
         timeout: float = 10.0,
-        mocked: bool = False,
     ) -> None:
         import httpx
 
@@ -602,7 +601,7 @@ class HttpxBackend:
         self._inner = transport if client is None else getattr(client, "_transport", None)
         self._closes = transport if client is None else client if owned else None
         # (respx replaces the pool's work while it mocks: nothing to protect then.)
-        self._pooled = isinstance(self._inner, httpx.AsyncHTTPTransport) and not mocked
+        self._pooled = isinstance(self._inner, httpx.AsyncHTTPTransport) and not respx_is_active()
 
     async def exchange(
         self,
