@@ -205,7 +205,7 @@ class Session:
         url = self._api_url + path
         method = "GET" if body is None else "POST"
         label = label or f"{method} {path}"
-        attempts = 0
+        attempts = 1
         renewed_token = resynced = False
         with _telemetry.operation(
             operation,
@@ -218,7 +218,6 @@ class Session:
             traced=traced,
         ):
             while True:
-                attempts += 1
                 attempt = Attempt() if progress is None else progress.attempt()
                 # Read afresh for every attempt: a retry after a long outage must not
                 # carry a token (or a date) that went stale in between.
@@ -270,12 +269,12 @@ class Session:
                     if resync:
                         clock.resync(stamped)
                         resynced = True
-                    attempts -= 1  # a remedy, not a retry
-                    continue
-                wait = policy.wait_before(attempts + 1, failure, deadline=deadline)
+                    continue  # a remedy, not a retry: the same attempt number
+                attempts += 1
+                wait = policy.wait_before(attempts, failure, deadline=deadline)
                 if wait is None:
                     raise_alone(failure)
-                about = _telemetry.Exchange(label, operation, dialect.generation, attempts + 1)
+                about = _telemetry.Exchange(label, operation, dialect.generation, attempts)
                 _telemetry.retrying(about, failure, wait, of=policy.attempts)
                 await asyncio.sleep(wait)
 
