@@ -325,14 +325,12 @@ def _request_class() -> type[aiohttp.ClientRequest]:
         """aiohttp's request, marking its attempt as sent once it has a connection to write on."""
 
         async def send(self, conn: Any) -> aiohttp.ClientResponse:
-            attempt = _ATTEMPT.get(None)
-            if attempt is not None:
-                transport = conn.transport
-                if transport is None or transport.is_closing():
-                    # The server closed this kept-alive connection: nothing was written,
-                    # so the request may go again (on a new connection), whatever it is.
-                    raise _StaleConnection("the connection was closed by the server")
-                attempt.reached(Progress.SENT)
+            transport = conn.transport
+            if transport is None or transport.is_closing():
+                # The server closed this kept-alive connection: nothing was written,
+                # so the request may go again (on a new connection), whatever it is.
+                raise _StaleConnection("the connection was closed by the server")
+            _ATTEMPT.get().reached(Progress.SENT)  # (every one is sent by exchange, which sets it)
             return await super().send(conn)
 
     return _Request
