@@ -205,7 +205,7 @@ class Session:
         url = self._api_url + path
         method = "GET" if body is None else "POST"
         label = label or f"{method} {path}"
-        attempts = 1
+        about = _telemetry.Exchange(label, operation, dialect.generation)  # its attempt: 1
         renewed_token = resynced = False
         with _telemetry.operation(
             operation,
@@ -232,7 +232,6 @@ class Session:
                         date = await clock.date(deadline)
                         stamped = clock.syncs
                         headers = dialect.post_headers(token, date, body.reveal(), path)
-                    about = _telemetry.Exchange(label, operation, dialect.generation, attempts)
                     sending = self._sender.send(
                         method,
                         url,
@@ -270,11 +269,10 @@ class Session:
                         clock.resync(stamped)
                         resynced = True
                     continue  # a remedy, not a retry: the same attempt number
-                attempts += 1
-                wait = policy.wait_before(attempts, failure, deadline=deadline)
+                wait = policy.wait_before(about.attempt + 1, failure, deadline=deadline)
                 if wait is None:
                     raise_alone(failure)
-                about = _telemetry.Exchange(label, operation, dialect.generation, attempts)
+                about = _telemetry.Exchange(label, operation, dialect.generation, about.attempt + 1)
                 _telemetry.retrying(about, failure, wait, of=policy.attempts)
                 await asyncio.sleep(wait)
 
