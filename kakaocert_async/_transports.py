@@ -212,7 +212,6 @@ async def _read_answer(
     if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise TooLarge(status, int(length))
     data = bytearray()
-    failure: ExchangeFailed | None = None
     try:
         while chunk := await read():
             data += chunk
@@ -220,11 +219,11 @@ async def _read_answer(
                 raise TooLarge(status, f"over {MAX_BODY_BYTES}")
     except broken as exc:
         failure = _failed(exc, sent, attempt.progress, broken)
-    if failure is not None:
-        # Raised outside the handler: the library's frames hold the headers.
-        raise failure
-    attempt.reached(Progress.ANSWERED)
-    return Answer(status, encoding, headers, bytes(data))
+    else:
+        attempt.reached(Progress.ANSWERED)
+        return Answer(status, encoding, headers, bytes(data))
+    # Raised outside the handler: the library's frames hold the headers.
+    raise failure
 
 
 # Proxies -----------------------------------------------------------------------
