@@ -155,8 +155,7 @@ class Tracked:
     def attempt(self) -> Attempt:
         """A new attempt of this call's exchange, followed from now on."""
         self._furthest = self.progress
-        self._attempt = Attempt()
-        self._attempt.late = self.late
+        self._attempt = Attempt(self.late)
         return self._attempt
 
     def abandon(self) -> bool:

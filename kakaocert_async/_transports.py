@@ -59,10 +59,10 @@ class Attempt:
 
     __slots__ = ("abandoned", "late", "progress")
 
-    def __init__(self) -> None:
+    def __init__(self, late: Callable[[asyncio.Future[Answer]], object] | None = None) -> None:
         self.progress = Progress.NOT_SENT
         self.abandoned = False
-        self.late: Callable[[asyncio.Future[Answer]], object] | None = None
+        self.late = late
 
     def reached(self, progress: Progress) -> None:
         if progress > self.progress:
