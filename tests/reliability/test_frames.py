@@ -372,3 +372,20 @@ def test_the_guard_is_in_place_and_finds_a_secret_in_an_sdk_frame() -> None:
     assert any("local 'phone' shows a receiver's phone" in line for line in found), found
     assert not any("local 'name'" in line for line in before), before
     assert any("local 'name' shows a receiver's name" in line for line in found), found
+
+
+def test_attrs_and_cattrs_leave_a_secret_closed() -> None:
+    """An object that holds the SecretKey, turned into a dict by ``attrs.asdict`` or cattrs
+    (as a log line, a structlog processor or an error tracker's serializer may), still holds
+    it as a :class:`Secret`: were ``Secret`` an attrs class, both would open it."""
+    import cattrs
+
+    from kakaocert_async._env import Environment
+
+    environ = {"KAKAOCERT_LINK_ID": LINK_ID, "KAKAOCERT_SECRET_KEY": SECRET_KEY}
+    environment = Environment.from_env(
+        environ, variables=Client.variables, client_code_required=False
+    )
+    for data in (attrs.asdict(environment), cattrs.Converter().unstructure(environment)):
+        assert isinstance(data["secret_key"], Secret)
+        assert [form for form in KEY_FORMS if form in repr(data)] == []
